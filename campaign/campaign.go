@@ -1,0 +1,167 @@
+// Package campaign is the campaign file: the YAML model, loading from files and CSVs with
+// every problem reported as FILE:LINE: field: problem, number normalisation, template
+// rendering and SMS part counting.
+package campaign
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"text/template"
+	"time"
+)
+
+// Campaign is one campaign document, as written and as checked.
+type Campaign struct {
+	ID               string            `yaml:"id" validate:"required,campaign_id"`
+	From             string            `yaml:"from" validate:"required,sender"`
+	Text             string            `yaml:"text" validate:"required"`
+	Tracking         *Tracking         `yaml:"tracking"`
+	DefaultRegion    string            `yaml:"default_region" validate:"omitempty,region"`
+	Destinations     []Destination     `yaml:"destinations" validate:"dive"`
+	DestinationsFile string            `yaml:"destinations_file"`
+	Round            int               `yaml:"round" validate:"gte=1"`
+	SendAt           string            `yaml:"send_at" validate:"omitempty,rfc3339"`
+	ValidityPeriod   string            `yaml:"validity_period" validate:"omitempty,validity"`
+	DeliveryWindow   *DeliveryWindow   `yaml:"delivery_window"`
+	SpeedLimit       *SpeedLimit       `yaml:"speed_limit"`
+	NotifyURL        string            `yaml:"notify_url" validate:"omitempty,https_url"`
+	CallbackData     string            `yaml:"callback_data" validate:"max=4000"`
+	Labels           map[string]string `yaml:"labels"`
+
+	// File is the YAML file the campaign came from; CSVFile the resolved destinations_file.
+	File    string `yaml:"-"`
+	CSVFile string `yaml:"-"`
+	// Recipients are the normalised, de-duplicated, rendered destinations, in file order.
+	Recipients []Recipient `yaml:"-"`
+
+	lines map[string]int // field path ("tracking.type", "destinations[2].to") -> line
+	tmpl  *template.Template
+}
+
+// Tracking is the tracking block: it turns on Infobip's SMS conversion tracking.
+type Tracking struct {
+	Track string `yaml:"track" validate:"required,oneof=SMS"`
+	Type  string `yaml:"type" validate:"omitempty,tracking_type"`
+}
+
+// Destination is one inline recipient.
+type Destination struct {
+	To   string            `yaml:"to" validate:"required"`
+	Vars map[string]string `yaml:"vars"`
+}
+
+// DeliveryWindow restricts delivery to some days and hours, in UTC.
+type DeliveryWindow struct {
+	Days []string `yaml:"days" validate:"required,min=1,unique,dive,oneof=MONDAY TUESDAY WEDNESDAY THURSDAY FRIDAY SATURDAY SUNDAY"`
+	From string   `yaml:"from" validate:"required,hhmm"`
+	To   string   `yaml:"to" validate:"required,hhmm"`
+}
+
+// SpeedLimit caps the sending speed.
+type SpeedLimit struct {
+	Amount   int    `yaml:"amount" validate:"required,gte=1"`
+	TimeUnit string `yaml:"time_unit" validate:"required,oneof=MINUTE HOUR DAY"`
+}
+
+// Recipient is one destination after loading: its E.164 number, its vars, and what its
+// rendered text weighs. The text itself is not kept: it is rendered again when sent, so a
+// million recipients cost a million small structs, not a million texts.
+type Recipient struct {
+	To    string // E.164, with '+'
+	Vars  Vars
+	Hash  uint64 // of the rendered text and the campaign's send options
+	Parts int32
+	Line  int32 // line in the YAML file, or in CSVFile when FromCSV
+	// FromCSV says the recipient came from destinations_file.
+	FromCSV bool
+}
+
+// Vars are a recipient's template variables. Names is shared by all rows of one CSV file.
+type Vars struct {
+	Names  []string
+	Values []string
+}
+
+// Map fills m with the vars (clearing it first) and returns it.
+func (v Vars) Map(m map[string]string) map[string]string {
+	clear(m)
+	for i, n := range v.Names {
+		m[n] = v.Values[i]
+	}
+	return m
+}
+
+// Pos says where a recipient was written.
+func (c *Campaign) Pos(r Recipient) string {
+	if r.FromCSV {
+		return fmt.Sprintf("%s:%d", c.CSVFile, r.Line)
+	}
+	return fmt.Sprintf("%s:%d", c.File, r.Line)
+}
+
+// Line returns the line of a field path such as "text" or "tracking.type"; the campaign's
+// first line when the field is absent.
+func (c *Campaign) Line(path string) int {
+	if l, ok := c.lines[path]; ok {
+		return l
+	}
+	return c.lines[""]
+}
+
+// SendTime is send_at parsed; zero when unset.
+func (c *Campaign) SendTime() time.Time {
+	t, _ := time.Parse(time.RFC3339, c.SendAt)
+	return t
+}
+
+// Validity is validity_period parsed; zero when unset.
+func (c *Campaign) Validity() time.Duration {
+	d, _ := time.ParseDuration(c.ValidityPeriod)
+	return d
+}
+
+// TrackingLabel reads "SMS/One_Time_Pin", or "" without tracking.
+func (c *Campaign) TrackingLabel() string {
+	if c.Tracking == nil {
+		return ""
+	}
+	if c.Tracking.Type == "" {
+		return c.Tracking.Track
+	}
+	return c.Tracking.Track + "/" + c.Tracking.Type
+}
+
+// options is a canonical rendering of everything besides the text that a send carries.
+// A change in it makes already sent messages "changed".
+func (c *Campaign) options() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "from=%s\x00track=%s\x00send_at=%s\x00validity=%s\x00notify=%s\x00callback=%s\x00",
+		c.From, c.TrackingLabel(), c.SendAt, c.Validity(), c.NotifyURL, c.CallbackData)
+	if w := c.DeliveryWindow; w != nil {
+		fmt.Fprintf(&b, "window=%s %s-%s\x00", strings.Join(w.Days, ","), w.From, w.To)
+	}
+	if s := c.SpeedLimit; s != nil {
+		fmt.Fprintf(&b, "speed=%d/%s\x00", s.Amount, s.TimeUnit)
+	}
+	return b.String()
+}
+
+// Set is every campaign loaded from a set of paths.
+type Set struct {
+	Campaigns []*Campaign // sorted by id
+	// Digest is a hash of every file read (YAML and CSV); a saved plan records it to notice
+	// when its files changed.
+	Digest string
+	// Files lists the YAML files read, sorted.
+	Files []string
+}
+
+// Find returns the campaign with the id, or nil.
+func (s *Set) Find(id string) *Campaign {
+	i := sort.Search(len(s.Campaigns), func(i int) bool { return s.Campaigns[i].ID >= id })
+	if i < len(s.Campaigns) && s.Campaigns[i].ID == id {
+		return s.Campaigns[i]
+	}
+	return nil
+}

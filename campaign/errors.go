@@ -1,0 +1,78 @@
+package campaign
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// MaxProblems is how many problems a ValidationError keeps; the rest are only counted, so a
+// broken CSV of a million rows does not flood the terminal.
+const MaxProblems = 200
+
+// Problem is one thing wrong with the input, at a place a user can open.
+type Problem struct {
+	File  string
+	Line  int
+	Field string
+	Msg   string
+}
+
+func (p Problem) String() string {
+	loc := p.File
+	if p.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", p.File, p.Line)
+	}
+	if p.Field == "" {
+		return loc + ": " + p.Msg
+	}
+	return loc + ": " + p.Field + ": " + p.Msg
+}
+
+// ValidationError lists every problem found; nothing is sent while one exists.
+type ValidationError struct {
+	Problems []Problem // sorted by file and line, at most MaxProblems
+	Dropped  int       // problems found beyond MaxProblems
+}
+
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	for i, p := range e.Problems {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(p.String())
+	}
+	if e.Dropped > 0 {
+		fmt.Fprintf(&b, "\n... and %d more problems", e.Dropped)
+	}
+	return b.String()
+}
+
+// Count is the number of problems found, kept or not.
+func (e *ValidationError) Count() int { return len(e.Problems) + e.Dropped }
+
+// problems collects Problems while loading.
+type problems struct {
+	list    []Problem
+	dropped int
+}
+
+func (ps *problems) add(file string, line int, field, format string, args ...any) {
+	if len(ps.list) >= MaxProblems {
+		ps.dropped++
+		return
+	}
+	ps.list = append(ps.list, Problem{File: file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (ps *problems) err() error {
+	if len(ps.list) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(ps.list, func(a, b Problem) int {
+		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line))
+	})
+	return &ValidationError{Problems: ps.list, Dropped: ps.dropped}
+}

@@ -1,0 +1,161 @@
+package campaign
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"reflect"
+	"regexp"
+	"strings"
+	"sync"
+	"text/template"
+	"time"
+
+	"github.com/go-playground/validator/v10"
+	"github.com/nyaruka/phonenumbers"
+)
+
+// The field rules of spec §2.
+var (
+	idPattern       = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+	alphaSender     = regexp.MustCompile(`^[A-Za-z0-9]{3,11}$`)
+	numericSender   = regexp.MustCompile(`^[0-9]{3,15}$`)
+	trackingPattern = regexp.MustCompile(`^[A-Za-z0-9_]{1,50}$`)
+	hhmmPattern     = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
+)
+
+// Limits of the send options.
+const (
+	MinValidity = time.Minute
+	MaxValidity = 48 * time.Hour
+	// MaxSendAhead is how far ahead send_at may be.
+	MaxSendAhead = 180 * 24 * time.Hour
+)
+
+var (
+	validateOnce sync.Once
+	validate     *validator.Validate
+)
+
+func validatorInstance() *validator.Validate {
+	validateOnce.Do(func() {
+		v := validator.New(validator.WithRequiredStructEnabled())
+		v.RegisterTagNameFunc(func(f reflect.StructField) string {
+			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			return name
+		})
+		must := func(tag string, fn func(string) bool) {
+			if err := v.RegisterValidation(tag, func(fl validator.FieldLevel) bool { return fn(fl.Field().String()) }); err != nil {
+				panic(err)
+			}
+		}
+		must("campaign_id", idPattern.MatchString)
+		must("sender", func(s string) bool { return alphaSender.MatchString(s) || numericSender.MatchString(s) })
+		must("tracking_type", trackingPattern.MatchString)
+		must("hhmm", hhmmPattern.MatchString)
+		must("region", func(s string) bool { return phonenumbers.GetCountryCodeForRegion(s) != 0 })
+		must("rfc3339", func(s string) bool { _, err := time.Parse(time.RFC3339, s); return err == nil })
+		must("validity", func(s string) bool {
+			d, err := time.ParseDuration(s)
+			return err == nil && d >= MinValidity && d <= MaxValidity
+		})
+		must("https_url", func(s string) bool {
+			u, err := url.Parse(s)
+			return err == nil && u.Scheme == "https" && u.Host != ""
+		})
+		validate = v
+	})
+	return validate
+}
+
+// problemText turns a validator failure into words a campaign author can act on.
+func problemText(fe validator.FieldError) string {
+	switch fe.Tag() {
+	case "required":
+		return "is required"
+	case "campaign_id":
+		return fmt.Sprintf("%q must be lower-case letters, digits, '-' or '_', start with a letter or digit, at most 64 chars (^[a-z0-9][a-z0-9_-]{0,63}$)", fe.Value())
+	case "sender":
+		return fmt.Sprintf("%q must be 3-11 letters and digits, or 3-15 digits", fe.Value())
+	case "tracking_type":
+		return fmt.Sprintf("%q must be 1-50 letters, digits or '_'", fe.Value())
+	case "hhmm":
+		return fmt.Sprintf("%q must be a time of day HH:MM (UTC), such as 09:00", fe.Value())
+	case "region":
+		return fmt.Sprintf("%q is not an ISO 3166 country code with phone numbers, such as CH, GB, US", fe.Value())
+	case "rfc3339":
+		return fmt.Sprintf("%q must be an RFC 3339 time such as 2026-12-01T09:00:00Z", fe.Value())
+	case "validity":
+		return fmt.Sprintf("%q must be a duration between %s and %s, such as 90m or 2h", fe.Value(), "1m", "48h")
+	case "https_url":
+		return fmt.Sprintf("%q must be an https:// URL", fe.Value())
+	case "oneof":
+		return fmt.Sprintf("%q must be one of %s", fe.Value(), strings.ReplaceAll(fe.Param(), " ", ", "))
+	case "gte", "min":
+		return fmt.Sprintf("must be at least %s", fe.Param())
+	case "max":
+		return fmt.Sprintf("must be at most %s characters", fe.Param())
+	case "unique":
+		return "must not repeat a value"
+	}
+	return fmt.Sprintf("fails %s", fe.Tag())
+}
+
+// validate checks the document's own fields; recipients are checked when loaded.
+// Fields in badType were already reported as the wrong type.
+func (c *Campaign) validate(ps *problems, badType map[string]bool) {
+	var verrs validator.ValidationErrors
+	if err := validatorInstance().Struct(c); errors.As(err, &verrs) {
+		for _, fe := range verrs {
+			_, path, _ := strings.Cut(fe.Namespace(), ".") // drop "Campaign."
+			if badType[path] {
+				continue
+			}
+			c.problem(ps, path, "%s", problemText(fe))
+		}
+	}
+	if len(c.Destinations) == 0 && c.DestinationsFile == "" {
+		c.problem(ps, "destinations", "the campaign has no recipients: set destinations, destinations_file or both")
+	}
+	if w := c.DeliveryWindow; w != nil && hhmmPattern.MatchString(w.From) && hhmmPattern.MatchString(w.To) {
+		if minutes(w.To)-minutes(w.From) < 60 {
+			c.problem(ps, "delivery_window.to", "the window %s-%s must be at least one hour wide, and to after from (UTC)", w.From, w.To)
+		}
+	}
+	if c.Text != "" {
+		t, err := template.New(c.ID).Option("missingkey=error").Parse(c.Text)
+		if err != nil {
+			c.problem(ps, "text", "template: %s", strings.TrimPrefix(err.Error(), "template: "+c.ID+":"))
+		} else {
+			c.tmpl = t
+		}
+	}
+}
+
+func (c *Campaign) problem(ps *problems, path, format string, args ...any) {
+	ps.add(c.File, c.Line(path), path, format, args...)
+}
+
+func minutes(hhmm string) int {
+	var h, m int
+	fmt.Sscanf(hhmm, "%d:%d", &h, &m)
+	return h*60 + m
+}
+
+// CheckSendAt applies the plan-time rule on send_at: not in the past, at most 180 days ahead.
+func (c *Campaign) CheckSendAt(now time.Time) *Problem {
+	t := c.SendTime()
+	if t.IsZero() {
+		return nil
+	}
+	p := &Problem{File: c.File, Line: c.Line("send_at"), Field: "send_at"}
+	switch {
+	case t.Before(now):
+		p.Msg = fmt.Sprintf("%s is in the past (now %s); move it ahead or remove it", c.SendAt, now.UTC().Format(time.RFC3339))
+	case t.After(now.Add(MaxSendAhead)):
+		p.Msg = fmt.Sprintf("%s is more than 180 days ahead (latest %s)", c.SendAt, now.Add(MaxSendAhead).UTC().Format(time.RFC3339))
+	default:
+		return nil
+	}
+	return p
+}

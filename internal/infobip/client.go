@@ -1,0 +1,358 @@
+package infobip
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environment variables the credentials come from. They are read nowhere else.
+const (
+	EnvBaseURL  = "INFOBIP_BASE_URL"
+	EnvAPIKey   = "INFOBIP_API_KEY"
+	EnvUsername = "INFOBIP_USERNAME"
+	EnvPassword = "INFOBIP_PASSWORD"
+)
+
+// ErrCredentials marks a missing or refused credential; its message names the variables to
+// check and never their values.
+var ErrCredentials = errors.New("infobip credentials")
+
+// Config says where the API is and how to authenticate.
+type Config struct {
+	BaseURL  string
+	APIKey   string
+	Username string
+	Password string
+	// Timeout bounds one HTTP exchange. Zero means 60s.
+	Timeout time.Duration
+	// MaxRetries bounds retries of 429s and of requests that never left. Zero means 8.
+	MaxRetries int
+	// Backoff is the first retry delay, doubled each time up to MaxBackoff. Zero means 500ms.
+	Backoff    time.Duration
+	MaxBackoff time.Duration
+}
+
+// ConfigFromEnv reads the INFOBIP_* variables.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	cfg := Config{
+		BaseURL:  strings.TrimSpace(getenv(EnvBaseURL)),
+		APIKey:   getenv(EnvAPIKey),
+		Username: getenv(EnvUsername),
+		Password: getenv(EnvPassword),
+	}
+	if cfg.BaseURL == "" {
+		return cfg, fmt.Errorf("%w: %s is not set; set it to your account's base URL (https://xxxxx.api.infobip.com) or to a local sandbox (http://127.0.0.1:PORT from `smsform sandbox`)", ErrCredentials, EnvBaseURL)
+	}
+	if cfg.APIKey == "" && (cfg.Username == "" || cfg.Password == "") {
+		return cfg, fmt.Errorf("%w: set %s, or both %s and %s", ErrCredentials, EnvAPIKey, EnvUsername, EnvPassword)
+	}
+	return cfg, nil
+}
+
+// Client talks to one Infobip account. It is safe for concurrent use.
+type Client struct {
+	base *url.URL
+	auth string
+	http *http.Client
+	cfg  Config
+	// sleep waits between retries; tests replace it.
+	sleep func(ctx context.Context, d time.Duration) error
+}
+
+// New checks the configuration and builds a client. The base URL must be https, except for
+// loopback addresses (the sandbox), so credentials never cross a network in clear text.
+func New(cfg Config) (*Client, error) {
+	u, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("%s %q is not a URL like https://xxxxx.api.infobip.com", EnvBaseURL, cfg.BaseURL)
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !isLoopback(u.Hostname()) {
+			return nil, fmt.Errorf("%s must use https (http is allowed only for a loopback sandbox), got host %q", EnvBaseURL, u.Host)
+		}
+	default:
+		return nil, fmt.Errorf("%s must start with https://, got scheme %q", EnvBaseURL, u.Scheme)
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 60 * time.Second
+	}
+	if cfg.MaxRetries == 0 {
+		cfg.MaxRetries = 8
+	}
+	if cfg.Backoff == 0 {
+		cfg.Backoff = 500 * time.Millisecond
+	}
+	if cfg.MaxBackoff == 0 {
+		cfg.MaxBackoff = 30 * time.Second
+	}
+	c := &Client{base: u, cfg: cfg, sleep: sleepCtx}
+	if cfg.APIKey != "" {
+		c.auth = "App " + cfg.APIKey
+	} else {
+		c.auth = "Basic " + basicAuth(cfg.Username, cfg.Password)
+	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = 64
+	c.http = &http.Client{
+		Timeout:   cfg.Timeout,
+		Transport: transport,
+		// A redirect would resend the credentials and the body to another place; refuse it.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return c, nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// TransportError is a failure to get an answer. Written says whether the request had been
+// fully written when it failed: if it had, the API may have acted on it.
+type TransportError struct {
+	Err     error
+	Written bool
+}
+
+func (e *TransportError) Error() string {
+	if e.Written {
+		return "infobip: no answer after the request was sent: " + e.Err.Error()
+	}
+	return "infobip: request not sent: " + e.Err.Error()
+}
+
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// OutcomeUnknown reports whether err leaves it open whether the API acted on the request: a
+// 5xx answer, or no answer after the request was written.
+func OutcomeUnknown(err error) bool {
+	var te *TransportError
+	if errors.As(err, &te) {
+		return te.Written
+	}
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.StatusCode >= 500
+	}
+	return false
+}
+
+// Send posts one request of messages. 429s and requests that never left are retried with the
+// same body (so the same messageIds); anything else is returned to the caller to classify.
+func (c *Client) Send(ctx context.Context, req *SendRequest) (*SendResponse, error) {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	var out SendResponse
+	if err := c.do(ctx, http.MethodPost, "/sms/2/text/advanced", nil, body, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// LogsQuery selects log entries. Infobip limits the joined ids to 2048 characters.
+type LogsQuery struct {
+	MessageIDs []string
+	BulkIDs    []string
+	Limit      int
+}
+
+func (q LogsQuery) values() url.Values {
+	v := url.Values{}
+	if len(q.MessageIDs) > 0 {
+		v.Set("messageId", strings.Join(q.MessageIDs, ","))
+	}
+	if len(q.BulkIDs) > 0 {
+		v.Set("bulkId", strings.Join(q.BulkIDs, ","))
+	}
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	return v
+}
+
+// Logs reads GET /sms/1/logs (the last 48 hours, re-readable).
+func (c *Client) Logs(ctx context.Context, q LogsQuery) (*LogsResponse, error) {
+	var out LogsResponse
+	if err := c.do(ctx, http.MethodGet, "/sms/1/logs", q.values(), nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Reports pulls GET /sms/1/reports. Each report is handed out once, so callers must store
+// what they get before asking again.
+func (c *Client) Reports(ctx context.Context, q LogsQuery) (*LogsResponse, error) {
+	var out LogsResponse
+	if err := c.do(ctx, http.MethodGet, "/sms/1/reports", q.values(), nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// LogEnd records a conversion for a message sent with tracking.
+func (c *Client) LogEnd(ctx context.Context, messageID string) (*ConversionResponse, error) {
+	if !ValidMessageID(messageID) {
+		return nil, fmt.Errorf("infobip: refusing messageId %q: only letters, digits, '-', '_' and '.' are allowed", messageID)
+	}
+	var out ConversionResponse
+	if err := c.do(ctx, http.MethodPost, "/ct/1/log/end/"+url.PathEscape(messageID), nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ValidMessageID reports whether id is safe to put into a URL path: 1-200 characters of
+// letters, digits, '-', '_' and '.', and not a dot segment.
+func ValidMessageID(id string) bool {
+	if id == "" || len(id) > 200 || id == "." || id == ".." {
+		return false
+	}
+	for _, r := range id {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, body []byte, out any) error {
+	backoff := c.cfg.Backoff
+	for attempt := 0; ; attempt++ {
+		err := c.once(ctx, method, path, query, body, out)
+		if err == nil {
+			return nil
+		}
+		wait, retry := c.retryable(err, backoff)
+		if !retry || attempt >= c.cfg.MaxRetries {
+			return err
+		}
+		if err := c.sleep(ctx, wait); err != nil {
+			return err
+		}
+		backoff = min(backoff*2, c.cfg.MaxBackoff)
+	}
+}
+
+// retryable says whether an error may be retried with the same request and how long to
+// wait. Only answers that prove nothing was done qualify: a 429, or a request that was never
+// fully written. A 5xx or a lost answer is not retried here: the caller must reconcile.
+func (c *Client) retryable(err error, backoff time.Duration) (time.Duration, bool) {
+	var ae *APIError
+	if errors.As(err, &ae) && ae.StatusCode == http.StatusTooManyRequests {
+		if d, ok := parseRetryAfter(ae.RetryAfter, time.Now()); ok {
+			return min(d, 5*time.Minute), true
+		}
+		return jitter(backoff), true
+	}
+	var te *TransportError
+	if errors.As(err, &te) && !te.Written && !errors.Is(err, context.Canceled) {
+		return jitter(backoff), true
+	}
+	return 0, false
+}
+
+// jitter spreads retries of parallel workers: a delay in [d/2, d).
+func jitter(d time.Duration) time.Duration {
+	if d <= 1 {
+		return d
+	}
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)))
+}
+
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseFloat(v, 64); err == nil && secs >= 0 {
+		return time.Duration(secs * float64(time.Second)), true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+func (c *Client) once(ctx context.Context, method, path string, query url.Values, body []byte, out any) error {
+	u := *c.base
+	u.Path = strings.TrimRight(c.base.Path, "/") + path
+	u.RawQuery = query.Encode()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	written := false
+	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { written = true }}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), method, u.String(), rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", c.auth)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "smsform")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		// url.Error text carries the URL only, never the Authorization header.
+		return &TransportError{Err: err, Written: written}
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return &TransportError{Err: err, Written: true}
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		ae := decodeAPIError(resp.StatusCode, data)
+		ae.RetryAfter = resp.Header.Get("Retry-After")
+		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+			return fmt.Errorf("%w refused (%v); check %s, or %s and %s, and that the key may use %s", ErrCredentials, ae, EnvAPIKey, EnvUsername, EnvPassword, path)
+		}
+		return ae
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("infobip: decode answer of %s %s: %w", method, path, err)
+	}
+	return nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func basicAuth(user, pass string) string {
+	return base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
+}

@@ -1,0 +1,238 @@
+// Package infobip is a small typed client for the parts of the Infobip API smsform uses:
+// sending SMS (/sms/2/text/advanced), reading logs and delivery reports (/sms/1/logs,
+// /sms/1/reports) and logging conversions (/ct/1/log/end/{messageId}).
+//
+// The wire types live here and are shared with the sandbox server, so the client and the
+// fake API can never disagree about a field name.
+package infobip
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// SendAtLayout is the time format Infobip expects for sendAt.
+const SendAtLayout = "2006-01-02T15:04:05.000-0700"
+
+// Status groups as Infobip reports them.
+const (
+	GroupPending       = 1
+	GroupUndeliverable = 2
+	GroupDelivered     = 3
+	GroupExpired       = 4
+	GroupRejected      = 5
+)
+
+// Status ids smsform treats specially.
+const (
+	StatusPendingAccepted        = 26
+	StatusDeliveredToHandset     = 5
+	StatusRejectedDuplicateMsgID = 23
+	StatusRejectedTooLong        = 25
+)
+
+// SendRequest is the body of POST /sms/2/text/advanced.
+type SendRequest struct {
+	BulkID                    string      `json:"bulkId,omitempty"`
+	Messages                  []Message   `json:"messages"`
+	Tracking                  *Tracking   `json:"tracking,omitempty"`
+	SendingSpeedLimit         *SpeedLimit `json:"sendingSpeedLimit,omitempty"`
+	IncludeSmsCountInResponse bool        `json:"includeSmsCountInResponse,omitempty"`
+}
+
+// Message is one message object: one text to one or more destinations.
+type Message struct {
+	From               string        `json:"from,omitempty"`
+	Destinations       []Destination `json:"destinations"`
+	Text               string        `json:"text"`
+	ValidityPeriod     int           `json:"validityPeriod,omitempty"`
+	SendAt             string        `json:"sendAt,omitempty"`
+	DeliveryTimeWindow *TimeWindow   `json:"deliveryTimeWindow,omitempty"`
+	NotifyURL          string        `json:"notifyUrl,omitempty"`
+	CallbackData       string        `json:"callbackData,omitempty"`
+}
+
+// Destination is one recipient: international digits without '+' and a client-chosen id.
+type Destination struct {
+	To        string `json:"to"`
+	MessageID string `json:"messageId,omitempty"`
+}
+
+// Tracking turns on SMS conversion tracking for the request.
+type Tracking struct {
+	Track      string `json:"track,omitempty"`
+	Type       string `json:"type,omitempty"`
+	ProcessKey string `json:"processKey,omitempty"`
+}
+
+// SpeedLimit caps how fast Infobip hands the request's messages to operators.
+type SpeedLimit struct {
+	Amount   int    `json:"amount"`
+	TimeUnit string `json:"timeUnit,omitempty"`
+}
+
+// TimeWindow restricts delivery to some days and hours (UTC).
+type TimeWindow struct {
+	Days []string   `json:"days"`
+	From *TimeOfDay `json:"from,omitempty"`
+	To   *TimeOfDay `json:"to,omitempty"`
+}
+
+// TimeOfDay is an hour and minute.
+type TimeOfDay struct {
+	Hour   int `json:"hour"`
+	Minute int `json:"minute"`
+}
+
+// SendResponse is the answer to a send: one entry per destination.
+type SendResponse struct {
+	BulkID   string       `json:"bulkId,omitempty"`
+	Messages []SentStatus `json:"messages"`
+}
+
+// SentStatus is Infobip's acceptance (or rejection) of one destination.
+type SentStatus struct {
+	To        string `json:"to"`
+	MessageID string `json:"messageId"`
+	SmsCount  int    `json:"smsCount,omitempty"`
+	Status    Status `json:"status"`
+}
+
+// Status is Infobip's status object.
+type Status struct {
+	GroupID     int    `json:"groupId"`
+	GroupName   string `json:"groupName,omitempty"`
+	ID          int    `json:"id"`
+	Name        string `json:"name,omitempty"`
+	Description string `json:"description,omitempty"`
+}
+
+// Rejected reports whether the status is in the REJECTED group.
+func (s Status) Rejected() bool { return s.GroupID == GroupRejected }
+
+// DuplicateMessageID reports whether Infobip refused the message because its messageId was
+// already used, which proves an earlier send with that id went through.
+func (s Status) DuplicateMessageID() bool {
+	return s.GroupID == GroupRejected && s.ID == StatusRejectedDuplicateMsgID
+}
+
+// LogsResponse is the answer of GET /sms/1/logs and GET /sms/1/reports.
+type LogsResponse struct {
+	Results []LogEntry `json:"results"`
+}
+
+// LogEntry is one message as Infobip's logs or reports know it.
+type LogEntry struct {
+	BulkID    string  `json:"bulkId,omitempty"`
+	MessageID string  `json:"messageId"`
+	To        string  `json:"to"`
+	From      string  `json:"from,omitempty"`
+	Text      string  `json:"text,omitempty"`
+	SentAt    string  `json:"sentAt,omitempty"`
+	DoneAt    string  `json:"doneAt,omitempty"`
+	SmsCount  int     `json:"smsCount,omitempty"`
+	Price     *Price  `json:"price,omitempty"`
+	Status    Status  `json:"status"`
+	Error     *Status `json:"error,omitempty"`
+}
+
+// Price is what Infobip charged for a message.
+type Price struct {
+	PricePerMessage float64 `json:"pricePerMessage"`
+	Currency        string  `json:"currency"`
+}
+
+// ConversionResponse is the answer of POST /ct/1/log/end/{messageId}.
+type ConversionResponse struct {
+	ProcessKey string `json:"processKey"`
+}
+
+// ErrorBody is the error shape of the v1/v2 endpoints and /ct.
+type ErrorBody struct {
+	RequestError struct {
+		ServiceException ServiceException `json:"serviceException"`
+	} `json:"requestError"`
+}
+
+// ServiceException is the inner part of ErrorBody.
+type ServiceException struct {
+	MessageID        string              `json:"messageId"`
+	Text             string              `json:"text"`
+	ValidationErrors map[string][]string `json:"validationErrors,omitempty"`
+}
+
+// NewErrorBody builds the v1/v2 error body.
+func NewErrorBody(messageID, text string) ErrorBody {
+	var b ErrorBody
+	b.RequestError.ServiceException = ServiceException{MessageID: messageID, Text: text}
+	return b
+}
+
+// APIError is a non-2xx answer from Infobip, decoded from either of its error shapes.
+type APIError struct {
+	StatusCode int
+	Code       string // serviceException.messageId or errorCode, e.g. BAD_REQUEST, E429
+	Text       string // serviceException.text or description
+	Details    []string
+	RetryAfter string // the Retry-After header, when present
+}
+
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "infobip: HTTP %d", e.StatusCode)
+	if e.Code != "" {
+		fmt.Fprintf(&b, " %s", e.Code)
+	}
+	if e.Text != "" {
+		fmt.Fprintf(&b, ": %s", e.Text)
+	}
+	if len(e.Details) > 0 {
+		fmt.Fprintf(&b, " (%s)", strings.Join(e.Details, "; "))
+	}
+	return b.String()
+}
+
+// decodeAPIError reads either error shape; a body in neither shape keeps its first bytes as
+// the text, so a proxy's HTML error page still tells the user something.
+func decodeAPIError(status int, body []byte) *APIError {
+	e := &APIError{StatusCode: status}
+	var v12 ErrorBody
+	if json.Unmarshal(body, &v12) == nil && (v12.RequestError.ServiceException.MessageID != "" || v12.RequestError.ServiceException.Text != "") {
+		se := v12.RequestError.ServiceException
+		e.Code, e.Text = se.MessageID, se.Text
+		for field, msgs := range se.ValidationErrors {
+			for _, m := range msgs {
+				e.Details = append(e.Details, field+": "+m)
+			}
+		}
+		sort.Strings(e.Details)
+		return e
+	}
+	var v3 struct {
+		ErrorCode   string `json:"errorCode"`
+		Description string `json:"description"`
+		Action      string `json:"action"`
+		Violations  []struct {
+			Property  string `json:"property"`
+			Violation string `json:"violation"`
+		} `json:"violations"`
+	}
+	if json.Unmarshal(body, &v3) == nil && (v3.ErrorCode != "" || v3.Description != "") {
+		e.Code, e.Text = v3.ErrorCode, v3.Description
+		if v3.Action != "" {
+			e.Details = append(e.Details, v3.Action)
+		}
+		for _, v := range v3.Violations {
+			e.Details = append(e.Details, v.Property+": "+v.Violation)
+		}
+		return e
+	}
+	text := strings.TrimSpace(string(body))
+	if len(text) > 200 {
+		text = text[:200] + "..."
+	}
+	e.Text = text
+	return e
+}
