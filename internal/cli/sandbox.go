@@ -1,0 +1,50 @@
+package cli
+
+import (
+	"fmt"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/smsform/smsform/internal/sandbox"
+)
+
+func sandboxCommand(sys IO) *cli.Command {
+	return &cli.Command{
+		Name:  "sandbox",
+		Usage: "run a local Infobip-compatible API, to try everything without an account",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "listen", Value: sandbox.DefaultAddr, Usage: "loopback `ADDR` to listen on (port 0 picks one)"},
+			&cli.StringFlag{Name: "api-key", Usage: "accept only this API key (default: any credentials)"},
+			&cli.DurationFlag{Name: "delivery-delay", Value: 2e9, Usage: "time until an accepted message shows as DELIVERED"},
+			&cli.DurationFlag{Name: "latency", Usage: "added to every answer"},
+			&cli.Float64Flag{Name: "error-rate", Usage: "fraction of sends answered 500 without accepting"},
+			&cli.Float64Flag{Name: "429-rate", Usage: "fraction of requests answered 429 with Retry-After"},
+			&cli.DurationFlag{Name: "retry-after", Value: 1e9, Usage: "the Retry-After of 429 answers"},
+			&cli.Float64Flag{Name: "drop-rate", Usage: "fraction of sends accepted, then the connection dropped without an answer"},
+			&cli.DurationFlag{Name: "logs-lag", Usage: "how long accepted messages take to appear in /sms/1/logs"},
+		},
+		Action: func(c *cli.Context) error {
+			for _, name := range []string{"error-rate", "429-rate", "drop-rate"} {
+				if v := c.Float64(name); v < 0 || v > 1 {
+					return fmt.Errorf("-%s must be between 0 and 1, got %g", name, v)
+				}
+			}
+			opts := sandbox.Options{
+				APIKey: c.String("api-key"), DeliveryDelay: c.Duration("delivery-delay"), Latency: c.Duration("latency"),
+				ErrorRate: c.Float64("error-rate"), TooManyRate: c.Float64("429-rate"), RetryAfter: c.Duration("retry-after"),
+				DropRate: c.Float64("drop-rate"), LogsLag: c.Duration("logs-lag"),
+			}
+			ctx, stop := signal.NotifyContext(c.Context, syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			return sandbox.ListenAndServe(ctx, c.String("listen"), opts, func(url string) {
+				key := opts.APIKey
+				if key == "" {
+					key = "sandbox"
+				}
+				fmt.Fprintf(sys.Stdout, "Sandbox Infobip API listening on %s (Ctrl-C stops it).\nPoint smsform at it with:\n    export INFOBIP_BASE_URL=%s INFOBIP_API_KEY=%s\nWhat it received: %s/sandbox/messages\n", url, url, key, url)
+			})
+		},
+	}
+}

@@ -1,0 +1,97 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/smsform/smsform/state"
+)
+
+func stateCommand(sys IO) *cli.Command {
+	return &cli.Command{
+		Name:  "state",
+		Usage: "inspect the state file",
+		Subcommands: []*cli.Command{
+			{
+				Name:  "list",
+				Usage: "list recorded messages",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "campaign", Usage: "only this campaign `ID`"},
+					&cli.StringSliceFlag{Name: "only", Usage: "only messages in these states: sending, sent, failed, unknown (comma-separated)"},
+					stateFlag(false),
+					&cli.IntFlag{Name: "limit", Value: 1000, Usage: "at most `N` messages (0: all)"},
+					&cli.BoolFlag{Name: "json", Usage: "print JSON"},
+				},
+				Action: func(c *cli.Context) error {
+					f := state.Filter{Campaign: c.String("campaign"), Limit: c.Int("limit")}
+					for _, s := range c.StringSlice("only") {
+						for _, one := range strings.Split(s, ",") {
+							st := state.State(strings.TrimSpace(one))
+							switch st {
+							case state.Sending, state.Sent, state.Failed, state.Unknown:
+							default:
+								return fmt.Errorf("-only %q: use sending, sent, failed or unknown", one)
+							}
+							f.States = append(f.States, st)
+						}
+					}
+					return listMessages(c, sys, f, c.Bool("json"))
+				},
+			},
+			{
+				Name:      "show",
+				Usage:     "show one message by messageId or E.164 number",
+				ArgsUsage: "ID",
+				Flags:     []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print JSON"}, stateFlag(false)},
+				Action: func(c *cli.Context) error {
+					if c.NArg() != 1 {
+						return fmt.Errorf("state show needs one messageId or number, such as sf-3f2a... or +41793026731")
+					}
+					id := c.Args().First()
+					f := state.Filter{MessageID: id}
+					if strings.HasPrefix(id, "+") {
+						f = state.Filter{To: id}
+					}
+					return listMessages(c, sys, f, c.Bool("json"))
+				},
+			},
+		},
+	}
+}
+
+func listMessages(c *cli.Context, sys IO, f state.Filter, asJSON bool) error {
+	store, err := state.Open(c.Context, statePath(c))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	msgs, err := store.List(c.Context, f)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		if msgs == nil {
+			msgs = []state.Message{}
+		}
+		enc := json.NewEncoder(sys.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(msgs)
+	}
+	if len(msgs) == 0 {
+		if f.MessageID != "" || f.To != "" {
+			return fmt.Errorf("no recorded message matches %s%s", f.MessageID, f.To)
+		}
+		fmt.Fprintln(sys.Stdout, "No recorded messages match.")
+		return nil
+	}
+	tw := tabwriter.NewWriter(sys.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CAMPAIGN\tROUND\tTO\tSTATE\tSTATUS\tPARTS\tMESSAGE ID\tUPDATED\tREASON")
+	for _, m := range msgs {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", m.Campaign, m.Round, m.To, m.State, m.StatusName, m.SmsCount, m.MessageID, m.UpdatedAt, m.Error)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,337 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+
+	"github.com/smsform/smsform/campaign"
+	"github.com/smsform/smsform/internal/infobip"
+	"github.com/smsform/smsform/state"
+)
+
+// Sender sends one request of messages. *infobip.Client is one.
+type Sender interface {
+	Send(ctx context.Context, req *infobip.SendRequest) (*infobip.SendResponse, error)
+}
+
+// ApplyOptions tune apply.
+type ApplyOptions struct {
+	Parallelism int // requests in flight; default 4
+	BatchSize   int // messages per request; default 500
+	// Stop, when closed, makes apply start no new request; requests in flight finish and
+	// are recorded (the first Ctrl-C).
+	Stop <-chan struct{}
+	// Progress, if set, is called after each batch with the messages done and the total.
+	Progress func(done, total int)
+}
+
+// Result counts what apply did.
+type Result struct {
+	Sent     int `json:"sent"`
+	Failed   int `json:"failed"`
+	Unknown  int `json:"unknown"`
+	NotSent  int `json:"not_sent"` // planned but not attempted (stopped, or refused before sending)
+	SmsParts int `json:"sms_parts"`
+	// Problems lists the first failed or unknown messages with their reasons.
+	Problems []MessageProblem `json:"problems,omitempty"`
+	Stopped  bool             `json:"stopped,omitempty"`
+}
+
+// MessageProblem is one message that did not end as sent.
+type MessageProblem struct {
+	Campaign string      `json:"campaign"`
+	To       string      `json:"to"`
+	State    state.State `json:"state"`
+	Reason   string      `json:"reason"`
+}
+
+const maxProblems = 20
+
+// batch is one request's worth of messages of one campaign.
+type batch struct {
+	cp   *CampaignPlan
+	msgs []Message
+}
+
+// Apply sends every message the plan marks Send, in batches, recording each batch as
+// sending before its request and with Infobip's answer after. It returns what it did even
+// when it stops on an error.
+func Apply(ctx context.Context, p *Plan, sender Sender, store *state.Store, opts ApplyOptions) (Result, error) {
+	if opts.Parallelism <= 0 {
+		opts.Parallelism = 4
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 500
+	}
+	a := &applier{sender: sender, store: store, opts: opts, total: p.Summary.Send}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	batches := make(chan batch)
+	go func() {
+		defer close(batches)
+		for _, cp := range p.Campaigns {
+			var cur []Message
+			for _, m := range cp.Messages {
+				if m.Action != Send {
+					continue
+				}
+				cur = append(cur, m)
+				if len(cur) == opts.BatchSize {
+					if !a.feed(ctx, batches, batch{cp, cur}) {
+						return
+					}
+					cur = nil
+				}
+			}
+			if len(cur) > 0 && !a.feed(ctx, batches, batch{cp, cur}) {
+				return
+			}
+		}
+	}()
+
+	var wg sync.WaitGroup
+	for range opts.Parallelism {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range batches {
+				if err := a.send(ctx, b); err != nil {
+					a.fail(err)
+					cancel()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	a.res.NotSent = a.total - a.done
+	return a.res, a.err
+}
+
+type applier struct {
+	sender Sender
+	store  *state.Store
+	opts   ApplyOptions
+	total  int
+
+	mu   sync.Mutex
+	done int
+	res  Result
+	err  error
+}
+
+// feed hands a batch to the workers unless apply was told to stop.
+func (a *applier) feed(ctx context.Context, ch chan<- batch, b batch) bool {
+	select {
+	case <-a.opts.Stop:
+		a.mu.Lock()
+		a.res.Stopped = true
+		a.mu.Unlock()
+		return false
+	default:
+	}
+	select {
+	case ch <- b:
+		return true
+	case <-ctx.Done():
+		return false
+	case <-a.opts.Stop:
+		a.mu.Lock()
+		a.res.Stopped = true
+		a.mu.Unlock()
+		return false
+	}
+}
+
+func (a *applier) fail(err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.err == nil {
+		a.err = err
+	}
+}
+
+// send carries one batch through: render, record sending, request, record outcomes.
+func (a *applier) send(ctx context.Context, b batch) error {
+	c := b.cp.Campaign
+	req, out, err := buildRequest(b)
+	if err != nil {
+		return err
+	}
+	// The state writes must happen even when ctx is cancelled: a record of what was
+	// (maybe) sent is never skipped.
+	write := context.WithoutCancel(ctx)
+	if err := a.store.MarkSending(write, out); err != nil {
+		return fmt.Errorf("record batch of %s before sending: %w", c.ID, err)
+	}
+	resp, sendErr := a.sender.Send(ctx, req)
+	outcomes, fatal := classify(out, resp, sendErr)
+	if fatal != nil {
+		// Nothing was done with this request (refused credentials, or it never left):
+		// forget the sending rows so the messages stay plainly unsent.
+		ids := make([]string, len(out))
+		for i, o := range out {
+			ids[i] = o.MessageID
+		}
+		if err := a.store.Forget(write, ids); err != nil {
+			return errors.Join(fatal, fmt.Errorf("clear sending records: %w", err))
+		}
+		return fatal
+	}
+	if err := a.store.RecordOutcomes(write, outcomes); err != nil {
+		return fmt.Errorf("record answers for %s (the messages stay 'sending' and are reconciled on the next run): %w", c.ID, err)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i, o := range outcomes {
+		switch o.State {
+		case state.Sent:
+			a.res.Sent++
+			a.res.SmsParts += max(o.SmsCount, out[i].Parts)
+		case state.Failed:
+			a.res.Failed++
+		case state.Unknown:
+			a.res.Unknown++
+		}
+		if o.State != state.Sent && len(a.res.Problems) < maxProblems {
+			a.res.Problems = append(a.res.Problems, MessageProblem{Campaign: c.ID, To: out[i].To, State: o.State, Reason: o.Error})
+		}
+	}
+	a.done += len(out)
+	if a.opts.Progress != nil {
+		a.opts.Progress(a.done, a.total)
+	}
+	return nil
+}
+
+// buildRequest renders the batch's texts into one request and the matching state rows.
+func buildRequest(b batch) (*infobip.SendRequest, []state.Outgoing, error) {
+	c := b.cp.Campaign
+	r := c.NewRenderer()
+	req := &infobip.SendRequest{Messages: make([]infobip.Message, len(b.msgs)), IncludeSmsCountInResponse: true}
+	out := make([]state.Outgoing, len(b.msgs))
+	ids := make([]string, len(b.msgs))
+	tmpl := messageTemplate(c)
+	if c.Tracking != nil {
+		req.Tracking = &infobip.Tracking{Track: c.Tracking.Track, Type: c.Tracking.Type}
+	}
+	if s := c.SpeedLimit; s != nil {
+		req.SendingSpeedLimit = &infobip.SpeedLimit{Amount: s.Amount, TimeUnit: s.TimeUnit}
+	}
+	for i, m := range b.msgs {
+		rec := b.cp.Recipient(m)
+		text, err := r.Render(rec)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", c.Pos(rec), err)
+		}
+		id := MessageID(c.ID, c.Round, rec.To, int(m.Attempt))
+		ids[i] = id
+		msg := tmpl
+		msg.Text = text
+		msg.Destinations = []infobip.Destination{{To: rec.To[1:], MessageID: id}}
+		req.Messages[i] = msg
+		out[i] = state.Outgoing{
+			Key:     state.Key{Campaign: c.ID, Round: c.Round, To: rec.To},
+			Attempt: int(m.Attempt), MessageID: id, Hash: rec.Hash, Parts: int(rec.Parts),
+			Tracked: c.Tracking != nil,
+		}
+		if c.Tracking != nil {
+			out[i].TrackingType = c.Tracking.Type
+		}
+	}
+	req.BulkID = BulkID(c.ID, c.Round, ids)
+	for i := range out {
+		out[i].BulkID = req.BulkID
+	}
+	return req, out, nil
+}
+
+// messageTemplate holds the per-campaign fields every message object of a request repeats.
+func messageTemplate(c *campaign.Campaign) infobip.Message {
+	m := infobip.Message{From: c.From, NotifyURL: c.NotifyURL, CallbackData: c.CallbackData}
+	if d := c.Validity(); d > 0 {
+		m.ValidityPeriod = int(math.Ceil(d.Minutes()))
+	}
+	if t := c.SendTime(); !t.IsZero() {
+		m.SendAt = t.UTC().Format(infobip.SendAtLayout)
+	}
+	if w := c.DeliveryWindow; w != nil {
+		from, to := minutesOf(w.From), minutesOf(w.To)
+		m.DeliveryTimeWindow = &infobip.TimeWindow{
+			Days: w.Days,
+			From: &infobip.TimeOfDay{Hour: from / 60, Minute: from % 60},
+			To:   &infobip.TimeOfDay{Hour: to / 60, Minute: to % 60},
+		}
+	}
+	return m
+}
+
+func minutesOf(hhmm string) int {
+	var h, m int
+	fmt.Sscanf(hhmm, "%d:%d", &h, &m)
+	return h*60 + m
+}
+
+// classify turns the answer (or the failure) of one request into one outcome per message.
+// fatal is set when the request provably did nothing and the run must stop.
+func classify(out []state.Outgoing, resp *infobip.SendResponse, err error) (outcomes []state.Outcome, fatal error) {
+	outcomes = make([]state.Outcome, len(out))
+	for i, o := range out {
+		outcomes[i] = state.Outcome{MessageID: o.MessageID}
+	}
+	if err != nil {
+		var ae *infobip.APIError
+		switch {
+		case errors.Is(err, infobip.ErrCredentials):
+			return nil, err
+		case infobip.OutcomeUnknown(err):
+			for i := range outcomes {
+				outcomes[i].State = state.Unknown
+				outcomes[i].Error = err.Error()
+			}
+		case errors.As(err, &ae) && ae.StatusCode != 429:
+			// A 4xx: the API refused the request as a whole; sending it again unchanged
+			// would fail the same way.
+			for i := range outcomes {
+				outcomes[i].State = state.Failed
+				outcomes[i].Error = err.Error()
+			}
+		default:
+			// 429s past the retries, or a request that never left: nothing was sent.
+			return nil, fmt.Errorf("%w (nothing of this batch was sent; run apply again later)", err)
+		}
+		return outcomes, nil
+	}
+	answers := make(map[string]infobip.SentStatus, len(resp.Messages))
+	for _, m := range resp.Messages {
+		answers[m.MessageID] = m
+	}
+	for i, o := range out {
+		a, ok := answers[o.MessageID]
+		oc := &outcomes[i]
+		if !ok {
+			oc.State = state.Unknown
+			oc.Error = "the answer did not mention this message"
+			continue
+		}
+		oc.StatusGroup, oc.StatusID, oc.StatusName, oc.SmsCount = a.Status.GroupID, a.Status.ID, a.Status.Name, a.SmsCount
+		switch {
+		case a.Status.DuplicateMessageID():
+			// Infobip already has this messageId: an earlier send went through.
+			oc.State = state.Sent
+			oc.Error = "messageId already used: an earlier send of this message went through"
+		case a.Status.Rejected():
+			oc.State = state.Failed
+			oc.Error = a.Status.Name
+			if a.Status.Description != "" {
+				oc.Error += ": " + a.Status.Description
+			}
+		default:
+			oc.State = state.Sent
+		}
+	}
+	return outcomes, nil
+}

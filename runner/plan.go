@@ -1,0 +1,233 @@
+// Package runner turns campaigns and state into a plan, and carries a plan out: apply sends
+// through a Sender and records every message in the state.
+package runner
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/smsform/smsform/campaign"
+	"github.com/smsform/smsform/state"
+)
+
+// Action is what a plan does with one message.
+type Action uint8
+
+// The actions, as the JSON view names them.
+const (
+	Send    Action = iota // not recorded yet (or a failed one, with -retry-failed): send it
+	Noop                  // recorded as sent with the same text and options
+	Changed               // recorded as sent, but the text or options changed since: not resent
+	Unknown               // recorded, outcome unknown (a previous run died or lost the answer)
+	Failed                // recorded as failed; sent again only with -retry-failed
+)
+
+var actionNames = [...]string{"send", "noop", "changed", "unknown", "failed"}
+
+func (a Action) String() string { return actionNames[a] }
+
+// Message is one planned message: 12 bytes per recipient, the rest is looked up in the
+// campaign's recipients.
+type Message struct {
+	Recipient int32 // index into Campaign.Recipients
+	Attempt   int32 // 0 for the first send; -retry-failed bumps it for a fresh messageId
+	Action    Action
+}
+
+// Counts are a plan's figures.
+type Counts struct {
+	Send     int `json:"send"`
+	Noop     int `json:"noop"`
+	Changed  int `json:"changed"`
+	Unknown  int `json:"unknown"`
+	Failed   int `json:"failed"`
+	Orphaned int `json:"orphaned"`
+	SmsParts int `json:"sms_parts"` // of the messages to send
+}
+
+func (c *Counts) add(o Counts) {
+	c.Send += o.Send
+	c.Noop += o.Noop
+	c.Changed += o.Changed
+	c.Unknown += o.Unknown
+	c.Failed += o.Failed
+	c.Orphaned += o.Orphaned
+	c.SmsParts += o.SmsParts
+}
+
+// CampaignPlan is the plan of one campaign round.
+type CampaignPlan struct {
+	Campaign *campaign.Campaign
+	Messages []Message // in file order
+	// Orphaned are numbers recorded for this round that the files no longer list (sorted).
+	Orphaned []string
+	// Errors holds, for failed messages, the recorded reason, by recipient index.
+	Errors map[int32]string
+	Counts Counts
+}
+
+// Recipient returns the recipient of a planned message.
+func (cp *CampaignPlan) Recipient(m Message) campaign.Recipient {
+	return cp.Campaign.Recipients[m.Recipient]
+}
+
+// MessageID returns the messageId of a planned message.
+func (cp *CampaignPlan) MessageID(m Message) string {
+	return MessageID(cp.Campaign.ID, cp.Campaign.Round, cp.Recipient(m).To, int(m.Attempt))
+}
+
+// Plan is what apply would do. It is plain data: computing it does no I/O.
+type Plan struct {
+	Campaigns []*CampaignPlan // sorted by campaign id
+	Summary   Counts
+	// State is the state version the plan was made against; Inputs the digest of the files.
+	State  state.Version
+	Inputs string
+}
+
+// PlanOptions change what a plan does.
+type PlanOptions struct {
+	// RetryFailed plans failed messages for sending again, with a fresh messageId.
+	RetryFailed bool
+}
+
+// Rounds lists the campaign rounds a plan of set needs from state.
+func Rounds(set *campaign.Set) []state.Round {
+	rounds := make([]state.Round, 0, len(set.Campaigns))
+	for _, c := range set.Campaigns {
+		rounds = append(rounds, state.Round{Campaign: c.ID, Round: c.Round})
+	}
+	return rounds
+}
+
+// MakePlan compares the campaigns with the recorded state at time now. It is a pure
+// function: the same inputs give the same plan.
+func MakePlan(set *campaign.Set, snap *state.Snapshot, now time.Time, opts PlanOptions) (*Plan, error) {
+	var bad []campaign.Problem
+	for _, c := range set.Campaigns {
+		if p := c.CheckSendAt(now); p != nil {
+			bad = append(bad, *p)
+		}
+	}
+	if len(bad) > 0 {
+		return nil, &campaign.ValidationError{Problems: bad}
+	}
+	p := &Plan{State: snap.Version, Inputs: set.Digest}
+	for _, c := range set.Campaigns {
+		cp := planCampaign(c, snap.Records(state.Round{Campaign: c.ID, Round: c.Round}), opts)
+		p.Summary.add(cp.Counts)
+		p.Campaigns = append(p.Campaigns, cp)
+	}
+	return p, nil
+}
+
+func planCampaign(c *campaign.Campaign, recs map[string]state.Record, opts PlanOptions) *CampaignPlan {
+	cp := &CampaignPlan{Campaign: c, Messages: make([]Message, len(c.Recipients))}
+	matched := 0
+	for i, r := range c.Recipients {
+		m := Message{Recipient: int32(i), Action: Send}
+		if rec, ok := recs[r.To]; ok {
+			matched++
+			m.Attempt = int32(rec.Attempt)
+			switch rec.State {
+			case state.Sent:
+				m.Action = Noop
+				if rec.Hash != r.Hash {
+					m.Action = Changed
+				}
+			case state.Failed:
+				if opts.RetryFailed {
+					m.Attempt++
+				} else {
+					m.Action = Failed
+					if cp.Errors == nil {
+						cp.Errors = map[int32]string{}
+					}
+					cp.Errors[int32(i)] = rec.Error
+				}
+			default: // sending or unknown: the previous send may have gone through
+				m.Action = Unknown
+			}
+		}
+		cp.Messages[i] = m
+		switch m.Action {
+		case Send:
+			cp.Counts.Send++
+			cp.Counts.SmsParts += int(r.Parts)
+		case Noop:
+			cp.Counts.Noop++
+		case Changed:
+			cp.Counts.Changed++
+		case Unknown:
+			cp.Counts.Unknown++
+		case Failed:
+			cp.Counts.Failed++
+		}
+	}
+	if matched < len(recs) {
+		inFiles := make(map[string]struct{}, len(c.Recipients))
+		for _, r := range c.Recipients {
+			inFiles[r.To] = struct{}{}
+		}
+		for to := range recs {
+			if _, ok := inFiles[to]; !ok {
+				cp.Orphaned = append(cp.Orphaned, to)
+			}
+		}
+		slices.Sort(cp.Orphaned)
+		cp.Counts.Orphaned = len(cp.Orphaned)
+	}
+	return cp
+}
+
+// MessageID is the deterministic messageId of a message: the same campaign, round, number
+// and attempt always give the same id, so a resend after a crash is recognised by Infobip
+// as a duplicate instead of reaching the phone twice.
+func MessageID(campaignID string, round int, to string, attempt int) string {
+	h := sha256.New()
+	h.Write([]byte(campaignID))
+	h.Write([]byte{0})
+	h.Write(strconv.AppendInt(nil, int64(round), 10))
+	h.Write([]byte{0})
+	h.Write([]byte(to))
+	if attempt > 0 {
+		h.Write([]byte{0})
+		h.Write(strconv.AppendInt(nil, int64(attempt), 10))
+	}
+	var sum [sha256.Size]byte
+	return "sf-" + hex.EncodeToString(h.Sum(sum[:0])[:16])
+}
+
+// BulkID is the deterministic bulkId of one request: the campaign, round and a hash of the
+// messageIds it carries, so the same batch sent again has the same bulkId.
+func BulkID(campaignID string, round int, messageIDs []string) string {
+	h := sha256.New()
+	for _, id := range messageIDs {
+		h.Write([]byte(id))
+	}
+	var sum [sha256.Size]byte
+	return fmt.Sprintf("%s-r%d-%016x", campaignID, round, binary.BigEndian.Uint64(h.Sum(sum[:0])))
+}
+
+// Digest fingerprints the plan's decisions, so a saved plan can be checked against a
+// fresh one.
+func (p *Plan) Digest() string {
+	h := sha256.New()
+	var b [8]byte
+	for _, cp := range p.Campaigns {
+		fmt.Fprintf(h, "%s\x00%d\x00", cp.Campaign.ID, cp.Campaign.Round)
+		for _, m := range cp.Messages {
+			r := cp.Recipient(m)
+			h.Write([]byte(r.To))
+			binary.BigEndian.PutUint64(b[:], r.Hash)
+			h.Write(b[:])
+			h.Write([]byte{byte(m.Action), byte(m.Attempt)})
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}

@@ -1,0 +1,163 @@
+package runner
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// PlanFormatVersion is the format_version of the plan's JSON view.
+const PlanFormatVersion = "1"
+
+// DefaultShown is how many messages per campaign the human view lists without -verbose.
+const DefaultShown = 5
+
+// SummaryLine is the plan's first line, made to fit a pull-request comment.
+func (p *Plan) SummaryLine() string {
+	s := p.Summary
+	parts := []string{fmt.Sprintf("%d to send (%d SMS %s)", s.Send, s.SmsParts, plural(s.SmsParts, "part", "parts"))}
+	if s.Noop > 0 {
+		parts = append(parts, fmt.Sprintf("%d already sent", s.Noop))
+	}
+	if s.Changed > 0 {
+		parts = append(parts, fmt.Sprintf("%d changed after send (not resent)", s.Changed))
+	}
+	if s.Unknown > 0 {
+		parts = append(parts, fmt.Sprintf("%d with unknown outcome (not resent)", s.Unknown))
+	}
+	if s.Failed > 0 {
+		parts = append(parts, fmt.Sprintf("%d failed (not resent without -retry-failed)", s.Failed))
+	}
+	if s.Orphaned > 0 {
+		parts = append(parts, fmt.Sprintf("%d recorded but no longer in the files", s.Orphaned))
+	}
+	return "Plan: " + strings.Join(parts, ", ") + "."
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+var symbols = [...]string{Send: "+", Noop: " ", Changed: "~", Unknown: "?", Failed: "!"}
+
+// WriteText writes the human view: the summary line, then per campaign the messages that
+// are not plain no-ops, cut after shown lines unless shown < 0.
+func (p *Plan) WriteText(w io.Writer, shown int) error {
+	bw := bufio.NewWriter(w)
+	fmt.Fprintln(bw, p.SummaryLine())
+	for _, cp := range p.Campaigns {
+		c := cp.Campaign
+		if cp.Counts.Noop == len(cp.Messages) && cp.Counts.Orphaned == 0 {
+			continue
+		}
+		fmt.Fprintf(bw, "\n  # campaign %q (round %d) from %s", c.ID, c.Round, c.From)
+		if t := c.TrackingLabel(); t != "" {
+			fmt.Fprintf(bw, ", tracking %s", t)
+		}
+		if c.SendAt != "" {
+			fmt.Fprintf(bw, ", send at %s", c.SendAt)
+		}
+		fmt.Fprintln(bw)
+		r := c.NewRenderer()
+		listed, cut := 0, 0
+		for _, m := range cp.Messages {
+			if m.Action == Noop {
+				continue
+			}
+			if shown >= 0 && listed >= shown {
+				cut++
+				continue
+			}
+			listed++
+			rec := cp.Recipient(m)
+			text, err := r.Render(rec)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(bw, "  %s %-16s %s", symbols[m.Action], rec.To, strconv.Quote(text))
+			switch m.Action {
+			case Changed:
+				fmt.Fprint(bw, "  (changed after send; not resent)")
+			case Unknown:
+				fmt.Fprint(bw, "  (outcome unknown; not resent until resolved)")
+			case Failed:
+				fmt.Fprintf(bw, "  (failed: %s; -retry-failed sends it again)", cp.Errors[m.Recipient])
+			}
+			fmt.Fprintln(bw)
+		}
+		if cut > 0 {
+			fmt.Fprintf(bw, "    ... and %d more (-verbose shows all)\n", cut)
+		}
+		for i, to := range cp.Orphaned {
+			if shown >= 0 && i >= shown {
+				fmt.Fprintf(bw, "    ... and %d more no longer in the files\n", len(cp.Orphaned)-i)
+				break
+			}
+			fmt.Fprintf(bw, "  - %-16s (recorded, no longer in the files; an SMS cannot be unsent)\n", to)
+		}
+	}
+	if p.Summary.Send == 0 {
+		fmt.Fprintln(bw, "\nNothing to send: the state already matches the campaign files.")
+	}
+	return bw.Flush()
+}
+
+type jsonMessage struct {
+	Action    string `json:"action"`
+	To        string `json:"to"`
+	Text      string `json:"text"`
+	Parts     int32  `json:"parts"`
+	MessageID string `json:"message_id"`
+	Error     string `json:"error,omitempty"`
+}
+
+// WriteJSON writes the machine view, one JSON document, streamed so a million messages
+// never sit in memory as JSON.
+func (p *Plan) WriteJSON(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	summary, _ := json.Marshal(p.Summary)
+	fmt.Fprintf(bw, "{\"format_version\":%q,\"summary\":%s,\"campaigns\":[", PlanFormatVersion, summary)
+	for i, cp := range p.Campaigns {
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		c := cp.Campaign
+		fmt.Fprintf(bw, "\n{\"id\":%q,\"round\":%d,\"from\":%q,\"tracking\":%q,\"orphaned\":", c.ID, c.Round, c.From, c.TrackingLabel())
+		orphaned := cp.Orphaned
+		if orphaned == nil {
+			orphaned = []string{}
+		}
+		if err := enc.Encode(orphaned); err != nil {
+			return err
+		}
+		bw.WriteString(",\"messages\":[")
+		r := c.NewRenderer()
+		for j, m := range cp.Messages {
+			if j > 0 {
+				bw.WriteByte(',')
+			}
+			rec := cp.Recipient(m)
+			text, err := r.Render(rec)
+			if err != nil {
+				return err
+			}
+			if err := enc.Encode(jsonMessage{
+				Action: m.Action.String(), To: rec.To, Text: text, Parts: rec.Parts,
+				MessageID: cp.MessageID(m), Error: cp.Errors[m.Recipient],
+			}); err != nil {
+				return err
+			}
+		}
+		bw.WriteString("]}")
+	}
+	bw.WriteString("]}\n")
+	return bw.Flush()
+}

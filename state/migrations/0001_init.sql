@@ -1,0 +1,25 @@
+-- The state of every message smsform ever started to send.
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE messages (
+    campaign      TEXT    NOT NULL,
+    round         INTEGER NOT NULL,
+    destination   TEXT    NOT NULL,               -- E.164, with '+'
+    attempt       INTEGER NOT NULL DEFAULT 0,     -- bumped by apply -retry-failed
+    message_id    TEXT    NOT NULL UNIQUE,
+    bulk_id       TEXT    NOT NULL,
+    text_hash     INTEGER NOT NULL,               -- rendered text and send options
+    state         TEXT    NOT NULL CHECK (state IN ('sending', 'sent', 'failed', 'unknown')),
+    status_group  INTEGER,
+    status_id     INTEGER,
+    status_name   TEXT,
+    sms_count     INTEGER NOT NULL DEFAULT 0,
+    tracking_type TEXT,                           -- NULL: sent without tracking
+    error         TEXT,
+    created_at    TEXT    NOT NULL,
+    updated_at    TEXT    NOT NULL,
+    PRIMARY KEY (campaign, round, destination)
+) WITHOUT ROWID;

@@ -1,0 +1,171 @@
+// Package state is smsform's record of every message: a SQLite file (modernc.org/sqlite,
+// no cgo) with embedded, numbered migrations. It is the only proof of what was sent, so
+// every write is a transaction and the writes that prevent a double send are durable
+// before the request they guard leaves.
+package state
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// ErrTooNew means the state file was written by a newer smsform.
+var ErrTooNew = errors.New("state file is newer than this smsform")
+
+// Store is an open state file.
+type Store struct {
+	db   *sql.DB
+	path string
+}
+
+// Open opens or creates the state file at path, mode 0600, and brings its schema up to
+// date.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if err := create(path); err != nil {
+		return nil, err
+	}
+	// WAL lets plan read while apply writes; synchronous=FULL makes each commit durable
+	// before it returns, because a "sending" row lost to a power cut could mean a double
+	// send; busy_timeout makes a second connection wait instead of failing; _txlock=immediate
+	// takes the write lock at BEGIN, so a transaction never fails half-way on a lock upgrade.
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open state %s: %w", path, err)
+	}
+	// One connection: SQLite has one writer anyway, and this keeps the pragmas on every use.
+	db.SetMaxOpenConns(1)
+	s := &Store{db: db, path: path}
+	if err := s.check(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open state %s: %w", path, err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open state %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// create makes the file with mode 0600 before SQLite does, so phone numbers are never
+// readable by others, whatever the umask. SQLite gives the -wal and -shm files the same mode.
+func create(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create state %s: %w (set --state or SMSFORM_STATE to a writable path)", path, err)
+	}
+	return f.Close()
+}
+
+func (s *Store) check(ctx context.Context) error {
+	var mode string
+	if err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return fmt.Errorf("not a SQLite state file? %w", err)
+	}
+	if mode != "wal" {
+		return fmt.Errorf("journal_mode is %q, not wal; is the file on a network share? Try a local path", mode)
+	}
+	return nil
+}
+
+// Close closes the file.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Path is where the file is.
+func (s *Store) Path() string { return s.path }
+
+func (s *Store) migrate(ctx context.Context) error {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	slices.Sort(names)
+	var version int
+	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return err
+	}
+	if version > len(names) {
+		return fmt.Errorf("%w: schema version %d, this binary knows %d; upgrade smsform", ErrTooNew, version, len(names))
+	}
+	for i := version; i < len(names); i++ {
+		n, _ := strconv.Atoi(strings.SplitN(path.Base(names[i]), "_", 2)[0])
+		if n != i+1 {
+			return fmt.Errorf("migration %s is out of sequence", names[i])
+		}
+		body, err := migrations.ReadFile(names[i])
+		if err != nil {
+			return err
+		}
+		err = s.withTx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return fmt.Errorf("migration %s: %w", names[i], err)
+			}
+			if i == 0 {
+				lineage := make([]byte, 16)
+				rand.Read(lineage)
+				if _, err := tx.ExecContext(ctx, "INSERT INTO meta(key, value) VALUES ('lineage', ?), ('serial', '0')", hex.EncodeToString(lineage)); err != nil {
+					return err
+				}
+			}
+			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1))
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// withTx runs fn in a write transaction and bumps the serial, so a saved plan can tell the
+// state changed since. Every write goes through here.
+func (s *Store) withTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'serial'"); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Version identifies a state's content: lineage is fixed when the file is created, serial
+// grows with every write.
+type Version struct {
+	Lineage string `json:"lineage"`
+	Serial  int64  `json:"serial"`
+}
+
+// Version reads the current version.
+func (s *Store) Version(ctx context.Context) (Version, error) {
+	var v Version
+	err := readVersion(ctx, s.db, &v)
+	return v, err
+}
+
+func now() string { return time.Now().UTC().Format("2006-01-02T15:04:05.000Z") }
