@@ -102,8 +102,12 @@ func (p *Plan) WriteText(w io.Writer, shown int) error {
 			fmt.Fprintf(bw, "  - %-16s (recorded, no longer in the files; an SMS cannot be unsent)\n", to)
 		}
 	}
-	if p.Summary.Send == 0 {
+	switch s := p.Summary; {
+	case s.Send > 0:
+	case s.Changed+s.Unknown+s.Failed+s.Orphaned == 0:
 		fmt.Fprintln(bw, "\nNothing to send: the state already matches the campaign files.")
+	default:
+		fmt.Fprintln(bw, "\nNothing to send.")
 	}
 	return bw.Flush()
 }

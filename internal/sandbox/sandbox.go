@@ -16,8 +16,8 @@
 //	DELETE /sandbox/messages                             forget everything (no auth)
 //	GET  /sandbox/stats                                  counters (no auth)
 //
-// Sandbox rules a test can rely on: a destination starting with "999" is rejected per message
-// (status 52 REJECTED_DESTINATION); a messageId ever accepted before is rejected per message
+// Sandbox rules a test can rely on: a destination starting with "999", or listed in
+// Options.RejectTo, is rejected per message (status 52 REJECTED_DESTINATION); a messageId ever accepted before is rejected per message
 // (status 23 REJECTED_DUPLICATE_MESSAGE_ID); a text over 25 parts or 4000 bytes is rejected
 // per message (status 25 REJECTED_MESSAGE_TOO_LONG). None of the rejected ones is recorded.
 package sandbox
@@ -105,6 +105,9 @@ type Options struct {
 	Rand *rand.Rand
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// RejectTo lists destinations (international digits, no '+') rejected per message with
+	// status 52 REJECTED_DESTINATION, as an operator refusing a number would.
+	RejectTo []string
 }
 
 // Received is one accepted message (one destination of one message object).
@@ -563,7 +566,7 @@ func (s *Server) serveSend(w http.ResponseWriter, body []byte) {
 				st.Status = statusDuplicate
 				s.duplicates = append(s.duplicates, id)
 				s.stats.Duplicates++
-			case strings.HasPrefix(d.To, "999"):
+			case strings.HasPrefix(d.To, "999") || slices.Contains(s.opts.RejectTo, d.To):
 				st.Status = statusBadDestination
 				s.stats.Rejected++
 			case tooLong:

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/smsform/smsform/internal/cli"
+	"github.com/smsform/smsform/internal/infobip"
+	"github.com/smsform/smsform/internal/sandbox"
+)
+
+var updateScripts = flag.Bool("update", false, "rewrite the golden files embedded in testdata/script")
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"smsform": func() { os.Exit(cli.Main(context.Background(), os.Args, cli.OSIO())) },
+	})
+}
+
+// TestScripts runs the CLI end to end: every testdata/script/*.txtar is a session of
+// commands with the outputs they must print. The Infobip API is the in-process sandbox.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:           "testdata/script",
+		UpdateScripts: *updateScripts,
+		Setup: func(env *testscript.Env) error {
+			now := time.Now().UTC().Truncate(time.Second)
+			env.Setenv("SEND_AT_SOON", now.Add(36*time.Hour).Format(time.RFC3339))
+			env.Setenv("SEND_AT_PAST", now.Add(-time.Hour).Format(time.RFC3339))
+			env.Setenv("SEND_AT_FAR", now.Add(200*24*time.Hour).Format(time.RFC3339))
+			env.Setenv("SEND_AT_SOON_INFOBIP", now.Add(36*time.Hour).Format(infobip.SendAtLayout))
+			env.Setenv("SMSFORM_STATE", "") // each script says where its state is
+			env.Values[sandboxKey{}] = &sandboxes{}
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"sandbox":  cmdSandbox,
+			"filemode": cmdFilemode,
+			"envsubst": cmdEnvsubst,
+			"exits":    cmdExits,
+		},
+	})
+}
+
+type sandboxKey struct{}
+
+type sandboxes struct {
+	cur *sandbox.Server
+}
+
+// cmdSandbox drives the in-process fake Infobip API:
+//
+//	sandbox start [-api-key K] [-error-rate R] [-drop-rate R] [-429-rate R] [-reject-to DIGITS]...
+//	sandbox received      prints every accepted message, one line each, sorted by number
+//	sandbox count N       asserts N accepted messages
+//	sandbox duplicates N  asserts N status-23 rejections
+func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! sandbox")
+	}
+	sb := ts.Value(sandboxKey{}).(*sandboxes)
+	if len(args) == 0 {
+		ts.Fatalf("usage: sandbox start|received|count|duplicates")
+	}
+	switch args[0] {
+	case "start":
+		fs := flag.NewFlagSet("sandbox start", flag.ContinueOnError)
+		key := fs.String("api-key", "", "")
+		errRate := fs.Float64("error-rate", 0, "")
+		dropRate := fs.Float64("drop-rate", 0, "")
+		tooMany := fs.Float64("429-rate", 0, "")
+		var reject []string
+		fs.Func("reject-to", "", func(v string) error { reject = append(reject, v); return nil })
+		ts.Check(fs.Parse(args[1:]))
+		sb.cur = sandbox.New(sandbox.Options{
+			APIKey: *key, ErrorRate: *errRate, DropRate: *dropRate, TooManyRate: *tooMany,
+			RetryAfter: time.Millisecond, RejectTo: reject,
+		})
+		srv := httptest.NewServer(sb.cur)
+		ts.Defer(srv.Close)
+		ts.Setenv("INFOBIP_BASE_URL", srv.URL)
+	case "received":
+		var lines []string
+		for _, r := range sb.server(ts).Received() {
+			lines = append(lines, describe(r))
+		}
+		slices.Sort(lines)
+		for _, l := range lines {
+			fmt.Fprintln(ts.Stdout(), l)
+		}
+	case "count", "duplicates":
+		if len(args) != 2 {
+			ts.Fatalf("usage: sandbox %s N", args[0])
+		}
+		want, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		got := len(sb.server(ts).Received())
+		if args[0] == "duplicates" {
+			got = len(sb.server(ts).Duplicates())
+		}
+		if got != want {
+			ts.Fatalf("sandbox %s: got %d, want %d", args[0], got, want)
+		}
+	default:
+		ts.Fatalf("unknown sandbox subcommand %q", args[0])
+	}
+}
+
+func (sb *sandboxes) server(ts *testscript.TestScript) *sandbox.Server {
+	if sb.cur == nil {
+		ts.Fatalf("no sandbox started")
+	}
+	return sb.cur
+}
+
+// describe prints what a test needs to see of a received message, options only when set.
+func describe(r sandbox.Received) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s from=%s", r.To, r.From)
+	if r.Tracking != nil {
+		fmt.Fprintf(&b, " tracking=%s/%s", r.Tracking.Track, r.Tracking.Type)
+	}
+	if r.ValidityPeriod > 0 {
+		fmt.Fprintf(&b, " validity=%dm", r.ValidityPeriod)
+	}
+	if r.SendAt != "" {
+		fmt.Fprintf(&b, " send_at=%s", r.SendAt)
+	}
+	if w := r.DeliveryTimeWindow; w != nil {
+		fmt.Fprintf(&b, " window=%s/%02d:%02d-%02d:%02d", strings.Join(w.Days, ","), w.From.Hour, w.From.Minute, w.To.Hour, w.To.Minute)
+	}
+	if s := r.SpeedLimit; s != nil {
+		fmt.Fprintf(&b, " speed=%d/%s", s.Amount, s.TimeUnit)
+	}
+	if r.NotifyURL != "" {
+		fmt.Fprintf(&b, " notify=%s", r.NotifyURL)
+	}
+	if r.CallbackData != "" {
+		fmt.Fprintf(&b, " callback=%s", r.CallbackData)
+	}
+	fmt.Fprintf(&b, " parts=%d id=%s text=%q", r.SmsCount, r.MessageID, r.Text)
+	return b.String()
+}
+
+// cmdFilemode asserts a file's permission bits: filemode FILE 0600.
+func cmdFilemode(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: filemode FILE MODE")
+	}
+	info, err := os.Stat(ts.MkAbs(args[0]))
+	ts.Check(err)
+	want, err := strconv.ParseUint(args[1], 8, 32)
+	ts.Check(err)
+	if got := info.Mode().Perm(); (uint64(got) == want) == neg {
+		ts.Fatalf("%s has mode %#o, want %s%#o", args[0], got, map[bool]string{true: "not ", false: ""}[neg], want)
+	}
+}
+
+// cmdEnvsubst replaces ${VAR} in a file with the script's environment: envsubst FILE.
+func cmdEnvsubst(ts *testscript.TestScript, neg bool, args []string) {
+	for _, f := range args {
+		data := ts.ReadFile(f)
+		ts.Check(os.WriteFile(ts.MkAbs(f), []byte(os.Expand(data, ts.Getenv)), 0o644))
+	}
+}
+
+// cmdExits runs a command and asserts its exit code, keeping its output for stdout/stderr
+// checks: exits 2 smsform plan -detailed-exitcode.
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exits CODE COMMAND [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		ee, ok := err.(*exec.ExitError)
+		if !ok {
+			ts.Fatalf("%s: %v", args[1], err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
+	}
+}
