@@ -2,6 +2,7 @@ package runner
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -121,47 +122,63 @@ type jsonMessage struct {
 	Error     string `json:"error,omitempty"`
 }
 
-// WriteJSON writes the machine view, one JSON document, streamed so a million messages
-// never sit in memory as JSON.
+// WriteJSON writes the machine view, one JSON document with one message per line, streamed
+// so a million messages never sit in memory as JSON.
 func (p *Plan) WriteJSON(w io.Writer) error {
 	bw := bufio.NewWriter(w)
-	enc := json.NewEncoder(bw)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	summary, _ := json.Marshal(p.Summary)
-	fmt.Fprintf(bw, "{\"format_version\":%q,\"summary\":%s,\"campaigns\":[", PlanFormatVersion, summary)
+	// put writes v without the newline Encode adds.
+	put := func(v any) error {
+		buf.Reset()
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+		return nil
+	}
+	fmt.Fprintf(bw, "{\"format_version\":%q,\"summary\":", PlanFormatVersion)
+	put(p.Summary)
+	bw.WriteString(",\"campaigns\":[")
 	for i, cp := range p.Campaigns {
 		if i > 0 {
 			bw.WriteByte(',')
 		}
 		c := cp.Campaign
-		fmt.Fprintf(bw, "\n{\"id\":%q,\"round\":%d,\"from\":%q,\"tracking\":%q,\"orphaned\":", c.ID, c.Round, c.From, c.TrackingLabel())
 		orphaned := cp.Orphaned
 		if orphaned == nil {
 			orphaned = []string{}
 		}
-		if err := enc.Encode(orphaned); err != nil {
-			return err
-		}
+		bw.WriteString("\n{\"id\":")
+		put(c.ID)
+		fmt.Fprintf(bw, ",\"round\":%d,\"from\":", c.Round)
+		put(c.From)
+		bw.WriteString(",\"tracking\":")
+		put(c.TrackingLabel())
+		bw.WriteString(",\"orphaned\":")
+		put(orphaned)
 		bw.WriteString(",\"messages\":[")
 		r := c.NewRenderer()
 		for j, m := range cp.Messages {
 			if j > 0 {
 				bw.WriteByte(',')
 			}
+			bw.WriteByte('\n')
 			rec := cp.Recipient(m)
 			text, err := r.Render(rec)
 			if err != nil {
 				return err
 			}
-			if err := enc.Encode(jsonMessage{
+			if err := put(jsonMessage{
 				Action: m.Action.String(), To: rec.To, Text: text, Parts: rec.Parts,
 				MessageID: cp.MessageID(m), Error: cp.Errors[m.Recipient],
 			}); err != nil {
 				return err
 			}
 		}
-		bw.WriteString("]}")
+		bw.WriteString("\n]}")
 	}
-	bw.WriteString("]}\n")
+	bw.WriteString("\n]}\n")
 	return bw.Flush()
 }
