@@ -47,7 +47,7 @@ type Tracking struct {
 
 // Destination is one inline recipient.
 type Destination struct {
-	To   string            `yaml:"to" validate:"required"`
+	To   string            `yaml:"to"` // checked, with a clearer message, by Normalize
 	Vars map[string]string `yaml:"vars"`
 }
 
@@ -60,7 +60,7 @@ type DeliveryWindow struct {
 
 // SpeedLimit caps the sending speed.
 type SpeedLimit struct {
-	Amount   int    `yaml:"amount" validate:"required,gte=1"`
+	Amount   int    `yaml:"amount" validate:"gte=1"`
 	TimeUnit string `yaml:"time_unit" validate:"required,oneof=MINUTE HOUR DAY"`
 }
 
@@ -100,13 +100,20 @@ func (c *Campaign) Pos(r Recipient) string {
 	return fmt.Sprintf("%s:%d", c.File, r.Line)
 }
 
-// Line returns the line of a field path such as "text" or "tracking.type"; the campaign's
-// first line when the field is absent.
+// Line returns the line of a field path such as "text" or "tracking.type". For an absent
+// field it is the line of the nearest enclosing one ("destinations[3]" for a missing
+// "destinations[3].to"), or the campaign's first line.
 func (c *Campaign) Line(path string) int {
-	if l, ok := c.lines[path]; ok {
-		return l
+	for {
+		if l, ok := c.lines[path]; ok {
+			return l
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			return c.lines[""]
+		}
+		path = path[:i]
 	}
-	return c.lines[""]
 }
 
 // SendTime is send_at parsed; zero when unset.

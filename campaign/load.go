@@ -179,6 +179,11 @@ func parseFile(file string, data []byte, ps *problems) []*Campaign {
 			if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
 				line, _ = strconv.Atoi(m[1])
 				msg = m[2]
+				// yaml.v3 counts lines from 0 for parser errors (and for a bad tab), from 1
+				// for the rest; the user needs the line as the editor shows it.
+				if strings.HasPrefix(msg, "did not find expected") || strings.HasPrefix(msg, "found a tab character") {
+					line++
+				}
 			}
 			ps.add(file, line, "", "YAML syntax: %s", msg)
 			return out
