@@ -24,6 +24,7 @@ func sandboxCommand(sys IO) *cli.Command {
 			&cli.DurationFlag{Name: "retry-after", Value: 1e9, Usage: "the Retry-After of 429 answers"},
 			&cli.Float64Flag{Name: "drop-rate", Usage: "fraction of sends accepted, then the connection dropped without an answer"},
 			&cli.DurationFlag{Name: "logs-lag", Usage: "how long accepted messages take to appear in /sms/1/logs"},
+			&cli.StringSliceFlag{Name: "reject-to", Usage: "reject these `DIGITS` numbers per message (status 52), as an operator would"},
 		},
 		Action: func(c *cli.Context) error {
 			for _, name := range []string{"error-rate", "429-rate", "drop-rate"} {
@@ -34,7 +35,7 @@ func sandboxCommand(sys IO) *cli.Command {
 			opts := sandbox.Options{
 				APIKey: c.String("api-key"), DeliveryDelay: c.Duration("delivery-delay"), Latency: c.Duration("latency"),
 				ErrorRate: c.Float64("error-rate"), TooManyRate: c.Float64("429-rate"), RetryAfter: c.Duration("retry-after"),
-				DropRate: c.Float64("drop-rate"), LogsLag: c.Duration("logs-lag"),
+				DropRate: c.Float64("drop-rate"), LogsLag: c.Duration("logs-lag"), RejectTo: c.StringSlice("reject-to"),
 			}
 			ctx, stop := signal.NotifyContext(c.Context, syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
