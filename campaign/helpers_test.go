@@ -38,7 +38,9 @@ type want struct {
 	Msg   string
 }
 
-func (w want) String() string { return fmt.Sprintf("%s:%d: %s: ...%s...", w.File, w.Line, w.Field, w.Msg) }
+func (w want) String() string {
+	return fmt.Sprintf("%s:%d: %s: ...%s...", w.File, w.Line, w.Field, w.Msg)
+}
 
 // validationError returns err as a *campaign.ValidationError or fails the test.
 func validationError(t testing.TB, err error) *campaign.ValidationError {

@@ -94,6 +94,9 @@ type Plan struct {
 type PlanOptions struct {
 	// RetryFailed plans failed messages for sending again, with a fresh messageId.
 	RetryFailed bool
+	// Resend lists messages of unknown outcome that reconciliation cleared for sending
+	// again, with the same messageId (see Reconcile).
+	Resend map[state.Key]bool
 }
 
 // Rounds lists the campaign rounds a plan of set needs from state.
@@ -152,6 +155,9 @@ func planCampaign(c *campaign.Campaign, recs map[string]state.Record, opts PlanO
 				}
 			default: // sending or unknown: the previous send may have gone through
 				m.Action = Unknown
+				if opts.Resend[state.Key{Campaign: c.ID, Round: c.Round, To: r.To}] {
+					m.Action = Send // same attempt, so the same messageId
+				}
 			}
 		}
 		cp.Messages[i] = m

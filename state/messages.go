@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // State is where a message stands.
@@ -32,6 +33,9 @@ type Record struct {
 	Hash    uint64
 	Attempt int
 	Error   string // for failed messages, Infobip's reason
+	// SendingAt is when the latest send attempt was recorded; an unknown outcome is only
+	// resent a grace period after it.
+	SendingAt time.Time
 }
 
 // Snapshot is the recorded messages of some campaign rounds, read once for a plan.
@@ -75,7 +79,7 @@ func (s *Store) Snapshot(ctx context.Context, rounds []Round) (*Snapshot, error)
 	if err := readVersion(ctx, tx, &snap.Version); err != nil {
 		return nil, err
 	}
-	stmt, err := tx.PrepareContext(ctx, "SELECT destination, state, text_hash, attempt, COALESCE(error, '') FROM messages WHERE campaign = ? AND round = ?")
+	stmt, err := tx.PrepareContext(ctx, "SELECT destination, state, text_hash, attempt, COALESCE(error, ''), sending_at FROM messages WHERE campaign = ? AND round = ?")
 	if err != nil {
 		return nil, err
 	}
@@ -93,11 +97,13 @@ func (s *Store) Snapshot(ctx context.Context, rounds []Round) (*Snapshot, error)
 			var to string
 			var rec Record
 			var hash int64
-			if err := rows.Scan(&to, &rec.State, &hash, &rec.Attempt, &rec.Error); err != nil {
+			var sendingAt string
+			if err := rows.Scan(&to, &rec.State, &hash, &rec.Attempt, &rec.Error, &sendingAt); err != nil {
 				rows.Close()
 				return nil, err
 			}
 			rec.Hash = uint64(hash)
+			rec.SendingAt = parseTime(sendingAt)
 			recs[to] = rec
 		}
 		if err := rows.Close(); err != nil {
@@ -140,13 +146,13 @@ func (s *Store) MarkSending(ctx context.Context, msgs []Outgoing) error {
 	ts := now()
 	return s.withTx(ctx, func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO messages
-			(campaign, round, destination, attempt, message_id, bulk_id, text_hash, state, sms_count, tracking_type, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, 'sending', ?, ?, ?, ?)
+			(campaign, round, destination, attempt, message_id, bulk_id, text_hash, state, sms_count, tracking_type, created_at, sending_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 'sending', ?, ?, ?, ?, ?)
 			ON CONFLICT (campaign, round, destination) DO UPDATE SET
 				attempt = excluded.attempt, message_id = excluded.message_id, bulk_id = excluded.bulk_id,
 				text_hash = excluded.text_hash, state = 'sending', status_group = NULL, status_id = NULL,
 				status_name = NULL, sms_count = excluded.sms_count, tracking_type = excluded.tracking_type,
-				error = NULL, updated_at = excluded.updated_at`)
+				error = NULL, sending_at = excluded.sending_at, updated_at = excluded.updated_at`)
 		if err != nil {
 			return err
 		}
@@ -156,7 +162,7 @@ func (s *Store) MarkSending(ctx context.Context, msgs []Outgoing) error {
 			if m.Tracked {
 				tt = m.TrackingType
 			}
-			if _, err := stmt.ExecContext(ctx, m.Campaign, m.Round, m.To, m.Attempt, m.MessageID, m.BulkID, int64(m.Hash), m.Parts, tt, ts, ts); err != nil {
+			if _, err := stmt.ExecContext(ctx, m.Campaign, m.Round, m.To, m.Attempt, m.MessageID, m.BulkID, int64(m.Hash), m.Parts, tt, ts, ts, ts); err != nil {
 				return fmt.Errorf("record %s as sending: %w", m.MessageID, err)
 			}
 		}
@@ -320,4 +326,55 @@ func nullStr(v string) any {
 		return nil
 	}
 	return v
+}
+
+// MarkInterrupted turns every "sending" message into "unknown". Called by the holder of the
+// state lock: a sending row it did not write itself belongs to a process that died between
+// recording a batch and recording its answer.
+func (s *Store) MarkInterrupted(ctx context.Context) (int, error) {
+	var found bool
+	if err := s.db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM messages WHERE state = 'sending')").Scan(&found); err != nil || !found {
+		return 0, err // no write, so the serial (and a saved plan) stays valid
+	}
+	var n int64
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE messages SET state = 'unknown', updated_at = ?,
+			error = 'the run sending it stopped before recording the answer' WHERE state = 'sending'`, now())
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}
+
+// Pending is a message whose outcome is unknown.
+type Pending struct {
+	Key
+	Attempt   int
+	MessageID string
+	BulkID    string
+	SendingAt time.Time
+}
+
+// Unresolved lists the messages in state "unknown", oldest attempt first.
+func (s *Store) Unresolved(ctx context.Context) ([]Pending, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT campaign, round, destination, attempt, message_id, bulk_id, sending_at
+		FROM messages WHERE state IN ('unknown') ORDER BY sending_at, message_id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Pending
+	for rows.Next() {
+		var p Pending
+		var at string
+		if err := rows.Scan(&p.Campaign, &p.Round, &p.To, &p.Attempt, &p.MessageID, &p.BulkID, &at); err != nil {
+			return nil, err
+		}
+		p.SendingAt = parseTime(at)
+		out = append(out, p)
+	}
+	return out, rows.Err()
 }

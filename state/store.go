@@ -168,4 +168,11 @@ func (s *Store) Version(ctx context.Context) (Version, error) {
 	return v, err
 }
 
-func now() string { return time.Now().UTC().Format("2006-01-02T15:04:05.000Z") }
+const timeLayout = "2006-01-02T15:04:05.000Z"
+
+func now() string { return time.Now().UTC().Format(timeLayout) }
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(timeLayout, s)
+	return t
+}

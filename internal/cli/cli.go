@@ -133,6 +133,7 @@ func newApp(sys IO) *cli.App {
 			validateCommand(sys),
 			planCommand(sys),
 			applyCommand(sys),
+			refreshCommand(sys),
 			stateCommand(sys),
 			sandboxCommand(sys),
 		},

@@ -87,61 +87,36 @@ func validateJSON(w io.Writer, set *campaign.Set, err error) error {
 	return nil
 }
 
-// planInputs is what plan and apply both start from.
-type planInputs struct {
-	paths []string
-	set   *campaign.Set
-	store *state.Store
-	plan  *runner.Plan
-	saved *runner.SavedPlan
-}
-
-// makePlan loads the files (or a saved plan's files), reads the state and plans.
-func makePlan(ctx context.Context, statePath string, args []string, opts runner.PlanOptions, allowSaved bool) (*planInputs, error) {
-	in := &planInputs{paths: args}
+// loadInputs resolves the arguments of plan and apply: campaign paths, or (for apply) one
+// saved plan file, whose paths are used.
+func loadInputs(args []string, statePath string, allowSaved bool) ([]string, *runner.SavedPlan, *campaign.Set, error) {
+	paths := args
+	var saved *runner.SavedPlan
 	if allowSaved && len(args) == 1 {
 		if info, err := os.Stat(args[0]); err == nil && !info.IsDir() {
 			sp, ok, err := runner.ReadSavedPlan(args[0])
 			if err != nil {
-				return nil, err
+				return nil, nil, nil, err
 			}
 			if ok {
-				in.saved = sp
-				in.paths = sp.Paths
-				opts.RetryFailed = sp.RetryFailed
-				if sp.StatePath != "" && statePath != sp.StatePath {
-					return nil, fmt.Errorf("%w: the plan was made with state %s, this run uses %s", runner.ErrStalePlan, sp.StatePath, statePath)
+				if sp.StatePath != statePath {
+					return nil, nil, nil, fmt.Errorf("%w: the plan was made with state %s, this run uses %s", runner.ErrStalePlan, sp.StatePath, statePath)
 				}
+				saved, paths = sp, sp.Paths
 			}
 		}
 	}
-	set, err := campaign.Load(in.paths...)
-	if err != nil {
-		return nil, err
-	}
-	in.set = set
-	store, err := state.Open(ctx, statePath)
-	if err != nil {
-		return nil, err
-	}
-	in.store = store
+	set, err := campaign.Load(paths...)
+	return paths, saved, set, err
+}
+
+// planFrom reads the state and plans.
+func planFrom(ctx context.Context, store *state.Store, set *campaign.Set, opts runner.PlanOptions) (*runner.Plan, error) {
 	snap, err := store.Snapshot(ctx, runner.Rounds(set))
 	if err != nil {
-		store.Close()
-		return nil, fmt.Errorf("read state %s: %w", statePath, err)
+		return nil, fmt.Errorf("read state %s: %w", store.Path(), err)
 	}
-	in.plan, err = runner.MakePlan(set, snap, time.Now(), opts)
-	if err != nil {
-		store.Close()
-		return nil, err
-	}
-	if in.saved != nil {
-		if err := in.saved.Check(in.plan); err != nil {
-			store.Close()
-			return nil, err
-		}
-	}
-	return in, nil
+	return runner.MakePlan(set, snap, time.Now(), opts)
 }
 
 func planFlags() []cli.Flag {
@@ -164,23 +139,31 @@ func planCommand(sys IO) *cli.Command {
 		),
 		Action: func(c *cli.Context) error {
 			opts := runner.PlanOptions{RetryFailed: c.Bool("retry-failed")}
-			in, err := makePlan(c.Context, statePath(c), c.Args().Slice(), opts, false)
+			paths, _, set, err := loadInputs(c.Args().Slice(), statePath(c), false)
 			if err != nil {
 				return err
 			}
-			defer in.store.Close()
-			if err := showPlan(sys.Stdout, in.plan, c.Bool("json"), c.Bool("verbose")); err != nil {
+			store, err := state.Open(c.Context, statePath(c))
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			p, err := planFrom(c.Context, store, set, opts)
+			if err != nil {
+				return err
+			}
+			if err := showPlan(sys.Stdout, p, c.Bool("json"), c.Bool("verbose")); err != nil {
 				return err
 			}
 			if out := c.String("out"); out != "" {
-				if err := in.plan.Save(out, in.paths, statePath(c), opts, time.Now()); err != nil {
+				if err := p.Save(out, paths, statePath(c), opts, time.Now()); err != nil {
 					return err
 				}
 				if !c.Bool("json") {
 					fmt.Fprintf(sys.Stdout, "\nSaved the plan to %s. To send exactly this, run:\n    smsform apply %s\n", out, out)
 				}
 			}
-			if c.Bool("detailed-exitcode") && in.plan.Summary.Send > 0 {
+			if c.Bool("detailed-exitcode") && p.Summary.Send > 0 {
 				return exitCode(ExitChanges)
 			}
 			return nil
@@ -208,10 +191,77 @@ func applyCommand(sys IO) *cli.Command {
 			&cli.BoolFlag{Name: "auto-approve", Usage: "send without asking for 'yes'"},
 			&cli.IntFlag{Name: "parallelism", Value: 4, Usage: "requests in flight"},
 			&cli.IntFlag{Name: "batch-size", Value: 500, Usage: "messages per request"},
-			&cli.DurationFlag{Name: "unknown-grace", Value: 10 * time.Minute, Usage: "how long a message of unknown outcome waits before it may be sent again"},
+			&cli.DurationFlag{Name: "unknown-grace", Value: 10 * time.Minute, Usage: "how long a message of unknown outcome, not found in Infobip's logs, waits before it is sent again"},
+			lockTimeoutFlag(),
 		),
 		Action: func(c *cli.Context) error { return runApply(c, sys) },
 	}
+}
+
+func lockTimeoutFlag() cli.Flag {
+	return &cli.DurationFlag{Name: "lock-timeout", Usage: "wait this long for another run holding the state lock (default: fail at once)"}
+}
+
+// lazyClient builds the API client on first use: runs that need no network need no
+// credentials.
+func lazyClient(sys IO) func() (*infobip.Client, error) {
+	var client *infobip.Client
+	return func() (*infobip.Client, error) {
+		if client != nil {
+			return client, nil
+		}
+		cfg, err := infobip.ConfigFromEnv(sys.Getenv)
+		if err != nil {
+			return nil, err
+		}
+		client, err = infobip.New(cfg)
+		return client, err
+	}
+}
+
+// openLocked takes the state's write lock and opens it. Any message left "sending" belongs
+// to a run that died: it becomes "unknown".
+func openLocked(c *cli.Context, sys IO, command string) (*state.Store, func(), error) {
+	path := statePath(c)
+	lock, err := state.AcquireLock(c.Context, path, command, c.Duration("lock-timeout"))
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := state.Open(c.Context, path)
+	if err != nil {
+		lock.Release()
+		return nil, nil, err
+	}
+	closeAll := func() { store.Close(); lock.Release() }
+	n, err := store.MarkInterrupted(c.Context)
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	if n > 0 {
+		fmt.Fprintf(sys.Stderr, "%d %s left 'sending' by a run that stopped: their outcome is unknown until checked.\n", n, pluralWord(n, "message was", "messages were"))
+	}
+	return store, closeAll, nil
+}
+
+// reconcile checks the unknown outcomes in Infobip's logs, if there are any.
+func reconcile(c *cli.Context, sys IO, store *state.Store, client func() (*infobip.Client, error), w io.Writer) (runner.Reconciliation, error) {
+	pending, err := store.Unresolved(c.Context)
+	if err != nil || len(pending) == 0 {
+		return runner.Reconciliation{}, err
+	}
+	cl, err := client()
+	if err != nil {
+		return runner.Reconciliation{}, fmt.Errorf("%d messages have an unknown outcome and must be looked up in Infobip's logs first: %w", len(pending), err)
+	}
+	grace := c.Duration("unknown-grace")
+	rec, err := runner.Reconcile(c.Context, store, cl, runner.ReconcileOptions{Grace: grace, Now: time.Now()})
+	if err != nil {
+		return rec, err
+	}
+	fmt.Fprintf(w, "Checked %d %s of unknown outcome in Infobip's logs: %d found (recorded), %d not found after %s (sent again, same messageId), %d not found yet (younger than -unknown-grace %s; left for a later run).\n\n",
+		rec.Checked, pluralWord(rec.Checked, "message", "messages"), rec.Found, rec.Resend, grace, rec.Waiting, grace)
+	return rec, nil
 }
 
 func runApply(c *cli.Context, sys IO) error {
@@ -222,17 +272,43 @@ func runApply(c *cli.Context, sys IO) error {
 		return fmt.Errorf("-batch-size must be between 1 and 10000, got %d", c.Int("batch-size"))
 	}
 	asJSON := c.Bool("json")
-	opts := runner.PlanOptions{RetryFailed: c.Bool("retry-failed")}
-	in, err := makePlan(c.Context, statePath(c), c.Args().Slice(), opts, true)
-	if err != nil {
-		return err
-	}
-	defer in.store.Close()
-	p := in.plan
 	// Human output goes to stdout, except with -json, where stdout holds only the result.
 	human := sys.Stdout
 	if asJSON {
 		human = io.Discard
+	}
+	_, saved, set, err := loadInputs(c.Args().Slice(), statePath(c), true)
+	if err != nil {
+		return err
+	}
+	opts := runner.PlanOptions{RetryFailed: c.Bool("retry-failed")}
+	if saved != nil {
+		opts.RetryFailed = saved.RetryFailed
+	}
+	store, closeAll, err := openLocked(c, sys, "apply")
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	if saved != nil {
+		// The saved plan is checked against the state as it was before this run touched it.
+		p, err := planFrom(c.Context, store, set, opts)
+		if err != nil {
+			return err
+		}
+		if err := saved.Check(p); err != nil {
+			return err
+		}
+	}
+	client := lazyClient(sys)
+	rec, err := reconcile(c, sys, store, client, human)
+	if err != nil {
+		return err
+	}
+	opts.Resend = rec.ResendKeys
+	p, err := planFrom(c.Context, store, set, opts)
+	if err != nil {
+		return err
 	}
 	if err := showPlan(human, p, false, c.Bool("verbose")); err != nil {
 		return err
@@ -240,20 +316,16 @@ func runApply(c *cli.Context, sys IO) error {
 	if p.Summary.Send == 0 {
 		return finishApply(sys, asJSON, runner.Result{}, p)
 	}
-	cfg, err := infobip.ConfigFromEnv(sys.Getenv)
+	cl, err := client()
 	if err != nil {
 		return err
 	}
-	client, err := infobip.New(cfg)
-	if err != nil {
-		return err
-	}
-	if in.saved == nil && !c.Bool("auto-approve") {
+	if saved == nil && !c.Bool("auto-approve") {
 		if !sys.InTerminal {
 			return errors.New("apply asks for confirmation, but stdin is not a terminal: pass -auto-approve, or apply a saved plan (`smsform plan -out FILE`, then `smsform apply FILE`)")
 		}
-		fmt.Fprintf(sys.Stdout, "\nSend %d %s (%d SMS parts) through %s?\n  Only 'yes' will be accepted: ",
-			p.Summary.Send, pluralWord(p.Summary.Send, "message", "messages"), p.Summary.SmsParts, cfg.BaseURL)
+		fmt.Fprintf(sys.Stdout, "\nSend %d %s (%d SMS parts)?\n  Only 'yes' will be accepted: ",
+			p.Summary.Send, pluralWord(p.Summary.Send, "message", "messages"), p.Summary.SmsParts)
 		answer, _ := bufio.NewReader(sys.Stdin).ReadString('\n')
 		if strings.TrimSpace(answer) != "yes" {
 			fmt.Fprintln(sys.Stdout, "\nApply cancelled; nothing was sent.")
@@ -290,7 +362,7 @@ func runApply(c *cli.Context, sys IO) error {
 			}
 		}
 	}
-	res, err := runner.Apply(c.Context, p, client, in.store, aopts)
+	res, err := runner.Apply(c.Context, p, cl, store, aopts)
 	if ferr := finishApply(sys, asJSON, res, p); err == nil {
 		return ferr
 	}
@@ -317,8 +389,8 @@ func finishApply(sys IO, asJSON bool, res runner.Result, p *runner.Plan) error {
 		for _, pr := range res.Problems {
 			fmt.Fprintf(w, "  %s %s %s: %s\n", pr.Campaign, pr.To, pr.State, pr.Reason)
 		}
-		if res.Unknown > 0 {
-			fmt.Fprintln(w, "Messages with an unknown outcome are not resent blindly; the next apply checks them first.")
+		if res.Unknown > 0 || p.Summary.Unknown > 0 {
+			fmt.Fprintln(w, "Messages with an unknown outcome are never resent blindly: the next apply (or `smsform refresh`) looks them up in Infobip's logs first.")
 		}
 		if res.Failed > 0 {
 			fmt.Fprintln(w, "Failed messages are listed by `smsform state list -only failed`; `apply -retry-failed` sends them again.")

@@ -17,6 +17,23 @@ func stateCommand(sys IO) *cli.Command {
 		Usage: "inspect the state file",
 		Subcommands: []*cli.Command{
 			{
+				Name:  "unlock",
+				Usage: "clear the state's lock; only needed where the OS could not (killed runs release it themselves)",
+				Flags: []cli.Flag{&cli.BoolFlag{Name: "force", Usage: "remove the lock even though a process holds it (only when that process is known to be gone)"}, stateFlag(false)},
+				Action: func(c *cli.Context) error {
+					h, err := state.Unlock(statePath(c), c.Bool("force"))
+					if err != nil {
+						return err
+					}
+					if h.PID == 0 {
+						fmt.Fprintln(sys.Stdout, "The state was not locked.")
+					} else {
+						fmt.Fprintf(sys.Stdout, "Removed the lock held by %s.\n", h)
+					}
+					return nil
+				},
+			},
+			{
 				Name:  "list",
 				Usage: "list recorded messages",
 				Flags: []cli.Flag{

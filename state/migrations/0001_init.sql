@@ -20,6 +20,10 @@ CREATE TABLE messages (
     tracking_type TEXT,                           -- NULL: sent without tracking
     error         TEXT,
     created_at    TEXT    NOT NULL,
+    sending_at    TEXT    NOT NULL,               -- when the latest send attempt was recorded
     updated_at    TEXT    NOT NULL,
     PRIMARY KEY (campaign, round, destination)
 ) WITHOUT ROWID;
+
+-- Reconciliation looks up the unknown outcomes; a partial index keeps that cheap.
+CREATE INDEX messages_unresolved ON messages (state) WHERE state IN ('sending', 'unknown');

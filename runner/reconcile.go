@@ -1,0 +1,162 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/smsform/smsform/internal/infobip"
+	"github.com/smsform/smsform/state"
+)
+
+// LogReader reads Infobip's message logs. *infobip.Client is one.
+type LogReader interface {
+	Logs(ctx context.Context, q infobip.LogsQuery) (*infobip.LogsResponse, error)
+}
+
+// Infobip's limits on GET /sms/1/logs.
+const (
+	logsMaxIDChars = 2048
+	logsMaxResults = 1000
+	// LogsRate is Infobip's throttle on the logs endpoint: 120 requests a minute.
+	LogsRate = rate.Limit(2)
+)
+
+// Reconciliation is what reconciling unknown outcomes found.
+type Reconciliation struct {
+	Checked int `json:"checked"`
+	Found   int `json:"found"`   // in Infobip's logs: now recorded with their status
+	Resend  int `json:"resend"`  // not found, older than the grace: may be sent again, same messageId
+	Waiting int `json:"waiting"` // not found, younger than the grace: left for a later run
+	// ResendKeys are the messages to send again, for PlanOptions.Resend.
+	ResendKeys map[state.Key]bool `json:"-"`
+}
+
+// ReconcileOptions tune Reconcile.
+type ReconcileOptions struct {
+	// Grace is how long after its send attempt a message missing from the logs waits before
+	// it may be sent again: the logs lag behind sends.
+	Grace time.Duration
+	// Limiter paces the logs requests; nil means Infobip's 120 a minute.
+	Limiter *rate.Limiter
+	Now     time.Time
+}
+
+// Reconcile looks every unknown outcome up in Infobip's logs. Found messages are recorded as
+// sent (or failed, with the status the logs show). Messages not found are planned for a resend
+// with the same messageId once Grace has passed since their send attempt: if the first one
+// did go through after all, Infobip refuses the resend as a duplicate (status 23) and that is
+// recorded as proof it was sent.
+func Reconcile(ctx context.Context, store *state.Store, logs LogReader, opts ReconcileOptions) (Reconciliation, error) {
+	rec := Reconciliation{ResendKeys: map[state.Key]bool{}}
+	pending, err := store.Unresolved(ctx)
+	if err != nil || len(pending) == 0 {
+		return rec, err
+	}
+	lim := opts.Limiter
+	if lim == nil {
+		lim = rate.NewLimiter(LogsRate, 1)
+	}
+	found := map[string]infobip.LogEntry{}
+	lookup := func(q infobip.LogsQuery) (int, error) {
+		if err := lim.Wait(ctx); err != nil {
+			return 0, err
+		}
+		resp, err := logs.Logs(ctx, q)
+		if err != nil {
+			return 0, fmt.Errorf("look up unknown outcomes in Infobip's logs: %w", err)
+		}
+		for _, e := range resp.Results {
+			found[e.MessageID] = e
+		}
+		return len(resp.Results), nil
+	}
+	bulks, rest := splitByBulk(pending)
+	for bulk, members := range bulks {
+		n, err := lookup(infobip.LogsQuery{BulkIDs: []string{bulk}, Limit: logsMaxResults})
+		if err != nil {
+			return rec, err
+		}
+		if n >= logsMaxResults { // the answer may be cut: ask for the missing ones by id
+			for _, p := range members {
+				if _, ok := found[p.MessageID]; !ok {
+					rest = append(rest, p)
+				}
+			}
+		}
+	}
+	for _, q := range idQueries(rest) {
+		if _, err := lookup(q); err != nil {
+			return rec, err
+		}
+	}
+	var outcomes []state.Outcome
+	for _, p := range pending {
+		rec.Checked++
+		e, ok := found[p.MessageID]
+		switch {
+		case ok:
+			rec.Found++
+			o := state.Outcome{MessageID: p.MessageID, State: state.Sent, StatusGroup: e.Status.GroupID,
+				StatusID: e.Status.ID, StatusName: e.Status.Name, SmsCount: e.SmsCount}
+			if e.Status.Rejected() && !e.Status.DuplicateMessageID() {
+				o.State, o.Error = state.Failed, strings.TrimSuffix(e.Status.Name+": "+e.Status.Description, ": ")
+			}
+			outcomes = append(outcomes, o)
+		case opts.Now.Sub(p.SendingAt) >= opts.Grace:
+			rec.Resend++
+			rec.ResendKeys[p.Key] = true
+		default:
+			rec.Waiting++
+		}
+	}
+	if len(outcomes) > 0 {
+		if err := store.RecordOutcomes(context.WithoutCancel(ctx), outcomes); err != nil {
+			return rec, err
+		}
+	}
+	return rec, nil
+}
+
+// minBulkLookup is how many unknown messages of one request make a lookup by its bulkId
+// cheaper than by their messageIds (about 57 ids fit in one query).
+const minBulkLookup = 20
+
+// splitByBulk picks the requests worth looking up by bulkId; the rest go by messageId.
+func splitByBulk(pending []state.Pending) (bulks map[string][]state.Pending, rest []state.Pending) {
+	by := map[string][]state.Pending{}
+	for _, p := range pending {
+		by[p.BulkID] = append(by[p.BulkID], p)
+	}
+	bulks = map[string][]state.Pending{}
+	for b, members := range by {
+		if b != "" && len(members) >= minBulkLookup {
+			bulks[b] = members
+		} else {
+			rest = append(rest, members...)
+		}
+	}
+	return bulks, rest
+}
+
+// idQueries packs messageIds into queries within Infobip's 2048-character limit.
+func idQueries(pending []state.Pending) []infobip.LogsQuery {
+	var qs []infobip.LogsQuery
+	var ids []string
+	chars := 0
+	for _, p := range pending {
+		if chars+len(p.MessageID)+1 > logsMaxIDChars && len(ids) > 0 {
+			qs = append(qs, infobip.LogsQuery{MessageIDs: ids, Limit: logsMaxResults})
+			ids, chars = nil, 0
+		}
+		ids = append(ids, p.MessageID)
+		chars += len(p.MessageID) + 1
+	}
+	if len(ids) > 0 {
+		qs = append(qs, infobip.LogsQuery{MessageIDs: ids, Limit: logsMaxResults})
+	}
+	return qs
+}

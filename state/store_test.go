@@ -1,0 +1,639 @@
+package state_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/smsform/smsform/state"
+)
+
+// open opens a fresh state file in a temporary directory and closes it when the test ends.
+func open(t testing.TB) (*state.Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "smsform.db")
+	s, err := state.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, path
+}
+
+// out is an outgoing message whose messageId is derived from its key and attempt.
+func out(campaign string, round int, to string, attempt int, hash uint64) state.Outgoing {
+	return state.Outgoing{
+		Key:       state.Key{Campaign: campaign, Round: round, To: to},
+		Attempt:   attempt,
+		MessageID: fmt.Sprintf("%s-%d-%s-%d", campaign, round, strings.TrimPrefix(to, "+"), attempt),
+		BulkID:    fmt.Sprintf("%s-r%d-bulk", campaign, round),
+		Hash:      hash,
+		Parts:     1,
+	}
+}
+
+func version(t *testing.T, s *state.Store) state.Version {
+	t.Helper()
+	v, err := s.Version(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func mark(t *testing.T, s *state.Store, msgs ...state.Outgoing) {
+	t.Helper()
+	if err := s.MarkSending(context.Background(), msgs); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func record(t *testing.T, s *state.Store, outs ...state.Outcome) {
+	t.Helper()
+	if err := s.RecordOutcomes(context.Background(), outs); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func snapshot(t *testing.T, s *state.Store, rounds ...state.Round) *state.Snapshot {
+	t.Helper()
+	snap, err := s.Snapshot(context.Background(), rounds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap
+}
+
+func list(t *testing.T, s *state.Store, f state.Filter) []state.Message {
+	t.Helper()
+	msgs, err := s.List(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return msgs
+}
+
+// TestOpenCreatesPrivateFile checks that the state file and SQLite's -wal and -shm files are
+// readable by their owner only, even with a umask that would let everyone read them.
+func TestOpenCreatesPrivateFile(t *testing.T) {
+	for _, umask := range []int{0, 0o022} {
+		t.Run(fmt.Sprintf("umask%03o", umask), func(t *testing.T) {
+			old := syscall.Umask(umask)
+			defer syscall.Umask(old)
+			s, path := open(t)
+			// A write makes SQLite create the -wal and -shm files.
+			mark(t, s, out("c", 1, "+41790000001", 0, 1))
+			for _, p := range []string{path, path + "-wal", path + "-shm"} {
+				info, err := os.Stat(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := info.Mode().Perm(); got != 0o600 {
+					t.Errorf("%s: mode %04o, want 0600", filepath.Base(p), got)
+				}
+			}
+		})
+	}
+}
+
+func TestOpenSetsWAL(t *testing.T) {
+	_, path := open(t)
+	// journal_mode=WAL is persistent: a plain connection sees it too.
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var mode string
+	if err := db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	if mode != "wal" {
+		t.Errorf("journal_mode = %q, want wal", mode)
+	}
+}
+
+func TestReopenKeepsLineageAndData(t *testing.T) {
+	ctx := context.Background()
+	s, path := open(t)
+	v1 := version(t, s)
+	if len(v1.Lineage) != 32 {
+		t.Errorf("lineage %q: want 32 hex characters", v1.Lineage)
+	}
+	mark(t, s, out("c", 1, "+41790000001", 0, 42))
+	v2 := version(t, s)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s2, err := state.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if got := version(t, s2); got != v2 {
+		t.Errorf("reopened version %+v, want %+v (reopening must not write)", got, v2)
+	}
+	if s2.Path() != path {
+		t.Errorf("Path() = %q, want %q", s2.Path(), path)
+	}
+	rec, ok := snapshot(t, s2, state.Round{Campaign: "c", Round: 1}).Records(state.Round{Campaign: "c", Round: 1})["+41790000001"]
+	if !ok || rec.State != state.Sending || rec.Hash != 42 {
+		t.Errorf("reopened record = %+v, %v; want sending with hash 42", rec, ok)
+	}
+
+	// Another file has another lineage.
+	other, _ := open(t)
+	if version(t, other).Lineage == v1.Lineage {
+		t.Error("two state files share a lineage")
+	}
+}
+
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	s, path := open(t)
+	s.Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("PRAGMA user_version = 99"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	_, err = state.Open(context.Background(), path)
+	if !errors.Is(err, state.ErrTooNew) {
+		t.Fatalf("Open of a schema-99 file: %v, want an error wrapping ErrTooNew", err)
+	}
+	if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "upgrade") {
+		t.Errorf("error %q should name the file and say to upgrade", err)
+	}
+}
+
+func TestOpenRefusesNonSQLiteFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "campaign.yaml")
+	if err := os.WriteFile(path, []byte("id: not-a-database\nfrom: InfoSMS\ntext: hello, this is not SQLite at all\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := state.Open(context.Background(), path)
+	if err == nil {
+		s.Close()
+		t.Fatal("Open of a YAML file succeeded")
+	}
+	if !strings.Contains(err.Error(), path) {
+		t.Errorf("error %q does not name the file", err)
+	}
+}
+
+func TestOpenInMissingDirectory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "no", "such", "dir", "smsform.db")
+	_, err := state.Open(context.Background(), path)
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Open in a missing directory: %v, want fs.ErrNotExist", err)
+	}
+	if !strings.Contains(err.Error(), "SMSFORM_STATE") {
+		t.Errorf("error %q should say how to choose another path", err)
+	}
+}
+
+// TestOpenPathWithURICharacters checks that the state lives in exactly the file named, even
+// when the name holds characters that mean something in a file: URI.
+func TestOpenPathWithURICharacters(t *testing.T) {
+	for sub, name := range map[string]string{"space": "with space.db", "hash": "hash#1.db", "question": "what?.db", "percent": "pct%41.db"} {
+		// Subtest names without the characters, so that t.TempDir's own name is plain.
+		t.Run(sub, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, name)
+			s, err := state.Open(context.Background(), path)
+			if err != nil {
+				t.Skipf("BUG: Open(%q) fails: %v (the path is pasted unescaped into a file: URI)", name, err)
+			}
+			mark(t, s, out("c", 1, "+41790000001", 0, 1))
+			s.Close()
+			entries, err := os.ReadDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, e := range entries {
+				names = append(names, e.Name())
+			}
+			info, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.Size() == 0 || len(names) != 1 {
+				t.Skipf("BUG: state for %q went to another file: %s has %q and %q is %d bytes (the path is pasted unescaped into a file: URI)",
+					name, dir, names, name, info.Size())
+			}
+			if info.Mode().Perm() != 0o600 {
+				t.Errorf("mode %04o, want 0600", info.Mode().Perm())
+			}
+		})
+	}
+}
+
+func TestSerialGrowsWithEveryWrite(t *testing.T) {
+	ctx := context.Background()
+	s, _ := open(t)
+	prev := version(t, s)
+	step := func(what string, fn func() error) {
+		t.Helper()
+		if err := fn(); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		v := version(t, s)
+		if v.Serial <= prev.Serial {
+			t.Errorf("after %s serial %d, before %d: want it to grow", what, v.Serial, prev.Serial)
+		}
+		if v.Lineage != prev.Lineage {
+			t.Errorf("after %s lineage changed", what)
+		}
+		prev = v
+	}
+	o := out("c", 1, "+41790000001", 0, 1)
+	step("MarkSending", func() error { return s.MarkSending(ctx, []state.Outgoing{o}) })
+	step("RecordOutcomes", func() error {
+		return s.RecordOutcomes(ctx, []state.Outcome{{MessageID: o.MessageID, State: state.Sent}})
+	})
+	step("MarkSending again", func() error { return s.MarkSending(ctx, []state.Outgoing{out("c", 1, "+41790000002", 0, 1)}) })
+	step("Forget", func() error { return s.Forget(ctx, []string{"c-1-41790000002-0"}) })
+
+	// Reads do not change the version.
+	snapshot(t, s, state.Round{Campaign: "c", Round: 1})
+	list(t, s, state.Filter{})
+	if _, err := s.Counts(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v := version(t, s); v != prev {
+		t.Errorf("reads changed the version from %+v to %+v", prev, v)
+	}
+	// The snapshot carries the version it was read at.
+	if v := snapshot(t, s).Version; v != prev {
+		t.Errorf("Snapshot.Version = %+v, want %+v", v, prev)
+	}
+}
+
+func TestMarkSendingRecordOutcomesSnapshot(t *testing.T) {
+	s, _ := open(t)
+	r1 := state.Round{Campaign: "otp", Round: 1}
+	hashes := []uint64{0, 1, 1<<63 - 1, 1 << 63, 1<<63 + 12345, math.MaxUint64}
+	var msgs []state.Outgoing
+	for i, h := range hashes {
+		msgs = append(msgs, out("otp", 1, fmt.Sprintf("+4179000000%d", i), 2, h))
+	}
+	mark(t, s, msgs...)
+	// Another round and another campaign must not leak into r1.
+	mark(t, s, out("otp", 2, "+41790000000", 0, 7), out("promo", 1, "+41790000000", 0, 8))
+
+	record(t, s,
+		state.Outcome{MessageID: msgs[0].MessageID, State: state.Sent, StatusGroup: 1, StatusID: 26, StatusName: "PENDING_ACCEPTED", SmsCount: 2},
+		state.Outcome{MessageID: msgs[1].MessageID, State: state.Failed, StatusGroup: 5, StatusID: 52, StatusName: "REJECTED_DESTINATION", Error: "REJECTED_DESTINATION: Invalid destination address"},
+		state.Outcome{MessageID: msgs[2].MessageID, State: state.Unknown, Error: "infobip: HTTP 500"},
+		state.Outcome{MessageID: "no-such-message", State: state.Sent}, // ignored
+	)
+
+	snap := snapshot(t, s, r1, r1, state.Round{Campaign: "none", Round: 1})
+	got := snap.Records(r1)
+	want := map[string]state.Record{
+		"+41790000000": {State: state.Sent, Hash: 0, Attempt: 2},
+		"+41790000001": {State: state.Failed, Hash: 1, Attempt: 2, Error: "REJECTED_DESTINATION: Invalid destination address"},
+		"+41790000002": {State: state.Unknown, Hash: 1<<63 - 1, Attempt: 2, Error: "infobip: HTTP 500"},
+		"+41790000003": {State: state.Sending, Hash: 1 << 63, Attempt: 2},
+		"+41790000004": {State: state.Sending, Hash: 1<<63 + 12345, Attempt: 2},
+		"+41790000005": {State: state.Sending, Hash: math.MaxUint64, Attempt: 2},
+	}
+	if len(got) != len(want) {
+		t.Errorf("Records(%v) has %d records, want %d: %+v", r1, len(got), len(want), got)
+	}
+	for to, w := range want {
+		if g := got[to]; g != w {
+			t.Errorf("Records[%s] = %+v, want %+v", to, g, w)
+		}
+	}
+	if recs := snap.Records(state.Round{Campaign: "none", Round: 1}); len(recs) != 0 {
+		t.Errorf("unknown round has records %+v", recs)
+	}
+	if recs := snap.Records(state.Round{Campaign: "otp", Round: 2}); recs != nil {
+		t.Errorf("a round not asked for is in the snapshot: %+v", recs)
+	}
+
+	// The full row keeps the status and the sms count; 0 keeps the planned count.
+	m := list(t, s, state.Filter{MessageID: msgs[0].MessageID})
+	if len(m) != 1 || m[0].StatusGroup != 1 || m[0].StatusID != 26 || m[0].StatusName != "PENDING_ACCEPTED" || m[0].SmsCount != 2 ||
+		m[0].BulkID != msgs[0].BulkID || m[0].CreatedAt == "" || m[0].UpdatedAt < m[0].CreatedAt {
+		t.Errorf("List(messageId) = %+v", m)
+	}
+	m = list(t, s, state.Filter{MessageID: msgs[1].MessageID})
+	if len(m) != 1 || m[0].SmsCount != 1 {
+		t.Errorf("an outcome with SmsCount 0 changed the planned count: %+v", m)
+	}
+}
+
+func TestTrackingType(t *testing.T) {
+	s, _ := open(t)
+	tracked := out("c", 1, "+41790000001", 0, 1)
+	tracked.Tracked, tracked.TrackingType = true, "One_Time_Pin"
+	untracked := out("c", 1, "+41790000002", 0, 1)
+	untracked.TrackingType = "ignored without Tracked"
+	mark(t, s, tracked, untracked)
+	msgs := list(t, s, state.Filter{Campaign: "c"})
+	if len(msgs) != 2 || msgs[0].TrackingType != "One_Time_Pin" || msgs[1].TrackingType != "" {
+		t.Errorf("tracking types: %+v", msgs)
+	}
+}
+
+func TestMarkSendingTwiceOverwritesInPlace(t *testing.T) {
+	s, _ := open(t)
+	first := out("c", 1, "+41790000001", 0, 1)
+	mark(t, s, first)
+	record(t, s, state.Outcome{MessageID: first.MessageID, State: state.Failed, StatusGroup: 5, StatusID: 52, Error: "rejected"})
+
+	retry := out("c", 1, "+41790000001", 1, 2)
+	mark(t, s, retry)
+	msgs := list(t, s, state.Filter{})
+	if len(msgs) != 1 {
+		t.Fatalf("after two MarkSending for one key, %d rows: %+v", len(msgs), msgs)
+	}
+	m := msgs[0]
+	if m.Attempt != 1 || m.MessageID != retry.MessageID || m.State != state.Sending || m.StatusGroup != 0 || m.StatusID != 0 || m.Error != "" {
+		t.Errorf("overwritten row = %+v; want attempt 1, the new messageId, sending, status and error cleared", m)
+	}
+	rec := snapshot(t, s, state.Round{Campaign: "c", Round: 1}).Records(state.Round{Campaign: "c", Round: 1})["+41790000001"]
+	if rec != (state.Record{State: state.Sending, Hash: 2, Attempt: 1}) {
+		t.Errorf("record = %+v", rec)
+	}
+	// The old messageId no longer names anything.
+	record(t, s, state.Outcome{MessageID: first.MessageID, State: state.Sent})
+	if m := list(t, s, state.Filter{})[0]; m.State != state.Sending {
+		t.Errorf("an outcome for the old messageId changed the row: %+v", m)
+	}
+}
+
+func TestForgetRemovesOnlySending(t *testing.T) {
+	ctx := context.Background()
+	s, _ := open(t)
+	var ids []string
+	states := []state.State{state.Sending, state.Sent, state.Failed, state.Unknown}
+	for i, st := range states {
+		o := out("c", 1, fmt.Sprintf("+4179000000%d", i), 0, 1)
+		mark(t, s, o)
+		if st != state.Sending {
+			record(t, s, state.Outcome{MessageID: o.MessageID, State: st})
+		}
+		ids = append(ids, o.MessageID)
+	}
+	if err := s.Forget(ctx, append(ids, "not-recorded")); err != nil {
+		t.Fatal(err)
+	}
+	var left []state.State
+	for _, m := range list(t, s, state.Filter{}) {
+		left = append(left, m.State)
+	}
+	if want := states[1:]; !slices.Equal(left, want) {
+		t.Errorf("after Forget the states are %v, want %v", left, want)
+	}
+}
+
+func TestList(t *testing.T) {
+	s, _ := open(t)
+	// Written out of order, to see the ordering.
+	mark(t, s,
+		out("promo", 1, "+41790000002", 0, 1),
+		out("promo", 1, "+41790000001", 0, 1),
+		out("otp", 2, "+41790000001", 0, 1),
+		out("otp", 1, "+41790000003", 0, 1),
+		out("otp", 1, "+41790000001", 0, 1),
+	)
+	record(t, s,
+		state.Outcome{MessageID: "promo-1-41790000002-0", State: state.Sent},
+		state.Outcome{MessageID: "otp-1-41790000003-0", State: state.Failed, Error: "nope"},
+		state.Outcome{MessageID: "otp-2-41790000001-0", State: state.Unknown},
+	)
+	key := func(msgs []state.Message) []string {
+		var ks []string
+		for _, m := range msgs {
+			ks = append(ks, fmt.Sprintf("%s/%d/%s/%s", m.Campaign, m.Round, m.To, m.State))
+		}
+		return ks
+	}
+	tests := []struct {
+		name string
+		f    state.Filter
+		want []string
+	}{
+		{"all", state.Filter{}, []string{
+			"otp/1/+41790000001/sending", "otp/1/+41790000003/failed", "otp/2/+41790000001/unknown",
+			"promo/1/+41790000001/sending", "promo/1/+41790000002/sent",
+		}},
+		{"campaign", state.Filter{Campaign: "otp"}, []string{
+			"otp/1/+41790000001/sending", "otp/1/+41790000003/failed", "otp/2/+41790000001/unknown",
+		}},
+		{"one state", state.Filter{States: []state.State{state.Sending}}, []string{
+			"otp/1/+41790000001/sending", "promo/1/+41790000001/sending",
+		}},
+		{"states", state.Filter{States: []state.State{state.Failed, state.Unknown, state.Sent}}, []string{
+			"otp/1/+41790000003/failed", "otp/2/+41790000001/unknown", "promo/1/+41790000002/sent",
+		}},
+		{"messageId", state.Filter{MessageID: "otp-2-41790000001-0"}, []string{"otp/2/+41790000001/unknown"}},
+		{"to", state.Filter{To: "+41790000001"}, []string{
+			"otp/1/+41790000001/sending", "otp/2/+41790000001/unknown", "promo/1/+41790000001/sending",
+		}},
+		{"limit", state.Filter{Limit: 2}, []string{"otp/1/+41790000001/sending", "otp/1/+41790000003/failed"}},
+		{"combined", state.Filter{Campaign: "otp", To: "+41790000001", States: []state.State{state.Unknown}, Limit: 10}, []string{
+			"otp/2/+41790000001/unknown",
+		}},
+		{"none", state.Filter{Campaign: "nope"}, nil},
+		{"injection is a value", state.Filter{Campaign: "x' OR '1'='1"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := key(list(t, s, tt.f)); !slices.Equal(got, tt.want) {
+				t.Errorf("List(%+v) =\n%q\nwant\n%q", tt.f, got, tt.want)
+			}
+		})
+	}
+	failed := list(t, s, state.Filter{States: []state.State{state.Failed}})
+	if len(failed) != 1 || failed[0].Error != "nope" {
+		t.Errorf("failed message: %+v", failed)
+	}
+}
+
+func TestCounts(t *testing.T) {
+	s, _ := open(t)
+	counts, err := s.Counts(context.Background())
+	if err != nil || len(counts) != 0 {
+		t.Fatalf("Counts of an empty state = %v, %v", counts, err)
+	}
+	var msgs []state.Outgoing
+	for i := range 5 {
+		msgs = append(msgs, out("a", 1, fmt.Sprintf("+4179000000%d", i), 0, 1))
+	}
+	msgs = append(msgs, out("a", 2, "+41790000000", 0, 1), out("b", 1, "+41790000000", 0, 1))
+	mark(t, s, msgs...)
+	record(t, s,
+		state.Outcome{MessageID: msgs[0].MessageID, State: state.Sent},
+		state.Outcome{MessageID: msgs[1].MessageID, State: state.Sent},
+		state.Outcome{MessageID: msgs[2].MessageID, State: state.Failed},
+		state.Outcome{MessageID: msgs[3].MessageID, State: state.Unknown},
+		state.Outcome{MessageID: msgs[6].MessageID, State: state.Sent},
+	)
+	counts, err = s.Counts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[state.Round]map[state.State]int{
+		{Campaign: "a", Round: 1}: {state.Sent: 2, state.Failed: 1, state.Unknown: 1, state.Sending: 1},
+		{Campaign: "a", Round: 2}: {state.Sending: 1},
+		{Campaign: "b", Round: 1}: {state.Sent: 1},
+	}
+	if fmt.Sprint(counts) != fmt.Sprint(want) {
+		t.Errorf("Counts = %v, want %v", counts, want)
+	}
+}
+
+// TestMarkSendingManyRows writes 10,000 rows in one call: one transaction, one serial bump.
+func TestMarkSendingManyRows(t *testing.T) {
+	s, _ := open(t)
+	const n = 10_000
+	msgs := make([]state.Outgoing, n)
+	for i := range msgs {
+		msgs[i] = out("big", 1, fmt.Sprintf("+4179%07d", i), 0, uint64(i)<<40)
+	}
+	before := version(t, s)
+	mark(t, s, msgs...)
+	if v := version(t, s); v.Serial != before.Serial+1 {
+		t.Errorf("MarkSending of %d rows bumped the serial from %d to %d; want one transaction", n, before.Serial, v.Serial)
+	}
+	outs := make([]state.Outcome, n)
+	for i, m := range msgs {
+		outs[i] = state.Outcome{MessageID: m.MessageID, State: state.Sent}
+	}
+	record(t, s, outs...)
+	counts, err := s.Counts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := counts[state.Round{Campaign: "big", Round: 1}][state.Sent]; got != n {
+		t.Errorf("%d sent, want %d", got, n)
+	}
+	recs := snapshot(t, s, state.Round{Campaign: "big", Round: 1}).Records(state.Round{Campaign: "big", Round: 1})
+	if len(recs) != n || recs["+41790009999"].Hash != 9999<<40 {
+		t.Errorf("snapshot has %d records; last = %+v", len(recs), recs["+41790009999"])
+	}
+}
+
+// TestMarkSendingAtomic checks that a batch that fails half-way leaves nothing behind.
+func TestMarkSendingAtomic(t *testing.T) {
+	s, _ := open(t)
+	mark(t, s, out("c", 1, "+41790000001", 0, 1))
+	before := version(t, s)
+	clash := out("c", 1, "+41790000003", 0, 1)
+	clash.MessageID = "c-1-41790000001-0" // message_id is UNIQUE
+	err := s.MarkSending(context.Background(), []state.Outgoing{out("c", 1, "+41790000002", 0, 1), clash})
+	if err == nil {
+		t.Fatal("MarkSending with a duplicate messageId succeeded")
+	}
+	if !strings.Contains(err.Error(), clash.MessageID) {
+		t.Errorf("error %q does not name the messageId", err)
+	}
+	if msgs := list(t, s, state.Filter{}); len(msgs) != 1 {
+		t.Errorf("a failed batch left rows behind: %+v", msgs)
+	}
+	if v := version(t, s); v != before {
+		t.Errorf("a failed batch changed the version from %+v to %+v", before, v)
+	}
+}
+
+// TestTwoStoresOneFile is two processes writing the same state: BEGIN IMMEDIATE and
+// busy_timeout make the second wait rather than fail.
+func TestTwoStoresOneFile(t *testing.T) {
+	a, path := open(t)
+	b, err := state.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	const n = 50
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*n)
+	for w, s := range []*state.Store{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range n {
+				o := out(fmt.Sprintf("w%d", w), 1, fmt.Sprintf("+4179%07d", i), 0, 1)
+				if err := s.MarkSending(context.Background(), []state.Outgoing{o}); err != nil {
+					errs <- err
+					return
+				}
+				if err := s.RecordOutcomes(context.Background(), []state.Outcome{{MessageID: o.MessageID, State: state.Sent}}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if got := len(list(t, a, state.Filter{States: []state.State{state.Sent}})); got != 2*n {
+		t.Errorf("%d sent rows, want %d", got, 2*n)
+	}
+	va, vb := version(t, a), version(t, b)
+	if va != vb || va.Serial != 1+4*n {
+		t.Errorf("versions %+v and %+v; want equal with serial %d", va, vb, 1+4*n)
+	}
+}
+
+func TestNewSnapshot(t *testing.T) {
+	v := state.Version{Lineage: "abc", Serial: 7}
+	snap := state.NewSnapshot(v, map[state.Key]state.Record{
+		{Campaign: "a", Round: 1, To: "+41790000001"}: {State: state.Sent, Hash: 1 << 63},
+		{Campaign: "a", Round: 2, To: "+41790000001"}: {State: state.Failed, Error: "x"},
+	})
+	if snap.Version != v {
+		t.Errorf("Version = %+v", snap.Version)
+	}
+	if r := snap.Records(state.Round{Campaign: "a", Round: 1})["+41790000001"]; r.State != state.Sent || r.Hash != 1<<63 {
+		t.Errorf("round 1 = %+v", r)
+	}
+	if r := snap.Records(state.Round{Campaign: "a", Round: 2})["+41790000001"]; r.State != state.Failed {
+		t.Errorf("round 2 = %+v", r)
+	}
+	if r := snap.Records(state.Round{Campaign: "b", Round: 1}); len(r) != 0 {
+		t.Errorf("round b/1 = %+v", r)
+	}
+}
+
+func BenchmarkMarkSending(b *testing.B) {
+	s, _ := open(b)
+	ctx := context.Background()
+	const batch = 500
+	msgs := make([]state.Outgoing, batch)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		for j := range msgs {
+			msgs[j] = out("bench", 1, fmt.Sprintf("+41%09d", i*batch+j), 0, uint64(j))
+		}
+		b.StartTimer()
+		if err := s.MarkSending(ctx, msgs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "rows/s")
+}
