@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -49,6 +50,8 @@ func TestScripts(t *testing.T) {
 			"filemode": cmdFilemode,
 			"envsubst": cmdEnvsubst,
 			"exits":    cmdExits,
+			"sleep":    cmdSleep,
+			"waitfor":  cmdWaitfor,
 		},
 	})
 }
@@ -61,7 +64,9 @@ type sandboxes struct {
 
 // cmdSandbox drives the in-process fake Infobip API:
 //
-//	sandbox start [-api-key K] [-error-rate R] [-drop-rate R] [-429-rate R] [-reject-to DIGITS]...
+//	sandbox start [-api-key K] [-reject-to DIGITS]... [FAULTS]
+//	sandbox faults [FAULTS]  changes the running sandbox's faults: -error-rate R -drop-rate R
+//	                         -429-rate R -latency D -logs-lag D (unset ones are cleared)
 //	sandbox received      prints every accepted message, one line each, sorted by number
 //	sandbox count N       asserts N accepted messages
 //	sandbox duplicates N  asserts N status-23 rejections
@@ -74,18 +79,25 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: sandbox start|received|count|duplicates")
 	}
 	switch args[0] {
-	case "start":
-		fs := flag.NewFlagSet("sandbox start", flag.ContinueOnError)
+	case "start", "faults":
+		fs := flag.NewFlagSet("sandbox "+args[0], flag.ContinueOnError)
 		key := fs.String("api-key", "", "")
-		errRate := fs.Float64("error-rate", 0, "")
-		dropRate := fs.Float64("drop-rate", 0, "")
-		tooMany := fs.Float64("429-rate", 0, "")
+		var f sandbox.Faults
+		fs.Float64Var(&f.ErrorRate, "error-rate", 0, "")
+		fs.Float64Var(&f.DropRate, "drop-rate", 0, "")
+		fs.Float64Var(&f.TooManyRate, "429-rate", 0, "")
+		fs.DurationVar(&f.Latency, "latency", 0, "")
+		fs.DurationVar(&f.LogsLag, "logs-lag", 0, "")
 		var reject []string
 		fs.Func("reject-to", "", func(v string) error { reject = append(reject, v); return nil })
 		ts.Check(fs.Parse(args[1:]))
+		if args[0] == "faults" {
+			sb.server(ts).SetFaults(f)
+			return
+		}
 		sb.cur = sandbox.New(sandbox.Options{
-			APIKey: *key, ErrorRate: *errRate, DropRate: *dropRate, TooManyRate: *tooMany,
-			RetryAfter: time.Millisecond, RejectTo: reject,
+			APIKey: *key, ErrorRate: f.ErrorRate, DropRate: f.DropRate, TooManyRate: f.TooManyRate,
+			Latency: f.Latency, LogsLag: f.LogsLag, RetryAfter: time.Second, RejectTo: reject,
 		})
 		srv := httptest.NewServer(sb.cur)
 		ts.Defer(srv.Close)
@@ -194,4 +206,28 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
 	}
+}
+
+// cmdSleep pauses the script: sleep 200ms.
+func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: sleep DURATION")
+	}
+	d, err := time.ParseDuration(args[0])
+	ts.Check(err)
+	time.Sleep(d)
+}
+
+// cmdWaitfor waits up to 10s until a file matches a regular expression: waitfor FILE REGEXP.
+func cmdWaitfor(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: waitfor FILE REGEXP")
+	}
+	re := regexp.MustCompile(args[1])
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if data, err := os.ReadFile(ts.MkAbs(args[0])); err == nil && re.Match(data) {
+			return
+		}
+	}
+	ts.Fatalf("%s did not match %q within 10s", args[0], args[1])
 }

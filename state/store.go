@@ -100,42 +100,54 @@ func (s *Store) migrate(ctx context.Context) error {
 		return err
 	}
 	slices.Sort(names)
-	var version int
-	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-		return err
-	}
-	if version > len(names) {
-		return fmt.Errorf("%w: schema version %d, this binary knows %d; upgrade smsform", ErrTooNew, version, len(names))
-	}
-	for i := version; i < len(names); i++ {
-		n, _ := strconv.Atoi(strings.SplitN(path.Base(names[i]), "_", 2)[0])
-		if n != i+1 {
-			return fmt.Errorf("migration %s is out of sequence", names[i])
-		}
-		body, err := migrations.ReadFile(names[i])
-		if err != nil {
-			return err
-		}
-		err = s.withTx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-				return fmt.Errorf("migration %s: %w", names[i], err)
+	for {
+		// The version is read inside the write transaction, so two processes opening a new
+		// file at once apply each migration once.
+		done := false
+		err := s.withTx(ctx, func(tx *sql.Tx) error {
+			var version int
+			if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+				return err
 			}
-			if i == 0 {
+			if version > len(names) {
+				return fmt.Errorf("%w: schema version %d, this binary knows %d; upgrade smsform", ErrTooNew, version, len(names))
+			}
+			if version == len(names) {
+				done = true
+				return errUpToDate
+			}
+			name := names[version]
+			if n, _ := strconv.Atoi(strings.SplitN(path.Base(name), "_", 2)[0]); n != version+1 {
+				return fmt.Errorf("migration %s is out of sequence", name)
+			}
+			body, err := migrations.ReadFile(name)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return fmt.Errorf("migration %s: %w", name, err)
+			}
+			if version == 0 {
 				lineage := make([]byte, 16)
 				rand.Read(lineage)
 				if _, err := tx.ExecContext(ctx, "INSERT INTO meta(key, value) VALUES ('lineage', ?), ('serial', '0')", hex.EncodeToString(lineage)); err != nil {
 					return err
 				}
 			}
-			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1))
+			_, err = tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version+1))
 			return err
 		})
+		if done {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
 	}
-	return nil
 }
+
+// errUpToDate rolls back the migration transaction when there is nothing to do.
+var errUpToDate = errors.New("schema up to date")
 
 // withTx runs fn in a write transaction and bumps the serial, so a saved plan can tell the
 // state changed since. Every write goes through here.

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/smsform/smsform/state"
 )
@@ -292,7 +293,9 @@ func TestMarkSendingRecordOutcomesSnapshot(t *testing.T) {
 	for i, h := range hashes {
 		msgs = append(msgs, out("otp", 1, fmt.Sprintf("+4179000000%d", i), 2, h))
 	}
+	before := time.Now().UTC().Truncate(time.Millisecond)
 	mark(t, s, msgs...)
+	after := time.Now().UTC()
 	// Another round and another campaign must not leak into r1.
 	mark(t, s, out("otp", 2, "+41790000000", 0, 7), out("promo", 1, "+41790000000", 0, 8))
 
@@ -317,7 +320,12 @@ func TestMarkSendingRecordOutcomesSnapshot(t *testing.T) {
 		t.Errorf("Records(%v) has %d records, want %d: %+v", r1, len(got), len(want), got)
 	}
 	for to, w := range want {
-		if g := got[to]; g != w {
+		g := got[to]
+		if g.SendingAt.Before(before) || g.SendingAt.After(after) {
+			t.Errorf("Records[%s].SendingAt = %v, want the time of MarkSending (%v..%v)", to, g.SendingAt, before, after)
+		}
+		g.SendingAt = time.Time{}
+		if g != w {
 			t.Errorf("Records[%s] = %+v, want %+v", to, g, w)
 		}
 	}
@@ -359,6 +367,9 @@ func TestMarkSendingTwiceOverwritesInPlace(t *testing.T) {
 	mark(t, s, first)
 	record(t, s, state.Outcome{MessageID: first.MessageID, State: state.Failed, StatusGroup: 5, StatusID: 52, Error: "rejected"})
 
+	round := state.Round{Campaign: "c", Round: 1}
+	firstAt := snapshot(t, s, round).Records(round)["+41790000001"].SendingAt
+	time.Sleep(2 * time.Millisecond) // sending_at has millisecond resolution
 	retry := out("c", 1, "+41790000001", 1, 2)
 	mark(t, s, retry)
 	msgs := list(t, s, state.Filter{})
@@ -369,7 +380,14 @@ func TestMarkSendingTwiceOverwritesInPlace(t *testing.T) {
 	if m.Attempt != 1 || m.MessageID != retry.MessageID || m.State != state.Sending || m.StatusGroup != 0 || m.StatusID != 0 || m.Error != "" {
 		t.Errorf("overwritten row = %+v; want attempt 1, the new messageId, sending, status and error cleared", m)
 	}
-	rec := snapshot(t, s, state.Round{Campaign: "c", Round: 1}).Records(state.Round{Campaign: "c", Round: 1})["+41790000001"]
+	rec := snapshot(t, s, round).Records(round)["+41790000001"]
+	if !rec.SendingAt.After(firstAt) {
+		t.Errorf("SendingAt %v not moved on from the first attempt's %v", rec.SendingAt, firstAt)
+	}
+	if m.CreatedAt >= m.UpdatedAt {
+		t.Errorf("created_at %s, updated_at %s: created_at must stay the first attempt's", m.CreatedAt, m.UpdatedAt)
+	}
+	rec.SendingAt = time.Time{}
 	if rec != (state.Record{State: state.Sending, Hash: 2, Attempt: 1}) {
 		t.Errorf("record = %+v", rec)
 	}

@@ -131,6 +131,12 @@ func serve(t *testing.T, handle func(w http.ResponseWriter, r *http.Request, n i
 	return rec
 }
 
+func (r *recorder) bodies() [][]byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.body)
+}
+
 func (r *recorder) requests() []*http.Request {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -192,8 +198,8 @@ func TestSendRequest(t *testing.T) {
 		t.Errorf("headers %v", r.Header)
 	}
 	var body SendRequest
-	if err := json.Unmarshal(srv.body[0], &body); err != nil || body.BulkID != "b" || body.Messages[0].Destinations[0].MessageID != "m1" {
-		t.Errorf("body %s: %v", srv.body[0], err)
+	if err := json.Unmarshal(srv.bodies()[0], &body); err != nil || body.BulkID != "b" || body.Messages[0].Destinations[0].MessageID != "m1" {
+		t.Errorf("body %s: %v", srv.bodies()[0], err)
 	}
 }
 
@@ -284,7 +290,7 @@ func Test429RetryAfterRetried(t *testing.T) {
 		t.Errorf("slept %v, want %v", *slept, want)
 	}
 	// The same body each time, so the same messageIds.
-	if b := srv.body; len(b) != 3 || string(b[0]) != string(b[1]) || string(b[1]) != string(b[2]) {
+	if b := srv.bodies(); len(b) != 3 || string(b[0]) != string(b[1]) || string(b[1]) != string(b[2]) {
 		t.Errorf("bodies differ between retries: %q", b)
 	}
 }

@@ -371,7 +371,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "UNAUTHORIZED", "Invalid login details", nil)
 		return
 	}
-	if d := s.opts.Latency; d > 0 {
+	if d := s.options().Latency; d > 0 {
 		s.fault(FaultLatency)
 		t := time.NewTimer(d)
 		select {
@@ -400,8 +400,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if s.roll(s.opts.TooManyRate, FaultTooMany) {
-		secs := int(math.Ceil(s.opts.RetryAfter.Seconds()))
+	if opts := s.options(); s.roll(opts.TooManyRate, FaultTooMany) {
+		secs := int(math.Ceil(opts.RetryAfter.Seconds()))
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		writeError(w, http.StatusTooManyRequests, "TOO_MANY_REQUESTS", "Too many requests", nil)
 		return
@@ -441,6 +441,31 @@ func route(u *url.URL) (endpoint, method, arg string) {
 		}
 		return EndpointUnknown, "", ""
 	}
+}
+
+// Faults are the fault-injection settings, changeable while the server runs.
+type Faults struct {
+	Latency     time.Duration
+	ErrorRate   float64
+	TooManyRate float64
+	DropRate    float64
+	LogsLag     time.Duration
+}
+
+// SetFaults changes the fault injection of a running server, so a test can break the API
+// and mend it again without losing what it received.
+func (s *Server) SetFaults(f Faults) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.Latency, s.opts.ErrorRate, s.opts.TooManyRate, s.opts.DropRate, s.opts.LogsLag =
+		f.Latency, f.ErrorRate, f.TooManyRate, f.DropRate, f.LogsLag
+}
+
+// options reads the settings that SetFaults may change.
+func (s *Server) options() Options {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.opts
 }
 
 func (s *Server) authorized(r *http.Request) bool {
@@ -505,7 +530,7 @@ var (
 )
 
 func (s *Server) serveSend(w http.ResponseWriter, body []byte) {
-	if s.roll(s.opts.ErrorRate, FaultError) {
+	if s.roll(s.options().ErrorRate, FaultError) {
 		writeError(w, http.StatusInternalServerError, "GENERAL_ERROR", "Something went wrong. Please contact support.", nil)
 		return
 	}

@@ -1,0 +1,125 @@
+package campaign_test
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/smsform/smsform/campaign"
+)
+
+// fuzzCSV is the destinations_file every FuzzLoad input can refer to as recipients.csv.
+const fuzzCSV = "to,name,pin\n+41 79 302 67 31,Ann,1a2B3c\n079 302 67 32,Ben,7Hq9Zx\n"
+
+// FuzzLoad feeds arbitrary bytes to Load as a campaign file: it must not panic, and every
+// problem it reports must name a file.
+func FuzzLoad(f *testing.F) {
+	seeds, err := filepath.Glob("../examples/*/*.y*ml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range seeds {
+		data, err := os.ReadFile(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	for _, s := range []string{
+		lines(base...),
+		lines(`id: c1`, `from: 12345`, `text: "Hi {{.name}}, PIN {{.pin}}"`, `default_region: CH`, `destinations_file: recipients.csv`),
+		lines(`id: c1`, `from: InfoSMS`, `text: "{{.name}}"`, `destinations_file: recipients.csv`, `round: x`, `tracking: {typo: 1}`),
+		lines(`id: c1`, `from: InfoSMS`, `text: Hi`, `destinations: [{to: "+41793026731"}]`, `---`, `- a`, `---`, `id: c1`, `---`),
+		lines(`id: c1`, `text: "{{range .}}{{.}}{{end}}"`, `delivery_window: {days: [MONDAY], from: "09:00", to: "09:30"}`, `speed_limit: {amount: 0, time_unit: SECOND}`),
+		"id: [\n",
+		"\xef\xbb\xbfid: c1\n",
+		"",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		// A destinations_file naming a device (/dev/zero, /dev/stdin) would read forever.
+		for _, s := range []string{"dev", "proc", "sys"} {
+			if bytes.Contains(data, []byte(s)) {
+				t.Skip()
+			}
+		}
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "c.yaml"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "recipients.csv"), []byte(fuzzCSV), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		set, err := campaign.Load(dir)
+		if err != nil {
+			var ve *campaign.ValidationError
+			if !errors.As(err, &ve) {
+				t.Fatalf("Load: %v (%T), want a *ValidationError", err, err)
+			}
+			if len(ve.Problems) == 0 {
+				t.Fatalf("ValidationError without problems")
+			}
+			for _, p := range ve.Problems {
+				if p.File == "" {
+					t.Fatalf("problem without a file: %+v", p)
+				}
+				if p.Line < 0 {
+					t.Fatalf("problem with a negative line: %+v", p)
+				}
+			}
+			return
+		}
+		for _, c := range set.Campaigns {
+			if len(c.Recipients) == 0 && c.DestinationsFile == "" {
+				t.Fatalf("campaign %q loaded without recipients", c.ID)
+			}
+			for _, r := range c.Recipients {
+				if !strings.HasPrefix(r.To, "+") || r.Parts < 1 || r.Parts > campaign.MaxParts {
+					t.Fatalf("campaign %q: recipient %+v", c.ID, r)
+				}
+			}
+		}
+	})
+}
+
+// FuzzNormalize: Normalize never panics, and a number it accepts is E.164 and normalises
+// to itself.
+func FuzzNormalize(f *testing.F) {
+	for _, s := range [][2]string{
+		{"+41 79 302 67 31", ""},
+		{"079 302 67 31", "CH"},
+		{"0041 79 302 67 31", "CH"},
+		{"07911 123456", "GB"},
+		{"+1 (650) 253-0000 ext. 123", "US"},
+		{"tel:+41-79-302-67-31", ""},
+		{"+800 1234 5678", ""},
+		{"1-800-FLOWERS", "US"},
+		{"", ""},
+		{"+", "ZZ"},
+		{"0", "001"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, raw, region string) {
+		got, problem := campaign.Normalize(raw, region)
+		if problem != "" {
+			if got != "" {
+				t.Fatalf("Normalize(%q, %q) = %q with problem %q", raw, region, got, problem)
+			}
+			return
+		}
+		if !strings.HasPrefix(got, "+") || len(got) < 2 || strings.Trim(got[1:], "0123456789") != "" {
+			t.Fatalf("Normalize(%q, %q) = %q, not E.164", raw, region, got)
+		}
+		for _, r := range []string{region, ""} {
+			again, problem := campaign.Normalize(got, r)
+			if again != got || problem != "" {
+				t.Fatalf("Normalize(%q, %q) = %q; Normalize of that with region %q = %q, %q", raw, region, got, r, again, problem)
+			}
+		}
+	})
+}
