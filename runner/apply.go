@@ -38,6 +38,8 @@ type Result struct {
 	// Problems lists the first failed or unknown messages with their reasons.
 	Problems []MessageProblem `json:"problems,omitempty"`
 	Stopped  bool             `json:"stopped,omitempty"`
+	// Unresolved counts the messages in the whole state left with an unknown outcome.
+	Unresolved int `json:"unresolved"`
 }
 
 // MessageProblem is one message that did not end as sent.

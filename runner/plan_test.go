@@ -427,3 +427,30 @@ func TestBulkIDLengthHugeRound(t *testing.T) {
 		t.Skipf("BUG: a campaign file with a 64-char id and round %d loads, and its bulkId is %d chars > 100: %s", c.Round, len(got), got)
 	}
 }
+
+// TestMakePlanResend: an unknown outcome that reconciliation cleared is sent again with the
+// same attempt, so the same messageId.
+func TestMakePlanResend(t *testing.T) {
+	set := load(t, map[string]string{"otp.yaml": otpYAML})
+	c := set.Campaigns[0]
+	k0 := state.Key{Campaign: "otp", Round: 1, To: c.Recipients[0].To}
+	k1 := state.Key{Campaign: "otp", Round: 1, To: c.Recipients[1].To}
+	snap := state.NewSnapshot(state.Version{}, map[state.Key]state.Record{
+		k0: {State: state.Unknown, Hash: c.Recipients[0].Hash, Attempt: 1},
+		k1: {State: state.Sent, Hash: c.Recipients[1].Hash},
+	})
+	p, err := runner.MakePlan(set, snap, now, runner.PlanOptions{Resend: map[state.Key]bool{k0: true, k1: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := p.Campaigns[0]
+	if m := cp.Messages[0]; m.Action != runner.Send || m.Attempt != 1 || cp.MessageID(m) != runner.MessageID("otp", 1, k0.To, 1) {
+		t.Errorf("resent unknown message: %+v, id %s", m, cp.MessageID(m))
+	}
+	if m := cp.Messages[1]; m.Action != runner.Noop {
+		t.Errorf("Resend must not resend a sent message: %+v", m)
+	}
+	if p.Summary != (runner.Counts{Send: 2, Noop: 1, SmsParts: 3}) {
+		t.Errorf("summary %+v", p.Summary)
+	}
+}

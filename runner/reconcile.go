@@ -33,6 +33,28 @@ type Reconciliation struct {
 	Waiting int `json:"waiting"` // not found, younger than the grace: left for a later run
 	// ResendKeys are the messages to send again, for PlanOptions.Resend.
 	ResendKeys map[state.Key]bool `json:"-"`
+	resend     []state.Pending
+}
+
+// Abandon settles the messages cleared for a resend that the plan cannot send because
+// their campaign round is no longer in the files: they are recorded as failed, with the
+// reason, instead of staying unknown forever. It returns how many.
+func (r Reconciliation) Abandon(ctx context.Context, store *state.Store, p *Plan) (int, error) {
+	planned := map[state.Round]bool{}
+	for _, cp := range p.Campaigns {
+		planned[state.Round{Campaign: cp.Campaign.ID, Round: cp.Campaign.Round}] = true
+	}
+	var outs []state.Outcome
+	for _, m := range r.resend {
+		if !planned[state.Round{Campaign: m.Campaign, Round: m.Round}] {
+			outs = append(outs, state.Outcome{MessageID: m.MessageID, State: state.Failed, Error: fmt.Sprintf(
+				"outcome unknown: not in Infobip's logs after the grace, and round %d of campaign %s is no longer in the files, so it cannot be sent again", m.Round, m.Campaign)})
+		}
+	}
+	if len(outs) == 0 {
+		return 0, nil
+	}
+	return len(outs), store.RecordOutcomes(context.WithoutCancel(ctx), outs)
 }
 
 // ReconcileOptions tune Reconcile.
@@ -109,6 +131,7 @@ func Reconcile(ctx context.Context, store *state.Store, logs LogReader, opts Rec
 		case opts.Now.Sub(p.SendingAt) >= opts.Grace:
 			rec.Resend++
 			rec.ResendKeys[p.Key] = true
+			rec.resend = append(rec.resend, p)
 		default:
 			rec.Waiting++
 		}

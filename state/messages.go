@@ -349,6 +349,13 @@ func (s *Store) MarkInterrupted(ctx context.Context) (int, error) {
 	return int(n), err
 }
 
+// CountUnresolved counts the messages whose outcome is unknown (or still sending).
+func (s *Store) CountUnresolved(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM messages WHERE state IN ('sending', 'unknown')").Scan(&n)
+	return n, err
+}
+
 // Pending is a message whose outcome is unknown.
 type Pending struct {
 	Key

@@ -310,11 +310,16 @@ func runApply(c *cli.Context, sys IO) error {
 	if err != nil {
 		return err
 	}
+	if n, err := rec.Abandon(c.Context, store, p); err != nil {
+		return err
+	} else if n > 0 {
+		fmt.Fprintf(human, "%d %s of unknown outcome not found in Infobip's logs belong to campaign rounds no longer in the files: recorded as failed (see `smsform state list -only failed`).\n\n", n, pluralWord(n, "message", "messages"))
+	}
 	if err := showPlan(human, p, false, c.Bool("verbose")); err != nil {
 		return err
 	}
 	if p.Summary.Send == 0 {
-		return finishApply(sys, asJSON, runner.Result{}, p)
+		return finishApply(c, sys, store, runner.Result{}, p)
 	}
 	cl, err := client()
 	if err != nil {
@@ -363,15 +368,20 @@ func runApply(c *cli.Context, sys IO) error {
 		}
 	}
 	res, err := runner.Apply(c.Context, p, cl, store, aopts)
-	if ferr := finishApply(sys, asJSON, res, p); err == nil {
+	if ferr := finishApply(c, sys, store, res, p); err == nil {
 		return ferr
 	}
 	return err
 }
 
 // finishApply prints the result and picks the exit code.
-func finishApply(sys IO, asJSON bool, res runner.Result, p *runner.Plan) error {
-	if asJSON {
+func finishApply(c *cli.Context, sys IO, store *state.Store, res runner.Result, p *runner.Plan) error {
+	n, err := store.CountUnresolved(context.WithoutCancel(c.Context))
+	if err != nil {
+		return err
+	}
+	res.Unresolved = n
+	if c.Bool("json") {
 		enc := json.NewEncoder(sys.Stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(res); err != nil {
@@ -389,8 +399,9 @@ func finishApply(sys IO, asJSON bool, res runner.Result, p *runner.Plan) error {
 		for _, pr := range res.Problems {
 			fmt.Fprintf(w, "  %s %s %s: %s\n", pr.Campaign, pr.To, pr.State, pr.Reason)
 		}
-		if res.Unknown > 0 || p.Summary.Unknown > 0 {
-			fmt.Fprintln(w, "Messages with an unknown outcome are never resent blindly: the next apply (or `smsform refresh`) looks them up in Infobip's logs first.")
+		if res.Unresolved > 0 {
+			fmt.Fprintf(w, "%d %s in the state %s an unknown outcome (`smsform state list -only unknown`). They are never resent blindly: the next apply, or `smsform refresh`, looks them up in Infobip's logs first.\n",
+				res.Unresolved, pluralWord(res.Unresolved, "message", "messages"), pluralWord(res.Unresolved, "has", "have"))
 		}
 		if res.Failed > 0 {
 			fmt.Fprintln(w, "Failed messages are listed by `smsform state list -only failed`; `apply -retry-failed` sends them again.")
@@ -399,9 +410,7 @@ func finishApply(sys IO, asJSON bool, res runner.Result, p *runner.Plan) error {
 	switch {
 	case res.Stopped:
 		return &exitError{code: ExitError, err: fmt.Errorf("stopped by a signal: %d messages not sent; run apply again to send them", res.NotSent)}
-	case res.Failed > 0 || res.Unknown > 0:
-		return exitCode(ExitPartial)
-	case p.Summary.Unknown > 0:
+	case res.Failed > 0 || res.Unresolved > 0:
 		return exitCode(ExitPartial)
 	}
 	return nil

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/smsform/smsform/internal/infobip"
+	"github.com/smsform/smsform/internal/sandbox"
+)
+
+// attemptLog sits in front of the sandbox and remembers every send attempt of every
+// messageId, with the step of the test it happened in and whether the API answered 429
+// (which proves the attempt did nothing).
+type attemptLog struct {
+	next http.Handler
+	mu   sync.Mutex
+	step int
+	byID map[string][]attempt
+}
+
+type attempt struct {
+	step    int
+	refused bool // answered 429: nothing was done
+}
+
+func (l *attemptLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost || r.URL.Path != "/sms/2/text/advanced" {
+		l.next.ServeHTTP(w, r)
+		return
+	}
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	rec := &statusRecorder{ResponseWriter: w, status: 200}
+	l.next.ServeHTTP(rec, r)
+	var req infobip.SendRequest
+	if json.Unmarshal(body, &req) != nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, m := range req.Messages {
+		for _, d := range m.Destinations {
+			l.byID[d.MessageID] = append(l.byID[d.MessageID], attempt{step: l.step, refused: rec.status == http.StatusTooManyRequests})
+		}
+	}
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) { s.status = code; s.ResponseWriter.WriteHeader(code) }
+
+// Hijack lets the sandbox drop connections through the recorder.
+func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return s.ResponseWriter.(http.Hijacker).Hijack()
+}
+
+// TestRandomFaults drives random sequences of apply (sometimes killed), refresh and API
+// faults, and checks the invariants after every step: no (campaign, round, number) accepted
+// twice; no messageId of unknown outcome sent again while its grace runs; and at the end,
+// once the API heals, every message sent and in exactly one final state.
+func TestRandomFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs many processes")
+	}
+	const recipients, steps = 150, 36
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d (a failure reproduces with the same seed)", seed)
+	rng := rand.New(rand.NewPCG(seed, 2))
+	sb := sandbox.New(sandbox.Options{Latency: time.Millisecond, Rand: rand.New(rand.NewPCG(seed, 3))})
+	log := &attemptLog{next: sb, byID: map[string][]attempt{}}
+	hs := httptest.NewServer(log)
+	defer hs.Close()
+	dir := t.TempDir()
+	writeCampaign(t, dir, recipients, 1)
+	env := []string{"INFOBIP_BASE_URL=" + hs.URL, "INFOBIP_API_KEY=k", "SMSFORM_STATE=" + filepath.Join(dir, "st.db")}
+	ctx := context.Background()
+
+	graceZero := map[int]bool{} // steps whose apply allowed resends at once
+	round := 1
+	pick := func(xs ...float64) float64 { return xs[rng.IntN(len(xs))] }
+	for step := 1; step <= steps; step++ {
+		log.mu.Lock()
+		log.step = step
+		log.mu.Unlock()
+		var desc string
+		switch rng.IntN(5) {
+		case 4:
+			round++
+			writeCampaign(t, dir, recipients, round)
+			desc = fmt.Sprintf("round %d", round)
+		case 0:
+			f := sandbox.Faults{Latency: time.Millisecond, DropRate: pick(0, 0.2, 0.5), ErrorRate: pick(0, 0.2, 0.5), TooManyRate: pick(0, 0, 0.1)}
+			if rng.IntN(2) == 0 {
+				f.LogsLag = time.Hour
+			}
+			sb.SetFaults(f)
+			desc = fmt.Sprintf("faults %+v", f)
+		case 1:
+			out, err := smsform(ctx, env, "refresh", "-unknown-grace", "1h").CombinedOutput()
+			if c := exitCodeOf(err); c != 0 && c != 3 {
+				t.Fatalf("step %d refresh: %v\n%s", step, err, out)
+			}
+			desc = "refresh"
+		default:
+			grace := "1h"
+			if rng.IntN(3) == 0 {
+				grace, graceZero[step] = "0s", true
+			}
+			cmd := smsform(ctx, env, "apply", "-auto-approve", "-batch-size", "10", "-unknown-grace", grace, dir)
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			must(t, cmd.Start())
+			kill := rng.IntN(2) == 0
+			if kill {
+				time.Sleep(time.Duration(rng.IntN(80)) * time.Millisecond)
+				cmd.Process.Kill()
+			}
+			err := cmd.Wait()
+			if c := exitCodeOf(err); !killed(err) && c != 0 && c != 3 && c != 1 {
+				t.Fatalf("step %d apply: %v\n%s", step, err, out.String())
+			}
+			desc = fmt.Sprintf("apply grace=%s kill=%v: %v", grace, kill, err)
+		}
+		t.Logf("step %d: %s", step, desc)
+		checkInvariants(t, sb, log, graceZero)
+	}
+
+	// Heal the API; everything must end sent, exactly once.
+	sb.SetFaults(sandbox.Faults{})
+	for rerun := 0; ; rerun++ {
+		out, err := smsform(ctx, env, "apply", "-auto-approve", "-unknown-grace", "0s", dir).CombinedOutput()
+		if err == nil {
+			break
+		}
+		if rerun == 5 {
+			t.Fatalf("apply not done after healing: %v\n%s", err, out)
+		}
+	}
+	// The current round is complete: each of its recipients accepted exactly once.
+	current := 0
+	for _, r := range sb.Received() {
+		if strings.HasSuffix(r.Text, fmt.Sprintf(", round %d", round)) {
+			current++
+		}
+	}
+	if current != recipients {
+		t.Errorf("round %d: %d messages accepted, want %d", round, current, recipients)
+	}
+	// Every message ends in exactly one final state, and "sent" is never a guess.
+	accepted := map[string]bool{}
+	for _, r := range sb.Received() {
+		accepted[r.MessageID] = true
+	}
+	out, err := smsform(ctx, env, "state", "list", "-json", "-limit", "0").Output()
+	must(t, err)
+	var msgs []struct{ State, MessageID, Error string }
+	must(t, json.Unmarshal(out, &msgs))
+	states := map[string]int{}
+	for _, m := range msgs {
+		states[m.State]++
+		switch m.State {
+		case "sent":
+			if !accepted[m.MessageID] {
+				t.Errorf("%s recorded sent, but the API never accepted it", m.MessageID)
+			}
+		case "failed": // only messages of rounds left behind with an unknown outcome
+			if !strings.Contains(m.Error, "no longer in the files") {
+				t.Errorf("%s failed: %s", m.MessageID, m.Error)
+			}
+		default:
+			t.Errorf("%s ended %q", m.MessageID, m.State)
+		}
+	}
+	st := sb.Stats()
+	t.Logf("%d steps, %d rounds: %d accepted, %d status-23 refusals, final states %v, faults %v", steps, round, st.Accepted, st.Duplicates, states, st.Faults)
+}
+
+func checkInvariants(t *testing.T, sb *sandbox.Server, log *attemptLog, graceZero map[int]bool) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, r := range sb.Received() {
+		key := r.To + " " + r.Text // the text names the round
+		if seen[key] {
+			t.Fatalf("%q accepted twice", key)
+		}
+		seen[key] = true
+	}
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	for id, as := range log.byID {
+		tried := false
+		for _, a := range as {
+			if a.refused {
+				continue // a 429 did nothing; retrying it is always safe
+			}
+			if tried && !graceZero[a.step] {
+				t.Fatalf("messageId %s sent again at step %d, before its grace", id, a.step)
+			}
+			tried = true
+		}
+	}
+}

@@ -1,0 +1,71 @@
+package runner_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/smsform/smsform/campaign"
+	"github.com/smsform/smsform/internal/sandbox"
+	"github.com/smsform/smsform/runner"
+	"github.com/smsform/smsform/state"
+)
+
+const benchN = 100_000
+
+func benchSet(b *testing.B) *campaign.Set {
+	b.Helper()
+	set := load(b, map[string]string{
+		"bench.yaml": "id: bench\nfrom: InfoSMS\ntext: \"Hello {{.name}}, this is message {{.name}} of the benchmark.\"\ndestinations_file: bench.csv\n",
+		"bench.csv":  numbersCSV(benchN),
+	})
+	if n := len(set.Campaigns[0].Recipients); n != benchN {
+		b.Fatalf("%d recipients", n)
+	}
+	return set
+}
+
+// BenchmarkPlan100k plans 100,000 recipients that are all recorded (the common re-plan).
+func BenchmarkPlan100k(b *testing.B) {
+	set := benchSet(b)
+	recs := make(map[state.Key]state.Record, benchN)
+	for _, r := range set.Campaigns[0].Recipients {
+		recs[state.Key{Campaign: "bench", Round: 1, To: r.To}] = state.Record{State: state.Sent, Hash: r.Hash}
+	}
+	snap := state.NewSnapshot(state.Version{Lineage: "x", Serial: 1}, recs)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		p, err := runner.MakePlan(set, snap, now, runner.PlanOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if p.Summary.Noop != benchN {
+			b.Fatalf("summary %+v", p.Summary)
+		}
+	}
+	b.ReportMetric(float64(b.N*benchN)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// BenchmarkApply100k sends 100,000 messages to the sandbox over HTTP, into a fresh state
+// each time.
+func BenchmarkApply100k(b *testing.B) {
+	set := benchSet(b)
+	sb, client := startSandbox(b, sandbox.Options{}, nil)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		sb.Reset()
+		s := openStore(b)
+		p := planFromStore(b, set, s, runner.PlanOptions{})
+		b.StartTimer()
+		res, err := runner.Apply(context.Background(), p, client, s, runner.ApplyOptions{})
+		b.StopTimer()
+		if err != nil || res.Sent != benchN {
+			b.Fatalf("Apply = %+v, %v", res, err)
+		}
+		s.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(b.N*benchN)/b.Elapsed().Seconds(), "msgs/s")
+}

@@ -1,0 +1,142 @@
+package runner_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/smsform/smsform/runner"
+	"github.com/smsform/smsform/state"
+)
+
+func TestSavedPlanRoundTrip(t *testing.T) {
+	set := load(t, map[string]string{"otp.yaml": otpYAML})
+	snap := state.NewSnapshot(state.Version{Lineage: "abc", Serial: 4}, nil)
+	opts := runner.PlanOptions{RetryFailed: true}
+	p, err := runner.MakePlan(set, snap, now, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "plan.out")
+	if err := p.Save(path, []string{"campaigns/"}, "smsform.db", opts, now); err != nil {
+		t.Fatal(err)
+	}
+	sp, ok, err := runner.ReadSavedPlan(path)
+	if err != nil || !ok {
+		t.Fatalf("ReadSavedPlan = %v, %v", ok, err)
+	}
+	if sp.Version != runner.PlanFormatVersion || sp.Inputs != set.Digest || sp.State != snap.Version || sp.StatePath != "smsform.db" ||
+		sp.Digest != p.Digest() || !sp.RetryFailed || sp.Summary != p.Summary || !sp.CreatedAt.Equal(now) ||
+		len(sp.Paths) != 1 || sp.Paths[0] != "campaigns/" {
+		t.Errorf("read back %+v", sp)
+	}
+	// The same files and state plan the same again.
+	again, _ := runner.MakePlan(set, snap, now, opts)
+	if err := sp.Check(again); err != nil {
+		t.Errorf("Check of an unchanged plan: %v", err)
+	}
+}
+
+func TestReadSavedPlanNotAPlan(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"otp.yaml":   otpYAML,
+		"other.json": `{"format": "something-else", "format_version": "1"}`,
+		"list.json":  `[1, 2]`,
+	})
+	for _, name := range []string{"otp.yaml", "other.json", "list.json"} {
+		sp, ok, err := runner.ReadSavedPlan(filepath.Join(dir, name))
+		if ok || err != nil || sp != nil {
+			t.Errorf("ReadSavedPlan(%s) = %v, %v, %v; want not a plan, no error", name, sp, ok, err)
+		}
+	}
+	if _, _, err := runner.ReadSavedPlan(filepath.Join(dir, "missing")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("ReadSavedPlan of a missing file: %v", err)
+	}
+}
+
+func TestReadSavedPlanOtherFormatVersion(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "plan.out")
+	if err := os.WriteFile(path, []byte(`{"format": "smsform-plan", "format_version": "99"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, ok, err := runner.ReadSavedPlan(path)
+	if !ok || err == nil || !strings.Contains(err.Error(), "99") {
+		t.Errorf("ReadSavedPlan of format 99 = %v, %v", ok, err)
+	}
+}
+
+func TestSavedPlanCheckStale(t *testing.T) {
+	files := map[string]string{"otp.yaml": otpYAML}
+	set := load(t, files)
+	v := state.Version{Lineage: "abc", Serial: 4}
+	p, _ := runner.MakePlan(set, state.NewSnapshot(v, nil), now, runner.PlanOptions{})
+	path := filepath.Join(t.TempDir(), "plan.out")
+	if err := p.Save(path, nil, "smsform.db", runner.PlanOptions{}, now); err != nil {
+		t.Fatal(err)
+	}
+	sp, _, err := runner.ReadSavedPlan(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	edited := load(t, map[string]string{"otp.yaml": strings.Replace(otpYAML, "your PIN", "the PIN", 1)})
+	r := set.Campaigns[0].Recipients[0]
+	tests := []struct {
+		name  string
+		fresh func() *runner.Plan
+		says  string
+	}{
+		{"files changed", func() *runner.Plan {
+			p, _ := runner.MakePlan(edited, state.NewSnapshot(v, nil), now, runner.PlanOptions{})
+			return p
+		}, "campaign files changed"},
+		{"state serial changed", func() *runner.Plan {
+			p, _ := runner.MakePlan(set, state.NewSnapshot(state.Version{Lineage: "abc", Serial: 5}, nil), now, runner.PlanOptions{})
+			return p
+		}, "state changed"},
+		{"other state file", func() *runner.Plan {
+			p, _ := runner.MakePlan(set, state.NewSnapshot(state.Version{Lineage: "def", Serial: 4}, nil), now, runner.PlanOptions{})
+			return p
+		}, "another state file"},
+		{"different decisions", func() *runner.Plan {
+			recs := map[state.Key]state.Record{{Campaign: "otp", Round: 1, To: r.To}: {State: state.Sent, Hash: r.Hash}}
+			p, _ := runner.MakePlan(set, state.NewSnapshot(v, recs), now, runner.PlanOptions{})
+			return p
+		}, "different result"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := sp.Check(tt.fresh())
+			if !errors.Is(err, runner.ErrStalePlan) {
+				t.Fatalf("Check = %v, want ErrStalePlan", err)
+			}
+			if !strings.Contains(err.Error(), tt.says) || !strings.Contains(err.Error(), "plan -out") && !strings.Contains(err.Error(), "--state") {
+				t.Errorf("error %q should say %q and what to do", err, tt.says)
+			}
+		})
+	}
+}
+
+// TestSavedPlanAgainstRealState: a write to the state after saving makes the plan stale.
+func TestSavedPlanAgainstRealState(t *testing.T) {
+	set := load(t, map[string]string{"otp.yaml": otpYAML})
+	s := openStore(t)
+	p := planFromStore(t, set, s, runner.PlanOptions{})
+	path := filepath.Join(t.TempDir(), "plan.out")
+	if err := p.Save(path, nil, s.Path(), runner.PlanOptions{}, now); err != nil {
+		t.Fatal(err)
+	}
+	sp, _, _ := runner.ReadSavedPlan(path)
+	if err := sp.Check(planFromStore(t, set, s, runner.PlanOptions{})); err != nil {
+		t.Fatalf("unchanged state: %v", err)
+	}
+	o := state.Outgoing{Key: state.Key{Campaign: "other", Round: 1, To: "+41790000001"}, MessageID: "x", BulkID: "b"}
+	if err := s.MarkSending(t.Context(), []state.Outgoing{o}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sp.Check(planFromStore(t, set, s, runner.PlanOptions{})); !errors.Is(err, runner.ErrStalePlan) {
+		t.Errorf("after a write to the state: %v, want ErrStalePlan", err)
+	}
+}

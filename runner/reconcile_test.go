@@ -1,0 +1,107 @@
+package runner_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/smsform/smsform/internal/infobip"
+	"github.com/smsform/smsform/internal/sandbox"
+	"github.com/smsform/smsform/runner"
+	"github.com/smsform/smsform/state"
+)
+
+// TestReconcile: answers lost after Infobip accepted are found in its logs (by bulkId for a
+// big request, by messageId for the rest); messages it never got wait for the grace, then are
+// cleared for a resend with the same messageId, or abandoned when their round left the files.
+func TestReconcile(t *testing.T) {
+	ctx := context.Background()
+	set := load(t, map[string]string{
+		"big.yaml": "id: big\nfrom: InfoSMS\ntext: hi\ndestinations_file: big.csv\n",
+		"big.csv":  numbersCSV(25),
+		"otp.yaml": otpYAML,
+	})
+	s := openStore(t)
+	sb, client := startSandbox(t, sandbox.Options{DropRate: 1}, nil)
+	res, err := runner.Apply(ctx, planFromStore(t, set, s, runner.PlanOptions{}), client, s, runner.ApplyOptions{})
+	if err != nil || res.Unknown != 28 {
+		t.Fatalf("apply with dropped answers: %+v, %v", res, err)
+	}
+	// Two messages that never reached Infobip: recorded, then the process died.
+	ghosts := []state.Outgoing{
+		{Key: state.Key{Campaign: "gone", Round: 1, To: "+41790000001"}, MessageID: runner.MessageID("gone", 1, "+41790000001", 0), BulkID: "gone-r1-x", Parts: 1},
+		{Key: state.Key{Campaign: "otp", Round: 2, To: "+41790000001"}, MessageID: runner.MessageID("otp", 2, "+41790000001", 0), BulkID: "otp-r2-x", Parts: 1},
+	}
+	if err := s.MarkSending(ctx, ghosts); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.MarkInterrupted(ctx); n != 2 || err != nil {
+		t.Fatalf("MarkInterrupted = %d, %v", n, err)
+	}
+
+	logs := &countingLogs{LogReader: client}
+	opts := runner.ReconcileOptions{Grace: time.Hour, Limiter: rate.NewLimiter(rate.Inf, 1), Now: time.Now()}
+	rec, err := runner.Reconcile(ctx, s, logs, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Checked != 30 || rec.Found != 28 || rec.Waiting != 2 || rec.Resend != 0 || len(rec.ResendKeys) != 0 {
+		t.Errorf("reconciliation %+v", rec)
+	}
+	if logs.calls != 2 {
+		t.Errorf("%d logs requests, want 2 (one by bulkId for big, one by messageId for the rest)", logs.calls)
+	}
+	for _, m := range listAll(t, s) {
+		switch m.Campaign {
+		case "big", "otp":
+			if m.Round == 1 && (m.State != state.Sent || m.StatusGroup != infobip.GroupDelivered) {
+				t.Errorf("%s %s: %+v, want sent with the logs' status", m.Campaign, m.To, m)
+			}
+		}
+	}
+	if n := len(sb.Received()); n != 28 {
+		t.Errorf("sandbox has %d", n)
+	}
+
+	// After the grace the ghosts may be sent again.
+	opts.Now = opts.Now.Add(2 * time.Hour)
+	rec, err = runner.Reconcile(ctx, s, logs, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Checked != 2 || rec.Resend != 2 || !rec.ResendKeys[ghosts[0].Key] || !rec.ResendKeys[ghosts[1].Key] {
+		t.Errorf("reconciliation after the grace %+v", rec)
+	}
+	// Neither round is in the files: both are abandoned as failed.
+	p, err := runner.MakePlan(set, emptySnapshot(), now, runner.PlanOptions{Resend: rec.ResendKeys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := rec.Abandon(ctx, s, p); n != 2 || err != nil {
+		t.Errorf("Abandon = %d, %v", n, err)
+	}
+	if n, err := s.CountUnresolved(ctx); n != 0 || err != nil {
+		t.Errorf("%d unresolved left, %v", n, err)
+	}
+}
+
+type countingLogs struct {
+	runner.LogReader
+	calls int
+}
+
+func (c *countingLogs) Logs(ctx context.Context, q infobip.LogsQuery) (*infobip.LogsResponse, error) {
+	c.calls++
+	return c.LogReader.Logs(ctx, q)
+}
+
+func listAll(t *testing.T, s *state.Store) []state.Message {
+	t.Helper()
+	msgs, err := s.List(context.Background(), state.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return msgs
+}
