@@ -20,7 +20,7 @@ type Campaign struct {
 	DefaultRegion    string            `yaml:"default_region" validate:"omitempty,region"`
 	Destinations     []Destination     `yaml:"destinations" validate:"dive"`
 	DestinationsFile string            `yaml:"destinations_file"`
-	Round            int               `yaml:"round" validate:"gte=1"`
+	Round            int               `yaml:"round" validate:"gte=1,lte=999999"`
 	SendAt           string            `yaml:"send_at" validate:"omitempty,rfc3339"`
 	ValidityPeriod   string            `yaml:"validity_period" validate:"omitempty,validity"`
 	DeliveryWindow   *DeliveryWindow   `yaml:"delivery_window"`

@@ -74,5 +74,6 @@ func (ps *problems) err() error {
 	slices.SortStableFunc(ps.list, func(a, b Problem) int {
 		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line))
 	})
+	ps.list = slices.Compact(ps.list) // the same problem found twice is shown once
 	return &ValidationError{Problems: ps.list, Dropped: ps.dropped}
 }

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -42,6 +43,7 @@ func Load(paths ...string) (*Set, error) {
 	var ps problems
 	digest := sha256.New()
 	seen := map[string]string{} // id -> FILE:LINE of its first definition
+	var dups []*Campaign
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
@@ -50,17 +52,17 @@ func Load(paths ...string) (*Set, error) {
 		fmt.Fprintf(digest, "%s\x00%d\x00", f, len(data))
 		digest.Write(data)
 		for _, c := range parseFile(f, data, &ps) {
-			if c.ID != "" {
-				if first, dup := seen[c.ID]; dup {
-					ps.add(f, c.Line("id"), "id", "campaign %q is already defined at %s; ids must be unique across all files", c.ID, first)
-					continue
-				}
-				seen[c.ID] = fmt.Sprintf("%s:%d", f, c.Line("id"))
+			if first, dup := seen[c.ID]; dup && c.ID != "" {
+				// Still checked below, so all its problems come at once; left out of the set.
+				ps.add(f, c.Line("id"), "id", "campaign %q is already defined at %s; ids must be unique across all files", c.ID, first)
+				dups = append(dups, c)
+				continue
 			}
+			seen[c.ID] = fmt.Sprintf("%s:%d", f, c.Line("id"))
 			set.Campaigns = append(set.Campaigns, c)
 		}
 	}
-	for _, c := range set.Campaigns {
+	for _, c := range append(set.Campaigns, dups...) {
 		c.loadRecipients(&ps, digest)
 	}
 	if err := ps.err(); err != nil {
@@ -74,6 +76,7 @@ func Load(paths ...string) (*Set, error) {
 func findFiles(paths []string) ([]string, error) {
 	var files []string
 	for _, root := range paths {
+		root = filepath.Clean(root)
 		info, err := os.Stat(root)
 		if err != nil {
 			return nil, fmt.Errorf("campaign path: %w", err)
@@ -185,6 +188,9 @@ func parseFile(file string, data []byte, ps *problems) []*Campaign {
 					line++
 				}
 			}
+			if line == 0 {
+				line = badByteLine(data)
+			}
 			ps.add(file, line, "", "YAML syntax: %s", msg)
 			return out
 		}
@@ -205,32 +211,19 @@ func parseFile(file string, data []byte, ps *problems) []*Campaign {
 func decodeCampaign(file string, root *yaml.Node, ps *problems) *Campaign {
 	c := &Campaign{File: file, lines: map[string]int{"": root.Line}}
 	recordLines(root, "", c.lines)
-	unknownKeys(file, root, reflect.TypeOf(Campaign{}), "", ps)
-	badType := map[string]bool{} // fields already reported as the wrong type
+	// Fields reported as unknown, repeated or of the wrong type; checkShape drops them from
+	// the node, so decoding the rest succeeds and every other field is still checked.
+	bad := map[string]bool{}
+	checkShape(file, root, reflect.TypeOf(Campaign{}), "", ps, bad)
 	if err := root.Decode(c); err != nil {
-		var te *yaml.TypeError
-		if !errors.As(err, &te) {
-			ps.add(file, root.Line, "", "%v", err)
-			return nil
-		}
-		// yaml.v3 decodes what it can and lists the rest, so the other fields are still
-		// checked below.
-		byLine := lineFields(c.lines)
-		for _, e := range te.Errors {
-			m := yamlLine.FindStringSubmatch(e)
-			if m == nil {
-				ps.add(file, root.Line, "", "%s", e)
-				continue
-			}
-			line, _ := strconv.Atoi(m[1])
-			badType[byLine[line]] = true
-			ps.add(file, line, byLine[line], "wrong type: %s", m[2])
-		}
+		// checkShape should have caught every type problem; this is the safety net.
+		ps.add(file, root.Line, "", "%s", strings.TrimPrefix(err.Error(), "yaml: "))
+		return nil
 	}
 	if _, set := c.lines["round"]; !set {
 		c.Round = 1
 	}
-	c.validate(ps, badType)
+	c.validate(ps, bad)
 	return c
 }
 
@@ -256,68 +249,121 @@ func recordLines(n *yaml.Node, prefix string, lines map[string]int) {
 	}
 }
 
-// lineFields inverts lines: the field path written on each line (the shortest, for lines
-// holding a flow mapping).
-func lineFields(lines map[string]int) map[int]string {
-	out := map[int]string{}
-	for p, l := range lines {
-		if cur, ok := out[l]; !ok || len(p) < len(cur) {
-			out[l] = p
-		}
+// checkShape walks n against the Go type t it will be decoded into, and reports, each at
+// its own line: unknown keys, keys written twice, and values of the wrong kind (a list for
+// a mapping, 1.5 for a whole number, which yaml.v3 would silently truncate). It removes what
+// it reports from n and records the paths in bad. It returns false when n itself is of the
+// wrong kind, for the caller to remove.
+func checkShape(file string, n *yaml.Node, t reflect.Type, path string, ps *problems, bad map[string]bool) bool {
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
 	}
-	return out
-}
-
-// unknownKeys reports keys of n that t has no yaml field for, recursing into nested structs
-// and slices of structs. Maps (vars, labels) take any key.
-func unknownKeys(file string, n *yaml.Node, t reflect.Type, prefix string, ps *problems) bool {
-	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
-		if t.Kind() == reflect.Slice {
-			if n.Kind != yaml.SequenceNode {
-				return false
-			}
-			found := false
-			for i, item := range n.Content {
-				if unknownKeys(file, item, t.Elem(), fmt.Sprintf("%s[%d]", prefix, i), ps) {
-					found = true
-				}
-			}
-			return found
-		}
+	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if t.Kind() != reflect.Struct || n.Kind != yaml.MappingNode {
+	wrong := func(want string) bool {
+		ps.add(file, n.Line, path, "wrong type: want %s, got %s", want, describeNode(n))
+		bad[path] = true
 		return false
 	}
-	fields := map[string]reflect.Type{}
-	var names []string
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if name == "" || name == "-" {
-			continue
-		}
-		fields[name] = f.Type
-		names = append(names, name)
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return true // an empty value: the field's zero value, checked by the rules
 	}
-	found := false
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		p := k.Value
-		if prefix != "" {
-			p = prefix + "." + k.Value
+	switch t.Kind() {
+	case reflect.String:
+		if n.Kind != yaml.ScalarNode {
+			return wrong("text")
 		}
-		ft, ok := fields[k.Value]
-		if !ok {
-			ps.add(file, k.Line, p, "unknown field%s; known fields are %s", suggest(k.Value, names), strings.Join(names, ", "))
-			found = true
-			continue
+	case reflect.Int:
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
+			return wrong("a whole number")
 		}
-		if unknownKeys(file, v, ft, p, ps) {
-			found = true
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			return wrong("a list")
 		}
+		elem := t.Elem()
+		for elem.Kind() == reflect.Pointer {
+			elem = elem.Elem()
+		}
+		if elem.Kind() == reflect.Struct {
+			for i, item := range n.Content {
+				if item.Kind != yaml.MappingNode {
+					ps.add(file, item.Line, path, "wrong type: want a list of mappings (- to: ...), item %d is %s", i+1, describeNode(item))
+					bad[path] = true
+					return false
+				}
+			}
+		}
+		keep := n.Content[:0]
+		for i, item := range n.Content {
+			if checkShape(file, item, elem, fmt.Sprintf("%s[%d]", path, i), ps, bad) {
+				keep = append(keep, item)
+			}
+		}
+		if len(keep) != len(n.Content) {
+			bad[path] = true
+			return false // removing items would shift the lines of the others
+		}
+	case reflect.Map, reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			return wrong("a mapping")
+		}
+		fields := map[string]reflect.Type{}
+		var names []string
+		if t.Kind() == reflect.Struct {
+			for i := range t.NumField() {
+				f := t.Field(i)
+				name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+				if name != "" && name != "-" {
+					fields[name] = f.Type
+					names = append(names, name)
+				}
+			}
+		}
+		first := map[string]int{}
+		keep := n.Content[:0]
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			p := k.Value
+			if path != "" {
+				p = path + "." + k.Value
+			}
+			ft, ok := fields[k.Value]
+			if t.Kind() == reflect.Map {
+				ft, ok = t.Elem(), true
+			}
+			switch line, dup := first[k.Value]; {
+			case dup:
+				ps.add(file, k.Line, p, "written twice (first at line %d); keep one", line)
+			case !ok:
+				ps.add(file, k.Line, p, "unknown field%s; known fields are %s", suggest(k.Value, names), strings.Join(names, ", "))
+			case checkShape(file, v, ft, p, ps, bad):
+				first[k.Value] = k.Line
+				keep = append(keep, k, v)
+				continue
+			}
+			first[k.Value] = k.Line
+			bad[p] = true
+		}
+		n.Content = keep
 	}
-	return found
+	return true
+}
+
+// describeNode names what a node holds, for a wrong-type problem.
+func describeNode(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	}
+	v := n.Value
+	if len(v) > 40 {
+		v = v[:40] + "..."
+	}
+	return strconv.Quote(v)
 }
 
 // suggest names the known field closest to a misspelt one.
@@ -353,4 +399,21 @@ func distance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// badByteLine finds the line of the first byte YAML refuses (a control character or invalid
+// UTF-8), for the errors yaml.v3 reports without a line; 0 if there is none.
+func badByteLine(data []byte) int {
+	line := 1
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size <= 1 || r < 0x20 && r != '\n' && r != '\r' && r != '\t' || r == 0x7f {
+			return line
+		}
+		if r == '\n' {
+			line++
+		}
+		i += size
+	}
+	return 0
 }

@@ -264,7 +264,7 @@ func TestLoadRules(t *testing.T) {
 		{name: "round negative", files: withBase(`round: -3`),
 			want: []want{{"c.yaml", 8, "round", "must be at least 1"}}},
 		{name: "round wrong type", files: withBase(`round: two`),
-			want: []want{{"c.yaml", 8, "round", "wrong type: cannot unmarshal !!str `two` into int"}}},
+			want: []want{{"c.yaml", 8, "round", `wrong type: want a whole number, got "two"`}}},
 
 		// send_at (only its format at load time; past/future is CheckSendAt at plan time)
 		{name: "send_at RFC 3339 unquoted", files: withBase(`send_at: 2026-12-01T09:00:00Z`)},
@@ -379,7 +379,7 @@ func TestLoadRules(t *testing.T) {
 			{"c.yaml", 9, "destinations[1].var", `unknown field (did you mean "vars"?)`},
 		}},
 		{name: "labels not a mapping", files: withBase(`labels: growth`),
-			want: []want{{"c.yaml", 8, "labels", "wrong type: cannot unmarshal !!str `growth` into map[string]string"}}},
+			want: []want{{"c.yaml", 8, "labels", `wrong type: want a mapping, got "growth"`}}},
 		{name: "vars value not a string", files: doc(
 			`id: c1`,
 			`from: InfoSMS`,
@@ -388,7 +388,7 @@ func TestLoadRules(t *testing.T) {
 			`  - to: "+41 79 302 67 32"`,
 			`    vars:`,
 			`      name: [Ben]`,
-		), want: []want{{"c.yaml", 7, "destinations[0].vars.name", "wrong type: cannot unmarshal !!seq into string"}}},
+		), want: []want{{"c.yaml", 7, "destinations[0].vars.name", "wrong type: want text, got a list"}}},
 
 		// YAML structure
 		{name: "YAML syntax error", files: doc(

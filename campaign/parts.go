@@ -30,23 +30,48 @@ func runeSet(s string) map[rune]bool {
 }
 
 // Parts counts the SMS parts text needs: GSM-7 when every character is in the GSM alphabet
-// (160 septets in one part, 153 per part when split), else UCS-2 (70 UTF-16 units, 67 per
-// part).
+// (160 septets in one part, 153 per part when split; an escaped character takes two
+// septets), else UCS-2 (70 UTF-16 units in one part, 67 per part; a character outside the
+// BMP takes two). A character is never split across two parts.
 func Parts(text string) (int, Encoding) {
-	septets := 0
+	enc := GSM7
 	for _, r := range text {
-		switch {
-		case r < 128 && gsmASCII[r]:
-			septets++
-		case gsmBasic[r]:
-			septets++
-		case gsmExt[r]:
-			septets += 2
-		default:
-			return ucs2Parts(text), UCS2
+		if gsmCost(r) == 0 {
+			enc = UCS2
+			break
 		}
 	}
-	return split(septets, 160, 153), GSM7
+	cost, single, multi := gsmCost, 160, 153
+	if enc == UCS2 {
+		cost, single, multi = utf16.RuneLen, 70, 67
+	}
+	total := 0
+	for _, r := range text {
+		total += cost(r)
+	}
+	if total <= single {
+		return 1, enc
+	}
+	parts, used := 1, 0
+	for _, r := range text {
+		n := cost(r)
+		if used+n > multi {
+			parts, used = parts+1, 0
+		}
+		used += n
+	}
+	return parts, enc
+}
+
+// gsmCost is the septets a character takes in GSM-7, 0 if it is not in the alphabet.
+func gsmCost(r rune) int {
+	switch {
+	case r < 128 && gsmASCII[r], gsmBasic[r]:
+		return 1
+	case gsmExt[r]:
+		return 2
+	}
+	return 0
 }
 
 // gsmASCII is the ASCII subset of the GSM alphabet, looked up without hashing because
@@ -59,18 +84,3 @@ var gsmASCII = func() (t [128]bool) {
 	}
 	return t
 }()
-
-func ucs2Parts(text string) int {
-	units := 0
-	for _, r := range text {
-		units += utf16.RuneLen(r)
-	}
-	return split(units, 70, 67)
-}
-
-func split(n, single, multi int) int {
-	if n <= single {
-		return 1
-	}
-	return (n + multi - 1) / multi
-}

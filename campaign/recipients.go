@@ -1,6 +1,7 @@
 package campaign
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
@@ -65,7 +66,13 @@ func (c *Campaign) loadCSV(ps *problems, r *Renderer, seen map[uint64]seenNumber
 	}
 	defer f.Close()
 	fmt.Fprintf(digest, "%s\x00", c.CSVFile)
-	cr := csv.NewReader(io.TeeReader(f, digest))
+	br := bufio.NewReaderSize(io.TeeReader(f, digest), 64<<10)
+	// Spreadsheets often start a CSV with a byte-order mark; the CSV reader would take it
+	// for part of the first header cell (and for a stray quote before "to").
+	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\uFEFF")) {
+		br.Discard(3)
+	}
+	cr := csv.NewReader(br)
 	header, err := cr.Read()
 	if err == io.EOF {
 		ps.add(c.CSVFile, 1, "", "the file is empty; it needs a header row with a `to` column")
@@ -76,9 +83,6 @@ func (c *Campaign) loadCSV(ps *problems, r *Renderer, seen map[uint64]seenNumber
 		return
 	}
 	header = slices.Clone(header)
-	if len(header) > 0 {
-		header[0] = strings.TrimPrefix(header[0], "\uFEFF")
-	}
 	toCol := -1
 	var names []string
 	var cols []int
@@ -87,6 +91,8 @@ func (c *Campaign) loadCSV(ps *problems, r *Renderer, seen map[uint64]seenNumber
 		switch {
 		case h == "":
 			ps.add(c.CSVFile, 1, "", "column %d has no name in the header", i+1)
+		case h == "to" && toCol >= 0:
+			ps.add(c.CSVFile, 1, "to", "the column is named twice in the header")
 		case h == "to":
 			toCol = i
 		case slices.Contains(names, h):

@@ -95,6 +95,8 @@ func problemText(fe validator.FieldError) string {
 		return fmt.Sprintf("must be at least %s", fe.Param())
 	case "max":
 		return fmt.Sprintf("must be at most %s characters", fe.Param())
+	case "lte":
+		return fmt.Sprintf("must be at most %s", fe.Param())
 	case "unique":
 		return "must not repeat a value"
 	}
@@ -102,19 +104,19 @@ func problemText(fe validator.FieldError) string {
 }
 
 // validate checks the document's own fields; recipients are checked when loaded.
-// Fields in badType were already reported as the wrong type.
+// Fields in badType (and what is inside them) were already reported.
 func (c *Campaign) validate(ps *problems, badType map[string]bool) {
 	var verrs validator.ValidationErrors
 	if err := validatorInstance().Struct(c); errors.As(err, &verrs) {
 		for _, fe := range verrs {
 			_, path, _ := strings.Cut(fe.Namespace(), ".") // drop "Campaign."
-			if badType[path] {
+			if underBad(path, badType) {
 				continue
 			}
 			c.problem(ps, path, "%s", problemText(fe))
 		}
 	}
-	if len(c.Destinations) == 0 && c.DestinationsFile == "" {
+	if len(c.Destinations) == 0 && c.DestinationsFile == "" && !badType["destinations"] && !badType["destinations_file"] {
 		c.problem(ps, "destinations", "the campaign has no recipients: set destinations, destinations_file or both")
 	}
 	if w := c.DeliveryWindow; w != nil && hhmmPattern.MatchString(w.From) && hhmmPattern.MatchString(w.To) {
@@ -129,6 +131,20 @@ func (c *Campaign) validate(ps *problems, badType map[string]bool) {
 		} else {
 			c.tmpl = t
 		}
+	}
+}
+
+// underBad reports whether path, or a field it is inside of, was already reported.
+func underBad(path string, bad map[string]bool) bool {
+	for {
+		if bad[path] {
+			return true
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			return false
+		}
+		path = path[:i]
 	}
 }
 

@@ -69,8 +69,10 @@ func Apply(ctx context.Context, p *Plan, sender Sender, store *state.Store, opts
 		opts.BatchSize = 500
 	}
 	a := &applier{sender: sender, store: store, opts: opts, total: p.Summary.Send}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// A fatal error stops the feeding of new batches, never the requests in flight: their
+	// answers must be recorded, or they would become unknown outcomes.
+	feedCtx, stopFeeding := context.WithCancel(ctx)
+	defer stopFeeding()
 
 	batches := make(chan batch)
 	go func() {
@@ -83,13 +85,13 @@ func Apply(ctx context.Context, p *Plan, sender Sender, store *state.Store, opts
 				}
 				cur = append(cur, m)
 				if len(cur) == opts.BatchSize {
-					if !a.feed(ctx, batches, batch{cp, cur}) {
+					if !a.feed(feedCtx, batches, batch{cp, cur}) {
 						return
 					}
 					cur = nil
 				}
 			}
-			if len(cur) > 0 && !a.feed(ctx, batches, batch{cp, cur}) {
+			if len(cur) > 0 && !a.feed(feedCtx, batches, batch{cp, cur}) {
 				return
 			}
 		}
@@ -101,9 +103,12 @@ func Apply(ctx context.Context, p *Plan, sender Sender, store *state.Store, opts
 		go func() {
 			defer wg.Done()
 			for b := range batches {
+				if feedCtx.Err() != nil {
+					continue // handed out just before the stop
+				}
 				if err := a.send(ctx, b); err != nil {
 					a.fail(err)
-					cancel()
+					stopFeeding()
 				}
 			}
 		}()

@@ -232,7 +232,8 @@ func (p *Plan) Digest() string {
 			h.Write([]byte(r.To))
 			binary.BigEndian.PutUint64(b[:], r.Hash)
 			h.Write(b[:])
-			h.Write([]byte{byte(m.Action), byte(m.Attempt)})
+			binary.BigEndian.PutUint64(b[:], uint64(m.Attempt)<<8|uint64(m.Action))
+			h.Write(b[:])
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))

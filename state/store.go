@@ -45,7 +45,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// before it returns, because a "sending" row lost to a power cut could mean a double
 	// send; busy_timeout makes a second connection wait instead of failing; _txlock=immediate
 	// takes the write lock at BEGIN, so a transaction never fails half-way on a lock upgrade.
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
+	// The path is escaped: '?', '#' and '%' would otherwise be read as parts of the URI.
+	dsn := "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path) + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open state %s: %w", path, err)

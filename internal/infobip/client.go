@@ -262,7 +262,7 @@ func (c *Client) retryable(err error, backoff time.Duration) (time.Duration, boo
 	var ae *APIError
 	if errors.As(err, &ae) && ae.StatusCode == http.StatusTooManyRequests {
 		if d, ok := parseRetryAfter(ae.RetryAfter, time.Now()); ok {
-			return min(d, 5*time.Minute), true
+			return min(d, maxRetryAfter), true
 		}
 		return jitter(backoff), true
 	}
@@ -272,6 +272,9 @@ func (c *Client) retryable(err error, backoff time.Duration) (time.Duration, boo
 	}
 	return 0, false
 }
+
+// maxRetryAfter caps how long a Retry-After can make a run wait.
+const maxRetryAfter = 5 * time.Minute
 
 // jitter spreads retries of parallel workers: a delay in [d/2, d).
 func jitter(d time.Duration) time.Duration {
@@ -287,6 +290,9 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		return 0, false
 	}
 	if secs, err := strconv.ParseFloat(v, 64); err == nil && secs >= 0 {
+		if secs > maxRetryAfter.Seconds() { // also keeps huge values from overflowing
+			return maxRetryAfter, true
+		}
 		return time.Duration(secs * float64(time.Second)), true
 	}
 	if t, err := http.ParseTime(v); err == nil {

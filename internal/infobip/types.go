@@ -231,7 +231,7 @@ func decodeAPIError(status int, body []byte) *APIError {
 	}
 	text := strings.TrimSpace(string(body))
 	if len(text) > 200 {
-		text = text[:200] + "..."
+		text = strings.ToValidUTF8(text[:200], "") + "..."
 	}
 	e.Text = text
 	return e
