@@ -1,0 +1,149 @@
+// Command bench measures smsform end to end on generated data: it writes a campaign of N
+// recipients (a CSV), starts the sandbox as its own process, runs each step as a child
+// process and prints wall time, peak RSS and throughput per step.
+//
+//	go run ./bench -n 1000000
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+)
+
+func main() {
+	n := flag.Int("n", 1_000_000, "recipients")
+	bin := flag.String("bin", "bin/smsform", "the smsform binary to measure")
+	keep := flag.Bool("keep", false, "keep the work directory")
+	flag.Parse()
+	log.SetFlags(0)
+
+	work, err := os.MkdirTemp("", "smsform-bench-")
+	check(err)
+	if !*keep {
+		defer os.RemoveAll(work)
+	}
+	abs, err := filepath.Abs(*bin)
+	check(err)
+	campaigns := filepath.Join(work, "campaigns")
+	check(os.MkdirAll(campaigns, 0o755))
+	start := time.Now()
+	check(writeCampaign(campaigns, *n))
+	log.Printf("generated %d recipients in %s (%s)", *n, time.Since(start).Round(time.Millisecond), work)
+
+	url, stop := startSandbox(abs, work)
+	defer stop()
+	env := append(os.Environ(), "INFOBIP_BASE_URL="+url, "INFOBIP_API_KEY=bench", "SMSFORM_STATE="+filepath.Join(work, "smsform.db"))
+
+	var rows []row
+	measure := func(name string, items int, args ...string) {
+		r := run(abs, env, args...)
+		r.name, r.items = name, items
+		rows = append(rows, r)
+		log.Printf("%-32s %8s %6d MB", name, r.wall.Round(time.Millisecond), r.rssKB/1024)
+	}
+	measure("validate", *n, "validate", campaigns)
+	measure("plan (empty state)", *n, "plan", campaigns)
+	measure("apply -auto-approve", *n, "apply", "-auto-approve", campaigns)
+	measure("plan (all recorded)", *n, "plan", "-detailed-exitcode", campaigns)
+
+	fmt.Printf("\nsmsform, %d recipients from a CSV, against the local sandbox\n", *n)
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "step\ttime\tpeak RSS\titems/s\t")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%.2f s\t%d MB\t%.0f\t\n", r.name, r.wall.Seconds(), r.rssKB/1024, float64(r.items)/r.wall.Seconds())
+	}
+	tw.Flush()
+}
+
+type row struct {
+	name  string
+	items int
+	wall  time.Duration
+	rssKB int64
+}
+
+// run runs one step as a child process and reads its peak RSS from the kernel's rusage.
+func run(bin string, env []string, args ...string) row {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	err := cmd.Run()
+	wall := time.Since(start)
+	if code := cmd.ProcessState.ExitCode(); err != nil && code != 2 {
+		log.Fatalf("smsform %s: %v\n%s", strings.Join(args, " "), err, tail(out.String()))
+	}
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	return row{wall: wall, rssKB: ru.Maxrss}
+}
+
+func tail(s string) string {
+	if len(s) > 2000 {
+		return "..." + s[len(s)-2000:]
+	}
+	return s
+}
+
+func startSandbox(bin, work string) (string, func()) {
+	logf := filepath.Join(work, "sandbox.log")
+	f, err := os.Create(logf)
+	check(err)
+	cmd := exec.Command(bin, "sandbox", "-listen", "127.0.0.1:0", "-delivery-delay", "0s")
+	cmd.Stdout, cmd.Stderr = f, f
+	check(cmd.Start())
+	re := regexp.MustCompile(`listening on (http://\S+)`)
+	for range 100 {
+		data, _ := os.ReadFile(logf)
+		if m := re.FindSubmatch(data); m != nil {
+			return string(m[1]), func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	log.Fatal("the sandbox did not start")
+	return "", nil
+}
+
+// writeCampaign writes a personalised campaign with n distinct valid Swiss mobile numbers.
+func writeCampaign(dir string, n int) error {
+	f, err := os.Create(filepath.Join(dir, "recipients.csv"))
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	fmt.Fprintln(w, "to,name,code")
+	for i := range n {
+		// +41 75..79 and 7 digits: 5M valid mobile numbers.
+		fmt.Fprintf(w, "+417%d%07d,Name%d,C%06d\n", 5+i/10_000_000%5, i%10_000_000, i, i%1_000_000)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	yaml := `id: bench
+from: InfoSMS
+text: "Hi {{.name}}, your code is {{.code}}."
+tracking: {track: SMS, type: Bench}
+destinations_file: recipients.csv
+`
+	return os.WriteFile(filepath.Join(dir, "bench.yaml"), []byte(yaml), 0o644)
+}
+
+func check(err error) {
+	if err != nil {
+		log.Fatal(err)
+	}
+}
