@@ -70,6 +70,7 @@ type sandboxes struct {
 //	sandbox received      prints every accepted message, one line each, sorted by number
 //	sandbox count N       asserts N accepted messages
 //	sandbox duplicates N  asserts N status-23 rejections
+//	sandbox conversions N asserts N conversions logged (POST /ct/1/log/end)
 func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! sandbox")
@@ -111,15 +112,18 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 		for _, l := range lines {
 			fmt.Fprintln(ts.Stdout(), l)
 		}
-	case "count", "duplicates":
+	case "count", "duplicates", "conversions":
 		if len(args) != 2 {
 			ts.Fatalf("usage: sandbox %s N", args[0])
 		}
 		want, err := strconv.Atoi(args[1])
 		ts.Check(err)
 		got := len(sb.server(ts).Received())
-		if args[0] == "duplicates" {
+		switch args[0] {
+		case "duplicates":
 			got = len(sb.server(ts).Duplicates())
+		case "conversions":
+			got = sb.server(ts).Stats().Conversions
 		}
 		if got != want {
 			ts.Fatalf("sandbox %s: got %d, want %d", args[0], got, want)

@@ -34,6 +34,8 @@ func (p Problem) String() string {
 type ValidationError struct {
 	Problems []Problem // sorted by file and line, at most MaxProblems
 	Dropped  int       // problems found beyond MaxProblems
+	// Subject names what was read, for the heading; "the campaign files" when empty.
+	Subject string
 }
 
 func (e *ValidationError) Error() string {

@@ -79,7 +79,11 @@ func Main(ctx context.Context, args []string, sys IO) int {
 func printError(w io.Writer, err error) {
 	var ve *campaign.ValidationError
 	if errors.As(err, &ve) {
-		fmt.Fprintf(w, "Error: %d %s in the campaign files:\n%s\n", ve.Count(), pluralWord(ve.Count(), "problem", "problems"), ve.Error())
+		subject := ve.Subject
+		if subject == "" {
+			subject = "the campaign files"
+		}
+		fmt.Fprintf(w, "Error: %d %s in %s:\n%s\n", ve.Count(), pluralWord(ve.Count(), "problem", "problems"), subject, ve.Error())
 		return
 	}
 	fmt.Fprintf(w, "Error: %s\n", strings.TrimSpace(err.Error()))
@@ -134,6 +138,8 @@ func newApp(sys IO) *cli.App {
 			planCommand(sys),
 			applyCommand(sys),
 			refreshCommand(sys),
+			convertCommand(sys),
+			reportCommand(sys),
 			stateCommand(sys),
 			sandboxCommand(sys),
 		},

@@ -8,9 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -338,34 +336,11 @@ func runApply(c *cli.Context, sys IO) error {
 		}
 	}
 
-	// The first SIGINT/SIGTERM stops new requests and lets the ones in flight be recorded;
-	// the second exits at once (every batch is recorded as sending before it leaves).
-	stop := make(chan struct{})
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	go func() {
-		if _, ok := <-sigs; !ok {
-			return
-		}
-		fmt.Fprintln(sys.Stderr, "\nStopping: no new requests; waiting for the answers in flight (interrupt again to exit now).")
-		close(stop)
-		if _, ok := <-sigs; ok {
-			fmt.Fprintln(sys.Stderr, "Exiting now; the next apply reconciles what was in flight.")
-			os.Exit(ExitError)
-		}
-	}()
-
+	stop, release := interrupts(sys)
+	defer release()
 	aopts := runner.ApplyOptions{Parallelism: c.Int("parallelism"), BatchSize: c.Int("batch-size"), Stop: stop}
 	if sys.ErrTerminal && !asJSON {
-		start := time.Now()
-		aopts.Progress = func(done, total int) {
-			rate := float64(done) / max(time.Since(start).Seconds(), 0.001)
-			fmt.Fprintf(sys.Stderr, "\rSending: %d/%d messages (%.0f/s)   ", done, total, rate)
-			if done == total {
-				fmt.Fprintln(sys.Stderr)
-			}
-		}
+		aopts.Progress = progress(sys, "Sending")
 	}
 	res, err := runner.Apply(c.Context, p, cl, store, aopts)
 	if ferr := finishApply(c, sys, store, res, p); err == nil {

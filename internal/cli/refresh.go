@@ -7,17 +7,22 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/smsform/smsform/runner"
 )
 
 func refreshCommand(sys IO) *cli.Command {
 	return &cli.Command{
 		Name:  "refresh",
-		Usage: "resolve unknown outcomes from Infobip's logs",
+		Usage: "pull delivery status and resolve unknown outcomes from Infobip's logs",
 		Description: "Messages whose send was interrupted (a kill, a timeout, a 5xx) have an unknown outcome.\n" +
 			"refresh looks them up by messageId in Infobip's logs: found means sent. Those not found\n" +
-			"are sent again, with the same messageId, by the next apply once -unknown-grace has passed.",
+			"are sent again, with the same messageId, by the next apply once -unknown-grace has passed.\n" +
+			"It also reads the delivery status (delivered, undelivered, expired) of sent messages still\n" +
+			"pending, for `smsform report`; Infobip's logs reach back 48 hours.",
 		Flags: []cli.Flag{
 			&cli.DurationFlag{Name: "unknown-grace", Value: 10 * time.Minute, Usage: "how long a message missing from the logs waits before apply may send it again"},
+			&cli.StringFlag{Name: "campaign", Usage: "only read the delivery status of this campaign `ID`"},
 			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
 			lockTimeoutFlag(),
 			stateFlag(false),
@@ -32,18 +37,31 @@ func refreshCommand(sys IO) *cli.Command {
 			if c.Bool("json") {
 				w = io.Discard
 			}
-			rec, err := reconcile(c, sys, store, lazyClient(sys), w)
+			client := lazyClient(sys)
+			rec, err := reconcile(c, sys, store, client, w)
+			if err != nil {
+				return err
+			}
+			cl, err := client()
+			if err != nil {
+				return err
+			}
+			del, err := runner.RefreshDelivery(c.Context, store, cl, runner.DeliveryOptions{Campaign: c.String("campaign"), Now: time.Now()})
 			if err != nil {
 				return err
 			}
 			if c.Bool("json") {
 				enc := json.NewEncoder(sys.Stdout)
 				enc.SetIndent("", "  ")
-				if err := enc.Encode(rec); err != nil {
+				if err := enc.Encode(map[string]any{"unknown_outcomes": rec, "delivery": del}); err != nil {
 					return err
 				}
-			} else if rec.Checked == 0 {
-				fmt.Fprintln(sys.Stdout, "No messages with an unknown outcome.")
+			} else {
+				if rec.Checked == 0 {
+					fmt.Fprintln(w, "No messages with an unknown outcome.")
+				}
+				fmt.Fprintf(w, "Delivery status: %d sent %s still pending in the last 48 hours, %d now final (delivered, undelivered or expired).\n",
+					del.Checked, pluralWord(del.Checked, "message was", "messages were"), del.Updated)
 			}
 			if rec.Resend+rec.Waiting > 0 {
 				return exitCode(ExitPartial)

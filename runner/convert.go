@@ -1,0 +1,297 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/smsform/smsform/campaign"
+	"github.com/smsform/smsform/internal/infobip"
+	"github.com/smsform/smsform/state"
+)
+
+// Converter submits one conversion. *infobip.Client is one.
+type Converter interface {
+	LogEnd(ctx context.Context, messageID string) (*infobip.ConversionResponse, error)
+}
+
+// ConvertOptions tune Convert.
+type ConvertOptions struct {
+	Campaign    string // for rows that match by number without a campaign column
+	Region      string // for numbers written without a country code
+	DryRun      bool
+	Parallelism int // requests in flight; default 16
+	Stop        <-chan struct{}
+	Progress    func(done, total int)
+}
+
+// ConvertResult counts what convert found and did.
+type ConvertResult struct {
+	Rows             int `json:"rows"`
+	Submitted        int `json:"submitted"`
+	AlreadyConverted int `json:"already_converted"`
+	Unmatched        int `json:"unmatched"`
+	Untracked        int `json:"untracked"`      // matched a message not sent with tracking, or not sent
+	DuplicateRows    int `json:"duplicate_rows"` // more rows for a message already taken from these files
+	Failed           int `json:"failed"`
+	Unknown          int `json:"unknown"`   // answer lost: not submitted again on its own
+	NotSent          int `json:"not_sent"`  // matched but not submitted (dry run, stop, or error)
+	ToSubmit         int `json:"to_submit"` // matched, tracked, not converted before
+	// Examples holds the first few rows of each kind that was skipped, as FILE:LINE: reason.
+	Examples []string `json:"examples,omitempty"`
+	Stopped  bool     `json:"stopped,omitempty"`
+}
+
+const maxExamples = 5
+
+// pendingConv is one conversion to submit: 12 bytes per matched row.
+type pendingConv struct {
+	msg  int32
+	file int32
+	line int32
+}
+
+// CheckEvents reads every events file through once and reports every file that is malformed
+// or has no usable column, so that nothing is submitted while one is.
+func CheckEvents(files []string, campaignFlag string) error {
+	var ps []campaign.Problem
+	for _, f := range files {
+		err := eachEvent(f, campaignFlag, func(*eventFile, []string, int) error { return nil })
+		var ve *campaign.ValidationError
+		if errors.As(err, &ve) {
+			ps = append(ps, ve.Problems...)
+		} else if err != nil {
+			return err
+		}
+	}
+	if len(ps) > 0 {
+		return &campaign.ValidationError{Problems: ps, Subject: "the event files (nothing was submitted)"}
+	}
+	return nil
+}
+
+// Convert matches every event row to a recorded message and submits one conversion per
+// message that was sent with tracking and not converted before. Call CheckEvents first.
+func Convert(ctx context.Context, files []string, store *state.Store, api Converter, opts ConvertOptions) (ConvertResult, error) {
+	var res ConvertResult
+	idx, err := store.Index(ctx)
+	if err != nil {
+		return res, err
+	}
+	if opts.Campaign != "" && !idx.HasCampaign(opts.Campaign) {
+		return res, fmt.Errorf("-campaign %s: no message of that campaign is recorded in %s", opts.Campaign, store.Path())
+	}
+	taken := make([]bool, idx.Len())
+	var todo []pendingConv
+	example := func(file string, line int, format string, args ...any) {
+		if len(res.Examples) < maxExamples*4 {
+			res.Examples = append(res.Examples, fmt.Sprintf("%s:%d: ", file, line)+fmt.Sprintf(format, args...))
+		}
+	}
+	seenKinds := map[string]int{}
+	skip := func(kind, file string, line int, format string, args ...any) {
+		if seenKinds[kind] < maxExamples {
+			seenKinds[kind]++
+			example(file, line, format, args...)
+		}
+	}
+	for fi, f := range files {
+		err := eachEvent(f, opts.Campaign, func(ef *eventFile, row []string, line int) error {
+			res.Rows++
+			i, ok, why := match(idx, ef, row, opts.Region)
+			if !ok {
+				res.Unmatched++
+				skip("unmatched", f, line, "%s", why)
+				return nil
+			}
+			m := idx.Get(i)
+			switch {
+			case m.Conversion != "":
+				res.AlreadyConverted++
+				skip("converted", f, line, "%s already has a conversion (%s)", m.MessageID, m.Conversion)
+			case m.State != state.Sent || !m.Tracked:
+				res.Untracked++
+				if !m.Tracked {
+					skip("untracked", f, line, "%s (campaign %s) was sent without tracking", m.MessageID, m.Campaign)
+				} else {
+					skip("untracked", f, line, "%s (campaign %s) is %s, not sent", m.MessageID, m.Campaign, m.State)
+				}
+			case taken[i]:
+				res.DuplicateRows++
+			default:
+				taken[i] = true
+				todo = append(todo, pendingConv{msg: i, file: int32(fi), line: int32(line)})
+			}
+			return nil
+		})
+		if err != nil {
+			return res, err
+		}
+	}
+	res.ToSubmit = len(todo)
+	if opts.DryRun || len(todo) == 0 {
+		res.NotSent = len(todo)
+		return res, nil
+	}
+	err = submit(ctx, files, idx, todo, store, api, opts, &res)
+	res.NotSent = res.ToSubmit - res.Submitted - res.Failed - res.Unknown
+	return res, err
+}
+
+// match finds the message a row names.
+func match(idx *state.MessageIndex, ef *eventFile, row []string, region string) (int32, bool, string) {
+	if ef.idCol >= 0 && ef.idCol < len(row) && strings.TrimSpace(row[ef.idCol]) != "" {
+		id := strings.TrimSpace(row[ef.idCol])
+		i, ok := idx.ByMessageID(id)
+		return i, ok, fmt.Sprintf("no recorded message has messageId %q", id)
+	}
+	if ef.toCol < 0 || ef.toCol >= len(row) {
+		return 0, false, "no messageId and no number"
+	}
+	camp := ef.fallback
+	if ef.campCol >= 0 && ef.campCol < len(row) && strings.TrimSpace(row[ef.campCol]) != "" {
+		camp = strings.TrimSpace(row[ef.campCol])
+	}
+	if camp == "" {
+		return 0, false, "no campaign for the number (add a campaign column or -campaign)"
+	}
+	to, bad := eventNumber(row[ef.toCol], region)
+	if bad != "" {
+		return 0, false, "to: " + bad
+	}
+	i, ok := idx.ByNumber(camp, to)
+	return i, ok, fmt.Sprintf("campaign %s sent nothing to %s", camp, to)
+}
+
+// eventNumber normalises a number like a recipient's. Exports often write international
+// numbers as digits without '+' (as Infobip does); those get one.
+func eventNumber(raw, region string) (string, string) {
+	raw = strings.TrimSpace(raw)
+	if isE164(raw) {
+		return raw, "" // the common case, without the cost of a full parse
+	}
+	if region == "" && raw != "" && !strings.HasPrefix(raw, "+") && !strings.HasPrefix(raw, "0") {
+		raw = "+" + raw
+	}
+	return campaign.Normalize(raw, region)
+}
+
+func isE164(s string) bool {
+	if len(s) < 8 || len(s) > 16 || s[0] != '+' || s[1] == '0' {
+		return false
+	}
+	for _, c := range s[1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// convChunk is how many conversions share one state transaction.
+const convChunk = 1000
+
+// submit posts the conversions in chunks: each chunk is recorded "submitting" in one
+// transaction, posted with bounded parallelism, and settled in another.
+func submit(ctx context.Context, files []string, idx *state.MessageIndex, todo []pendingConv, store *state.Store, api Converter, opts ConvertOptions, res *ConvertResult) error {
+	par := opts.Parallelism
+	if par <= 0 {
+		par = 16
+	}
+	write := context.WithoutCancel(ctx)
+	for start := 0; start < len(todo); start += convChunk {
+		select {
+		case <-opts.Stop:
+			res.Stopped = true
+			return nil
+		default:
+		}
+		chunk := todo[start:min(start+convChunk, len(todo))]
+		cs := make([]state.Conversion, len(chunk))
+		for i, p := range chunk {
+			cs[i] = state.Conversion{MessageID: idx.Get(p.msg).MessageID, Source: fmt.Sprintf("%s:%d", files[p.file], p.line)}
+		}
+		if err := store.MarkSubmitting(write, cs); err != nil {
+			return err
+		}
+		var fatal error
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		jobs := make(chan int)
+		for range par {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range jobs {
+					resp, err := api.LogEnd(ctx, cs[i].MessageID)
+					c := &cs[i]
+					var ae *infobip.APIError
+					switch {
+					case err == nil:
+						c.State, c.ProcessKey = state.Converted, resp.ProcessKey
+					case errors.Is(err, infobip.ErrCredentials):
+						mu.Lock()
+						if fatal == nil {
+							fatal = err
+						}
+						mu.Unlock()
+					case infobip.OutcomeUnknown(err):
+						c.State, c.Error = state.ConvUnknown, err.Error()
+					case errors.As(err, &ae) && ae.StatusCode == 404:
+						c.State, c.Error = state.ConvFailed, "Infobip does not know this message as tracked (404): "+err.Error()
+					case errors.As(err, &ae) && ae.StatusCode != 429:
+						c.State, c.Error = state.ConvFailed, err.Error()
+					default: // 429s past the retries, or never sent: nothing was done
+					}
+				}
+			}()
+		}
+		failed := func() bool { mu.Lock(); defer mu.Unlock(); return fatal != nil }
+		for i := range cs {
+			if failed() {
+				break
+			}
+			jobs <- i
+		}
+		close(jobs)
+		wg.Wait()
+		var done []state.Conversion
+		var undone []string
+		for _, c := range cs {
+			if c.State == "" {
+				undone = append(undone, c.MessageID)
+				continue
+			}
+			done = append(done, c)
+			switch c.State {
+			case state.Converted:
+				res.Submitted++
+			case state.ConvFailed:
+				res.Failed++
+				if len(res.Examples) < maxExamples*5 {
+					res.Examples = append(res.Examples, fmt.Sprintf("%s: %s", c.Source, c.Error))
+				}
+			case state.ConvUnknown:
+				res.Unknown++
+			}
+		}
+		if err := store.RecordConversions(write, done); err != nil {
+			return err
+		}
+		if err := store.ForgetConversions(write, undone); err != nil {
+			return err
+		}
+		if fatal != nil {
+			return fatal
+		}
+		if len(undone) > 0 {
+			return fmt.Errorf("%d conversions could not be submitted (rate limited or unreachable); run convert again later", len(undone))
+		}
+		if opts.Progress != nil {
+			opts.Progress(start+len(chunk), len(todo))
+		}
+	}
+	return nil
+}

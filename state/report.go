@@ -1,0 +1,138 @@
+package state
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// ReportRow is the figures of one campaign round, or of one group within it.
+type ReportRow struct {
+	Campaign    string
+	Round       int
+	Group       string // the day, number prefix or tracking type for grouped reports
+	Messages    int
+	Sent        int // accepted by Infobip
+	SentTracked int // of those, sent with tracking: the base of the conversion rate
+	Delivered   int
+	Undelivered int
+	Expired     int
+	Rejected    int // accepted, then rejected by the network
+	Failed      int
+	Unknown     int
+	Converted   int
+	SmsParts    int
+}
+
+// Groupings the report understands.
+const (
+	ByNone    = ""
+	ByDay     = "day"
+	ByType    = "type"
+	ByPrefix  = "prefix" // the first digits of the number; the caller maps them to countries
+	prefixLen = 5        // '+' and up to four digits: enough for every country calling code
+)
+
+// Report aggregates the state per campaign round (and group), one query over all messages.
+func (s *Store) Report(ctx context.Context, campaign, by string) ([]ReportRow, error) {
+	group := "''"
+	switch by {
+	case ByNone:
+	case ByDay:
+		group = "substr(m.sending_at, 1, 10)"
+	case ByType:
+		group = "COALESCE(m.tracking_type, '')"
+	case ByPrefix:
+		group = fmt.Sprintf("substr(m.destination, 1, %d)", prefixLen)
+	default:
+		return nil, fmt.Errorf("unknown grouping %q", by)
+	}
+	q := `SELECT m.campaign, m.round, ` + group + ` AS g, COUNT(*),
+		SUM(m.state = 'sent'),
+		SUM(m.state = 'sent' AND m.tracking_type IS NOT NULL),
+		SUM(m.state = 'sent' AND m.status_group = 3),
+		SUM(m.state = 'sent' AND m.status_group = 2),
+		SUM(m.state = 'sent' AND m.status_group = 4),
+		SUM(m.state = 'sent' AND m.status_group = 5 AND m.status_id != 23),
+		SUM(m.state = 'failed'),
+		SUM(m.state IN ('sending', 'unknown')),
+		SUM(c.state = 'converted'),
+		SUM(CASE WHEN m.state = 'sent' THEN m.sms_count ELSE 0 END)
+		FROM messages m LEFT JOIN conversions c ON c.message_id = m.message_id
+		WHERE ? = '' OR m.campaign = ?
+		GROUP BY m.campaign, m.round, g
+		ORDER BY m.campaign, m.round, g`
+	rows, err := s.db.QueryContext(ctx, q, campaign, campaign)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ReportRow
+	for rows.Next() {
+		var r ReportRow
+		var conv sql.NullInt64
+		if err := rows.Scan(&r.Campaign, &r.Round, &r.Group, &r.Messages, &r.Sent, &r.SentTracked, &r.Delivered,
+			&r.Undelivered, &r.Expired, &r.Rejected, &r.Failed, &r.Unknown, &conv, &r.SmsParts); err != nil {
+			return nil, err
+		}
+		r.Converted = int(conv.Int64)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Awaiting is a sent message whose delivery is not final yet.
+type Awaiting struct {
+	MessageID string
+	BulkID    string
+}
+
+// AwaitingDelivery lists sent messages still pending delivery, sent since the given time
+// (Infobip's logs keep 48 hours), optionally of one campaign.
+func (s *Store) AwaitingDelivery(ctx context.Context, campaign string, since time.Time) ([]Awaiting, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT message_id, bulk_id FROM messages
+		WHERE state = 'sent' AND (status_group IS NULL OR status_group = 1) AND sending_at >= ?
+		AND (? = '' OR campaign = ?) ORDER BY bulk_id`, since.UTC().Format(timeLayout), campaign, campaign)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Awaiting
+	for rows.Next() {
+		var a Awaiting
+		if err := rows.Scan(&a.MessageID, &a.BulkID); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// Delivery is a status read from Infobip's logs.
+type Delivery struct {
+	MessageID   string
+	StatusGroup int
+	StatusID    int
+	StatusName  string
+	DoneAt      string
+}
+
+// RecordDeliveries stores delivery statuses of sent messages; the messages stay sent.
+func (s *Store) RecordDeliveries(ctx context.Context, ds []Delivery) error {
+	ts := now()
+	return s.withTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `UPDATE messages SET status_group = ?, status_id = ?, status_name = ?,
+			done_at = ?, updated_at = ? WHERE message_id = ? AND state = 'sent'`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, d := range ds {
+			if _, err := stmt.ExecContext(ctx, d.StatusGroup, d.StatusID, nullStr(d.StatusName), nullStr(d.DoneAt), ts, d.MessageID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
