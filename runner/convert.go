@@ -109,8 +109,7 @@ func Convert(ctx context.Context, files []string, store *state.Store, api Conver
 			m := idx.Get(i)
 			switch {
 			case m.Conversion != "":
-				res.AlreadyConverted++
-				skip("converted", f, line, "%s already has a conversion (%s)", m.MessageID, m.Conversion)
+				res.AlreadyConverted++ // the usual case of a rerun: counted, not listed
 			case m.State != state.Sent || !m.Tracked:
 				res.Untracked++
 				if !m.Tracked {

@@ -96,7 +96,8 @@ func SafeCell(s string) string {
 var reportHTML string
 
 var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
-	"pct": func(f float64) string { return strconv.FormatFloat(f*100, 'f', 1, 64) },
+	"pct":   func(f float64) string { return strconv.FormatFloat(f*100, 'f', 1, 64) },
+	"whole": func(f float64) string { return strconv.FormatFloat(f*100, 'f', -1, 64) },
 	"width": func(f, top float64) string {
 		if top <= 0 {
 			return "0"
@@ -142,8 +143,17 @@ func (r *Report) WriteHTML(w io.Writer, daily *Report, generated time.Time) erro
 			top = max(top, f.ConversionRate)
 		}
 	}
+	// Bars share one scale, a round ceiling above the highest rate, written on the chart, so
+	// that 60% never looks like a full bar.
+	scale := 1.0
+	for _, s := range []float64{0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1} {
+		if top <= s {
+			scale = s
+			break
+		}
+	}
 	return reportTmpl.Execute(w, map[string]any{
-		"Report": r, "PerCampaign": perCampaign, "PerDay": perDay, "Top": top,
+		"Report": r, "PerCampaign": perCampaign, "PerDay": perDay, "Top": scale,
 		"Generated": generated.UTC().Format("2006-01-02 15:04 UTC"),
 	})
 }

@@ -28,3 +28,14 @@ step "$bin" plan -detailed-exitcode examples
 step "$bin" state list
 echo
 echo "The second plan had nothing to send: running apply again sends nothing."
+
+# Conversions: the product exported who entered their PIN; smsform logs each once.
+sleep 1 # the sandbox reports delivery after -delivery-delay
+step "$bin" refresh
+step "$bin" convert examples/otp/events.csv
+step "$bin" convert examples/otp/events.csv
+step "$bin" report
+step "$bin" report -html "$work/report.html"
+cp "$work/report.html" bin/report.html
+echo
+echo "Open bin/report.html for the conversion charts."
