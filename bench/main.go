@@ -24,6 +24,7 @@ func main() {
 	n := flag.Int("n", 1_000_000, "recipients")
 	bin := flag.String("bin", "bin/smsform", "the smsform binary to measure")
 	keep := flag.Bool("keep", false, "keep the work directory")
+	profile := flag.String("profile", "", "write a CPU profile of each step into this directory")
 	flag.Parse()
 	log.SetFlags(0)
 
@@ -45,7 +46,13 @@ func main() {
 	env := append(os.Environ(), "INFOBIP_BASE_URL="+url, "INFOBIP_API_KEY=bench", "SMSFORM_STATE="+filepath.Join(work, "smsform.db"))
 
 	var rows []row
+	step := 0
 	measure := func(name string, items int, args ...string) {
+		if *profile != "" {
+			step++
+			check(os.MkdirAll(*profile, 0o755))
+			args = append([]string{"--cpuprofile", filepath.Join(*profile, fmt.Sprintf("%d-%s.prof", step, args[0]))}, args...)
+		}
 		r := run(abs, env, args...)
 		r.name, r.items = name, items
 		rows = append(rows, r)

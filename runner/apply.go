@@ -179,11 +179,11 @@ func (a *applier) send(ctx context.Context, b batch) error {
 	if fatal != nil {
 		// Nothing was done with this request (refused credentials, or it never left):
 		// forget the sending rows so the messages stay plainly unsent.
-		ids := make([]string, len(out))
+		keys := make([]state.Key, len(out))
 		for i, o := range out {
-			ids[i] = o.MessageID
+			keys[i] = o.Key
 		}
-		if err := a.store.Forget(write, ids); err != nil {
+		if err := a.store.Forget(write, keys); err != nil {
 			return errors.Join(fatal, fmt.Errorf("clear sending records: %w", err))
 		}
 		return fatal
@@ -287,7 +287,7 @@ func minutesOf(hhmm string) int {
 func classify(out []state.Outgoing, resp *infobip.SendResponse, err error) (outcomes []state.Outcome, fatal error) {
 	outcomes = make([]state.Outcome, len(out))
 	for i, o := range out {
-		outcomes[i] = state.Outcome{MessageID: o.MessageID}
+		outcomes[i] = state.Outcome{Key: o.Key, MessageID: o.MessageID}
 	}
 	if err != nil {
 		var ae *infobip.APIError

@@ -41,10 +41,10 @@ func RefreshDelivery(ctx context.Context, store *state.Store, logs LogReader, op
 		lim = rate.NewLimiter(LogsRate, 1)
 	}
 	pending := make([]state.Pending, len(awaiting))
-	want := make(map[string]bool, len(awaiting))
+	want := make(map[string]state.Key, len(awaiting))
 	for i, a := range awaiting {
-		pending[i] = state.Pending{MessageID: a.MessageID, BulkID: a.BulkID}
-		want[a.MessageID] = true
+		pending[i] = state.Pending{Key: a.Key, MessageID: a.MessageID, BulkID: a.BulkID}
+		want[a.MessageID] = a.Key
 	}
 	var batch []state.Delivery
 	flush := func() error {
@@ -66,11 +66,12 @@ func RefreshDelivery(ctx context.Context, store *state.Store, logs LogReader, op
 		seen := map[string]bool{}
 		for _, e := range resp.Results {
 			seen[e.MessageID] = true
-			if !want[e.MessageID] || e.Status.GroupID == infobip.GroupPending || e.Status.GroupID == 0 {
+			key, ok := want[e.MessageID]
+			if !ok || e.Status.GroupID == infobip.GroupPending || e.Status.GroupID == 0 {
 				continue
 			}
 			res.Updated++
-			batch = append(batch, state.Delivery{MessageID: e.MessageID, StatusGroup: e.Status.GroupID,
+			batch = append(batch, state.Delivery{Key: key, MessageID: e.MessageID, StatusGroup: e.Status.GroupID,
 				StatusID: e.Status.ID, StatusName: e.Status.Name, DoneAt: e.DoneAt})
 		}
 		return seen, nil

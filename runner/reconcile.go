@@ -47,7 +47,7 @@ func (r Reconciliation) Abandon(ctx context.Context, store *state.Store, p *Plan
 	var outs []state.Outcome
 	for _, m := range r.resend {
 		if !planned[state.Round{Campaign: m.Campaign, Round: m.Round}] {
-			outs = append(outs, state.Outcome{MessageID: m.MessageID, State: state.Failed, Error: fmt.Sprintf(
+			outs = append(outs, state.Outcome{Key: m.Key, MessageID: m.MessageID, State: state.Failed, Error: fmt.Sprintf(
 				"outcome unknown: not in Infobip's logs after the grace, and round %d of campaign %s is no longer in the files, so it cannot be sent again", m.Round, m.Campaign)})
 		}
 	}
@@ -122,7 +122,7 @@ func Reconcile(ctx context.Context, store *state.Store, logs LogReader, opts Rec
 		switch {
 		case ok:
 			rec.Found++
-			o := state.Outcome{MessageID: p.MessageID, State: state.Sent, StatusGroup: e.Status.GroupID,
+			o := state.Outcome{Key: p.Key, MessageID: p.MessageID, State: state.Sent, StatusGroup: e.Status.GroupID,
 				StatusID: e.Status.ID, StatusName: e.Status.Name, SmsCount: e.SmsCount}
 			if e.Status.Rejected() && !e.Status.DuplicateMessageID() {
 				o.State, o.Error = state.Failed, strings.TrimSuffix(e.Status.Name+": "+e.Status.Description, ": ")

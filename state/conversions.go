@@ -15,9 +15,9 @@ type ConversionState string
 
 // The conversion states.
 const (
-	Submitting ConversionState = "submitting"
-	Converted  ConversionState = "converted"
-	ConvFailed ConversionState = "failed"
+	Submitting  ConversionState = "submitting"
+	Converted   ConversionState = "converted"
+	ConvFailed  ConversionState = "failed"
 	ConvUnknown ConversionState = "unknown"
 )
 

@@ -1,9 +1,11 @@
 package state
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -144,6 +146,7 @@ type Outgoing struct {
 // recorded before (failed, or unknown and now resent) is overwritten in place.
 func (s *Store) MarkSending(ctx context.Context, msgs []Outgoing) error {
 	ts := now()
+	msgs = sortedByKey(msgs, func(m Outgoing) Key { return m.Key })
 	return s.withTx(ctx, func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO messages
 			(campaign, round, destination, attempt, message_id, bulk_id, text_hash, state, sms_count, tracking_type, created_at, sending_at, updated_at)
@@ -170,8 +173,10 @@ func (s *Store) MarkSending(ctx context.Context, msgs []Outgoing) error {
 	})
 }
 
-// Outcome is what became of one message.
+// Outcome is what became of one message. The row is found by its key; MessageID guards
+// against settling a newer attempt with an older answer.
 type Outcome struct {
+	Key
 	MessageID   string
 	State       State
 	StatusGroup int
@@ -181,19 +186,22 @@ type Outcome struct {
 	Error       string
 }
 
-// RecordOutcomes stores the answers for messages recorded as sending.
+// RecordOutcomes stores the answers for messages recorded as sending. The commit is not
+// fsynced (see withLazyTx): losing it leaves the messages "sending", which the next run
+// reconciles.
 func (s *Store) RecordOutcomes(ctx context.Context, outs []Outcome) error {
 	ts := now()
-	return s.withTx(ctx, func(tx *sql.Tx) error {
+	outs = sortedByKey(outs, func(o Outcome) Key { return o.Key })
+	return s.withLazyTx(ctx, func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, `UPDATE messages SET state = ?, status_group = ?, status_id = ?,
 			status_name = ?, sms_count = CASE WHEN ? > 0 THEN ? ELSE sms_count END, error = ?, updated_at = ?
-			WHERE message_id = ?`)
+			WHERE campaign = ? AND round = ? AND destination = ? AND message_id = ?`)
 		if err != nil {
 			return err
 		}
 		defer stmt.Close()
 		for _, o := range outs {
-			if _, err := stmt.ExecContext(ctx, o.State, nullInt(o.StatusGroup), nullInt(o.StatusID), nullStr(o.StatusName), o.SmsCount, o.SmsCount, nullStr(o.Error), ts, o.MessageID); err != nil {
+			if _, err := stmt.ExecContext(ctx, o.State, nullInt(o.StatusGroup), nullInt(o.StatusID), nullStr(o.StatusName), o.SmsCount, o.SmsCount, nullStr(o.Error), ts, o.Campaign, o.Round, o.To, o.MessageID); err != nil {
 				return fmt.Errorf("record outcome of %s: %w", o.MessageID, err)
 			}
 		}
@@ -203,15 +211,15 @@ func (s *Store) RecordOutcomes(ctx context.Context, outs []Outcome) error {
 
 // Forget removes messages recorded as sending whose request provably did nothing (the API
 // refused the credentials), so they stay unsent rather than failed.
-func (s *Store) Forget(ctx context.Context, messageIDs []string) error {
+func (s *Store) Forget(ctx context.Context, keys []Key) error {
 	return s.withTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, "DELETE FROM messages WHERE message_id = ? AND state = 'sending'")
+		stmt, err := tx.PrepareContext(ctx, "DELETE FROM messages WHERE campaign = ? AND round = ? AND destination = ? AND state = 'sending'")
 		if err != nil {
 			return err
 		}
 		defer stmt.Close()
-		for _, id := range messageIDs {
-			if _, err := stmt.ExecContext(ctx, id); err != nil {
+		for _, k := range keys {
+			if _, err := stmt.ExecContext(ctx, k.Campaign, k.Round, k.To); err != nil {
 				return err
 			}
 		}
@@ -384,4 +392,15 @@ func (s *Store) Unresolved(ctx context.Context) ([]Pending, error) {
 		out = append(out, p)
 	}
 	return out, rows.Err()
+}
+
+// sortedByKey returns a copy of rows in primary-key order, so that a transaction walks the
+// B-tree once from left to right instead of jumping around it.
+func sortedByKey[T any](rows []T, key func(T) Key) []T {
+	out := slices.Clone(rows)
+	slices.SortFunc(out, func(a, b T) int {
+		ka, kb := key(a), key(b)
+		return cmp.Or(strings.Compare(ka.Campaign, kb.Campaign), cmp.Compare(ka.Round, kb.Round), strings.Compare(ka.To, kb.To))
+	})
+	return out
 }

@@ -84,6 +84,7 @@ func (s *Store) Report(ctx context.Context, campaign, by string) ([]ReportRow, e
 
 // Awaiting is a sent message whose delivery is not final yet.
 type Awaiting struct {
+	Key
 	MessageID string
 	BulkID    string
 }
@@ -91,7 +92,7 @@ type Awaiting struct {
 // AwaitingDelivery lists sent messages still pending delivery, sent since the given time
 // (Infobip's logs keep 48 hours), optionally of one campaign.
 func (s *Store) AwaitingDelivery(ctx context.Context, campaign string, since time.Time) ([]Awaiting, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT message_id, bulk_id FROM messages
+	rows, err := s.db.QueryContext(ctx, `SELECT campaign, round, destination, message_id, bulk_id FROM messages
 		WHERE state = 'sent' AND (status_group IS NULL OR status_group = 1) AND sending_at >= ?
 		AND (? = '' OR campaign = ?) ORDER BY bulk_id`, since.UTC().Format(timeLayout), campaign, campaign)
 	if err != nil {
@@ -101,7 +102,7 @@ func (s *Store) AwaitingDelivery(ctx context.Context, campaign string, since tim
 	var out []Awaiting
 	for rows.Next() {
 		var a Awaiting
-		if err := rows.Scan(&a.MessageID, &a.BulkID); err != nil {
+		if err := rows.Scan(&a.Campaign, &a.Round, &a.To, &a.MessageID, &a.BulkID); err != nil {
 			return nil, err
 		}
 		out = append(out, a)
@@ -111,6 +112,7 @@ func (s *Store) AwaitingDelivery(ctx context.Context, campaign string, since tim
 
 // Delivery is a status read from Infobip's logs.
 type Delivery struct {
+	Key
 	MessageID   string
 	StatusGroup int
 	StatusID    int
@@ -121,15 +123,15 @@ type Delivery struct {
 // RecordDeliveries stores delivery statuses of sent messages; the messages stay sent.
 func (s *Store) RecordDeliveries(ctx context.Context, ds []Delivery) error {
 	ts := now()
-	return s.withTx(ctx, func(tx *sql.Tx) error {
+	return s.withLazyTx(ctx, func(tx *sql.Tx) error { // statuses can be read again
 		stmt, err := tx.PrepareContext(ctx, `UPDATE messages SET status_group = ?, status_id = ?, status_name = ?,
-			done_at = ?, updated_at = ? WHERE message_id = ? AND state = 'sent'`)
+			done_at = ?, updated_at = ? WHERE campaign = ? AND round = ? AND destination = ? AND message_id = ? AND state = 'sent'`)
 		if err != nil {
 			return err
 		}
 		defer stmt.Close()
 		for _, d := range ds {
-			if _, err := stmt.ExecContext(ctx, d.StatusGroup, d.StatusID, nullStr(d.StatusName), nullStr(d.DoneAt), ts, d.MessageID); err != nil {
+			if _, err := stmt.ExecContext(ctx, d.StatusGroup, d.StatusID, nullStr(d.StatusName), nullStr(d.DoneAt), ts, d.Campaign, d.Round, d.To, d.MessageID); err != nil {
 				return err
 			}
 		}

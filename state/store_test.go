@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -43,6 +44,35 @@ func out(campaign string, round int, to string, attempt int, hash uint64) state.
 	}
 }
 
+// keyOf recovers the key from a messageId made by out: CAMPAIGN-ROUND-DIGITS-ATTEMPT.
+func keyOf(id string) state.Key {
+	parts := strings.Split(id, "-")
+	n := len(parts)
+	if n < 4 {
+		return state.Key{}
+	}
+	round, _ := strconv.Atoi(parts[n-3])
+	return state.Key{Campaign: strings.Join(parts[:n-3], "-"), Round: round, To: "+" + parts[n-2]}
+}
+
+func keysOf(ids ...string) []state.Key {
+	keys := make([]state.Key, len(ids))
+	for i, id := range ids {
+		keys[i] = keyOf(id)
+	}
+	return keys
+}
+
+// keyed fills in the keys of outcomes given by messageId only.
+func keyed(outs ...state.Outcome) []state.Outcome {
+	for i := range outs {
+		if outs[i].Campaign == "" {
+			outs[i].Key = keyOf(outs[i].MessageID)
+		}
+	}
+	return outs
+}
+
 func version(t *testing.T, s *state.Store) state.Version {
 	t.Helper()
 	v, err := s.Version(context.Background())
@@ -61,7 +91,7 @@ func mark(t *testing.T, s *state.Store, msgs ...state.Outgoing) {
 
 func record(t *testing.T, s *state.Store, outs ...state.Outcome) {
 	t.Helper()
-	if err := s.RecordOutcomes(context.Background(), outs); err != nil {
+	if err := s.RecordOutcomes(context.Background(), keyed(outs...)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -265,10 +295,10 @@ func TestSerialGrowsWithEveryWrite(t *testing.T) {
 	o := out("c", 1, "+41790000001", 0, 1)
 	step("MarkSending", func() error { return s.MarkSending(ctx, []state.Outgoing{o}) })
 	step("RecordOutcomes", func() error {
-		return s.RecordOutcomes(ctx, []state.Outcome{{MessageID: o.MessageID, State: state.Sent}})
+		return s.RecordOutcomes(ctx, keyed(state.Outcome{MessageID: o.MessageID, State: state.Sent}))
 	})
 	step("MarkSending again", func() error { return s.MarkSending(ctx, []state.Outgoing{out("c", 1, "+41790000002", 0, 1)}) })
-	step("Forget", func() error { return s.Forget(ctx, []string{"c-1-41790000002-0"}) })
+	step("Forget", func() error { return s.Forget(ctx, keysOf("c-1-41790000002-0")) })
 
 	// Reads do not change the version.
 	snapshot(t, s, state.Round{Campaign: "c", Round: 1})
@@ -411,7 +441,7 @@ func TestForgetRemovesOnlySending(t *testing.T) {
 		}
 		ids = append(ids, o.MessageID)
 	}
-	if err := s.Forget(ctx, append(ids, "not-recorded")); err != nil {
+	if err := s.Forget(ctx, keysOf(append(ids, "not-recorded-1-41790000009-0")...)); err != nil {
 		t.Fatal(err)
 	}
 	var left []state.State
@@ -557,10 +587,10 @@ func TestMarkSendingAtomic(t *testing.T) {
 	mark(t, s, out("c", 1, "+41790000001", 0, 1))
 	before := version(t, s)
 	clash := out("c", 1, "+41790000003", 0, 1)
-	clash.MessageID = "c-1-41790000001-0" // message_id is UNIQUE
+	clash.Round = 0 // CHECK (round >= 1)
 	err := s.MarkSending(context.Background(), []state.Outgoing{out("c", 1, "+41790000002", 0, 1), clash})
 	if err == nil {
-		t.Fatal("MarkSending with a duplicate messageId succeeded")
+		t.Fatal("MarkSending of a row breaking a CHECK succeeded")
 	}
 	if !strings.Contains(err.Error(), clash.MessageID) {
 		t.Errorf("error %q does not name the messageId", err)
@@ -596,7 +626,7 @@ func TestTwoStoresOneFile(t *testing.T) {
 					errs <- err
 					return
 				}
-				if err := s.RecordOutcomes(context.Background(), []state.Outcome{{MessageID: o.MessageID, State: state.Sent}}); err != nil {
+				if err := s.RecordOutcomes(context.Background(), keyed(state.Outcome{MessageID: o.MessageID, State: state.Sent})); err != nil {
 					errs <- err
 					return
 				}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -126,7 +127,28 @@ func newApp(sys IO) *cli.App {
 		Description: "Campaign files (YAML) say what should have been sent. `smsform plan` compares them with the\n" +
 			"state file and shows what is still missing; `smsform apply` sends exactly that and records\n" +
 			"every message, so running it again never sends a message twice.",
-		Flags:                  []cli.Flag{stateFlag(true)},
+		Flags: []cli.Flag{
+			stateFlag(true),
+			&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile to `FILE` (for `go tool pprof`)"},
+		},
+		Before: func(c *cli.Context) error {
+			if path := c.String("cpuprofile"); path != "" {
+				f, err := os.Create(path)
+				if err != nil {
+					return err
+				}
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		After: func(c *cli.Context) error {
+			if c.String("cpuprofile") != "" {
+				pprof.StopCPUProfile()
+			}
+			return nil
+		},
 		Reader:                 sys.Stdin,
 		Writer:                 sys.Stdout,
 		ErrWriter:              sys.Stderr,

@@ -9,7 +9,7 @@ CREATE TABLE messages (
     round         INTEGER NOT NULL,
     destination   TEXT    NOT NULL,               -- E.164, with '+'
     attempt       INTEGER NOT NULL DEFAULT 0,     -- bumped by apply -retry-failed
-    message_id    TEXT    NOT NULL UNIQUE,
+    message_id    TEXT    NOT NULL,               -- derived from the key and attempt, so unique
     bulk_id       TEXT    NOT NULL,
     text_hash     INTEGER NOT NULL,               -- rendered text and send options
     state         TEXT    NOT NULL CHECK (state IN ('sending', 'sent', 'failed', 'unknown')),
@@ -22,8 +22,9 @@ CREATE TABLE messages (
     created_at    TEXT    NOT NULL,
     sending_at    TEXT    NOT NULL,               -- when the latest send attempt was recorded
     updated_at    TEXT    NOT NULL,
-    PRIMARY KEY (campaign, round, destination)
+    PRIMARY KEY (campaign, round, destination),
+    CHECK (round >= 1 AND attempt >= 0)
 ) WITHOUT ROWID;
 
--- Reconciliation looks up the unknown outcomes; a partial index keeps that cheap.
-CREATE INDEX messages_unresolved ON messages (state) WHERE state IN ('sending', 'unknown');
+-- No secondary index: every write finds its row by the primary key, and the rare lookups by
+-- messageId or state scan. Each index would be one more random B-tree write per message.

@@ -1,6 +1,6 @@
 -- Conversions submitted to Infobip: at most one per message, ever.
 CREATE TABLE conversions (
-    message_id   TEXT PRIMARY KEY REFERENCES messages (message_id),
+    message_id   TEXT PRIMARY KEY,  -- messages.message_id
     state        TEXT NOT NULL CHECK (state IN ('submitting', 'converted', 'failed', 'unknown')),
     process_key  TEXT,
     error        TEXT,
