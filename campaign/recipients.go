@@ -13,52 +13,110 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
+	"google.golang.org/protobuf/proto"
 )
 
 // MaxTextBytes is the longest text Infobip accepts, in bytes.
 const MaxTextBytes = 4000
 
-// seenNumber remembers where a number was first written, to merge or refuse repeats.
-type seenNumber struct {
-	pos      string
-	varsHash uint64
-}
-
 // loadRecipients normalises, de-duplicates and renders the inline and CSV recipients.
 // digest takes the CSV bytes, for saved-plan staleness.
 func (c *Campaign) loadRecipients(ps *problems, digest hash.Hash) {
-	seen := map[uint64]seenNumber{}
+	d := &dedup{c: c, ps: ps, seen: map[uint64]firstSeen{}}
 	r := c.NewRenderer()
-	for i, d := range c.Destinations {
-		names := make([]string, 0, len(d.Vars))
-		for n := range d.Vars {
+	for i, dst := range c.Destinations {
+		names := make([]string, 0, len(dst.Vars))
+		for n := range dst.Vars {
 			names = append(names, n)
 		}
 		slices.Sort(names)
 		values := make([]string, len(names))
 		for j, n := range names {
-			values[j] = d.Vars[n]
+			values[j] = dst.Vars[n]
 		}
-		rec := Recipient{Vars: Vars{Names: names, Values: values}, Line: int32(c.Line(fmt.Sprintf("destinations[%d].to", i)))}
-		c.addRecipient(ps, r, seen, rec, d.To, fmt.Sprintf("destinations[%d].to", i))
+		field := fmt.Sprintf("destinations[%d].to", i)
+		row := prepared{rec: Recipient{Vars: Vars{Names: names, Values: values}, Line: int32(c.Line(field))}, field: field}
+		c.prepare(r, &row, dst.To)
+		d.add(row)
 	}
 	if c.DestinationsFile != "" {
 		c.CSVFile = c.DestinationsFile
 		if !filepath.IsAbs(c.CSVFile) {
 			c.CSVFile = filepath.Join(filepath.Dir(c.File), c.DestinationsFile)
 		}
-		c.loadCSV(ps, r, seen, digest)
+		c.loadCSV(ps, d, digest)
 	}
 	c.Recipients = slices.Clip(c.Recipients)
 }
 
-func (c *Campaign) loadCSV(ps *problems, r *Renderer, seen map[uint64]seenNumber, digest hash.Hash) {
+// prepared is one recipient after the per-row work, or the problem that stopped it.
+type prepared struct {
+	rec     Recipient
+	problem *Problem
+	field   string // where the number is written: "destinations[2].to" or "to" in a CSV
+	vars    uint64 // hash of the vars, to compare repeats of a number
+}
+
+// dedup adds prepared rows in file order: a number seen before with the same vars is sent
+// once, with other vars it is an error naming both places.
+type dedup struct {
+	c    *Campaign
+	ps   *problems
+	seen map[uint64]firstSeen // by E.164 digits
+}
+
+// firstSeen is where a number was first written, and a hash of its vars.
+type firstSeen struct {
+	vars    uint64
+	line    int32
+	fromCSV bool
+}
+
+func (d *dedup) add(row prepared) {
+	c := d.c
+	if row.problem != nil {
+		d.ps.add(row.problem.File, row.problem.Line, row.problem.Field, "%s", row.problem.Msg)
+		if row.rec.To == "" {
+			return
+		}
+		// The number is valid (the text is not): repeats of it are still checked.
+	}
+	key, _ := strconv.ParseUint(row.rec.To[1:], 10, 64)
+	if first, dup := d.seen[key]; dup {
+		if first.vars != row.vars {
+			file := c.File
+			if row.rec.FromCSV {
+				file = c.CSVFile
+			}
+			at := c.Pos(Recipient{Line: first.line, FromCSV: first.fromCSV})
+			d.ps.add(file, int(row.rec.Line), row.field, "%s is also at %s with different vars; a number gets one message per campaign", row.rec.To, at)
+		}
+		return // the same number with the same vars is sent once
+	}
+	d.seen[key] = firstSeen{vars: row.vars, line: row.rec.Line, fromCSV: row.rec.FromCSV}
+	if row.problem == nil {
+		c.Recipients = append(c.Recipients, row.rec)
+	}
+}
+
+// csvChunk is a run of CSV rows prepared together by one worker.
+type csvChunk struct {
+	seq  int
+	rows []prepared
+	raw  []string // the rows' numbers as written
+}
+
+const chunkRows = 2048
+
+func (c *Campaign) loadCSV(ps *problems, d *dedup, digest hash.Hash) {
 	f, err := os.Open(c.CSVFile)
 	if err != nil {
 		c.problem(ps, "destinations_file", "cannot read %s: %v", c.CSVFile, errors.Unwrap(err))
@@ -106,27 +164,87 @@ func (c *Campaign) loadCSV(ps *problems, r *Renderer, seen map[uint64]seenNumber
 		ps.add(c.CSVFile, 1, "to", "the header has no `to` column (found: %s)", strings.Join(header, ", "))
 		return
 	}
-	for {
-		row, err := cr.Read()
-		if err == io.EOF {
-			return
-		}
-		if err != nil {
-			csvProblem(ps, c.CSVFile, err)
-			if errors.Is(err, csv.ErrFieldCount) {
+
+	// Reading the CSV is fast; normalising numbers and rendering texts is not. Workers
+	// prepare chunks of rows on every core, and the chunks are added back in file order.
+	todo := make(chan *csvChunk, 4)
+	done := make(chan *csvChunk, 4)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := c.NewRenderer()
+			for ch := range todo {
+				for i := range ch.rows {
+					c.prepare(r, &ch.rows[i], ch.raw[i])
+				}
+				done <- ch
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(done) }()
+	go func() {
+		defer close(todo)
+		seq := 0
+		ch := &csvChunk{}
+		for {
+			row, err := cr.Read()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				line := 0
+				var pe *csv.ParseError
+				if errors.As(err, &pe) {
+					line = pe.Line
+				}
+				ch.rows = append(ch.rows, prepared{problem: &Problem{File: c.CSVFile, Line: line, Msg: "CSV: " + csvMessage(err)}})
+				ch.raw = append(ch.raw, "")
+				if !errors.Is(err, csv.ErrFieldCount) {
+					break
+				}
 				continue
 			}
-			return
+			line, _ := cr.FieldPos(0)
+			// One slice per row for the values; the field strings share the row's memory.
+			values := make([]string, len(cols))
+			for j, col := range cols {
+				values[j] = row[col]
+			}
+			ch.rows = append(ch.rows, prepared{rec: Recipient{Vars: Vars{Names: names, Values: values}, Line: int32(line), FromCSV: true}, field: "to"})
+			ch.raw = append(ch.raw, row[toCol])
+			if len(ch.rows) == chunkRows {
+				ch.seq, seq = seq, seq+1
+				todo <- ch
+				ch = &csvChunk{}
+			}
 		}
-		line, _ := cr.FieldPos(0)
-		// One slice per row for the values; the field strings share the row's memory.
-		values := make([]string, len(cols))
-		for j, col := range cols {
-			values[j] = row[col]
+		if len(ch.rows) > 0 {
+			ch.seq = seq
+			todo <- ch
 		}
-		rec := Recipient{Vars: Vars{Names: names, Values: values}, Line: int32(line), FromCSV: true}
-		c.addRecipient(ps, r, seen, rec, row[toCol], "to")
+	}()
+	pending := map[int]*csvChunk{}
+	next := 0
+	for ch := range done {
+		pending[ch.seq] = ch
+		for ch, ok := pending[next]; ok; ch, ok = pending[next] {
+			delete(pending, next)
+			for _, row := range ch.rows {
+				d.add(row)
+			}
+			next++
+		}
 	}
+}
+
+func csvMessage(err error) string {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
 }
 
 func csvProblem(ps *problems, file string, err error) {
@@ -138,52 +256,47 @@ func csvProblem(ps *problems, file string, err error) {
 	ps.add(file, 0, "", "CSV: %v", err)
 }
 
-// addRecipient normalises the number, merges repeats and renders the text.
-func (c *Campaign) addRecipient(ps *problems, r *Renderer, seen map[uint64]seenNumber, rec Recipient, raw, field string) {
-	pos := c.Pos(rec)
-	file, line := c.File, int(rec.Line)
+// prepare normalises a row's number and renders its text, or records why it cannot be sent.
+// It only touches the row, so workers can prepare rows in parallel.
+func (c *Campaign) prepare(r *Renderer, row *prepared, raw string) {
+	if row.problem != nil {
+		return
+	}
+	rec := &row.rec
+	file := c.File
 	if rec.FromCSV {
 		file = c.CSVFile
 	}
+	fail := func(field, format string, args ...any) {
+		row.problem = &Problem{File: file, Line: int(rec.Line), Field: field, Msg: fmt.Sprintf(format, args...)}
+	}
 	e164, msg := Normalize(raw, c.DefaultRegion)
 	if msg != "" {
-		ps.add(file, line, field, "%s", msg)
+		fail(row.field, "%s", msg)
 		return
 	}
 	rec.To = e164
-	key, _ := strconv.ParseUint(e164[1:], 10, 64)
-	vh := rec.Vars.hash()
-	if first, dup := seen[key]; dup {
-		if first.varsHash != vh {
-			ps.add(file, line, field, "%s is also at %s with different vars; a number gets one message per campaign", e164, first.pos)
-		}
-		return // the same number with the same vars is sent once
-	}
-	seen[key] = seenNumber{pos: pos, varsHash: vh}
+	row.vars = rec.Vars.hash()
 	if c.tmpl == nil {
-		c.Recipients = append(c.Recipients, rec)
 		return // the template did not parse; that is reported once, on text
 	}
-	text, err := r.Render(rec)
+	text, err := r.Render(*rec)
 	if err != nil {
-		ps.add(file, line, "text", "%v", err)
+		fail("text", "%v", err)
 		return
 	}
 	parts, enc := Parts(text)
 	switch {
 	case text == "":
-		ps.add(file, line, "text", "renders to an empty text for %s", e164)
-		return
+		fail("text", "renders to an empty text for %s", e164)
 	case parts > MaxParts:
-		ps.add(file, line, "text", "renders to %d SMS parts (%s, %d chars) for %s; the limit is %d", parts, enc, utf8.RuneCountInString(text), e164, MaxParts)
-		return
+		fail("text", "renders to %d SMS parts (%s, %d chars) for %s; the limit is %d", parts, enc, utf8.RuneCountInString(text), e164, MaxParts)
 	case len(text) > MaxTextBytes:
-		ps.add(file, line, "text", "renders to %d bytes for %s; the limit is %d", len(text), e164, MaxTextBytes)
-		return
+		fail("text", "renders to %d bytes for %s; the limit is %d", len(text), e164, MaxTextBytes)
+	default:
+		rec.Parts = int32(parts)
+		rec.Hash = r.hash(text)
 	}
-	rec.Parts = int32(parts)
-	rec.Hash = r.hash(text)
-	c.Recipients = append(c.Recipients, rec)
 }
 
 // Normalize turns a written number into E.164, or says what is wrong with it.
@@ -191,6 +304,9 @@ func Normalize(raw, region string) (string, string) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		return "", "is required"
+	}
+	if validE164(raw) {
+		return raw, ""
 	}
 	num, err := phonenumbers.Parse(raw, region)
 	if err != nil {
@@ -271,4 +387,35 @@ func renderError(err error) error {
 		msg = msg[i:]
 	}
 	return fmt.Errorf("template: %s", msg)
+}
+
+// validE164 checks a number already written in E.164 without a full parse, which spends
+// most of its time in regular expressions for formats E.164 never has. Anything it does not
+// accept goes through the full parse, so the answer is the same either way.
+func validE164(raw string) bool {
+	if len(raw) < 8 || len(raw) > 16 || raw[0] != '+' || raw[1] == '0' {
+		return false
+	}
+	for i := 1; i < len(raw); i++ {
+		if raw[i] < '0' || raw[i] > '9' {
+			return false
+		}
+	}
+	for n := 1; n <= 3; n++ {
+		cc, _ := strconv.Atoi(raw[1 : 1+n])
+		if phonenumbers.GetRegionCodeForCountryCode(cc) == "ZZ" {
+			continue // calling codes are prefix-free: at most one length matches
+		}
+		national := raw[1+n:]
+		if national == "" || national[0] == '0' {
+			return false // a leading zero (Italy) needs the full parse
+		}
+		nn, err := strconv.ParseUint(national, 10, 64)
+		if err != nil {
+			return false
+		}
+		num := &phonenumbers.PhoneNumber{CountryCode: proto.Int32(int32(cc)), NationalNumber: proto.Uint64(nn)}
+		return phonenumbers.IsValidNumber(num)
+	}
+	return false
 }
