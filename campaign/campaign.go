@@ -77,17 +77,42 @@ type Recipient struct {
 	FromCSV bool
 }
 
-// Vars are a recipient's template variables. Names is shared by all rows of one CSV file.
+// Vars are a recipient's template variables, stored compactly: the names are shared by
+// all rows of one CSV file, the values are one string. A million recipients are a million
+// small structs.
 type Vars struct {
-	Names  []string
-	Values []string
+	names  *[]string
+	values string // joined by NUL, which no value holds (see NewVars)
+}
+
+// NewVars makes vars from names and values of the same length. Values must not hold NUL.
+func NewVars(names *[]string, values ...string) Vars {
+	return Vars{names: names, values: strings.Join(values, "\x00")}
+}
+
+// Names are the vars' names, in order.
+func (v Vars) Names() []string {
+	if v.names == nil {
+		return nil
+	}
+	return *v.names
+}
+
+// Values are the vars' values, in the order of Names.
+func (v Vars) Values() []string {
+	if len(v.Names()) == 0 {
+		return nil
+	}
+	return strings.Split(v.values, "\x00")
 }
 
 // Map fills m with the vars (clearing it first) and returns it.
 func (v Vars) Map(m map[string]string) map[string]string {
 	clear(m)
-	for i, n := range v.Names {
-		m[n] = v.Values[i]
+	rest := v.values
+	for _, n := range v.Names() {
+		val, after, _ := strings.Cut(rest, "\x00")
+		m[n], rest = val, after
 	}
 	return m
 }

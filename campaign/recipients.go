@@ -43,7 +43,10 @@ func (c *Campaign) loadRecipients(ps *problems, digest hash.Hash) {
 			values[j] = dst.Vars[n]
 		}
 		field := fmt.Sprintf("destinations[%d].to", i)
-		row := prepared{rec: Recipient{Vars: Vars{Names: names, Values: values}, Line: int32(c.Line(field))}, field: field}
+		row := prepared{rec: Recipient{Vars: NewVars(&names, values...), Line: int32(c.Line(field))}, field: field}
+		if bad := slices.IndexFunc(values, hasNUL); bad >= 0 {
+			row.problem = &Problem{File: c.File, Line: int(row.rec.Line), Field: fmt.Sprintf("destinations[%d].vars.%s", i, names[bad]), Msg: "holds a NUL character, which no SMS can carry"}
+		}
 		c.prepare(r, &row, dst.To)
 		d.add(row)
 	}
@@ -54,7 +57,6 @@ func (c *Campaign) loadRecipients(ps *problems, digest hash.Hash) {
 		}
 		c.loadCSV(ps, d, digest)
 	}
-	c.Recipients = slices.Clip(c.Recipients)
 }
 
 // prepared is one recipient after the per-row work, or the problem that stopped it.
@@ -188,6 +190,7 @@ func (c *Campaign) loadCSV(ps *problems, d *dedup, digest hash.Hash) {
 		defer close(todo)
 		seq := 0
 		ch := &csvChunk{}
+		var varBuf []string
 		for {
 			row, err := cr.Read()
 			if err == io.EOF {
@@ -207,12 +210,16 @@ func (c *Campaign) loadCSV(ps *problems, d *dedup, digest hash.Hash) {
 				continue
 			}
 			line, _ := cr.FieldPos(0)
-			// One slice per row for the values; the field strings share the row's memory.
-			values := make([]string, len(cols))
-			for j, col := range cols {
-				values[j] = row[col]
+			values := varBuf[:0]
+			for _, col := range cols {
+				values = append(values, row[col])
 			}
-			ch.rows = append(ch.rows, prepared{rec: Recipient{Vars: Vars{Names: names, Values: values}, Line: int32(line), FromCSV: true}, field: "to"})
+			varBuf = values
+			row1 := prepared{rec: Recipient{Vars: NewVars(&names, values...), Line: int32(line), FromCSV: true}, field: "to"}
+			if bad := slices.IndexFunc(values, hasNUL); bad >= 0 {
+				row1.problem = &Problem{File: c.CSVFile, Line: line, Field: names[bad], Msg: "holds a NUL character, which no SMS can carry"}
+			}
+			ch.rows = append(ch.rows, row1)
 			ch.raw = append(ch.raw, row[toCol])
 			if len(ch.rows) == chunkRows {
 				ch.seq, seq = seq, seq+1
@@ -332,15 +339,20 @@ func Normalize(raw, region string) (string, string) {
 func (v Vars) hash() uint64 {
 	var sum uint64
 	h := fnv.New64a()
-	for i, n := range v.Names {
+	rest := v.values
+	for _, n := range v.Names() {
+		val, after, _ := strings.Cut(rest, "\x00")
+		rest = after
 		h.Reset()
 		h.Write([]byte(n))
 		h.Write([]byte{0})
-		h.Write([]byte(v.Values[i]))
+		h.Write([]byte(val))
 		sum += h.Sum64()
 	}
 	return sum
 }
+
+func hasNUL(s string) bool { return strings.IndexByte(s, 0) >= 0 }
 
 // Renderer renders one campaign's texts. It reuses its buffers, so it is not safe for
 // concurrent use: make one per goroutine.

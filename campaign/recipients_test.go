@@ -111,15 +111,15 @@ func TestRecipients(t *testing.T) {
 	}
 	// Vars are sorted for inline destinations, in column order for a CSV, whose rows share
 	// one Names slice.
-	if got := c.Recipients[0].Vars.Names; !slices.Equal(got, []string{"name", "pin"}) {
+	if got := c.Recipients[0].Vars.Names(); !slices.Equal(got, []string{"name", "pin"}) {
 		t.Errorf("inline Names = %q", got)
 	}
 	csv1, csv2 := c.Recipients[2].Vars, c.Recipients[3].Vars
-	if !slices.Equal(csv1.Names, []string{"pin", "name"}) || &csv1.Names[0] != &csv2.Names[0] {
-		t.Errorf("CSV Names = %q, shared %v", csv1.Names, &csv1.Names[0] == &csv2.Names[0])
+	if !slices.Equal(csv1.Names(), []string{"pin", "name"}) || &csv1.Names()[0] != &csv2.Names()[0] {
+		t.Errorf("CSV Names = %q, shared %v", csv1.Names(), &csv1.Names()[0] == &csv2.Names()[0])
 	}
-	if !slices.Equal(csv2.Values, []string{"222", "Dan"}) {
-		t.Errorf("CSV Values = %q", csv2.Values)
+	if !slices.Equal(csv2.Values(), []string{"222", "Dan"}) {
+		t.Errorf("CSV Values = %q", csv2.Values())
 	}
 	for _, rc := range c.Recipients {
 		if rc.Line <= 0 {
@@ -202,7 +202,8 @@ func TestHash(t *testing.T) {
 
 func TestVarsMap(t *testing.T) {
 	t.Parallel()
-	v := campaign.Vars{Names: []string{"a", "b"}, Values: []string{"1", "2"}}
+	names := []string{"a", "b"}
+	v := campaign.NewVars(&names, "1", "2")
 	m := v.Map(map[string]string{"old": "x"})
 	if !mapsEqual(m, map[string]string{"a": "1", "b": "2"}) {
 		t.Errorf("Map = %v", m)

@@ -270,7 +270,7 @@ func TestApplyBatches(t *testing.T) {
 	}
 	c := set.Campaigns[0]
 	for _, r := range c.Recipients {
-		if g, ok := got[runner.MessageID("big", 1, r.To, 0)]; !ok || g.To != r.To[1:] || g.Text != "Hello "+r.Vars.Values[0] {
+		if g, ok := got[runner.MessageID("big", 1, r.To, 0)]; !ok || g.To != r.To[1:] || g.Text != "Hello "+r.Vars.Values()[0] {
 			t.Errorf("%s: received %+v", r.To, g)
 		}
 	}

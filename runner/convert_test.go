@@ -851,3 +851,44 @@ func TestConvertManyRows(t *testing.T) {
 		t.Errorf("rerun: %+v, %v", res, err)
 	}
 }
+
+func TestConvertStoppedBetweenChunks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("1,500 messages")
+	}
+	const n = 1500
+	ctx := context.Background()
+	s := openStore(t)
+	sb, client := startSandbox(t, sandbox.Options{}, nil)
+	applyFiles(t, s, client, map[string]string{"promo.yaml": promoYAML, "promo.csv": numbersCSV(n)})
+	var b strings.Builder
+	b.WriteString("to,campaign\n")
+	for i := range n {
+		fmt.Fprintf(&b, "+4179%07d,promo\n", i)
+	}
+	path := eventsFile(t, "events.csv", b.String())
+	// The first Ctrl-C arrives while the first chunk is submitted: it finishes, no other starts.
+	stop := make(chan struct{})
+	conv := &countingConverter{api: client}
+	res, err := runner.Convert(ctx, []string{path}, s, conv, runner.ConvertOptions{Stop: stop, Progress: func(done, total int) {
+		if done == 1000 {
+			close(stop)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Stopped || res.Submitted != 1000 || res.NotSent != n-1000 || res.ToSubmit != n {
+		t.Errorf("result %+v", res)
+	}
+	if n, err := s.MarkConversionsInterrupted(ctx); n != 0 || err != nil {
+		t.Errorf("%d conversions left submitting, %v", n, err)
+	}
+	res, err = runner.Convert(ctx, []string{path}, s, conv, runner.ConvertOptions{})
+	if err != nil || res.Submitted != n-1000 || res.AlreadyConverted != 1000 {
+		t.Errorf("the next run: %+v, %v", res, err)
+	}
+	if conv.total() != n || sb.Stats().Conversions != n {
+		t.Errorf("%d calls, %d conversions, want %d", conv.total(), sb.Stats().Conversions, n)
+	}
+}

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -80,13 +81,13 @@ func RefreshDelivery(ctx context.Context, store *state.Store, logs LogReader, op
 	for bulk, members := range bulks {
 		seen, err := lookup(infobip.LogsQuery{BulkIDs: []string{bulk}, Limit: logsMaxResults})
 		if err != nil {
-			return res, err
+			return res, errors.Join(err, flush())
 		}
-		if len(seen) >= logsMaxResults { // the answer may be cut: ask for the rest by id
-			for _, m := range members {
-				if !seen[m.MessageID] {
-					rest = append(rest, m)
-				}
+		// Members missing from the answer (cut at the limit, or accepted under an earlier
+		// request's bulkId, as a resend proven by status 23 is) are asked for by id.
+		for _, m := range members {
+			if !seen[m.MessageID] {
+				rest = append(rest, m)
 			}
 		}
 		if len(batch) >= 1000 {
@@ -97,7 +98,7 @@ func RefreshDelivery(ctx context.Context, store *state.Store, logs LogReader, op
 	}
 	for _, q := range idQueries(rest) {
 		if _, err := lookup(q); err != nil {
-			return res, err
+			return res, errors.Join(err, flush())
 		}
 	}
 	return res, flush()

@@ -53,6 +53,7 @@ func eachEvent(path, campaignFlag string, fn func(ef *eventFile, row []string, l
 	defer fh.Close()
 	r := csv.NewReader(fh)
 	r.ReuseRecord = true
+	r.FieldsPerRecord = -1 // exports are often ragged; only the columns used must be there
 	header, err := r.Read()
 	if err == io.EOF {
 		return problemAt(path, 1, "the file is empty; it needs a header row")

@@ -126,23 +126,24 @@ func BuildReport(ctx context.Context, store *state.Store, campaignID, by string)
 	return rep, nil
 }
 
-// countryOf names the country of a number from its first digits: the region of its country
-// calling code (calling codes are prefix-free). Codes several countries share, such as +1,
-// are named by their main country and the code.
+// countryOf names the country of a number from its first digits: the main region of its
+// country calling code (calling codes are prefix-free). The two codes whose countries the
+// prefix cannot tell apart (+1 for North America, +7 for Russia and Kazakhstan) are named by
+// their main country and the code.
 func countryOf(prefix string) string {
 	for n := 1; n <= 3 && n < len(prefix); n++ {
 		cc, err := strconv.Atoi(prefix[1 : 1+n])
 		if err != nil {
 			break
 		}
-		regions := phonenumbers.GetRegionCodesForCountryCode(cc)
-		switch len(regions) {
-		case 0:
+		region := phonenumbers.GetRegionCodeForCountryCode(cc)
+		switch {
+		case region == "ZZ":
 			continue
-		case 1:
-			return regions[0]
+		case cc == 1 || cc == 7:
+			return fmt.Sprintf("%s (+%d)", region, cc)
 		default:
-			return fmt.Sprintf("%s (+%d)", phonenumbers.GetRegionCodeForCountryCode(cc), cc)
+			return region
 		}
 	}
 	return "unknown"

@@ -124,7 +124,8 @@ func (s *Store) MarkSubmitting(ctx context.Context, cs []Conversion) error {
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO conversions (message_id, state, source, submitted_at, updated_at)
 			VALUES (?, 'submitting', ?, ?, ?)
 			ON CONFLICT (message_id) DO UPDATE SET state = 'submitting', error = NULL, source = excluded.source,
-				submitted_at = excluded.submitted_at, updated_at = excluded.updated_at`)
+				submitted_at = excluded.submitted_at, updated_at = excluded.updated_at
+			WHERE conversions.state != 'converted'`) // a conversion that counted is never redone
 		if err != nil {
 			return err
 		}
@@ -140,6 +141,9 @@ func (s *Store) MarkSubmitting(ctx context.Context, cs []Conversion) error {
 
 // RecordConversions settles conversions after their answers.
 func (s *Store) RecordConversions(ctx context.Context, cs []Conversion) error {
+	if len(cs) == 0 {
+		return nil
+	}
 	ts := now()
 	return s.withTx(ctx, func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, `UPDATE conversions SET state = ?, process_key = ?, error = ?, updated_at = ? WHERE message_id = ?`)
@@ -158,6 +162,9 @@ func (s *Store) RecordConversions(ctx context.Context, cs []Conversion) error {
 
 // ForgetConversions removes "submitting" records whose requests provably did nothing.
 func (s *Store) ForgetConversions(ctx context.Context, messageIDs []string) error {
+	if len(messageIDs) == 0 {
+		return nil
+	}
 	return s.withTx(ctx, func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, "DELETE FROM conversions WHERE message_id = ? AND state = 'submitting'")
 		if err != nil {

@@ -362,8 +362,6 @@ func TestReportWithConversions(t *testing.T) {
 }
 
 func TestReportSentWithoutStatus(t *testing.T) {
-	t.Skip("BUG: state.Report sums comparisons with status_group, which are NULL for a message recorded sent without a status " +
-		"(Outcome.StatusGroup 0 is stored as NULL); a group where every sent message has none sums to NULL and Scan into int fails")
 	ctx := context.Background()
 	s, _ := open(t)
 	o := out("otp", 1, "+41790000001", 0, 1)

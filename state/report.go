@@ -51,10 +51,10 @@ func (s *Store) Report(ctx context.Context, campaign, by string) ([]ReportRow, e
 	q := `SELECT m.campaign, m.round, ` + group + ` AS g, COUNT(*),
 		SUM(m.state = 'sent'),
 		SUM(m.state = 'sent' AND m.tracking_type IS NOT NULL),
-		SUM(m.state = 'sent' AND m.status_group = 3),
-		SUM(m.state = 'sent' AND m.status_group = 2),
-		SUM(m.state = 'sent' AND m.status_group = 4),
-		SUM(m.state = 'sent' AND m.status_group = 5 AND m.status_id != 23),
+		SUM(m.state = 'sent' AND IFNULL(m.status_group, 0) = 3),
+		SUM(m.state = 'sent' AND IFNULL(m.status_group, 0) = 2),
+		SUM(m.state = 'sent' AND IFNULL(m.status_group, 0) = 4),
+		SUM(m.state = 'sent' AND IFNULL(m.status_group, 0) = 5 AND IFNULL(m.status_id, 0) != 23),
 		SUM(m.state = 'failed'),
 		SUM(m.state IN ('sending', 'unknown')),
 		SUM(c.state = 'converted'),
@@ -90,10 +90,12 @@ type Awaiting struct {
 }
 
 // AwaitingDelivery lists sent messages still pending delivery, sent since the given time
-// (Infobip's logs keep 48 hours), optionally of one campaign.
+// (Infobip's logs keep 48 hours), optionally of one campaign. A message proven sent by a
+// duplicate-messageId refusal has no delivery status of its own yet, so it is included.
 func (s *Store) AwaitingDelivery(ctx context.Context, campaign string, since time.Time) ([]Awaiting, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT campaign, round, destination, message_id, bulk_id FROM messages
-		WHERE state = 'sent' AND (status_group IS NULL OR status_group = 1) AND sending_at >= ?
+		WHERE state = 'sent' AND (status_group IS NULL OR status_group = 1 OR (status_group = 5 AND status_id = 23))
+		AND sending_at >= ?
 		AND (? = '' OR campaign = ?) ORDER BY bulk_id`, since.UTC().Format(timeLayout), campaign, campaign)
 	if err != nil {
 		return nil, err
