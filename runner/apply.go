@@ -179,25 +179,23 @@ func (a *applier) send(ctx context.Context, b batch) error {
 	// The state writes must happen even when ctx is cancelled: a record of what was
 	// (maybe) sent is never skipped.
 	write := context.WithoutCancel(ctx)
-	if err := a.store.MarkSending(write, out); err != nil {
+	sent, err := a.store.MarkSending(write, out)
+	if err != nil {
 		return fmt.Errorf("record batch of %s before sending: %w", c.ID, err)
 	}
+	out = sent.Messages // in the state's order, which the outcomes follow
 	resp, sendErr := a.sender.Send(ctx, req)
 	outcomes, fatal := classify(out, resp, sendErr)
 	if fatal != nil {
-		// Nothing was done with this request (refused credentials, or it never left):
-		// forget the sending rows so the messages stay plainly unsent.
-		keys := make([]state.Key, len(out))
-		for i, o := range out {
-			keys[i] = o.Key
-		}
-		if err := a.store.Forget(write, keys); err != nil {
-			return errors.Join(fatal, fmt.Errorf("clear sending records: %w", err))
+		// Nothing was done with this request (refused credentials, or it never left): the
+		// messages stay as they were, plainly unsent.
+		if err := a.store.Forget(write, sent); err != nil {
+			return errors.Join(fatal, fmt.Errorf("clear the in-flight record: %w", err))
 		}
 		return fatal
 	}
-	if err := a.store.RecordOutcomes(write, outcomes); err != nil {
-		return fmt.Errorf("record answers for %s (the messages stay 'sending' and are reconciled on the next run): %w", c.ID, err)
+	if err := a.store.Settle(write, sent, outcomes); err != nil {
+		return fmt.Errorf("record answers for %s (the batch stays in flight and is reconciled on the next run): %w", c.ID, err)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

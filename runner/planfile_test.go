@@ -133,7 +133,7 @@ func TestSavedPlanAgainstRealState(t *testing.T) {
 		t.Fatalf("unchanged state: %v", err)
 	}
 	o := state.Outgoing{Key: state.Key{Campaign: "other", Round: 1, To: "+41790000001"}, MessageID: "x", BulkID: "b"}
-	if err := s.MarkSending(t.Context(), []state.Outgoing{o}); err != nil {
+	if _, err := s.MarkSending(t.Context(), []state.Outgoing{o}); err != nil {
 		t.Fatal(err)
 	}
 	if err := sp.Check(planFromStore(t, set, s, runner.PlanOptions{})); !errors.Is(err, runner.ErrStalePlan) {

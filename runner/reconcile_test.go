@@ -34,7 +34,7 @@ func TestReconcile(t *testing.T) {
 		{Key: state.Key{Campaign: "gone", Round: 1, To: "+41790000001"}, MessageID: runner.MessageID("gone", 1, "+41790000001", 0), BulkID: "gone-r1-x", Parts: 1},
 		{Key: state.Key{Campaign: "otp", Round: 2, To: "+41790000001"}, MessageID: runner.MessageID("otp", 2, "+41790000001", 0), BulkID: "otp-r2-x", Parts: 1},
 	}
-	if err := s.MarkSending(ctx, ghosts); err != nil {
+	if _, err := s.MarkSending(ctx, ghosts); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := s.MarkInterrupted(ctx); n != 2 || err != nil {

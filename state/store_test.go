@@ -55,14 +55,6 @@ func keyOf(id string) state.Key {
 	return state.Key{Campaign: strings.Join(parts[:n-3], "-"), Round: round, To: "+" + parts[n-2]}
 }
 
-func keysOf(ids ...string) []state.Key {
-	keys := make([]state.Key, len(ids))
-	for i, id := range ids {
-		keys[i] = keyOf(id)
-	}
-	return keys
-}
-
 // keyed fills in the keys of outcomes given by messageId only.
 func keyed(outs ...state.Outcome) []state.Outcome {
 	for i := range outs {
@@ -73,7 +65,7 @@ func keyed(outs ...state.Outcome) []state.Outcome {
 	return outs
 }
 
-func version(t *testing.T, s *state.Store) state.Version {
+func version(t testing.TB, s *state.Store) state.Version {
 	t.Helper()
 	v, err := s.Version(context.Background())
 	if err != nil {
@@ -82,21 +74,75 @@ func version(t *testing.T, s *state.Store) state.Version {
 	return v
 }
 
-func mark(t *testing.T, s *state.Store, msgs ...state.Outgoing) {
+// mark records msgs as one batch in flight and returns it.
+func mark(t testing.TB, s *state.Store, msgs ...state.Outgoing) *state.Batch {
 	t.Helper()
-	if err := s.MarkSending(context.Background(), msgs); err != nil {
+	b, err := s.MarkSending(context.Background(), msgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// settle records every message of b with the one state.
+func settle(t testing.TB, s *state.Store, b *state.Batch, st state.State) {
+	t.Helper()
+	outs := make([]state.Outcome, len(b.Messages))
+	for i, m := range b.Messages {
+		outs[i] = state.Outcome{Key: m.Key, MessageID: m.MessageID, State: st}
+	}
+	if err := s.Settle(context.Background(), b, outs); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func record(t *testing.T, s *state.Store, outs ...state.Outcome) {
+// settleEach records the messages of b with their outcomes, given in any order and matched
+// to the batch's messages by key (filled in from the messageId when missing). Every message
+// needs exactly one.
+func settleEach(t testing.TB, s *state.Store, b *state.Batch, outs ...state.Outcome) {
+	t.Helper()
+	byKey := map[state.Key]state.Outcome{}
+	for _, o := range keyed(outs...) {
+		if _, dup := byKey[o.Key]; dup {
+			t.Fatalf("settleEach: two outcomes for %+v", o.Key)
+		}
+		byKey[o.Key] = o
+	}
+	ordered := make([]state.Outcome, len(b.Messages))
+	for i, m := range b.Messages {
+		o, ok := byKey[m.Key]
+		if !ok {
+			t.Fatalf("settleEach: no outcome for %s", m.MessageID)
+		}
+		delete(byKey, m.Key)
+		ordered[i] = o
+	}
+	if len(byKey) > 0 {
+		t.Fatalf("settleEach: outcomes for messages not in the batch: %+v", byKey)
+	}
+	if err := s.Settle(context.Background(), b, ordered); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// record settles recorded messages of unknown outcome (reconciliation).
+func record(t testing.TB, s *state.Store, outs ...state.Outcome) {
 	t.Helper()
 	if err := s.RecordOutcomes(context.Background(), keyed(outs...)); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func snapshot(t *testing.T, s *state.Store, rounds ...state.Round) *state.Snapshot {
+func unresolved(t testing.TB, s *state.Store) int {
+	t.Helper()
+	n, err := s.CountUnresolved(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func snapshot(t testing.TB, s *state.Store, rounds ...state.Round) *state.Snapshot {
 	t.Helper()
 	snap, err := s.Snapshot(context.Background(), rounds)
 	if err != nil {
@@ -105,7 +151,7 @@ func snapshot(t *testing.T, s *state.Store, rounds ...state.Round) *state.Snapsh
 	return snap
 }
 
-func list(t *testing.T, s *state.Store, f state.Filter) []state.Message {
+func list(t testing.TB, s *state.Store, f state.Filter) []state.Message {
 	t.Helper()
 	msgs, err := s.List(context.Background(), f)
 	if err != nil {
@@ -161,6 +207,8 @@ func TestReopenKeepsLineageAndData(t *testing.T) {
 	if len(v1.Lineage) != 32 {
 		t.Errorf("lineage %q: want 32 hex characters", v1.Lineage)
 	}
+	// One batch settled, one left in flight: both are durable.
+	settle(t, s, mark(t, s, out("c", 1, "+41790000002", 0, 43)), state.Failed)
 	mark(t, s, out("c", 1, "+41790000001", 0, 42))
 	v2 := version(t, s)
 	if err := s.Close(); err != nil {
@@ -178,9 +226,15 @@ func TestReopenKeepsLineageAndData(t *testing.T) {
 	if s2.Path() != path {
 		t.Errorf("Path() = %q, want %q", s2.Path(), path)
 	}
-	rec, ok := snapshot(t, s2, state.Round{Campaign: "c", Round: 1}).Records(state.Round{Campaign: "c", Round: 1})["+41790000001"]
-	if !ok || rec.State != state.Sending || rec.Hash != 42 {
-		t.Errorf("reopened record = %+v, %v; want sending with hash 42", rec, ok)
+	recs := snapshot(t, s2, state.Round{Campaign: "c", Round: 1}).Records(state.Round{Campaign: "c", Round: 1})
+	if rec, ok := recs["+41790000001"]; !ok || rec.State != state.Sending || rec.Hash != 42 {
+		t.Errorf("reopened in-flight record = %+v, %v; want sending with hash 42", rec, ok)
+	}
+	if rec, ok := recs["+41790000002"]; !ok || rec.State != state.Failed || rec.Hash != 43 {
+		t.Errorf("reopened settled record = %+v, %v; want failed with hash 43", rec, ok)
+	}
+	if n := unresolved(t, s2); n != 1 {
+		t.Errorf("reopened CountUnresolved = %d, want 1 (the batch in flight)", n)
 	}
 
 	// Another file has another lineage.
@@ -293,17 +347,39 @@ func TestSerialGrowsWithEveryWrite(t *testing.T) {
 		prev = v
 	}
 	o := out("c", 1, "+41790000001", 0, 1)
-	step("MarkSending", func() error { return s.MarkSending(ctx, []state.Outgoing{o}) })
+	var b *state.Batch
+	step("MarkSending", func() (err error) { b, err = s.MarkSending(ctx, []state.Outgoing{o}); return err })
+	step("Settle", func() error {
+		return s.Settle(ctx, b, []state.Outcome{{Key: o.Key, MessageID: o.MessageID, State: state.Unknown}})
+	})
 	step("RecordOutcomes", func() error {
 		return s.RecordOutcomes(ctx, keyed(state.Outcome{MessageID: o.MessageID, State: state.Sent}))
 	})
-	step("MarkSending again", func() error { return s.MarkSending(ctx, []state.Outgoing{out("c", 1, "+41790000002", 0, 1)}) })
-	step("Forget", func() error { return s.Forget(ctx, keysOf("c-1-41790000002-0")) })
+	step("MarkSending again", func() (err error) {
+		b, err = s.MarkSending(ctx, []state.Outgoing{out("c", 1, "+41790000002", 0, 1)})
+		return err
+	})
+	step("Forget", func() error { return s.Forget(ctx, b) })
+	step("MarkSending a third time", func() (err error) {
+		_, err = s.MarkSending(ctx, []state.Outgoing{out("c", 1, "+41790000003", 0, 1)})
+		return err
+	})
+	step("MarkInterrupted", func() error {
+		n, err := s.MarkInterrupted(ctx)
+		if err == nil && n != 1 {
+			err = fmt.Errorf("%d messages interrupted, want 1", n)
+		}
+		return err
+	})
 
 	// Reads do not change the version.
 	snapshot(t, s, state.Round{Campaign: "c", Round: 1})
 	list(t, s, state.Filter{})
 	if _, err := s.Counts(ctx); err != nil {
+		t.Fatal(err)
+	}
+	unresolved(t, s)
+	if _, err := s.Unresolved(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if v := version(t, s); v != prev {
@@ -315,7 +391,9 @@ func TestSerialGrowsWithEveryWrite(t *testing.T) {
 	}
 }
 
-func TestMarkSendingRecordOutcomesSnapshot(t *testing.T) {
+// TestMarkSendingSettleSnapshot: a settled batch's messages are read back with their
+// outcomes, an unsettled one's as sending, and nothing leaks between rounds.
+func TestMarkSendingSettleSnapshot(t *testing.T) {
 	s, _ := open(t)
 	r1 := state.Round{Campaign: "otp", Round: 1}
 	hashes := []uint64{0, 1, 1<<63 - 1, 1 << 63, 1<<63 + 12345, math.MaxUint64}
@@ -324,16 +402,24 @@ func TestMarkSendingRecordOutcomesSnapshot(t *testing.T) {
 		msgs = append(msgs, out("otp", 1, fmt.Sprintf("+4179000000%d", i), 2, h))
 	}
 	before := time.Now().UTC().Truncate(time.Millisecond)
-	mark(t, s, msgs...)
+	settled := mark(t, s, msgs[:3]...)
+	mark(t, s, msgs[3:]...) // left in flight
 	after := time.Now().UTC()
-	// Another round and another campaign must not leak into r1.
+	// Another round and another campaign must not leak into r1, in flight or settled.
 	mark(t, s, out("otp", 2, "+41790000000", 0, 7), out("promo", 1, "+41790000000", 0, 8))
+	settle(t, s, mark(t, s, out("otp", 2, "+41790000001", 0, 9)), state.Sent)
 
-	record(t, s,
+	settleEach(t, s, settled,
 		state.Outcome{MessageID: msgs[0].MessageID, State: state.Sent, StatusGroup: 1, StatusID: 26, StatusName: "PENDING_ACCEPTED", SmsCount: 2},
 		state.Outcome{MessageID: msgs[1].MessageID, State: state.Failed, StatusGroup: 5, StatusID: 52, StatusName: "REJECTED_DESTINATION", Error: "REJECTED_DESTINATION: Invalid destination address"},
 		state.Outcome{MessageID: msgs[2].MessageID, State: state.Unknown, Error: "infobip: HTTP 500"},
-		state.Outcome{MessageID: "no-such-message", State: state.Sent}, // ignored
+	)
+	settledAt := time.Now().UTC()
+	// RecordOutcomes only updates recorded messages: neither an unknown messageId nor a
+	// message still in flight gains a row.
+	record(t, s,
+		state.Outcome{MessageID: "no-such-message", Key: state.Key{Campaign: "otp", Round: 1, To: "+41790000009"}, State: state.Sent},
+		state.Outcome{MessageID: msgs[3].MessageID, State: state.Sent},
 	)
 
 	snap := snapshot(t, s, r1, r1, state.Round{Campaign: "none", Round: 1})
@@ -351,8 +437,14 @@ func TestMarkSendingRecordOutcomesSnapshot(t *testing.T) {
 	}
 	for to, w := range want {
 		g := got[to]
-		if g.SendingAt.Before(before) || g.SendingAt.After(after) {
-			t.Errorf("Records[%s].SendingAt = %v, want the time of MarkSending (%v..%v)", to, g.SendingAt, before, after)
+		// In flight: the time of MarkSending. Settled: no later than the Settle (see
+		// TestSettleKeepsSendingAt for the exact time).
+		latest := after
+		if w.State != state.Sending {
+			latest = settledAt
+		}
+		if g.SendingAt.Before(before) || g.SendingAt.After(latest) {
+			t.Errorf("Records[%s].SendingAt = %v, want %v..%v", to, g.SendingAt, before, latest)
 		}
 		g.SendingAt = time.Time{}
 		if g != w {
@@ -365,7 +457,15 @@ func TestMarkSendingRecordOutcomesSnapshot(t *testing.T) {
 	if recs := snap.Records(state.Round{Campaign: "otp", Round: 2}); recs != nil {
 		t.Errorf("a round not asked for is in the snapshot: %+v", recs)
 	}
+	r2 := snapshot(t, s, state.Round{Campaign: "otp", Round: 2}).Records(state.Round{Campaign: "otp", Round: 2})
+	if len(r2) != 2 || r2["+41790000000"].State != state.Sending || r2["+41790000000"].Hash != 7 || r2["+41790000001"].State != state.Sent {
+		t.Errorf("round otp/2 = %+v; want one in flight and one sent", r2)
+	}
 
+	// List shows the settled messages only.
+	if m := list(t, s, state.Filter{Campaign: "otp"}); len(m) != 4 {
+		t.Errorf("List(otp) has %d messages, want the 4 settled: %+v", len(m), m)
+	}
 	// The full row keeps the status and the sms count; 0 keeps the planned count.
 	m := list(t, s, state.Filter{MessageID: msgs[0].MessageID})
 	if len(m) != 1 || m[0].StatusGroup != 1 || m[0].StatusID != 26 || m[0].StatusName != "PENDING_ACCEPTED" || m[0].SmsCount != 2 ||
@@ -373,84 +473,135 @@ func TestMarkSendingRecordOutcomesSnapshot(t *testing.T) {
 		t.Errorf("List(messageId) = %+v", m)
 	}
 	m = list(t, s, state.Filter{MessageID: msgs[1].MessageID})
-	if len(m) != 1 || m[0].SmsCount != 1 {
+	if len(m) != 1 || m[0].SmsCount != 1 || m[0].StatusName != "REJECTED_DESTINATION" {
 		t.Errorf("an outcome with SmsCount 0 changed the planned count: %+v", m)
 	}
 }
 
+// TestTrackingType: the tracking type is kept only for tracked messages, whether the batch
+// is settled or turned unknown by MarkInterrupted (through the in-flight record).
 func TestTrackingType(t *testing.T) {
+	ctx := context.Background()
 	s, _ := open(t)
-	tracked := out("c", 1, "+41790000001", 0, 1)
-	tracked.Tracked, tracked.TrackingType = true, "One_Time_Pin"
-	untracked := out("c", 1, "+41790000002", 0, 1)
-	untracked.TrackingType = "ignored without Tracked"
-	mark(t, s, tracked, untracked)
-	msgs := list(t, s, state.Filter{Campaign: "c"})
-	if len(msgs) != 2 || msgs[0].TrackingType != "One_Time_Pin" || msgs[1].TrackingType != "" {
-		t.Errorf("tracking types: %+v", msgs)
+	for _, c := range []string{"settled", "interrupted"} {
+		tracked := out(c, 1, "+41790000001", 0, 1)
+		tracked.Tracked, tracked.TrackingType = true, "One_Time_Pin"
+		untracked := out(c, 1, "+41790000002", 0, 1)
+		untracked.TrackingType = "ignored without Tracked"
+		b := mark(t, s, tracked, untracked)
+		if c == "settled" {
+			settle(t, s, b, state.Sent)
+		} else if n, err := s.MarkInterrupted(ctx); n != 2 || err != nil {
+			t.Fatalf("MarkInterrupted = %d, %v", n, err)
+		}
+		msgs := list(t, s, state.Filter{Campaign: c})
+		if len(msgs) != 2 || msgs[0].TrackingType != "One_Time_Pin" || msgs[1].TrackingType != "" {
+			t.Errorf("%s: tracking types: %+v", c, msgs)
+		}
 	}
 }
 
-func TestMarkSendingTwiceOverwritesInPlace(t *testing.T) {
+// TestRetryOverwritesInPlace: a failed message sent again (a new attempt) keeps its row, now
+// with the new attempt's messageId and outcome; while the retry is in flight the row still
+// shows the old attempt and the snapshot shows it sending.
+func TestRetryOverwritesInPlace(t *testing.T) {
 	s, _ := open(t)
 	first := out("c", 1, "+41790000001", 0, 1)
-	mark(t, s, first)
-	record(t, s, state.Outcome{MessageID: first.MessageID, State: state.Failed, StatusGroup: 5, StatusID: 52, Error: "rejected"})
+	settleEach(t, s, mark(t, s, first), state.Outcome{MessageID: first.MessageID, State: state.Failed, StatusGroup: 5, StatusID: 52, Error: "rejected"})
 
 	round := state.Round{Campaign: "c", Round: 1}
 	firstAt := snapshot(t, s, round).Records(round)["+41790000001"].SendingAt
 	time.Sleep(2 * time.Millisecond) // sending_at has millisecond resolution
 	retry := out("c", 1, "+41790000001", 1, 2)
-	mark(t, s, retry)
-	msgs := list(t, s, state.Filter{})
-	if len(msgs) != 1 {
-		t.Fatalf("after two MarkSending for one key, %d rows: %+v", len(msgs), msgs)
-	}
-	m := msgs[0]
-	if m.Attempt != 1 || m.MessageID != retry.MessageID || m.State != state.Sending || m.StatusGroup != 0 || m.StatusID != 0 || m.Error != "" {
-		t.Errorf("overwritten row = %+v; want attempt 1, the new messageId, sending, status and error cleared", m)
+	b := mark(t, s, retry)
+	if msgs := list(t, s, state.Filter{}); len(msgs) != 1 || msgs[0].MessageID != first.MessageID || msgs[0].State != state.Failed {
+		t.Errorf("while the retry is in flight, List = %+v; want the failed first attempt", msgs)
 	}
 	rec := snapshot(t, s, round).Records(round)["+41790000001"]
 	if !rec.SendingAt.After(firstAt) {
 		t.Errorf("SendingAt %v not moved on from the first attempt's %v", rec.SendingAt, firstAt)
 	}
+	rec.SendingAt = time.Time{}
+	if rec != (state.Record{State: state.Sending, Hash: 2, Attempt: 1}) {
+		t.Errorf("record in flight = %+v", rec)
+	}
+
+	time.Sleep(2 * time.Millisecond) // so updated_at differs from created_at
+	settle(t, s, b, state.Sent)
+	msgs := list(t, s, state.Filter{})
+	if len(msgs) != 1 {
+		t.Fatalf("after two attempts for one key, %d rows: %+v", len(msgs), msgs)
+	}
+	m := msgs[0]
+	if m.Attempt != 1 || m.MessageID != retry.MessageID || m.State != state.Sent || m.StatusGroup != 0 || m.StatusID != 0 || m.Error != "" {
+		t.Errorf("overwritten row = %+v; want attempt 1, the new messageId, sent, status and error cleared", m)
+	}
 	if m.CreatedAt >= m.UpdatedAt {
 		t.Errorf("created_at %s, updated_at %s: created_at must stay the first attempt's", m.CreatedAt, m.UpdatedAt)
 	}
+	rec = snapshot(t, s, round).Records(round)["+41790000001"]
+	if !rec.SendingAt.After(firstAt) {
+		t.Errorf("settled SendingAt %v not moved on from the first attempt's %v", rec.SendingAt, firstAt)
+	}
 	rec.SendingAt = time.Time{}
-	if rec != (state.Record{State: state.Sending, Hash: 2, Attempt: 1}) {
+	if rec != (state.Record{State: state.Sent, Hash: 2, Attempt: 1}) {
 		t.Errorf("record = %+v", rec)
 	}
 	// The old messageId no longer names anything.
-	record(t, s, state.Outcome{MessageID: first.MessageID, State: state.Sent})
-	if m := list(t, s, state.Filter{})[0]; m.State != state.Sending {
+	record(t, s, state.Outcome{MessageID: first.MessageID, State: state.Failed})
+	if m := list(t, s, state.Filter{})[0]; m.State != state.Sent {
 		t.Errorf("an outcome for the old messageId changed the row: %+v", m)
 	}
 }
 
-func TestForgetRemovesOnlySending(t *testing.T) {
+// TestForget: forgetting a batch leaves its messages as they were before it, whatever their
+// state, records nothing for those never sent, and leaves other batches in flight.
+func TestForget(t *testing.T) {
 	ctx := context.Background()
 	s, _ := open(t)
-	var ids []string
-	states := []state.State{state.Sending, state.Sent, state.Failed, state.Unknown}
+	round := state.Round{Campaign: "c", Round: 1}
+	states := []state.State{state.Sent, state.Failed, state.Unknown}
+	var retries []state.Outgoing
 	for i, st := range states {
 		o := out("c", 1, fmt.Sprintf("+4179000000%d", i), 0, 1)
-		mark(t, s, o)
-		if st != state.Sending {
-			record(t, s, state.Outcome{MessageID: o.MessageID, State: st})
-		}
-		ids = append(ids, o.MessageID)
+		settleEach(t, s, mark(t, s, o), state.Outcome{MessageID: o.MessageID, State: st, Error: string(st) + " before"})
+		retries = append(retries, out("c", 1, o.To, 1, 2))
 	}
-	if err := s.Forget(ctx, keysOf(append(ids, "not-recorded-1-41790000009-0")...)); err != nil {
+	retries = append(retries, out("c", 1, "+41790000009", 0, 2)) // never sent before
+	before := list(t, s, state.Filter{})
+	other := mark(t, s, out("c", 1, "+41790000008", 0, 3))
+	retry := mark(t, s, retries...)
+	if recs := snapshot(t, s, round).Records(round); len(recs) != 5 || recs["+41790000001"].State != state.Sending || recs["+41790000001"].Attempt != 1 {
+		t.Errorf("with the retry in flight the snapshot is %+v", recs)
+	}
+	if err := s.Forget(ctx, retry); err != nil {
 		t.Fatal(err)
 	}
-	var left []state.State
-	for _, m := range list(t, s, state.Filter{}) {
-		left = append(left, m.State)
+	after := list(t, s, state.Filter{})
+	if fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("after Forget the rows are\n%+v\nwant them as before the retry\n%+v", after, before)
 	}
-	if want := states[1:]; !slices.Equal(left, want) {
-		t.Errorf("after Forget the states are %v, want %v", left, want)
+	recs := snapshot(t, s, round).Records(round)
+	for i, st := range states {
+		to := fmt.Sprintf("+4179000000%d", i)
+		if r := recs[to]; r.State != st || r.Attempt != 0 || r.Hash != 1 || r.Error != string(st)+" before" {
+			t.Errorf("after Forget %s is %+v; want %s, attempt 0, as before", to, r, st)
+		}
 	}
+	if r, ok := recs["+41790000009"]; ok {
+		t.Errorf("a message forgotten on its first attempt is recorded: %+v", r)
+	}
+	if r := recs["+41790000008"]; r.State != state.Sending {
+		t.Errorf("Forget of one batch touched another in flight: %+v", r)
+	}
+	if n := unresolved(t, s); n != 2 {
+		t.Errorf("CountUnresolved = %d, want 2 (the unknown message and the other batch)", n)
+	}
+	// The forgotten batch is no longer in flight: MarkInterrupted only sees the other one.
+	if n, err := s.MarkInterrupted(ctx); n != 1 || err != nil {
+		t.Errorf("MarkInterrupted = %d, %v; want only the other batch", n, err)
+	}
+	_ = other
 }
 
 func TestList(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -341,6 +342,11 @@ func runApply(c *cli.Context, sys IO) error {
 	aopts := runner.ApplyOptions{Parallelism: c.Int("parallelism"), BatchSize: c.Int("batch-size"), Stop: stop}
 	if sys.ErrTerminal && !asJSON {
 		aopts.Progress = progress(sys, "Sending")
+	}
+	// While sending, the heap holds the plan and short-lived batches: collecting less often
+	// saves rescanning the plan for every few batches (see main's GOGC).
+	if sys.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(100))
 	}
 	res, err := runner.Apply(c.Context, p, cl, store, aopts)
 	if ferr := finishApply(c, sys, store, res, p); err == nil {

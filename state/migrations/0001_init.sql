@@ -26,5 +26,15 @@ CREATE TABLE messages (
     CHECK (round >= 1 AND attempt >= 0)
 ) WITHOUT ROWID;
 
+-- Requests that may be in flight: a batch's messages are recorded here, durably, before its
+-- request leaves, and moved into messages with their outcome when the answer is recorded.
+-- One row per request instead of one write per message; a row left here belongs to a run
+-- that died, and its messages' outcome is unknown.
+CREATE TABLE inflight (
+    id         INTEGER PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    messages   TEXT NOT NULL   -- JSON: the batch's state.Outgoing messages
+);
+
 -- No secondary index: every write finds its row by the primary key, and the rare lookups by
 -- messageId or state scan. Each index would be one more random B-tree write per message.
