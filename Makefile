@@ -14,8 +14,13 @@ test:
 demo: build
 	./scripts/demo.sh
 
+# The end-to-end table (1M recipients; BENCH_N=100000 for a quicker look), then the
+# benchmarks of the hot functions.
+BENCH_N ?= 1000000
 bench: build
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./...
+	$(GO) build -o bin/baseline ./bench/baseline
+	$(GO) run ./bench -n $(BENCH_N)
+	$(GO) test -run '^$$' -bench . -benchmem ./campaign ./state ./runner
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime 30s ./campaign/

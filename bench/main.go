@@ -10,10 +10,12 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -24,6 +26,8 @@ func main() {
 	n := flag.Int("n", 1_000_000, "recipients")
 	bin := flag.String("bin", "bin/smsform", "the smsform binary to measure")
 	keep := flag.Bool("keep", false, "keep the work directory")
+	baselineN := flag.Int("baseline-n", 50_000, "messages the baseline senders send (their rate is compared)")
+	baselineBin := flag.String("baseline", "bin/baseline", "the baseline sender binary")
 	profile := flag.String("profile", "", "write a CPU profile of each step into this directory")
 	flag.Parse()
 	log.SetFlags(0)
@@ -58,18 +62,68 @@ func main() {
 		rows = append(rows, r)
 		log.Printf("%-32s %8s %6d MB", name, r.wall.Round(time.Millisecond), r.rssKB/1024)
 	}
+	events := filepath.Join(work, "events.csv")
+	check(writeEvents(events, *n))
 	measure("validate", *n, "validate", campaigns)
 	measure("plan (empty state)", *n, "plan", campaigns)
 	measure("apply -auto-approve", *n, "apply", "-auto-approve", campaigns)
+	apply := rows[len(rows)-1]
 	measure("plan (all recorded)", *n, "plan", "-detailed-exitcode", campaigns)
+	measure(fmt.Sprintf("convert (%d rows, %d distinct)", *n, *n/2), *n/2, "convert", events)
+	measure(fmt.Sprintf("report (%d conversions)", *n/2), *n, "report")
+	reset(url)
 
-	fmt.Printf("\nsmsform, %d recipients from a CSV, against the local sandbox\n", *n)
+	// The baselines send a part of the same list through the same sandbox; their rate is
+	// what apply's is compared with.
+	blAbs, err := filepath.Abs(*baselineBin)
+	check(err)
+	recipients := filepath.Join(campaigns, "recipients.csv")
+	var ratios []string
+	for _, mode := range []string{"careful", "stateless"} {
+		reset(url)
+		r := runCmd(blAbs, env, "-mode", mode, "-n", fmt.Sprint(*baselineN), "-csv", recipients, "-db", filepath.Join(work, "baseline.db"))
+		r.name, r.items = "baseline: "+mode+" sender", *baselineN
+		rows = append(rows, r)
+		log.Printf("%-32s %8s %6d MB", r.name, r.wall.Round(time.Millisecond), r.rssKB/1024)
+		ratios = append(ratios, fmt.Sprintf("apply is %.1fx the %s sender", rate(apply)/rate(r), mode))
+	}
+
+	fmt.Printf("\nsmsform, %d recipients from a CSV, against the local sandbox (%d CPUs)\n", *n, runtime.NumCPU())
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "step\ttime\tpeak RSS\titems/s\t")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%.2f s\t%d MB\t%.0f\t\n", r.name, r.wall.Seconds(), r.rssKB/1024, float64(r.items)/r.wall.Seconds())
+		fmt.Fprintf(tw, "%s\t%.2f s\t%d MB\t%.0f\t\n", r.name, r.wall.Seconds(), r.rssKB/1024, rate(r))
 	}
 	tw.Flush()
+	fmt.Println(strings.Join(ratios, "; ") + ".")
+}
+
+func rate(r row) float64 { return float64(r.items) / r.wall.Seconds() }
+
+// reset empties the sandbox, so each step's sends start from the same memory.
+func reset(url string) {
+	req, _ := http.NewRequest(http.MethodDelete, url+"/sandbox/messages", nil)
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+	}
+}
+
+// writeEvents writes n conversion events, two for each of the first n/2 recipients.
+func writeEvents(path string, n int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	fmt.Fprintln(w, "event,campaign,phone")
+	for i := range n {
+		j := i / 2
+		fmt.Fprintf(w, "code_used,bench,+417%d%07d\n", 5+j/10_000_000%5, j%10_000_000)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 type row struct {
@@ -80,7 +134,9 @@ type row struct {
 }
 
 // run runs one step as a child process and reads its peak RSS from the kernel's rusage.
-func run(bin string, env []string, args ...string) row {
+func run(bin string, env []string, args ...string) row { return runCmd(bin, env, args...) }
+
+func runCmd(bin string, env []string, args ...string) row {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
 	var out strings.Builder

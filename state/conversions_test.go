@@ -13,13 +13,12 @@ import (
 // sfID is an smsform-style messageId: "sf-" and 32 hex digits.
 func sfID(n int) string { return fmt.Sprintf("sf-%032x", n) }
 
-// sent records a message as sending and then sent, with tracking if trackingType is set.
+// sent records a message as in flight and then sent, with tracking if trackingType is set.
 func sent(t *testing.T, s *state.Store, campaign string, round int, to, id, trackingType string) {
 	t.Helper()
 	o := state.Outgoing{Key: state.Key{Campaign: campaign, Round: round, To: to}, MessageID: id,
 		BulkID: fmt.Sprintf("%s-r%d-bulk", campaign, round), Parts: 1, TrackingType: trackingType, Tracked: trackingType != ""}
-	mark(t, s, o)
-	record(t, s, state.Outcome{Key: o.Key, MessageID: id, State: state.Sent, StatusGroup: 1, StatusID: 26, StatusName: "PENDING_ACCEPTED"})
+	settleEach(t, s, mark(t, s, o), state.Outcome{Key: o.Key, MessageID: id, State: state.Sent, StatusGroup: 1, StatusID: 26, StatusName: "PENDING_ACCEPTED"})
 }
 
 // keyOfID finds the key of a recorded message by its messageId.
@@ -101,12 +100,20 @@ func TestIndex(t *testing.T) {
 	sent(t, s, "promo", 2, "+41790000002", sfID(5), "Promo")
 	// Failed and unknown messages are indexed too, with their state.
 	failed := state.Outgoing{Key: state.Key{Campaign: "otp", Round: 1, To: "+41790000003"}, MessageID: sfID(6), BulkID: "b", Tracked: true, TrackingType: "One_Time_Pin"}
-	mark(t, s, failed)
-	record(t, s, state.Outcome{Key: failed.Key, MessageID: sfID(6), State: state.Failed, Error: "rejected"})
-	mark(t, s, state.Outgoing{Key: state.Key{Campaign: "otp", Round: 1, To: "+41790000004"}, MessageID: sfID(7), BulkID: "b"})
+	settleEach(t, s, mark(t, s, failed), state.Outcome{Key: failed.Key, MessageID: sfID(6), State: state.Failed, Error: "rejected"})
 	// A messageId not in smsform's format.
-	mark(t, s, out("legacy", 1, "+41790000001", 0, 1))
-	record(t, s, state.Outcome{MessageID: "legacy-1-41790000001-0", State: state.Sent})
+	settle(t, s, mark(t, s, out("legacy", 1, "+41790000001", 0, 1)), state.Sent)
+	// A message in flight is not recorded yet, so not indexed; convert opens the state with
+	// MarkInterrupted, which records it as unknown.
+	mark(t, s, state.Outgoing{Key: state.Key{Campaign: "otp", Round: 1, To: "+41790000004"}, MessageID: sfID(7), BulkID: "b"})
+	if x := index(t, s); x.Len() != 8 {
+		t.Errorf("with one message in flight, Len = %d, want 8", x.Len())
+	} else if i, ok := x.ByMessageID(sfID(7)); ok {
+		t.Errorf("a message in flight is indexed: %+v", *x.Get(i))
+	}
+	if n, err := s.MarkInterrupted(context.Background()); n != 1 || err != nil {
+		t.Fatalf("MarkInterrupted = %d, %v", n, err)
+	}
 
 	x := index(t, s)
 	if x.Len() != 9 {
@@ -120,7 +127,7 @@ func TestIndex(t *testing.T) {
 		{sfID(3), state.Trackable{Campaign: "news", Round: 1, To: "+41790000001", MessageID: sfID(3), State: state.Sent}},
 		{sfID(4), state.Trackable{Campaign: "promo", Round: 2, To: "+41790000001", MessageID: sfID(4), State: state.Sent, Tracked: true}},
 		{sfID(6), state.Trackable{Campaign: "otp", Round: 1, To: "+41790000003", MessageID: sfID(6), State: state.Failed, Tracked: true}},
-		{sfID(7), state.Trackable{Campaign: "otp", Round: 1, To: "+41790000004", MessageID: sfID(7), State: state.Sending}},
+		{sfID(7), state.Trackable{Campaign: "otp", Round: 1, To: "+41790000004", MessageID: sfID(7), State: state.Unknown}},
 	} {
 		i, ok := x.ByMessageID(tt.id)
 		if !ok {
@@ -365,8 +372,9 @@ func TestReportSentWithoutStatus(t *testing.T) {
 	ctx := context.Background()
 	s, _ := open(t)
 	o := out("otp", 1, "+41790000001", 0, 1)
-	mark(t, s, o)
-	record(t, s, state.Outcome{MessageID: o.MessageID, State: state.Sent})
+	settle(t, s, mark(t, s, o), state.Sent)
+	// Messages in flight are not reported.
+	mark(t, s, out("otp", 1, "+41790000002", 0, 1))
 	rows, err := s.Report(ctx, "", state.ByNone)
 	if err != nil {
 		t.Fatalf("Report: %v", err)

@@ -108,21 +108,29 @@ func TestUnlock(t *testing.T) {
 	}
 }
 
+// TestMarkInterruptedAndUnresolved: batches left in flight become unknown rows, with the
+// batch's time as their send attempt; settled messages are left alone.
 func TestMarkInterruptedAndUnresolved(t *testing.T) {
 	ctx := context.Background()
 	s, _ := open(t)
 	if n, err := s.MarkInterrupted(ctx); n != 0 || err != nil {
 		t.Errorf("MarkInterrupted of an empty state = %d, %v", n, err)
 	}
+	round := state.Round{Campaign: "c", Round: 1}
 	a, b, c, d := out("c", 1, "+41790000001", 0, 1), out("c", 1, "+41790000002", 0, 1), out("c", 1, "+41790000003", 0, 1), out("c", 1, "+41790000004", 0, 1)
-	mark(t, s, a, b)
+	a.Tracked, a.TrackingType = true, "OTP"
+	aBefore := time.Now().UTC().Truncate(time.Millisecond)
+	mark(t, s, a)
+	aAfter := time.Now().UTC()
+	settle(t, s, mark(t, s, b), state.Sent)
 	time.Sleep(2 * time.Millisecond) // sending_at has millisecond resolution
-	mark(t, s, c, d)
-	record(t, s, state.Outcome{MessageID: b.MessageID, State: state.Sent}, state.Outcome{MessageID: d.MessageID, State: state.Unknown, Error: "500"})
+	mark(t, s, c)
+	settleEach(t, s, mark(t, s, d), state.Outcome{MessageID: d.MessageID, State: state.Unknown, Error: "500"})
 
 	if n, err := s.CountUnresolved(ctx); n != 3 || err != nil {
-		t.Errorf("CountUnresolved = %d, %v; want 3 (2 sending, 1 unknown)", n, err)
+		t.Errorf("CountUnresolved = %d, %v; want 3 (2 in flight, 1 unknown)", n, err)
 	}
+	inFlight := snapshot(t, s, round).Records(round)
 	before := version(t, s)
 	n, err := s.MarkInterrupted(ctx)
 	if n != 2 || err != nil {
@@ -132,10 +140,30 @@ func TestMarkInterruptedAndUnresolved(t *testing.T) {
 		t.Error("MarkInterrupted did not bump the serial")
 	}
 	rows := list(t, s, state.Filter{States: []state.State{state.Unknown}})
-	if len(rows) != 3 || rows[0].Error == "" || rows[0].To != a.To {
+	if len(rows) != 3 || rows[0].Error == "" || rows[0].To != a.To || rows[0].MessageID != a.MessageID || rows[0].BulkID != a.BulkID ||
+		rows[0].TrackingType != "OTP" || rows[0].SmsCount != 1 {
 		t.Errorf("unknown rows %+v", rows)
 	}
-	// Nothing sending left: no write at all.
+	if rows := list(t, s, state.Filter{States: []state.State{state.Sent}}); len(rows) != 1 || rows[0].To != b.To {
+		t.Errorf("sent rows %+v; MarkInterrupted must leave the settled message alone", rows)
+	}
+	if n, err := s.CountUnresolved(ctx); n != 3 || err != nil {
+		t.Errorf("after MarkInterrupted CountUnresolved = %d, %v; want 3 unknown", n, err)
+	}
+	recs := snapshot(t, s, round).Records(round)
+	for _, m := range []state.Outgoing{a, c} {
+		r := recs[m.To]
+		if r.State != state.Unknown || r.Hash != m.Hash || r.Attempt != m.Attempt || r.Error == "" {
+			t.Errorf("interrupted %s recorded %+v", m.To, r)
+		}
+		if !r.SendingAt.Equal(inFlight[m.To].SendingAt) {
+			t.Errorf("interrupted %s: SendingAt %v, want the batch's time %v", m.To, r.SendingAt, inFlight[m.To].SendingAt)
+		}
+	}
+	if at := recs[a.To].SendingAt; at.Before(aBefore) || at.After(aAfter) {
+		t.Errorf("SendingAt %v of the interrupted batch, want the time of its MarkSending %v..%v", at, aBefore, aAfter)
+	}
+	// Nothing in flight left: no write at all.
 	v := version(t, s)
 	if n, err := s.MarkInterrupted(ctx); n != 0 || err != nil || version(t, s) != v {
 		t.Errorf("second MarkInterrupted = %d, %v, version %+v -> %+v", n, err, v, version(t, s))

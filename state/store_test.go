@@ -569,7 +569,7 @@ func TestForget(t *testing.T) {
 	}
 	retries = append(retries, out("c", 1, "+41790000009", 0, 2)) // never sent before
 	before := list(t, s, state.Filter{})
-	other := mark(t, s, out("c", 1, "+41790000008", 0, 3))
+	mark(t, s, out("c", 1, "+41790000008", 0, 3))
 	retry := mark(t, s, retries...)
 	if recs := snapshot(t, s, round).Records(round); len(recs) != 5 || recs["+41790000001"].State != state.Sending || recs["+41790000001"].Attempt != 1 {
 		t.Errorf("with the retry in flight the snapshot is %+v", recs)
@@ -601,24 +601,27 @@ func TestForget(t *testing.T) {
 	if n, err := s.MarkInterrupted(ctx); n != 1 || err != nil {
 		t.Errorf("MarkInterrupted = %d, %v; want only the other batch", n, err)
 	}
-	_ = other
 }
 
 func TestList(t *testing.T) {
 	s, _ := open(t)
 	// Written out of order, to see the ordering.
-	mark(t, s,
+	b := mark(t, s,
 		out("promo", 1, "+41790000002", 0, 1),
 		out("promo", 1, "+41790000001", 0, 1),
 		out("otp", 2, "+41790000001", 0, 1),
 		out("otp", 1, "+41790000003", 0, 1),
 		out("otp", 1, "+41790000001", 0, 1),
 	)
-	record(t, s,
+	settleEach(t, s, b,
 		state.Outcome{MessageID: "promo-1-41790000002-0", State: state.Sent},
+		state.Outcome{MessageID: "promo-1-41790000001-0", State: state.Sent},
 		state.Outcome{MessageID: "otp-1-41790000003-0", State: state.Failed, Error: "nope"},
 		state.Outcome{MessageID: "otp-2-41790000001-0", State: state.Unknown},
+		state.Outcome{MessageID: "otp-1-41790000001-0", State: state.Sent},
 	)
+	// Messages in flight are not listed.
+	mark(t, s, out("otp", 1, "+41790000002", 0, 1), out("promo", 1, "+41790000003", 0, 1))
 	key := func(msgs []state.Message) []string {
 		var ks []string
 		for _, m := range msgs {
@@ -632,23 +635,26 @@ func TestList(t *testing.T) {
 		want []string
 	}{
 		{"all", state.Filter{}, []string{
-			"otp/1/+41790000001/sending", "otp/1/+41790000003/failed", "otp/2/+41790000001/unknown",
-			"promo/1/+41790000001/sending", "promo/1/+41790000002/sent",
+			"otp/1/+41790000001/sent", "otp/1/+41790000003/failed", "otp/2/+41790000001/unknown",
+			"promo/1/+41790000001/sent", "promo/1/+41790000002/sent",
 		}},
 		{"campaign", state.Filter{Campaign: "otp"}, []string{
-			"otp/1/+41790000001/sending", "otp/1/+41790000003/failed", "otp/2/+41790000001/unknown",
+			"otp/1/+41790000001/sent", "otp/1/+41790000003/failed", "otp/2/+41790000001/unknown",
 		}},
-		{"one state", state.Filter{States: []state.State{state.Sending}}, []string{
-			"otp/1/+41790000001/sending", "promo/1/+41790000001/sending",
+		{"one state", state.Filter{States: []state.State{state.Sent}}, []string{
+			"otp/1/+41790000001/sent", "promo/1/+41790000001/sent", "promo/1/+41790000002/sent",
 		}},
-		{"states", state.Filter{States: []state.State{state.Failed, state.Unknown, state.Sent}}, []string{
-			"otp/1/+41790000003/failed", "otp/2/+41790000001/unknown", "promo/1/+41790000002/sent",
+		{"states", state.Filter{States: []state.State{state.Failed, state.Unknown}}, []string{
+			"otp/1/+41790000003/failed", "otp/2/+41790000001/unknown",
 		}},
+		{"sending: in flight is not listed", state.Filter{States: []state.State{state.Sending}}, nil},
 		{"messageId", state.Filter{MessageID: "otp-2-41790000001-0"}, []string{"otp/2/+41790000001/unknown"}},
+		{"messageId in flight", state.Filter{MessageID: "otp-1-41790000002-0"}, nil},
 		{"to", state.Filter{To: "+41790000001"}, []string{
-			"otp/1/+41790000001/sending", "otp/2/+41790000001/unknown", "promo/1/+41790000001/sending",
+			"otp/1/+41790000001/sent", "otp/2/+41790000001/unknown", "promo/1/+41790000001/sent",
 		}},
-		{"limit", state.Filter{Limit: 2}, []string{"otp/1/+41790000001/sending", "otp/1/+41790000003/failed"}},
+		{"to, one in flight", state.Filter{To: "+41790000002"}, []string{"promo/1/+41790000002/sent"}},
+		{"limit", state.Filter{Limit: 2}, []string{"otp/1/+41790000001/sent", "otp/1/+41790000003/failed"}},
 		{"combined", state.Filter{Campaign: "otp", To: "+41790000001", States: []state.State{state.Unknown}, Limit: 10}, []string{
 			"otp/2/+41790000001/unknown",
 		}},
@@ -669,8 +675,9 @@ func TestList(t *testing.T) {
 }
 
 func TestCounts(t *testing.T) {
+	ctx := context.Background()
 	s, _ := open(t)
-	counts, err := s.Counts(context.Background())
+	counts, err := s.Counts(ctx)
 	if err != nil || len(counts) != 0 {
 		t.Fatalf("Counts of an empty state = %v, %v", counts, err)
 	}
@@ -679,29 +686,42 @@ func TestCounts(t *testing.T) {
 		msgs = append(msgs, out("a", 1, fmt.Sprintf("+4179000000%d", i), 0, 1))
 	}
 	msgs = append(msgs, out("a", 2, "+41790000000", 0, 1), out("b", 1, "+41790000000", 0, 1))
-	mark(t, s, msgs...)
-	record(t, s,
+	settleEach(t, s, mark(t, s, msgs[0], msgs[1], msgs[2], msgs[3], msgs[6]),
 		state.Outcome{MessageID: msgs[0].MessageID, State: state.Sent},
 		state.Outcome{MessageID: msgs[1].MessageID, State: state.Sent},
 		state.Outcome{MessageID: msgs[2].MessageID, State: state.Failed},
 		state.Outcome{MessageID: msgs[3].MessageID, State: state.Unknown},
 		state.Outcome{MessageID: msgs[6].MessageID, State: state.Sent},
 	)
-	counts, err = s.Counts(context.Background())
+	mark(t, s, msgs[4], msgs[5]) // in flight: not counted
+	counts, err = s.Counts(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[state.Round]map[state.State]int{
-		{Campaign: "a", Round: 1}: {state.Sent: 2, state.Failed: 1, state.Unknown: 1, state.Sending: 1},
-		{Campaign: "a", Round: 2}: {state.Sending: 1},
+		{Campaign: "a", Round: 1}: {state.Sent: 2, state.Failed: 1, state.Unknown: 1},
 		{Campaign: "b", Round: 1}: {state.Sent: 1},
 	}
 	if fmt.Sprint(counts) != fmt.Sprint(want) {
 		t.Errorf("Counts = %v, want %v", counts, want)
 	}
+	// Once interrupted, they are counted as unknown.
+	if n, err := s.MarkInterrupted(ctx); n != 2 || err != nil {
+		t.Fatalf("MarkInterrupted = %d, %v", n, err)
+	}
+	counts, err = s.Counts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want[state.Round{Campaign: "a", Round: 1}][state.Unknown] = 2
+	want[state.Round{Campaign: "a", Round: 2}] = map[state.State]int{state.Unknown: 1}
+	if fmt.Sprint(counts) != fmt.Sprint(want) {
+		t.Errorf("Counts after MarkInterrupted = %v, want %v", counts, want)
+	}
 }
 
-// TestMarkSendingManyRows writes 10,000 rows in one call: one transaction, one serial bump.
+// TestMarkSendingManyRows records 10,000 messages in one call and settles them in another:
+// one transaction, one serial bump each.
 func TestMarkSendingManyRows(t *testing.T) {
 	s, _ := open(t)
 	const n = 10_000
@@ -709,48 +729,80 @@ func TestMarkSendingManyRows(t *testing.T) {
 	for i := range msgs {
 		msgs[i] = out("big", 1, fmt.Sprintf("+4179%07d", i), 0, uint64(i)<<40)
 	}
+	// Out of key order: the batch comes back sorted.
+	slices.Reverse(msgs)
+	round := state.Round{Campaign: "big", Round: 1}
 	before := version(t, s)
-	mark(t, s, msgs...)
+	b := mark(t, s, msgs...)
 	if v := version(t, s); v.Serial != before.Serial+1 {
-		t.Errorf("MarkSending of %d rows bumped the serial from %d to %d; want one transaction", n, before.Serial, v.Serial)
+		t.Errorf("MarkSending of %d messages bumped the serial from %d to %d; want one transaction", n, before.Serial, v.Serial)
 	}
-	outs := make([]state.Outcome, n)
-	for i, m := range msgs {
-		outs[i] = state.Outcome{MessageID: m.MessageID, State: state.Sent}
+	if len(b.Messages) != n || b.Messages[0].To != "+41790000000" || b.Messages[n-1].To != "+41790009999" {
+		t.Fatalf("batch has %d messages, from %+v: want all, in key order", len(b.Messages), b.Messages[0])
 	}
-	record(t, s, outs...)
+	if recs := snapshot(t, s, round).Records(round); len(recs) != n || recs["+41790009999"].State != state.Sending {
+		t.Errorf("in flight, snapshot has %d records; last = %+v", len(recs), recs["+41790009999"])
+	}
+	if got := unresolved(t, s); got != n {
+		t.Errorf("in flight, CountUnresolved = %d, want %d", got, n)
+	}
+	before = version(t, s)
+	settle(t, s, b, state.Sent)
+	if v := version(t, s); v.Serial != before.Serial+1 {
+		t.Errorf("Settle of %d messages bumped the serial from %d to %d; want one transaction", n, before.Serial, v.Serial)
+	}
 	counts, err := s.Counts(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := counts[state.Round{Campaign: "big", Round: 1}][state.Sent]; got != n {
+	if got := counts[round][state.Sent]; got != n {
 		t.Errorf("%d sent, want %d", got, n)
 	}
-	recs := snapshot(t, s, state.Round{Campaign: "big", Round: 1}).Records(state.Round{Campaign: "big", Round: 1})
-	if len(recs) != n || recs["+41790009999"].Hash != 9999<<40 {
+	recs := snapshot(t, s, round).Records(round)
+	if len(recs) != n || recs["+41790009999"].Hash != 9999<<40 || recs["+41790009999"].State != state.Sent {
 		t.Errorf("snapshot has %d records; last = %+v", len(recs), recs["+41790009999"])
+	}
+	if got := unresolved(t, s); got != 0 {
+		t.Errorf("settled, CountUnresolved = %d", got)
 	}
 }
 
-// TestMarkSendingAtomic checks that a batch that fails half-way leaves nothing behind.
-func TestMarkSendingAtomic(t *testing.T) {
+// TestSettleAtomic checks that a Settle that fails half-way writes nothing and leaves the
+// batch in flight.
+func TestSettleAtomic(t *testing.T) {
 	s, _ := open(t)
-	mark(t, s, out("c", 1, "+41790000001", 0, 1))
+	round := state.Round{Campaign: "c", Round: 1}
+	settle(t, s, mark(t, s, out("c", 1, "+41790000001", 0, 1)), state.Sent)
+	// CHECK (round >= 1) fails on the batch's last message in key order, after the others
+	// were written.
+	clash := out("z", 0, "+41790000003", 0, 1)
+	b := mark(t, s, clash, out("c", 1, "+41790000002", 0, 1), out("c", 1, "+41790000004", 0, 1))
+	if b.Messages[2] != clash {
+		t.Fatalf("the clash is not last: %+v", b.Messages)
+	}
 	before := version(t, s)
-	clash := out("c", 1, "+41790000003", 0, 1)
-	clash.Round = 0 // CHECK (round >= 1)
-	err := s.MarkSending(context.Background(), []state.Outgoing{out("c", 1, "+41790000002", 0, 1), clash})
+	outs := make([]state.Outcome, len(b.Messages))
+	for i, m := range b.Messages {
+		outs[i] = state.Outcome{Key: m.Key, MessageID: m.MessageID, State: state.Sent}
+	}
+	err := s.Settle(context.Background(), b, outs)
 	if err == nil {
-		t.Fatal("MarkSending of a row breaking a CHECK succeeded")
+		t.Fatal("Settle of a row breaking a CHECK succeeded")
 	}
 	if !strings.Contains(err.Error(), clash.MessageID) {
 		t.Errorf("error %q does not name the messageId", err)
 	}
 	if msgs := list(t, s, state.Filter{}); len(msgs) != 1 {
-		t.Errorf("a failed batch left rows behind: %+v", msgs)
+		t.Errorf("a failed Settle left rows behind: %+v", msgs)
 	}
 	if v := version(t, s); v != before {
-		t.Errorf("a failed batch changed the version from %+v to %+v", before, v)
+		t.Errorf("a failed Settle changed the version from %+v to %+v", before, v)
+	}
+	if recs := snapshot(t, s, round).Records(round); recs["+41790000002"].State != state.Sending || recs["+41790000004"].State != state.Sending {
+		t.Errorf("after a failed Settle the batch is not in flight: %+v", recs)
+	}
+	if n := unresolved(t, s); n != 3 {
+		t.Errorf("CountUnresolved = %d, want the batch's 3", n)
 	}
 }
 
@@ -773,11 +825,12 @@ func TestTwoStoresOneFile(t *testing.T) {
 			defer wg.Done()
 			for i := range n {
 				o := out(fmt.Sprintf("w%d", w), 1, fmt.Sprintf("+4179%07d", i), 0, 1)
-				if err := s.MarkSending(context.Background(), []state.Outgoing{o}); err != nil {
+				b, err := s.MarkSending(context.Background(), []state.Outgoing{o})
+				if err != nil {
 					errs <- err
 					return
 				}
-				if err := s.RecordOutcomes(context.Background(), keyed(state.Outcome{MessageID: o.MessageID, State: state.Sent})); err != nil {
+				if err := s.Settle(context.Background(), b, []state.Outcome{{Key: o.Key, MessageID: o.MessageID, State: state.Sent}}); err != nil {
 					errs <- err
 					return
 				}
@@ -795,6 +848,9 @@ func TestTwoStoresOneFile(t *testing.T) {
 	va, vb := version(t, a), version(t, b)
 	if va != vb || va.Serial != start.Serial+4*n {
 		t.Errorf("versions %+v and %+v; want equal with serial %d", va, vb, start.Serial+4*n)
+	}
+	if n := unresolved(t, a); n != 0 {
+		t.Errorf("%d unresolved: every batch was settled", n)
 	}
 }
 
@@ -831,7 +887,7 @@ func BenchmarkMarkSending(b *testing.B) {
 			msgs[j] = out("bench", 1, fmt.Sprintf("+41%09d", i*batch+j), 0, uint64(j))
 		}
 		b.StartTimer()
-		if err := s.MarkSending(ctx, msgs); err != nil {
+		if _, err := s.MarkSending(ctx, msgs); err != nil {
 			b.Fatal(err)
 		}
 	}
