@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -189,108 +190,162 @@ func isE164(s string) bool {
 	return true
 }
 
+func stopped(stop <-chan struct{}) bool {
+	select {
+	case <-stop:
+		return true
+	default:
+		return false
+	}
+}
+
 // convChunk is how many conversions share one state transaction.
 const convChunk = 1000
 
-// submit posts the conversions in chunks: each chunk is recorded "submitting" in one
-// transaction, posted with bounded parallelism, and settled in another.
+// submit posts the conversions through a pipeline, so that the network never waits for
+// the state nor for the slowest request of a chunk: a marker records chunks as
+// "submitting" (durably) and hands their conversions to the workers, and the answers are
+// settled in batches as they come.
 func submit(ctx context.Context, files []string, idx *state.MessageIndex, todo []pendingConv, store *state.Store, api Converter, opts ConvertOptions, res *ConvertResult) error {
 	par := opts.Parallelism
 	if par <= 0 {
 		par = 16
 	}
 	write := context.WithoutCancel(ctx)
-	for start := 0; start < len(todo); start += convChunk {
-		select {
-		case <-opts.Stop:
-			res.Stopped = true
-			return nil
-		default:
+	feedCtx, stopFeeding := context.WithCancel(ctx)
+	defer stopFeeding()
+
+	var mu sync.Mutex
+	var fatal error
+	fail := func(err error) {
+		mu.Lock()
+		if fatal == nil {
+			fatal = err
 		}
-		chunk := todo[start:min(start+convChunk, len(todo))]
-		cs := make([]state.Conversion, len(chunk))
-		for i, p := range chunk {
-			cs[i] = state.Conversion{MessageID: idx.Get(p.msg).MessageID, Source: fmt.Sprintf("%s:%d", files[p.file], p.line)}
-		}
-		if err := store.MarkSubmitting(write, cs); err != nil {
-			return err
-		}
-		var fatal error
-		var mu sync.Mutex
-		var wg sync.WaitGroup
-		jobs := make(chan int)
-		for range par {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range jobs {
-					resp, err := api.LogEnd(ctx, cs[i].MessageID)
-					c := &cs[i]
-					var ae *infobip.APIError
-					switch {
-					case err == nil:
-						c.State, c.ProcessKey = state.Converted, resp.ProcessKey
-					case errors.Is(err, infobip.ErrCredentials):
-						mu.Lock()
-						if fatal == nil {
-							fatal = err
-						}
-						mu.Unlock()
-					case infobip.OutcomeUnknown(err):
-						c.State, c.Error = state.ConvUnknown, err.Error()
-					case errors.As(err, &ae) && ae.StatusCode == 404:
-						c.State, c.Error = state.ConvFailed, "Infobip does not know this message as tracked (404): "+err.Error()
-					case errors.As(err, &ae) && ae.StatusCode != 429:
-						c.State, c.Error = state.ConvFailed, err.Error()
-					default: // 429s past the retries, or never sent: nothing was done
+		mu.Unlock()
+		stopFeeding()
+	}
+
+	jobs := make(chan *state.Conversion, par)
+	results := make(chan *state.Conversion, par*4)
+	var producers sync.WaitGroup
+	producers.Add(1)
+	go func() { // the marker
+		defer producers.Done()
+		defer close(jobs)
+		for start := 0; start < len(todo); start += convChunk {
+			select {
+			case <-opts.Stop:
+				mu.Lock()
+				res.Stopped = true
+				mu.Unlock()
+				return
+			case <-feedCtx.Done():
+				return
+			default:
+			}
+			chunk := todo[start:min(start+convChunk, len(todo))]
+			cs := make([]state.Conversion, len(chunk))
+			for i, p := range chunk {
+				cs[i] = state.Conversion{MessageID: idx.Get(p.msg).MessageID, Source: files[p.file] + ":" + strconv.Itoa(int(p.line))}
+			}
+			if err := store.MarkSubmitting(write, cs); err != nil {
+				fail(err)
+				return
+			}
+			for i := range cs {
+				select {
+				case jobs <- &cs[i]:
+				case <-feedCtx.Done():
+					for j := i; j < len(cs); j++ { // recorded but never sent: to be forgotten
+						results <- &cs[j]
 					}
+					return
 				}
-			}()
-		}
-		failed := func() bool { mu.Lock(); defer mu.Unlock(); return fatal != nil }
-		for i := range cs {
-			if failed() {
-				break
 			}
-			jobs <- i
 		}
-		close(jobs)
-		wg.Wait()
-		var done []state.Conversion
-		var undone []string
-		for _, c := range cs {
-			if c.State == "" {
-				undone = append(undone, c.MessageID)
-				continue
-			}
-			done = append(done, c)
-			switch c.State {
-			case state.Converted:
-				res.Submitted++
-			case state.ConvFailed:
-				res.Failed++
-				if len(res.Examples) < maxExamples*5 {
-					res.Examples = append(res.Examples, fmt.Sprintf("%s: %s", c.Source, c.Error))
+	}()
+	for range par {
+		producers.Add(1)
+		go func() {
+			defer producers.Done()
+			for c := range jobs {
+				if stopped(opts.Stop) {
+					mu.Lock()
+					res.Stopped = true
+					mu.Unlock()
 				}
-			case state.ConvUnknown:
-				res.Unknown++
+				if feedCtx.Err() != nil || stopped(opts.Stop) { // start no new request
+					results <- c
+					continue
+				}
+				resp, err := api.LogEnd(ctx, c.MessageID)
+				var ae *infobip.APIError
+				switch {
+				case err == nil:
+					c.State, c.ProcessKey = state.Converted, resp.ProcessKey
+				case errors.Is(err, infobip.ErrCredentials):
+					fail(err)
+				case infobip.OutcomeUnknown(err):
+					c.State, c.Error = state.ConvUnknown, err.Error()
+				case errors.As(err, &ae) && ae.StatusCode == 404:
+					c.State, c.Error = state.ConvFailed, "Infobip does not know this message as tracked (404): "+err.Error()
+				case errors.As(err, &ae) && ae.StatusCode != 429:
+					c.State, c.Error = state.ConvFailed, err.Error()
+				default: // 429s past the retries, or never sent: nothing was done
+				}
+				results <- c
+			}
+		}()
+	}
+	go func() { producers.Wait(); close(results) }()
+
+	var done []state.Conversion
+	var undone []string
+	total, settled, notSent := len(todo), 0, 0
+	flush := func() error {
+		err := errors.Join(store.RecordConversions(write, done), store.ForgetConversions(write, undone))
+		done, undone = done[:0], undone[:0]
+		if opts.Progress != nil && err == nil {
+			opts.Progress(settled, total)
+		}
+		return err
+	}
+	var werr error
+	for c := range results {
+		settled++
+		switch c.State {
+		case "":
+			undone = append(undone, c.MessageID)
+			notSent++
+			continue
+		case state.Converted:
+			res.Submitted++
+		case state.ConvFailed:
+			res.Failed++
+			if len(res.Examples) < maxExamples*5 {
+				res.Examples = append(res.Examples, fmt.Sprintf("%s: %s", c.Source, c.Error))
+			}
+		case state.ConvUnknown:
+			res.Unknown++
+		}
+		done = append(done, *c)
+		if len(done) >= convChunk && werr == nil {
+			if werr = flush(); werr != nil {
+				fail(werr)
 			}
 		}
-		if err := store.RecordConversions(write, done); err != nil {
-			return err
-		}
-		if err := store.ForgetConversions(write, undone); err != nil {
-			return err
-		}
-		if fatal != nil {
-			return fatal
-		}
-		if len(undone) > 0 {
-			return fmt.Errorf("%d conversions could not be submitted (rate limited or unreachable); run convert again later", len(undone))
-		}
-		if opts.Progress != nil {
-			opts.Progress(start+len(chunk), len(todo))
-		}
+	}
+	if werr == nil {
+		werr = flush()
+	}
+	switch {
+	case werr != nil:
+		return werr
+	case fatal != nil:
+		return fatal
+	case notSent > 0 && !res.Stopped:
+		return fmt.Errorf("%d conversions could not be submitted (rate limited or unreachable); run convert again later", notSent)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -157,7 +158,8 @@ type Outgoing struct {
 
 // Batch is the messages of one request, recorded as in flight by MarkSending.
 type Batch struct {
-	id int64
+	id        int64
+	createdAt string // when it was recorded: the messages' sending_at
 	// Messages are the batch's messages in the state's key order; Settle takes their
 	// outcomes in this order.
 	Messages []Outgoing
@@ -166,13 +168,20 @@ type Batch struct {
 // MarkSending durably records a request's messages as in flight ("sending") before the
 // request leaves: one row for the whole batch, committed with an fsync.
 func (s *Store) MarkSending(ctx context.Context, msgs []Outgoing) (*Batch, error) {
-	b := &Batch{Messages: sortedByKey(msgs, func(m Outgoing) Key { return m.Key })}
+	for _, m := range msgs {
+		// The checks the messages table makes: a batch that could not be settled must not
+		// be sent.
+		if m.Round < 1 || m.Attempt < 0 || m.Campaign == "" || m.To == "" || m.MessageID == "" {
+			return nil, fmt.Errorf("record %q as sending: campaign, number, messageId, round >= 1 and attempt >= 0 are required", m.MessageID)
+		}
+	}
+	b := &Batch{Messages: sortedByKey(msgs, func(m Outgoing) Key { return m.Key }), createdAt: now()}
 	data, err := json.Marshal(b.Messages)
 	if err != nil {
 		return nil, err
 	}
 	err = s.withTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "INSERT INTO inflight (created_at, messages) VALUES (?, ?)", now(), string(data))
+		res, err := tx.ExecContext(ctx, "INSERT INTO inflight (created_at, messages) VALUES (?, ?)", b.createdAt, string(data))
 		if err != nil {
 			return fmt.Errorf("record %d messages as sending: %w", len(msgs), err)
 		}
@@ -193,9 +202,8 @@ func (s *Store) Settle(ctx context.Context, b *Batch, outs []Outcome) error {
 	if len(outs) != len(b.Messages) {
 		return fmt.Errorf("settle: %d outcomes for %d messages", len(outs), len(b.Messages))
 	}
-	ts := now()
 	return s.withLazyTx(ctx, func(tx *sql.Tx) error {
-		if err := upsertMessages(ctx, tx, b.Messages, outs, ts, ts); err != nil {
+		if err := upsertMessages(ctx, tx, b.Messages, outs, b.createdAt, now()); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, "DELETE FROM inflight WHERE id = ?", b.id)
@@ -434,13 +442,17 @@ func nullStr(v string) any {
 // by the holder of the state lock: a batch it did not record itself belongs to a run that
 // died between recording the batch and recording its answer.
 func (s *Store) MarkInterrupted(ctx context.Context) (int, error) {
-	batches, err := readInflight(ctx, s.db)
-	if err != nil || len(batches) == 0 {
+	var found bool
+	if err := s.db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM inflight)").Scan(&found); err != nil || !found {
 		return 0, err // no write, so the serial (and a saved plan) stays valid
 	}
 	n := 0
 	ts := now()
-	err = s.withTx(ctx, func(tx *sql.Tx) error {
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		batches, err := readInflight(ctx, tx) // inside the write lock: nobody settles them meanwhile
+		if err != nil {
+			return err
+		}
 		for _, b := range batches {
 			outs := make([]Outcome, len(b.Messages))
 			for i, m := range b.Messages {
@@ -494,9 +506,27 @@ func readInflight(ctx context.Context, q querier) ([]inflightBatch, error) {
 // CountUnresolved counts the messages whose outcome is unknown (or still sending).
 func (s *Store) CountUnresolved(ctx context.Context) (int, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM messages WHERE state IN ('sending', 'unknown'))
-		+ (SELECT IFNULL(SUM(json_array_length(messages)), 0) FROM inflight)`).Scan(&n)
-	return n, err
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM messages WHERE state IN ('sending', 'unknown')").Scan(&n); err != nil {
+		return 0, err
+	}
+	batches, err := readInflight(ctx, s.db) // empty but while a run sends, or after one died
+	if err != nil {
+		return 0, err
+	}
+	for _, b := range batches {
+		for _, m := range b.Messages {
+			// A message resent after an unknown outcome is already counted by its row.
+			var st sql.NullString
+			err := s.db.QueryRowContext(ctx, "SELECT state FROM messages WHERE campaign = ? AND round = ? AND destination = ?", m.Campaign, m.Round, m.To).Scan(&st)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return 0, err
+			}
+			if st.String != string(Unknown) && st.String != string(Sending) {
+				n++
+			}
+		}
+	}
+	return n, nil
 }
 
 // Pending is a message whose outcome is unknown.

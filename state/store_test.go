@@ -767,15 +767,29 @@ func TestMarkSendingManyRows(t *testing.T) {
 	}
 }
 
+// TestMarkSendingRefusesUnsettleable: a batch the messages table would refuse is not
+// recorded, so its request is never sent.
+func TestMarkSendingRefusesUnsettleable(t *testing.T) {
+	s, _ := open(t)
+	for _, o := range []state.Outgoing{out("c", 0, "+41790000001", 0, 1), out("c", 1, "+41790000001", -1, 1), out("", 1, "+41790000001", 0, 1)} {
+		if _, err := s.MarkSending(context.Background(), []state.Outgoing{o}); err == nil {
+			t.Errorf("MarkSending(%+v) succeeded", o)
+		}
+	}
+	if n := unresolved(t, s); n != 0 {
+		t.Errorf("%d in flight", n)
+	}
+}
+
 // TestSettleAtomic checks that a Settle that fails half-way writes nothing and leaves the
 // batch in flight.
 func TestSettleAtomic(t *testing.T) {
 	s, _ := open(t)
 	round := state.Round{Campaign: "c", Round: 1}
 	settle(t, s, mark(t, s, out("c", 1, "+41790000001", 0, 1)), state.Sent)
-	// CHECK (round >= 1) fails on the batch's last message in key order, after the others
+	// The CHECK on state fails on the batch's last message in key order, after the others
 	// were written.
-	clash := out("z", 0, "+41790000003", 0, 1)
+	clash := out("c", 1, "+41790000009", 0, 1)
 	b := mark(t, s, clash, out("c", 1, "+41790000002", 0, 1), out("c", 1, "+41790000004", 0, 1))
 	if b.Messages[2] != clash {
 		t.Fatalf("the clash is not last: %+v", b.Messages)
@@ -785,6 +799,7 @@ func TestSettleAtomic(t *testing.T) {
 	for i, m := range b.Messages {
 		outs[i] = state.Outcome{Key: m.Key, MessageID: m.MessageID, State: state.Sent}
 	}
+	outs[2].State = "bogus"
 	err := s.Settle(context.Background(), b, outs)
 	if err == nil {
 		t.Fatal("Settle of a row breaking a CHECK succeeded")
