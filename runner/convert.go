@@ -247,7 +247,9 @@ func submit(ctx context.Context, files []string, idx *state.MessageIndex, todo [
 			chunk := todo[start:min(start+convChunk, len(todo))]
 			cs := make([]state.Conversion, len(chunk))
 			for i, p := range chunk {
-				cs[i] = state.Conversion{MessageID: idx.Get(p.msg).MessageID, Source: files[p.file] + ":" + strconv.Itoa(int(p.line))}
+				m := idx.Get(p.msg)
+				cs[i] = state.Conversion{Key: state.Key{Campaign: m.Campaign, Round: m.Round, To: m.To}, MessageID: m.MessageID,
+					Source: files[p.file] + ":" + strconv.Itoa(int(p.line))}
 			}
 			if err := store.MarkSubmitting(write, cs); err != nil {
 				fail(err)
@@ -300,8 +302,7 @@ func submit(ctx context.Context, files []string, idx *state.MessageIndex, todo [
 	}
 	go func() { producers.Wait(); close(results) }()
 
-	var done []state.Conversion
-	var undone []string
+	var done, undone []state.Conversion
 	total, settled, notSent := len(todo), 0, 0
 	flush := func() error {
 		err := errors.Join(store.RecordConversions(write, done), store.ForgetConversions(write, undone))
@@ -316,7 +317,7 @@ func submit(ctx context.Context, files []string, idx *state.MessageIndex, todo [
 		settled++
 		switch c.State {
 		case "":
-			undone = append(undone, c.MessageID)
+			undone = append(undone, *c)
 			notSent++
 			continue
 		case state.Converted:

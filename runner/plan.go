@@ -122,19 +122,19 @@ func MakePlan(set *campaign.Set, snap *state.Snapshot, now time.Time, opts PlanO
 	}
 	p := &Plan{State: snap.Version, Inputs: set.Digest}
 	for _, c := range set.Campaigns {
-		cp := planCampaign(c, snap.Records(state.Round{Campaign: c.ID, Round: c.Round}), opts)
+		cp := planCampaign(c, snap.Round(state.Round{Campaign: c.ID, Round: c.Round}), opts)
 		p.Summary.add(cp.Counts)
 		p.Campaigns = append(p.Campaigns, cp)
 	}
 	return p, nil
 }
 
-func planCampaign(c *campaign.Campaign, recs map[string]state.Record, opts PlanOptions) *CampaignPlan {
+func planCampaign(c *campaign.Campaign, recs *state.Recorded, opts PlanOptions) *CampaignPlan {
 	cp := &CampaignPlan{Campaign: c, Messages: make([]Message, len(c.Recipients))}
 	matched := 0
 	for i, r := range c.Recipients {
 		m := Message{Recipient: int32(i), Action: Send}
-		if rec, ok := recs[r.To]; ok {
+		if rec, ok := recs.Get(r.To); ok {
 			matched++
 			m.Attempt = int32(rec.Attempt)
 			switch rec.State {
@@ -175,16 +175,16 @@ func planCampaign(c *campaign.Campaign, recs map[string]state.Record, opts PlanO
 			cp.Counts.Failed++
 		}
 	}
-	if matched < len(recs) {
+	if matched < recs.Len() {
 		inFiles := make(map[string]struct{}, len(c.Recipients))
 		for _, r := range c.Recipients {
 			inFiles[r.To] = struct{}{}
 		}
-		for to := range recs {
+		recs.Each(func(to string, _ state.Record) {
 			if _, ok := inFiles[to]; !ok {
 				cp.Orphaned = append(cp.Orphaned, to)
 			}
-		}
+		})
 		slices.Sort(cp.Orphaned)
 		cp.Counts.Orphaned = len(cp.Orphaned)
 	}

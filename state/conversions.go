@@ -81,7 +81,8 @@ func idKey(id string) ([16]byte, bool) {
 func (s *Store) Index(ctx context.Context) (*MessageIndex, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT m.campaign, m.round, m.destination, m.message_id, m.state,
 		m.tracking_type IS NOT NULL, COALESCE(c.state, '')
-		FROM messages m LEFT JOIN conversions c ON c.message_id = m.message_id
+		FROM messages m LEFT JOIN conversions c
+			ON c.campaign = m.campaign AND c.round = m.round AND c.destination = m.destination AND c.message_id = m.message_id
 		ORDER BY m.campaign, m.round`)
 	if err != nil {
 		return nil, err
@@ -108,8 +109,9 @@ func (s *Store) Index(ctx context.Context) (*MessageIndex, error) {
 	return x, rows.Err()
 }
 
-// Conversion is one conversion to record.
+// Conversion is one conversion to record: of the message with the key and messageId.
 type Conversion struct {
+	Key
 	MessageID  string
 	State      ConversionState
 	ProcessKey string
@@ -120,18 +122,19 @@ type Conversion struct {
 // MarkSubmitting durably records conversions as "submitting" before their requests leave.
 func (s *Store) MarkSubmitting(ctx context.Context, cs []Conversion) error {
 	ts := now()
+	cs = sortedByKey(cs, func(c Conversion) Key { return c.Key })
 	return s.withTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO conversions (message_id, state, source, submitted_at, updated_at)
-			VALUES (?, 'submitting', ?, ?, ?)
-			ON CONFLICT (message_id) DO UPDATE SET state = 'submitting', error = NULL, source = excluded.source,
-				submitted_at = excluded.submitted_at, updated_at = excluded.updated_at
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO conversions (campaign, round, destination, message_id, state, source, submitted_at, updated_at)
+			VALUES (?, ?, ?, ?, 'submitting', ?, ?, ?)
+			ON CONFLICT (campaign, round, destination) DO UPDATE SET message_id = excluded.message_id, state = 'submitting',
+				error = NULL, source = excluded.source, submitted_at = excluded.submitted_at, updated_at = excluded.updated_at
 			WHERE conversions.state != 'converted'`) // a conversion that counted is never redone
 		if err != nil {
 			return err
 		}
 		defer stmt.Close()
 		for _, c := range cs {
-			if _, err := stmt.ExecContext(ctx, c.MessageID, c.Source, ts, ts); err != nil {
+			if _, err := stmt.ExecContext(ctx, c.Campaign, c.Round, c.To, c.MessageID, c.Source, ts, ts); err != nil {
 				return fmt.Errorf("record conversion of %s: %w", c.MessageID, err)
 			}
 		}
@@ -145,14 +148,16 @@ func (s *Store) RecordConversions(ctx context.Context, cs []Conversion) error {
 		return nil
 	}
 	ts := now()
+	cs = sortedByKey(cs, func(c Conversion) Key { return c.Key })
 	return s.withTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `UPDATE conversions SET state = ?, process_key = ?, error = ?, updated_at = ? WHERE message_id = ?`)
+		stmt, err := tx.PrepareContext(ctx, `UPDATE conversions SET state = ?, process_key = ?, error = ?, updated_at = ?
+			WHERE campaign = ? AND round = ? AND destination = ? AND message_id = ?`)
 		if err != nil {
 			return err
 		}
 		defer stmt.Close()
 		for _, c := range cs {
-			if _, err := stmt.ExecContext(ctx, c.State, nullStr(c.ProcessKey), nullStr(c.Error), ts, c.MessageID); err != nil {
+			if _, err := stmt.ExecContext(ctx, c.State, nullStr(c.ProcessKey), nullStr(c.Error), ts, c.Campaign, c.Round, c.To, c.MessageID); err != nil {
 				return fmt.Errorf("record conversion of %s: %w", c.MessageID, err)
 			}
 		}
@@ -161,18 +166,18 @@ func (s *Store) RecordConversions(ctx context.Context, cs []Conversion) error {
 }
 
 // ForgetConversions removes "submitting" records whose requests provably did nothing.
-func (s *Store) ForgetConversions(ctx context.Context, messageIDs []string) error {
-	if len(messageIDs) == 0 {
+func (s *Store) ForgetConversions(ctx context.Context, cs []Conversion) error {
+	if len(cs) == 0 {
 		return nil
 	}
 	return s.withTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, "DELETE FROM conversions WHERE message_id = ? AND state = 'submitting'")
+		stmt, err := tx.PrepareContext(ctx, "DELETE FROM conversions WHERE campaign = ? AND round = ? AND destination = ? AND state = 'submitting'")
 		if err != nil {
 			return err
 		}
 		defer stmt.Close()
-		for _, id := range messageIDs {
-			if _, err := stmt.ExecContext(ctx, id); err != nil {
+		for _, c := range cs {
+			if _, err := stmt.ExecContext(ctx, c.Campaign, c.Round, c.To); err != nil {
 				return err
 			}
 		}

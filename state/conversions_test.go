@@ -201,7 +201,7 @@ func TestConversionLifecycle(t *testing.T) {
 	for i := range cs {
 		cs[i] = state.Conversion{MessageID: sfID(i + 1), Source: fmt.Sprintf("events.csv:%d", i+2)}
 	}
-	if err := s.MarkSubmitting(ctx, cs); err != nil {
+	if err := s.MarkSubmitting(ctx, withKeys(t, s, cs...)); err != nil {
 		t.Fatal(err)
 	}
 	if v := version(t, s); v.Serial != v0.Serial+1 {
@@ -227,10 +227,10 @@ func TestConversionLifecycle(t *testing.T) {
 		{MessageID: sfID(2), State: state.ConvFailed, Error: "not tracked (404)"},
 		{MessageID: sfID(3), State: state.ConvUnknown, Error: "HTTP 500"},
 	}
-	if err := s.RecordConversions(ctx, settled); err != nil {
+	if err := s.RecordConversions(ctx, withKeys(t, s, settled...)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ForgetConversions(ctx, []string{sfID(4), sfID(1), sfID(2)}); err != nil {
+	if err := s.ForgetConversions(ctx, withKeys(t, s, state.Conversion{MessageID: sfID(4)}, state.Conversion{MessageID: sfID(1)}, state.Conversion{MessageID: sfID(2)})); err != nil {
 		t.Fatal(err)
 	}
 	got = storedConversions(t, db)
@@ -275,7 +275,7 @@ func TestConversionLifecycle(t *testing.T) {
 	}
 
 	// 4 was forgotten: it can be marked again.
-	if err := s.MarkSubmitting(ctx, []state.Conversion{{MessageID: sfID(4), Source: "again.csv:2"}}); err != nil {
+	if err := s.MarkSubmitting(ctx, withKeys(t, s, []state.Conversion{{MessageID: sfID(4), Source: "again.csv:2"}}...)); err != nil {
 		t.Fatal(err)
 	}
 	if g := storedConversions(t, db)[sfID(4)]; g.State != "submitting" || g.Source != "again.csv:2" {
@@ -295,10 +295,10 @@ func TestConversionsReferenceMessages(t *testing.T) {
 	db := rawDB(t, path)
 	sent(t, s, "otp", 1, "+41790000001", sfID(1), "One_Time_Pin")
 	sent(t, s, "otp", 1, "+41790000002", sfID(2), "One_Time_Pin")
-	if err := s.MarkSubmitting(ctx, []state.Conversion{{MessageID: sfID(1), Source: "e.csv:2"}, {MessageID: sfID(2), Source: "e.csv:3"}}); err != nil {
+	if err := s.MarkSubmitting(ctx, withKeys(t, s, []state.Conversion{{MessageID: sfID(1), Source: "e.csv:2"}, {MessageID: sfID(2), Source: "e.csv:3"}}...)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RecordConversions(ctx, []state.Conversion{{MessageID: sfID(1), State: state.Converted, ProcessKey: "K"}}); err != nil {
+	if err := s.RecordConversions(ctx, withKeys(t, s, []state.Conversion{{MessageID: sfID(1), State: state.Converted, ProcessKey: "K"}}...)); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := s.MarkConversionsInterrupted(ctx); n != 1 || err != nil {
@@ -313,7 +313,7 @@ func TestConversionsReferenceMessages(t *testing.T) {
 		t.Errorf("%d conversions name no recorded message", orphans)
 	}
 	// At most one conversion per message: marking again replaces, never adds.
-	if err := s.MarkSubmitting(ctx, []state.Conversion{{MessageID: sfID(2), Source: "e.csv:9"}}); err != nil {
+	if err := s.MarkSubmitting(ctx, withKeys(t, s, []state.Conversion{{MessageID: sfID(2), Source: "e.csv:9"}}...)); err != nil {
 		t.Fatal(err)
 	}
 	var n int
@@ -329,11 +329,11 @@ func TestReportWithConversions(t *testing.T) {
 		sent(t, s, "otp", 1, fmt.Sprintf("+4179000000%d", i), sfID(i), "One_Time_Pin")
 	}
 	sent(t, s, "news", 1, "+447911123456", sfID(10), "")
-	if err := s.MarkSubmitting(ctx, []state.Conversion{{MessageID: sfID(1), Source: "a"}, {MessageID: sfID(2), Source: "b"}, {MessageID: sfID(3), Source: "c"}}); err != nil {
+	if err := s.MarkSubmitting(ctx, withKeys(t, s, []state.Conversion{{MessageID: sfID(1), Source: "a"}, {MessageID: sfID(2), Source: "b"}, {MessageID: sfID(3), Source: "c"}}...)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RecordConversions(ctx, []state.Conversion{{MessageID: sfID(1), State: state.Converted, ProcessKey: "K"},
-		{MessageID: sfID(2), State: state.Converted, ProcessKey: "K"}, {MessageID: sfID(3), State: state.ConvFailed, Error: "x"}}); err != nil {
+	if err := s.RecordConversions(ctx, withKeys(t, s, []state.Conversion{{MessageID: sfID(1), State: state.Converted, ProcessKey: "K"},
+		{MessageID: sfID(2), State: state.Converted, ProcessKey: "K"}, {MessageID: sfID(3), State: state.ConvFailed, Error: "x"}}...)); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.RecordDeliveries(ctx, []state.Delivery{
@@ -382,4 +382,19 @@ func TestReportSentWithoutStatus(t *testing.T) {
 	if len(rows) != 1 || rows[0].Sent != 1 || rows[0].Delivered != 0 {
 		t.Errorf("report %+v", rows)
 	}
+}
+
+// withKeys fills in the keys of conversions given by messageId, from the recorded messages.
+func withKeys(t *testing.T, s *state.Store, cs ...state.Conversion) []state.Conversion {
+	t.Helper()
+	out := make([]state.Conversion, len(cs))
+	for i, c := range cs {
+		msgs, err := s.List(context.Background(), state.Filter{MessageID: c.MessageID})
+		if err != nil || len(msgs) != 1 {
+			t.Fatalf("message %s: %v, %d found", c.MessageID, err, len(msgs))
+		}
+		c.Key = msgs[0].Key
+		out[i] = c
+	}
+	return out
 }

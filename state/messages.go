@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -45,7 +46,7 @@ type Record struct {
 // Snapshot is the recorded messages of some campaign rounds, read once for a plan.
 type Snapshot struct {
 	Version Version
-	rounds  map[Round]map[string]Record
+	rounds  map[Round]*Recorded
 }
 
 // Round names one round of one campaign.
@@ -54,19 +55,121 @@ type Round struct {
 	Round    int
 }
 
-// Records returns the recorded messages of a round, by E.164 number. Callers must not
-// modify the map.
-func (s *Snapshot) Records(r Round) map[string]Record { return s.rounds[r] }
+// Recorded is the recorded messages of one campaign round, kept compactly: a million of
+// them are a map of 24-byte values keyed by the numbers' digits, not a million strings.
+type Recorded struct {
+	recs map[uint64]compact
+	errs map[uint64]string // reasons of failed messages
+}
+
+type compact struct {
+	hash      uint64
+	sendingAt int64 // Unix milliseconds
+	attempt   int32
+	state     uint8
+}
+
+var stateCodes = []State{"", Sending, Sent, Failed, Unknown}
+
+func stateCode(st State) uint8 {
+	for i, s := range stateCodes {
+		if s == st {
+			return uint8(i)
+		}
+	}
+	return 0
+}
+
+// numberKey turns an E.164 number into its digits as an integer (E.164 has at most 15).
+func numberKey(to string) (uint64, bool) {
+	if len(to) < 2 || to[0] != '+' {
+		return 0, false
+	}
+	k, err := strconv.ParseUint(to[1:], 10, 64)
+	return k, err == nil
+}
+
+func (r *Recorded) put(to string, rec Record) {
+	k, ok := numberKey(to)
+	if !ok {
+		return
+	}
+	r.recs[k] = compact{hash: rec.Hash, sendingAt: rec.SendingAt.UnixMilli(), attempt: int32(rec.Attempt), state: stateCode(rec.State)}
+	if rec.Error != "" {
+		if r.errs == nil {
+			r.errs = map[uint64]string{}
+		}
+		r.errs[k] = rec.Error
+	} else {
+		delete(r.errs, k)
+	}
+}
+
+func (r *Recorded) record(k uint64, c compact) Record {
+	rec := Record{State: stateCodes[c.state], Hash: c.hash, Attempt: int(c.attempt), Error: r.errs[k]}
+	if c.sendingAt != 0 {
+		rec.SendingAt = time.UnixMilli(c.sendingAt).UTC()
+	}
+	return rec
+}
+
+// Get returns the record of an E.164 number.
+func (r *Recorded) Get(to string) (Record, bool) {
+	if r == nil {
+		return Record{}, false
+	}
+	k, ok := numberKey(to)
+	if !ok {
+		return Record{}, false
+	}
+	c, ok := r.recs[k]
+	if !ok {
+		return Record{}, false
+	}
+	return r.record(k, c), true
+}
+
+// Len is the number of recorded messages.
+func (r *Recorded) Len() int {
+	if r == nil {
+		return 0
+	}
+	return len(r.recs)
+}
+
+// Each calls fn for every recorded message, in no particular order.
+func (r *Recorded) Each(fn func(to string, rec Record)) {
+	if r == nil {
+		return
+	}
+	for k, c := range r.recs {
+		fn("+"+strconv.FormatUint(k, 10), r.record(k, c))
+	}
+}
+
+// Round returns the recorded messages of a round (nil, which holds none, if it was not read).
+func (s *Snapshot) Round(r Round) *Recorded { return s.rounds[r] }
+
+// Records returns the recorded messages of a round as a map by E.164 number; for tests and
+// tools, as it builds the map.
+func (s *Snapshot) Records(r Round) map[string]Record {
+	if s.rounds[r] == nil {
+		return nil
+	}
+	out := map[string]Record{}
+	s.rounds[r].Each(func(to string, rec Record) { out[to] = rec })
+	return out
+}
 
 // NewSnapshot builds a snapshot from records, for tests and tools.
 func NewSnapshot(v Version, recs map[Key]Record) *Snapshot {
-	s := &Snapshot{Version: v, rounds: map[Round]map[string]Record{}}
+	s := &Snapshot{Version: v, rounds: map[Round]*Recorded{}}
 	for k, r := range recs {
 		rk := Round{k.Campaign, k.Round}
 		if s.rounds[rk] == nil {
-			s.rounds[rk] = map[string]Record{}
+			s.rounds[rk] = &Recorded{recs: map[uint64]compact{}}
 		}
-		s.rounds[rk][k.To] = r
+		s.rounds[rk].put(k.To, r)
 	}
 	return s
 }
@@ -79,7 +182,7 @@ func (s *Store) Snapshot(ctx context.Context, rounds []Round) (*Snapshot, error)
 		return nil, err
 	}
 	defer tx.Rollback()
-	snap := &Snapshot{rounds: map[Round]map[string]Record{}}
+	snap := &Snapshot{rounds: map[Round]*Recorded{}}
 	if err := readVersion(ctx, tx, &snap.Version); err != nil {
 		return nil, err
 	}
@@ -92,23 +195,32 @@ func (s *Store) Snapshot(ctx context.Context, rounds []Round) (*Snapshot, error)
 		if _, done := snap.rounds[r]; done {
 			continue
 		}
-		recs := map[string]Record{}
+		recs := &Recorded{recs: map[uint64]compact{}}
 		rows, err := stmt.QueryContext(ctx, r.Campaign, r.Round)
 		if err != nil {
 			return nil, err
 		}
+		// RawBytes: a million rows are read without a million strings.
+		var to, st, errText, sendingAt sql.RawBytes
+		var hash int64
+		var attempt int32
 		for rows.Next() {
-			var to string
-			var rec Record
-			var hash int64
-			var sendingAt string
-			if err := rows.Scan(&to, &rec.State, &hash, &rec.Attempt, &rec.Error, &sendingAt); err != nil {
+			if err := rows.Scan(&to, &st, &hash, &attempt, &errText, &sendingAt); err != nil {
 				rows.Close()
 				return nil, err
 			}
-			rec.Hash = uint64(hash)
-			rec.SendingAt = parseTime(sendingAt)
-			recs[to] = rec
+			k, err := strconv.ParseUint(string(to[1:]), 10, 64)
+			if err != nil {
+				continue
+			}
+			recs.recs[k] = compact{hash: uint64(hash), attempt: attempt, state: stateCode(State(st)),
+				sendingAt: parseTime(string(sendingAt)).UnixMilli()}
+			if len(errText) > 0 {
+				if recs.errs == nil {
+					recs.errs = map[uint64]string{}
+				}
+				recs.errs[k] = string(errText)
+			}
 		}
 		if err := rows.Close(); err != nil {
 			return nil, err
@@ -123,7 +235,7 @@ func (s *Store) Snapshot(ctx context.Context, rounds []Round) (*Snapshot, error)
 	for _, b := range batches {
 		for _, m := range b.Messages {
 			if recs := snap.rounds[Round{m.Campaign, m.Round}]; recs != nil {
-				recs[m.To] = Record{State: Sending, Hash: m.Hash, Attempt: m.Attempt, SendingAt: parseTime(b.createdAt)}
+				recs.put(m.To, Record{State: Sending, Hash: m.Hash, Attempt: m.Attempt, SendingAt: parseTime(b.createdAt)})
 			}
 		}
 	}

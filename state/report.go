@@ -59,7 +59,8 @@ func (s *Store) Report(ctx context.Context, campaign, by string) ([]ReportRow, e
 		SUM(m.state IN ('sending', 'unknown')),
 		SUM(c.state = 'converted'),
 		SUM(CASE WHEN m.state = 'sent' THEN m.sms_count ELSE 0 END)
-		FROM messages m LEFT JOIN conversions c ON c.message_id = m.message_id
+		FROM messages m LEFT JOIN conversions c
+			ON c.campaign = m.campaign AND c.round = m.round AND c.destination = m.destination AND c.message_id = m.message_id
 		WHERE ? = '' OR m.campaign = ?
 		GROUP BY m.campaign, m.round, g
 		ORDER BY m.campaign, m.round, g`

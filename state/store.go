@@ -47,9 +47,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// takes the write lock at BEGIN, so a transaction never fails half-way on a lock upgrade.
 	// The path is escaped: '?', '#' and '%' would otherwise be read as parts of the URI.
 	// A 64 MB page cache keeps the B-tree of a million messages in memory while apply
-	// writes it: with SQLite's default 2 MB, most inserts wait on a page read.
+	// writes it: with SQLite's default 2 MB, most inserts wait on a page read. Checkpoints
+	// every 10000 pages (40 MB of WAL) instead of 1000 copy each page back once rather than
+	// over and over while a million rows go in.
 	dsn := "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path) +
-		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=cache_size(-65536)&_txlock=immediate"
+		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=cache_size(-65536)" +
+		"&_pragma=wal_autocheckpoint(10000)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open state %s: %w", path, err)

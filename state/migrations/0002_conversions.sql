@@ -1,12 +1,18 @@
--- Conversions submitted to Infobip: at most one per message, ever.
+-- Conversions submitted to Infobip: at most one per message, ever. Keyed like messages, so
+-- that writing them in key order and joining them to their messages walk both B-trees in
+-- the same order.
 CREATE TABLE conversions (
-    message_id   TEXT PRIMARY KEY,  -- messages.message_id
-    state        TEXT NOT NULL CHECK (state IN ('submitting', 'converted', 'failed', 'unknown')),
+    campaign     TEXT    NOT NULL,
+    round        INTEGER NOT NULL,
+    destination  TEXT    NOT NULL,
+    message_id   TEXT    NOT NULL,  -- the message converted; a later attempt has another
+    state        TEXT    NOT NULL CHECK (state IN ('submitting', 'converted', 'failed', 'unknown')),
     process_key  TEXT,
     error        TEXT,
-    source       TEXT NOT NULL,   -- FILE:LINE of the event row
-    submitted_at TEXT NOT NULL,
-    updated_at   TEXT NOT NULL
+    source       TEXT    NOT NULL,  -- FILE:LINE of the event row
+    submitted_at TEXT    NOT NULL,
+    updated_at   TEXT    NOT NULL,
+    PRIMARY KEY (campaign, round, destination)
 ) WITHOUT ROWID;
 
 -- When Infobip's logs last reported the message's delivery status.
