@@ -91,6 +91,10 @@ func Apply(ctx context.Context, p *Plan, sender Sender, store *state.Store, opts
 		}
 	}()
 
+	a.settle = make(chan state.Settlement, opts.Parallelism)
+	settled := make(chan struct{})
+	go func() { defer close(settled); a.settler(ctx, stopFeeding) }()
+
 	var wg sync.WaitGroup
 	for range opts.Parallelism {
 		wg.Add(1)
@@ -108,6 +112,8 @@ func Apply(ctx context.Context, p *Plan, sender Sender, store *state.Store, opts
 		}()
 	}
 	wg.Wait()
+	close(a.settle)
+	<-settled
 	a.res.NotSent = a.total - a.done
 	return a.res, a.err
 }
@@ -117,6 +123,7 @@ type applier struct {
 	store  *state.Store
 	opts   ApplyOptions
 	total  int
+	settle chan state.Settlement
 
 	mu   sync.Mutex
 	done int
@@ -161,6 +168,31 @@ func (a *applier) feed(ctx context.Context, ch chan<- batch, b batch) bool {
 	}
 }
 
+// settler records answers: whatever has queued up while the last transaction ran goes into
+// the next one. A failure leaves those batches in flight, to be reconciled by the next run.
+func (a *applier) settler(ctx context.Context, stopFeeding func()) {
+	write := context.WithoutCancel(ctx)
+	for first := range a.settle {
+		items := []state.Settlement{first}
+	more:
+		for len(items) < 64 {
+			select {
+			case it, ok := <-a.settle:
+				if !ok {
+					break more
+				}
+				items = append(items, it)
+			default:
+				break more
+			}
+		}
+		if err := a.store.SettleMany(write, items); err != nil {
+			a.fail(fmt.Errorf("record answers (those batches stay in flight and are reconciled on the next run): %w", err))
+			stopFeeding()
+		}
+	}
+}
+
 func (a *applier) fail(err error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -194,9 +226,9 @@ func (a *applier) send(ctx context.Context, b batch) error {
 		}
 		return fatal
 	}
-	if err := a.store.Settle(write, sent, outcomes); err != nil {
-		return fmt.Errorf("record answers for %s (the batch stays in flight and is reconciled on the next run): %w", c.ID, err)
-	}
+	// The answers are recorded by the settler, several batches a transaction; the worker
+	// goes on with its next request.
+	a.settle <- state.Settlement{Batch: sent, Outcomes: outcomes}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for i, o := range outcomes {

@@ -1,10 +1,13 @@
 package state
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -33,34 +36,76 @@ type Trackable struct {
 	Conversion ConversionState
 }
 
-// MessageIndex holds every recorded message compactly, to match event rows against in
-// memory instead of one query per row.
+// MessageIndex holds every recorded message compactly (40 bytes each), to match event rows
+// against in memory instead of one query per row.
 type MessageIndex struct {
-	msgs []Trackable
-	byID map[[16]byte]int32 // smsform messageIds are "sf-" and 32 hex digits
-	// byTo maps campaign -> number -> the message of the campaign's latest round.
-	byTo map[string]map[string]int32
+	msgs      []indexed
+	campaigns []string                    // interned campaign ids
+	byID      []int32                     // message indexes sorted by messageId
+	byTo      map[string]map[uint64]int32 // campaign -> number -> its latest round's message
+	// others holds the messageIds not in smsform's own form (none, unless written by hand).
+	others   map[string]int32
+	otherIDs map[int32]string
+}
+
+type indexed struct {
+	id       [16]byte // an smsform messageId is "sf-" and these 16 bytes in hex
+	to       uint64   // E.164 digits
+	round    int32
+	campaign uint16
+	state    uint8
+	conv     uint8
+	tracked  bool
+}
+
+var convCodes = []ConversionState{"", Submitting, Converted, ConvFailed, ConvUnknown}
+
+func convCode(c ConversionState) uint8 {
+	for i, s := range convCodes {
+		if s == c {
+			return uint8(i)
+		}
+	}
+	return 0
 }
 
 // Len is the number of messages indexed.
 func (x *MessageIndex) Len() int { return len(x.msgs) }
 
 // Get returns message i.
-func (x *MessageIndex) Get(i int32) *Trackable { return &x.msgs[i] }
+func (x *MessageIndex) Get(i int32) Trackable {
+	m := &x.msgs[i]
+	id, other := x.otherIDs[i]
+	if !other {
+		id = "sf-" + hex.EncodeToString(m.id[:])
+	}
+	return Trackable{
+		Campaign: x.campaigns[m.campaign], Round: int(m.round), To: "+" + strconv.FormatUint(m.to, 10),
+		MessageID: id, State: stateCodes[m.state], Tracked: m.tracked, Conversion: convCodes[m.conv],
+	}
+}
 
 // ByMessageID finds a message by its messageId.
 func (x *MessageIndex) ByMessageID(id string) (int32, bool) {
 	k, ok := idKey(id)
 	if !ok {
+		i, ok := x.others[id]
+		return i, ok
+	}
+	j, found := slices.BinarySearchFunc(x.byID, k, func(i int32, k [16]byte) int { return bytes.Compare(x.msgs[i].id[:], k[:]) })
+	if !found {
 		return 0, false
 	}
-	i, ok := x.byID[k]
-	return i, ok
+	return x.byID[j], true
 }
 
 // ByNumber finds the message a campaign's latest round sent to an E.164 number.
 func (x *MessageIndex) ByNumber(campaign, to string) (int32, bool) {
-	i, ok := x.byTo[campaign][to]
+	k, ok := numberKey(to)
+	if !ok {
+		return 0, false
+	}
+	i, ok := x.byTo[campaign][k]
 	return i, ok
 }
 
@@ -88,25 +133,49 @@ func (s *Store) Index(ctx context.Context) (*MessageIndex, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	x := &MessageIndex{byID: map[[16]byte]int32{}, byTo: map[string]map[string]int32{}}
+	x := &MessageIndex{byTo: map[string]map[uint64]int32{}}
+	// RawBytes: a million rows are read without a million strings.
+	var camp, to, id, st, conv sql.RawBytes
+	var round int32
+	var tracked bool
 	for rows.Next() {
-		var t Trackable
-		if err := rows.Scan(&t.Campaign, &t.Round, &t.To, &t.MessageID, &t.State, &t.Tracked, &t.Conversion); err != nil {
+		if err := rows.Scan(&camp, &round, &to, &id, &st, &tracked, &conv); err != nil {
 			return nil, err
 		}
+		m := indexed{round: round, state: stateCode(State(st)), conv: convCode(ConversionState(conv)), tracked: tracked}
+		n, ok := numberKey(string(to))
+		if !ok {
+			continue // not a number: no event can match it
+		}
+		m.to = n
 		i := int32(len(x.msgs))
-		x.msgs = append(x.msgs, t)
-		if k, ok := idKey(t.MessageID); ok {
-			x.byID[k] = i
+		if k, ok := idKey(string(id)); ok {
+			m.id = k
+		} else {
+			if x.others == nil {
+				x.others, x.otherIDs = map[string]int32{}, map[int32]string{}
+			}
+			x.others[string(id)], x.otherIDs[i] = i, string(id)
 		}
-		m := x.byTo[t.Campaign]
-		if m == nil {
-			m = map[string]int32{}
-			x.byTo[t.Campaign] = m
+		if len(x.campaigns) == 0 || x.campaigns[len(x.campaigns)-1] != string(camp) {
+			x.campaigns = append(x.campaigns, string(camp))
+			x.byTo[string(camp)] = map[uint64]int32{}
 		}
-		m[t.To] = i // rows come in round order: the latest round wins
+		m.campaign = uint16(len(x.campaigns) - 1)
+		x.msgs = append(x.msgs, m)
+		x.byTo[x.campaigns[m.campaign]][n] = i // rows come in round order: the latest round wins
 	}
-	return x, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	x.byID = make([]int32, 0, len(x.msgs))
+	for i := range x.msgs {
+		if _, other := x.otherIDs[int32(i)]; !other {
+			x.byID = append(x.byID, int32(i))
+		}
+	}
+	slices.SortFunc(x.byID, func(a, b int32) int { return bytes.Compare(x.msgs[a].id[:], x.msgs[b].id[:]) })
+	return x, nil
 }
 
 // Conversion is one conversion to record: of the message with the key and messageId.

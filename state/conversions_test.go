@@ -109,7 +109,7 @@ func TestIndex(t *testing.T) {
 	if x := index(t, s); x.Len() != 8 {
 		t.Errorf("with one message in flight, Len = %d, want 8", x.Len())
 	} else if i, ok := x.ByMessageID(sfID(7)); ok {
-		t.Errorf("a message in flight is indexed: %+v", *x.Get(i))
+		t.Errorf("a message in flight is indexed: %+v", x.Get(i))
 	}
 	if n, err := s.MarkInterrupted(context.Background()); n != 1 || err != nil {
 		t.Fatalf("MarkInterrupted = %d, %v", n, err)
@@ -134,13 +134,15 @@ func TestIndex(t *testing.T) {
 			t.Errorf("ByMessageID(%s) not found", tt.id)
 			continue
 		}
-		if got := *x.Get(i); got != tt.want {
+		if got := x.Get(i); got != tt.want {
 			t.Errorf("ByMessageID(%s) = %+v, want %+v", tt.id, got, tt.want)
 		}
 	}
+	if i, ok := x.ByMessageID("legacy-1-41790000001-0"); !ok || x.Get(i).Campaign != "legacy" {
+		t.Errorf("a recorded messageId not in smsform's form is not found: %d, %v", i, ok)
+	}
 	for _, id := range []string{
-		"legacy-1-41790000001-0", // recorded, but not an smsform id
-		sfID(99),                 // not recorded
+		sfID(99), // not recorded
 		"sf-" + strings.Repeat("z", 32),
 		"sf-" + strings.Repeat("0", 31),
 		"sf-" + strings.Repeat("0", 33),

@@ -311,15 +311,34 @@ func (s *Store) MarkSending(ctx context.Context, msgs []Outgoing) (*Batch, error
 // (failed, or unknown and now resent) is overwritten in place. The commit is not fsynced
 // (see withLazyTx): if it is lost, the batch is still in flight and the next run reconciles it.
 func (s *Store) Settle(ctx context.Context, b *Batch, outs []Outcome) error {
-	if len(outs) != len(b.Messages) {
-		return fmt.Errorf("settle: %d outcomes for %d messages", len(outs), len(b.Messages))
-	}
-	return s.withLazyTx(ctx, func(tx *sql.Tx) error {
-		if err := upsertMessages(ctx, tx, b.Messages, outs, b.createdAt, now()); err != nil {
-			return err
+	return s.SettleMany(ctx, []Settlement{{Batch: b, Outcomes: outs}})
+}
+
+// Settlement is a batch with the outcomes of its messages, for SettleMany.
+type Settlement struct {
+	Batch    *Batch
+	Outcomes []Outcome
+}
+
+// SettleMany settles several batches in one transaction: the pages they share (their keys
+// are neighbours when apply sends in key order) are written once instead of once each.
+func (s *Store) SettleMany(ctx context.Context, items []Settlement) error {
+	for _, it := range items {
+		if len(it.Outcomes) != len(it.Batch.Messages) {
+			return fmt.Errorf("settle: %d outcomes for %d messages", len(it.Outcomes), len(it.Batch.Messages))
 		}
-		_, err := tx.ExecContext(ctx, "DELETE FROM inflight WHERE id = ?", b.id)
-		return err
+	}
+	ts := now()
+	return s.withLazyTx(ctx, func(tx *sql.Tx) error {
+		for _, it := range items {
+			if err := upsertMessages(ctx, tx, it.Batch.Messages, it.Outcomes, it.Batch.createdAt, ts); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, "DELETE FROM inflight WHERE id = ?", it.Batch.id); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
