@@ -168,6 +168,10 @@ func (a *applier) feed(ctx context.Context, ch chan<- batch, b batch) bool {
 	}
 }
 
+// settleGroup caps the batches one settling transaction takes: more share page writes, but
+// hold the state's single writer longer while workers wait to record their next batch.
+const settleGroup = 8
+
 // settler records answers: whatever has queued up while the last transaction ran goes into
 // the next one. A failure leaves those batches in flight, to be reconciled by the next run.
 func (a *applier) settler(ctx context.Context, stopFeeding func()) {
@@ -175,7 +179,7 @@ func (a *applier) settler(ctx context.Context, stopFeeding func()) {
 	for first := range a.settle {
 		items := []state.Settlement{first}
 	more:
-		for len(items) < 64 {
+		for len(items) < settleGroup {
 			select {
 			case it, ok := <-a.settle:
 				if !ok {
