@@ -60,14 +60,7 @@ type indexed struct {
 
 var convCodes = []ConversionState{"", Submitting, Converted, ConvFailed, ConvUnknown}
 
-func convCode(c ConversionState) uint8 {
-	for i, s := range convCodes {
-		if s == c {
-			return uint8(i)
-		}
-	}
-	return 0
-}
+func convCode(c ConversionState) uint8 { return codeOf(convCodes, c) }
 
 // Len is the number of messages indexed.
 func (x *MessageIndex) Len() int { return len(x.msgs) }

@@ -71,14 +71,11 @@ type compact struct {
 
 var stateCodes = []State{"", Sending, Sent, Failed, Unknown}
 
-func stateCode(st State) uint8 {
-	for i, s := range stateCodes {
-		if s == st {
-			return uint8(i)
-		}
-	}
-	return 0
-}
+func stateCode(st State) uint8 { return codeOf(stateCodes, st) }
+
+// codeOf is v's index in table, 0 (the empty value) when absent: the one-byte form of a
+// state in the compact snapshot and index.
+func codeOf[T comparable](table []T, v T) uint8 { return uint8(max(slices.Index(table, v), 0)) }
 
 // numberKey turns an E.164 number into its digits as an integer (E.164 has at most 15).
 func numberKey(to string) (uint64, bool) {
