@@ -221,14 +221,14 @@ func (a *applier) send(ctx context.Context, b batch) error {
 	}
 	out = sent.Messages // in the state's order, which the outcomes follow
 	resp, sendErr := a.sender.Send(ctx, req)
-	outcomes, fatal := classify(out, resp, sendErr)
-	if fatal != nil {
+	outcomes, stop, nothingDone := classify(out, resp, sendErr)
+	if nothingDone {
 		// Nothing was done with this request (refused credentials, or it never left): the
 		// messages stay as they were, plainly unsent.
 		if err := a.store.Forget(write, sent); err != nil {
-			return errors.Join(fatal, fmt.Errorf("clear the in-flight record: %w", err))
+			return errors.Join(stop, fmt.Errorf("clear the in-flight record: %w", err))
 		}
-		return fatal
+		return stop
 	}
 	// The answers are recorded by the settler, several batches a transaction; the worker
 	// goes on with its next request.
@@ -253,7 +253,7 @@ func (a *applier) send(ctx context.Context, b batch) error {
 	if a.opts.Progress != nil {
 		a.opts.Progress(a.done, a.total)
 	}
-	return nil
+	return stop
 }
 
 // buildRequest renders the batch's texts into one request and the matching state rows.
@@ -325,8 +325,10 @@ func minutesOf(hhmm string) int {
 }
 
 // classify turns the answer (or the failure) of one request into one outcome per message.
-// fatal is set when the request provably did nothing and the run must stop.
-func classify(out []state.Outgoing, resp *infobip.SendResponse, err error) (outcomes []state.Outcome, fatal error) {
+// nothingDone is set when the request provably did nothing: there is nothing to record and
+// the run ends with stop. Otherwise the outcomes are recorded, and a stop error, if any,
+// ends the run after that.
+func classify(out []state.Outgoing, resp *infobip.SendResponse, err error) (outcomes []state.Outcome, stop error, nothingDone bool) {
 	outcomes = make([]state.Outcome, len(out))
 	for i, o := range out {
 		outcomes[i] = state.Outcome{Key: o.Key, MessageID: o.MessageID}
@@ -335,24 +337,26 @@ func classify(out []state.Outgoing, resp *infobip.SendResponse, err error) (outc
 		var ae *infobip.APIError
 		switch {
 		case errors.Is(err, infobip.ErrCredentials):
-			return nil, err
-		case infobip.OutcomeUnknown(err):
-			for i := range outcomes {
-				outcomes[i].State = state.Unknown
-				outcomes[i].Error = err.Error()
-			}
-		case errors.As(err, &ae) && ae.StatusCode != 429:
-			// A 4xx: the API refused the request as a whole; sending it again unchanged
-			// would fail the same way.
+			return nil, err, true
+		case infobip.NothingDone(err):
+			return nil, fmt.Errorf("%w (nothing of this batch was sent; check %s, then run apply again)", err, infobip.EnvBaseURL), true
+		case errors.As(err, &ae) && ae.StatusCode >= 400 && ae.StatusCode < 500:
+			// The API refused the request as a whole (a bad sender, say): sent again
+			// unchanged it would fail the same way, and so would the next batches.
 			for i := range outcomes {
 				outcomes[i].State = state.Failed
 				outcomes[i].Error = err.Error()
 			}
+			return outcomes, fmt.Errorf("%w (this batch is recorded as failed; the run stops so that the others are not refused too)", err), false
 		default:
-			// 429s past the retries, or a request that never left: nothing was sent.
-			return nil, fmt.Errorf("%w (nothing of this batch was sent; run apply again later)", err)
+			// A 5xx, no answer after the request was written, an answer that cannot be
+			// read: the API may have acted on it.
+			for i := range outcomes {
+				outcomes[i].State = state.Unknown
+				outcomes[i].Error = err.Error()
+			}
+			return outcomes, nil, false
 		}
-		return outcomes, nil
 	}
 	answers := make(map[string]infobip.SentStatus, len(resp.Messages))
 	for _, m := range resp.Messages {
@@ -382,5 +386,5 @@ func classify(out []state.Outgoing, resp *infobip.SendResponse, err error) (outc
 			oc.State = state.Sent
 		}
 	}
-	return outcomes, nil
+	return outcomes, nil, false
 }

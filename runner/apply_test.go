@@ -494,11 +494,13 @@ func TestApplyBadRequest(t *testing.T) {
 		w.WriteHeader(400)
 		json.NewEncoder(w).Encode(b)
 	})
-	res, err := runner.Apply(context.Background(), planFromStore(t, set, s, runner.PlanOptions{}), client, s, runner.ApplyOptions{})
-	if err != nil {
-		t.Fatalf("Apply: %v; a 400 is recorded as failed, not fatal", err)
+	// A 400 fails its batch, recorded with Infobip's text, and stops the run: the next
+	// batches would be refused the same way.
+	res, err := runner.Apply(context.Background(), planFromStore(t, set, s, runner.PlanOptions{}), client, s, runner.ApplyOptions{BatchSize: 2, Parallelism: 1})
+	if err == nil || !strings.Contains(err.Error(), "Invalid sender") || !strings.Contains(err.Error(), "the run stops") {
+		t.Fatalf("Apply: %v; want the 400, and the run stopped", err)
 	}
-	if res.Failed != 3 || res.Sent != 0 || res.Unknown != 0 || requests.Load() != 1 {
+	if res.Failed != 2 || res.Sent != 0 || res.Unknown != 0 || res.NotSent != 1 || requests.Load() != 1 {
 		t.Errorf("result %+v after %d requests", res, requests.Load())
 	}
 	for to, row := range stateOf(t, s, state.Filter{}) {
@@ -507,7 +509,7 @@ func TestApplyBadRequest(t *testing.T) {
 		}
 	}
 	p := planFromStore(t, set, s, runner.PlanOptions{})
-	if p.Summary.Failed != 3 || !strings.Contains(p.Campaigns[0].Errors[0], "Invalid sender") {
+	if p.Summary.Failed != 2 || p.Summary.Send != 1 || !strings.Contains(p.Campaigns[0].Errors[0], "Invalid sender") {
 		t.Errorf("plan %+v, errors %v", p.Summary, p.Campaigns[0].Errors)
 	}
 }

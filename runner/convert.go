@@ -288,13 +288,13 @@ func submit(ctx context.Context, files []string, idx *state.MessageIndex, todo [
 					c.State, c.ProcessKey = state.Converted, resp.ProcessKey
 				case errors.Is(err, infobip.ErrCredentials):
 					fail(err)
-				case infobip.OutcomeUnknown(err):
-					c.State, c.Error = state.ConvUnknown, err.Error()
 				case errors.As(err, &ae) && ae.StatusCode == 404:
 					c.State, c.Error = state.ConvFailed, "Infobip does not know this message as tracked (404): "+err.Error()
-				case errors.As(err, &ae) && ae.StatusCode != 429:
+				case infobip.NothingDone(err): // 429s past the retries, or never sent: left to forget
+				case errors.As(err, &ae) && ae.StatusCode >= 400 && ae.StatusCode < 500:
 					c.State, c.Error = state.ConvFailed, err.Error()
-				default: // 429s past the retries, or never sent: nothing was done
+				default: // a 5xx, a lost or unreadable answer: it may have counted
+					c.State, c.Error = state.ConvUnknown, err.Error()
 				}
 				results <- c
 			}

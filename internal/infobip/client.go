@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -151,6 +152,25 @@ func OutcomeUnknown(err error) bool {
 	var ae *APIError
 	if errors.As(err, &ae) {
 		return ae.StatusCode >= 500
+	}
+	return false
+}
+
+// NothingDone reports whether err proves the API did nothing with the request: refused
+// credentials, a 429 past the retries, a redirect or a 404 (a wrong base URL), or a request
+// that never left.
+func NothingDone(err error) bool {
+	if errors.Is(err, ErrCredentials) {
+		return true
+	}
+	var te *TransportError
+	if errors.As(err, &te) {
+		return !te.Written
+	}
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.StatusCode == http.StatusTooManyRequests || ae.StatusCode == http.StatusNotFound ||
+			(ae.StatusCode >= 300 && ae.StatusCode < 400)
 	}
 	return false
 }
@@ -309,8 +329,14 @@ func (c *Client) once(ctx context.Context, method, path string, query url.Values
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	written := false
-	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { written = true }}
+	// Set by the transport's goroutine, read here after a failure that may not wait for it.
+	// Only a write that succeeded counts: WroteRequest also reports failed writes.
+	var written atomic.Bool
+	trace := &httptrace.ClientTrace{WroteRequest: func(info httptrace.WroteRequestInfo) {
+		if info.Err == nil {
+			written.Store(true)
+		}
+	}}
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), method, u.String(), rd)
 	if err != nil {
 		return err
@@ -324,7 +350,7 @@ func (c *Client) once(ctx context.Context, method, path string, query url.Values
 	resp, err := c.http.Do(req)
 	if err != nil {
 		// url.Error text carries the URL only, never the Authorization header.
-		return &TransportError{Err: err, Written: written}
+		return &TransportError{Err: err, Written: written.Load()}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
@@ -343,7 +369,9 @@ func (c *Client) once(ctx context.Context, method, path string, query url.Values
 		return nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("infobip: decode answer of %s %s: %w", method, path, err)
+		// A 2xx whose body cannot be read (a proxy's page, a cut answer): the API may well
+		// have acted on the request, so its outcome is unknown, never "not sent".
+		return &TransportError{Err: fmt.Errorf("answer of %s %s (HTTP %d) cannot be read: %w", method, path, resp.StatusCode, err), Written: true}
 	}
 	return nil
 }
