@@ -179,9 +179,9 @@ func TestRandomFaults(t *testing.T) {
 			if !accepted[m.MessageID] {
 				t.Errorf("%s recorded sent, but the API never accepted it", m.MessageID)
 			}
-		case "failed": // only messages of rounds left behind with an unknown outcome
+		case "abandoned": // only messages of rounds left behind with an unknown outcome
 			if !strings.Contains(m.Error, "no longer in the files") {
-				t.Errorf("%s failed: %s", m.MessageID, m.Error)
+				t.Errorf("%s abandoned: %s", m.MessageID, m.Error)
 			}
 		default:
 			t.Errorf("%s ended %q", m.MessageID, m.State)

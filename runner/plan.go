@@ -111,20 +111,22 @@ func Rounds(set *campaign.Set) []state.Round {
 // MakePlan compares the campaigns with the recorded state at time now. It is a pure
 // function: the same inputs give the same plan.
 func MakePlan(set *campaign.Set, snap *state.Snapshot, now time.Time, opts PlanOptions) (*Plan, error) {
+	p := &Plan{State: snap.Version, Inputs: set.Digest}
 	var bad []campaign.Problem
 	for _, c := range set.Campaigns {
-		if p := c.CheckSendAt(now); p != nil {
-			bad = append(bad, *p)
+		cp := planCampaign(c, snap.Round(state.Round{Campaign: c.ID, Round: c.Round}), opts)
+		// send_at matters only for what is still to send: a campaign sent yesterday at its
+		// send_at must not stop today's plan.
+		if cp.Counts.Send > 0 {
+			if pr := c.CheckSendAt(now); pr != nil {
+				bad = append(bad, *pr)
+			}
 		}
+		p.Summary.add(cp.Counts)
+		p.Campaigns = append(p.Campaigns, cp)
 	}
 	if len(bad) > 0 {
 		return nil, &campaign.ValidationError{Problems: bad}
-	}
-	p := &Plan{State: snap.Version, Inputs: set.Digest}
-	for _, c := range set.Campaigns {
-		cp := planCampaign(c, snap.Round(state.Round{Campaign: c.ID, Round: c.Round}), opts)
-		p.Summary.add(cp.Counts)
-		p.Campaigns = append(p.Campaigns, cp)
 	}
 	return p, nil
 }
@@ -153,7 +155,7 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, opts PlanOptions) 
 					}
 					cp.Errors[int32(i)] = rec.Error
 				}
-			default: // sending or unknown: the previous send may have gone through
+			default: // sending, unknown or abandoned: the previous send may have gone through
 				m.Action = Unknown
 				if opts.Resend[state.Key{Campaign: c.ID, Round: c.Round, To: r.To}] {
 					m.Action = Send // same attempt, so the same messageId

@@ -257,6 +257,20 @@ destinations: [{to: "+41790000001"}, {to: "+41790000002"}]
 	}
 }
 
+// TestMakePlanSendAtAfterSending: once a scheduled campaign is sent, its send_at passing
+// does not stop the plan of the others.
+func TestMakePlanSendAtAfterSending(t *testing.T) {
+	set := load(t, map[string]string{"a.yaml": "id: a\nfrom: InfoSMS\ntext: hi\ndestinations: [{to: \"+41790000001\"}]\nsend_at: 2026-07-01T09:00:00Z\n"})
+	c := set.Campaigns[0]
+	snap := state.NewSnapshot(state.Version{}, map[state.Key]state.Record{
+		{Campaign: "a", Round: 1, To: c.Recipients[0].To}: {State: state.Sent, Hash: c.Recipients[0].Hash},
+	})
+	p, err := runner.MakePlan(set, snap, time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC), runner.PlanOptions{})
+	if err != nil || p.Summary.Noop != 1 {
+		t.Fatalf("MakePlan = %+v, %v", p, err)
+	}
+}
+
 func TestMakePlanSendAt(t *testing.T) {
 	yaml := func(id, sendAt string) string {
 		return "id: " + id + "\nfrom: InfoSMS\ntext: hi\ndestinations: [{to: \"+41790000001\"}]\n# a comment, so send_at is not on line 5 by accident\nsend_at: " + sendAt + "\n"

@@ -36,20 +36,37 @@ type Reconciliation struct {
 	resend     []state.Pending
 }
 
-// Abandon settles the messages cleared for a resend that the plan cannot send because
-// their campaign round is no longer in the files: they are recorded as failed, with the
-// reason, instead of staying unknown forever. It returns how many.
+// Abandon settles the messages cleared for a resend that the plan cannot send, because
+// their campaign round, or the number, is no longer in the files: they are recorded as
+// abandoned (their outcome stays unknown; nothing resends them, not even -retry-failed,
+// since the first send may have gone through) instead of keeping every run at exit 3. It
+// returns how many.
 func (r Reconciliation) Abandon(ctx context.Context, store *state.Store, p *Plan) (int, error) {
-	planned := map[state.Round]bool{}
+	plans := map[state.Round]*CampaignPlan{}
 	for _, cp := range p.Campaigns {
-		planned[state.Round{Campaign: cp.Campaign.ID, Round: cp.Campaign.Round}] = true
+		plans[state.Round{Campaign: cp.Campaign.ID, Round: cp.Campaign.Round}] = cp
 	}
+	sending := map[state.Round]map[string]bool{} // built only for rounds with resends
 	var outs []state.Outcome
 	for _, m := range r.resend {
-		if !planned[state.Round{Campaign: m.Campaign, Round: m.Round}] {
-			outs = append(outs, state.Outcome{Key: m.Key, MessageID: m.MessageID, State: state.Failed, Error: fmt.Sprintf(
-				"outcome unknown: not in Infobip's logs after the grace, and round %d of campaign %s is no longer in the files, so it cannot be sent again", m.Round, m.Campaign)})
+		round := state.Round{Campaign: m.Campaign, Round: m.Round}
+		why := fmt.Sprintf("round %d of campaign %s is no longer in the files", m.Round, m.Campaign)
+		if cp := plans[round]; cp != nil {
+			if sending[round] == nil {
+				sending[round] = map[string]bool{}
+				for _, pm := range cp.Messages {
+					if pm.Action == Send {
+						sending[round][cp.Recipient(pm).To] = true
+					}
+				}
+			}
+			if sending[round][m.To] {
+				continue
+			}
+			why = fmt.Sprintf("%s is no longer in campaign %s", m.To, m.Campaign)
 		}
+		outs = append(outs, state.Outcome{Key: m.Key, MessageID: m.MessageID, State: state.Abandoned, Error: fmt.Sprintf(
+			"outcome unknown: not in Infobip's logs after the grace, and %s, so it is not sent again", why)})
 	}
 	if len(outs) == 0 {
 		return 0, nil

@@ -74,7 +74,7 @@ func TestReconcile(t *testing.T) {
 	if rec.Checked != 2 || rec.Resend != 2 || !rec.ResendKeys[ghosts[0].Key] || !rec.ResendKeys[ghosts[1].Key] {
 		t.Errorf("reconciliation after the grace %+v", rec)
 	}
-	// Neither round is in the files: both are abandoned as failed.
+	// Neither round is in the files: both are abandoned.
 	p, err := runner.MakePlan(set, emptySnapshot(), now, runner.PlanOptions{Resend: rec.ResendKeys})
 	if err != nil {
 		t.Fatal(err)
@@ -104,4 +104,49 @@ func listAll(t *testing.T, s *state.Store) []state.Message {
 		t.Fatal(err)
 	}
 	return msgs
+}
+
+// TestAbandonRemovedNumber: a number removed from a round still in the files, of unknown
+// outcome and missing from the logs after the grace, is abandoned, not left unknown forever.
+func TestAbandonRemovedNumber(t *testing.T) {
+	ctx := context.Background()
+	set := load(t, map[string]string{"otp.yaml": otpYAML})
+	s := openStore(t)
+	_, client := startSandbox(t, sandbox.Options{}, nil)
+	removed := state.Outgoing{Key: state.Key{Campaign: "otp", Round: 1, To: "+41790009999"},
+		MessageID: runner.MessageID("otp", 1, "+41790009999", 0), BulkID: "otp-r1-x", Parts: 1}
+	if _, err := s.MarkSending(ctx, []state.Outgoing{removed}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MarkInterrupted(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := runner.Reconcile(ctx, s, client, runner.ReconcileOptions{Now: time.Now().Add(time.Hour), Limiter: rate.NewLimiter(rate.Inf, 1)})
+	if err != nil || !rec.ResendKeys[removed.Key] {
+		t.Fatalf("Reconcile = %+v, %v", rec, err)
+	}
+	snap, err := s.Snapshot(ctx, runner.Rounds(set))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := runner.MakePlan(set, snap, time.Now(), runner.PlanOptions{Resend: rec.ResendKeys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := rec.Abandon(ctx, s, p); n != 1 || err != nil {
+		t.Fatalf("Abandon = %d, %v", n, err)
+	}
+	msgs, err := s.List(ctx, state.Filter{To: removed.To})
+	if err != nil || len(msgs) != 1 || msgs[0].State != state.Abandoned {
+		t.Fatalf("recorded %+v, %v", msgs, err)
+	}
+	if n, err := s.CountUnresolved(ctx); n != 0 || err != nil {
+		t.Errorf("%d unresolved, %v", n, err)
+	}
+	// -retry-failed does not send it again: its first send may have gone through.
+	snap, _ = s.Snapshot(ctx, runner.Rounds(set))
+	p, _ = runner.MakePlan(set, snap, time.Now(), runner.PlanOptions{RetryFailed: true})
+	if p.Summary.Orphaned != 1 || p.Summary.Send != len(set.Campaigns[0].Recipients) {
+		t.Errorf("plan %+v", p.Summary)
+	}
 }

@@ -23,6 +23,9 @@ const (
 	Sent    State = "sent"
 	Failed  State = "failed"
 	Unknown State = "unknown"
+	// Abandoned is an unknown outcome that can no longer be resolved or resent: not found in
+	// the logs after the grace, and no longer in the files.
+	Abandoned State = "abandoned"
 )
 
 // Key names one message: a number in one round of one campaign.
@@ -69,7 +72,7 @@ type compact struct {
 	state     uint8
 }
 
-var stateCodes = []State{"", Sending, Sent, Failed, Unknown}
+var stateCodes = []State{"", Sending, Sent, Failed, Unknown, Abandoned}
 
 func stateCode(st State) uint8 { return codeOf(stateCodes, st) }
 

@@ -68,7 +68,7 @@ func (s *Store) Report(ctx context.Context, campaign, by string) ([]ReportRow, e
 		SUM(m.state = 'sent' AND IFNULL(m.status_group, 0) = 4),
 		SUM(m.state = 'sent' AND IFNULL(m.status_group, 0) = 5 AND IFNULL(m.status_id, 0) != 23),
 		SUM(m.state = 'failed'),
-		SUM(m.state IN ('sending', 'unknown')),
+		SUM(m.state IN ('sending', 'unknown', 'abandoned')),
 		SUM(CASE WHEN m.state = 'sent' THEN m.sms_count ELSE 0 END)
 		FROM messages m
 		WHERE ? = '' OR m.campaign = ?

@@ -312,7 +312,7 @@ func runApply(c *cli.Context, sys IO) error {
 	if n, err := rec.Abandon(c.Context, store, p); err != nil {
 		return err
 	} else if n > 0 {
-		fmt.Fprintf(human, "%d %s of unknown outcome not found in Infobip's logs belong to campaign rounds no longer in the files: recorded as failed (see `smsform state list -only failed`).\n\n", n, pluralWord(n, "message", "messages"))
+		fmt.Fprintf(human, "%d %s of unknown outcome, not found in Infobip's logs, %s no longer in the files: recorded as abandoned, never sent again (see `smsform state list -only abandoned`).\n\n", n, pluralWord(n, "message", "messages"), pluralWord(n, "is", "are"))
 	}
 	if err := showPlan(human, p, false, c.Bool("verbose")); err != nil {
 		return err

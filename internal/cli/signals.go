@@ -43,7 +43,7 @@ func progress(sys IO, what string) func(done, total int) {
 	start := time.Now()
 	return func(done, total int) {
 		rate := float64(done) / max(time.Since(start).Seconds(), 0.001)
-		fmt.Fprintf(sys.Stderr, "\\r%s: %d/%d (%.0f/s)   ", what, done, total, rate)
+		fmt.Fprintf(sys.Stderr, "\r%s: %d/%d (%.0f/s)   ", what, done, total, rate)
 		if done == total {
 			fmt.Fprintln(sys.Stderr)
 		}

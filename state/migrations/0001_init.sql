@@ -12,7 +12,7 @@ CREATE TABLE messages (
     message_id    TEXT    NOT NULL,               -- derived from the key and attempt, so unique
     bulk_id       TEXT    NOT NULL,
     text_hash     INTEGER NOT NULL,               -- rendered text and send options
-    state         TEXT    NOT NULL CHECK (state IN ('sending', 'sent', 'failed', 'unknown')),
+    state         TEXT    NOT NULL CHECK (state IN ('sending', 'sent', 'failed', 'unknown', 'abandoned')),
     status_group  INTEGER,
     status_id     INTEGER,
     status_name   TEXT,
