@@ -240,3 +240,17 @@ func (p *Plan) Digest() string {
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
+
+// SendDigest fingerprints only what the plan sends (message and attempt), so a saved plan
+// can be checked again after reconciliation, which may settle or add sends.
+func (p *Plan) SendDigest() string {
+	h := sha256.New()
+	for _, cp := range p.Campaigns {
+		for _, m := range cp.Messages {
+			if m.Action == Send {
+				fmt.Fprintf(h, "%s\x00%s\x00", cp.MessageID(m), cp.Recipient(m).To)
+			}
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}

@@ -26,6 +26,7 @@ type SavedPlan struct {
 	State       state.Version `json:"state"`
 	StatePath   string        `json:"state_path"`
 	Digest      string        `json:"digest"`
+	Sends       string        `json:"sends"` // Plan.SendDigest
 	RetryFailed bool          `json:"retry_failed,omitempty"`
 	Summary     Counts        `json:"summary"`
 	CreatedAt   time.Time     `json:"created_at"`
@@ -35,7 +36,7 @@ type SavedPlan struct {
 func (p *Plan) Save(path string, paths []string, statePath string, opts PlanOptions, now time.Time) error {
 	sp := SavedPlan{
 		Format: planMagic, Version: PlanFormatVersion, Paths: paths, Inputs: p.Inputs, State: p.State,
-		StatePath: statePath, Digest: p.Digest(), RetryFailed: opts.RetryFailed, Summary: p.Summary, CreatedAt: now.UTC(),
+		StatePath: statePath, Digest: p.Digest(), Sends: p.SendDigest(), RetryFailed: opts.RetryFailed, Summary: p.Summary, CreatedAt: now.UTC(),
 	}
 	data, err := json.MarshalIndent(sp, "", "  ")
 	if err != nil {
@@ -62,6 +63,15 @@ func ReadSavedPlan(path string) (sp *SavedPlan, ok bool, err error) {
 		return nil, true, fmt.Errorf("plan file %s has format %s; this smsform reads %s", path, sp.Version, PlanFormatVersion)
 	}
 	return sp, true, nil
+}
+
+// CheckSends refuses a plan, made again after unknown outcomes were reconciled, that sends
+// other messages than the saved one: apply FILE sends exactly what was approved.
+func (sp *SavedPlan) CheckSends(fresh *Plan) error {
+	if fresh.SendDigest() != sp.Sends {
+		return fmt.Errorf("%w: looking up unknown outcomes in Infobip's logs changed what would be sent (%d in the saved plan, %d now); run `smsform plan -out` again", ErrStalePlan, sp.Summary.Send, fresh.Summary.Send)
+	}
+	return nil
 }
 
 // Check refuses a saved plan whose files or state changed since it was made.

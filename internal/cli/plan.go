@@ -282,6 +282,9 @@ func runApply(c *cli.Context, sys IO) error {
 	}
 	opts := runner.PlanOptions{RetryFailed: c.Bool("retry-failed")}
 	if saved != nil {
+		if c.IsSet("retry-failed") {
+			return errors.New("-retry-failed cannot be combined with a saved plan: it was decided when the plan was made (`smsform plan -retry-failed -out FILE`)")
+		}
 		opts.RetryFailed = saved.RetryFailed
 	}
 	store, closeAll, err := openLocked(c, sys, "apply")
@@ -308,6 +311,11 @@ func runApply(c *cli.Context, sys IO) error {
 	p, err := planFrom(c.Context, store, set, opts)
 	if err != nil {
 		return err
+	}
+	if saved != nil {
+		if err := saved.CheckSends(p); err != nil {
+			return err
+		}
 	}
 	if n, err := rec.Abandon(c.Context, store, p); err != nil {
 		return err
