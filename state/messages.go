@@ -602,26 +602,21 @@ func (s *Store) MarkInterrupted(ctx context.Context) (int, error) {
 	return n, err
 }
 
-type inflightBatch struct {
-	Batch
-	createdAt string
-}
-
 // querier is a *sql.DB or a *sql.Tx.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
 // readInflight reads the batches recorded as in flight.
-func readInflight(ctx context.Context, q querier) ([]inflightBatch, error) {
+func readInflight(ctx context.Context, q querier) ([]Batch, error) {
 	rows, err := q.QueryContext(ctx, "SELECT id, created_at, messages FROM inflight ORDER BY id")
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []inflightBatch
+	var out []Batch
 	for rows.Next() {
-		var b inflightBatch
+		var b Batch
 		var data string
 		if err := rows.Scan(&b.id, &b.createdAt, &data); err != nil {
 			return nil, err

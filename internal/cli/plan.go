@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -98,7 +99,7 @@ func loadInputs(args []string, statePath string, allowSaved bool) ([]string, *ru
 				return nil, nil, nil, err
 			}
 			if ok {
-				if sp.StatePath != statePath {
+				if !samePath(sp.StatePath, statePath) {
 					return nil, nil, nil, fmt.Errorf("%w: the plan was made with state %s, this run uses %s", runner.ErrStalePlan, sp.StatePath, statePath)
 				}
 				saved, paths = sp, sp.Paths
@@ -141,6 +142,9 @@ func planCommand(sys IO) *cli.Command {
 			paths, _, set, err := loadInputs(c.Args().Slice(), statePath(c), false)
 			if err != nil {
 				return err
+			}
+			if _, err := os.Stat(statePath(c)); errors.Is(err, os.ErrNotExist) {
+				fmt.Fprintf(sys.Stderr, "No state file at %s yet: planning against an empty one (created now). If it lives elsewhere, set --state or SMSFORM_STATE.\n", statePath(c))
 			}
 			store, err := state.Open(c.Context, statePath(c))
 			if err != nil {
@@ -258,7 +262,7 @@ func reconcile(c *cli.Context, sys IO, store *state.Store, client func() (*infob
 	if err != nil {
 		return rec, err
 	}
-	fmt.Fprintf(w, "Checked %d %s of unknown outcome in Infobip's logs: %d found (recorded), %d not found after %s (sent again, same messageId), %d not found yet (younger than -unknown-grace %s; left for a later run).\n\n",
+	fmt.Fprintf(w, "Checked %d %s of unknown outcome in Infobip's logs: %d found (recorded), %d not found after %s (to be sent again by apply, same messageId), %d not found yet (younger than -unknown-grace %s; left for a later run).\n\n",
 		rec.Checked, pluralWord(rec.Checked, "message", "messages"), rec.Found, rec.Resend, grace, rec.Waiting, grace)
 	return rec, nil
 }
@@ -336,11 +340,15 @@ func runApply(c *cli.Context, sys IO) error {
 		if !sys.InTerminal {
 			return errors.New("apply asks for confirmation, but stdin is not a terminal: pass -auto-approve, or apply a saved plan (`smsform plan -out FILE`, then `smsform apply FILE`)")
 		}
-		fmt.Fprintf(sys.Stdout, "\nSend %d %s (%d SMS parts)?\n  Only 'yes' will be accepted: ",
+		prompt := sys.Stdout
+		if asJSON { // stdout holds only the JSON result
+			prompt = sys.Stderr
+		}
+		fmt.Fprintf(prompt, "\nSend %d %s (%d SMS parts)?\n  Only 'yes' will be accepted: ",
 			p.Summary.Send, pluralWord(p.Summary.Send, "message", "messages"), p.Summary.SmsParts)
 		answer, _ := bufio.NewReader(sys.Stdin).ReadString('\n')
 		if strings.TrimSpace(answer) != "yes" {
-			fmt.Fprintln(sys.Stdout, "\nApply cancelled; nothing was sent.")
+			fmt.Fprintln(prompt, "\nApply cancelled; nothing was sent.")
 			return exitCode(ExitError)
 		}
 	}
@@ -357,6 +365,7 @@ func runApply(c *cli.Context, sys IO) error {
 		defer debug.SetGCPercent(debug.SetGCPercent(100))
 	}
 	res, err := runner.Apply(c.Context, p, cl, store, aopts)
+	res.Stopped = res.Stopped || err != nil
 	if ferr := finishApply(c, sys, store, res, p); err == nil {
 		return ferr
 	}
@@ -379,7 +388,11 @@ func finishApply(c *cli.Context, sys IO, store *state.Store, res runner.Result, 
 	} else {
 		w := sys.Stdout
 		if p.Summary.Send > 0 {
-			fmt.Fprintf(w, "\nApply complete: %d sent (%d SMS parts), %d failed, %d unknown", res.Sent, res.SmsParts, res.Failed, res.Unknown)
+			verb := "complete"
+			if res.Stopped {
+				verb = "stopped"
+			}
+			fmt.Fprintf(w, "\nApply %s: %d sent (%d SMS parts), %d failed, %d unknown", verb, res.Sent, res.SmsParts, res.Failed, res.Unknown)
 			if res.NotSent > 0 {
 				fmt.Fprintf(w, ", %d not sent", res.NotSent)
 			}
@@ -403,4 +416,19 @@ func finishApply(c *cli.Context, sys IO, store *state.Store, res runner.Result, 
 		return exitCode(ExitPartial)
 	}
 	return nil
+}
+
+// samePath compares two spellings of a file path (./smsform.db and smsform.db, relative and
+// absolute).
+func samePath(a, b string) bool {
+	abs := func(p string) string {
+		if q, err := filepath.Abs(p); err == nil {
+			p = q
+		}
+		if q, err := filepath.EvalSymlinks(p); err == nil {
+			p = q
+		}
+		return p
+	}
+	return abs(a) == abs(b)
 }

@@ -81,7 +81,7 @@ func stateCommand(sys IO) *cli.Command {
 }
 
 func listMessages(c *cli.Context, sys IO, f state.Filter, asJSON bool) error {
-	store, err := state.Open(c.Context, statePath(c))
+	store, err := openExisting(c)
 	if err != nil {
 		return err
 	}
