@@ -120,7 +120,7 @@ func (c *Campaign) validate(ps *problems, badType map[string]bool) {
 		c.problem(ps, "destinations", "the campaign has no recipients: set destinations, destinations_file or both")
 	}
 	if w := c.DeliveryWindow; w != nil && hhmmPattern.MatchString(w.From) && hhmmPattern.MatchString(w.To) {
-		if minutes(w.To)-minutes(w.From) < 60 {
+		if from, to := w.Minutes(); to-from < 60 {
 			c.problem(ps, "delivery_window.to", "the window %s-%s must be at least one hour wide, and to after from (UTC)", w.From, w.To)
 		}
 	}
@@ -151,6 +151,9 @@ func underBad(path string, bad map[string]bool) bool {
 func (c *Campaign) problem(ps *problems, path, format string, args ...any) {
 	ps.add(c.File, c.Line(path), path, format, args...)
 }
+
+// Minutes returns the window's from and to as minutes after midnight (UTC).
+func (w *DeliveryWindow) Minutes() (from, to int) { return minutes(w.From), minutes(w.To) }
 
 func minutes(hhmm string) int {
 	var h, m int

@@ -308,7 +308,7 @@ func messageTemplate(c *campaign.Campaign) infobip.Message {
 		m.SendAt = t.UTC().Format(infobip.SendAtLayout)
 	}
 	if w := c.DeliveryWindow; w != nil {
-		from, to := minutesOf(w.From), minutesOf(w.To)
+		from, to := w.Minutes()
 		m.DeliveryTimeWindow = &infobip.TimeWindow{
 			Days: w.Days,
 			From: &infobip.TimeOfDay{Hour: from / 60, Minute: from % 60},
@@ -316,12 +316,6 @@ func messageTemplate(c *campaign.Campaign) infobip.Message {
 		}
 	}
 	return m
-}
-
-func minutesOf(hhmm string) int {
-	var h, m int
-	fmt.Sscanf(hhmm, "%d:%d", &h, &m)
-	return h*60 + m
 }
 
 // classify turns the answer (or the failure) of one request into one outcome per message.
