@@ -33,6 +33,10 @@ type ConvertResult struct {
 	Rows             int `json:"rows"`
 	Submitted        int `json:"submitted"`
 	AlreadyConverted int `json:"already_converted"`
+	// Conversions submitted before that failed, or whose answer was lost: not submitted
+	// again on their own (see state.ConvUnknown).
+	PreviouslyFailed  int `json:"previously_failed"`
+	PreviouslyUnknown int `json:"previously_unknown"`
 	Unmatched        int `json:"unmatched"`
 	Untracked        int `json:"untracked"`      // matched a message not sent with tracking, or not sent
 	DuplicateRows    int `json:"duplicate_rows"` // more rows for a message already taken from these files
@@ -109,8 +113,14 @@ func Convert(ctx context.Context, files []string, store *state.Store, api Conver
 			}
 			m := idx.Get(i)
 			switch {
-			case m.Conversion != "":
+			case m.Conversion == state.Converted:
 				res.AlreadyConverted++ // the usual case of a rerun: counted, not listed
+			case m.Conversion == state.ConvFailed:
+				res.PreviouslyFailed++
+				skip("previously", f, line, "%s: its conversion failed before; not submitted again", m.MessageID)
+			case m.Conversion != "":
+				res.PreviouslyUnknown++
+				skip("previously", f, line, "%s: its conversion's answer was lost before (it may have counted); not submitted again", m.MessageID)
 			case m.State != state.Sent || !m.Tracked:
 				res.Untracked++
 				if !m.Tracked {

@@ -597,7 +597,7 @@ func TestConvertRejected404(t *testing.T) {
 	// A rerun does not submit it again.
 	good := &countingConverter{api: client}
 	res, err = runner.Convert(ctx, []string{path}, s, good, runner.ConvertOptions{})
-	if err != nil || res.Submitted != 0 || res.AlreadyConverted != 3 || good.total() != 0 {
+	if err != nil || res.Submitted != 0 || res.AlreadyConverted != 2 || res.PreviouslyFailed != 1 || good.total() != 0 {
 		t.Errorf("rerun: %+v, %v, %d calls", res, err, good.total())
 	}
 	if sb.Stats().Conversions != 2 {
@@ -639,7 +639,7 @@ func TestConvertOutcomeUnknown(t *testing.T) {
 			}
 			good := &countingConverter{api: client}
 			res, err = runner.Convert(ctx, []string{path}, s, good, runner.ConvertOptions{})
-			if err != nil || res.Submitted != 0 || res.AlreadyConverted != 3 || good.total() != 0 {
+			if err != nil || res.Submitted != 0 || res.AlreadyConverted != 2 || res.PreviouslyUnknown != 1 || good.total() != 0 {
 				t.Errorf("rerun: %+v, %v, %d calls; an unknown outcome must not be submitted again", res, err, good.total())
 			}
 			if sb.Stats().Conversions != 2 {

@@ -100,6 +100,9 @@ func printConvert(sys IO, asJSON, dryRun bool, res runner.ConvertResult) error {
 	if res.Failed > 0 || res.Unknown > 0 {
 		fmt.Fprintf(w, "; %d failed, %d unknown", res.Failed, res.Unknown)
 	}
+	if res.PreviouslyFailed > 0 || res.PreviouslyUnknown > 0 {
+		fmt.Fprintf(w, "; %d failed and %d unknown in an earlier run (not submitted again)", res.PreviouslyFailed, res.PreviouslyUnknown)
+	}
 	fmt.Fprintln(w, ".")
 	for _, e := range res.Examples {
 		fmt.Fprintf(w, "  %s\n", e)
