@@ -329,3 +329,20 @@ func TestSettleManyRoundsPerMessage(t *testing.T) {
 		}
 	}
 }
+
+// TestListInFlight: state list shows what a run is sending (or died sending) as sending.
+func TestListInFlight(t *testing.T) {
+	s, _ := open(t)
+	settle(t, s, mark(t, s, out("c", 1, "+41790000001", 0, 1)), state.Unknown)
+	mark(t, s, out("c", 1, "+41790000001", 0, 1), out("c", 1, "+41790000002", 0, 1)) // a resend and a new one
+	got := list(t, s, state.Filter{InFlight: true})
+	if len(got) != 2 || got[0].State != state.Sending || got[1].State != state.Sending || got[1].To != "+41790000002" {
+		t.Errorf("List(InFlight) = %+v", got)
+	}
+	if got := list(t, s, state.Filter{InFlight: true, States: []state.State{state.Unknown}}); len(got) != 1 || got[0].State != state.Unknown {
+		t.Errorf("List(InFlight, unknown) = %+v", got)
+	}
+	if got := list(t, s, state.Filter{InFlight: true, To: "+41790000002"}); len(got) != 1 {
+		t.Errorf("List(InFlight, to) = %+v", got)
+	}
+}

@@ -484,6 +484,8 @@ type Filter struct {
 	MessageID string
 	To        string
 	Limit     int
+	// InFlight adds the messages of batches in flight, as "sending", to the recorded ones.
+	InFlight bool
 }
 
 // List returns recorded messages matching f, ordered by campaign, round and number.
@@ -529,7 +531,52 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Message, error) {
 		}
 		out = append(out, m)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if !f.InFlight {
+		return out, nil
+	}
+	return s.withInflight(ctx, out, f)
+}
+
+// withInflight adds the messages of batches in flight, as "sending", to a listing: a run
+// is sending them now, or died while it was (the next run that takes the lock settles them).
+func (s *Store) withInflight(ctx context.Context, out []Message, f Filter) ([]Message, error) {
+	if len(f.States) > 0 && !slices.Contains(f.States, Sending) {
+		return out, nil
+	}
+	batches, err := readInflight(ctx, s.db)
+	if err != nil || len(batches) == 0 {
+		return out, err
+	}
+	at := map[Key]int{}
+	for i, m := range out {
+		at[m.Key] = i
+	}
+	for _, b := range batches {
+		for _, o := range b.Messages {
+			if (f.Campaign != "" && o.Campaign != f.Campaign) || (f.MessageID != "" && o.MessageID != f.MessageID) || (f.To != "" && o.To != f.To) {
+				continue
+			}
+			m := Message{Key: o.Key, Attempt: o.Attempt, MessageID: o.MessageID, BulkID: o.BulkID, State: Sending,
+				SmsCount: o.Parts, TrackingType: o.TrackingType, CreatedAt: b.createdAt, UpdatedAt: b.createdAt}
+			if i, ok := at[o.Key]; ok {
+				m.CreatedAt = out[i].CreatedAt // a resend of a recorded message
+				out[i] = m
+				continue
+			}
+			at[o.Key] = len(out)
+			out = append(out, m)
+		}
+	}
+	slices.SortFunc(out, func(a, b Message) int {
+		return cmp.Or(strings.Compare(a.Campaign, b.Campaign), cmp.Compare(a.Round, b.Round), strings.Compare(a.To, b.To))
+	})
+	if f.Limit > 0 && len(out) > f.Limit {
+		out = out[:f.Limit]
+	}
+	return out, nil
 }
 
 // Counts returns how many messages are in each state, per campaign round.

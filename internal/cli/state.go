@@ -44,7 +44,7 @@ func stateCommand(sys IO) *cli.Command {
 					&cli.BoolFlag{Name: "json", Usage: "print JSON"},
 				},
 				Action: func(c *cli.Context) error {
-					f := state.Filter{Campaign: c.String("campaign"), Limit: c.Int("limit")}
+					f := state.Filter{Campaign: c.String("campaign"), Limit: c.Int("limit"), InFlight: true}
 					for _, s := range c.StringSlice("only") {
 						for _, one := range strings.Split(s, ",") {
 							st := state.State(strings.TrimSpace(one))
@@ -69,9 +69,9 @@ func stateCommand(sys IO) *cli.Command {
 						return fmt.Errorf("state show needs one messageId or number, such as sf-3f2a... or +41793026731")
 					}
 					id := c.Args().First()
-					f := state.Filter{MessageID: id}
+					f := state.Filter{MessageID: id, InFlight: true}
 					if strings.HasPrefix(id, "+") {
-						f = state.Filter{To: id}
+						f = state.Filter{To: id, InFlight: true}
 					}
 					return listMessages(c, sys, f, c.Bool("json"))
 				},
