@@ -37,13 +37,13 @@ type ConvertResult struct {
 	// again on their own (see state.ConvUnknown).
 	PreviouslyFailed  int `json:"previously_failed"`
 	PreviouslyUnknown int `json:"previously_unknown"`
-	Unmatched        int `json:"unmatched"`
-	Untracked        int `json:"untracked"`      // matched a message not sent with tracking, or not sent
-	DuplicateRows    int `json:"duplicate_rows"` // more rows for a message already taken from these files
-	Failed           int `json:"failed"`
-	Unknown          int `json:"unknown"`   // answer lost: not submitted again on its own
-	NotSent          int `json:"not_sent"`  // matched but not submitted (dry run, stop, or error)
-	ToSubmit         int `json:"to_submit"` // matched, tracked, not converted before
+	Unmatched         int `json:"unmatched"`
+	Untracked         int `json:"untracked"`      // matched a message not sent with tracking, or not sent
+	DuplicateRows     int `json:"duplicate_rows"` // more rows for a message already taken from these files
+	Failed            int `json:"failed"`
+	Unknown           int `json:"unknown"`   // answer lost: not submitted again on its own
+	NotSent           int `json:"not_sent"`  // matched but not submitted (dry run, stop, or error)
+	ToSubmit          int `json:"to_submit"` // matched, tracked, not converted before
 	// Examples holds the first few rows of each kind that was skipped, as FILE:LINE: reason.
 	Examples []string `json:"examples,omitempty"`
 	Stopped  bool     `json:"stopped,omitempty"`
