@@ -117,6 +117,26 @@ func idKey(id string) ([16]byte, bool) {
 
 // Index reads every recorded message with its conversion state.
 func (s *Store) Index(ctx context.Context) (*MessageIndex, error) {
+	// Sized up front: growing a million-entry slice and map by doubling would briefly hold
+	// both the old and the new copy.
+	sizes := map[string]int{}
+	total := 0
+	crows, err := s.db.QueryContext(ctx, "SELECT campaign, COUNT(*) FROM messages GROUP BY campaign")
+	if err != nil {
+		return nil, err
+	}
+	for crows.Next() {
+		var c string
+		var n int
+		if err := crows.Scan(&c, &n); err != nil {
+			crows.Close()
+			return nil, err
+		}
+		sizes[c], total = n, total+n
+	}
+	if err := crows.Close(); err != nil {
+		return nil, err
+	}
 	rows, err := s.db.QueryContext(ctx, `SELECT m.campaign, m.round, m.destination, m.message_id, m.state,
 		m.tracking_type IS NOT NULL, COALESCE(c.state, '')
 		FROM messages m LEFT JOIN conversions c
@@ -126,7 +146,7 @@ func (s *Store) Index(ctx context.Context) (*MessageIndex, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	x := &MessageIndex{byTo: map[string]map[uint64]int32{}}
+	x := &MessageIndex{msgs: make([]indexed, 0, total), byTo: map[string]map[uint64]int32{}}
 	// RawBytes: a million rows are read without a million strings.
 	var camp, to, id, st, conv sql.RawBytes
 	var round int32
@@ -152,7 +172,7 @@ func (s *Store) Index(ctx context.Context) (*MessageIndex, error) {
 		}
 		if len(x.campaigns) == 0 || x.campaigns[len(x.campaigns)-1] != string(camp) {
 			x.campaigns = append(x.campaigns, string(camp))
-			x.byTo[string(camp)] = map[uint64]int32{}
+			x.byTo[string(camp)] = make(map[uint64]int32, sizes[string(camp)])
 		}
 		m.campaign = uint16(len(x.campaigns) - 1)
 		x.msgs = append(x.msgs, m)
