@@ -37,10 +37,6 @@ func RefreshDelivery(ctx context.Context, store *state.Store, logs LogReader, op
 		return res, err
 	}
 	res.Checked = len(awaiting)
-	lim := opts.Limiter
-	if lim == nil {
-		lim = rate.NewLimiter(LogsRate, 1)
-	}
 	pending := make([]state.Pending, len(awaiting))
 	want := make(map[string]state.Key, len(awaiting))
 	for i, a := range awaiting {
@@ -56,50 +52,19 @@ func RefreshDelivery(ctx context.Context, store *state.Store, logs LogReader, op
 		batch = batch[:0]
 		return err
 	}
-	lookup := func(q infobip.LogsQuery) (map[string]bool, error) {
-		if err := lim.Wait(ctx); err != nil {
-			return nil, err
+	err = lookupLogs(ctx, logs, opts.Limiter, pending, true, func(e infobip.LogEntry) error {
+		key, ok := want[e.MessageID]
+		if !ok || e.Status.GroupID == infobip.GroupPending || e.Status.GroupID == 0 {
+			return nil
 		}
-		resp, err := logs.Logs(ctx, q)
-		if err != nil {
-			return nil, err
-		}
-		seen := map[string]bool{}
-		for _, e := range resp.Results {
-			seen[e.MessageID] = true
-			key, ok := want[e.MessageID]
-			if !ok || e.Status.GroupID == infobip.GroupPending || e.Status.GroupID == 0 {
-				continue
-			}
-			res.Updated++
-			batch = append(batch, state.Delivery{Key: key, MessageID: e.MessageID, StatusGroup: e.Status.GroupID,
-				StatusID: e.Status.ID, StatusName: e.Status.Name, DoneAt: e.DoneAt})
-		}
-		return seen, nil
-	}
-	bulks, rest := splitByBulk(pending)
-	for bulk, members := range bulks {
-		seen, err := lookup(infobip.LogsQuery{BulkIDs: []string{bulk}, Limit: logsMaxResults})
-		if err != nil {
-			return res, errors.Join(err, flush())
-		}
-		// Members missing from the answer (cut at the limit, or accepted under an earlier
-		// request's bulkId, as a resend proven by status 23 is) are asked for by id.
-		for _, m := range members {
-			if !seen[m.MessageID] {
-				rest = append(rest, m)
-			}
-		}
+		res.Updated++
+		batch = append(batch, state.Delivery{Key: key, MessageID: e.MessageID, StatusGroup: e.Status.GroupID,
+			StatusID: e.Status.ID, StatusName: e.Status.Name, DoneAt: e.DoneAt})
 		if len(batch) >= 1000 {
-			if err := flush(); err != nil {
-				return res, err
-			}
+			return flush()
 		}
-	}
-	for _, q := range idQueries(rest) {
-		if _, err := lookup(q); err != nil {
-			return res, errors.Join(err, flush())
-		}
-	}
-	return res, flush()
+		return nil
+	})
+	// What was read before a failure is kept: statuses are stored as they come.
+	return res, errors.Join(err, flush())
 }

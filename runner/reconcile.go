@@ -95,42 +95,13 @@ func Reconcile(ctx context.Context, store *state.Store, logs LogReader, opts Rec
 	if err != nil || len(pending) == 0 {
 		return rec, err
 	}
-	lim := opts.Limiter
-	if lim == nil {
-		lim = rate.NewLimiter(LogsRate, 1)
-	}
 	found := map[string]infobip.LogEntry{}
-	lookup := func(q infobip.LogsQuery) (int, error) {
-		if err := lim.Wait(ctx); err != nil {
-			return 0, err
-		}
-		resp, err := logs.Logs(ctx, q)
-		if err != nil {
-			return 0, fmt.Errorf("look up unknown outcomes in Infobip's logs: %w", err)
-		}
-		for _, e := range resp.Results {
-			found[e.MessageID] = e
-		}
-		return len(resp.Results), nil
-	}
-	bulks, rest := splitByBulk(pending)
-	for bulk, members := range bulks {
-		n, err := lookup(infobip.LogsQuery{BulkIDs: []string{bulk}, Limit: logsMaxResults})
-		if err != nil {
-			return rec, err
-		}
-		if n >= logsMaxResults { // the answer may be cut: ask for the missing ones by id
-			for _, p := range members {
-				if _, ok := found[p.MessageID]; !ok {
-					rest = append(rest, p)
-				}
-			}
-		}
-	}
-	for _, q := range idQueries(rest) {
-		if _, err := lookup(q); err != nil {
-			return rec, err
-		}
+	err = lookupLogs(ctx, logs, opts.Limiter, pending, false, func(e infobip.LogEntry) error {
+		found[e.MessageID] = e
+		return nil
+	})
+	if err != nil {
+		return rec, fmt.Errorf("look up unknown outcomes in Infobip's logs: %w", err)
 	}
 	var outcomes []state.Outcome
 	for _, p := range pending {
@@ -159,6 +130,54 @@ func Reconcile(ctx context.Context, store *state.Store, logs LogReader, opts Rec
 		}
 	}
 	return rec, nil
+}
+
+// lookupLogs finds messages in Infobip's logs, paced by lim (nil: Infobip's 120 requests a
+// minute): a request's messages by its bulkId where many are wanted, the rest by messageId
+// lists within the 2048-character limit. Members a bulk's answer does not hold are asked for
+// by id if the answer was cut at the limit, or always with askMissing (a message proven sent
+// by status 23 is in the logs under an earlier request's bulkId). found sees every entry.
+func lookupLogs(ctx context.Context, logs LogReader, lim *rate.Limiter, pending []state.Pending, askMissing bool, found func(infobip.LogEntry) error) error {
+	if lim == nil {
+		lim = rate.NewLimiter(LogsRate, 1)
+	}
+	seen := map[string]bool{}
+	query := func(q infobip.LogsQuery) (int, error) {
+		if err := lim.Wait(ctx); err != nil {
+			return 0, err
+		}
+		resp, err := logs.Logs(ctx, q)
+		if err != nil {
+			return 0, err
+		}
+		for _, e := range resp.Results {
+			seen[e.MessageID] = true
+			if err := found(e); err != nil {
+				return 0, err
+			}
+		}
+		return len(resp.Results), nil
+	}
+	bulks, rest := splitByBulk(pending)
+	for bulk, members := range bulks {
+		n, err := query(infobip.LogsQuery{BulkIDs: []string{bulk}, Limit: logsMaxResults})
+		if err != nil {
+			return err
+		}
+		if askMissing || n >= logsMaxResults {
+			for _, m := range members {
+				if !seen[m.MessageID] {
+					rest = append(rest, m)
+				}
+			}
+		}
+	}
+	for _, q := range idQueries(rest) {
+		if _, err := query(q); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // minBulkLookup is how many unknown messages of one request make a lookup by its bulkId
