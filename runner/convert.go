@@ -90,16 +90,12 @@ func Convert(ctx context.Context, files []string, store *state.Store, api Conver
 	}
 	taken := make([]bool, idx.Len())
 	var todo []pendingConv
-	example := func(file string, line int, format string, args ...any) {
-		if len(res.Examples) < maxExamples*4 {
-			res.Examples = append(res.Examples, fmt.Sprintf("%s:%d: ", file, line)+fmt.Sprintf(format, args...))
-		}
-	}
+	// skip lists the first few rows of each kind that is not submitted.
 	seenKinds := map[string]int{}
 	skip := func(kind, file string, line int, format string, args ...any) {
 		if seenKinds[kind] < maxExamples {
 			seenKinds[kind]++
-			example(file, line, format, args...)
+			res.Examples = append(res.Examples, fmt.Sprintf("%s:%d: ", file, line)+fmt.Sprintf(format, args...))
 		}
 	}
 	for fi, f := range files {
@@ -150,12 +146,15 @@ func Convert(ctx context.Context, files []string, store *state.Store, api Conver
 	return res, err
 }
 
-// match finds the message a row names.
+// match finds the message a row names, or says why none matches.
 func match(idx *state.MessageIndex, ef *eventFile, row []string, region string) (int32, bool, string) {
 	if ef.idCol >= 0 && ef.idCol < len(row) && strings.TrimSpace(row[ef.idCol]) != "" {
 		id := strings.TrimSpace(row[ef.idCol])
 		i, ok := idx.ByMessageID(id)
-		return i, ok, fmt.Sprintf("no recorded message has messageId %q", id)
+		if !ok {
+			return 0, false, fmt.Sprintf("no recorded message has messageId %q", id)
+		}
+		return i, true, ""
 	}
 	if ef.toCol < 0 || ef.toCol >= len(row) {
 		return 0, false, "no messageId and no number"
@@ -172,7 +171,10 @@ func match(idx *state.MessageIndex, ef *eventFile, row []string, region string) 
 		return 0, false, "to: " + bad
 	}
 	i, ok := idx.ByNumber(camp, to)
-	return i, ok, fmt.Sprintf("campaign %s sent nothing to %s", camp, to)
+	if !ok {
+		return 0, false, fmt.Sprintf("campaign %s sent nothing to %s", camp, to)
+	}
+	return i, true, "" // matched rows, a million of them, format no reason
 }
 
 // eventNumber normalises a number like a recipient's. Exports often write international
