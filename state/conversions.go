@@ -270,10 +270,6 @@ func (s *Store) ForgetConversions(ctx context.Context, cs []Conversion) error {
 // MarkConversionsInterrupted turns conversions left "submitting" by a run that died into
 // "unknown".
 func (s *Store) MarkConversionsInterrupted(ctx context.Context) (int, error) {
-	var found bool
-	if err := s.db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM conversions WHERE state = 'submitting')").Scan(&found); err != nil || !found {
-		return 0, err
-	}
 	var n int64
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE conversions SET state = 'unknown', updated_at = ?,

@@ -122,7 +122,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			}
 			if version == len(names) {
 				done = true
-				return errUpToDate
+				return nil
 			}
 			name := names[version]
 			if n, _ := strconv.Atoi(strings.SplitN(path.Base(name), "_", 2)[0]); n != version+1 {
@@ -154,11 +154,8 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 }
 
-// errUpToDate rolls back the migration transaction when there is nothing to do.
-var errUpToDate = errors.New("schema up to date")
-
-// withTx runs fn in a durable write transaction and bumps the serial, so a saved plan can
-// tell the state changed since. Every write goes through here or through withLazyTx.
+// withTx runs fn in a durable write transaction and bumps the serial if it changed
+// anything, so a saved plan can tell the state changed since. Every write goes through here or through withLazyTx.
 func (s *Store) withTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -194,13 +191,24 @@ func (s *Store) withLazyTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return s.finish(ctx, tx, fn)
 }
 
+// finish runs fn and commits, bumping the serial when fn changed any row: a transaction
+// that found nothing to do leaves a saved plan valid.
 func (s *Store) finish(ctx context.Context, tx *sql.Tx, fn func(*sql.Tx) error) error {
 	defer tx.Rollback()
+	var before, after int64
+	if err := tx.QueryRowContext(ctx, "SELECT total_changes()").Scan(&before); err != nil {
+		return err
+	}
 	if err := fn(tx); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'serial'"); err != nil {
+	if err := tx.QueryRowContext(ctx, "SELECT total_changes()").Scan(&after); err != nil {
 		return err
+	}
+	if after != before {
+		if _, err := tx.ExecContext(ctx, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'serial'"); err != nil {
+			return err
+		}
 	}
 	return tx.Commit()
 }
