@@ -330,7 +330,7 @@ func runApply(c *cli.Context, sys IO) error {
 		return err
 	}
 	if p.Summary.Send == 0 {
-		return finishApply(c, sys, store, runner.Result{}, p)
+		return finishApply(c, sys, store, runner.Result{}, p, nil)
 	}
 	cl, err := client()
 	if err != nil {
@@ -365,18 +365,15 @@ func runApply(c *cli.Context, sys IO) error {
 		defer debug.SetGCPercent(debug.SetGCPercent(100))
 	}
 	res, err := runner.Apply(c.Context, p, cl, store, aopts)
-	res.Stopped = res.Stopped || err != nil
-	if ferr := finishApply(c, sys, store, res, p); err == nil {
-		return ferr
-	}
-	return err
+	return finishApply(c, sys, store, res, p, err)
 }
 
-// finishApply prints the result and picks the exit code.
-func finishApply(c *cli.Context, sys IO, store *state.Store, res runner.Result, p *runner.Plan) error {
+// finishApply prints the result, also of a run that stopped on runErr, and picks the exit
+// code.
+func finishApply(c *cli.Context, sys IO, store *state.Store, res runner.Result, p *runner.Plan, runErr error) error {
 	n, err := store.CountUnresolved(context.WithoutCancel(c.Context))
 	if err != nil {
-		return err
+		return errors.Join(runErr, err)
 	}
 	res.Unresolved = n
 	if c.Bool("json") {
@@ -389,7 +386,7 @@ func finishApply(c *cli.Context, sys IO, store *state.Store, res runner.Result, 
 		w := sys.Stdout
 		if p.Summary.Send > 0 {
 			verb := "complete"
-			if res.Stopped {
+			if res.Stopped || runErr != nil {
 				verb = "stopped"
 			}
 			fmt.Fprintf(w, "\nApply %s: %d sent (%d SMS parts), %d failed, %d unknown", verb, res.Sent, res.SmsParts, res.Failed, res.Unknown)
@@ -410,6 +407,8 @@ func finishApply(c *cli.Context, sys IO, store *state.Store, res runner.Result, 
 		}
 	}
 	switch {
+	case runErr != nil:
+		return runErr
 	case res.Stopped:
 		return &exitError{code: ExitError, err: fmt.Errorf("stopped by a signal: %d messages not sent; run apply again to send them", res.NotSent)}
 	case res.Failed > 0 || res.Unresolved > 0:
