@@ -147,25 +147,19 @@ func sendOrder(cp *CampaignPlan) []Message {
 
 // feed hands a batch to the workers unless apply was told to stop.
 func (a *applier) feed(ctx context.Context, ch chan<- batch, b batch) bool {
-	select {
-	case <-a.opts.Stop:
-		a.mu.Lock()
-		a.res.Stopped = true
-		a.mu.Unlock()
-		return false
-	default:
+	if !stopped(a.opts.Stop) { // checked first: a stop wins over a worker ready to take b
+		select {
+		case ch <- b:
+			return true
+		case <-ctx.Done():
+			return false
+		case <-a.opts.Stop:
+		}
 	}
-	select {
-	case ch <- b:
-		return true
-	case <-ctx.Done():
-		return false
-	case <-a.opts.Stop:
-		a.mu.Lock()
-		a.res.Stopped = true
-		a.mu.Unlock()
-		return false
-	}
+	a.mu.Lock()
+	a.res.Stopped = true
+	a.mu.Unlock()
+	return false
 }
 
 // settleGroup caps the batches one settling transaction takes: more share page writes, but

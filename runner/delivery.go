@@ -32,16 +32,14 @@ type DeliveryResult struct {
 // bulkId, and stores what changed.
 func RefreshDelivery(ctx context.Context, store *state.Store, logs LogReader, opts DeliveryOptions) (DeliveryResult, error) {
 	var res DeliveryResult
-	awaiting, err := store.AwaitingDelivery(ctx, opts.Campaign, opts.Now.Add(-logsWindow))
-	if err != nil || len(awaiting) == 0 {
+	pending, err := store.AwaitingDelivery(ctx, opts.Campaign, opts.Now.Add(-logsWindow))
+	if err != nil || len(pending) == 0 {
 		return res, err
 	}
-	res.Checked = len(awaiting)
-	pending := make([]state.Pending, len(awaiting))
-	want := make(map[string]state.Key, len(awaiting))
-	for i, a := range awaiting {
-		pending[i] = state.Pending{Key: a.Key, MessageID: a.MessageID, BulkID: a.BulkID}
-		want[a.MessageID] = a.Key
+	res.Checked = len(pending)
+	want := make(map[string]state.Key, len(pending))
+	for _, p := range pending {
+		want[p.MessageID] = p.Key
 	}
 	var batch []state.Delivery
 	flush := func() error {

@@ -123,17 +123,10 @@ func groupBy(table, g string) string {
 	return table + ".campaign, " + table + ".round, g"
 }
 
-// Awaiting is a sent message whose delivery is not final yet.
-type Awaiting struct {
-	Key
-	MessageID string
-	BulkID    string
-}
-
 // AwaitingDelivery lists sent messages still pending delivery, sent since the given time
 // (Infobip's logs keep 48 hours), optionally of one campaign. A message proven sent by a
 // duplicate-messageId refusal has no delivery status of its own yet, so it is included.
-func (s *Store) AwaitingDelivery(ctx context.Context, campaign string, since time.Time) ([]Awaiting, error) {
+func (s *Store) AwaitingDelivery(ctx context.Context, campaign string, since time.Time) ([]Pending, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT campaign, round, destination, message_id, bulk_id FROM messages
 		WHERE state = 'sent' AND (status_group IS NULL OR status_group = 1 OR (status_group = 5 AND status_id = 23))
 		AND sending_at >= ?
@@ -142,9 +135,9 @@ func (s *Store) AwaitingDelivery(ctx context.Context, campaign string, since tim
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Awaiting
+	var out []Pending
 	for rows.Next() {
-		var a Awaiting
+		var a Pending
 		if err := rows.Scan(&a.Campaign, &a.Round, &a.To, &a.MessageID, &a.BulkID); err != nil {
 			return nil, err
 		}
