@@ -37,7 +37,7 @@ func Load(paths ...string) (*Set, error) {
 		return nil, err
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("no *.yaml or *.yml campaign files under %s", strings.Join(paths, ", "))
+		return nil, fmt.Errorf("no *.yaml or *.yml campaign files under %s; give the directories or files that hold your campaigns (hidden directories and what a %s lists are skipped)", strings.Join(paths, ", "), IgnoreFile)
 	}
 	set := &Set{Files: files}
 	var ps problems
@@ -79,7 +79,7 @@ func findFiles(paths []string) ([]string, error) {
 		root = filepath.Clean(root)
 		info, err := os.Stat(root)
 		if err != nil {
-			return nil, fmt.Errorf("campaign path: %w", err)
+			return nil, fmt.Errorf("campaign path %s: %w; give the directories or files that hold your campaigns", root, errors.Unwrap(err))
 		}
 		if !info.IsDir() {
 			files = append(files, filepath.Clean(root))

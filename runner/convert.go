@@ -86,7 +86,7 @@ func Convert(ctx context.Context, files []string, store *state.Store, api Conver
 		return res, err
 	}
 	if opts.Campaign != "" && !idx.HasCampaign(opts.Campaign) {
-		return res, fmt.Errorf("-campaign %s: no message of that campaign is recorded in %s", opts.Campaign, store.Path())
+		return res, fmt.Errorf("-campaign %s: no message of that campaign is recorded in %s; check the campaign id, or point --state (SMSFORM_STATE) at the state apply used", opts.Campaign, store.Path())
 	}
 	taken := make([]bool, idx.Len())
 	var todo []pendingConv

@@ -60,7 +60,7 @@ func ReadSavedPlan(path string) (sp *SavedPlan, ok bool, err error) {
 		return nil, false, nil
 	}
 	if sp.Version != PlanFormatVersion {
-		return nil, true, fmt.Errorf("plan file %s has format %s; this smsform reads %s", path, sp.Version, PlanFormatVersion)
+		return nil, true, fmt.Errorf("plan file %s has format %s; this smsform reads %s: make the plan again with it (`smsform plan -out %s`)", path, sp.Version, PlanFormatVersion, path)
 	}
 	return sp, true, nil
 }

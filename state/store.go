@@ -88,7 +88,7 @@ func create(path string) error {
 func (s *Store) check(ctx context.Context) error {
 	var mode string
 	if err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
-		return fmt.Errorf("not a SQLite state file? %w", err)
+		return fmt.Errorf("cannot read it as a SQLite state file (%w); check --state or SMSFORM_STATE", err)
 	}
 	if mode != "wal" {
 		return fmt.Errorf("journal_mode is %q, not wal; is the file on a network share? Try a local path", mode)
