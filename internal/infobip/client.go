@@ -109,6 +109,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = 64
+	// HTTP/2 stays on (one connection carries the parallel requests); what keeps it from
+	// replaying a POST is the body without GetBody (see once). HTTP/1.1 never replays a
+	// POST without an Idempotency-Key header, which is never set.
 	c.http = &http.Client{
 		Timeout:   cfg.Timeout,
 		Transport: transport,
@@ -175,55 +178,73 @@ func NothingDone(err error) bool {
 	return false
 }
 
-// Send posts one request of messages. 429s and requests that never left are retried with the
-// same body (so the same messageIds); anything else is returned to the caller to classify.
-func (c *Client) Send(ctx context.Context, req *SendRequest) (*SendResponse, error) {
+// Send posts one request of messages to POST /sms/3/messages. 429s and requests that never
+// left are retried with the same body (so the same messageIds); anything else is returned to
+// the caller to classify.
+func (c *Client) Send(ctx context.Context, req *MessagesRequest) (*MessagesResponse, error) {
 	body, err := json.Marshal(req)
 	if err != nil {
 		return nil, err
 	}
-	var out SendResponse
-	if err := c.do(ctx, http.MethodPost, "/sms/2/text/advanced", nil, body, &out); err != nil {
+	var out MessagesResponse
+	if err := c.do(ctx, http.MethodPost, PathMessages, nil, body, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
 }
 
-// LogsQuery selects log entries. Infobip limits the joined ids to 2048 characters.
+// The v3 paths.
+const (
+	PathMessages = "/sms/3/messages"
+	PathLogs     = "/sms/3/logs"
+	PathReports  = "/sms/3/reports"
+)
+
+// LogsQuery selects log entries. Infobip limits the ids of one query to 2048 characters.
 type LogsQuery struct {
 	MessageIDs []string
 	BulkIDs    []string
 	Limit      int
+	// Cursor is the previous page's nextCursor; empty asks for the first page.
+	Cursor string
 }
 
-func (q LogsQuery) values() url.Values {
+func (q LogsQuery) values(cursor bool) url.Values {
 	v := url.Values{}
-	if len(q.MessageIDs) > 0 {
-		v.Set("messageId", strings.Join(q.MessageIDs, ","))
+	// Repeated parameters, as the v3 description of the multi-valued filters has them.
+	for _, id := range q.MessageIDs {
+		v.Add("messageId", id)
 	}
-	if len(q.BulkIDs) > 0 {
-		v.Set("bulkId", strings.Join(q.BulkIDs, ","))
+	for _, id := range q.BulkIDs {
+		v.Add("bulkId", id)
 	}
 	if q.Limit > 0 {
 		v.Set("limit", strconv.Itoa(q.Limit))
 	}
+	if cursor {
+		v.Set("useCursor", "true")
+		if q.Cursor != "" {
+			v.Set("cursor", q.Cursor)
+		}
+	}
 	return v
 }
 
-// Logs reads GET /sms/1/logs (the last 48 hours, re-readable).
+// Logs reads one page of GET /sms/3/logs (the last 48 hours, re-readable). The answer's
+// Cursor.NextCursor, when set, goes into the next query's Cursor.
 func (c *Client) Logs(ctx context.Context, q LogsQuery) (*LogsResponse, error) {
 	var out LogsResponse
-	if err := c.do(ctx, http.MethodGet, "/sms/1/logs", q.values(), nil, &out); err != nil {
+	if err := c.do(ctx, http.MethodGet, PathLogs, q.values(true), nil, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
 }
 
-// Reports pulls GET /sms/1/reports. Each report is handed out once, so callers must store
+// Reports pulls GET /sms/3/reports. Each report is handed out once, so callers must store
 // what they get before asking again.
 func (c *Client) Reports(ctx context.Context, q LogsQuery) (*LogsResponse, error) {
 	var out LogsResponse
-	if err := c.do(ctx, http.MethodGet, "/sms/1/reports", q.values(), nil, &out); err != nil {
+	if err := c.do(ctx, http.MethodGet, PathReports, q.values(false), nil, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -327,7 +348,11 @@ func (c *Client) once(ctx context.Context, method, path string, query url.Values
 	u.RawQuery = query.Encode()
 	var rd io.Reader
 	if body != nil {
-		rd = bytes.NewReader(body)
+		// Not a *bytes.Reader: http.NewRequest would set GetBody for one, and with GetBody
+		// Go's HTTP/2 transport resends a request on its own after a refused stream or a
+		// GOAWAY, even when the body had been written. A POST that may have been acted on
+		// must come back to the caller as an unknown outcome instead.
+		rd = &onceReader{r: bytes.NewReader(body)}
 	}
 	// Set by the transport's goroutine, read here after a failure that may not wait for it.
 	// Only a write that succeeded counts: WroteRequest also reports failed writes.
@@ -345,12 +370,17 @@ func (c *Client) once(ctx context.Context, method, path string, query url.Values
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "smsform")
 	if body != nil {
+		req.ContentLength = int64(len(body)) // known, so no chunked encoding
 		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		// url.Error text carries the URL only, never the Authorization header.
-		return &TransportError{Err: err, Written: written.Load()}
+		consumed := false
+		if or, ok := rd.(*onceReader); ok {
+			consumed = or.consumed.Load()
+		}
+		return &TransportError{Err: err, Written: written.Load() || consumed}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
@@ -374,6 +404,22 @@ func (c *Client) once(ctx context.Context, method, path string, query url.Values
 		return &TransportError{Err: fmt.Errorf("answer of %s %s (HTTP %d) cannot be read: %w", method, path, resp.StatusCode, err), Written: true}
 	}
 	return nil
+}
+
+// onceReader hides the rewindable reader under it from net/http, and notes when the
+// transport has read all of it: from then on the request may have reached the API, even if
+// the transport's write trace has not said so yet (HTTP/2 reports it from another goroutine).
+type onceReader struct {
+	r        *bytes.Reader
+	consumed atomic.Bool
+}
+
+func (o *onceReader) Read(p []byte) (int, error) {
+	n, err := o.r.Read(p)
+	if o.r.Len() == 0 {
+		o.consumed.Store(true)
+	}
+	return n, err
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

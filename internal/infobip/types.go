@@ -1,6 +1,8 @@
 // Package infobip is a small typed client for the parts of the Infobip API smsform uses:
-// sending SMS (/sms/2/text/advanced), reading logs and delivery reports (/sms/1/logs,
-// /sms/1/reports) and logging conversions (/ct/1/log/end/{messageId}).
+// sending SMS (POST /sms/3/messages), reading logs and delivery reports (GET /sms/3/logs
+// with cursor paging, GET /sms/3/reports) and logging conversions
+// (POST /ct/1/log/end/{messageId}). The older v1/v2 shapes are kept for the sandbox, which
+// also serves those endpoints.
 //
 // The wire types live here and are shared with the sandbox server, so the client and the
 // fake API can never disagree about a field name.
@@ -33,7 +35,7 @@ const (
 	StatusRejectedTooLong        = 25
 )
 
-// SendRequest is the body of POST /sms/2/text/advanced.
+// SendRequest is the body of POST /sms/2/text/advanced (superseded by MessagesRequest).
 type SendRequest struct {
 	BulkID                    string      `json:"bulkId,omitempty"`
 	Messages                  []Message   `json:"messages"`
@@ -107,6 +109,7 @@ type Status struct {
 	ID          int    `json:"id"`
 	Name        string `json:"name,omitempty"`
 	Description string `json:"description,omitempty"`
+	Action      string `json:"action,omitempty"` // v3 only
 }
 
 // Rejected reports whether the status is in the REJECTED group.
@@ -118,13 +121,13 @@ func (s Status) DuplicateMessageID() bool {
 	return s.GroupID == GroupRejected && s.ID == StatusRejectedDuplicateMsgID
 }
 
-// LogsResponse is the answer of GET /sms/1/logs and GET /sms/1/reports.
-type LogsResponse struct {
-	Results []LogEntry `json:"results"`
+// LogsResponseV1 is the answer of the older GET /sms/1/logs and GET /sms/1/reports.
+type LogsResponseV1 struct {
+	Results []LogEntryV1 `json:"results"`
 }
 
-// LogEntry is one message as Infobip's logs or reports know it.
-type LogEntry struct {
+// LogEntryV1 is one message as the older logs and reports know it.
+type LogEntryV1 struct {
 	BulkID    string  `json:"bulkId,omitempty"`
 	MessageID string  `json:"messageId"`
 	To        string  `json:"to"`
