@@ -278,6 +278,13 @@ func ValidMessageID(id string) bool {
 	return true
 }
 
+// Do makes one call of the API with the client's credentials, retries and error decoding:
+// for endpoints the typed methods do not cover (the older generations, in tests and in the
+// benchmark). body is sent as JSON when not nil; the answer is decoded into out.
+func (c *Client) Do(ctx context.Context, method, path string, query url.Values, body []byte, out any) error {
+	return c.do(ctx, method, path, query, body, out)
+}
+
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, body []byte, out any) error {
 	backoff := c.cfg.Backoff
 	for attempt := 0; ; attempt++ {

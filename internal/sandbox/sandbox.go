@@ -3,40 +3,42 @@
 //
 // It serves the endpoints smsform uses with Infobip's shapes, statuses and errors (the wire
 // types of package infobip), keeps what it accepted in memory, moves messages from PENDING to
-// DELIVERED after Options.DeliveryDelay, and injects faults (latency, 429s, 500s, answers
-// dropped after accepting) so that crash safety can be seen at work.
+// DELIVERED after Options.DeliveryDelay (a scheduled one only after its sendAt), and injects
+// faults (latency, 429s, 500s, answers dropped after accepting, lagging logs) so that crash
+// safety can be seen at work.
 //
 // Endpoints:
 //
-//	POST /sms/2/text/advanced (and /sms/1/text/advanced)  send
-//	GET  /sms/1/logs                                     re-readable logs
-//	GET  /sms/1/reports                                  delivery reports, each handed out once
+//	POST /sms/3/messages                                 send (v3, current)
+//	GET  /sms/3/logs                                     re-readable logs, cursor paging, 48 h
+//	GET  /sms/3/reports                                  delivery reports, each handed out once
+//	POST /sms/2/text/advanced (and /sms/1/text/advanced)  send (older generations)
+//	GET  /sms/1/logs, /sms/1/reports                     older logs and reports
+//	GET  /sms/1/inbox/reports                            inbound replies, each handed out once
 //	POST /ct/1/log/end/{messageId}                       conversion
 //	GET  /sandbox/messages                               every accepted message (no auth)
 //	DELETE /sandbox/messages                             forget everything (no auth)
 //	GET  /sandbox/stats                                  counters (no auth)
+//	POST /sandbox/inbound                                queue an inbound reply {from, text} (no auth)
 //
-// Sandbox rules a test can rely on: a destination starting with "999", or listed in
-// Options.RejectTo, is rejected per message (status 52 REJECTED_DESTINATION); a messageId ever accepted before is rejected per message
-// (status 23 REJECTED_DUPLICATE_MESSAGE_ID); a text over 25 parts or 4000 bytes is rejected
-// per message (status 25 REJECTED_MESSAGE_TOO_LONG). None of the rejected ones is recorded.
+// Like a default Infobip account, a messageId accepted before is accepted and delivered
+// again: a double send, counted in Stats.DoubleSends and marked in Received.Copy. Only with
+// Options.IdempotencyWindow (an account where Infobip enabled idempotent sending) is a repeat
+// within that window of the first acceptance rejected with status 23
+// REJECTED_DUPLICATE_MESSAGE_ID and not delivered.
+//
+// Other rules a test can rely on: a destination starting with "999", or listed in
+// Options.RejectTo, is rejected per message (status 52 REJECTED_DESTINATION); a text over 25
+// parts or 4000 bytes is rejected per message (status 25 REJECTED_MESSAGE_TOO_LONG). None of
+// the rejected ones is recorded.
 package sandbox
 
 import (
-	"encoding/json"
-	"fmt"
-	"io"
-	"math"
 	"math/rand/v2"
-	"net/http"
-	"net/url"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/smsform/smsform/campaign"
 	"github.com/smsform/smsform/internal/infobip"
 )
 
@@ -50,6 +52,7 @@ const (
 	EndpointLogs    = "logs"
 	EndpointReports = "reports"
 	EndpointLogEnd  = "logend"
+	EndpointInbound = "inbound"
 	EndpointSandbox = "sandbox"
 	EndpointUnknown = "unknown"
 )
@@ -105,6 +108,10 @@ type Options struct {
 	Rand *rand.Rand
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// IdempotencyWindow, when positive, makes the account idempotent: a messageId repeated
+	// within this long of its first acceptance is rejected (status 23) instead of delivered
+	// again. Zero is Infobip's default: every repeat is a new message.
+	IdempotencyWindow time.Duration
 	// RejectTo lists destinations (international digits, no '+') rejected per message with
 	// status 52 REJECTED_DESTINATION, as an operator refusing a number would.
 	RejectTo []string
@@ -124,8 +131,12 @@ type Received struct {
 	SpeedLimit         *infobip.SpeedLimit `json:"sendingSpeedLimit,omitempty"`
 	NotifyURL          string              `json:"notifyUrl,omitempty"`
 	CallbackData       string              `json:"callbackData,omitempty"`
+	CampaignReference  string              `json:"campaignReferenceId,omitempty"`
 	SmsCount           int                 `json:"smsCount"`
 	AcceptedAt         time.Time           `json:"acceptedAt"`
+	// Copy is 1 for the first delivery of a messageId, 2 and more for the same messageId
+	// delivered again: a double send.
+	Copy int `json:"copy"`
 	// Converted counts the successful POST /ct/1/log/end calls for the message.
 	Converted int `json:"converted"`
 }
@@ -136,8 +147,15 @@ type Stats struct {
 	Requests map[string]int `json:"requests"`
 	// Accepted counts recorded messages.
 	Accepted int `json:"accepted"`
-	// Duplicates counts destinations rejected with status 23 (duplicate messageId).
+	// Duplicates counts destinations rejected with status 23 (duplicate messageId, within
+	// the idempotency window).
 	Duplicates int `json:"duplicates"`
+	// DoubleSends counts messages delivered again under a messageId accepted before: what a
+	// default account does with a repeat, and what smsform must never cause.
+	DoubleSends int `json:"doubleSends"`
+	// DeliveriesPerPhone lists, for each phone that received some messageId more than once,
+	// how many deliveries it received in all (empty when nobody got a double).
+	DeliveriesPerPhone map[string]int `json:"deliveriesPerPhone"`
 	// Rejected counts other per-destination rejections (999 numbers, texts too long).
 	Rejected int `json:"rejected"`
 	// Unauthorized counts 401 answers.
@@ -146,7 +164,9 @@ type Stats struct {
 	BadRequests int `json:"badRequests"`
 	// Conversions counts successful POST /ct/1/log/end calls.
 	Conversions int `json:"conversions"`
-	// Reports counts delivery reports handed out by /sms/1/reports.
+	// Inbound counts inbound replies handed out by /sms/1/inbox/reports.
+	Inbound int `json:"inbound"`
+	// Reports counts delivery reports handed out by /sms/1/reports and /sms/3/reports.
 	Reports int `json:"reports"`
 	// Faults counts injected faults by kind (Fault* constants).
 	Faults map[string]int `json:"faults"`
@@ -163,11 +183,8 @@ type msgOpts struct {
 	window       *infobip.TimeWindow
 	notifyURL    string
 	callbackData string
-}
-
-func (o *msgOpts) sameMessageOpts(m *infobip.Message) bool {
-	return o.validity == m.ValidityPeriod && o.sendAt == m.SendAt && o.notifyURL == m.NotifyURL &&
-		o.callbackData == m.CallbackData && sameWindow(o.window, m.DeliveryTimeWindow)
+	campaignRef  string
+	due          int64 // sendAt in Unix nanoseconds; 0 when not scheduled
 }
 
 func sameWindow(a, b *infobip.TimeWindow) bool {
@@ -193,10 +210,14 @@ type record struct {
 	to         string
 	acceptedAt int64 // Unix nanoseconds
 	converted  int32
+	copy       int32 // 0 for the first delivery of its messageId
 	reported   bool
 }
 
 func (r *record) accepted() time.Time { return time.Unix(0, r.acceptedAt).UTC() }
+
+// dueAt is when the message leaves for the phone: its sendAt, or its acceptance.
+func (r *record) dueAt() int64 { return max(r.acceptedAt, r.info.opts.due) }
 
 // span is a run of records [start, end) accepted under one bulkId in one request.
 type span struct{ start, end int }
@@ -209,10 +230,12 @@ type Server struct {
 	mu              sync.Mutex
 	rng             *rand.Rand
 	records         []record
-	byID            map[string]int
+	byID            map[string]int   // the first record of a messageId
+	copies          map[string][]int // the later records of a messageId delivered again
 	byBulk          map[string][]span
 	duplicates      []string
-	firstUnreported int // every record before it has been handed out as a report
+	inbound         []infobip.InboundMessage // queued replies, handed out once
+	firstUnreported int                      // every record before it has been handed out as a report
 	stats           Stats
 }
 
@@ -243,10 +266,12 @@ func (s *Server) Reset() {
 func (s *Server) resetLocked() {
 	s.records = nil
 	s.byID = make(map[string]int)
+	s.copies = make(map[string][]int)
+	s.inbound = nil
 	s.byBulk = make(map[string][]span)
 	s.duplicates = nil
 	s.firstUnreported = 0
-	s.stats = Stats{Requests: map[string]int{}, Faults: map[string]int{}}
+	s.stats = Stats{Requests: map[string]int{}, Faults: map[string]int{}, DeliveriesPerPhone: map[string]int{}}
 }
 
 // Received returns a copy of every accepted message in arrival order.
@@ -281,6 +306,10 @@ func (s *Server) Stats() Stats {
 	st.Faults = make(map[string]int, len(s.stats.Faults))
 	for k, v := range s.stats.Faults {
 		st.Faults[k] = v
+	}
+	st.DeliveriesPerPhone = make(map[string]int, len(s.stats.DeliveriesPerPhone))
+	for k, v := range s.stats.DeliveriesPerPhone {
+		st.DeliveriesPerPhone[k] = v
 	}
 	return st
 }
@@ -320,6 +349,8 @@ func (c *copier) received(r *record) Received {
 		SmsCount:           r.info.smsCount,
 		AcceptedAt:         r.accepted(),
 		Converted:          int(r.converted),
+		CampaignReference:  in.campaignRef,
+		Copy:               int(r.copy) + 1,
 	}
 }
 
@@ -353,585 +384,4 @@ func cloneWindow(w *infobip.TimeWindow) *infobip.TimeWindow {
 		c.To = &t
 	}
 	return &c
-}
-
-// ServeHTTP answers one request: auth, then Latency, then routing, then TooManyRate, then the
-// endpoint (which applies ErrorRate and DropRate to sends).
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	endpoint, method, arg := route(r.URL)
-	s.count(endpoint)
-	if endpoint == EndpointSandbox {
-		s.serveSandbox(w, r)
-		return
-	}
-	if !s.authorized(r) {
-		s.mu.Lock()
-		s.stats.Unauthorized++
-		s.mu.Unlock()
-		writeError(w, http.StatusUnauthorized, "UNAUTHORIZED", "Invalid login details", nil)
-		return
-	}
-	if d := s.options().Latency; d > 0 {
-		s.fault(FaultLatency)
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		}
-	}
-	if endpoint == EndpointUnknown {
-		writeError(w, http.StatusNotFound, "NOT_FOUND", "Resource not found: "+r.URL.Path, nil)
-		return
-	}
-	if r.Method != method {
-		w.Header().Set("Allow", method)
-		writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", fmt.Sprintf("Method %s is not allowed here, use %s", r.Method, method), nil)
-		return
-	}
-	var body []byte
-	if endpoint == EndpointSend {
-		// Read the whole body before any fault, so a client always sees its request written.
-		var err error
-		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
-		if err != nil {
-			s.badRequest(w, "Cannot read request body: "+err.Error(), nil)
-			return
-		}
-	}
-	if opts := s.options(); s.roll(opts.TooManyRate, FaultTooMany) {
-		secs := int(math.Ceil(opts.RetryAfter.Seconds()))
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		writeError(w, http.StatusTooManyRequests, "TOO_MANY_REQUESTS", "Too many requests", nil)
-		return
-	}
-	switch endpoint {
-	case EndpointSend:
-		s.serveSend(w, body)
-	case EndpointLogs:
-		s.serveLogs(w, r, false)
-	case EndpointReports:
-		s.serveLogs(w, r, true)
-	case EndpointLogEnd:
-		s.serveLogEnd(w, arg)
-	}
-}
-
-// route maps a URL to an endpoint, the method it takes and, for /ct/1/log/end, the messageId.
-func route(u *url.URL) (endpoint, method, arg string) {
-	switch p := u.Path; p {
-	case "/sms/2/text/advanced", "/sms/1/text/advanced":
-		return EndpointSend, http.MethodPost, ""
-	case "/sms/1/logs":
-		return EndpointLogs, http.MethodGet, ""
-	case "/sms/1/reports":
-		return EndpointReports, http.MethodGet, ""
-	default:
-		if strings.HasPrefix(p, "/sandbox/") {
-			return EndpointSandbox, "", ""
-		}
-		const prefix = "/ct/1/log/end/"
-		raw := u.EscapedPath()
-		if strings.HasPrefix(raw, prefix) {
-			seg := raw[len(prefix):]
-			if id, err := url.PathUnescape(seg); err == nil && seg != "" && !strings.Contains(seg, "/") {
-				return EndpointLogEnd, http.MethodPost, id
-			}
-		}
-		return EndpointUnknown, "", ""
-	}
-}
-
-// Faults are the fault-injection settings, changeable while the server runs.
-type Faults struct {
-	Latency     time.Duration
-	ErrorRate   float64
-	TooManyRate float64
-	DropRate    float64
-	LogsLag     time.Duration
-}
-
-// SetFaults changes the fault injection of a running server, so a test can break the API
-// and mend it again without losing what it received.
-func (s *Server) SetFaults(f Faults) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.opts.Latency, s.opts.ErrorRate, s.opts.TooManyRate, s.opts.DropRate, s.opts.LogsLag =
-		f.Latency, f.ErrorRate, f.TooManyRate, f.DropRate, f.LogsLag
-}
-
-// options reads the settings that SetFaults may change.
-func (s *Server) options() Options {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.opts
-}
-
-func (s *Server) authorized(r *http.Request) bool {
-	h := r.Header.Get("Authorization")
-	if s.opts.APIKey == "" {
-		return strings.TrimSpace(h) != ""
-	}
-	return h == "App "+s.opts.APIKey
-}
-
-func (s *Server) count(endpoint string) {
-	s.mu.Lock()
-	s.stats.Requests[endpoint]++
-	s.mu.Unlock()
-}
-
-func (s *Server) fault(kind string) {
-	s.mu.Lock()
-	s.stats.Faults[kind]++
-	s.mu.Unlock()
-}
-
-// roll decides whether a fault of probability rate happens, counting it if it does. It draws
-// from Rand only for rates strictly between 0 and 1.
-func (s *Server) roll(rate float64, kind string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.rollLocked(rate, kind)
-}
-
-func (s *Server) rollLocked(rate float64, kind string) bool {
-	hit := false
-	switch {
-	case rate <= 0:
-	case rate >= 1:
-		hit = true
-	default:
-		hit = s.rng.Float64() < rate
-	}
-	if hit {
-		s.stats.Faults[kind]++
-	}
-	return hit
-}
-
-// Statuses the sandbox answers with.
-var (
-	statusAccepted = infobip.Status{GroupID: infobip.GroupPending, GroupName: "PENDING", ID: infobip.StatusPendingAccepted,
-		Name: "PENDING_ACCEPTED", Description: "Message sent to next instance"}
-	statusEnroute = infobip.Status{GroupID: infobip.GroupPending, GroupName: "PENDING", ID: 7,
-		Name: "PENDING_ENROUTE", Description: "Message sent to next instance"}
-	statusDelivered = infobip.Status{GroupID: infobip.GroupDelivered, GroupName: "DELIVERED", ID: infobip.StatusDeliveredToHandset,
-		Name: "DELIVERED_TO_HANDSET", Description: "Message delivered to handset"}
-	statusDuplicate = infobip.Status{GroupID: infobip.GroupRejected, GroupName: "REJECTED", ID: infobip.StatusRejectedDuplicateMsgID,
-		Name: "REJECTED_DUPLICATE_MESSAGE_ID", Description: "Message ID is not unique"}
-	statusTooLong = infobip.Status{GroupID: infobip.GroupRejected, GroupName: "REJECTED", ID: infobip.StatusRejectedTooLong,
-		Name: "REJECTED_MESSAGE_TOO_LONG", Description: "Message is too long"}
-	statusBadDestination = infobip.Status{GroupID: infobip.GroupRejected, GroupName: "REJECTED", ID: 52,
-		Name: "REJECTED_DESTINATION", Description: "Invalid destination address"}
-	noError = infobip.Status{GroupID: 0, GroupName: "OK", ID: 0, Name: "NO_ERROR", Description: "No Error"}
-	price   = &infobip.Price{PricePerMessage: 0.01, Currency: "EUR"}
-)
-
-func (s *Server) serveSend(w http.ResponseWriter, body []byte) {
-	if s.roll(s.options().ErrorRate, FaultError) {
-		writeError(w, http.StatusInternalServerError, "GENERAL_ERROR", "Something went wrong. Please contact support.", nil)
-		return
-	}
-	var req infobip.SendRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		s.badRequest(w, "Invalid request body: "+err.Error(), nil)
-		return
-	}
-	if verr := validateSend(&req); len(verr) > 0 {
-		s.badRequest(w, "Bad request", verr)
-		return
-	}
-
-	// Work out everything that needs no lock: parts and the shared options.
-	tracking := cloneTracking(req.Tracking)
-	speed := cloneSpeed(req.SendingSpeedLimit)
-	bulkID := clip(req.BulkID, maxBulkIDLen)
-	opts := make([]*msgOpts, len(req.Messages))
-	parts := make([]int, len(req.Messages))
-	ndest := 0
-	for i := range req.Messages {
-		m := &req.Messages[i]
-		parts[i], _ = campaign.Parts(m.Text)
-		if i > 0 && opts[i-1].sameMessageOpts(m) {
-			opts[i] = opts[i-1]
-		} else {
-			opts[i] = &msgOpts{
-				bulkID: bulkID, tracking: tracking, speed: speed, validity: m.ValidityPeriod, sendAt: m.SendAt,
-				window: cloneWindow(m.DeliveryTimeWindow), notifyURL: m.NotifyURL, callbackData: m.CallbackData,
-			}
-		}
-		ndest += len(m.Destinations)
-	}
-	resp := infobip.SendResponse{BulkID: bulkID, Messages: make([]infobip.SentStatus, 0, ndest)}
-
-	s.mu.Lock()
-	if resp.BulkID == "" {
-		resp.BulkID = s.newIDLocked()
-		for _, o := range opts {
-			o.bulkID = resp.BulkID
-		}
-	}
-	now := s.now().UnixNano()
-	start := len(s.records)
-	for i := range req.Messages {
-		m := &req.Messages[i]
-		tooLong := parts[i] > campaign.MaxParts || len(m.Text) > MaxTextBytes
-		var info *msgInfo // allocated when the first destination is accepted
-		for _, d := range m.Destinations {
-			id := clip(d.MessageID, maxMessageIDLen)
-			if id == "" {
-				id = s.newIDLocked()
-			}
-			st := infobip.SentStatus{To: d.To, MessageID: id}
-			_, dup := s.byID[id]
-			switch {
-			case dup:
-				st.Status = statusDuplicate
-				s.duplicates = append(s.duplicates, id)
-				s.stats.Duplicates++
-			case strings.HasPrefix(d.To, "999") || slices.Contains(s.opts.RejectTo, d.To):
-				st.Status = statusBadDestination
-				s.stats.Rejected++
-			case tooLong:
-				st.Status = statusTooLong
-				s.stats.Rejected++
-			default:
-				st.Status = statusAccepted
-				if req.IncludeSmsCountInResponse {
-					st.SmsCount = parts[i]
-				}
-				if info == nil {
-					info = &msgInfo{opts: opts[i], from: m.From, text: m.Text, smsCount: parts[i]}
-				}
-				s.byID[id] = len(s.records)
-				s.records = append(s.records, record{info: info, messageID: id, to: d.To, acceptedAt: now})
-				s.stats.Accepted++
-			}
-			resp.Messages = append(resp.Messages, st)
-		}
-	}
-	if end := len(s.records); end > start {
-		s.byBulk[resp.BulkID] = append(s.byBulk[resp.BulkID], span{start, end})
-	}
-	drop := s.rollLocked(s.opts.DropRate, FaultDrop)
-	s.mu.Unlock()
-
-	if drop {
-		dropConnection(w)
-		return
-	}
-	writeJSON(w, http.StatusOK, &resp)
-}
-
-// dropConnection closes the connection without an answer.
-func dropConnection(w http.ResponseWriter) {
-	if hj, ok := w.(http.Hijacker); ok {
-		if conn, _, err := hj.Hijack(); err == nil {
-			conn.Close()
-			return
-		}
-	}
-	// HTTP/2 or a wrapped writer: abort the response, which resets the stream or closes the
-	// connection.
-	panic(http.ErrAbortHandler)
-}
-
-// newIDLocked generates an id no accepted message has; s.mu must be held.
-func (s *Server) newIDLocked() string {
-	for {
-		id := fmt.Sprintf("%016x%016x", s.rng.Uint64(), s.rng.Uint64())
-		if _, taken := s.byID[id]; !taken {
-			return id
-		}
-	}
-}
-
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
-}
-
-// validateSend returns Infobip-style validation errors: field path -> problems.
-func validateSend(req *infobip.SendRequest) map[string][]string {
-	verr := map[string][]string{}
-	add := func(field, problem string) { verr[field] = append(verr[field], problem) }
-	if len(req.Messages) == 0 {
-		add("messages", "must not be empty")
-	}
-	for i, m := range req.Messages {
-		mp := fmt.Sprintf("messages[%d]", i)
-		if len(m.Destinations) == 0 {
-			add(mp+".destinations", "must not be empty")
-		}
-		for j, d := range m.Destinations {
-			dp := fmt.Sprintf("%s.destinations[%d].to", mp, j)
-			switch {
-			case d.To == "":
-				add(dp, "must not be blank")
-			case !digits(d.To, 3, 64):
-				add(dp, "must be 3 to 64 digits, international format without '+'")
-			}
-		}
-		if strings.TrimSpace(m.Text) == "" {
-			add(mp+".text", "must not be blank")
-		}
-		if m.SendAt != "" {
-			if _, err := time.Parse(infobip.SendAtLayout, m.SendAt); err != nil {
-				add(mp+".sendAt", "must have the format yyyy-MM-dd'T'HH:mm:ss.SSSZ")
-			}
-		}
-		if m.ValidityPeriod < 0 {
-			add(mp+".validityPeriod", "must not be negative")
-		}
-		if len(m.CallbackData) > maxCallbackData {
-			add(mp+".callbackData", "must be at most 4000 characters")
-		}
-	}
-	return verr
-}
-
-func digits(s string, lo, hi int) bool {
-	if len(s) < lo || len(s) > hi {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// query is a parsed /sms/1/logs or /sms/1/reports query.
-type query struct {
-	messageIDs    []string
-	bulkIDs       []string
-	to, from      string
-	generalStatus string
-	limit         int
-}
-
-func parseQuery(raw string) (query, string) {
-	vals, err := url.ParseQuery(raw)
-	if err != nil {
-		return query{}, "Invalid query: " + err.Error()
-	}
-	q := query{limit: DefaultLimit}
-	for _, name := range []string{"messageId", "bulkId"} {
-		joined := strings.Join(vals[name], ",")
-		if len(joined) > MaxQueryIDsChars {
-			return q, fmt.Sprintf("%s must be at most %d characters, got %d", name, MaxQueryIDsChars, len(joined))
-		}
-		var ids []string
-		for _, id := range strings.Split(joined, ",") {
-			if id = strings.TrimSpace(id); id != "" {
-				ids = append(ids, id)
-			}
-		}
-		if name == "messageId" {
-			q.messageIDs = ids
-		} else {
-			q.bulkIDs = ids
-		}
-	}
-	q.to = strings.TrimPrefix(strings.TrimSpace(vals.Get("to")), "+")
-	q.from = strings.TrimSpace(vals.Get("from"))
-	q.generalStatus = strings.ToUpper(strings.TrimSpace(vals.Get("generalStatus")))
-	if l := vals.Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > MaxLimit {
-			return q, fmt.Sprintf("limit must be a number from 1 to %d, got %q", MaxLimit, l)
-		}
-		q.limit = n
-	}
-	return q, ""
-}
-
-func (s *Server) serveLogs(w http.ResponseWriter, r *http.Request, reports bool) {
-	q, problem := parseQuery(r.URL.RawQuery)
-	if problem != "" {
-		s.badRequest(w, problem, nil)
-		return
-	}
-	out := infobip.LogsResponse{Results: []infobip.LogEntry{}}
-	s.mu.Lock()
-	now := s.now()
-	start := 0
-	if reports {
-		for s.firstUnreported < len(s.records) && s.records[s.firstUnreported].reported {
-			s.firstUnreported++
-		}
-		start = s.firstUnreported
-	}
-	s.eachLocked(&q, start, func(rec *record) bool {
-		delivered := s.deliveredLocked(rec, now)
-		if reports {
-			if !delivered || rec.reported {
-				return true
-			}
-		} else if s.opts.LogsLag > 0 && now.UnixNano()-rec.acceptedAt < int64(s.opts.LogsLag) {
-			return true
-		}
-		if q.to != "" && rec.to != q.to || q.from != "" && rec.info.from != q.from {
-			return true
-		}
-		e := s.entryLocked(rec, delivered)
-		if q.generalStatus != "" && e.Status.GroupName != q.generalStatus {
-			return true
-		}
-		if reports {
-			rec.reported = true
-			s.stats.Reports++
-		}
-		out.Results = append(out.Results, e)
-		return len(out.Results) < q.limit
-	})
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, &out)
-}
-
-// eachLocked calls fn with the records the query's messageId and bulkId filters select, in
-// acceptance order, from index start on, until fn returns false.
-func (s *Server) eachLocked(q *query, start int, fn func(*record) bool) {
-	if len(q.messageIDs) == 0 && len(q.bulkIDs) == 0 {
-		for i := start; i < len(s.records); i++ {
-			if !fn(&s.records[i]) {
-				return
-			}
-		}
-		return
-	}
-	var idx []int
-	if len(q.messageIDs) > 0 {
-		var bulks map[string]bool
-		if len(q.bulkIDs) > 0 {
-			bulks = make(map[string]bool, len(q.bulkIDs))
-			for _, b := range q.bulkIDs {
-				bulks[b] = true
-			}
-		}
-		for _, id := range q.messageIDs {
-			if i, ok := s.byID[id]; ok && i >= start && (bulks == nil || bulks[s.records[i].info.opts.bulkID]) {
-				idx = append(idx, i)
-			}
-		}
-	} else {
-		for _, b := range q.bulkIDs {
-			for _, sp := range s.byBulk[b] {
-				for i := max(sp.start, start); i < sp.end; i++ {
-					idx = append(idx, i)
-				}
-			}
-		}
-	}
-	slices.Sort(idx)
-	idx = slices.Compact(idx)
-	for _, i := range idx {
-		if !fn(&s.records[i]) {
-			return
-		}
-	}
-}
-
-func (s *Server) deliveredLocked(rec *record, now time.Time) bool {
-	return s.opts.DeliveryDelay <= 0 || now.UnixNano()-rec.acceptedAt >= int64(s.opts.DeliveryDelay)
-}
-
-func (s *Server) entryLocked(rec *record, delivered bool) infobip.LogEntry {
-	e := infobip.LogEntry{
-		BulkID:    rec.info.opts.bulkID,
-		MessageID: rec.messageID,
-		To:        rec.to,
-		From:      rec.info.from,
-		Text:      rec.info.text,
-		SentAt:    rec.accepted().Format(infobip.SendAtLayout),
-		SmsCount:  rec.info.smsCount,
-		Price:     price,
-		Status:    statusEnroute,
-		Error:     &noError,
-	}
-	if delivered {
-		e.Status = statusDelivered
-		e.DoneAt = rec.accepted().Add(max(s.opts.DeliveryDelay, 0)).Format(infobip.SendAtLayout)
-	}
-	return e
-}
-
-func (s *Server) serveLogEnd(w http.ResponseWriter, messageID string) {
-	s.mu.Lock()
-	i, ok := s.byID[messageID]
-	if ok {
-		rec := &s.records[i]
-		if t := rec.info.opts.tracking; t != nil && t.Track == "SMS" {
-			rec.converted++
-			s.stats.Conversions++
-			s.mu.Unlock()
-			writeJSON(w, http.StatusOK, &infobip.ConversionResponse{ProcessKey: ProcessKey})
-			return
-		}
-	}
-	s.mu.Unlock()
-	text := "No message with this messageId"
-	if ok {
-		text = "Message was not sent with conversion tracking (tracking.track SMS)"
-	}
-	writeError(w, http.StatusNotFound, "NOT_FOUND", text, nil)
-}
-
-// serveSandbox answers the sandbox's own helper endpoints, which need no credentials.
-func (s *Server) serveSandbox(w http.ResponseWriter, r *http.Request) {
-	switch r.URL.Path {
-	case "/sandbox/messages":
-		switch r.Method {
-		case http.MethodGet, http.MethodHead:
-			writeJSON(w, http.StatusOK, s.Received())
-		case http.MethodDelete:
-			s.Reset()
-			w.WriteHeader(http.StatusNoContent)
-		default:
-			w.Header().Set("Allow", "GET, HEAD, DELETE")
-			writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "Method "+r.Method+" is not allowed here", nil)
-		}
-	case "/sandbox/stats":
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "Method "+r.Method+" is not allowed here", nil)
-			return
-		}
-		st := s.Stats()
-		writeJSON(w, http.StatusOK, &st)
-	default:
-		writeError(w, http.StatusNotFound, "NOT_FOUND", "Resource not found: "+r.URL.Path, nil)
-	}
-}
-
-func (s *Server) badRequest(w http.ResponseWriter, text string, verr map[string][]string) {
-	s.mu.Lock()
-	s.stats.BadRequests++
-	s.mu.Unlock()
-	writeError(w, http.StatusBadRequest, "BAD_REQUEST", text, verr)
-}
-
-func writeError(w http.ResponseWriter, status int, code, text string, verr map[string][]string) {
-	b := infobip.NewErrorBody(code, text)
-	if len(verr) > 0 {
-		b.RequestError.ServiceException.ValidationErrors = verr
-	}
-	writeJSON(w, status, &b)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	data, err := json.Marshal(v)
-	if err != nil {
-		status = http.StatusInternalServerError
-		data, _ = json.Marshal(infobip.NewErrorBody("GENERAL_ERROR", "encode answer: "+err.Error()))
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(data)+1))
-	w.WriteHeader(status)
-	w.Write(append(data, '\n'))
 }

@@ -69,9 +69,22 @@ func one(bulk, id, to, text string) *infobip.SendRequest {
 	}
 }
 
+// sendV2 posts to the older POST /sms/2/text/advanced, which the sandbox still serves.
+func sendV2(ctx context.Context, c *infobip.Client, req *infobip.SendRequest) (*infobip.SendResponse, error) {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	var out infobip.SendResponse
+	if err := c.Do(ctx, http.MethodPost, "/sms/2/text/advanced", nil, body, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 func send(t *testing.T, c *infobip.Client, req *infobip.SendRequest) *infobip.SendResponse {
 	t.Helper()
-	resp, err := c.Send(context.Background(), req)
+	resp, err := sendV2(context.Background(), c, req)
 	if err != nil {
 		t.Fatalf("send: %v", err)
 	}
@@ -141,9 +154,11 @@ func apiError(t *testing.T, err error, status int) *infobip.APIError {
 	return ae
 }
 
+// TestSendAndDuplicate: on an account with idempotent sending (IdempotencyWindow), a
+// repeated messageId within the window is rejected per message with status 23.
 func TestSendAndDuplicate(t *testing.T) {
 	clk := newClock()
-	sb, c, _ := start(t, sandbox.Options{Now: clk.Now})
+	sb, c, _ := start(t, sandbox.Options{Now: clk.Now, IdempotencyWindow: time.Hour})
 	req := &infobip.SendRequest{
 		BulkID: "b1",
 		Messages: []infobip.Message{{
@@ -292,7 +307,7 @@ func TestSendValidation(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := c.Send(context.Background(), tc.req)
+			_, err := sendV2(context.Background(), c, tc.req)
 			ae := apiError(t, err, 400)
 			if ae.Code != "BAD_REQUEST" || !slices.ContainsFunc(ae.Details, func(d string) bool { return strings.HasPrefix(d, tc.detail) }) {
 				t.Errorf("got %v, want a detail starting %q", ae, tc.detail)
@@ -355,7 +370,7 @@ func TestLogs(t *testing.T) {
 	}
 
 	e := logs(t, c, infobip.LogsQuery{MessageIDs: []string{"m3"}})[0]
-	if e.BulkID != "b2" || e.To != "41000000003" || e.From != "B" || e.Text != "two" || e.SmsCount != 1 ||
+	if e.BulkID != "b2" || e.Destination != "41000000003" || e.Sender != "B" || e.Content == nil || e.Content.Text != "two" || e.MessageCount != 1 ||
 		e.Price == nil || e.Price.PricePerMessage != 0.01 || e.Price.Currency != "EUR" || e.Status.GroupID != 3 {
 		t.Errorf("entry %+v", e)
 	}
@@ -369,7 +384,7 @@ func TestLogs(t *testing.T) {
 		many = append(many, fmt.Sprintf("message-%04d", i))
 	}
 	_, err := c.Logs(context.Background(), infobip.LogsQuery{MessageIDs: many})
-	if ae := apiError(t, err, 400); ae.Code != "BAD_REQUEST" {
+	if ae := apiError(t, err, 400); ae.Code != "E400" {
 		t.Errorf("2048: %v", ae)
 	}
 	if got := logs(t, c, infobip.LogsQuery{MessageIDs: many[:len(many)-1]}); len(got) != 0 {
@@ -513,7 +528,7 @@ func TestLogEnd(t *testing.T) {
 func TestAuth(t *testing.T) {
 	sb, _, base := start(t, sandbox.Options{APIKey: "secret"})
 	c := newClient(t, base, "wrong")
-	_, err := c.Send(context.Background(), one("b", "m1", "41793026731", "hi"))
+	_, err := sendV2(context.Background(), c, one("b", "m1", "41793026731", "hi"))
 	if !errors.Is(err, infobip.ErrCredentials) {
 		t.Fatalf("wrong key: %v", err)
 	}
@@ -557,7 +572,7 @@ func TestAuth(t *testing.T) {
 
 func TestErrorRate(t *testing.T) {
 	sb, c, _ := start(t, sandbox.Options{ErrorRate: 1})
-	_, err := c.Send(context.Background(), one("b", "m1", "41793026731", "hi"))
+	_, err := sendV2(context.Background(), c, one("b", "m1", "41793026731", "hi"))
 	ae := apiError(t, err, 500)
 	if ae.Code != "GENERAL_ERROR" || !infobip.OutcomeUnknown(err) {
 		t.Errorf("error %v", ae)
@@ -573,8 +588,8 @@ func TestErrorRate(t *testing.T) {
 }
 
 func TestDropRate(t *testing.T) {
-	sb, c, _ := start(t, sandbox.Options{DropRate: 1})
-	_, err := c.Send(context.Background(), one("b", "m1", "41793026731", "hi"))
+	sb, c, _ := start(t, sandbox.Options{DropRate: 1, IdempotencyWindow: time.Hour})
+	_, err := sendV2(context.Background(), c, one("b", "m1", "41793026731", "hi"))
 	var te *infobip.TransportError
 	if !errors.As(err, &te) || !te.Written || !infobip.OutcomeUnknown(err) {
 		t.Fatalf("want a TransportError after writing, got %T %v", err, err)
@@ -587,7 +602,7 @@ func TestDropRate(t *testing.T) {
 	if got := logs(t, c, infobip.LogsQuery{MessageIDs: []string{"m1"}}); len(got) != 1 {
 		t.Errorf("logs %v", got)
 	}
-	if _, err := c.Send(context.Background(), one("b", "m1", "41793026731", "hi")); err == nil {
+	if _, err := sendV2(context.Background(), c, one("b", "m1", "41793026731", "hi")); err == nil {
 		t.Error("dropped again but no error")
 	}
 	if d := sb.Duplicates(); !slices.Equal(d, []string{"m1"}) {
@@ -670,7 +685,7 @@ func TestRoutingErrors(t *testing.T) {
 		status       int
 		code         string
 	}{
-		{"GET", "/sms/3/messages", 404, "NOT_FOUND"},
+		{"GET", "/sms/9/messages", 404, "NOT_FOUND"},
 		{"GET", "/ct/1/log/end/", 404, "NOT_FOUND"},
 		{"GET", "/sms/2/text/advanced", 405, "METHOD_NOT_ALLOWED"},
 		{"POST", "/sms/1/logs", 405, "METHOD_NOT_ALLOWED"},
@@ -722,7 +737,7 @@ func TestSandboxEndpoints(t *testing.T) {
 }
 
 func TestConcurrentSends(t *testing.T) {
-	sb, c, _ := start(t, sandbox.Options{DeliveryDelay: time.Hour})
+	sb, c, _ := start(t, sandbox.Options{DeliveryDelay: time.Hour, IdempotencyWindow: time.Hour})
 	var wg sync.WaitGroup
 	for w := range 8 {
 		wg.Add(1)
@@ -730,7 +745,7 @@ func TestConcurrentSends(t *testing.T) {
 			defer wg.Done()
 			for i := range 20 {
 				id := fmt.Sprintf("w%d-%d", w, i%10) // every id twice
-				if _, err := c.Send(context.Background(), one(fmt.Sprintf("b%d", w), id, "41793026731", "hi")); err != nil {
+				if _, err := sendV2(context.Background(), c, one(fmt.Sprintf("b%d", w), id, "41793026731", "hi")); err != nil {
 					t.Error(err)
 				}
 				if _, err := c.Logs(context.Background(), infobip.LogsQuery{MessageIDs: []string{id}}); err != nil {
