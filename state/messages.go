@@ -738,3 +738,138 @@ func sortedByKey[T any](rows []T, key func(T) Key) []T {
 	})
 	return out
 }
+
+// Undecided is a message of unknown outcome with what deciding about it needs.
+type Undecided struct {
+	Pending
+	// FirstAttemptAt is when its messageId was first sent: an idempotency window runs from
+	// it. It equals SendingAt until the message is resent with the same messageId.
+	FirstAttemptAt time.Time
+	// Unsent is set when a person decided, after the latest attempt, that it was not sent
+	// (`smsform state resolve -as unsent`): apply sends it again, with the same messageId.
+	Unsent     bool
+	ResolvedBy string
+}
+
+// Undecided lists the messages in state "unknown", oldest attempt first, with their first
+// attempt and any decision a person made about them.
+func (s *Store) Undecided(ctx context.Context) ([]Undecided, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT campaign, round, destination, attempt, message_id, bulk_id, sending_at,
+			CASE WHEN first_message_id = message_id THEN first_sending_at ELSE '' END,
+			COALESCE(resolution, ''), COALESCE(resolved_by, '')
+		FROM messages WHERE state = 'unknown' ORDER BY sending_at, message_id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Undecided
+	for rows.Next() {
+		var u Undecided
+		var at, first, resolution string
+		if err := rows.Scan(&u.Campaign, &u.Round, &u.To, &u.Attempt, &u.MessageID, &u.BulkID, &at, &first, &resolution, &u.ResolvedBy); err != nil {
+			return nil, err
+		}
+		u.SendingAt = parseTime(at)
+		u.FirstAttemptAt = u.SendingAt
+		if first != "" {
+			u.FirstAttemptAt = parseTime(first)
+		}
+		u.Unsent = resolution == "unsent"
+		if !u.Unsent {
+			u.ResolvedBy = ""
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// NoteFirstAttempts remembers, before messages of unknown outcome are sent again with the
+// same messageId, when that messageId was first sent (their sending_at will move on), and
+// uses up a person's "unsent" decision: it was about the attempts before this one. Durable
+// before the resend leaves, like the in-flight record.
+func (s *Store) NoteFirstAttempts(ctx context.Context, keys []Key) error {
+	keys = sortedByKey(keys, func(k Key) Key { return k })
+	return s.withTx(ctx, func(tx *sql.Tx) error {
+		// SET expressions see the row as it was, so the CASE reads the old first_message_id.
+		stmt, err := tx.PrepareContext(ctx, `UPDATE messages SET
+				first_sending_at = CASE WHEN first_message_id IS NULL OR first_message_id <> message_id THEN sending_at ELSE first_sending_at END,
+				first_message_id = message_id, resolution = NULL
+			WHERE campaign = ? AND round = ? AND destination = ? AND state = 'unknown'`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, k := range keys {
+			if _, err := stmt.ExecContext(ctx, k.Campaign, k.Round, k.To); err != nil {
+				return fmt.Errorf("note the first attempt of %s %s: %w", k.Campaign, k.To, err)
+			}
+		}
+		return nil
+	})
+}
+
+// Resolution is a person's decision about messages of unknown outcome.
+type Resolution struct {
+	// Sent: the message reached Infobip (say, it is in the portal): recorded as sent.
+	// Otherwise unsent: the next apply sends it, with the same messageId.
+	Sent bool
+	// Campaign limits the decision to one campaign ("" for all).
+	Campaign string
+	// Targets are messageIds or E.164 numbers; empty means every unknown message (of the
+	// campaign).
+	Targets []string
+	By      string
+}
+
+// Resolve records a person's decision about messages of unknown (or abandoned) outcome and
+// returns the keys it applied to. Who decided and when is kept with each message.
+func (s *Store) Resolve(ctx context.Context, r Resolution) ([]Key, error) {
+	var keys []Key
+	ts := now()
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		where := "state IN ('unknown', 'abandoned')"
+		args := []any{}
+		if r.Campaign != "" {
+			where += " AND campaign = ?"
+			args = append(args, r.Campaign)
+		}
+		if len(r.Targets) > 0 {
+			where += " AND (message_id IN (" + placeholders(len(r.Targets)) + ") OR destination IN (" + placeholders(len(r.Targets)) + "))"
+			for range 2 {
+				for _, t := range r.Targets {
+					args = append(args, t)
+				}
+			}
+		}
+		rows, err := tx.QueryContext(ctx, "SELECT campaign, round, destination FROM messages WHERE "+where, args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var k Key
+			if err := rows.Scan(&k.Campaign, &k.Round, &k.To); err != nil {
+				rows.Close()
+				return err
+			}
+			keys = append(keys, k)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		set := `state = 'unknown', resolution = 'unsent'`
+		note := "decided unsent by %s at %s: apply sends it again, same messageId"
+		if r.Sent {
+			set = `state = 'sent', resolution = 'sent'`
+			note = "outcome was unknown; decided sent by %s at %s"
+		}
+		_, err = tx.ExecContext(ctx, "UPDATE messages SET "+set+", resolved_by = ?, resolved_at = ?, updated_at = ?, error = ? WHERE "+where,
+			append([]any{r.By, ts, ts, fmt.Sprintf(note, r.By, ts)}, args...)...)
+		return err
+	})
+	return keys, err
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}

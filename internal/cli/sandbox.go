@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/smsform/smsform/internal/infobip"
 	"github.com/smsform/smsform/internal/sandbox"
 )
 
@@ -24,7 +25,8 @@ func sandboxCommand(sys IO) *cli.Command {
 			&cli.Float64Flag{Name: "429-rate", Usage: "fraction of requests answered 429 with Retry-After"},
 			&cli.DurationFlag{Name: "retry-after", Value: 1e9, Usage: "the Retry-After of 429 answers"},
 			&cli.Float64Flag{Name: "drop-rate", Usage: "fraction of sends accepted, then the connection dropped without an answer"},
-			&cli.DurationFlag{Name: "logs-lag", Usage: "how long accepted messages take to appear in /sms/1/logs"},
+			&cli.DurationFlag{Name: "logs-lag", Usage: "how long accepted messages take to appear in the logs"},
+			&cli.StringFlag{Name: "idempotency-window", Usage: "act as an account with idempotent sending: a messageId repeated within `D` (24h, or seconds) is refused, not delivered again (default: delivered again, like Infobip's default)"},
 			&cli.StringSliceFlag{Name: "reject-to", Usage: "reject these `DIGITS` numbers per message (status 52), as an operator would"},
 		},
 		Action: func(c *cli.Context) error {
@@ -33,8 +35,13 @@ func sandboxCommand(sys IO) *cli.Command {
 					return fmt.Errorf("-%s must be between 0 and 1, got %g", name, v)
 				}
 			}
+			window, err := infobip.ParseWindow(c.String("idempotency-window"))
+			if err != nil {
+				return fmt.Errorf("-idempotency-window: %w", err)
+			}
 			opts := sandbox.Options{
-				APIKey: c.String("api-key"), DeliveryDelay: c.Duration("delivery-delay"), Latency: c.Duration("latency"),
+				IdempotencyWindow: window,
+				APIKey:            c.String("api-key"), DeliveryDelay: c.Duration("delivery-delay"), Latency: c.Duration("latency"),
 				ErrorRate: c.Float64("error-rate"), TooManyRate: c.Float64("429-rate"), RetryAfter: c.Duration("retry-after"),
 				DropRate: c.Float64("drop-rate"), LogsLag: c.Duration("logs-lag"), RejectTo: c.StringSlice("reject-to"),
 			}
@@ -50,7 +57,13 @@ func sandboxCommand(sys IO) *cli.Command {
 				if key == "" {
 					key = "sandbox"
 				}
-				fmt.Fprintf(sys.Stdout, "Sandbox Infobip API listening on %s (Ctrl-C stops it).\nPoint smsform at it with:\n    export INFOBIP_BASE_URL=%s INFOBIP_API_KEY=%s\nWhat it received: %s/sandbox/messages\n", url, url, key, url)
+				fmt.Fprintf(sys.Stdout, "Sandbox Infobip API listening on %s (Ctrl-C stops it).\nPoint smsform at it with:\n    export INFOBIP_BASE_URL=%s INFOBIP_API_KEY=%s\n", url, url, key)
+				if window > 0 {
+					fmt.Fprintf(sys.Stdout, "    export %s=%s   # this sandbox refuses a repeated messageId within %s\n", infobip.EnvIdempotencyWindow, window, window)
+				} else {
+					fmt.Fprintln(sys.Stdout, "Like a default Infobip account, it delivers a repeated messageId again (a double send, counted at /sandbox/stats).")
+				}
+				fmt.Fprintf(sys.Stdout, "What it received: %s/sandbox/messages\n", url)
 			})
 		},
 	}
