@@ -16,7 +16,7 @@ import (
 
 // Sender sends one request of messages. *infobip.Client is one.
 type Sender interface {
-	Send(ctx context.Context, req *infobip.SendRequest) (*infobip.SendResponse, error)
+	Send(ctx context.Context, req *infobip.MessagesRequest) (*infobip.MessagesResponse, error)
 }
 
 // ApplyOptions tune apply.
@@ -251,19 +251,13 @@ func (a *applier) send(ctx context.Context, b batch) error {
 }
 
 // buildRequest renders the batch's texts into one request and the matching state rows.
-func buildRequest(b batch) (*infobip.SendRequest, []state.Outgoing, error) {
+func buildRequest(b batch) (*infobip.MessagesRequest, []state.Outgoing, error) {
 	c := b.cp.Campaign
 	r := c.NewRenderer()
-	req := &infobip.SendRequest{Messages: make([]infobip.Message, len(b.msgs)), IncludeSmsCountInResponse: true}
+	req := &infobip.MessagesRequest{Messages: make([]infobip.MessageV3, len(b.msgs)), Options: requestOptions(c)}
 	out := make([]state.Outgoing, len(b.msgs))
 	ids := make([]string, len(b.msgs))
 	tmpl := messageTemplate(c)
-	if c.Tracking != nil {
-		req.Tracking = &infobip.Tracking{Track: c.Tracking.Track, Type: c.Tracking.Type}
-	}
-	if s := c.SpeedLimit; s != nil {
-		req.SendingSpeedLimit = &infobip.SpeedLimit{Amount: s.Amount, TimeUnit: s.TimeUnit}
-	}
 	for i, m := range b.msgs {
 		rec := b.cp.Recipient(m)
 		text, err := r.Render(rec)
@@ -273,7 +267,7 @@ func buildRequest(b batch) (*infobip.SendRequest, []state.Outgoing, error) {
 		id := MessageID(c.ID, c.Round, rec.To, int(m.Attempt))
 		ids[i] = id
 		msg := tmpl
-		msg.Text = text
+		msg.Content.Text = text
 		msg.Destinations = []infobip.Destination{{To: rec.To[1:], MessageID: id}}
 		req.Messages[i] = msg
 		out[i] = state.Outgoing{
@@ -285,28 +279,49 @@ func buildRequest(b batch) (*infobip.SendRequest, []state.Outgoing, error) {
 			out[i].TrackingType = c.Tracking.Type
 		}
 	}
-	req.BulkID = BulkID(c.ID, c.Round, ids)
+	req.Options.Schedule.BulkID = BulkID(c.ID, c.Round, ids)
 	for i := range out {
-		out[i].BulkID = req.BulkID
+		out[i].BulkID = req.Options.Schedule.BulkID
 	}
 	return req, out, nil
 }
 
-// messageTemplate holds the per-campaign fields every message object of a request repeats.
-func messageTemplate(c *campaign.Campaign) infobip.Message {
-	m := infobip.Message{From: c.From, NotifyURL: c.NotifyURL, CallbackData: c.CallbackData}
-	if d := c.Validity(); d > 0 {
-		m.ValidityPeriod = int(math.Ceil(d.Minutes()))
-	}
+// requestOptions holds what v3 sets once per request: the bulk, its schedule and speed, and
+// conversion tracking.
+func requestOptions(c *campaign.Campaign) *infobip.RequestOptionsV3 {
+	o := &infobip.RequestOptionsV3{Schedule: &infobip.Schedule{}, IncludeSmsCountInResponse: true}
 	if t := c.SendTime(); !t.IsZero() {
-		m.SendAt = t.UTC().Format(infobip.SendAtLayout)
+		o.Schedule.SendAt = t.UTC().Format(infobip.SendAtLayout)
+	}
+	if s := c.SpeedLimit; s != nil {
+		o.Schedule.SendingSpeedLimit = &infobip.SpeedLimit{Amount: s.Amount, TimeUnit: s.TimeUnit}
+	}
+	if c.Tracking != nil {
+		o.ConversionTracking = &infobip.ConversionTracking{UseConversionTracking: true, ConversionTrackingName: c.Tracking.Type}
+	}
+	return o
+}
+
+// messageTemplate holds the per-campaign fields every message object of a request repeats.
+func messageTemplate(c *campaign.Campaign) infobip.MessageV3 {
+	m := infobip.MessageV3{Sender: c.From}
+	opts := infobip.MessageOptionsV3{CampaignReferenceID: c.ID}
+	if d := c.Validity(); d > 0 {
+		opts.ValidityPeriod = &infobip.ValidityPeriod{Amount: int(math.Ceil(d.Minutes())), TimeUnit: infobip.UnitMinutes}
 	}
 	if w := c.DeliveryWindow; w != nil {
 		from, to := w.Minutes()
-		m.DeliveryTimeWindow = &infobip.TimeWindow{
+		opts.DeliveryTimeWindow = &infobip.TimeWindow{
 			Days: w.Days,
 			From: &infobip.TimeOfDay{Hour: from / 60, Minute: from % 60},
 			To:   &infobip.TimeOfDay{Hour: to / 60, Minute: to % 60},
+		}
+	}
+	m.Options = &opts
+	if c.NotifyURL != "" || c.CallbackData != "" {
+		m.Webhooks = &infobip.Webhooks{CallbackData: c.CallbackData}
+		if c.NotifyURL != "" {
+			m.Webhooks.Delivery = &infobip.DeliveryWebhook{URL: c.NotifyURL}
 		}
 	}
 	return m
@@ -316,7 +331,7 @@ func messageTemplate(c *campaign.Campaign) infobip.Message {
 // nothingDone is set when the request provably did nothing: there is nothing to record and
 // the run ends with stop. Otherwise the outcomes are recorded, and a stop error, if any,
 // ends the run after that.
-func classify(out []state.Outgoing, resp *infobip.SendResponse, err error) (outcomes []state.Outcome, stop error, nothingDone bool) {
+func classify(out []state.Outgoing, resp *infobip.MessagesResponse, err error) (outcomes []state.Outcome, stop error, nothingDone bool) {
 	outcomes = make([]state.Outcome, len(out))
 	for i, o := range out {
 		outcomes[i] = state.Outcome{Key: o.Key, MessageID: o.MessageID}
@@ -346,7 +361,7 @@ func classify(out []state.Outgoing, resp *infobip.SendResponse, err error) (outc
 			return outcomes, nil, false
 		}
 	}
-	answers := make(map[string]infobip.SentStatus, len(resp.Messages))
+	answers := make(map[string]infobip.MessageStatus3, len(resp.Messages))
 	for _, m := range resp.Messages {
 		answers[m.MessageID] = m
 	}
@@ -358,7 +373,7 @@ func classify(out []state.Outgoing, resp *infobip.SendResponse, err error) (outc
 			oc.Error = "the answer did not mention this message"
 			continue
 		}
-		oc.StatusGroup, oc.StatusID, oc.StatusName, oc.SmsCount = a.Status.GroupID, a.Status.ID, a.Status.Name, a.SmsCount
+		oc.StatusGroup, oc.StatusID, oc.StatusName, oc.SmsCount = a.Status.GroupID, a.Status.ID, a.Status.Name, a.SmsCount()
 		switch {
 		case a.Status.DuplicateMessageID():
 			// Infobip already has this messageId: an earlier send went through.

@@ -474,7 +474,7 @@ func TestApplyCredentialsRefusedInFlight(t *testing.T) {
 			states = append(states, to+" "+string(r.State)+": "+r.Error)
 		}
 		slices.Sort(states)
-		t.Skipf("BUG: after a 401, %d messages of another request in flight stay in state (result %d unknown, %d unresolved): %s",
+		t.Errorf("after a 401, %d messages of another request in flight stay in state (result %d unknown, %d unresolved): %s",
 			len(rows), res.Unknown, unresolved(t, s), strings.Join(states[:min(2, len(states))], "; "))
 	}
 	if res.NotSent != p.Summary.Send {
@@ -519,11 +519,11 @@ func TestApplyBadRequest(t *testing.T) {
 func TestApplyDuplicateMessageID(t *testing.T) {
 	set := load(t, map[string]string{"otp.yaml": otpYAML})
 	s := openStore(t)
-	sb, client := startSandbox(t, sandbox.Options{}, nil)
+	sb, client := startSandbox(t, sandbox.Options{IdempotencyWindow: time.Hour}, nil)
 	first := set.Campaigns[0].Recipients[0]
 	id := runner.MessageID("otp", 1, first.To, 0)
-	_, err := client.Send(context.Background(), &infobip.SendRequest{Messages: []infobip.Message{{
-		From: "InfoSMS", Text: "an earlier run", Destinations: []infobip.Destination{{To: first.To[1:], MessageID: id}},
+	_, err := client.Send(context.Background(), &infobip.MessagesRequest{Messages: []infobip.MessageV3{{
+		Sender: "InfoSMS", Content: infobip.TextContent{Text: "an earlier run"}, Destinations: []infobip.Destination{{To: first.To[1:], MessageID: id}},
 	}}})
 	if err != nil {
 		t.Fatal(err)
@@ -638,12 +638,12 @@ func TestApplyAnswerMissesAMessage(t *testing.T) {
 	set := load(t, map[string]string{"otp.yaml": otpYAML})
 	s := openStore(t)
 	client := startHandler(t, func(w http.ResponseWriter, r *http.Request) {
-		var req infobip.SendRequest
+		var req infobip.MessagesRequest
 		json.NewDecoder(r.Body).Decode(&req)
-		var resp infobip.SendResponse
+		var resp infobip.MessagesResponse
 		for _, m := range req.Messages[1:] { // forgets the first
 			d := m.Destinations[0]
-			resp.Messages = append(resp.Messages, infobip.SentStatus{To: d.To, MessageID: d.MessageID, SmsCount: 3,
+			resp.Messages = append(resp.Messages, infobip.MessageStatus3{Destination: d.To, MessageID: d.MessageID, Details: &infobip.MessageDetails{MessageCount: 3},
 				Status: infobip.Status{GroupID: infobip.GroupPending, ID: infobip.StatusPendingAccepted, Name: "PENDING_ACCEPTED"}})
 		}
 		w.Header().Set("Content-Type", "application/json")

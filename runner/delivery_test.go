@@ -231,12 +231,12 @@ func TestRefreshDeliveryProvenByDuplicate(t *testing.T) {
 	ctx := context.Background()
 	set := load(t, map[string]string{"otp.yaml": otpYAML})
 	s := openStore(t)
-	_, client := startSandbox(t, sandbox.Options{}, nil)
+	_, client := startSandbox(t, sandbox.Options{IdempotencyWindow: time.Hour}, nil)
 	// An earlier run's send of the first message went through, its answer lost.
 	first := set.Campaigns[0].Recipients[0]
 	id := runner.MessageID("otp", 1, first.To, 0)
-	if _, err := client.Send(ctx, &infobip.SendRequest{Messages: []infobip.Message{{
-		From: "InfoSMS", Text: "an earlier run", Destinations: []infobip.Destination{{To: first.To[1:], MessageID: id}},
+	if _, err := client.Send(ctx, &infobip.MessagesRequest{Messages: []infobip.MessageV3{{
+		Sender: "InfoSMS", Content: infobip.TextContent{Text: "an earlier run"}, Destinations: []infobip.Destination{{To: first.To[1:], MessageID: id}},
 	}}}); err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ type LogReader interface {
 	Logs(ctx context.Context, q infobip.LogsQuery) (*infobip.LogsResponse, error)
 }
 
-// Infobip's limits on GET /sms/1/logs.
+// Infobip's limits on GET /sms/3/logs.
 const (
 	logsMaxIDChars = 2048
 	logsMaxResults = 1000
@@ -29,8 +29,12 @@ const (
 type Reconciliation struct {
 	Checked int `json:"checked"`
 	Found   int `json:"found"`   // in Infobip's logs: now recorded with their status
-	Resend  int `json:"resend"`  // not found, older than the grace: may be sent again, same messageId
-	Waiting int `json:"waiting"` // not found, younger than the grace: left for a later run
+	Resend  int `json:"resend"`  // not found, cleared for a resend with the same messageId (see Decide)
+	Waiting int `json:"waiting"` // not found, left unknown for a later run to look again
+	// NeedsPerson counts those left unknown for good: only `smsform state resolve` decides.
+	NeedsPerson int `json:"needs_person"`
+	// Reasons holds, per verdict, the reason of its first message, for the user.
+	Reasons map[Verdict]string `json:"-"`
 	// ResendKeys are the messages to send again, for PlanOptions.Resend.
 	ResendKeys map[state.Key]bool `json:"-"`
 	resend     []state.Pending
@@ -66,7 +70,7 @@ func (r Reconciliation) Abandon(ctx context.Context, store *state.Store, p *Plan
 			why = fmt.Sprintf("%s is no longer in campaign %s", m.To, m.Campaign)
 		}
 		outs = append(outs, state.Outcome{Key: m.Key, MessageID: m.MessageID, State: state.Abandoned, Error: fmt.Sprintf(
-			"outcome unknown: not in Infobip's logs after the grace, and %s, so it is not sent again", why)})
+			"outcome unknown: not in Infobip's logs, and %s, so it is not sent again", why)})
 	}
 	if len(outs) == 0 {
 		return 0, nil
@@ -79,21 +83,29 @@ type ReconcileOptions struct {
 	// Grace is how long after its send attempt a message missing from the logs waits before
 	// it may be sent again: the logs lag behind sends.
 	Grace time.Duration
+	// Window is the idempotency grace period Infobip enabled for the account
+	// (INFOBIP_IDEMPOTENCY_WINDOW); 0 means none, Infobip's default, and then nothing is
+	// ever resent automatically.
+	Window time.Duration
 	// Limiter paces the logs requests; nil means Infobip's 120 a minute.
 	Limiter *rate.Limiter
 	Now     time.Time
 }
 
 // Reconcile looks every unknown outcome up in Infobip's logs. Found messages are recorded as
-// sent (or failed, with the status the logs show). Messages not found are planned for a resend
-// with the same messageId once Grace has passed since their send attempt: if the first one
-// did go through after all, Infobip refuses the resend as a duplicate (status 23) and that is
-// recorded as proof it was sent.
+// sent (or failed, with the status the logs show). What becomes of the others is Decide's
+// verdict: on a default account they stay unknown until the logs show them or a person
+// decides; with a declared idempotency window they are planned for a resend with the same
+// messageId while the first attempt is well inside it.
 func Reconcile(ctx context.Context, store *state.Store, logs LogReader, opts ReconcileOptions) (Reconciliation, error) {
-	rec := Reconciliation{ResendKeys: map[state.Key]bool{}}
-	pending, err := store.Unresolved(ctx)
-	if err != nil || len(pending) == 0 {
+	rec := Reconciliation{ResendKeys: map[state.Key]bool{}, Reasons: map[Verdict]string{}}
+	undecided, err := store.Undecided(ctx)
+	if err != nil || len(undecided) == 0 {
 		return rec, err
+	}
+	pending := make([]state.Pending, len(undecided))
+	for i, u := range undecided {
+		pending[i] = u.Pending
 	}
 	found := map[string]infobip.LogEntry{}
 	err = lookupLogs(ctx, logs, opts.Limiter, pending, false, func(e infobip.LogEntry) error {
@@ -104,22 +116,29 @@ func Reconcile(ctx context.Context, store *state.Store, logs LogReader, opts Rec
 		return rec, fmt.Errorf("look up unknown outcomes in Infobip's logs: %w", err)
 	}
 	var outcomes []state.Outcome
-	for _, p := range pending {
+	for _, u := range undecided {
 		rec.Checked++
-		e, ok := found[p.MessageID]
-		switch {
-		case ok:
+		if e, ok := found[u.MessageID]; ok {
 			rec.Found++
-			o := state.Outcome{Key: p.Key, MessageID: p.MessageID, State: state.Sent, StatusGroup: e.Status.GroupID,
-				StatusID: e.Status.ID, StatusName: e.Status.Name, SmsCount: e.SmsCount}
+			o := state.Outcome{Key: u.Key, MessageID: u.MessageID, State: state.Sent, StatusGroup: e.Status.GroupID,
+				StatusID: e.Status.ID, StatusName: e.Status.Name, SmsCount: e.MessageCount}
 			if e.Status.Rejected() && !e.Status.DuplicateMessageID() {
 				o.State, o.Error = state.Failed, strings.TrimSuffix(e.Status.Name+": "+e.Status.Description, ": ")
 			}
 			outcomes = append(outcomes, o)
-		case opts.Now.Sub(p.SendingAt) >= opts.Grace:
+			continue
+		}
+		v, why := Decide(u, opts.Now, opts.Grace, opts.Window)
+		if _, ok := rec.Reasons[v]; !ok {
+			rec.Reasons[v] = why
+		}
+		switch v {
+		case Resend:
 			rec.Resend++
-			rec.ResendKeys[p.Key] = true
-			rec.resend = append(rec.resend, p)
+			rec.ResendKeys[u.Key] = true
+			rec.resend = append(rec.resend, u.Pending)
+		case NeedsPerson:
+			rec.NeedsPerson++
 		default:
 			rec.Waiting++
 		}
@@ -132,39 +151,63 @@ func Reconcile(ctx context.Context, store *state.Store, logs LogReader, opts Rec
 	return rec, nil
 }
 
+// NoteResends records, durably and before any of them is sent, the first attempt of the
+// messages the plan sends again with the same messageId, so that an idempotency window is
+// measured from it however often they are resent.
+func (r Reconciliation) NoteResends(ctx context.Context, store *state.Store, p *Plan) error {
+	var keys []state.Key
+	for _, cp := range p.Campaigns {
+		for _, m := range cp.Messages {
+			k := state.Key{Campaign: cp.Campaign.ID, Round: cp.Campaign.Round, To: cp.Recipient(m).To}
+			if m.Action == Send && r.ResendKeys[k] {
+				keys = append(keys, k)
+			}
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	return store.NoteFirstAttempts(context.WithoutCancel(ctx), keys)
+}
+
 // lookupLogs finds messages in Infobip's logs, paced by lim (nil: Infobip's 120 requests a
 // minute): a request's messages by its bulkId where many are wanted, the rest by messageId
-// lists within the 2048-character limit. Members a bulk's answer does not hold are asked for
-// by id if the answer was cut at the limit, or always with askMissing (a message proven sent
-// by status 23 is in the logs under an earlier request's bulkId). found sees every entry.
+// lists within the 2048-character limit, every page of each (cursor paging). Members a
+// bulk's answer does not hold are asked for by id with askMissing (a message proven sent by
+// status 23 is in the logs under an earlier request's bulkId). found sees every entry.
 func lookupLogs(ctx context.Context, logs LogReader, lim *rate.Limiter, pending []state.Pending, askMissing bool, found func(infobip.LogEntry) error) error {
 	if lim == nil {
 		lim = rate.NewLimiter(LogsRate, 1)
 	}
 	seen := map[string]bool{}
-	query := func(q infobip.LogsQuery) (int, error) {
-		if err := lim.Wait(ctx); err != nil {
-			return 0, err
-		}
-		resp, err := logs.Logs(ctx, q)
-		if err != nil {
-			return 0, err
-		}
-		for _, e := range resp.Results {
-			seen[e.MessageID] = true
-			if err := found(e); err != nil {
-				return 0, err
+	// query reads every page of a query, following the cursor; each page is one paced request.
+	query := func(q infobip.LogsQuery) error {
+		for {
+			if err := lim.Wait(ctx); err != nil {
+				return err
 			}
+			resp, err := logs.Logs(ctx, q)
+			if err != nil {
+				return err
+			}
+			for _, e := range resp.Results {
+				seen[e.MessageID] = true
+				if err := found(e); err != nil {
+					return err
+				}
+			}
+			if resp.Cursor == nil || resp.Cursor.NextCursor == "" || len(resp.Results) == 0 {
+				return nil
+			}
+			q.Cursor = resp.Cursor.NextCursor
 		}
-		return len(resp.Results), nil
 	}
 	bulks, rest := splitByBulk(pending)
 	for bulk, members := range bulks {
-		n, err := query(infobip.LogsQuery{BulkIDs: []string{bulk}, Limit: logsMaxResults})
-		if err != nil {
+		if err := query(infobip.LogsQuery{BulkIDs: []string{bulk}, Limit: logsMaxResults}); err != nil {
 			return err
 		}
-		if askMissing || n >= logsMaxResults {
+		if askMissing {
 			for _, m := range members {
 				if !seen[m.MessageID] {
 					rest = append(rest, m)
@@ -173,7 +216,7 @@ func lookupLogs(ctx context.Context, logs LogReader, lim *rate.Limiter, pending 
 		}
 	}
 	for _, q := range idQueries(rest) {
-		if _, err := query(q); err != nil {
+		if err := query(q); err != nil {
 			return err
 		}
 	}

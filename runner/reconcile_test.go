@@ -14,8 +14,9 @@ import (
 )
 
 // TestReconcile: answers lost after Infobip accepted are found in its logs (by bulkId for a
-// big request, by messageId for the rest); messages it never got wait for the grace, then are
-// cleared for a resend with the same messageId, or abandoned when their round left the files.
+// big request, by messageId for the rest); messages it never got stay unknown on a default
+// account however long they wait; with a declared idempotency window they are cleared for a
+// resend with the same messageId after the grace, or abandoned when their round left the files.
 func TestReconcile(t *testing.T) {
 	ctx := context.Background()
 	set := load(t, map[string]string{
@@ -65,8 +66,17 @@ func TestReconcile(t *testing.T) {
 		t.Errorf("sandbox has %d", n)
 	}
 
-	// After the grace the ghosts may be sent again.
+	// After the grace, on a default account: still never resent.
 	opts.Now = opts.Now.Add(2 * time.Hour)
+	rec, err = runner.Reconcile(ctx, s, logs, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Checked != 2 || rec.Waiting != 2 || rec.Resend != 0 || len(rec.ResendKeys) != 0 {
+		t.Errorf("reconciliation after the grace, no idempotency declared: %+v", rec)
+	}
+	// Declared idempotent: the ghosts may be sent again.
+	opts.Window = 24 * time.Hour
 	rec, err = runner.Reconcile(ctx, s, logs, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +117,7 @@ func listAll(t *testing.T, s *state.Store) []state.Message {
 }
 
 // TestAbandonRemovedNumber: a number removed from a round still in the files, of unknown
-// outcome and missing from the logs after the grace, is abandoned, not left unknown forever.
+// outcome and missing from the logs after the grace on an idempotent account, is abandoned, not left unknown forever.
 func TestAbandonRemovedNumber(t *testing.T) {
 	ctx := context.Background()
 	set := load(t, map[string]string{"otp.yaml": otpYAML})
@@ -121,7 +131,7 @@ func TestAbandonRemovedNumber(t *testing.T) {
 	if _, err := s.MarkInterrupted(ctx); err != nil {
 		t.Fatal(err)
 	}
-	rec, err := runner.Reconcile(ctx, s, client, runner.ReconcileOptions{Now: time.Now().Add(time.Hour), Limiter: rate.NewLimiter(rate.Inf, 1)})
+	rec, err := runner.Reconcile(ctx, s, client, runner.ReconcileOptions{Now: time.Now().Add(time.Hour), Window: 24 * time.Hour, Limiter: rate.NewLimiter(rate.Inf, 1)})
 	if err != nil || !rec.ResendKeys[removed.Key] {
 		t.Fatalf("Reconcile = %+v, %v", rec, err)
 	}

@@ -194,7 +194,8 @@ func applyCommand(sys IO) *cli.Command {
 			&cli.BoolFlag{Name: "auto-approve", Usage: "send without asking for 'yes'"},
 			&cli.IntFlag{Name: "parallelism", Value: 4, Usage: "requests in flight"},
 			&cli.IntFlag{Name: "batch-size", Value: 500, Usage: "messages per request"},
-			&cli.DurationFlag{Name: "unknown-grace", Value: 10 * time.Minute, Usage: "how long a message of unknown outcome, not found in Infobip's logs, waits before it is sent again"},
+			unknownGraceFlag(),
+			idempotencyWindowFlag(),
 			lockTimeoutFlag(),
 		),
 		Action: func(c *cli.Context) error { return runApply(c, sys) },
@@ -247,24 +248,41 @@ func openLocked(c *cli.Context, sys IO, command string) (*state.Store, func(), e
 	return store, closeAll, nil
 }
 
-// reconcile checks the unknown outcomes in Infobip's logs, if there are any.
-func reconcile(c *cli.Context, sys IO, store *state.Store, client func() (*infobip.Client, error), w io.Writer) (runner.Reconciliation, error) {
-	pending, err := store.Unresolved(c.Context)
-	if err != nil || len(pending) == 0 {
-		return runner.Reconciliation{}, err
+func unknownGraceFlag() cli.Flag {
+	return &cli.DurationFlag{Name: "unknown-grace", Value: 10 * time.Minute, Usage: "with an idempotency window: how long a message of unknown outcome, not found in Infobip's logs, waits before it is sent again (same messageId)"}
+}
+
+func idempotencyWindowFlag() cli.Flag {
+	return &cli.StringFlag{Name: "idempotency-window", Usage: "declare that Infobip enabled idempotent sending for the account with this grace period `D` (24h, or seconds; default $" + infobip.EnvIdempotencyWindow + "); without it, a message of unknown outcome is never resent automatically"}
+}
+
+// reconcileOptions reads -unknown-grace and the declared idempotency window (the flag, else
+// INFOBIP_IDEMPOTENCY_WINDOW).
+func reconcileOptions(c *cli.Context, sys IO) (runner.ReconcileOptions, error) {
+	v, from := c.String("idempotency-window"), "-idempotency-window"
+	if !c.IsSet("idempotency-window") {
+		v, from = sys.Getenv(infobip.EnvIdempotencyWindow), infobip.EnvIdempotencyWindow
 	}
-	cl, err := client()
+	window, err := infobip.ParseWindow(v)
 	if err != nil {
-		return runner.Reconciliation{}, fmt.Errorf("%d messages have an unknown outcome and must be looked up in Infobip's logs first: %w", len(pending), err)
+		return runner.ReconcileOptions{}, fmt.Errorf("%s: %w", from, err)
 	}
-	grace := c.Duration("unknown-grace")
-	rec, err := runner.Reconcile(c.Context, store, cl, runner.ReconcileOptions{Grace: grace, Now: time.Now()})
-	if err != nil {
-		return rec, err
+	return runner.ReconcileOptions{Grace: c.Duration("unknown-grace"), Window: window}, nil
+}
+
+// printReconciliation says what looking unknown outcomes up found, and why the others wait.
+func printReconciliation(w io.Writer, rec runner.Reconciliation) {
+	fmt.Fprintf(w, "Checked %d %s of unknown outcome in Infobip's logs: %d found (recorded)", rec.Checked, pluralWord(rec.Checked, "message", "messages"), rec.Found)
+	if rec.Resend > 0 {
+		fmt.Fprintf(w, ", %d to send again with the same messageId (%s)", rec.Resend, rec.Reasons[runner.Resend])
 	}
-	fmt.Fprintf(w, "Checked %d %s of unknown outcome in Infobip's logs: %d found (recorded), %d not found after %s (to be sent again by apply, same messageId), %d not found yet (younger than -unknown-grace %s; left for a later run).\n\n",
-		rec.Checked, pluralWord(rec.Checked, "message", "messages"), rec.Found, rec.Resend, grace, rec.Waiting, grace)
-	return rec, nil
+	if rec.Waiting > 0 {
+		fmt.Fprintf(w, ", %d left unknown (%s)", rec.Waiting, rec.Reasons[runner.Wait])
+	}
+	if rec.NeedsPerson > 0 {
+		fmt.Fprintf(w, ", %d for a person to decide (%s)", rec.NeedsPerson, rec.Reasons[runner.NeedsPerson])
+	}
+	fmt.Fprint(w, ".\n\n")
 }
 
 func runApply(c *cli.Context, sys IO) error {
@@ -273,6 +291,10 @@ func runApply(c *cli.Context, sys IO) error {
 	}
 	if c.Int("batch-size") < 1 || c.Int("batch-size") > 10000 {
 		return fmt.Errorf("-batch-size must be between 1 and 10000, got %d", c.Int("batch-size"))
+	}
+	ropts, err := reconcileOptions(c, sys)
+	if err != nil {
+		return err
 	}
 	asJSON := c.Bool("json")
 	// Human output goes to stdout, except with -json, where stdout holds only the result.
@@ -296,81 +318,65 @@ func runApply(c *cli.Context, sys IO) error {
 		return err
 	}
 	defer closeAll()
-	if saved != nil {
-		// The saved plan is checked against the state as it was before this run touched it.
-		p, err := planFrom(c.Context, store, set, opts)
-		if err != nil {
-			return err
-		}
-		if err := saved.Check(p); err != nil {
-			return err
-		}
-	}
 	client := lazyClient(sys)
-	rec, err := reconcile(c, sys, store, client, human)
-	if err != nil {
-		return err
-	}
-	opts.Resend = rec.ResendKeys
-	p, err := planFrom(c.Context, store, set, opts)
-	if err != nil {
-		return err
-	}
-	if saved != nil {
-		if err := saved.CheckSends(p); err != nil {
-			return err
-		}
-	}
-	if n, err := rec.Abandon(c.Context, store, p); err != nil {
-		return err
-	} else if n > 0 {
-		fmt.Fprintf(human, "%d %s of unknown outcome, not found in Infobip's logs, %s no longer in the files: recorded as abandoned, never sent again (see `smsform state list -only abandoned`).\n\n", n, pluralWord(n, "message", "messages"), pluralWord(n, "is", "are"))
-	}
-	if err := showPlan(human, p, false, c.Bool("verbose")); err != nil {
-		return err
-	}
-	if p.Summary.Send == 0 {
-		return finishApply(c, sys, store, runner.Result{}, p, nil)
-	}
-	cl, err := client()
-	if err != nil {
-		return err
+	release := func() {}
+	defer func() { release() }()
+	run := runner.ApplyRun{
+		Store: store, Set: set, Saved: saved, Plan: opts, Reconcile: ropts,
+		Apply: runner.ApplyOptions{Parallelism: c.Int("parallelism"), BatchSize: c.Int("batch-size")},
+		BeforeSend: func(o *runner.ApplyOptions) {
+			// Signals are taken over only now: until sending starts, Ctrl-C simply ends the run.
+			o.Stop, release = interrupts(sys)
+			if sys.ErrTerminal && !asJSON {
+				o.Progress = progress(sys, "Sending")
+			}
+			// While sending, the heap holds the plan and short-lived batches: collecting
+			// less often saves rescanning the plan for every few batches (see main's GOGC).
+			if sys.Getenv("GOGC") == "" {
+				old := debug.SetGCPercent(100)
+				prev := release
+				release = func() { prev(); debug.SetGCPercent(old) }
+			}
+		},
+		Connect:    func() (runner.API, error) { return client() },
+		Reconciled: func(rec runner.Reconciliation) { printReconciliation(human, rec) },
+		Planned: func(p *runner.Plan, abandoned int) error {
+			if abandoned > 0 {
+				fmt.Fprintf(human, "%d %s of unknown outcome, cleared for sending again, %s no longer in the files: recorded as abandoned, never sent again (see `smsform state list -only abandoned`).\n\n", abandoned, pluralWord(abandoned, "message", "messages"), pluralWord(abandoned, "is", "are"))
+			}
+			return showPlan(human, p, false, c.Bool("verbose"))
+		},
 	}
 	if saved == nil && !c.Bool("auto-approve") {
-		if !sys.InTerminal {
-			return errors.New("apply asks for confirmation, but stdin is not a terminal: pass -auto-approve, or apply a saved plan (`smsform plan -out FILE`, then `smsform apply FILE`)")
-		}
-		prompt := sys.Stdout
-		if asJSON { // stdout holds only the JSON result
-			prompt = sys.Stderr
-		}
-		fmt.Fprintf(prompt, "\nSend %d %s (%d SMS parts)?\n  Only 'yes' will be accepted: ",
-			p.Summary.Send, pluralWord(p.Summary.Send, "message", "messages"), p.Summary.SmsParts)
-		answer, _ := bufio.NewReader(sys.Stdin).ReadString('\n')
-		if strings.TrimSpace(answer) != "yes" {
-			fmt.Fprintln(prompt, "\nApply cancelled; nothing was sent.")
-			return exitCode(ExitError)
+		run.Confirm = func(p *runner.Plan) error {
+			if !sys.InTerminal {
+				return errors.New("apply asks for confirmation, but stdin is not a terminal: pass -auto-approve, or apply a saved plan (`smsform plan -out FILE`, then `smsform apply FILE`)")
+			}
+			prompt := sys.Stdout
+			if asJSON { // stdout holds only the JSON result
+				prompt = sys.Stderr
+			}
+			fmt.Fprintf(prompt, "\nSend %d %s (%d SMS parts)?\n  Only 'yes' will be accepted: ",
+				p.Summary.Send, pluralWord(p.Summary.Send, "message", "messages"), p.Summary.SmsParts)
+			answer, _ := bufio.NewReader(sys.Stdin).ReadString('\n')
+			if strings.TrimSpace(answer) != "yes" {
+				fmt.Fprintln(prompt, "\nApply cancelled; nothing was sent.")
+				return exitCode(ExitError)
+			}
+			return nil
 		}
 	}
-
-	stop, release := interrupts(sys)
-	defer release()
-	aopts := runner.ApplyOptions{Parallelism: c.Int("parallelism"), BatchSize: c.Int("batch-size"), Stop: stop}
-	if sys.ErrTerminal && !asJSON {
-		aopts.Progress = progress(sys, "Sending")
+	out, err := runner.RunApply(c.Context, run)
+	if err != nil && !out.Applied {
+		return err // stopped before sending anything: nothing to summarise
 	}
-	// While sending, the heap holds the plan and short-lived batches: collecting less often
-	// saves rescanning the plan for every few batches (see main's GOGC).
-	if sys.Getenv("GOGC") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(100))
-	}
-	res, err := runner.Apply(c.Context, p, cl, store, aopts)
-	return finishApply(c, sys, store, res, p, err)
+	return finishApply(c, sys, store, out, ropts.Window, err)
 }
 
 // finishApply prints the result, also of a run that stopped on runErr, and picks the exit
 // code.
-func finishApply(c *cli.Context, sys IO, store *state.Store, res runner.Result, p *runner.Plan, runErr error) error {
+func finishApply(c *cli.Context, sys IO, store *state.Store, out runner.ApplyOutcome, window time.Duration, runErr error) error {
+	res, p := out.Result, out.Plan
 	n, err := store.CountUnresolved(context.WithoutCancel(c.Context))
 	if err != nil {
 		return errors.Join(runErr, err)
@@ -399,8 +405,7 @@ func finishApply(c *cli.Context, sys IO, store *state.Store, res runner.Result, 
 			fmt.Fprintf(w, "  %s %s %s: %s\n", pr.Campaign, pr.To, pr.State, pr.Reason)
 		}
 		if res.Unresolved > 0 {
-			fmt.Fprintf(w, "%d %s in the state %s an unknown outcome (`smsform state list -only unknown`). They are never resent blindly: the next apply, or `smsform refresh`, looks them up in Infobip's logs first.\n",
-				res.Unresolved, pluralWord(res.Unresolved, "message", "messages"), pluralWord(res.Unresolved, "has", "have"))
+			unresolvedHelp(w, res.Unresolved, window)
 		}
 		if res.Failed > 0 {
 			fmt.Fprintln(w, "Failed messages are listed by `smsform state list -only failed`; `apply -retry-failed` sends them again.")
@@ -415,6 +420,20 @@ func finishApply(c *cli.Context, sys IO, store *state.Store, res runner.Result, 
 		return exitCode(ExitPartial)
 	}
 	return nil
+}
+
+// unresolvedHelp says how many messages wait with an unknown outcome, why, and what to do.
+func unresolvedHelp(w io.Writer, n int, window time.Duration) {
+	fmt.Fprintf(w, "%d %s in the state %s an unknown outcome (`smsform state list -only unknown`): Infobip may or may not have sent %s, and its logs do not show %s yet.\n",
+		n, pluralWord(n, "message", "messages"), pluralWord(n, "has", "have"), pluralWord(n, "it", "them"), pluralWord(n, "it", "them"))
+	if window > 0 {
+		fmt.Fprintf(w, "The account is declared idempotent (window %s): the next apply sends %s again with the same messageId once -unknown-grace has passed, while the first attempt is well inside the window; past it, only a person can decide.\n",
+			window, pluralWord(n, "it", "them"))
+	} else {
+		fmt.Fprintf(w, "Nothing resends %s automatically: on an Infobip account without idempotent sending (the default; see %s) a resend reaches the phone a second time.\n",
+			pluralWord(n, "it", "them"), infobip.EnvIdempotencyWindow)
+	}
+	fmt.Fprintln(w, "What to do: run `smsform refresh` (or apply) again later to look them up in the logs once more; or, once you know (Infobip's portal shows what was sent), decide with `smsform state resolve -as sent|unsent [-campaign ID] [ID|+NUMBER...]`.")
 }
 
 // samePath compares two spellings of a file path (./smsform.db and smsform.db, relative and

@@ -17,17 +17,24 @@ func refreshCommand(sys IO) *cli.Command {
 		Usage: "pull delivery status and resolve unknown outcomes from Infobip's logs",
 		Description: "Messages whose send was interrupted (a kill, a timeout, a 5xx) have an unknown outcome.\n" +
 			"refresh looks them up by messageId in Infobip's logs: found means sent. Those not found\n" +
-			"are sent again, with the same messageId, by the next apply once -unknown-grace has passed.\n" +
+			"stay unknown (exit 3) unless the account is declared idempotent (-idempotency-window or\n" +
+			"INFOBIP_IDEMPOTENCY_WINDOW): then the next apply sends them again, with the same messageId,\n" +
+			"once -unknown-grace has passed. `smsform state resolve` records a person's decision.\n" +
 			"It also reads the delivery status (delivered, undelivered, expired) of sent messages still\n" +
 			"pending, for `smsform report`; Infobip's logs reach back 48 hours.",
 		Flags: []cli.Flag{
-			&cli.DurationFlag{Name: "unknown-grace", Value: 10 * time.Minute, Usage: "how long a message missing from the logs waits before apply may send it again"},
+			unknownGraceFlag(),
+			idempotencyWindowFlag(),
 			&cli.StringFlag{Name: "campaign", Usage: "only read the delivery status of this campaign `ID`"},
 			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
 			lockTimeoutFlag(),
 			stateFlag(false),
 		},
 		Action: func(c *cli.Context) error {
+			ropts, err := reconcileOptions(c, sys)
+			if err != nil {
+				return err
+			}
 			store, closeAll, err := openLocked(c, sys, "refresh")
 			if err != nil {
 				return err
@@ -37,14 +44,17 @@ func refreshCommand(sys IO) *cli.Command {
 			if c.Bool("json") {
 				w = io.Discard
 			}
-			client := lazyClient(sys)
-			rec, err := reconcile(c, sys, store, client, w)
+			cl, err := lazyClient(sys)()
 			if err != nil {
 				return err
 			}
-			cl, err := client()
+			ropts.Now = time.Now()
+			rec, err := runner.Reconcile(c.Context, store, cl, ropts)
 			if err != nil {
 				return err
+			}
+			if rec.Checked > 0 {
+				printReconciliation(w, rec)
 			}
 			del, err := runner.RefreshDelivery(c.Context, store, cl, runner.DeliveryOptions{Campaign: c.String("campaign"), Now: time.Now()})
 			if err != nil {
@@ -63,7 +73,8 @@ func refreshCommand(sys IO) *cli.Command {
 				fmt.Fprintf(w, "Delivery status: %d sent %s still pending in the last 48 hours, %d now final (delivered, undelivered or expired).\n",
 					del.Checked, pluralWord(del.Checked, "message was", "messages were"), del.Updated)
 			}
-			if rec.Resend+rec.Waiting > 0 {
+			if n := rec.Resend + rec.Waiting + rec.NeedsPerson; n > 0 {
+				unresolvedHelp(w, n, ropts.Window)
 				return exitCode(ExitPartial)
 			}
 			return nil

@@ -1,0 +1,154 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/smsform/smsform/campaign"
+	"github.com/smsform/smsform/state"
+)
+
+// API is what an apply needs from Infobip: sending, and the logs to reconcile with.
+// *infobip.Client is one.
+type API interface {
+	Sender
+	LogReader
+}
+
+// ApplyRun is one apply, from the state as a run that died may have left it to the answers
+// recorded. The cli fills it from flags and prints what the hooks are handed; everything
+// that decides lives here, so it is tested without the cli.
+type ApplyRun struct {
+	Store *state.Store
+	Set   *campaign.Set
+	// Saved is the plan file being applied, nil when planning afresh.
+	Saved *SavedPlan
+	Plan  PlanOptions
+	// Connect returns the API, called only when there is something to look up or send:
+	// runs that need no network need no credentials.
+	Connect   func() (API, error)
+	Reconcile ReconcileOptions
+	Apply     ApplyOptions
+	Now       func() time.Time
+
+	// Reconciled, if set, is told what reconciling found.
+	Reconciled func(Reconciliation)
+	// Planned, if set, is handed the plan to send and how many unknown messages were
+	// abandoned; it shows them.
+	Planned func(p *Plan, abandoned int) error
+	// Confirm, if set, is asked before anything is sent; an error cancels the run.
+	Confirm func(p *Plan) error
+	// BeforeSend, if set, is called once sending is certain, to set up what only sending
+	// needs (the stop channel of signals, progress) in the options it is handed.
+	BeforeSend func(*ApplyOptions)
+}
+
+// ApplyOutcome is what an apply did.
+type ApplyOutcome struct {
+	Plan           *Plan
+	Reconciliation Reconciliation
+	Abandoned      int
+	Result         Result
+	// Applied says sending started: Result holds what it did, also after an error.
+	Applied bool
+}
+
+// RunApply carries out the apply sequence: record what a dead run left in flight as unknown;
+// look unknown outcomes up in the logs and decide about the others (Decide); plan, with the
+// resends cleared; abandon resends the files no longer hold; confirm; note the resends' first
+// attempts; send. The outcome is returned also when a step fails after sending started.
+func RunApply(ctx context.Context, r ApplyRun) (ApplyOutcome, error) {
+	var out ApplyOutcome
+	if r.Now == nil {
+		r.Now = time.Now
+	}
+	if _, err := r.Store.MarkInterrupted(ctx); err != nil {
+		return out, err
+	}
+	if r.Saved != nil {
+		// The saved plan is checked against the state as it was before this run changed it.
+		p, err := r.plan(ctx)
+		if err != nil {
+			return out, err
+		}
+		if err := r.Saved.Check(p); err != nil {
+			return out, err
+		}
+	}
+	var api API
+	connect := func() (API, error) {
+		if api != nil {
+			return api, nil
+		}
+		var err error
+		api, err = r.Connect()
+		return api, err
+	}
+	n, err := r.Store.CountUnresolved(ctx)
+	if err != nil {
+		return out, err
+	}
+	if n > 0 {
+		a, err := connect()
+		if err != nil {
+			return out, fmt.Errorf("%d messages have an unknown outcome and must be looked up in Infobip's logs first: %w", n, err)
+		}
+		opts := r.Reconcile
+		opts.Now = r.Now()
+		if out.Reconciliation, err = Reconcile(ctx, r.Store, a, opts); err != nil {
+			return out, err
+		}
+		if r.Reconciled != nil && out.Reconciliation.Checked > 0 {
+			r.Reconciled(out.Reconciliation)
+		}
+	}
+	r.Plan.Resend = out.Reconciliation.ResendKeys
+	p, err := r.plan(ctx)
+	if err != nil {
+		return out, err
+	}
+	out.Plan = p
+	if r.Saved != nil {
+		if err := r.Saved.CheckSends(p); err != nil {
+			return out, err
+		}
+	}
+	if out.Abandoned, err = out.Reconciliation.Abandon(ctx, r.Store, p); err != nil {
+		return out, err
+	}
+	if r.Planned != nil {
+		if err := r.Planned(p, out.Abandoned); err != nil {
+			return out, err
+		}
+	}
+	if p.Summary.Send == 0 {
+		return out, nil
+	}
+	a, err := connect()
+	if err != nil {
+		return out, err
+	}
+	if r.Confirm != nil {
+		if err := r.Confirm(p); err != nil {
+			return out, err
+		}
+	}
+	if err := out.Reconciliation.NoteResends(ctx, r.Store, p); err != nil {
+		return out, fmt.Errorf("record the first attempts of the messages to send again: %w", err)
+	}
+	if r.BeforeSend != nil {
+		r.BeforeSend(&r.Apply)
+	}
+	out.Applied = true
+	out.Result, err = Apply(ctx, p, a, r.Store, r.Apply)
+	return out, err
+}
+
+func (r *ApplyRun) plan(ctx context.Context) (*Plan, error) {
+	snap, err := r.Store.Snapshot(ctx, Rounds(r.Set))
+	if err != nil {
+		return nil, fmt.Errorf("read state %s: %w", r.Store.Path(), err)
+	}
+	return MakePlan(r.Set, snap, r.Now(), r.Plan)
+}
