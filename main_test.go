@@ -70,6 +70,7 @@ type sandboxes struct {
 //	sandbox received      prints every accepted message, one line each, sorted by number
 //	sandbox count N       asserts N accepted messages
 //	sandbox duplicates N  asserts N status-23 rejections
+//	sandbox doubles N     asserts N double sends (a messageId delivered again)
 //	sandbox conversions N asserts N conversions logged (POST /ct/1/log/end)
 func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
@@ -83,6 +84,7 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	case "start", "faults":
 		fs := flag.NewFlagSet("sandbox "+args[0], flag.ContinueOnError)
 		key := fs.String("api-key", "", "")
+		window := fs.Duration("idempotency-window", 0, "")
 		var f sandbox.Faults
 		fs.Float64Var(&f.ErrorRate, "error-rate", 0, "")
 		fs.Float64Var(&f.DropRate, "drop-rate", 0, "")
@@ -98,7 +100,7 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		sb.cur = sandbox.New(sandbox.Options{
 			APIKey: *key, ErrorRate: f.ErrorRate, DropRate: f.DropRate, TooManyRate: f.TooManyRate,
-			Latency: f.Latency, LogsLag: f.LogsLag, RetryAfter: time.Second, RejectTo: reject,
+			Latency: f.Latency, LogsLag: f.LogsLag, RetryAfter: time.Second, RejectTo: reject, IdempotencyWindow: *window,
 		})
 		srv := httptest.NewServer(sb.cur)
 		ts.Defer(srv.Close)
@@ -112,7 +114,7 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 		for _, l := range lines {
 			fmt.Fprintln(ts.Stdout(), l)
 		}
-	case "count", "duplicates", "conversions":
+	case "count", "duplicates", "conversions", "doubles":
 		if len(args) != 2 {
 			ts.Fatalf("usage: sandbox %s N", args[0])
 		}
@@ -124,6 +126,8 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 			got = len(sb.server(ts).Duplicates())
 		case "conversions":
 			got = sb.server(ts).Stats().Conversions
+		case "doubles":
+			got = sb.server(ts).Stats().DoubleSends
 		}
 		if got != want {
 			ts.Fatalf("sandbox %s: got %d, want %d", args[0], got, want)
