@@ -37,7 +37,7 @@ type attempt struct {
 }
 
 func (l *attemptLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost || r.URL.Path != "/sms/2/text/advanced" {
+	if r.Method != http.MethodPost || r.URL.Path != infobip.PathMessages {
 		l.next.ServeHTTP(w, r)
 		return
 	}
@@ -45,7 +45,7 @@ func (l *attemptLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	rec := &statusRecorder{ResponseWriter: w, status: 200}
 	l.next.ServeHTTP(rec, r)
-	var req infobip.SendRequest
+	var req infobip.MessagesRequest
 	if json.Unmarshal(body, &req) != nil {
 		return
 	}
@@ -70,28 +70,41 @@ func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return s.ResponseWriter.(http.Hijacker).Hijack()
 }
 
-// TestRandomFaults drives random sequences of apply (sometimes killed), refresh and API
-// faults, and checks the invariants after every step: no (campaign, round, number) accepted
-// twice; no messageId of unknown outcome sent again while its grace runs; and at the end,
-// once the API heals, every message sent and in exactly one final state.
+// TestRandomFaults drives random sequences of apply (sometimes killed), refresh, people's
+// decisions and API faults against a sandbox that behaves like a default Infobip account (a
+// repeated messageId is delivered again), and checks the invariants after every step: no
+// (campaign, round, number) delivered twice; no messageId sent again unless allowed (on a
+// default account: only after a person decided it unsent; declared idempotent: only by an
+// apply with a zero grace); and at the end, once the API heals, every message sent and in
+// exactly one final state. It runs with idempotency off, and with a 24h window on both sides.
 func TestRandomFaults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs many processes")
 	}
+	for _, window := range []time.Duration{0, 24 * time.Hour} {
+		t.Run(fmt.Sprintf("idempotency-window=%s", window), func(t *testing.T) { randomFaults(t, window) })
+	}
+}
+
+func randomFaults(t *testing.T, window time.Duration) {
 	const recipients, steps = 150, 36
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d (a failure reproduces with the same seed)", seed)
 	rng := rand.New(rand.NewPCG(seed, 2))
-	sb := sandbox.New(sandbox.Options{Latency: time.Millisecond, Rand: rand.New(rand.NewPCG(seed, 3))})
+	sb := sandbox.New(sandbox.Options{Latency: time.Millisecond, Rand: rand.New(rand.NewPCG(seed, 3)), IdempotencyWindow: window})
 	log := &attemptLog{next: sb, byID: map[string][]attempt{}}
 	hs := httptest.NewServer(log)
 	defer hs.Close()
 	dir := t.TempDir()
 	writeCampaign(t, dir, recipients, 1)
 	env := []string{"INFOBIP_BASE_URL=" + hs.URL, "INFOBIP_API_KEY=k", "SMSFORM_STATE=" + filepath.Join(dir, "st.db")}
+	if window > 0 {
+		env = append(env, "INFOBIP_IDEMPOTENCY_WINDOW="+window.String())
+	}
 	ctx := context.Background()
 
-	graceZero := map[int]bool{} // steps whose apply allowed resends at once
+	allowed := map[int]bool{}   // steps in which any messageId may be sent again
+	decided := map[string]int{} // messageId -> decisions "unsent": each allows one resend
 	round := 1
 	pick := func(xs ...float64) float64 { return xs[rng.IntN(len(xs))] }
 	for step := 1; step <= steps; step++ {
@@ -99,7 +112,7 @@ func TestRandomFaults(t *testing.T) {
 		log.step = step
 		log.mu.Unlock()
 		var desc string
-		switch rng.IntN(5) {
+		switch rng.IntN(6) {
 		case 4:
 			round++
 			writeCampaign(t, dir, recipients, round)
@@ -117,10 +130,21 @@ func TestRandomFaults(t *testing.T) {
 				t.Fatalf("step %d refresh: %v\n%s", step, err, out)
 			}
 			desc = "refresh"
+		case 5:
+			// A person looks at Infobip's portal and decides the unknowns; the next apply
+			// may send those decided unsent again.
+			n, unsent := decideLikeAPerson(t, ctx, env, sb)
+			for _, id := range unsent {
+				decided[id]++
+			}
+			desc = fmt.Sprintf("a person decided %d unknown outcomes", n)
 		default:
 			grace := "1h"
 			if rng.IntN(3) == 0 {
-				grace, graceZero[step] = "0s", true
+				grace = "0s"
+				if window > 0 {
+					allowed[step] = true
+				}
 			}
 			cmd := smsform(ctx, env, "apply", "-auto-approve", "-batch-size", "10", "-unknown-grace", grace, dir)
 			var out bytes.Buffer
@@ -138,10 +162,11 @@ func TestRandomFaults(t *testing.T) {
 			desc = fmt.Sprintf("apply grace=%s kill=%v: %v", grace, kill, err)
 		}
 		t.Logf("step %d: %s", step, desc)
-		checkInvariants(t, sb, log, graceZero)
+		checkInvariants(t, sb, log, allowed, decided)
 	}
 
-	// Heal the API; everything must end sent, exactly once.
+	// Heal the API; everything must end sent, exactly once. What the logs cannot show (never
+	// sent) waits for a person on a default account.
 	sb.SetFaults(sandbox.Faults{})
 	for rerun := 0; ; rerun++ {
 		out, err := smsform(ctx, env, "apply", "-auto-approve", "-unknown-grace", "0s", dir).CombinedOutput()
@@ -150,6 +175,9 @@ func TestRandomFaults(t *testing.T) {
 		}
 		if rerun == 5 {
 			t.Fatalf("apply not done after healing: %v\n%s", err, out)
+		}
+		if exitCodeOf(err) == 3 && window == 0 {
+			decideLikeAPerson(t, ctx, env, sb)
 		}
 	}
 	// The current round is complete: each of its recipients accepted exactly once.
@@ -183,36 +211,45 @@ func TestRandomFaults(t *testing.T) {
 			if !strings.Contains(m.Error, "no longer in the files") {
 				t.Errorf("%s abandoned: %s", m.MessageID, m.Error)
 			}
+		case "unknown": // of a round no longer in the files, waiting for a person
+			if window == 0 && accepted[m.MessageID] {
+				t.Errorf("%s unknown, but the logs show it", m.MessageID)
+			}
 		default:
 			t.Errorf("%s ended %q", m.MessageID, m.State)
 		}
 	}
 	st := sb.Stats()
-	t.Logf("%d steps, %d rounds: %d accepted, %d status-23 refusals, final states %v, faults %v", steps, round, st.Accepted, st.Duplicates, states, st.Faults)
+	if st.DoubleSends != 0 {
+		t.Errorf("%d double sends: %v", st.DoubleSends, st.DeliveriesPerPhone)
+	}
+	t.Logf("%d steps, %d rounds: %d accepted, %d double sends, %d status-23 refusals, final states %v, faults %v", steps, round, st.Accepted, st.DoubleSends, st.Duplicates, states, st.Faults)
 }
 
-func checkInvariants(t *testing.T, sb *sandbox.Server, log *attemptLog, graceZero map[int]bool) {
+func checkInvariants(t *testing.T, sb *sandbox.Server, log *attemptLog, allowed map[int]bool, decided map[string]int) {
 	t.Helper()
 	seen := map[string]bool{}
 	for _, r := range sb.Received() {
 		key := r.To + " " + r.Text // the text names the round
 		if seen[key] {
-			t.Fatalf("%q accepted twice", key)
+			t.Fatalf("%q delivered twice", key)
 		}
 		seen[key] = true
+	}
+	if st := sb.Stats(); st.DoubleSends != 0 {
+		t.Fatalf("%d double sends: %v", st.DoubleSends, st.DeliveriesPerPhone)
 	}
 	log.mu.Lock()
 	defer log.mu.Unlock()
 	for id, as := range log.byID {
-		tried := false
+		tries := 0
 		for _, a := range as {
-			if a.refused {
-				continue // a 429 did nothing; retrying it is always safe
+			if a.refused || allowed[a.step] {
+				continue // a 429 did nothing; a declared window allowed the resend
 			}
-			if tried && !graceZero[a.step] {
-				t.Fatalf("messageId %s sent again at step %d, before its grace", id, a.step)
+			if tries++; tries > 1+decided[id] {
+				t.Fatalf("messageId %s sent again at step %d, with %d attempts and %d decisions \"unsent\"", id, a.step, tries, decided[id])
 			}
-			tried = true
 		}
 	}
 }
