@@ -29,6 +29,7 @@ func main() {
 	baselineN := flag.Int("baseline-n", 50_000, "messages the baseline senders send (their rate is compared)")
 	baselineBin := flag.String("baseline", "bin/baseline", "the baseline sender binary")
 	profile := flag.String("profile", "", "write a CPU profile of each step into this directory")
+	compare := flag.String("compare-bin", "", "an older smsform binary (one that sends through the superseded /sms/2/text/advanced) whose apply is measured in the same run, against the same sandbox, for comparison")
 	flag.Parse()
 	log.SetFlags(0)
 
@@ -66,19 +67,31 @@ func main() {
 	check(writeEvents(events, *n))
 	measure("validate", *n, "validate", campaigns)
 	measure("plan (empty state)", *n, "plan", campaigns)
-	measure("apply -auto-approve", *n, "apply", "-auto-approve", campaigns)
+	measure("apply -auto-approve (v3)", *n, "apply", "-auto-approve", campaigns)
 	apply := rows[len(rows)-1]
 	measure("plan (all recorded)", *n, "plan", "-detailed-exitcode", campaigns)
 	measure(fmt.Sprintf("convert (%d rows, %d distinct)", *n, *n/2), *n/2, "convert", events)
 	measure(fmt.Sprintf("report (%d conversions)", *n/2), *n, "report")
 	reset(url)
+	var ratios []string
+	if *compare != "" {
+		// The same apply by the older binary, into a fresh state, after the sandbox forgot.
+		cmpAbs, err := filepath.Abs(*compare)
+		check(err)
+		cmpEnv := append(os.Environ(), "INFOBIP_BASE_URL="+url, "INFOBIP_API_KEY=bench", "SMSFORM_STATE="+filepath.Join(work, "compare.db"))
+		r := run(cmpAbs, cmpEnv, "apply", "-auto-approve", campaigns)
+		r.name, r.items = "apply -auto-approve (older, v2)", *n
+		rows = append(rows, r)
+		log.Printf("%-32s %8s %6d MB", r.name, r.wall.Round(time.Millisecond), r.rssKB/1024)
+		ratios = append(ratios, fmt.Sprintf("apply on v3 is %.2fx the older binary's on v2", rate(apply)/rate(r)))
+		reset(url)
+	}
 
 	// The baselines send a part of the same list through the same sandbox; their rate is
 	// what apply's is compared with.
 	blAbs, err := filepath.Abs(*baselineBin)
 	check(err)
 	recipients := filepath.Join(campaigns, "recipients.csv")
-	var ratios []string
 	for _, mode := range []string{"careful", "stateless"} {
 		reset(url)
 		r := runCmd(blAbs, env, "-mode", mode, "-n", fmt.Sprint(*baselineN), "-csv", recipients, "-db", filepath.Join(work, "baseline.db"))

@@ -194,8 +194,8 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, opts PlanOptions) 
 }
 
 // MessageID is the deterministic messageId of a message: the same campaign, round, number
-// and attempt always give the same id, so a resend after a crash is recognised by Infobip
-// as a duplicate instead of reaching the phone twice.
+// and attempt always give the same id, so a message whose answer was lost can be found in
+// Infobip's logs, and an account with idempotent sending recognises a resend as a duplicate.
 func MessageID(campaignID string, round int, to string, attempt int) string {
 	h := sha256.New()
 	h.Write([]byte(campaignID))
