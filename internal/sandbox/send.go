@@ -80,8 +80,7 @@ func fromV3(req *infobip.MessagesRequest) sendReq {
 			o.campaignRef = mo.CampaignReferenceID
 			o.window = cloneWindow(mo.DeliveryTimeWindow)
 			if vp := mo.ValidityPeriod; vp != nil {
-				unit := map[string]int{infobip.UnitSeconds: 1, infobip.UnitMinutes: 60, infobip.UnitHours: 3600, "": 60}[vp.TimeUnit]
-				o.validity = (vp.Amount*unit + 59) / 60
+				o.validity = (vp.Amount*unitSeconds(vp.TimeUnit) + 59) / 60
 			}
 		}
 		if wh := m.Webhooks; wh != nil {
@@ -93,6 +92,18 @@ func fromV3(req *infobip.MessagesRequest) sendReq {
 		out.msgs[i] = sendMsg{from: m.Sender, text: m.Content.Text, dests: m.Destinations, opts: o}
 	}
 	return out
+}
+
+// unitSeconds is the length of a validityPeriod time unit; MINUTES is the default.
+func unitSeconds(unit string) int {
+	switch unit {
+	case infobip.UnitSeconds:
+		return 1
+	case infobip.UnitHours:
+		return 3600
+	default:
+		return 60
+	}
 }
 
 // sameOpts reports whether two message objects' options are equal, so their destinations
