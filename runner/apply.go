@@ -4,20 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"sync"
 
 	"github.com/smsform/smsform/campaign"
-	"github.com/smsform/smsform/internal/infobip"
 	"github.com/smsform/smsform/state"
 )
-
-// Sender sends one request of messages. *infobip.Client is one.
-type Sender interface {
-	Send(ctx context.Context, req *infobip.MessagesRequest) (*infobip.MessagesResponse, error)
-}
 
 // ApplyOptions tune apply.
 type ApplyOptions struct {
@@ -251,13 +244,13 @@ func (a *applier) send(ctx context.Context, b batch) error {
 }
 
 // buildRequest renders the batch's texts into one request and the matching state rows.
-func buildRequest(b batch) (*infobip.MessagesRequest, []state.Outgoing, error) {
+func buildRequest(b batch) (*Request, []state.Outgoing, error) {
 	c := b.cp.Campaign
 	r := c.NewRenderer()
-	req := &infobip.MessagesRequest{Messages: make([]infobip.MessageV3, len(b.msgs)), Options: requestOptions(c)}
+	req := requestFor(c)
+	req.Messages = make([]OutMessage, len(b.msgs))
 	out := make([]state.Outgoing, len(b.msgs))
 	ids := make([]string, len(b.msgs))
-	tmpl := messageTemplate(c)
 	for i, m := range b.msgs {
 		rec := b.cp.Recipient(m)
 		text, err := r.Render(rec)
@@ -266,10 +259,7 @@ func buildRequest(b batch) (*infobip.MessagesRequest, []state.Outgoing, error) {
 		}
 		id := MessageID(c.ID, c.Round, rec.To, int(m.Attempt))
 		ids[i] = id
-		msg := tmpl
-		msg.Content.Text = text
-		msg.Destinations = []infobip.Destination{{To: rec.To[1:], MessageID: id}}
-		req.Messages[i] = msg
+		req.Messages[i] = OutMessage{ID: id, To: rec.To, Text: text}
 		out[i] = state.Outgoing{
 			Key:     state.Key{Campaign: c.ID, Round: c.Round, To: rec.To},
 			Attempt: int(m.Attempt), MessageID: id, Hash: rec.Hash, Parts: int(rec.Parts),
@@ -279,71 +269,50 @@ func buildRequest(b batch) (*infobip.MessagesRequest, []state.Outgoing, error) {
 			out[i].TrackingType = c.Tracking.Type
 		}
 	}
-	req.Options.Schedule.BulkID = BulkID(c.ID, c.Round, ids)
+	req.BulkID = BulkID(c.ID, c.Round, ids)
 	for i := range out {
-		out[i].BulkID = req.Options.Schedule.BulkID
+		out[i].BulkID = req.BulkID
 	}
 	return req, out, nil
 }
 
-// requestOptions holds what v3 sets once per request: the bulk, its schedule and speed, and
-// conversion tracking.
-func requestOptions(c *campaign.Campaign) *infobip.RequestOptionsV3 {
-	o := &infobip.RequestOptionsV3{Schedule: &infobip.Schedule{}, IncludeSmsCountInResponse: true}
-	if t := c.SendTime(); !t.IsZero() {
-		o.Schedule.SendAt = t.UTC().Format(infobip.SendAtLayout)
-	}
-	if s := c.SpeedLimit; s != nil {
-		o.Schedule.SendingSpeedLimit = &infobip.SpeedLimit{Amount: s.Amount, TimeUnit: s.TimeUnit}
-	}
-	if c.Tracking != nil {
-		o.ConversionTracking = &infobip.ConversionTracking{UseConversionTracking: true, ConversionTrackingName: c.Tracking.Type}
-	}
-	return o
-}
-
-// messageTemplate holds the per-campaign fields every message object of a request repeats.
-func messageTemplate(c *campaign.Campaign) infobip.MessageV3 {
-	m := infobip.MessageV3{Sender: c.From}
-	opts := infobip.MessageOptionsV3{CampaignReferenceID: c.ID}
-	if d := c.Validity(); d > 0 {
-		opts.ValidityPeriod = &infobip.ValidityPeriod{Amount: int(math.Ceil(d.Minutes())), TimeUnit: infobip.UnitMinutes}
-	}
+// requestFor holds a campaign's options, which every request of it carries.
+func requestFor(c *campaign.Campaign) *Request {
+	req := &Request{Campaign: c.ID, From: c.From, Validity: c.Validity(), SendAt: c.SendTime(),
+		NotifyURL: c.NotifyURL, CallbackData: c.CallbackData}
 	if w := c.DeliveryWindow; w != nil {
 		from, to := w.Minutes()
-		opts.DeliveryTimeWindow = &infobip.TimeWindow{
-			Days: w.Days,
-			From: &infobip.TimeOfDay{Hour: from / 60, Minute: from % 60},
-			To:   &infobip.TimeOfDay{Hour: to / 60, Minute: to % 60},
-		}
+		req.Window = &TimeWindow{Days: w.Days, From: from, To: to}
 	}
-	m.Options = &opts
-	if c.NotifyURL != "" || c.CallbackData != "" {
-		m.Webhooks = &infobip.Webhooks{CallbackData: c.CallbackData}
-		if c.NotifyURL != "" {
-			m.Webhooks.Delivery = &infobip.DeliveryWebhook{URL: c.NotifyURL}
-		}
+	if s := c.SpeedLimit; s != nil {
+		req.Speed = &SpeedLimit{Amount: s.Amount, Unit: s.TimeUnit}
 	}
-	return m
+	if c.Tracking != nil {
+		req.TrackingType = c.Tracking.Type
+	}
+	return req
 }
 
 // classify turns the answer (or the failure) of one request into one outcome per message.
 // nothingDone is set when the request provably did nothing: there is nothing to record and
 // the run ends with stop. Otherwise the outcomes are recorded, and a stop error, if any,
 // ends the run after that.
-func classify(out []state.Outgoing, resp *infobip.MessagesResponse, err error) (outcomes []state.Outcome, stop error, nothingDone bool) {
+func classify(out []state.Outgoing, answers []Answer, err error) (outcomes []state.Outcome, stop error, nothingDone bool) {
 	outcomes = make([]state.Outcome, len(out))
 	for i, o := range out {
 		outcomes[i] = state.Outcome{Key: o.Key, MessageID: o.MessageID}
 	}
 	if err != nil {
-		var ae *infobip.APIError
-		switch {
-		case errors.Is(err, infobip.ErrCredentials):
+		failure, hint := failureOf(err)
+		switch failure {
+		case CredentialsRefused:
 			return nil, err, true
-		case infobip.NothingDone(err):
-			return nil, fmt.Errorf("%w (nothing of this batch was sent; check %s, then run apply again)", err, infobip.EnvBaseURL), true
-		case errors.As(err, &ae) && ae.StatusCode >= 400 && ae.StatusCode < 500:
+		case NothingSent:
+			if hint != "" {
+				hint = "; " + hint
+			}
+			return nil, fmt.Errorf("%w (nothing of this batch was sent%s, then run apply again)", err, hint), true
+		case RequestRefused:
 			// The API refused the request as a whole (a bad sender, say): sent again
 			// unchanged it would fail the same way, and so would the next batches.
 			for i := range outcomes {
@@ -361,22 +330,22 @@ func classify(out []state.Outgoing, resp *infobip.MessagesResponse, err error) (
 			return outcomes, nil, false
 		}
 	}
-	answers := make(map[string]infobip.MessageStatus3, len(resp.Messages))
-	for _, m := range resp.Messages {
-		answers[m.MessageID] = m
+	byID := make(map[string]Answer, len(answers))
+	for _, a := range answers {
+		byID[a.MessageID] = a
 	}
 	for i, o := range out {
-		a, ok := answers[o.MessageID]
+		a, ok := byID[o.MessageID]
 		oc := &outcomes[i]
 		if !ok {
 			oc.State = state.Unknown
 			oc.Error = "the answer did not mention this message"
 			continue
 		}
-		oc.StatusGroup, oc.StatusID, oc.StatusName, oc.SmsCount = a.Status.GroupID, a.Status.ID, a.Status.Name, a.SmsCount()
+		oc.StatusGroup, oc.StatusID, oc.StatusName, oc.SmsCount = a.Status.Group, a.Status.ID, a.Status.Name, a.SmsCount
 		switch {
 		case a.Status.DuplicateMessageID():
-			// Infobip already has this messageId: an earlier send went through.
+			// The API already has this messageId: an earlier send went through.
 			oc.State = state.Sent
 			oc.Error = "messageId already used: an earlier send of this message went through"
 		case a.Status.Rejected():

@@ -18,6 +18,7 @@ import (
 
 	"github.com/smsform/smsform/campaign"
 	"github.com/smsform/smsform/internal/infobip"
+	"github.com/smsform/smsform/internal/infobip/sms"
 	"github.com/smsform/smsform/internal/sandbox"
 	"github.com/smsform/smsform/runner"
 	"github.com/smsform/smsform/state"
@@ -45,18 +46,18 @@ text: "Plain text for {{.name}}"
 destinations_file: plain.csv
 `
 
-// newClient is a real client of srv with quick retries.
-func newClient(t testing.TB, url, key string) *infobip.Client {
+// newClient is a real client of srv with quick retries, as runner sees it.
+func newClient(t testing.TB, url, key string) *sms.API {
 	t.Helper()
 	c, err := infobip.New(infobip.Config{BaseURL: url, APIKey: key, Backoff: time.Millisecond, MaxRetries: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c
+	return sms.New(c)
 }
 
 // startSandbox serves a sandbox with opts, optionally wrapped, and returns it with a client.
-func startSandbox(t testing.TB, opts sandbox.Options, wrap func(http.Handler) http.Handler) (*sandbox.Server, *infobip.Client) {
+func startSandbox(t testing.TB, opts sandbox.Options, wrap func(http.Handler) http.Handler) (*sandbox.Server, *sms.API) {
 	t.Helper()
 	if opts.Rand == nil {
 		opts.Rand = rand.New(rand.NewPCG(1, 2))
@@ -72,7 +73,7 @@ func startSandbox(t testing.TB, opts sandbox.Options, wrap func(http.Handler) ht
 }
 
 // startHandler serves handler and returns a client of it.
-func startHandler(t testing.TB, handler http.HandlerFunc) *infobip.Client {
+func startHandler(t testing.TB, handler http.HandlerFunc) *sms.API {
 	t.Helper()
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
@@ -522,7 +523,7 @@ func TestApplyDuplicateMessageID(t *testing.T) {
 	sb, client := startSandbox(t, sandbox.Options{IdempotencyWindow: time.Hour}, nil)
 	first := set.Campaigns[0].Recipients[0]
 	id := runner.MessageID("otp", 1, first.To, 0)
-	_, err := client.Send(context.Background(), &infobip.MessagesRequest{Messages: []infobip.MessageV3{{
+	_, err := client.Client.Send(context.Background(), &infobip.MessagesRequest{Messages: []infobip.MessageV3{{
 		Sender: "InfoSMS", Content: infobip.TextContent{Text: "an earlier run"}, Destinations: []infobip.Destination{{To: first.To[1:], MessageID: id}},
 	}}})
 	if err != nil {

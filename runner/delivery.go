@@ -7,7 +7,6 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/smsform/smsform/internal/infobip"
 	"github.com/smsform/smsform/state"
 )
 
@@ -50,13 +49,13 @@ func RefreshDelivery(ctx context.Context, store *state.Store, logs LogReader, op
 		batch = batch[:0]
 		return err
 	}
-	err = lookupLogs(ctx, logs, opts.Limiter, pending, true, func(e infobip.LogEntry) error {
+	err = lookupLogs(ctx, logs, opts.Limiter, pending, true, func(e LogEntry) error {
 		key, ok := want[e.MessageID]
-		if !ok || e.Status.GroupID == infobip.GroupPending || e.Status.GroupID == 0 {
+		if !ok || e.Status.Group == GroupPending || e.Status.Group == 0 {
 			return nil
 		}
 		res.Updated++
-		batch = append(batch, state.Delivery{Key: key, MessageID: e.MessageID, StatusGroup: e.Status.GroupID,
+		batch = append(batch, state.Delivery{Key: key, MessageID: e.MessageID, StatusGroup: e.Status.Group,
 			StatusID: e.Status.ID, StatusName: e.Status.Name, DoneAt: e.DoneAt})
 		if len(batch) >= 1000 {
 			return flush()

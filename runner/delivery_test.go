@@ -174,8 +174,8 @@ func TestRefreshDeliveryLogsError(t *testing.T) {
 	_, client := startSandbox(t, sandbox.Options{}, nil)
 	applyFiles(t, s, client, map[string]string{"otp.yaml": otpYAML})
 	boom := errors.New("boom")
-	_, err := runner.RefreshDelivery(context.Background(), s, logsFunc(func(context.Context, infobip.LogsQuery) (*infobip.LogsResponse, error) {
-		return nil, boom
+	_, err := runner.RefreshDelivery(context.Background(), s, logsFunc(func(context.Context, runner.LogQuery) (runner.LogPage, error) {
+		return runner.LogPage{}, boom
 	}), fastDelivery(""))
 	if !errors.Is(err, boom) {
 		t.Errorf("RefreshDelivery: %v, want the logs error", err)
@@ -200,10 +200,10 @@ func TestRefreshDeliveryKeepsWhatItReadBeforeAnError(t *testing.T) {
 	applyFiles(t, s, client, map[string]string{"promo.yaml": promoYAML, "promo.csv": numbersCSV(25)})
 	applyFiles(t, s, client, map[string]string{"other.yaml": strings.Replace(promoYAML, "id: promo", "id: other", 1), "promo.csv": numbersCSV(25)})
 	calls := 0
-	res, err := runner.RefreshDelivery(context.Background(), s, logsFunc(func(ctx context.Context, q infobip.LogsQuery) (*infobip.LogsResponse, error) {
+	res, err := runner.RefreshDelivery(context.Background(), s, logsFunc(func(ctx context.Context, q runner.LogQuery) (runner.LogPage, error) {
 		calls++
 		if calls > 1 {
-			return nil, errors.New("429 past the retries")
+			return runner.LogPage{}, errors.New("429 past the retries")
 		}
 		return client.Logs(ctx, q)
 	}), fastDelivery(""))
@@ -221,9 +221,9 @@ func TestRefreshDeliveryKeepsWhatItReadBeforeAnError(t *testing.T) {
 	}
 }
 
-type logsFunc func(context.Context, infobip.LogsQuery) (*infobip.LogsResponse, error)
+type logsFunc func(context.Context, runner.LogQuery) (runner.LogPage, error)
 
-func (f logsFunc) Logs(ctx context.Context, q infobip.LogsQuery) (*infobip.LogsResponse, error) {
+func (f logsFunc) Logs(ctx context.Context, q runner.LogQuery) (runner.LogPage, error) {
 	return f(ctx, q)
 }
 
@@ -235,7 +235,7 @@ func TestRefreshDeliveryProvenByDuplicate(t *testing.T) {
 	// An earlier run's send of the first message went through, its answer lost.
 	first := set.Campaigns[0].Recipients[0]
 	id := runner.MessageID("otp", 1, first.To, 0)
-	if _, err := client.Send(ctx, &infobip.MessagesRequest{Messages: []infobip.MessageV3{{
+	if _, err := client.Client.Send(ctx, &infobip.MessagesRequest{Messages: []infobip.MessageV3{{
 		Sender: "InfoSMS", Content: infobip.TextContent{Text: "an earlier run"}, Destinations: []infobip.Destination{{To: first.To[1:], MessageID: id}},
 	}}}); err != nil {
 		t.Fatal(err)

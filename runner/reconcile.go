@@ -8,14 +8,8 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/smsform/smsform/internal/infobip"
 	"github.com/smsform/smsform/state"
 )
-
-// LogReader reads Infobip's message logs. *infobip.Client is one.
-type LogReader interface {
-	Logs(ctx context.Context, q infobip.LogsQuery) (*infobip.LogsResponse, error)
-}
 
 // Infobip's limits on GET /sms/3/logs.
 const (
@@ -107,8 +101,8 @@ func Reconcile(ctx context.Context, store *state.Store, logs LogReader, opts Rec
 	for i, u := range undecided {
 		pending[i] = u.Pending
 	}
-	found := map[string]infobip.LogEntry{}
-	err = lookupLogs(ctx, logs, opts.Limiter, pending, false, func(e infobip.LogEntry) error {
+	found := map[string]LogEntry{}
+	err = lookupLogs(ctx, logs, opts.Limiter, pending, false, func(e LogEntry) error {
 		found[e.MessageID] = e
 		return nil
 	})
@@ -120,8 +114,8 @@ func Reconcile(ctx context.Context, store *state.Store, logs LogReader, opts Rec
 		rec.Checked++
 		if e, ok := found[u.MessageID]; ok {
 			rec.Found++
-			o := state.Outcome{Key: u.Key, MessageID: u.MessageID, State: state.Sent, StatusGroup: e.Status.GroupID,
-				StatusID: e.Status.ID, StatusName: e.Status.Name, SmsCount: e.MessageCount}
+			o := state.Outcome{Key: u.Key, MessageID: u.MessageID, State: state.Sent, StatusGroup: e.Status.Group,
+				StatusID: e.Status.ID, StatusName: e.Status.Name, SmsCount: e.SmsCount}
 			if e.Status.Rejected() && !e.Status.DuplicateMessageID() {
 				o.State, o.Error = state.Failed, strings.TrimSuffix(e.Status.Name+": "+e.Status.Description, ": ")
 			}
@@ -175,36 +169,36 @@ func (r Reconciliation) NoteResends(ctx context.Context, store *state.Store, p *
 // lists within the 2048-character limit, every page of each (cursor paging). Members a
 // bulk's answer does not hold are asked for by id with askMissing (a message proven sent by
 // status 23 is in the logs under an earlier request's bulkId). found sees every entry.
-func lookupLogs(ctx context.Context, logs LogReader, lim *rate.Limiter, pending []state.Pending, askMissing bool, found func(infobip.LogEntry) error) error {
+func lookupLogs(ctx context.Context, logs LogReader, lim *rate.Limiter, pending []state.Pending, askMissing bool, found func(LogEntry) error) error {
 	if lim == nil {
 		lim = rate.NewLimiter(LogsRate, 1)
 	}
 	seen := map[string]bool{}
 	// query reads every page of a query, following the cursor; each page is one paced request.
-	query := func(q infobip.LogsQuery) error {
+	query := func(q LogQuery) error {
 		for {
 			if err := lim.Wait(ctx); err != nil {
 				return err
 			}
-			resp, err := logs.Logs(ctx, q)
+			page, err := logs.Logs(ctx, q)
 			if err != nil {
 				return err
 			}
-			for _, e := range resp.Results {
+			for _, e := range page.Entries {
 				seen[e.MessageID] = true
 				if err := found(e); err != nil {
 					return err
 				}
 			}
-			if resp.Cursor == nil || resp.Cursor.NextCursor == "" || len(resp.Results) == 0 {
+			if page.Next == "" || len(page.Entries) == 0 {
 				return nil
 			}
-			q.Cursor = resp.Cursor.NextCursor
+			q.Cursor = page.Next
 		}
 	}
 	bulks, rest := splitByBulk(pending)
 	for bulk, members := range bulks {
-		if err := query(infobip.LogsQuery{BulkIDs: []string{bulk}, Limit: logsMaxResults}); err != nil {
+		if err := query(LogQuery{BulkIDs: []string{bulk}, Limit: logsMaxResults}); err != nil {
 			return err
 		}
 		if askMissing {
@@ -245,20 +239,20 @@ func splitByBulk(pending []state.Pending) (bulks map[string][]state.Pending, res
 }
 
 // idQueries packs messageIds into queries within Infobip's 2048-character limit.
-func idQueries(pending []state.Pending) []infobip.LogsQuery {
-	var qs []infobip.LogsQuery
+func idQueries(pending []state.Pending) []LogQuery {
+	var qs []LogQuery
 	var ids []string
 	chars := 0
 	for _, p := range pending {
 		if chars+len(p.MessageID)+1 > logsMaxIDChars && len(ids) > 0 {
-			qs = append(qs, infobip.LogsQuery{MessageIDs: ids, Limit: logsMaxResults})
+			qs = append(qs, LogQuery{MessageIDs: ids, Limit: logsMaxResults})
 			ids, chars = nil, 0
 		}
 		ids = append(ids, p.MessageID)
 		chars += len(p.MessageID) + 1
 	}
 	if len(ids) > 0 {
-		qs = append(qs, infobip.LogsQuery{MessageIDs: ids, Limit: logsMaxResults})
+		qs = append(qs, LogQuery{MessageIDs: ids, Limit: logsMaxResults})
 	}
 	return qs
 }

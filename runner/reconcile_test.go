@@ -102,7 +102,7 @@ type countingLogs struct {
 	calls int
 }
 
-func (c *countingLogs) Logs(ctx context.Context, q infobip.LogsQuery) (*infobip.LogsResponse, error) {
+func (c *countingLogs) Logs(ctx context.Context, q runner.LogQuery) (runner.LogPage, error) {
 	c.calls++
 	return c.LogReader.Logs(ctx, q)
 }

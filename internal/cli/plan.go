@@ -17,6 +17,7 @@ import (
 
 	"github.com/smsform/smsform/campaign"
 	"github.com/smsform/smsform/internal/infobip"
+	"github.com/smsform/smsform/internal/infobip/sms"
 	"github.com/smsform/smsform/runner"
 	"github.com/smsform/smsform/state"
 )
@@ -208,18 +209,22 @@ func lockTimeoutFlag() cli.Flag {
 
 // lazyClient builds the API client on first use: runs that need no network need no
 // credentials.
-func lazyClient(sys IO) func() (*infobip.Client, error) {
-	var client *infobip.Client
-	return func() (*infobip.Client, error) {
-		if client != nil {
-			return client, nil
+func lazyClient(sys IO) func() (*sms.API, error) {
+	var api *sms.API
+	return func() (*sms.API, error) {
+		if api != nil {
+			return api, nil
 		}
 		cfg, err := infobip.ConfigFromEnv(sys.Getenv)
 		if err != nil {
 			return nil, err
 		}
-		client, err = infobip.New(cfg)
-		return client, err
+		client, err := infobip.New(cfg)
+		if err != nil {
+			return nil, err
+		}
+		api = sms.New(client)
+		return api, nil
 	}
 }
 
