@@ -743,7 +743,9 @@ func sortedByKey[T any](rows []T, key func(T) Key) []T {
 type Undecided struct {
 	Pending
 	// FirstAttemptAt is when its messageId was first sent: an idempotency window runs from
-	// it. It equals SendingAt until the message is resent with the same messageId.
+	// it. It equals SendingAt until the message is resent with the same messageId. Where no
+	// first attempt was noted (a state from before they were), the row's creation counts,
+	// if earlier: erring early only ever means fewer automatic resends.
 	FirstAttemptAt time.Time
 	// Unsent is set when a person decided, after the latest attempt, that it was not sent
 	// (`smsform state resolve -as unsent`): apply sends it again, with the same messageId.
@@ -755,7 +757,7 @@ type Undecided struct {
 // attempt and any decision a person made about them.
 func (s *Store) Undecided(ctx context.Context) ([]Undecided, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT campaign, round, destination, attempt, message_id, bulk_id, sending_at,
-			CASE WHEN first_message_id = message_id THEN first_sending_at ELSE '' END,
+			CASE WHEN first_message_id = message_id THEN first_sending_at ELSE min(created_at, sending_at) END,
 			COALESCE(resolution, ''), COALESCE(resolved_by, '')
 		FROM messages WHERE state = 'unknown' ORDER BY sending_at, message_id`)
 	if err != nil {
@@ -770,10 +772,7 @@ func (s *Store) Undecided(ctx context.Context) ([]Undecided, error) {
 			return nil, err
 		}
 		u.SendingAt = parseTime(at)
-		u.FirstAttemptAt = u.SendingAt
-		if first != "" {
-			u.FirstAttemptAt = parseTime(first)
-		}
+		u.FirstAttemptAt = parseTime(first)
 		u.Unsent = resolution == "unsent"
 		if !u.Unsent {
 			u.ResolvedBy = ""
@@ -792,7 +791,7 @@ func (s *Store) NoteFirstAttempts(ctx context.Context, keys []Key) error {
 	return s.withTx(ctx, func(tx *sql.Tx) error {
 		// SET expressions see the row as it was, so the CASE reads the old first_message_id.
 		stmt, err := tx.PrepareContext(ctx, `UPDATE messages SET
-				first_sending_at = CASE WHEN first_message_id IS NULL OR first_message_id <> message_id THEN sending_at ELSE first_sending_at END,
+				first_sending_at = CASE WHEN first_message_id IS NULL OR first_message_id <> message_id THEN min(created_at, sending_at) ELSE first_sending_at END,
 				first_message_id = message_id, resolution = NULL
 			WHERE campaign = ? AND round = ? AND destination = ? AND state = 'unknown'`)
 		if err != nil {
