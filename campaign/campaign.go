@@ -37,6 +37,7 @@ type Campaign struct {
 
 	lines map[string]int // field path ("tracking.type", "destinations[2].to") -> line
 	tmpl  *template.Template
+	root  string // the campaign root: paths in the file must resolve inside it
 }
 
 // Tracking is the tracking block: it turns on Infobip's SMS conversion tracking.

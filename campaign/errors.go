@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/smsform/smsform/internal/safetext"
 )
 
 // MaxProblems is how many problems a ValidationError keeps; the rest are only counted, so a
@@ -19,15 +21,17 @@ type Problem struct {
 	Msg   string
 }
 
+// String reads FILE:LINE: field: problem. Every part is escaped: a file name, a key or a
+// CSV header may hold control characters or a "::" that a CI log would run as a command.
 func (p Problem) String() string {
-	loc := p.File
+	loc := safetext.Escape(p.File)
 	if p.Line > 0 {
-		loc = fmt.Sprintf("%s:%d", p.File, p.Line)
+		loc = fmt.Sprintf("%s:%d", loc, p.Line)
 	}
 	if p.Field == "" {
-		return loc + ": " + p.Msg
+		return loc + ": " + safetext.Escape(p.Msg)
 	}
-	return loc + ": " + p.Field + ": " + p.Msg
+	return loc + ": " + safetext.Escape(p.Field) + ": " + safetext.Escape(p.Msg)
 }
 
 // ValidationError lists every problem found; nothing is sent while one exists.

@@ -32,7 +32,7 @@ func Load(paths ...string) (*Set, error) {
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
-	files, err := findFiles(paths)
+	files, fileRoots, err := findFiles(paths)
 	if err != nil {
 		return nil, err
 	}
@@ -45,13 +45,16 @@ func Load(paths ...string) (*Set, error) {
 	seen := map[string]string{} // id -> FILE:LINE of its first definition
 	var dups []*Campaign
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		root := fileRoots[f]
+		data, err := readConfined(f, root, MaxYAMLBytes)
 		if err != nil {
-			return nil, err
+			ps.add(f, 0, "", "%s", fileProblem(err, root, "keep campaign files inside it, and big recipient lists in a CSV (destinations_file)"))
+			continue
 		}
 		fmt.Fprintf(digest, "%s\x00%d\x00", f, len(data))
 		digest.Write(data)
 		for _, c := range parseFile(f, data, &ps) {
+			c.root = root
 			if first, dup := seen[c.ID]; dup && c.ID != "" {
 				// Still checked below, so all its problems come at once; left out of the set.
 				ps.add(f, c.Line("id"), "id", "campaign %q is already defined at %s; ids must be unique across all files", c.ID, first)
@@ -73,16 +76,36 @@ func Load(paths ...string) (*Set, error) {
 	return set, nil
 }
 
-func findFiles(paths []string) ([]string, error) {
+// fileProblem words why a file named in or by a campaign cannot be read, without anything
+// of its content; hint says what to do instead.
+func fileProblem(err error, root, hint string) string {
+	var big *tooBig
+	switch {
+	case errors.Is(err, errOutside):
+		return fmt.Sprintf("%v %s (the git work tree holding the file, or the directory given on the command line); %s", err, root, hint)
+	case errors.As(err, &big):
+		return fmt.Sprintf("%v; %s", err, hint)
+	}
+	return err.Error()
+}
+
+// findFiles lists the campaign files under paths, and the campaign root of each.
+func findFiles(paths []string) ([]string, map[string]string, error) {
 	var files []string
+	fileRoots := map[string]string{}
+	rs := &roots{git: map[string]string{}}
 	for _, root := range paths {
+		arg := root
 		root = filepath.Clean(root)
 		info, err := os.Stat(root)
 		if err != nil {
-			return nil, fmt.Errorf("campaign path %s: %w; give the directories or files that hold your campaigns", root, errors.Unwrap(err))
+			return nil, nil, fmt.Errorf("campaign path %s: %w; give the directories or files that hold your campaigns", root, errors.Unwrap(err))
 		}
 		if !info.IsDir() {
-			files = append(files, filepath.Clean(root))
+			files = append(files, root)
+			if _, ok := fileRoots[root]; !ok {
+				fileRoots[root] = rs.of(root, arg)
+			}
 			continue
 		}
 		ignores := map[string][]string{} // dir -> patterns of its ignore file
@@ -104,7 +127,7 @@ func findFiles(paths []string) ([]string, error) {
 				return nil
 			}
 			if d.IsDir() {
-				pats, err := readIgnore(filepath.Join(p, IgnoreFile))
+				pats, err := readIgnore(filepath.Join(p, IgnoreFile), rs.of(filepath.Join(p, IgnoreFile), root))
 				if err != nil {
 					return err
 				}
@@ -113,15 +136,18 @@ func findFiles(paths []string) ([]string, error) {
 			}
 			if ext := filepath.Ext(name); ext == ".yaml" || ext == ".yml" {
 				files = append(files, p)
+				if _, ok := fileRoots[p]; !ok {
+					fileRoots[p] = rs.of(p, root)
+				}
 			}
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	slices.Sort(files)
-	return slices.Compact(files), nil
+	return slices.Compact(files), fileRoots, nil
 }
 
 // ignored checks p against the ignore files of every directory from root down to p's parent.
@@ -146,13 +172,13 @@ func ignored(ignores map[string][]string, root, p string, isDir bool) bool {
 	}
 }
 
-func readIgnore(path string) ([]string, error) {
-	data, err := os.ReadFile(path)
+func readIgnore(path, root string) ([]string, error) {
+	data, err := readConfined(path, root, MaxCSVLine)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %s", path, fileProblem(err, root, "keep it a short list of patterns"))
 	}
 	var pats []string
 	sc := bufio.NewScanner(bytes.NewReader(data))
