@@ -127,10 +127,49 @@ func TestLoadRules(t *testing.T) {
 		), want: []want{{"c.yaml", 1, "text", "is required"}}},
 		{name: "text template syntax", files: doc(
 			`id: c1`, `from: InfoSMS`, `text: "Hi {{.name"`, `destinations: [{to: "+41793026731", vars: {name: Ann}}]`,
-		), want: []want{{"c.yaml", 3, "text", "template: "}}},
+		), want: []want{{"c.yaml", 3, "text", "the template does not parse: unclosed action; write a var as {{.name}}"}}},
+		{name: "text template typo", files: doc(
+			`id: c1`, `from: InfoSMS`, `text: "Hi {{.name}}}, {.pin}}"`, `destinations: [{to: "+41793026731", vars: {name: Ann}}]`,
+		), want: nil},
+		{name: "text template bad character", files: doc(
+			`id: c1`, `from: InfoSMS`, `text: "Hi {{.name}"`, `destinations: [{to: "+41793026731", vars: {name: Ann}}]`,
+		), want: []want{{"c.yaml", 3, "text", "the template does not parse: unexpected character '}'"}}},
+		{name: "text template error on line 2 of a block", files: doc(
+			`id: c1`, `from: InfoSMS`, `text: |`, `  Hi`, `  {{.name`, `destinations: [{to: "+41793026731", vars: {name: Ann}}]`,
+		), want: []want{{"c.yaml", 3, "text", "does not parse on line 3 of the text: unclosed action started on line 2"}}},
+		{name: "text range", files: doc(
+			`id: c1`, `from: InfoSMS`, `text: '{{range 100000}}{{range 100000}}{{end}}{{end}}x'`, `destinations: [{to: "+41793026731"}]`,
+		), want: []want{{"c.yaml", 3, "text", "{{range}} is not allowed"}}},
+		{name: "text range inside if", files: doc(
+			`id: c1`, `from: InfoSMS`, `text: "{{if true}}{{with 1}}{{range 3}}x{{end}}{{end}}{{end}}"`, `destinations: [{to: "+41793026731"}]`,
+		), want: []want{{"c.yaml", 3, "text", "{{range}} is not allowed"}}},
+		{name: "text define", files: doc(
+			`id: c1`, `from: InfoSMS`, `text: '{{define "x"}}a{{end}}b'`, `destinations: [{to: "+41793026731"}]`,
+		), want: []want{{"c.yaml", 3, "text", "{{define}} and {{block}} are not allowed"}}},
+		{name: "text block", files: doc(
+			`id: c1`, `from: InfoSMS`, `text: '{{block "x" .}}a{{end}}'`, `destinations: [{to: "+41793026731"}]`,
+		), want: []want{{"c.yaml", 3, "text", "not allowed"}}},
+		{name: "text template call", files: doc(
+			`id: c1`, `from: InfoSMS`, `text: '{{template "text" .}}'`, `destinations: [{to: "+41793026731"}]`,
+		), want: []want{{"c.yaml", 3, "text", "{{template}} is not allowed"}}},
+		{name: "text call", files: doc(
+			`id: c1`, `from: InfoSMS`, `text: '{{call .f}}'`, `destinations: [{to: "+41793026731", vars: {f: x}}]`,
+		), want: []want{{"c.yaml", 3, "text", `the function "call" is not allowed`}}},
+		{name: "text printf huge width", files: doc(
+			`id: c1`, `from: InfoSMS`, `text: '{{printf "%0999999d%0999999d" 1 2}}'`, `destinations: [{to: "+41793026731"}]`,
+		), want: []want{{"c.yaml", 4, "text", "the text cannot be rendered: calling printf: a function would write more than 16000 bytes"}}},
+		{name: "text print of many long vars", files: doc(
+			`id: c1`, `from: InfoSMS`, `text: '{{print`+strings.Repeat(" .a", 20)+`}}'`, `destinations: [{to: "+41793026731", vars: {a: "`+strings.Repeat("x", 1000)+`"}}]`,
+		), want: []want{{"c.yaml", 4, "text", "calling print: a function would write more than 16000 bytes"}}},
+		{name: "text printf small", files: doc(
+			`id: c1`, `from: InfoSMS`, `text: '{{printf "%-5s|%3d" .name 7}} {{if eq .name "Ann"}}hi{{else}}ho{{end}} {{len .name}} {{html "<"}}'`, `destinations: [{to: "+41793026731", vars: {name: Ann}}]`,
+		)},
+		{name: "text over 4000 bytes while rendering", files: doc(
+			`id: c1`, `from: InfoSMS`, `text: '`+strings.Repeat("{{.a}}", 3000)+`'`, `destinations: [{to: "+41793026731", vars: {a: "`+strings.Repeat("x", 1000)+`"}}]`,
+		), want: []want{{"c.yaml", 4, "text", "renders to more than 4000 bytes for +41793026731; the limit is 4000"}}},
 		{name: "text unknown function", files: doc(
 			`id: c1`, `from: InfoSMS`, `text: "Hi {{upper .name}}"`, `destinations: [{to: "+41793026731", vars: {name: Ann}}]`,
-		), want: []want{{"c.yaml", 3, "text", `function "upper" not defined`}}},
+		), want: []want{{"c.yaml", 3, "text", `the template does not parse: function "upper" not defined`}}},
 		{name: "text missing var at recipient line", files: doc(
 			`id: c1`,                             // 1
 			`from: InfoSMS`,                      // 2

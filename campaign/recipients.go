@@ -346,6 +346,10 @@ func (c *Campaign) prepare(r *Renderer, row *prepared, raw string) {
 		return // the template did not parse; that is reported once, on text
 	}
 	text, err := r.Render(*rec)
+	if errors.Is(err, ErrTextTooLong) {
+		fail("text", "renders to more than %d bytes for %s; the limit is %d", MaxTextBytes, e164, MaxTextBytes)
+		return
+	}
 	if err != nil {
 		fail("text", "%v", err)
 		return
@@ -427,10 +431,28 @@ func (c *Campaign) NewRenderer() *Renderer {
 	return &Renderer{c: c, vars: map[string]string{}, opts: []byte(c.options()), sha: sha256.New()}
 }
 
-// Render executes the text template over the recipient's vars.
+// ErrTextTooLong stops a rendering that would exceed MaxTextBytes.
+var ErrTextTooLong = fmt.Errorf("the text is longer than %d bytes", MaxTextBytes)
+
+// limitedBuffer fails a write that would take it past MaxTextBytes, which stops the
+// template there: a text is never built bigger than Infobip would accept.
+type limitedBuffer struct{ buf *bytes.Buffer }
+
+func (w limitedBuffer) Write(p []byte) (int, error) {
+	if w.buf.Len()+len(p) > MaxTextBytes {
+		return 0, ErrTextTooLong
+	}
+	return w.buf.Write(p)
+}
+
+// Render executes the text template over the recipient's vars. A text over MaxTextBytes
+// stops rendering with ErrTextTooLong.
 func (r *Renderer) Render(rec Recipient) (string, error) {
 	r.buf.Reset()
-	if err := r.c.tmpl.Execute(&r.buf, rec.Vars.Map(r.vars)); err != nil {
+	if err := r.c.tmpl.Execute(limitedBuffer{&r.buf}, rec.Vars.Map(r.vars)); err != nil {
+		if errors.Is(err, ErrTextTooLong) {
+			return "", ErrTextTooLong
+		}
 		return "", renderError(err)
 	}
 	return r.buf.String(), nil
@@ -452,6 +474,9 @@ func renderError(err error) error {
 	if i := strings.Index(msg, `map has no entry for key "`); i >= 0 {
 		name := strings.TrimSuffix(msg[i+len(`map has no entry for key "`):], `"`)
 		return fmt.Errorf("missing var %q for this recipient (add a %s column or vars entry)", name, name)
+	}
+	if i := strings.Index(msg, "error calling "); i >= 0 {
+		return fmt.Errorf("the text cannot be rendered: %s", strings.TrimPrefix(msg[i:], "error "))
 	}
 	if i := strings.Index(msg, "executing "); i >= 0 {
 		msg = msg[i:]

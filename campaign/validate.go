@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"text/template"
 	"time"
 
 	"github.com/go-playground/validator/v10"
@@ -125,9 +124,8 @@ func (c *Campaign) validate(ps *problems, badType map[string]bool) {
 		}
 	}
 	if c.Text != "" {
-		t, err := template.New(c.ID).Option("missingkey=error").Parse(c.Text)
-		if err != nil {
-			c.problem(ps, "text", "template: %s", strings.TrimPrefix(err.Error(), "template: "+c.ID+":"))
+		if t, problem := parseText(c.Text); problem != "" {
+			c.problem(ps, "text", "%s", problem)
 		} else {
 			c.tmpl = t
 		}
