@@ -51,7 +51,7 @@ func (e *ValidationError) Error() string {
 		b.WriteString(p.String())
 	}
 	if e.Dropped > 0 {
-		fmt.Fprintf(&b, "\n... and %d more problems", e.Dropped)
+		fmt.Fprintf(&b, "\n... and %d more problems (`smsform validate -all` lists every one, `-json` too)", e.Dropped)
 	}
 	return b.String()
 }
@@ -63,10 +63,11 @@ func (e *ValidationError) Count() int { return len(e.Problems) + e.Dropped }
 type problems struct {
 	list    []Problem
 	dropped int
+	all     bool // keep every problem (Options.AllProblems)
 }
 
 func (ps *problems) add(file string, line int, field, format string, args ...any) {
-	if len(ps.list) >= MaxProblems {
+	if !ps.all && len(ps.list) >= MaxProblems {
 		ps.dropped++
 		return
 	}

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
@@ -27,8 +28,21 @@ const IgnoreFile = ".smsformignore"
 
 // Load reads every *.yaml and *.yml file under paths (a directory is walked, a file read
 // as is), checks every rule, loads CSV recipients and renders every text. All problems come
-// back at once as a *ValidationError.
-func Load(paths ...string) (*Set, error) {
+// back at once as a *ValidationError, the first MaxProblems of them listed.
+func Load(paths ...string) (*Set, error) { return LoadWith(Options{}, paths...) }
+
+// Options change what LoadWith checks and keeps.
+type Options struct {
+	// AllProblems lists every problem found, not only the first MaxProblems (for `validate
+	// -all` and `-json`, where a user cleans a CSV of thousands of bad rows in one go).
+	AllProblems bool
+	// Now, when set, applies the plan-time rule on send_at (CheckSendAt) to every campaign,
+	// so that validate rejects what plan would.
+	Now time.Time
+}
+
+// LoadWith is Load with options.
+func LoadWith(opts Options, paths ...string) (*Set, error) {
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
@@ -40,7 +54,7 @@ func Load(paths ...string) (*Set, error) {
 		return nil, fmt.Errorf("no *.yaml or *.yml campaign files under %s; give the directories or files that hold your campaigns (hidden directories and what a %s lists are skipped)", strings.Join(paths, ", "), IgnoreFile)
 	}
 	set := &Set{Files: files}
-	var ps problems
+	ps := problems{all: opts.AllProblems}
 	digest := sha256.New()
 	seen := map[string]string{} // id -> FILE:LINE of its first definition
 	var dups []*Campaign
@@ -67,6 +81,11 @@ func Load(paths ...string) (*Set, error) {
 	}
 	for _, c := range append(set.Campaigns, dups...) {
 		c.loadRecipients(&ps, digest)
+		if !opts.Now.IsZero() {
+			if p := c.CheckSendAt(opts.Now); p != nil {
+				ps.add(p.File, p.Line, p.Field, "%s", p.Msg)
+			}
+		}
 	}
 	if err := ps.err(); err != nil {
 		return nil, err

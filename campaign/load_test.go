@@ -1170,7 +1170,36 @@ func TestMaxProblems(t *testing.T) {
 			t.Fatalf("problem %d = %v, want recipients.csv:%d: to: ...", i, p, i+2)
 		}
 	}
-	if want := "\n... and 300 more problems"; !strings.HasSuffix(err.Error(), want) {
-		t.Errorf("Error() ends with %q, want %q", err.Error()[len(err.Error())-40:], want)
+	if want := "\n... and 300 more problems (`smsform validate -all` lists every one, `-json` too)"; !strings.HasSuffix(err.Error(), want) {
+		t.Errorf("Error() ends with %q, want %q", err.Error()[len(err.Error())-90:], want)
 	}
+	// With AllProblems, every one is listed.
+	_, err = campaign.LoadWith(campaign.Options{AllProblems: true}, dir)
+	ve = validationError(t, err)
+	if len(ve.Problems) != bad || ve.Dropped != 0 || strings.Contains(err.Error(), "more problems") {
+		t.Fatalf("AllProblems: len(Problems) = %d, Dropped = %d; want %d, 0", len(ve.Problems), ve.Dropped, bad)
+	}
+	for i, p := range ve.Problems {
+		if p.Line != i+2 {
+			t.Fatalf("AllProblems: problem %d at line %d, want %d", i, p.Line, i+2)
+		}
+	}
+}
+
+// TestLoadSendAtNow: with Options.Now, send_at is checked as plan checks it.
+func TestLoadSendAtNow(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"past.yaml": lines(`id: past`, `from: InfoSMS`, `text: Hi`, `send_at: 2020-01-01T00:00:00Z`, `destinations: [{to: "+41793026731"}]`),
+		"far.yaml":  lines(`id: far`, `from: InfoSMS`, `text: Hi`, `send_at: 2027-12-01T00:00:00Z`, `destinations: [{to: "+41793026731"}]`),
+		"ok.yaml":   lines(`id: ok`, `from: InfoSMS`, `text: Hi`, `send_at: 2026-12-02T00:00:00Z`, `destinations: [{to: "+41793026731"}]`),
+	})
+	mustLoad(t, dir) // without Now, send_at is left to plan
+	_, err := campaign.LoadWith(campaign.Options{Now: now}, dir)
+	checkProblems(t, dir, err, []want{
+		{"far.yaml", 4, "send_at", "is more than 180 days ahead"},
+		{"past.yaml", 4, "send_at", "is in the past"},
+	})
 }

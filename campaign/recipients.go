@@ -388,6 +388,9 @@ func Normalize(raw, region string) (string, string) {
 		where := region
 		if r := phonenumbers.GetRegionCodeForNumber(num); r != "" && r != "ZZ" {
 			where = r
+		} else if cc := int(num.GetCountryCode()); cc != 0 && cc != phonenumbers.GetCountryCodeForRegion(region) {
+			// Written with its own country code: default_region has nothing to do with it.
+			where = fmt.Sprintf("country code +%d", cc)
 		}
 		if where == "" {
 			return "", fmt.Sprintf("%q is not a valid number", raw)

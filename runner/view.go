@@ -8,6 +8,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/smsform/smsform/internal/safetext"
 )
 
 // PlanFormatVersion is the format_version of the plan's JSON view.
@@ -88,7 +90,7 @@ func (p *Plan) WriteText(w io.Writer, shown int) error {
 			case Unknown:
 				fmt.Fprint(bw, "  (outcome unknown; not resent until resolved)")
 			case Failed:
-				fmt.Fprintf(bw, "  (failed: %s; -retry-failed sends it again)", cp.Errors[m.Recipient])
+				fmt.Fprintf(bw, "  (failed: %s; -retry-failed sends it again)", safetext.Escape(cp.Errors[m.Recipient]))
 			}
 			fmt.Fprintln(bw)
 		}
@@ -100,7 +102,7 @@ func (p *Plan) WriteText(w io.Writer, shown int) error {
 				fmt.Fprintf(bw, "    ... and %d more no longer in the files\n", len(cp.Orphaned)-i)
 				break
 			}
-			fmt.Fprintf(bw, "  - %-16s (recorded, no longer in the files; an SMS cannot be unsent)\n", to)
+			fmt.Fprintf(bw, "  - %-16s (recorded, no longer in the files; an SMS cannot be unsent)\n", safetext.Escape(to))
 		}
 	}
 	switch s := p.Summary; {

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/smsform/smsform/campaign"
+	"github.com/smsform/smsform/internal/safetext"
 )
 
 // Exit codes, as the spec lists them.
@@ -61,6 +62,9 @@ func OSIO() IO {
 
 // Main runs smsform with args (args[0] is the program name) and returns the exit code.
 func Main(ctx context.Context, args []string, sys IO) int {
+	// Whatever is printed, no line may start with "::", which GitHub Actions would run as a
+	// workflow command; values from files and Infobip are also escaped where printed.
+	sys.Stdout, sys.Stderr = safetext.NewWriter(sys.Stdout), safetext.NewWriter(sys.Stderr)
 	app := newApp(sys)
 	err := app.RunContext(ctx, args)
 	if err == nil {
@@ -84,10 +88,11 @@ func printError(w io.Writer, err error) {
 		if subject == "" {
 			subject = "the campaign files"
 		}
-		fmt.Fprintf(w, "Error: %d %s in %s:\n%s\n", ve.Count(), pluralWord(ve.Count(), "problem", "problems"), subject, ve.Error())
+		fmt.Fprintf(w, "Error: %d %s in %s:\n%s\n", ve.Count(), pluralWord(ve.Count(), "problem", "problems"), safetext.Escape(subject), ve.Error())
 		return
 	}
-	fmt.Fprintf(w, "Error: %s\n", strings.TrimSpace(err.Error()))
+	// Errors may quote Infobip's texts or a file's values: each line is escaped.
+	fmt.Fprintf(w, "Error: %s\n", safetext.Lines(strings.TrimSpace(err.Error())))
 }
 
 func pluralWord(n int, one, many string) string {

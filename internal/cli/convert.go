@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/smsform/smsform/internal/safetext"
 	"github.com/smsform/smsform/runner"
 )
 
@@ -33,6 +34,9 @@ func convertCommand(sys IO) *cli.Command {
 			files := c.Args().Slice()
 			if len(files) == 0 {
 				return errors.New("convert needs at least one events CSV, such as `smsform convert events/2026-11-27.csv`")
+			}
+			if err := checkDurations(c); err != nil {
+				return err
 			}
 			if p := c.Int("parallelism"); p < 1 || p > 256 {
 				return fmt.Errorf("-parallelism must be between 1 and 256, got %d", p)
@@ -105,7 +109,7 @@ func printConvert(sys IO, asJSON, dryRun bool, res runner.ConvertResult) error {
 	}
 	fmt.Fprintln(w, ".")
 	for _, e := range res.Examples {
-		fmt.Fprintf(w, "  %s\n", e)
+		fmt.Fprintf(w, "  %s\n", safetext.Escape(e))
 	}
 	return nil
 }
@@ -153,8 +157,15 @@ func reportCommand(sys IO) *cli.Command {
 				if err != nil {
 					return err
 				}
-				f, err := os.Create(c.String("html"))
+				// 0644 whatever the umask: the page holds counts and rates, no numbers or
+				// secrets, and is made to be shared (a CI artifact, a web server); a
+				// group- or world-writable report could be altered before it is read.
+				f, err := os.OpenFile(c.String("html"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 				if err != nil {
+					return err
+				}
+				if err := f.Chmod(0o644); err != nil {
+					f.Close()
 					return err
 				}
 				if err := rep.WriteHTML(f, daily, time.Now()); err != nil {

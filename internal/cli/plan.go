@@ -17,6 +17,7 @@ import (
 
 	"github.com/smsform/smsform/campaign"
 	"github.com/smsform/smsform/internal/infobip"
+	"github.com/smsform/smsform/internal/safetext"
 	"github.com/smsform/smsform/runner"
 	"github.com/smsform/smsform/state"
 )
@@ -26,9 +27,15 @@ func validateCommand(sys IO) *cli.Command {
 		Name:      "validate",
 		Usage:     "check every campaign file under PATHs (default .); no network, no state",
 		ArgsUsage: "[PATH...]",
-		Flags:     []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"}, stateFlag(false)},
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON, every problem listed"},
+			&cli.BoolFlag{Name: "all", Usage: fmt.Sprintf("list every problem (without it, the first %d)", campaign.MaxProblems)},
+			stateFlag(false),
+		},
 		Action: func(c *cli.Context) error {
-			set, err := campaign.Load(c.Args().Slice()...)
+			// send_at is checked against the clock here too: validate passes what plan passes.
+			opts := campaign.Options{AllProblems: c.Bool("all") || c.Bool("json"), Now: time.Now()}
+			set, err := campaign.LoadWith(opts, c.Args().Slice()...)
 			if c.Bool("json") {
 				return validateJSON(sys.Stdout, set, err)
 			}
@@ -70,7 +77,7 @@ func validateJSON(w io.Writer, set *campaign.Set, err error) error {
 		}
 	case errors.As(err, &ve):
 		for _, p := range ve.Problems {
-			out.Problems = append(out.Problems, problem{p.File, p.Line, p.Field, p.Msg})
+			out.Problems = append(out.Problems, problem{safetext.Escape(p.File), p.Line, safetext.Escape(p.Field), safetext.Escape(p.Msg)})
 		}
 		out.Dropped = ve.Dropped
 	default:
@@ -213,6 +220,9 @@ func lazyClient(sys IO) func() (*infobip.Client, error) {
 		if client != nil {
 			return client, nil
 		}
+		if err := checkBaseURL(sys.Getenv); err != nil {
+			return nil, err
+		}
 		cfg, err := infobip.ConfigFromEnv(sys.Getenv)
 		if err != nil {
 			return nil, err
@@ -268,6 +278,9 @@ func reconcile(c *cli.Context, sys IO, store *state.Store, client func() (*infob
 }
 
 func runApply(c *cli.Context, sys IO) error {
+	if err := checkDurations(c); err != nil {
+		return err
+	}
 	if c.Int("parallelism") < 1 || c.Int("parallelism") > 64 {
 		return fmt.Errorf("-parallelism must be between 1 and 64, got %d", c.Int("parallelism"))
 	}
@@ -396,7 +409,7 @@ func finishApply(c *cli.Context, sys IO, store *state.Store, res runner.Result, 
 			fmt.Fprintln(w, ".")
 		}
 		for _, pr := range res.Problems {
-			fmt.Fprintf(w, "  %s %s %s: %s\n", pr.Campaign, pr.To, pr.State, pr.Reason)
+			fmt.Fprintf(w, "  %s %s %s: %s\n", safetext.Escape(pr.Campaign), safetext.Escape(pr.To), pr.State, safetext.Escape(pr.Reason))
 		}
 		if res.Unresolved > 0 {
 			fmt.Fprintf(w, "%d %s in the state %s an unknown outcome (`smsform state list -only unknown`). They are never resent blindly: the next apply, or `smsform refresh`, looks them up in Infobip's logs first.\n",

@@ -28,6 +28,9 @@ func refreshCommand(sys IO) *cli.Command {
 			stateFlag(false),
 		},
 		Action: func(c *cli.Context) error {
+			if err := checkDurations(c); err != nil {
+				return err
+			}
 			store, closeAll, err := openLocked(c, sys, "refresh")
 			if err != nil {
 				return err
