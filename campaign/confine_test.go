@@ -117,7 +117,7 @@ func TestConfinementYAML(t *testing.T) {
 	writeFiles(t, dir, map[string]string{"big.yaml": big})
 	_, err := campaign.Load(dir)
 	checkProblems(t, dir, err, []want{
-		{"big.yaml", 0, "", "the limit is 4194304"},
+		{"big.yaml", 0, "", "the limit is 1048576"},
 		{"fifo.yaml", 0, "", "is not a regular file"},
 		{"zero.yaml", 0, "", "outside the campaign root"},
 	})
