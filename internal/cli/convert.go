@@ -119,7 +119,7 @@ func reportCommand(sys IO) *cli.Command {
 			&cli.StringFlag{Name: "by", Usage: "split each campaign round by day (sent), country or type (tracking type)"},
 			&cli.BoolFlag{Name: "json", Usage: "print JSON"},
 			&cli.BoolFlag{Name: "csv", Usage: "print CSV (cells a spreadsheet would run as formulas are escaped)"},
-			&cli.StringFlag{Name: "html", Usage: "write a self-contained HTML page with charts to `FILE`", TakesFile: true},
+			&cli.StringFlag{Name: "html", Usage: "write a self-contained HTML page with charts to `FILE`, in the view -by picks", TakesFile: true},
 			stateFlag(false),
 		},
 		Action: func(c *cli.Context) error {
@@ -149,9 +149,12 @@ func reportCommand(sys IO) *cli.Command {
 			case c.Bool("csv"):
 				return rep.WriteCSV(sys.Stdout)
 			case c.String("html") != "":
-				daily, err := runner.BuildReport(c.Context, store, c.String("campaign"), runner.ByDay)
-				if err != nil {
-					return err
+				// Without -by, the page's second chart is per day sent.
+				var daily *runner.Report
+				if rep.By == "" {
+					if daily, err = runner.BuildReport(c.Context, store, c.String("campaign"), runner.ByDay); err != nil {
+						return err
+					}
 				}
 				f, err := os.Create(c.String("html"))
 				if err != nil {
@@ -164,7 +167,11 @@ func reportCommand(sys IO) *cli.Command {
 				if err := f.Close(); err != nil {
 					return err
 				}
-				fmt.Fprintf(sys.Stdout, "Wrote %s.\n", c.String("html"))
+				view := "per campaign"
+				if rep.By != "" {
+					view = "by " + rep.By
+				}
+				fmt.Fprintf(sys.Stdout, "Wrote %s (%s).\n", c.String("html"), view)
 				return nil
 			}
 			if len(rep.Campaigns) == 0 {
