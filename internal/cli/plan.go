@@ -190,7 +190,7 @@ func applyCommand(sys IO) *cli.Command {
 		Name:      "apply",
 		Usage:     "send what the plan says is missing, and record every message",
 		ArgsUsage: "[PATH... | PLANFILE]",
-		Flags: append(planFlags(),
+		Flags: append(withUsage(planFlags(), "json", "print the result (sent, failed, unknown, problems) as one JSON document; the plan is not printed"),
 			&cli.BoolFlag{Name: "auto-approve", Usage: "send without asking for 'yes'"},
 			&cli.IntFlag{Name: "parallelism", Value: 4, Usage: "requests in flight"},
 			&cli.IntFlag{Name: "batch-size", Value: 500, Usage: "messages per request"},
