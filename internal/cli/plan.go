@@ -258,7 +258,8 @@ func reconcile(c *cli.Context, sys IO, store *state.Store, client func() (*infob
 		return runner.Reconciliation{}, fmt.Errorf("%d messages have an unknown outcome and must be looked up in Infobip's logs first: %w", len(pending), err)
 	}
 	grace := c.Duration("unknown-grace")
-	rec, err := runner.Reconcile(c.Context, store, cl, runner.ReconcileOptions{Grace: grace, Now: time.Now()})
+	rec, err := runner.Reconcile(c.Context, store, cl, runner.ReconcileOptions{Grace: grace, Now: time.Now(),
+		Progress: progressFor(c, sys, "Looking up unknown outcomes in Infobip's logs")})
 	if err != nil {
 		return rec, err
 	}

@@ -46,7 +46,8 @@ func refreshCommand(sys IO) *cli.Command {
 			if err != nil {
 				return err
 			}
-			del, err := runner.RefreshDelivery(c.Context, store, cl, runner.DeliveryOptions{Campaign: c.String("campaign"), Now: time.Now()})
+			del, err := runner.RefreshDelivery(c.Context, store, cl, runner.DeliveryOptions{Campaign: c.String("campaign"), Now: time.Now(),
+				Progress: progressFor(c, sys, "Reading delivery status")})
 			if err != nil {
 				return err
 			}
