@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"regexp"
 	"runtime/debug"
 	"runtime/pprof"
 	"slices"
@@ -17,6 +19,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/smsform/smsform/campaign"
+	"github.com/smsform/smsform/internal/infobip"
+	"github.com/smsform/smsform/runner"
 )
 
 // Exit codes, as the spec lists them.
@@ -402,6 +406,49 @@ func permute(flags []cli.Flag, args []string) []string {
 		fl = append(fl, "--") // what were arguments stay arguments, even one that looks like a flag
 	}
 	return append(fl, pos...)
+}
+
+// apiHost is the host (and port) of the Infobip base URL a run sends to, for the
+// confirmation prompt: never the scheme's credentials or a path.
+func apiHost(sys IO) string {
+	u, err := url.Parse(strings.TrimSpace(sys.Getenv(infobip.EnvBaseURL)))
+	if err != nil || u.Host == "" {
+		return "(" + infobip.EnvBaseURL + " unreadable)"
+	}
+	return u.Host
+}
+
+// shownProblems is how many failed or unknown messages apply lists; the rest are counted.
+const shownProblems = 5
+
+// printProblems lists the first few messages apply could not send, with a readable reason,
+// and counts the others, pointing at where they all are.
+func printProblems(w io.Writer, res runner.Result) {
+	for i, pr := range res.Problems {
+		if i == shownProblems {
+			break
+		}
+		fmt.Fprintf(w, "  %s %s %s: %s\n", pr.Campaign, pr.To, pr.State, tidyReason(pr.Reason))
+	}
+	shown := min(len(res.Problems), shownProblems)
+	if more := res.Failed + res.Unknown - shown; more > 0 && shown > 0 {
+		fmt.Fprintf(w, "  ... and %s more (`smsform state list -only failed,unknown` lists them all)\n", runner.Thousands(more))
+	}
+}
+
+// goURLError matches Go's rendering of a failed HTTP request inside an error chain:
+// `infobip: no answer after the request was sent: Post "http://host/path?query": EOF`.
+var goURLError = regexp.MustCompile(`^(?:infobip: )?(.*?): (Get|Post|Put|Delete|Head) "[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@"/]*@)?([^"?#]*)[^"]*": (.*)$`)
+
+// tidyReason turns a transport error into words and the request it concerns,
+// "no answer after the request was sent (POST 127.0.0.1:9433/sms/2/text/advanced: EOF)";
+// other reasons (Infobip's texts) are kept as they are.
+func tidyReason(s string) string {
+	m := goURLError.FindStringSubmatch(s)
+	if m == nil {
+		return s
+	}
+	return fmt.Sprintf("%s (%s %s: %s)", m[1], strings.ToUpper(m[2]), m[3], m[4])
 }
 
 // withUsage replaces the usage text of the flag called name.
