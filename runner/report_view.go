@@ -35,8 +35,10 @@ func (r *Report) WriteText(w io.Writer) error {
 		if r.By != "" {
 			fmt.Fprintf(tw, "%s\t", group)
 		}
-		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%d\t\n", f.Messages, f.Sent, f.Delivered, f.Undelivered,
-			f.Expired, f.Failed, f.Unknown, f.Converted, f.Rate(), f.SmsParts)
+		for _, n := range []int{f.Messages, f.Sent, f.Delivered, f.Undelivered, f.Expired, f.Failed, f.Unknown, f.Converted} {
+			fmt.Fprintf(tw, "%s\t", Thousands(n))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t\n", f.Rate(), Thousands(f.SmsParts))
 	}
 	for _, c := range r.Campaigns {
 		if r.By == "" {

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -62,5 +64,34 @@ func TestExampleGitignore(t *testing.T) {
 		if !strings.Contains("\n"+string(data)+"\n", "\n"+want+"\n") {
 			t.Errorf("examples/ci/gitignore lacks %s", want)
 		}
+	}
+}
+
+func TestLargeCountsSeparated(t *testing.T) {
+	dir := t.TempDir()
+	var csv strings.Builder
+	csv.WriteString("to\n")
+	for i := range 1200 {
+		fmt.Fprintf(&csv, "+4179%07d\n", 3000000+i)
+	}
+	files := map[string]string{
+		"big.yaml": "id: big\nfrom: InfoSMS\ntext: Hi\ndestinations_file: big.csv\n",
+		"big.csv":  csv.String(),
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code, out, errs := run(t, nil, false, "validate", dir); code != 0 || out != "Success! 1 campaign with 1,200 recipients in 1 file is valid.\n" {
+		t.Errorf("validate: exit %d, %q %q", code, out, errs)
+	}
+	code, out, errs := run(t, nil, false, "plan", "-state", filepath.Join(dir, "st.db"), dir)
+	if code != 0 || !strings.HasPrefix(out, "Plan: 1,200 to send (1,200 SMS parts).\n") || !strings.Contains(out, "... and 1,195 more (-verbose shows all)") {
+		t.Errorf("plan: exit %d\n%s%s", code, out, errs)
+	}
+	code, out, _ = run(t, nil, false, "plan", "-json", "-state", filepath.Join(dir, "st.db"), dir)
+	if code != 0 || !strings.Contains(out, `"send":1200,`) {
+		t.Errorf("plan -json keeps plain digits: exit %d, %.200s", code, out)
 	}
 }
