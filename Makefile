@@ -14,11 +14,12 @@ test:
 
 # The HTML report in a real browser (e2e/report.test.mjs): it needs Debian's chromium, which
 # .ci/run installs; without it, one line says the test did not run.
-test-browser: build
-	@if [ -x /usr/bin/chromium ]; then \
-		cd e2e && npm ci --no-audit --no-fund --loglevel=error && SMSFORM=../bin/smsform node report.test.mjs; \
+CHROMIUM ?= /usr/bin/chromium
+test-browser:
+	@if [ -x "$(CHROMIUM)" ]; then \
+		$(GO) build -o bin/smsform . && cd e2e && npm ci --no-audit --no-fund --loglevel=error >/dev/null && SMSFORM=../bin/smsform CHROMIUM="$(CHROMIUM)" node report.test.mjs; \
 	else \
-		echo "browser test of the HTML report did not run: no /usr/bin/chromium (install it: sudo apt-get install -y chromium)"; \
+		echo "browser test of the HTML report did not run: no $(CHROMIUM) (install it: sudo apt-get install -y chromium)"; \
 	fi
 
 demo: build
