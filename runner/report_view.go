@@ -143,7 +143,7 @@ func htmlRate(f float64) string {
 	}
 }
 
-// htmlBar is one line of a chart: a bar on the shared scale, or a note saying why there is
+// htmlBar is one line of a chart: a bar on the chart's scale, or a note saying why there is
 // none, so that no campaign is left out without a word.
 type htmlBar struct {
 	Label, Title string
@@ -164,7 +164,7 @@ type htmlRow struct {
 	Figures
 }
 
-// htmlTick is a gridline of the shared scale, with its label.
+// htmlTick is a gridline of a chart's scale, with its label.
 type htmlTick struct {
 	Left, Label, Class string
 }
