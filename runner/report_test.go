@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -315,13 +316,13 @@ func TestReportWriteText(t *testing.T) {
 		lines = append(lines, strings.Fields(l))
 	}
 	want := [][]string{
-		{"CAMPAIGN", "ROUND", "MESSAGES", "SENT", "DELIVERED", "UNDELIVERED", "EXPIRED", "FAILED", "UNKNOWN", "CONVERTED", "RATE", "PARTS"},
-		{"lost", "1", "2", "0", "0", "0", "0", "0", "2", "0", "-", "0"},
-		{"mixed", "1", "3", "2", "2", "0", "0", "1", "0", "0", "0.0%", "2"},
-		{"plain", "1", "3", "3", "3", "0", "0", "0", "0", "0", "-", "3"},
-		{"track", "1", "10", "10", "10", "0", "0", "0", "0", "5", "50.0%", "10"},
-		{"us", "1", "1", "1", "1", "0", "0", "0", "0", "0", "0.0%", "1"},
-		{"total", "19", "16", "16", "0", "0", "1", "2", "5", "38.5%", "16"},
+		{"CAMPAIGN", "ROUND", "MESSAGES", "SENT", "DELIVERED", "PENDING", "UNDELIVERED", "EXPIRED", "FAILED", "UNKNOWN", "CONVERTED", "RATE", "PARTS"},
+		{"lost", "1", "2", "0", "0", "0", "0", "0", "0", "2", "0", "-", "0"},
+		{"mixed", "1", "3", "2", "2", "0", "0", "0", "1", "0", "0", "0.0%", "2"},
+		{"plain", "1", "3", "3", "3", "0", "0", "0", "0", "0", "0", "-", "3"},
+		{"track", "1", "10", "10", "10", "0", "0", "0", "0", "0", "5", "50.0%", "10"},
+		{"us", "1", "1", "1", "1", "0", "0", "0", "0", "0", "0", "0.0%", "1"},
+		{"total", "19", "16", "16", "0", "0", "0", "1", "2", "5", "38.5%", "16"},
 	}
 	if fmt.Sprint(lines) != fmt.Sprint(want) {
 		t.Errorf("text report:\n%s\nwant rows %v", b.String(), want)
@@ -347,6 +348,21 @@ func TestReportWriteText(t *testing.T) {
 	}
 	if n := strings.Count(b.String(), "\n"); n != 2 || strings.Contains(b.String(), "total") {
 		t.Errorf("one campaign: want a header and one row, no total:\n%s", b.String())
+	}
+}
+
+func TestReportWriteTextPending(t *testing.T) {
+	s := reportScenario(t, false) // not refreshed: every sent message is pending
+	var b bytes.Buffer
+	if err := buildReport(t, s, "", "").WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if !strings.Contains(out, "\n16 sent messages have no delivery status yet (PENDING): run `smsform refresh` to read it from Infobip's logs.\n") {
+		t.Errorf("text report lacks the refresh hint:\n%s", out)
+	}
+	if !regexp.MustCompile(`(?m)^ +track +1 +10 +10 +0 +10 +0 `).MatchString(out) {
+		t.Errorf("track: want 10 sent, 0 delivered, 10 pending:\n%s", out)
 	}
 }
 

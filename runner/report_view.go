@@ -22,20 +22,21 @@ func (f Figures) Rate() string {
 	return strconv.FormatFloat(f.ConversionRate*100, 'f', 1, 64) + "%"
 }
 
-// WriteText writes the report as an aligned table.
+// WriteText writes the report as an aligned table, and says how to get the delivery status
+// of messages still pending.
 func (r *Report) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	head := "CAMPAIGN\tROUND\t"
 	if r.By != "" {
 		head += strings.ToUpper(r.By) + "\t"
 	}
-	fmt.Fprintln(tw, head+"MESSAGES\tSENT\tDELIVERED\tUNDELIVERED\tEXPIRED\tFAILED\tUNKNOWN\tCONVERTED\tRATE\tPARTS\t")
+	fmt.Fprintln(tw, head+"MESSAGES\tSENT\tDELIVERED\tPENDING\tUNDELIVERED\tEXPIRED\tFAILED\tUNKNOWN\tCONVERTED\tRATE\tPARTS\t")
 	line := func(id, round, group string, f Figures) {
 		fmt.Fprintf(tw, "%s\t%s\t", id, round)
 		if r.By != "" {
 			fmt.Fprintf(tw, "%s\t", group)
 		}
-		for _, n := range []int{f.Messages, f.Sent, f.Delivered, f.Undelivered, f.Expired, f.Failed, f.Unknown, f.Converted} {
+		for _, n := range []int{f.Messages, f.Sent, f.Delivered, f.Pending(), f.Undelivered, f.Expired, f.Failed, f.Unknown, f.Converted} {
 			fmt.Fprintf(tw, "%s\t", Thousands(n))
 		}
 		fmt.Fprintf(tw, "%s\t%s\t\n", f.Rate(), Thousands(f.SmsParts))
@@ -52,7 +53,15 @@ func (r *Report) WriteText(w io.Writer) error {
 	if len(r.Campaigns) > 1 || r.By != "" {
 		line("total", "", "", r.Total)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if n := r.Total.Pending(); n > 0 {
+		_, err := fmt.Fprintf(w, "\n%s sent %s no delivery status yet (PENDING): run `smsform refresh` to read it from Infobip's logs.\n",
+			Thousands(n), plural(n, "message has", "messages have"))
+		return err
+	}
+	return nil
 }
 
 // WriteCSV writes one row per campaign round (and group). Cells that a spreadsheet would
