@@ -143,6 +143,10 @@ function inPage() {
     notes: [...document.querySelectorAll('#chart-campaigns .note')].map((e) => e.closest('.bar-row').querySelector('.label').textContent + ': ' + e.textContent),
     values: [...document.querySelectorAll('#chart-campaigns .value strong')].map((e) => e.textContent),
     pending: document.querySelector('#total-pending').textContent,
+    // Each drawn bar's length as a share of its track.
+    bars: Object.fromEntries([...document.querySelectorAll('#chart-campaigns .fill')].map((f) => [
+      f.closest('.bar-row').querySelector('.label').textContent,
+      f.getBoundingClientRect().width / f.parentElement.getBoundingClientRect().width])),
   };
 }
 
@@ -173,6 +177,11 @@ async function main() {
         await page.goto('file://' + files[by]);
         const got = await page.evaluate(inPage);
         for (const p of got.problems) fail(`view "${by || 'campaign'}" at ${width}px: ${p}`);
+        // On a 0-10% scale, 8.8% and 7.5% are bars of 88% and 75% of the track: plainly apart.
+        const otp = got.bars['otp-welcome'], sale = got.bars[longID];
+        if (!(Math.abs(otp - 0.88) < 0.02 && Math.abs(sale - 0.75) < 0.02)) {
+          fail(`view "${by}" at ${width}px: bars of 8.8% and 7.5% are ${otp} and ${sale} of the track, want 0.88 and 0.75`);
+        }
         if (shots) await page.screenshot({ path: join(shots, `report-${by || 'campaign'}-${width}.png`), fullPage: true });
         seen[by] = got;
         await page.close();
