@@ -21,21 +21,21 @@ const DefaultShown = 5
 // SummaryLine is the plan's first line, made to fit a pull-request comment.
 func (p *Plan) SummaryLine() string {
 	s := p.Summary
-	parts := []string{fmt.Sprintf("%d to send (%d SMS %s)", s.Send, s.SmsParts, plural(s.SmsParts, "part", "parts"))}
+	parts := []string{fmt.Sprintf("%s to send (%s SMS %s)", Thousands(s.Send), Thousands(s.SmsParts), plural(s.SmsParts, "part", "parts"))}
 	if s.Noop > 0 {
-		parts = append(parts, fmt.Sprintf("%d already sent", s.Noop))
+		parts = append(parts, fmt.Sprintf("%s already sent", Thousands(s.Noop)))
 	}
 	if s.Changed > 0 {
-		parts = append(parts, fmt.Sprintf("%d changed after send (not resent)", s.Changed))
+		parts = append(parts, fmt.Sprintf("%s changed after send (not resent)", Thousands(s.Changed)))
 	}
 	if s.Unknown > 0 {
-		parts = append(parts, fmt.Sprintf("%d with unknown outcome (not resent)", s.Unknown))
+		parts = append(parts, fmt.Sprintf("%s with unknown outcome (not resent)", Thousands(s.Unknown)))
 	}
 	if s.Failed > 0 {
-		parts = append(parts, fmt.Sprintf("%d failed (not resent without -retry-failed)", s.Failed))
+		parts = append(parts, fmt.Sprintf("%s failed (not resent without -retry-failed)", Thousands(s.Failed)))
 	}
 	if s.Orphaned > 0 {
-		parts = append(parts, fmt.Sprintf("%d recorded but no longer in the files", s.Orphaned))
+		parts = append(parts, fmt.Sprintf("%s recorded but no longer in the files", Thousands(s.Orphaned)))
 	}
 	return "Plan: " + strings.Join(parts, ", ") + "."
 }
@@ -95,7 +95,7 @@ func (p *Plan) WriteText(w io.Writer, shown int) error {
 			fmt.Fprintln(bw)
 		}
 		if cut > 0 {
-			fmt.Fprintf(bw, "    ... and %d more (-verbose shows all)\n", cut)
+			fmt.Fprintf(bw, "    ... and %s more (-verbose shows all)\n", Thousands(cut))
 		}
 		for i, to := range cp.Orphaned {
 			if shown >= 0 && i >= shown {

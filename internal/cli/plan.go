@@ -46,9 +46,10 @@ func validateCommand(sys IO) *cli.Command {
 			for _, cp := range set.Campaigns {
 				n += len(cp.Recipients)
 			}
-			fmt.Fprintf(sys.Stdout, "Success! %d %s with %d %s in %d %s are valid.\n",
+			fmt.Fprintf(sys.Stdout, "Success! %d %s with %s %s in %d %s %s valid.\n",
 				len(set.Campaigns), pluralWord(len(set.Campaigns), "campaign", "campaigns"),
-				n, pluralWord(n, "recipient", "recipients"), len(set.Files), pluralWord(len(set.Files), "file", "files"))
+				runner.Thousands(n), pluralWord(n, "recipient", "recipients"), len(set.Files), pluralWord(len(set.Files), "file", "files"),
+				pluralWord(len(set.Campaigns), "is", "are"))
 			return nil
 		},
 	}
@@ -197,7 +198,7 @@ func applyCommand(sys IO) *cli.Command {
 		Name:      "apply",
 		Usage:     "send what the plan says is missing, and record every message",
 		ArgsUsage: "[PATH... | PLANFILE]",
-		Flags: append(planFlags(),
+		Flags: append(withUsage(planFlags(), "json", "print the result (sent, failed, unknown, problems) as one JSON document; the plan is not printed"),
 			&cli.BoolFlag{Name: "auto-approve", Usage: "send without asking for 'yes'"},
 			&cli.IntFlag{Name: "parallelism", Value: 4, Usage: "requests in flight"},
 			&cli.IntFlag{Name: "batch-size", Value: 500, Usage: "messages per request"},
@@ -268,7 +269,8 @@ func reconcile(c *cli.Context, sys IO, store *state.Store, client func() (*infob
 		return runner.Reconciliation{}, fmt.Errorf("%d messages have an unknown outcome and must be looked up in Infobip's logs first: %w", len(pending), err)
 	}
 	grace := c.Duration("unknown-grace")
-	rec, err := runner.Reconcile(c.Context, store, cl, runner.ReconcileOptions{Grace: grace, Now: time.Now()})
+	rec, err := runner.Reconcile(c.Context, store, cl, runner.ReconcileOptions{Grace: grace, Now: time.Now(),
+		Progress: progressFor(c, sys, "Looking up unknown outcomes in Infobip's logs")})
 	if err != nil {
 		return rec, err
 	}
@@ -357,8 +359,9 @@ func runApply(c *cli.Context, sys IO) error {
 		if asJSON { // stdout holds only the JSON result
 			prompt = sys.Stderr
 		}
-		fmt.Fprintf(prompt, "\nSend %d %s (%d SMS parts)?\n  Only 'yes' will be accepted: ",
-			p.Summary.Send, pluralWord(p.Summary.Send, "message", "messages"), p.Summary.SmsParts)
+		fmt.Fprintf(prompt, "\nSend %s %s (%s SMS %s) through Infobip at %s?\n  Only 'yes' will be accepted: ",
+			runner.Thousands(p.Summary.Send), pluralWord(p.Summary.Send, "message", "messages"),
+			runner.Thousands(p.Summary.SmsParts), pluralWord(p.Summary.SmsParts, "part", "parts"), apiHost(sys))
 		answer, _ := bufio.NewReader(sys.Stdin).ReadString('\n')
 		if strings.TrimSpace(answer) != "yes" {
 			fmt.Fprintln(prompt, "\nApply cancelled; nothing was sent.")
@@ -402,15 +405,14 @@ func finishApply(c *cli.Context, sys IO, store *state.Store, res runner.Result, 
 			if res.Stopped || runErr != nil {
 				verb = "stopped"
 			}
-			fmt.Fprintf(w, "\nApply %s: %d sent (%d SMS parts), %d failed, %d unknown", verb, res.Sent, res.SmsParts, res.Failed, res.Unknown)
+			fmt.Fprintf(w, "\nApply %s: %s sent (%s SMS parts), %s failed, %s unknown", verb, runner.Thousands(res.Sent),
+				runner.Thousands(res.SmsParts), runner.Thousands(res.Failed), runner.Thousands(res.Unknown))
 			if res.NotSent > 0 {
-				fmt.Fprintf(w, ", %d not sent", res.NotSent)
+				fmt.Fprintf(w, ", %s not sent", runner.Thousands(res.NotSent))
 			}
 			fmt.Fprintln(w, ".")
 		}
-		for _, pr := range res.Problems {
-			fmt.Fprintf(w, "  %s %s %s: %s\n", safetext.Escape(pr.Campaign), safetext.Escape(pr.To), pr.State, safetext.Escape(pr.Reason))
-		}
+		printProblems(w, res)
 		if res.Unresolved > 0 {
 			fmt.Fprintf(w, "%d %s in the state %s an unknown outcome (`smsform state list -only unknown`). They are never resent blindly: the next apply, or `smsform refresh`, looks them up in Infobip's logs first.\n",
 				res.Unresolved, pluralWord(res.Unresolved, "message", "messages"), pluralWord(res.Unresolved, "has", "have"))
