@@ -62,7 +62,7 @@ func LoadWith(opts Options, paths ...string) (*Set, error) {
 		root := fileRoots[f]
 		data, err := readConfined(f, root, MaxYAMLBytes)
 		if err != nil {
-			ps.add(f, 0, "", "%s", fileProblem(err, root, "keep campaign files inside it, and big recipient lists in a CSV (destinations_file)"))
+			ps.add(f, 0, "", "%s", fileProblem(err, root, "big recipient lists belong in a CSV (destinations_file), which is streamed"))
 			continue
 		}
 		fmt.Fprintf(digest, "%s\x00%d\x00", f, len(data))
@@ -96,14 +96,14 @@ func LoadWith(opts Options, paths ...string) (*Set, error) {
 }
 
 // fileProblem words why a file named in or by a campaign cannot be read, without anything
-// of its content; hint says what to do instead.
-func fileProblem(err error, root, hint string) string {
+// of its content; bigHint says what to do about a file over its size bound.
+func fileProblem(err error, root, bigHint string) string {
 	var big *tooBig
 	switch {
 	case errors.Is(err, errOutside):
-		return fmt.Sprintf("%v %s (the git work tree holding the file, or the directory given on the command line); %s", err, root, hint)
+		return fmt.Sprintf("%v %s (the git work tree holding the file, or the directory given on the command line); keep what campaigns read inside it", err, root)
 	case errors.As(err, &big):
-		return fmt.Sprintf("%v; %s", err, hint)
+		return fmt.Sprintf("%v; %s", err, bigHint)
 	}
 	return err.Error()
 }

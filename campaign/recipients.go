@@ -126,7 +126,7 @@ func (c *Campaign) loadCSV(ps *problems, d *dedup, digest hash.Hash) {
 	}
 	f, err := openConfined(c.CSVFile, root, MaxCSVBytes)
 	if err != nil {
-		c.problem(ps, "destinations_file", "cannot read %s: %s", safetext.Escape(c.CSVFile), fileProblem(err, root, "keep recipient files inside it"))
+		c.problem(ps, "destinations_file", "cannot read %s: %s", safetext.Escape(c.CSVFile), fileProblem(err, root, "split the recipients over several campaigns"))
 		return
 	}
 	defer f.Close()
