@@ -323,7 +323,7 @@ func TestLoadRules(t *testing.T) {
 		{name: "validity 49h", files: withBase(`validity_period: 49h`),
 			want: []want{{"c.yaml", 8, "validity_period", `"49h" must be a duration between 1m and 48h`}}},
 		{name: "validity without unit", files: withBase(`validity_period: 60`),
-			want: []want{{"c.yaml", 8, "validity_period", `"60" must be a duration`}}},
+			want: []want{{"c.yaml", 8, "validity_period", `wrong type: want text (in quotes), got the number "60"`}}},
 
 		// delivery_window
 		{name: "window valid", files: withBase(`delivery_window: {days: [MONDAY, TUESDAY], from: "09:00", to: "17:00"}`)},
