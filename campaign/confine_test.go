@@ -36,6 +36,8 @@ func TestConfinement(t *testing.T) {
 			writeFiles(t, filepath.Dir(dir), map[string]string{"secret.csv": lines(secretLine, "+41793026731,x")})
 		}, "outside the campaign root"},
 		{"deep dot-dot", "../../../../../../../../etc/passwd", nil, "outside the campaign root"},
+		{"missing file outside", "../../no/such/file.csv", nil, "outside the campaign root"},
+		{"missing file inside", "no/such/file.csv", nil, "no such file or directory"},
 		{"symlink out", "link.csv", func(t *testing.T, dir string) {
 			symlink(t, filepath.Join(outside, "secret.csv"), filepath.Join(dir, "link.csv"))
 		}, "outside the campaign root"},
