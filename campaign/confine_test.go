@@ -172,3 +172,38 @@ func symlink(t *testing.T, target, link string) {
 		t.Fatal(err)
 	}
 }
+
+// TestIgnoreFileConfined: a .smsformignore that is a FIFO or a symlink out of the root is
+// an error naming it, not a hang.
+func TestIgnoreFileConfined(t *testing.T) {
+	t.Parallel()
+	for name, setup := range map[string]func(t *testing.T, path string){
+		"FIFO": func(t *testing.T, path string) { mkfifoT(t, path) },
+		"symlink to /dev/zero": func(t *testing.T, path string) {
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			symlink(t, "/dev/zero", path)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFiles(t, dir, withBase())
+			setup(t, filepath.Join(dir, "sub", campaign.IgnoreFile))
+			_, err := campaign.Load(dir)
+			if err == nil || !strings.Contains(err.Error(), campaign.IgnoreFile) {
+				t.Fatalf("Load: %v, want an error naming %s", err, campaign.IgnoreFile)
+			}
+		})
+	}
+}
+
+func mkfifoT(t *testing.T, path string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
