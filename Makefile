@@ -33,8 +33,14 @@ bench: build
 	$(GO) run ./bench -n $(BENCH_N)
 	$(GO) test -run '^$$' -bench . -benchmem ./campaign ./state ./runner
 
+# Each fuzz target in turn (go test fuzzes one at a time); the seed corpus, hostile inputs
+# included, is in campaign/testdata/fuzz and also runs with every `go test`.
+FUZZTIME ?= 30s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime 30s ./campaign/
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./campaign/
+	$(GO) test -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(FUZZTIME) ./campaign/
+	$(GO) test -run '^$$' -fuzz '^FuzzCSV$$' -fuzztime $(FUZZTIME) ./campaign/
+	$(GO) test -run '^$$' -fuzz '^FuzzNormalize$$' -fuzztime $(FUZZTIME) ./campaign/
 
 clean:
 	rm -rf bin

@@ -36,6 +36,8 @@ func TestConfinement(t *testing.T) {
 			writeFiles(t, filepath.Dir(dir), map[string]string{"secret.csv": lines(secretLine, "+41793026731,x")})
 		}, "outside the campaign root"},
 		{"deep dot-dot", "../../../../../../../../etc/passwd", nil, "outside the campaign root"},
+		{"missing file outside", "../../no/such/file.csv", nil, "outside the campaign root"},
+		{"missing file inside", "no/such/file.csv", nil, "no such file or directory"},
 		{"symlink out", "link.csv", func(t *testing.T, dir string) {
 			symlink(t, filepath.Join(outside, "secret.csv"), filepath.Join(dir, "link.csv"))
 		}, "outside the campaign root"},
@@ -167,6 +169,41 @@ func realDir(t *testing.T, p string) string {
 func symlink(t *testing.T, target, link string) {
 	t.Helper()
 	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestIgnoreFileConfined: a .smsformignore that is a FIFO or a symlink out of the root is
+// an error naming it, not a hang.
+func TestIgnoreFileConfined(t *testing.T) {
+	t.Parallel()
+	for name, setup := range map[string]func(t *testing.T, path string){
+		"FIFO": func(t *testing.T, path string) { mkfifoT(t, path) },
+		"symlink to /dev/zero": func(t *testing.T, path string) {
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			symlink(t, "/dev/zero", path)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFiles(t, dir, withBase())
+			setup(t, filepath.Join(dir, "sub", campaign.IgnoreFile))
+			_, err := campaign.Load(dir)
+			if err == nil || !strings.Contains(err.Error(), campaign.IgnoreFile) {
+				t.Fatalf("Load: %v, want an error naming %s", err, campaign.IgnoreFile)
+			}
+		})
+	}
+}
+
+func mkfifoT(t *testing.T, path string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(path, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

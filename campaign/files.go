@@ -94,6 +94,11 @@ func (e *tooBig) Error() string {
 func openConfined(path, root string, limit int64) (*os.File, error) {
 	real, err := filepath.EvalSymlinks(path)
 	if err != nil {
+		// A missing file outside the root is "outside" too: whether a path exists there is
+		// nothing a campaign file may learn.
+		if !inside(root, resolveExisting(path)) {
+			return nil, errOutside
+		}
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
 			return nil, pe.Err // "no such file or directory", without repeating the path
@@ -104,7 +109,7 @@ func openConfined(path, root string, limit int64) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	if rel, err := filepath.Rel(root, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+	if !inside(root, real) {
 		return nil, errOutside
 	}
 	// O_NONBLOCK: opening a FIFO would otherwise wait for a writer forever.
@@ -129,6 +134,31 @@ func openConfined(path, root string, limit int64) (*os.File, error) {
 		return nil, &tooBig{info.Size(), limit}
 	}
 	return f, nil
+}
+
+// inside reports whether path is root or below it; both are absolute and resolved.
+func inside(root, path string) bool {
+	rel, err := filepath.Rel(root, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
+// resolveExisting is path made absolute, with symlinks resolved in the longest part of it
+// that exists.
+func resolveExisting(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return path
+	}
+	rest := ""
+	for p := abs; ; p = filepath.Dir(p) {
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			return filepath.Join(real, rest)
+		}
+		if filepath.Dir(p) == p {
+			return abs
+		}
+		rest = filepath.Join(filepath.Base(p), rest)
+	}
 }
 
 // readConfined reads a whole file checked by openConfined, stopping at limit bytes should

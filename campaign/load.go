@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -62,7 +63,7 @@ func LoadWith(opts Options, paths ...string) (*Set, error) {
 		root := fileRoots[f]
 		data, err := readConfined(f, root, MaxYAMLBytes)
 		if err != nil {
-			ps.add(f, 0, "", "%s", fileProblem(err, root, "keep campaign files inside it, and big recipient lists in a CSV (destinations_file)"))
+			ps.add(f, 0, "", "%s", fileProblem(err, root, "big recipient lists belong in a CSV (destinations_file), which is streamed"))
 			continue
 		}
 		fmt.Fprintf(digest, "%s\x00%d\x00", f, len(data))
@@ -96,14 +97,14 @@ func LoadWith(opts Options, paths ...string) (*Set, error) {
 }
 
 // fileProblem words why a file named in or by a campaign cannot be read, without anything
-// of its content; hint says what to do instead.
-func fileProblem(err error, root, hint string) string {
+// of its content; bigHint says what to do about a file over its size bound.
+func fileProblem(err error, root, bigHint string) string {
 	var big *tooBig
 	switch {
 	case errors.Is(err, errOutside):
-		return fmt.Sprintf("%v %s (the git work tree holding the file, or the directory given on the command line); %s", err, root, hint)
+		return fmt.Sprintf("%v %s (the git work tree holding the file, or the directory given on the command line); keep what campaigns read inside it", err, root)
 	case errors.As(err, &big):
-		return fmt.Sprintf("%v; %s", err, hint)
+		return fmt.Sprintf("%v; %s", err, bigHint)
 	}
 	return err.Error()
 }
@@ -259,7 +260,7 @@ func decodeCampaign(file string, root *yaml.Node, ps *problems) *Campaign {
 	// Fields reported as unknown, repeated or of the wrong type; checkShape drops them from
 	// the node, so decoding the rest succeeds and every other field is still checked.
 	bad := map[string]bool{}
-	checkShape(file, root, reflect.TypeOf(Campaign{}), "", ps, bad)
+	checkShape(file, root, reflect.TypeOf(Campaign{}), "", "", ps, bad)
 	if err := root.Decode(c); err != nil {
 		// checkShape should have caught every type problem; this is the safety net.
 		ps.add(file, root.Line, "", "%s", strings.TrimPrefix(err.Error(), "yaml: "))
@@ -296,10 +297,15 @@ func recordLines(n *yaml.Node, prefix string, lines map[string]int) {
 
 // checkShape walks n against the Go type t it will be decoded into, and reports, each at
 // its own line: unknown keys, keys written twice, and values of the wrong kind (a list for
-// a mapping, 1.5 for a whole number, which yaml.v3 would silently truncate). It removes what
-// it reports from n and records the paths in bad. It returns false when n itself is of the
-// wrong kind, for the caller to remove.
-func checkShape(file string, n *yaml.Node, t reflect.Type, path string, ps *problems, bad map[string]bool) bool {
+// a mapping, 1.5 for a whole number, which yaml.v3 would silently truncate, a number where
+// text belongs). It removes what it reports from n and records the paths in bad. It returns
+// false when n itself is of the wrong kind, for the caller to remove.
+//
+// scalars says which YAML scalars a text field takes: "" only text (and a timestamp, which
+// is text in JSON), "int" also a whole number (a numeric sender, a phone number), "any"
+// every scalar (vars and labels). schema/campaign.schema.json says the same; the table in
+// schema/testdata/agreement.txtar keeps them in step.
+func checkShape(file string, n *yaml.Node, t reflect.Type, path, scalars string, ps *problems, bad map[string]bool) bool {
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
 		n = n.Alias
 	}
@@ -319,8 +325,14 @@ func checkShape(file string, n *yaml.Node, t reflect.Type, path string, ps *prob
 		if n.Kind != yaml.ScalarNode {
 			return wrong("text")
 		}
+		switch {
+		case n.Tag == "!!str" || n.Tag == "!!timestamp" || scalars == "any":
+		case scalars == "int" && n.Tag == "!!int":
+		default:
+			return wrong("text (in quotes)")
+		}
 	case reflect.Int:
-		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
+		if n.Kind != yaml.ScalarNode || (n.Tag != "!!int" && !wholeFloat(n)) {
 			return wrong("a whole number")
 		}
 	case reflect.Slice:
@@ -342,7 +354,7 @@ func checkShape(file string, n *yaml.Node, t reflect.Type, path string, ps *prob
 		}
 		keep := n.Content[:0]
 		for i, item := range n.Content {
-			if checkShape(file, item, elem, fmt.Sprintf("%s[%d]", path, i), ps, bad) {
+			if checkShape(file, item, elem, fmt.Sprintf("%s[%d]", path, i), "", ps, bad) {
 				keep = append(keep, item)
 			}
 		}
@@ -355,6 +367,7 @@ func checkShape(file string, n *yaml.Node, t reflect.Type, path string, ps *prob
 			return wrong("a mapping")
 		}
 		fields := map[string]reflect.Type{}
+		shapes := map[string]string{}
 		var names []string
 		if t.Kind() == reflect.Struct {
 			for i := range t.NumField() {
@@ -362,6 +375,7 @@ func checkShape(file string, n *yaml.Node, t reflect.Type, path string, ps *prob
 				name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
 				if name != "" && name != "-" {
 					fields[name] = f.Type
+					shapes[name] = f.Tag.Get("scalars")
 					names = append(names, name)
 				}
 			}
@@ -375,15 +389,16 @@ func checkShape(file string, n *yaml.Node, t reflect.Type, path string, ps *prob
 				p = path + "." + k.Value
 			}
 			ft, ok := fields[k.Value]
+			shape := shapes[k.Value]
 			if t.Kind() == reflect.Map {
-				ft, ok = t.Elem(), true
+				ft, ok, shape = t.Elem(), true, "any"
 			}
 			switch line, dup := first[k.Value]; {
 			case dup:
 				ps.add(file, k.Line, p, "written twice (first at line %d); keep one", line)
 			case !ok:
 				ps.add(file, k.Line, p, "unknown field%s; known fields are %s", suggest(k.Value, names), strings.Join(names, ", "))
-			case checkShape(file, v, ft, p, ps, bad):
+			case checkShape(file, v, ft, p, shape, ps, bad):
 				first[k.Value] = k.Line
 				keep = append(keep, k, v)
 				continue
@@ -408,7 +423,23 @@ func describeNode(n *yaml.Node) string {
 	if len(v) > 40 {
 		v = v[:40] + "..."
 	}
+	switch n.Tag {
+	case "!!int", "!!float":
+		return "the number " + strconv.Quote(v)
+	case "!!bool":
+		return "the boolean " + strconv.Quote(v)
+	}
 	return strconv.Quote(v)
+}
+
+// wholeFloat reports a YAML float without a fraction (2.0), which is a whole number in
+// JSON too, as JSON Schema's "integer" accepts it.
+func wholeFloat(n *yaml.Node) bool {
+	if n.Tag != "!!float" {
+		return false
+	}
+	f, err := strconv.ParseFloat(n.Value, 64)
+	return err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<53
 }
 
 // suggest names the known field closest to a misspelt one.

@@ -323,7 +323,7 @@ func TestLoadRules(t *testing.T) {
 		{name: "validity 49h", files: withBase(`validity_period: 49h`),
 			want: []want{{"c.yaml", 8, "validity_period", `"49h" must be a duration between 1m and 48h`}}},
 		{name: "validity without unit", files: withBase(`validity_period: 60`),
-			want: []want{{"c.yaml", 8, "validity_period", `"60" must be a duration`}}},
+			want: []want{{"c.yaml", 8, "validity_period", `wrong type: want text (in quotes), got the number "60"`}}},
 
 		// delivery_window
 		{name: "window valid", files: withBase(`delivery_window: {days: [MONDAY, TUESDAY], from: "09:00", to: "17:00"}`)},
@@ -517,13 +517,15 @@ func TestLoadRules(t *testing.T) {
 		// CSV
 		{name: "csv valid", files: withCSV("Hi {{.name}}", lines(`to,name`, `+41 79 302 67 31,Ann`, `079 302 67 32,Ben`))},
 		{name: "csv header without to", files: withCSV("Hi {{.name}}", lines(`phone,name`, `+41 79 302 67 31,Ann`)),
-			want: []want{{"recipients.csv", 1, "to", "the header has no `to` column (found: phone, name)"}}},
+			want: []want{{"recipients.csv", 1, "to", "the header has no `to` column; rename \"phone\", the column of numbers, to `to`"}}},
 		{name: "csv header column twice", files: withCSV("Hi {{.name}}", lines(`to,name,name`, `+41 79 302 67 31,Ann,Anne`)),
 			want: []want{{"recipients.csv", 1, "name", "the column is named twice in the header"}}},
 		{name: "csv header column without name", files: withCSV("Hi {{.name}}", lines(`to,,name`, `+41 79 302 67 31,x,Ann`)),
 			want: []want{{"recipients.csv", 1, "", "column 2 has no name in the header"}}},
 		{name: "csv empty file", files: withCSV("Hi", ""),
 			want: []want{{"recipients.csv", 1, "", "the file is empty"}}},
+		{name: "csv without a to column, not quoted", files: withCSV("Hi", lines(`INFOBIP_API_KEY=s3cr3t`, `x`)),
+			want: []want{{"recipients.csv", 1, "to", "the header has no `to` column (it has 1 column); the first line must name the columns"}}},
 		{name: "csv header only", files: withCSV("Hi", lines(`to,name`)),
 			want: []want{{"recipients.csv", 1, "", "a header but no recipients"}}},
 		{name: "csv with old Mac line ends", files: withCSV("Hi {{.name}}", "to,name\r+41 79 302 67 31,Ann\r+41 79 302 67 32,Ben\r")},

@@ -126,7 +126,7 @@ func (c *Campaign) loadCSV(ps *problems, d *dedup, digest hash.Hash) {
 	}
 	f, err := openConfined(c.CSVFile, root, MaxCSVBytes)
 	if err != nil {
-		c.problem(ps, "destinations_file", "cannot read %s: %s", safetext.Escape(c.CSVFile), fileProblem(err, root, "keep recipient files inside it"))
+		c.problem(ps, "destinations_file", "cannot read %s: %s", safetext.Escape(c.CSVFile), fileProblem(err, root, "split the recipients over several campaigns"))
 		return
 	}
 	defer f.Close()
@@ -180,7 +180,7 @@ func (c *Campaign) loadCSV(ps *problems, d *dedup, digest hash.Hash) {
 		}
 	}
 	if toCol < 0 {
-		ps.add(c.CSVFile, 1, "to", "the header has no `to` column (found: %s)", headerList(header))
+		ps.add(c.CSVFile, 1, "to", "%s", noToColumn(header))
 		return
 	}
 
@@ -281,20 +281,26 @@ func (c *Campaign) loadCSV(ps *problems, d *dedup, digest hash.Hash) {
 	}
 }
 
-// headerList names a header's columns for a problem, escaped and cut short.
-func headerList(header []string) string {
-	var names []string
-	for i, h := range header {
-		if i == 10 {
-			names = append(names, fmt.Sprintf("... %d more", len(header)-i))
-			break
+// numberColumns are names people give the column of numbers.
+var numberColumns = []string{"phone", "number", "mobile", "msisdn", "tel", "telephone", "phone_number", "destination", "recipient"}
+
+// noToColumn says a header lacks `to`. It does not list the header: the file may be any
+// file in the work tree (an untracked .env), and its first line anything; it names a
+// column only when it is one of numberColumns.
+func noToColumn(header []string) string {
+	for _, h := range header {
+		if slices.Contains(numberColumns, strings.ToLower(strings.TrimSpace(h))) {
+			return fmt.Sprintf("the header has no `to` column; rename %q, the column of numbers, to `to`", strings.TrimSpace(h))
 		}
-		if len(h) > 40 {
-			h = h[:40] + "..."
-		}
-		names = append(names, strings.TrimSpace(h))
 	}
-	return safetext.Escape(strings.Join(names, ", "))
+	return fmt.Sprintf("the header has no `to` column (it has %d %s); the first line must name the columns, the numbers' one `to`", len(header), plural(len(header), "column", "columns"))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }

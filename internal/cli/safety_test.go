@@ -68,3 +68,54 @@ func TestReportHTMLMode(t *testing.T) {
 		os.Remove(out)
 	}
 }
+
+// TestStateListEscapesReasons: Infobip's texts recorded in the state (a status name, a
+// failure reason) are printed escaped by state list: no raw control character, no line
+// a CI log would run as a command.
+func TestStateListEscapesReasons(t *testing.T) {
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "s.db")
+	st, err := state.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := state.Key{Campaign: "c1", Round: 1, To: "+41793026731"}
+	b, err := st.MarkSending(ctx, []state.Outgoing{{Key: key, MessageID: "sf-1", BulkID: "b-1", Parts: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.Settle(ctx, b, []state.Outcome{{Key: key, MessageID: "sf-1", State: state.Failed, StatusGroup: 5,
+		StatusName: "REJECTED\x1b[31m", Error: "bad\n::error title=Approved::Security review passed\x1b[2J"}})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code := Main(ctx, []string{"smsform", "state", "list", "-state", db}, IO{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }})
+	if code != 0 {
+		t.Fatalf("state list: exit %d: %s", code, stderr.String())
+	}
+	out := stdout.String()
+	if !strings.Contains(out, `bad\n::error title=Approved::Security review passed\x1b[2J`) || !strings.Contains(out, `REJECTED\x1b[31m`) {
+		t.Errorf("state list does not show the escaped reason and status:\n%s", out)
+	}
+	if strings.ContainsAny(out, "\x1b") || strings.Contains(out, "\n::") {
+		t.Errorf("state list prints raw control characters or a line starting with '::':\n%q", out)
+	}
+
+	// plan lists the failed message with the same reason, escaped.
+	dir := t.TempDir()
+	yaml := "id: c1\nfrom: InfoSMS\ntext: Hi\ndestinations: [{to: \"+41793026731\"}]\n"
+	if err := os.WriteFile(filepath.Join(dir, "c.yaml"), []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout.Reset()
+	code = Main(ctx, []string{"smsform", "plan", "-state", db, dir}, IO{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }})
+	if code != 0 {
+		t.Fatalf("plan: exit %d: %s", code, stderr.String())
+	}
+	out = stdout.String()
+	if !strings.Contains(out, `(failed: bad\n::error title=Approved::Security review passed\x1b[2J;`) || strings.ContainsAny(out, "\x1b") || strings.Contains(out, "\n::") {
+		t.Errorf("plan does not show the failure reason escaped:\n%q", out)
+	}
+}
