@@ -1,7 +1,7 @@
 # smsform: `make demo` for the tour, `make test` for the tests.
 GO ?= go
 
-.PHONY: build test demo bench fuzz clean
+.PHONY: build test test-browser demo bench fuzz clean
 
 build:
 	$(GO) build -o bin/smsform .
@@ -10,6 +10,17 @@ test:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) test -race -count=1 ./...
+	@$(MAKE) --no-print-directory test-browser
+
+# The HTML report in a real browser (e2e/report.test.mjs): it needs Debian's chromium, which
+# .ci/run installs; without it, one line says the test did not run.
+CHROMIUM ?= /usr/bin/chromium
+test-browser:
+	@if [ -x "$(CHROMIUM)" ]; then \
+		$(GO) build -o bin/smsform . && cd e2e && npm ci --no-audit --no-fund --loglevel=error >/dev/null && SMSFORM=../bin/smsform CHROMIUM="$(CHROMIUM)" node report.test.mjs; \
+	else \
+		echo "browser test of the HTML report did not run: no $(CHROMIUM) (install it: sudo apt-get install -y chromium)"; \
+	fi
 
 demo: build
 	./scripts/demo.sh
@@ -22,8 +33,14 @@ bench: build
 	$(GO) run ./bench -n $(BENCH_N)
 	$(GO) test -run '^$$' -bench . -benchmem ./campaign ./state ./runner
 
+# Each fuzz target in turn (go test fuzzes one at a time); the seed corpus, hostile inputs
+# included, is in campaign/testdata/fuzz and also runs with every `go test`.
+FUZZTIME ?= 30s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime 30s ./campaign/
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./campaign/
+	$(GO) test -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(FUZZTIME) ./campaign/
+	$(GO) test -run '^$$' -fuzz '^FuzzCSV$$' -fuzztime $(FUZZTIME) ./campaign/
+	$(GO) test -run '^$$' -fuzz '^FuzzNormalize$$' -fuzztime $(FUZZTIME) ./campaign/
 
 clean:
 	rm -rf bin

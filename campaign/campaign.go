@@ -13,8 +13,8 @@ import (
 
 // Campaign is one campaign document, as written and as checked.
 type Campaign struct {
-	ID               string            `yaml:"id" validate:"required,campaign_id"`
-	From             string            `yaml:"from" validate:"required,sender"`
+	ID               string            `yaml:"id" validate:"required,campaign_id" scalars:"int"`
+	From             string            `yaml:"from" validate:"required,sender" scalars:"int"`
 	Text             string            `yaml:"text" validate:"required"`
 	Tracking         *Tracking         `yaml:"tracking"`
 	DefaultRegion    string            `yaml:"default_region" validate:"omitempty,region"`
@@ -37,6 +37,7 @@ type Campaign struct {
 
 	lines map[string]int // field path ("tracking.type", "destinations[2].to") -> line
 	tmpl  *template.Template
+	root  string // the campaign root: paths in the file must resolve inside it
 }
 
 // Tracking is the tracking block: it turns on Infobip's SMS conversion tracking.
@@ -47,7 +48,7 @@ type Tracking struct {
 
 // Destination is one inline recipient.
 type Destination struct {
-	To   string            `yaml:"to"` // checked, with a clearer message, by Normalize
+	To   string            `yaml:"to" scalars:"int"` // checked, with a clearer message, by Normalize
 	Vars map[string]string `yaml:"vars"`
 }
 

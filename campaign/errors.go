@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/smsform/smsform/internal/safetext"
 )
 
 // MaxProblems is how many problems a ValidationError keeps; the rest are only counted, so a
@@ -19,15 +21,17 @@ type Problem struct {
 	Msg   string
 }
 
+// String reads FILE:LINE: field: problem. Every part is escaped: a file name, a key or a
+// CSV header may hold control characters or a "::" that a CI log would run as a command.
 func (p Problem) String() string {
-	loc := p.File
+	loc := safetext.Escape(p.File)
 	if p.Line > 0 {
-		loc = fmt.Sprintf("%s:%d", p.File, p.Line)
+		loc = fmt.Sprintf("%s:%d", loc, p.Line)
 	}
 	if p.Field == "" {
-		return loc + ": " + p.Msg
+		return loc + ": " + safetext.Escape(p.Msg)
 	}
-	return loc + ": " + p.Field + ": " + p.Msg
+	return loc + ": " + safetext.Escape(p.Field) + ": " + safetext.Escape(p.Msg)
 }
 
 // ValidationError lists every problem found; nothing is sent while one exists.
@@ -47,7 +51,7 @@ func (e *ValidationError) Error() string {
 		b.WriteString(p.String())
 	}
 	if e.Dropped > 0 {
-		fmt.Fprintf(&b, "\n... and %d more problems", e.Dropped)
+		fmt.Fprintf(&b, "\n... and %d more problems (`smsform validate -all` lists every one, `-json` too)", e.Dropped)
 	}
 	return b.String()
 }
@@ -59,10 +63,11 @@ func (e *ValidationError) Count() int { return len(e.Problems) + e.Dropped }
 type problems struct {
 	list    []Problem
 	dropped int
+	all     bool // keep every problem (Options.AllProblems)
 }
 
 func (ps *problems) add(file string, line int, field, format string, args ...any) {
-	if len(ps.list) >= MaxProblems {
+	if !ps.all && len(ps.list) >= MaxProblems {
 		ps.dropped++
 		return
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -16,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
@@ -27,12 +29,25 @@ const IgnoreFile = ".smsformignore"
 
 // Load reads every *.yaml and *.yml file under paths (a directory is walked, a file read
 // as is), checks every rule, loads CSV recipients and renders every text. All problems come
-// back at once as a *ValidationError.
-func Load(paths ...string) (*Set, error) {
+// back at once as a *ValidationError, the first MaxProblems of them listed.
+func Load(paths ...string) (*Set, error) { return LoadWith(Options{}, paths...) }
+
+// Options change what LoadWith checks and keeps.
+type Options struct {
+	// AllProblems lists every problem found, not only the first MaxProblems (for `validate
+	// -all` and `-json`, where a user cleans a CSV of thousands of bad rows in one go).
+	AllProblems bool
+	// Now, when set, applies the plan-time rule on send_at (CheckSendAt) to every campaign,
+	// so that validate rejects what plan would.
+	Now time.Time
+}
+
+// LoadWith is Load with options.
+func LoadWith(opts Options, paths ...string) (*Set, error) {
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
-	files, err := findFiles(paths)
+	files, fileRoots, err := findFiles(paths)
 	if err != nil {
 		return nil, err
 	}
@@ -40,18 +55,21 @@ func Load(paths ...string) (*Set, error) {
 		return nil, fmt.Errorf("no *.yaml or *.yml campaign files under %s; give the directories or files that hold your campaigns (hidden directories and what a %s lists are skipped)", strings.Join(paths, ", "), IgnoreFile)
 	}
 	set := &Set{Files: files}
-	var ps problems
+	ps := problems{all: opts.AllProblems}
 	digest := sha256.New()
 	seen := map[string]string{} // id -> FILE:LINE of its first definition
 	var dups []*Campaign
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		root := fileRoots[f]
+		data, err := readConfined(f, root, MaxYAMLBytes)
 		if err != nil {
-			return nil, err
+			ps.add(f, 0, "", "%s", fileProblem(err, root, "big recipient lists belong in a CSV (destinations_file), which is streamed"))
+			continue
 		}
 		fmt.Fprintf(digest, "%s\x00%d\x00", f, len(data))
 		digest.Write(data)
 		for _, c := range parseFile(f, data, &ps) {
+			c.root = root
 			if first, dup := seen[c.ID]; dup && c.ID != "" {
 				// Still checked below, so all its problems come at once; left out of the set.
 				ps.add(f, c.Line("id"), "id", "campaign %q is already defined at %s; ids must be unique across all files", c.ID, first)
@@ -64,6 +82,11 @@ func Load(paths ...string) (*Set, error) {
 	}
 	for _, c := range append(set.Campaigns, dups...) {
 		c.loadRecipients(&ps, digest)
+		if !opts.Now.IsZero() {
+			if p := c.CheckSendAt(opts.Now); p != nil {
+				ps.add(p.File, p.Line, p.Field, "%s", p.Msg)
+			}
+		}
 	}
 	if err := ps.err(); err != nil {
 		return nil, err
@@ -73,16 +96,36 @@ func Load(paths ...string) (*Set, error) {
 	return set, nil
 }
 
-func findFiles(paths []string) ([]string, error) {
+// fileProblem words why a file named in or by a campaign cannot be read, without anything
+// of its content; bigHint says what to do about a file over its size bound.
+func fileProblem(err error, root, bigHint string) string {
+	var big *tooBig
+	switch {
+	case errors.Is(err, errOutside):
+		return fmt.Sprintf("%v %s (the git work tree holding the file, or the directory given on the command line); keep what campaigns read inside it", err, root)
+	case errors.As(err, &big):
+		return fmt.Sprintf("%v; %s", err, bigHint)
+	}
+	return err.Error()
+}
+
+// findFiles lists the campaign files under paths, and the campaign root of each.
+func findFiles(paths []string) ([]string, map[string]string, error) {
 	var files []string
+	fileRoots := map[string]string{}
+	rs := &roots{git: map[string]string{}}
 	for _, root := range paths {
+		arg := root
 		root = filepath.Clean(root)
 		info, err := os.Stat(root)
 		if err != nil {
-			return nil, fmt.Errorf("campaign path %s: %w; give the directories or files that hold your campaigns", root, errors.Unwrap(err))
+			return nil, nil, fmt.Errorf("campaign path %s: %w; give the directories or files that hold your campaigns", root, errors.Unwrap(err))
 		}
 		if !info.IsDir() {
-			files = append(files, filepath.Clean(root))
+			files = append(files, root)
+			if _, ok := fileRoots[root]; !ok {
+				fileRoots[root] = rs.of(root, arg)
+			}
 			continue
 		}
 		ignores := map[string][]string{} // dir -> patterns of its ignore file
@@ -104,7 +147,7 @@ func findFiles(paths []string) ([]string, error) {
 				return nil
 			}
 			if d.IsDir() {
-				pats, err := readIgnore(filepath.Join(p, IgnoreFile))
+				pats, err := readIgnore(filepath.Join(p, IgnoreFile), rs.of(filepath.Join(p, IgnoreFile), root))
 				if err != nil {
 					return err
 				}
@@ -113,15 +156,18 @@ func findFiles(paths []string) ([]string, error) {
 			}
 			if ext := filepath.Ext(name); ext == ".yaml" || ext == ".yml" {
 				files = append(files, p)
+				if _, ok := fileRoots[p]; !ok {
+					fileRoots[p] = rs.of(p, root)
+				}
 			}
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	slices.Sort(files)
-	return slices.Compact(files), nil
+	return slices.Compact(files), fileRoots, nil
 }
 
 // ignored checks p against the ignore files of every directory from root down to p's parent.
@@ -146,13 +192,13 @@ func ignored(ignores map[string][]string, root, p string, isDir bool) bool {
 	}
 }
 
-func readIgnore(path string) ([]string, error) {
-	data, err := os.ReadFile(path)
+func readIgnore(path, root string) ([]string, error) {
+	data, err := readConfined(path, root, MaxCSVLine)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %s", path, fileProblem(err, root, "keep it a short list of patterns"))
 	}
 	var pats []string
 	sc := bufio.NewScanner(bytes.NewReader(data))
@@ -214,7 +260,7 @@ func decodeCampaign(file string, root *yaml.Node, ps *problems) *Campaign {
 	// Fields reported as unknown, repeated or of the wrong type; checkShape drops them from
 	// the node, so decoding the rest succeeds and every other field is still checked.
 	bad := map[string]bool{}
-	checkShape(file, root, reflect.TypeOf(Campaign{}), "", ps, bad)
+	checkShape(file, root, reflect.TypeOf(Campaign{}), "", "", ps, bad)
 	if err := root.Decode(c); err != nil {
 		// checkShape should have caught every type problem; this is the safety net.
 		ps.add(file, root.Line, "", "%s", strings.TrimPrefix(err.Error(), "yaml: "))
@@ -251,10 +297,15 @@ func recordLines(n *yaml.Node, prefix string, lines map[string]int) {
 
 // checkShape walks n against the Go type t it will be decoded into, and reports, each at
 // its own line: unknown keys, keys written twice, and values of the wrong kind (a list for
-// a mapping, 1.5 for a whole number, which yaml.v3 would silently truncate). It removes what
-// it reports from n and records the paths in bad. It returns false when n itself is of the
-// wrong kind, for the caller to remove.
-func checkShape(file string, n *yaml.Node, t reflect.Type, path string, ps *problems, bad map[string]bool) bool {
+// a mapping, 1.5 for a whole number, which yaml.v3 would silently truncate, a number where
+// text belongs). It removes what it reports from n and records the paths in bad. It returns
+// false when n itself is of the wrong kind, for the caller to remove.
+//
+// scalars says which YAML scalars a text field takes: "" only text (and a timestamp, which
+// is text in JSON), "int" also a whole number (a numeric sender, a phone number), "any"
+// every scalar (vars and labels). schema/campaign.schema.json says the same; the table in
+// schema/testdata/agreement.txtar keeps them in step.
+func checkShape(file string, n *yaml.Node, t reflect.Type, path, scalars string, ps *problems, bad map[string]bool) bool {
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
 		n = n.Alias
 	}
@@ -274,8 +325,14 @@ func checkShape(file string, n *yaml.Node, t reflect.Type, path string, ps *prob
 		if n.Kind != yaml.ScalarNode {
 			return wrong("text")
 		}
+		switch {
+		case n.Tag == "!!str" || n.Tag == "!!timestamp" || scalars == "any":
+		case scalars == "int" && n.Tag == "!!int":
+		default:
+			return wrong("text (in quotes)")
+		}
 	case reflect.Int:
-		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
+		if n.Kind != yaml.ScalarNode || (n.Tag != "!!int" && !wholeFloat(n)) {
 			return wrong("a whole number")
 		}
 	case reflect.Slice:
@@ -297,7 +354,7 @@ func checkShape(file string, n *yaml.Node, t reflect.Type, path string, ps *prob
 		}
 		keep := n.Content[:0]
 		for i, item := range n.Content {
-			if checkShape(file, item, elem, fmt.Sprintf("%s[%d]", path, i), ps, bad) {
+			if checkShape(file, item, elem, fmt.Sprintf("%s[%d]", path, i), "", ps, bad) {
 				keep = append(keep, item)
 			}
 		}
@@ -310,6 +367,7 @@ func checkShape(file string, n *yaml.Node, t reflect.Type, path string, ps *prob
 			return wrong("a mapping")
 		}
 		fields := map[string]reflect.Type{}
+		shapes := map[string]string{}
 		var names []string
 		if t.Kind() == reflect.Struct {
 			for i := range t.NumField() {
@@ -317,6 +375,7 @@ func checkShape(file string, n *yaml.Node, t reflect.Type, path string, ps *prob
 				name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
 				if name != "" && name != "-" {
 					fields[name] = f.Type
+					shapes[name] = f.Tag.Get("scalars")
 					names = append(names, name)
 				}
 			}
@@ -330,15 +389,16 @@ func checkShape(file string, n *yaml.Node, t reflect.Type, path string, ps *prob
 				p = path + "." + k.Value
 			}
 			ft, ok := fields[k.Value]
+			shape := shapes[k.Value]
 			if t.Kind() == reflect.Map {
-				ft, ok = t.Elem(), true
+				ft, ok, shape = t.Elem(), true, "any"
 			}
 			switch line, dup := first[k.Value]; {
 			case dup:
 				ps.add(file, k.Line, p, "written twice (first at line %d); keep one", line)
 			case !ok:
 				ps.add(file, k.Line, p, "unknown field%s; known fields are %s", suggest(k.Value, names), strings.Join(names, ", "))
-			case checkShape(file, v, ft, p, ps, bad):
+			case checkShape(file, v, ft, p, shape, ps, bad):
 				first[k.Value] = k.Line
 				keep = append(keep, k, v)
 				continue
@@ -363,7 +423,23 @@ func describeNode(n *yaml.Node) string {
 	if len(v) > 40 {
 		v = v[:40] + "..."
 	}
+	switch n.Tag {
+	case "!!int", "!!float":
+		return "the number " + strconv.Quote(v)
+	case "!!bool":
+		return "the boolean " + strconv.Quote(v)
+	}
 	return strconv.Quote(v)
+}
+
+// wholeFloat reports a YAML float without a fraction (2.0), which is a whole number in
+// JSON too, as JSON Schema's "integer" accepts it.
+func wholeFloat(n *yaml.Node) bool {
+	if n.Tag != "!!float" {
+		return false
+	}
+	f, err := strconv.ParseFloat(n.Value, 64)
+	return err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<53
 }
 
 // suggest names the known field closest to a misspelt one.

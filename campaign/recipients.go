@@ -11,7 +11,6 @@ import (
 	"hash"
 	"hash/fnv"
 	"io"
-	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -22,6 +21,8 @@ import (
 
 	"github.com/nyaruka/phonenumbers"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/smsform/smsform/internal/safetext"
 )
 
 // MaxTextBytes is the longest text Infobip accepts, in bytes.
@@ -119,20 +120,25 @@ type csvChunk struct {
 const chunkRows = 2048
 
 func (c *Campaign) loadCSV(ps *problems, d *dedup, digest hash.Hash) {
-	f, err := os.Open(c.CSVFile)
+	root := c.root
+	if root == "" { // a Campaign not made by Load: its own directory
+		root = realPath(filepath.Dir(c.File))
+	}
+	f, err := openConfined(c.CSVFile, root, MaxCSVBytes)
 	if err != nil {
-		c.problem(ps, "destinations_file", "cannot read %s: %v", c.CSVFile, errors.Unwrap(err))
+		c.problem(ps, "destinations_file", "cannot read %s: %s", safetext.Escape(c.CSVFile), fileProblem(err, root, "split the recipients over several campaigns"))
 		return
 	}
 	defer f.Close()
 	fmt.Fprintf(digest, "%s\x00", c.CSVFile)
-	br := bufio.NewReaderSize(io.TeeReader(f, digest), 64<<10)
+	br := bufio.NewReaderSize(io.TeeReader(io.LimitReader(f, MaxCSVBytes), digest), 64<<10)
 	// Spreadsheets often start a CSV with a byte-order mark; the CSV reader would take it
 	// for part of the first header cell (and for a stray quote before "to").
 	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\uFEFF")) {
 		br.Discard(3)
 	}
-	cr := csv.NewReader(br)
+	lr := &csvLines{r: br, line: 1}
+	cr := csv.NewReader(lr)
 	header, err := cr.Read()
 	if err == io.EOF {
 		ps.add(c.CSVFile, 1, "", "the file is empty; it needs a header row with a `to` column")
@@ -141,6 +147,17 @@ func (c *Campaign) loadCSV(ps *problems, d *dedup, digest hash.Hash) {
 	if err != nil {
 		csvProblem(ps, c.CSVFile, err)
 		return
+	}
+	if len(header) > MaxCSVColumns {
+		ps.add(c.CSVFile, 1, "", "the header has %d columns; the limit is %d", len(header), MaxCSVColumns)
+		return
+	}
+	for _, h := range header {
+		if !utf8.ValidString(h) || strings.ContainsFunc(h, isControl) {
+			// Not quoted: this may be any file, and its first line anything.
+			ps.add(c.CSVFile, 1, "", "the header is not UTF-8 text (or holds control characters); is this a CSV file? Save it as UTF-8 CSV")
+			return
+		}
 	}
 	header = slices.Clone(header)
 	toCol := -1
@@ -163,7 +180,7 @@ func (c *Campaign) loadCSV(ps *problems, d *dedup, digest hash.Hash) {
 		}
 	}
 	if toCol < 0 {
-		ps.add(c.CSVFile, 1, "to", "the header has no `to` column (found: %s)", strings.Join(header, ", "))
+		ps.add(c.CSVFile, 1, "to", "%s", noToColumn(header))
 		return
 	}
 
@@ -186,6 +203,7 @@ func (c *Campaign) loadCSV(ps *problems, d *dedup, digest hash.Hash) {
 		}()
 	}
 	go func() { wg.Wait(); close(done) }()
+	rows := 0 // data rows read, good or not; written before todo is closed
 	go func() {
 		defer close(todo)
 		seq := 0
@@ -196,13 +214,18 @@ func (c *Campaign) loadCSV(ps *problems, d *dedup, digest hash.Hash) {
 			if err == io.EOF {
 				break
 			}
+			rows++
 			if err != nil {
-				line := 0
+				line, msg := 0, "CSV: "+csvMessage(err)
 				var pe *csv.ParseError
-				if errors.As(err, &pe) {
+				var long *lineTooLong
+				switch {
+				case errors.As(err, &long):
+					line, msg = long.line, fmt.Sprintf("the line is longer than %d bytes; is this a CSV file?", MaxCSVLine)
+				case errors.As(err, &pe):
 					line = pe.Line
 				}
-				ch.rows = append(ch.rows, prepared{problem: &Problem{File: c.CSVFile, Line: line, Msg: "CSV: " + csvMessage(err)}})
+				ch.rows = append(ch.rows, prepared{problem: &Problem{File: c.CSVFile, Line: line, Msg: msg}})
 				ch.raw = append(ch.raw, "")
 				if !errors.Is(err, csv.ErrFieldCount) {
 					break
@@ -210,6 +233,15 @@ func (c *Campaign) loadCSV(ps *problems, d *dedup, digest hash.Hash) {
 				continue
 			}
 			line, _ := cr.FieldPos(0)
+			if bad := slices.IndexFunc(row, func(v string) bool { return !utf8.ValidString(v) }); bad >= 0 {
+				field := "to"
+				if bad != toCol {
+					field = strings.TrimSpace(header[bad])
+				}
+				ch.rows = append(ch.rows, prepared{problem: &Problem{File: c.CSVFile, Line: line, Field: field, Msg: "is not UTF-8 text; save the file as UTF-8 CSV"}})
+				ch.raw = append(ch.raw, "")
+				continue
+			}
 			values := varBuf[:0]
 			for _, col := range cols {
 				values = append(values, row[col])
@@ -244,7 +276,34 @@ func (c *Campaign) loadCSV(ps *problems, d *dedup, digest hash.Hash) {
 			next++
 		}
 	}
+	if rows == 0 {
+		ps.add(c.CSVFile, 1, "", "the file has a header but no recipients; add rows below the header, or remove destinations_file")
+	}
 }
+
+// numberColumns are names people give the column of numbers.
+var numberColumns = []string{"phone", "number", "mobile", "msisdn", "tel", "telephone", "phone_number", "destination", "recipient"}
+
+// noToColumn says a header lacks `to`. It does not list the header: the file may be any
+// file in the work tree (an untracked .env), and its first line anything; it names a
+// column only when it is one of numberColumns.
+func noToColumn(header []string) string {
+	for _, h := range header {
+		if slices.Contains(numberColumns, strings.ToLower(strings.TrimSpace(h))) {
+			return fmt.Sprintf("the header has no `to` column; rename %q, the column of numbers, to `to`", strings.TrimSpace(h))
+		}
+	}
+	return fmt.Sprintf("the header has no `to` column (it has %d %s); the first line must name the columns, the numbers' one `to`", len(header), plural(len(header), "column", "columns"))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 func csvMessage(err error) string {
 	var pe *csv.ParseError
@@ -256,6 +315,11 @@ func csvMessage(err error) string {
 
 func csvProblem(ps *problems, file string, err error) {
 	var pe *csv.ParseError
+	var long *lineTooLong
+	if errors.As(err, &long) {
+		ps.add(file, long.line, "", "the line is longer than %d bytes; is this a CSV file?", MaxCSVLine)
+		return
+	}
 	if errors.As(err, &pe) {
 		ps.add(file, pe.Line, "", "CSV: %v", pe.Err)
 		return
@@ -288,6 +352,10 @@ func (c *Campaign) prepare(r *Renderer, row *prepared, raw string) {
 		return // the template did not parse; that is reported once, on text
 	}
 	text, err := r.Render(*rec)
+	if errors.Is(err, ErrTextTooLong) {
+		fail("text", "renders to more than %d bytes for %s; the limit is %d", MaxTextBytes, e164, MaxTextBytes)
+		return
+	}
 	if err != nil {
 		fail("text", "%v", err)
 		return
@@ -326,6 +394,9 @@ func Normalize(raw, region string) (string, string) {
 		where := region
 		if r := phonenumbers.GetRegionCodeForNumber(num); r != "" && r != "ZZ" {
 			where = r
+		} else if cc := int(num.GetCountryCode()); cc != 0 && cc != phonenumbers.GetCountryCodeForRegion(region) {
+			// Written with its own country code: default_region has nothing to do with it.
+			where = fmt.Sprintf("country code +%d", cc)
 		}
 		if where == "" {
 			return "", fmt.Sprintf("%q is not a valid number", raw)
@@ -369,10 +440,28 @@ func (c *Campaign) NewRenderer() *Renderer {
 	return &Renderer{c: c, vars: map[string]string{}, opts: []byte(c.options()), sha: sha256.New()}
 }
 
-// Render executes the text template over the recipient's vars.
+// ErrTextTooLong stops a rendering that would exceed MaxTextBytes.
+var ErrTextTooLong = fmt.Errorf("the text is longer than %d bytes", MaxTextBytes)
+
+// limitedBuffer fails a write that would take it past MaxTextBytes, which stops the
+// template there: a text is never built bigger than Infobip would accept.
+type limitedBuffer struct{ buf *bytes.Buffer }
+
+func (w limitedBuffer) Write(p []byte) (int, error) {
+	if w.buf.Len()+len(p) > MaxTextBytes {
+		return 0, ErrTextTooLong
+	}
+	return w.buf.Write(p)
+}
+
+// Render executes the text template over the recipient's vars. A text over MaxTextBytes
+// stops rendering with ErrTextTooLong.
 func (r *Renderer) Render(rec Recipient) (string, error) {
 	r.buf.Reset()
-	if err := r.c.tmpl.Execute(&r.buf, rec.Vars.Map(r.vars)); err != nil {
+	if err := r.c.tmpl.Execute(limitedBuffer{&r.buf}, rec.Vars.Map(r.vars)); err != nil {
+		if errors.Is(err, ErrTextTooLong) {
+			return "", ErrTextTooLong
+		}
 		return "", renderError(err)
 	}
 	return r.buf.String(), nil
@@ -394,6 +483,9 @@ func renderError(err error) error {
 	if i := strings.Index(msg, `map has no entry for key "`); i >= 0 {
 		name := strings.TrimSuffix(msg[i+len(`map has no entry for key "`):], `"`)
 		return fmt.Errorf("missing var %q for this recipient (add a %s column or vars entry)", name, name)
+	}
+	if i := strings.Index(msg, "error calling "); i >= 0 {
+		return fmt.Errorf("the text cannot be rendered: %s", strings.TrimPrefix(msg[i:], "error "))
 	}
 	if i := strings.Index(msg, "executing "); i >= 0 {
 		msg = msg[i:]

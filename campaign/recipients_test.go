@@ -35,6 +35,9 @@ func TestNormalize(t *testing.T) {
 		{"079 302", "CH", "", `"079 302" is not a valid number for CH`},
 		{"+41 12 34", "", "", `"+41 12 34" is not a valid number`},
 		{"12345", "CH", "", "is not a valid number for CH"},
+		{"+1 555 0100", "CH", "", `"+1 555 0100" is not a valid number for country code +1`},
+		{"0044 7911 12", "CH", "", `"0044 7911 12" is not a valid number for country code +44`},
+		{"+41 12 34", "CH", "", `"+41 12 34" is not a valid number for CH`},
 		{"hello", "CH", "", `"hello" is not a phone number`},
 		{"+", "", "", "is not a phone number"},
 	} {

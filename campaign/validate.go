@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"text/template"
 	"time"
 
 	"github.com/go-playground/validator/v10"
@@ -22,6 +21,10 @@ var (
 	numericSender   = regexp.MustCompile(`^[0-9]{3,15}$`)
 	trackingPattern = regexp.MustCompile(`^[A-Za-z0-9_]{1,50}$`)
 	hhmmPattern     = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
+	// validityPattern is 1m..48h written in hours, minutes and seconds, in that order, as
+	// Go prints a duration (90m, 2h, 1h30m, 90m30s): the JSON Schema checks the same
+	// pattern, range included, which it could not do for any Go duration (3600000000us).
+	validityPattern = regexp.MustCompile(`^(([1-9][0-9]{0,2}|1[0-9]{3}|2[0-7][0-9]{2}|28[0-7][0-9])m(([0-9]|[1-5][0-9])s)?|2880m|([1-9]|[1-3][0-9]|4[0-8])h|([1-9]|[1-3][0-9]|4[0-7])h([0-9]|[1-5][0-9])m(([0-9]|[1-5][0-9])s)?|48h0m(0s)?)$`)
 )
 
 // Limits of the send options.
@@ -57,7 +60,7 @@ func validatorInstance() *validator.Validate {
 		must("rfc3339", func(s string) bool { _, err := time.Parse(time.RFC3339, s); return err == nil })
 		must("validity", func(s string) bool {
 			d, err := time.ParseDuration(s)
-			return err == nil && d >= MinValidity && d <= MaxValidity
+			return err == nil && d >= MinValidity && d <= MaxValidity && validityPattern.MatchString(s)
 		})
 		must("https_url", func(s string) bool {
 			u, err := url.Parse(s)
@@ -86,7 +89,7 @@ func problemText(fe validator.FieldError) string {
 	case "rfc3339":
 		return fmt.Sprintf("%q must be an RFC 3339 time such as 2026-12-01T09:00:00Z", fe.Value())
 	case "validity":
-		return fmt.Sprintf("%q must be a duration between %s and %s, such as 90m or 2h", fe.Value(), "1m", "48h")
+		return fmt.Sprintf("%q must be a duration between %s and %s in hours, minutes and seconds, such as 90m, 2h or 1h30m", fe.Value(), "1m", "48h")
 	case "https_url":
 		return fmt.Sprintf("%q must be an https:// URL", fe.Value())
 	case "oneof":
@@ -125,9 +128,8 @@ func (c *Campaign) validate(ps *problems, badType map[string]bool) {
 		}
 	}
 	if c.Text != "" {
-		t, err := template.New(c.ID).Option("missingkey=error").Parse(c.Text)
-		if err != nil {
-			c.problem(ps, "text", "template: %s", strings.TrimPrefix(err.Error(), "template: "+c.ID+":"))
+		if t, problem := parseText(c.Text); problem != "" {
+			c.problem(ps, "text", "%s", problem)
 		} else {
 			c.tmpl = t
 		}

@@ -38,12 +38,15 @@ type ConvertResult struct {
 	PreviouslyFailed  int `json:"previously_failed"`
 	PreviouslyUnknown int `json:"previously_unknown"`
 	Unmatched         int `json:"unmatched"`
-	Untracked         int `json:"untracked"`      // matched a message not sent with tracking, or not sent
-	DuplicateRows     int `json:"duplicate_rows"` // more rows for a message already taken from these files
-	Failed            int `json:"failed"`
-	Unknown           int `json:"unknown"`   // answer lost: not submitted again on its own
-	NotSent           int `json:"not_sent"`  // matched but not submitted (dry run, stop, or error)
-	ToSubmit          int `json:"to_submit"` // matched, tracked, not converted before
+	Untracked         int `json:"untracked"` // matched a message sent without tracking
+	// NotSentMessages counts rows of messages that were never sent: rejected (failed), or
+	// of unknown outcome. They cannot convert.
+	NotSentMessages int `json:"not_sent_messages"`
+	DuplicateRows   int `json:"duplicate_rows"` // more rows for a message already met in these files
+	Failed          int `json:"failed"`
+	Unknown         int `json:"unknown"`   // answer lost: not submitted again on its own
+	NotSent         int `json:"not_sent"`  // matched but not submitted (dry run, stop, or error)
+	ToSubmit        int `json:"to_submit"` // matched, tracked, not converted before
 	// Examples holds the first few rows of each kind that was skipped, as FILE:LINE: reason.
 	Examples []string `json:"examples,omitempty"`
 	Stopped  bool     `json:"stopped,omitempty"`
@@ -108,6 +111,13 @@ func Convert(ctx context.Context, files []string, store *state.Store, api Conver
 				return nil
 			}
 			m := idx.Get(i)
+			// A repeated row is one, whatever became of its message: a rerun counts it as
+			// the first run did.
+			if taken[i] {
+				res.DuplicateRows++
+				return nil
+			}
+			taken[i] = true
 			switch {
 			case m.Conversion == state.Converted:
 				res.AlreadyConverted++ // the usual case of a rerun: counted, not listed
@@ -117,17 +127,13 @@ func Convert(ctx context.Context, files []string, store *state.Store, api Conver
 			case m.Conversion != "":
 				res.PreviouslyUnknown++
 				skip("previously", f, line, "%s: its conversion's answer was lost before (it may have counted); not submitted again", m.MessageID)
-			case m.State != state.Sent || !m.Tracked:
+			case m.State != state.Sent:
+				res.NotSentMessages++
+				skip("notsent", f, line, "%s (campaign %s) is %s, not sent", m.MessageID, m.Campaign, m.State)
+			case !m.Tracked:
 				res.Untracked++
-				if !m.Tracked {
-					skip("untracked", f, line, "%s (campaign %s) was sent without tracking", m.MessageID, m.Campaign)
-				} else {
-					skip("untracked", f, line, "%s (campaign %s) is %s, not sent", m.MessageID, m.Campaign, m.State)
-				}
-			case taken[i]:
-				res.DuplicateRows++
+				skip("untracked", f, line, "%s (campaign %s) was sent without tracking", m.MessageID, m.Campaign)
 			default:
-				taken[i] = true
 				todo = append(todo, pendingConv{msg: i, file: int32(fi), line: int32(line)})
 			}
 			return nil

@@ -350,7 +350,8 @@ func TestConvertOncePerMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want = runner.ConvertResult{Rows: 10, AlreadyConverted: 5, Unmatched: 3, Untracked: 2}
+	// The repeated rows are counted as repeated again, not as converted.
+	want = runner.ConvertResult{Rows: 10, AlreadyConverted: 3, Unmatched: 3, Untracked: 2, DuplicateRows: 2}
 	got = res
 	got.Examples = nil
 	if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
@@ -537,7 +538,7 @@ func TestConvertNotSentMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Submitted != 1 || res.Untracked != 1 || !hasExample(res, path+":2: ", "is failed, not sent") {
+	if res.Submitted != 1 || res.NotSentMessages != 1 || res.Untracked != 0 || !hasExample(res, path+":2: ", "is failed, not sent") {
 		t.Errorf("result %+v", res)
 	}
 }

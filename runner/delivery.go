@@ -18,6 +18,9 @@ type DeliveryOptions struct {
 	Campaign string
 	Limiter  *rate.Limiter // nil: Infobip's 120 requests a minute
 	Now      time.Time
+	// Progress, if set, is called as statuses are read, and once at the end, with the
+	// messages read and the total.
+	Progress func(done, total int)
 }
 
 // DeliveryResult counts what RefreshDelivery learned.
@@ -41,6 +44,7 @@ func RefreshDelivery(ctx context.Context, store *state.Store, logs LogReader, op
 		want[p.MessageID] = p.Key
 	}
 	var batch []state.Delivery
+	read := 0
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -51,6 +55,10 @@ func RefreshDelivery(ctx context.Context, store *state.Store, logs LogReader, op
 	}
 	err = lookupLogs(ctx, logs, opts.Limiter, pending, true, func(e LogEntry) error {
 		key, ok := want[e.MessageID]
+		if ok && opts.Progress != nil {
+			read++
+			opts.Progress(min(read, len(pending)), len(pending))
+		}
 		if !ok || e.Status.Group == GroupPending || e.Status.Group == 0 {
 			return nil
 		}
@@ -62,6 +70,9 @@ func RefreshDelivery(ctx context.Context, store *state.Store, logs LogReader, op
 		}
 		return nil
 	})
+	if opts.Progress != nil && err == nil {
+		opts.Progress(len(pending), len(pending))
+	}
 	// What was read before a failure is kept: statuses are stored as they come.
 	return res, errors.Join(err, flush())
 }

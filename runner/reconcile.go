@@ -84,6 +84,9 @@ type ReconcileOptions struct {
 	// Limiter paces the logs requests; nil means Infobip's 120 a minute.
 	Limiter *rate.Limiter
 	Now     time.Time
+	// Progress, if set, is called as messages are found in the logs, and once at the end,
+	// with the messages looked up and the total.
+	Progress func(done, total int)
 }
 
 // Reconcile looks every unknown outcome up in Infobip's logs. Found messages are recorded as
@@ -104,8 +107,14 @@ func Reconcile(ctx context.Context, store *state.Store, logs LogReader, opts Rec
 	found := map[string]LogEntry{}
 	err = lookupLogs(ctx, logs, opts.Limiter, pending, false, func(e LogEntry) error {
 		found[e.MessageID] = e
+		if opts.Progress != nil {
+			opts.Progress(min(len(found), len(pending)), len(pending))
+		}
 		return nil
 	})
+	if opts.Progress != nil && err == nil {
+		opts.Progress(len(pending), len(pending))
+	}
 	if err != nil {
 		return rec, fmt.Errorf("look up unknown outcomes in Infobip's logs: %w", err)
 	}

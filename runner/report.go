@@ -127,9 +127,10 @@ func BuildReport(ctx context.Context, store *state.Store, campaignID, by string)
 }
 
 // countryOf names the country of a number from its first digits: the main region of its
-// country calling code (calling codes are prefix-free). The two codes whose countries the
-// prefix cannot tell apart (+1 for North America, +7 for Russia and Kazakhstan) are named by
-// their main country and the code.
+// country calling code (calling codes are prefix-free). The two codes shared by countries of
+// very different sizes (+1 for North America, +7 for Russia and Kazakhstan) are told apart
+// by the area code that follows, which the prefix holds: libphonenumber is asked about a
+// number in that area. Should it know none, the label names the main country and the code.
 func countryOf(prefix string) string {
 	for n := 1; n <= 3 && n < len(prefix); n++ {
 		cc, err := strconv.Atoi(prefix[1 : 1+n])
@@ -141,10 +142,29 @@ func countryOf(prefix string) string {
 		case region == "ZZ":
 			continue
 		case cc == 1 || cc == 7:
+			if r := regionOfArea(prefix); r != "" {
+				return r
+			}
 			return fmt.Sprintf("%s (+%d)", region, cc)
 		default:
 			return region
 		}
 	}
 	return "unknown"
+}
+
+// regionOfArea asks libphonenumber for the region of a number starting with prefix, padded
+// to a full national number. In the +1 and +7 plans the area code decides the region, so
+// any subscriber digits do.
+func regionOfArea(prefix string) string {
+	for _, pad := range []string{"2000000", "5550199", "7000000"} {
+		num, err := phonenumbers.Parse(prefix+pad, "")
+		if err != nil {
+			continue
+		}
+		if r := phonenumbers.GetRegionCodeForNumber(num); r != "" && r != "ZZ" {
+			return r
+		}
+	}
+	return ""
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -208,7 +209,7 @@ func TestBuildReport(t *testing.T) {
 	}
 
 	byCountry := groups(runner.ByCountry)
-	for id, country := range map[string]string{"lost": "CH", "mixed": "CH", "track": "CH", "us": "US (+1)"} {
+	for id, country := range map[string]string{"lost": "CH", "mixed": "CH", "track": "CH", "us": "US"} {
 		if g := byCountry[id]; !slices.Equal(g, one1(country, want[id])) {
 			t.Errorf("-by country, %s: %+v, want %s", id, g, country)
 		}
@@ -263,7 +264,7 @@ func TestBuildReportEmptyState(t *testing.T) {
 	if err := rep.WriteHTML(&html, rep, time.Now()); err != nil {
 		t.Error(err)
 	}
-	for _, want := range []string{"No campaign was sent with tracking yet.", "Nothing sent with tracking yet.", `id="total-rate">-<`} {
+	for _, want := range []string{"No campaign recorded yet.", "Nothing sent yet.", `id="total-rate">-<`} {
 		if !strings.Contains(html.String(), want) {
 			t.Errorf("HTML of nothing lacks %q", want)
 		}
@@ -274,15 +275,16 @@ func TestReportCountryOfSharedCode(t *testing.T) {
 	s := openStore(t)
 	_, client := startSandbox(t, sandbox.Options{}, nil)
 	applyFiles(t, s, client, map[string]string{
-		"us.yaml": "id: us\nfrom: InfoSMS\ntext: Hey\ndestinations:\n  - to: \"+1 212 736 5000\"\n  - to: \"+1 416 555 0199\"\n  - to: \"+7 912 345 6789\"\n  - to: \"+33 6 12 34 56 78\"\n",
+		"us.yaml": "id: us\nfrom: InfoSMS\ntext: Hey\ndestinations:\n  - to: \"+1 212 736 5000\"\n  - to: \"+1 416 555 0199\"\n  - to: \"+1 787 555 0123\"\n  - to: \"+7 912 345 6789\"\n  - to: \"+7 701 234 5678\"\n  - to: \"+33 6 12 34 56 78\"\n",
 	})
 	rep := buildReport(t, s, "", runner.ByCountry)
 	var got []string
 	for _, g := range rep.Campaigns[0].Groups {
 		got = append(got, fmt.Sprintf("%s=%d", g.Group, g.Messages))
 	}
-	// +1 is shared by the US and Canada, +7 by Russia and Kazakhstan: named by the code.
-	if want := []string{"FR=1", "RU (+7)=1", "US (+1)=2"}; !slices.Equal(got, want) {
+	// +1 is shared by the US, Canada and Puerto Rico, +7 by Russia and Kazakhstan: the area
+	// code tells them apart.
+	if want := []string{"CA=1", "FR=1", "KZ=1", "PR=1", "RU=1", "US=1"}; !slices.Equal(got, want) {
 		t.Errorf("groups %v, want %v", got, want)
 	}
 }
@@ -314,13 +316,13 @@ func TestReportWriteText(t *testing.T) {
 		lines = append(lines, strings.Fields(l))
 	}
 	want := [][]string{
-		{"CAMPAIGN", "ROUND", "MESSAGES", "SENT", "DELIVERED", "UNDELIVERED", "EXPIRED", "FAILED", "UNKNOWN", "CONVERTED", "RATE", "PARTS"},
-		{"lost", "1", "2", "0", "0", "0", "0", "0", "2", "0", "-", "0"},
-		{"mixed", "1", "3", "2", "2", "0", "0", "1", "0", "0", "0.0%", "2"},
-		{"plain", "1", "3", "3", "3", "0", "0", "0", "0", "0", "-", "3"},
-		{"track", "1", "10", "10", "10", "0", "0", "0", "0", "5", "50.0%", "10"},
-		{"us", "1", "1", "1", "1", "0", "0", "0", "0", "0", "0.0%", "1"},
-		{"total", "19", "16", "16", "0", "0", "1", "2", "5", "38.5%", "16"},
+		{"CAMPAIGN", "ROUND", "MESSAGES", "SENT", "DELIVERED", "PENDING", "UNDELIVERED", "EXPIRED", "FAILED", "UNKNOWN", "CONVERTED", "RATE", "PARTS"},
+		{"lost", "1", "2", "0", "0", "0", "0", "0", "0", "2", "0", "-", "0"},
+		{"mixed", "1", "3", "2", "2", "0", "0", "0", "1", "0", "0", "0.0%", "2"},
+		{"plain", "1", "3", "3", "3", "0", "0", "0", "0", "0", "0", "-", "3"},
+		{"track", "1", "10", "10", "10", "0", "0", "0", "0", "0", "5", "50.0%", "10"},
+		{"us", "1", "1", "1", "1", "0", "0", "0", "0", "0", "0", "0.0%", "1"},
+		{"total", "19", "16", "16", "0", "0", "0", "1", "2", "5", "38.5%", "16"},
 	}
 	if fmt.Sprint(lines) != fmt.Sprint(want) {
 		t.Errorf("text report:\n%s\nwant rows %v", b.String(), want)
@@ -346,6 +348,21 @@ func TestReportWriteText(t *testing.T) {
 	}
 	if n := strings.Count(b.String(), "\n"); n != 2 || strings.Contains(b.String(), "total") {
 		t.Errorf("one campaign: want a header and one row, no total:\n%s", b.String())
+	}
+}
+
+func TestReportWriteTextPending(t *testing.T) {
+	s := reportScenario(t, false) // not refreshed: every sent message is pending
+	var b bytes.Buffer
+	if err := buildReport(t, s, "", "").WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if !strings.Contains(out, "\n16 sent messages have no delivery status yet (PENDING): run `smsform refresh` to read it from Infobip's logs.\n") {
+		t.Errorf("text report lacks the refresh hint:\n%s", out)
+	}
+	if !regexp.MustCompile(`(?m)^ +track +1 +10 +10 +0 +10 +0 `).MatchString(out) {
+		t.Errorf("track: want 10 sent, 0 delivered, 10 pending:\n%s", out)
 	}
 }
 
@@ -387,7 +404,7 @@ func TestReportWriteCSV(t *testing.T) {
 		{"plain", "1", "CH", "1", "1", "1", "0", "0", "0", "0", "0", "0", "0.0000", "1"},
 		{"plain", "1", gb, "2", "2", "2", "0", "0", "0", "0", "0", "0", "0.0000", "2"},
 		{"track", "1", "CH", "10", "10", "10", "0", "0", "0", "0", "5", "10", "0.5000", "10"},
-		{"us", "1", "US (+1)", "1", "1", "1", "0", "0", "0", "0", "0", "1", "0.0000", "1"},
+		{"us", "1", "US", "1", "1", "1", "0", "0", "0", "0", "0", "1", "0.0000", "1"},
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("CSV by country\n%v\nwant\n%v", got, want)
@@ -422,35 +439,50 @@ func TestReportSafeCell(t *testing.T) {
 	}
 }
 
-func TestReportWriteHTML(t *testing.T) {
-	s := reportScenario(t, true)
-	rep := buildReport(t, s, "", "")
-	daily := buildReport(t, s, "", runner.ByDay)
+// writeHTML writes the HTML page of rep, with daily for its second chart.
+func writeHTML(t *testing.T, rep, daily *runner.Report) string {
+	t.Helper()
 	var b bytes.Buffer
 	if err := rep.WriteHTML(&b, daily, time.Date(2026, 6, 1, 14, 30, 0, 0, time.FixedZone("CEST", 2*3600))); err != nil {
 		t.Fatal(err)
 	}
-	out := b.String()
+	return b.String()
+}
+
+func TestReportWriteHTML(t *testing.T) {
+	s := reportScenario(t, true)
+	out := writeHTML(t, buildReport(t, s, "", ""), buildReport(t, s, "", runner.ByDay))
 	for _, want := range []string{
 		"<!DOCTYPE html>",
 		"Generated 2026-06-01 12:30 UTC",
+		`data-by="">View: per campaign<`,
 		`id="total-sent">16<`,
 		`id="total-delivered">16<`,
+		`id="total-pending">0<`,
 		`id="total-converted">5<`,
 		`id="total-rate">38.5%<`,
-		`<tr class="campaign" data-id="track" data-round="1"><td>track</td><td>1</td><td>10</td><td>10</td><td>10</td><td>0</td><td>0</td><td>0</td><td>0</td><td>5</td><td class="rate">50.0%</td><td>10</td></tr>`,
+		// Messages, sent, delivered, pending, undelivered, expired, failed, unknown, converted.
+		`<tr class="campaign" data-id="track" data-round="1"><td>track</td><td>1</td><td>10</td><td>10</td><td>10</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td><td>5</td><td class="rate">50.0%</td><td>10</td></tr>`,
 		`<tr class="campaign" data-id="plain" data-round="1"><td>plain</td><td>1</td><td>3</td>`,
 		`<td class="rate">-</td>`,
 		`<tr class="campaign" data-id="lost" data-round="1">`,
 		`<tr class="campaign" data-id="mixed" data-round="1">`,
 		`<tr class="campaign" data-id="us" data-round="1">`,
-		`title="track (round 1)"`,
-		"50.0% (5 of 10)",
-		"0.0% (0 of 2)",
-		"0.0% (0 of 1)",
-		"38.5% (5 of 13)", // the one day
-		"width: 100.0%",   // the best rate, 50%, fills the bar of a 0-50% scale
-		"scale 0&ndash;50%",
+		"<h2>Conversion rate per campaign</h2>",
+		"<h2>Conversion rate by day sent</h2>",
+		`title="track (round 1)">track<`,
+		// 50% is the best rate: the scale is 0-60%, with gridlines every 20%.
+		`<strong>50.0%</strong> <span class="of">(5 of 10)</span>`,
+		`style="width: 83.3%"`,
+		`<span class="last" style="left: 100.00%">60%</span>`,
+		`<span class="gridline" style="left: 33.33%"></span>`,
+		// 0% draws no bar, but says 0%.
+		`<strong>0%</strong> <span class="of">(0 of 2)</span>`,
+		`<strong>0%</strong> <span class="of">(0 of 1)</span>`,
+		// Campaigns without tracked sends are there, with a word instead of a bar.
+		`title="plain (round 1)">plain</div><div class="note">no conversion tracking</div>`,
+		`title="lost (round 1)">lost</div><div class="note">nothing sent yet</div>`,
+		`<strong>38.5%</strong> <span class="of">(5 of 13)</span>`, // the one day
 		"5 of 13 sent with tracking",
 	} {
 		if !strings.Contains(out, want) {
@@ -460,42 +492,107 @@ func TestReportWriteHTML(t *testing.T) {
 	if n := strings.Count(out, `<tr class="campaign"`); n != 5 {
 		t.Errorf("%d campaign rows, want 5", n)
 	}
-	// Only campaigns sent with tracking get a bar.
-	for _, absent := range []string{`title="plain`, `title="lost`} {
-		if strings.Contains(out, absent) {
-			t.Errorf("HTML has a bar %s... for a campaign without tracked sends", absent)
-		}
+	if n := strings.Count(out, `<div class="fill"`); n != 2 {
+		t.Errorf("%d bars drawn, want 2 (track and the day): 0%% draws none", n)
+	}
+	if strings.Contains(out, "pending-hint") {
+		t.Error("HTML asks for a refresh although every message has a delivery status")
 	}
 	// Self-contained: nothing loaded from elsewhere.
-	for _, absent := range []string{"src=", "href=", "http://", "https://", "@import"} {
+	for _, absent := range []string{"src=", "href=", "http://", "https://", "@import", "url("} {
 		if strings.Contains(out, absent) {
 			t.Errorf("HTML refers to %q", absent)
 		}
 	}
 }
 
-func TestReportWriteHTMLScale(t *testing.T) {
-	// Bars share one round scale above the best rate: 7% and 3% on a 0-10% scale.
-	a := runner.Figures{Messages: 100, Sent: 100, SentTracked: 100, Converted: 7, ConversionRate: 0.07}
-	b := runner.Figures{Messages: 100, Sent: 100, SentTracked: 100, Converted: 3, ConversionRate: 0.03}
-	total := addFigures(a, b)
-	rep := &runner.Report{Campaigns: []runner.ReportCampaign{{ID: "a", Round: 1, Figures: a}, {ID: "b", Round: 1, Figures: b}}, Total: total}
-	daily := &runner.Report{By: runner.ByDay, Campaigns: []runner.ReportCampaign{
-		{ID: "a", Round: 1, Figures: a, Groups: []runner.ReportGroup{{Group: "2026-06-01", Figures: a}}},
-		{ID: "b", Round: 1, Figures: b, Groups: []runner.ReportGroup{{Group: "2026-06-01", Figures: b}}},
-	}}
-	var buf bytes.Buffer
-	if err := rep.WriteHTML(&buf, daily, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	out := buf.String()
-	for _, want := range []string{"scale 0&ndash;10%", "width: 70.0%", "width: 30.0%", "width: 50.0%", "7.0% (7 of 100)", "3.0% (3 of 100)", "5.0% (10 of 200)", `id="total-rate">5.0%<`} {
+func TestReportWriteHTMLPending(t *testing.T) {
+	s := reportScenario(t, false) // not refreshed: every sent message is pending
+	out := writeHTML(t, buildReport(t, s, "", ""), buildReport(t, s, "", runner.ByDay))
+	for _, want := range []string{
+		`id="total-pending">16<`,
+		`<strong>16 sent messages have no delivery status yet</strong>`,
+		"run <code>smsform refresh</code>",
+		`<tr class="campaign" data-id="track" data-round="1"><td>track</td><td>1</td><td>10</td><td>10</td><td>0</td><td>10</td>`,
+	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("HTML lacks %q", want)
 		}
 	}
-	if n := strings.Count(out, "2026-06-01"); n != 1 {
+}
+
+func TestReportWriteHTMLViews(t *testing.T) {
+	s := reportScenario(t, true)
+	pages := map[string]string{"": writeHTML(t, buildReport(t, s, "", ""), buildReport(t, s, "", runner.ByDay))}
+	for _, by := range []string{runner.ByDay, runner.ByCountry, runner.ByType} {
+		pages[by] = writeHTML(t, buildReport(t, s, "", by), nil)
+	}
+	for by, want := range map[string][]string{
+		runner.ByDay:     {`data-by="day">View: by day sent<`, "<h2>Conversion rate by day sent</h2>", "<th>Campaign / day sent</th>", `<tr class="group" data-id="track"><td>` + time.Now().UTC().Format(time.DateOnly) + `</td><td></td><td>10</td>`},
+		runner.ByCountry: {`data-by="country">View: by country<`, "<h2>Conversion rate by country</h2>", "<th>Campaign / country</th>", `<tr class="group" data-id="plain"><td>GB</td><td></td><td>2</td>`, `title="US">US</div><div class="track">`},
+		runner.ByType:    {`data-by="type">View: by tracking type<`, "<h2>Conversion rate by tracking type</h2>", `title="(no tracking)">(no tracking)</div><div class="note">no conversion tracking</div>`, `title="Promo">Promo</div>`},
+	} {
+		for _, w := range want {
+			if !strings.Contains(pages[by], w) {
+				t.Errorf("-by %s: HTML lacks %q", by, w)
+			}
+		}
+	}
+	for a, pa := range pages {
+		for b, pb := range pages {
+			if a < b && pa == pb {
+				t.Errorf("-by %q and -by %q write the same page", a, b)
+			}
+		}
+	}
+}
+
+func TestReportWriteHTMLScale(t *testing.T) {
+	// 7.5% and 8.8% on a 0-10% scale: bars of 75% and 88% of the width, gridlines at 2.5%.
+	a := runner.Figures{Messages: 400, Sent: 400, Delivered: 400, SentTracked: 400, Converted: 30, ConversionRate: 0.075}
+	b := runner.Figures{Messages: 2960, Sent: 2960, Delivered: 2960, SentTracked: 2960, Converted: 260, ConversionRate: 260.0 / 2960}
+	total := addFigures(a, b)
+	rep := &runner.Report{Campaigns: []runner.ReportCampaign{{ID: "a", Round: 1, Figures: a}, {ID: "b", Round: 2, Figures: b}}, Total: total}
+	daily := &runner.Report{By: runner.ByDay, Campaigns: []runner.ReportCampaign{
+		{ID: "a", Round: 1, Figures: a, Groups: []runner.ReportGroup{{Group: "2026-06-01", Figures: a}}},
+		{ID: "b", Round: 2, Figures: b, Groups: []runner.ReportGroup{{Group: "2026-06-01", Figures: b}}},
+	}}
+	out := writeHTML(t, rep, daily)
+	for _, want := range []string{
+		`<span class="first" style="left: 0.00%">0%</span><span class="minor" style="left: 25.00%">2.5%</span><span class="" style="left: 50.00%">5%</span><span class="minor" style="left: 75.00%">7.5%</span><span class="last" style="left: 100.00%">10%</span>`,
+		`style="width: 75.0%"`, `style="width: 87.8%"`,
+		`<strong>7.5%</strong> <span class="of">(30 of 400)</span>`,
+		`<strong>8.8%</strong> <span class="of">(260 of 2,960)</span>`,
+		`title="b (round 2)">b (round 2)<`, // a round other than 1 is named
+		`id="total-sent">3,360<`,           // thousands separated
+		`<td>3,360</td>`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+	if n := strings.Count(out, `title="2026-06-01"`); n != 1 {
 		t.Errorf("the day has %d bars, want one for both campaigns", n)
+	}
+}
+
+func TestReportWriteHTMLTinyRates(t *testing.T) {
+	// One conversion in 100,000 is not 0%: it gets a bar on a scale that fits it.
+	f := runner.Figures{Messages: 100000, Sent: 100000, SentTracked: 100000, Converted: 1, ConversionRate: 1e-5}
+	rep := &runner.Report{Campaigns: []runner.ReportCampaign{{ID: "a", Round: 1, Figures: f}}, Total: f}
+	out := writeHTML(t, rep, nil)
+	for _, want := range []string{`<strong>0.001%</strong> <span class="of">(1 of 100,000)</span>`, `style="width: 100.0%"`, `>0.001%</span>`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+}
+
+func TestThousands(t *testing.T) {
+	for n, want := range map[int]string{0: "0", 7: "7", 999: "999", 1000: "1,000", 12345: "12,345", 200000: "200,000", 1234567: "1,234,567", -1234: "-1,234"} {
+		if got := runner.Thousands(n); got != want {
+			t.Errorf("Thousands(%d) = %q, want %q", n, got, want)
+		}
 	}
 }
 
@@ -514,7 +611,7 @@ func TestReportWriteHTMLEscapes(t *testing.T) {
 			t.Errorf("HTML holds %q unescaped", bad)
 		}
 	}
-	for _, want := range []string{"&lt;b&gt;x&lt;/b&gt;", "&lt;i&gt;d&lt;/i&gt;", "100.0% (1 of 1)"} {
+	for _, want := range []string{"&lt;b&gt;x&lt;/b&gt;", "&lt;i&gt;d&lt;/i&gt;", `<strong>100.0%</strong> <span class="of">(1 of 1)</span>`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("HTML lacks %q", want)
 		}

@@ -8,6 +8,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/smsform/smsform/internal/safetext"
 )
 
 // PlanFormatVersion is the format_version of the plan's JSON view.
@@ -19,21 +21,21 @@ const DefaultShown = 5
 // SummaryLine is the plan's first line, made to fit a pull-request comment.
 func (p *Plan) SummaryLine() string {
 	s := p.Summary
-	parts := []string{fmt.Sprintf("%d to send (%d SMS %s)", s.Send, s.SmsParts, plural(s.SmsParts, "part", "parts"))}
+	parts := []string{fmt.Sprintf("%s to send (%s SMS %s)", Thousands(s.Send), Thousands(s.SmsParts), plural(s.SmsParts, "part", "parts"))}
 	if s.Noop > 0 {
-		parts = append(parts, fmt.Sprintf("%d already sent", s.Noop))
+		parts = append(parts, fmt.Sprintf("%s already sent", Thousands(s.Noop)))
 	}
 	if s.Changed > 0 {
-		parts = append(parts, fmt.Sprintf("%d changed after send (not resent)", s.Changed))
+		parts = append(parts, fmt.Sprintf("%s changed after send (not resent)", Thousands(s.Changed)))
 	}
 	if s.Unknown > 0 {
-		parts = append(parts, fmt.Sprintf("%d with unknown outcome (not resent)", s.Unknown))
+		parts = append(parts, fmt.Sprintf("%s with unknown outcome (not resent)", Thousands(s.Unknown)))
 	}
 	if s.Failed > 0 {
-		parts = append(parts, fmt.Sprintf("%d failed (not resent without -retry-failed)", s.Failed))
+		parts = append(parts, fmt.Sprintf("%s failed (not resent without -retry-failed)", Thousands(s.Failed)))
 	}
 	if s.Orphaned > 0 {
-		parts = append(parts, fmt.Sprintf("%d recorded but no longer in the files", s.Orphaned))
+		parts = append(parts, fmt.Sprintf("%s recorded but no longer in the files", Thousands(s.Orphaned)))
 	}
 	return "Plan: " + strings.Join(parts, ", ") + "."
 }
@@ -88,19 +90,19 @@ func (p *Plan) WriteText(w io.Writer, shown int) error {
 			case Unknown:
 				fmt.Fprint(bw, "  (outcome unknown; not resent until resolved)")
 			case Failed:
-				fmt.Fprintf(bw, "  (failed: %s; -retry-failed sends it again)", cp.Errors[m.Recipient])
+				fmt.Fprintf(bw, "  (failed: %s; -retry-failed sends it again)", safetext.Escape(cp.Errors[m.Recipient]))
 			}
 			fmt.Fprintln(bw)
 		}
 		if cut > 0 {
-			fmt.Fprintf(bw, "    ... and %d more (-verbose shows all)\n", cut)
+			fmt.Fprintf(bw, "    ... and %s more (-verbose shows all)\n", Thousands(cut))
 		}
 		for i, to := range cp.Orphaned {
 			if shown >= 0 && i >= shown {
 				fmt.Fprintf(bw, "    ... and %d more no longer in the files\n", len(cp.Orphaned)-i)
 				break
 			}
-			fmt.Fprintf(bw, "  - %-16s (recorded, no longer in the files; an SMS cannot be unsent)\n", to)
+			fmt.Fprintf(bw, "  - %-16s (recorded, no longer in the files; an SMS cannot be unsent)\n", safetext.Escape(to))
 		}
 	}
 	switch s := p.Summary; {

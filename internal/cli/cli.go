@@ -7,14 +7,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"regexp"
+	"runtime/debug"
 	"runtime/pprof"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
 	"github.com/smsform/smsform/campaign"
+	"github.com/smsform/smsform/internal/infobip"
+	"github.com/smsform/smsform/internal/safetext"
+	"github.com/smsform/smsform/runner"
 )
 
 // Exit codes, as the spec lists them.
@@ -61,8 +68,11 @@ func OSIO() IO {
 
 // Main runs smsform with args (args[0] is the program name) and returns the exit code.
 func Main(ctx context.Context, args []string, sys IO) int {
+	// Whatever is printed, no line may start with "::", which GitHub Actions would run as a
+	// workflow command; values from files and Infobip are also escaped where printed.
+	sys.Stdout, sys.Stderr = safetext.NewWriter(sys.Stdout), safetext.NewWriter(sys.Stderr)
 	app := newApp(sys)
-	err := app.RunContext(ctx, args)
+	err := app.RunContext(ctx, flagsFirst(app, args))
 	if err == nil {
 		return ExitOK
 	}
@@ -84,10 +94,11 @@ func printError(w io.Writer, err error) {
 		if subject == "" {
 			subject = "the campaign files"
 		}
-		fmt.Fprintf(w, "Error: %d %s in %s:\n%s\n", ve.Count(), pluralWord(ve.Count(), "problem", "problems"), subject, ve.Error())
+		fmt.Fprintf(w, "Error: %d %s in %s:\n%s\n", ve.Count(), pluralWord(ve.Count(), "problem", "problems"), safetext.Escape(subject), ve.Error())
 		return
 	}
-	fmt.Fprintf(w, "Error: %s\n", strings.TrimSpace(err.Error()))
+	// Errors may quote Infobip's texts or a file's values: each line is escaped.
+	fmt.Fprintf(w, "Error: %s\n", safetext.Lines(strings.TrimSpace(err.Error())))
 }
 
 func pluralWord(n int, one, many string) string {
@@ -99,10 +110,12 @@ func pluralWord(n int, one, many string) string {
 
 const defaultState = "smsform.db"
 
-// stateFlag is accepted globally and after each command name, as the spec says.
+// stateFlag is accepted globally and after each command name, as the spec says. Only the
+// global one has the default and the environment variable, which help prints after it.
 func stateFlag(global bool) cli.Flag {
-	f := &cli.StringFlag{Name: "state", Usage: "state file (default ./smsform.db; env SMSFORM_STATE)", TakesFile: true}
+	f := &cli.StringFlag{Name: "state", Usage: "the `FILE` that records what was sent (default ./smsform.db; env SMSFORM_STATE)", TakesFile: true}
 	if global {
+		f.Usage = "the `FILE` that records what was sent"
 		f.EnvVars = []string{"SMSFORM_STATE"}
 		f.Value = defaultState
 	}
@@ -149,6 +162,8 @@ func newApp(sys IO) *cli.App {
 			}
 			return nil
 		},
+		Version:                Version(),
+		Action:                 unknownCommand,
 		Reader:                 sys.Stdin,
 		Writer:                 sys.Stdout,
 		ErrWriter:              sys.Stderr,
@@ -164,7 +179,309 @@ func newApp(sys IO) *cli.App {
 			reportCommand(sys),
 			stateCommand(sys),
 			sandboxCommand(sys),
+			helpCommand(),
+			versionCommand(sys),
 		},
 	}
 	return app
+}
+
+// version is set at link time by release builds (-ldflags "-X
+// github.com/smsform/smsform/internal/cli.version=v1.2.0"); otherwise Version reads the
+// build's own record.
+var version string
+
+// Version says which smsform this is: the release version, else the module version that
+// `go install` records, else the git commit it was built from, else "dev".
+func Version() string {
+	if version != "" {
+		return version
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	if rev == "" {
+		return "dev"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if modified == "true" {
+		rev += "-dirty"
+	}
+	return "dev-" + rev
+}
+
+func init() {
+	// Without the -v alias: -v reads like -verbose, which plan takes.
+	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version"}
+	cli.VersionPrinter = func(c *cli.Context) { fmt.Fprintf(c.App.Writer, "smsform %s\n", c.App.Version) }
+	// A flag's default is printed once (some usages say it in words), and "false" not at
+	// all: every boolean is off unless given.
+	stringer := cli.FlagStringer
+	cli.FlagStringer = func(f cli.Flag) string {
+		s := strings.TrimSuffix(stringer(f), " (default: false)")
+		if first, last := strings.Index(s, "(default"), strings.LastIndex(s, " (default: "); first >= 0 && last > first {
+			if end := strings.Index(s[last:], ")"); end > 0 {
+				s = s[:last] + s[last+end+1:]
+			}
+		}
+		return s
+	}
+}
+
+func versionCommand(sys IO) *cli.Command {
+	return &cli.Command{
+		Name:  "version",
+		Usage: "print the version (also --version)",
+		Action: func(c *cli.Context) error {
+			fmt.Fprintf(sys.Stdout, "smsform %s\n", Version())
+			return nil
+		},
+	}
+}
+
+// helpCommand is `smsform help [COMMAND]`: urfave/cli's own answers an unknown topic with
+// "No help topic", also for a mistyped command.
+func helpCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "help",
+		Usage:     "show the commands, or one command's flags",
+		ArgsUsage: "[COMMAND [SUBCOMMAND]]",
+		Action: func(c *cli.Context) error {
+			args := c.Args().Slice()
+			if len(args) == 0 {
+				return cli.ShowAppHelp(c)
+			}
+			cmds := c.App.Commands
+			var cmd *cli.Command
+			for i, name := range args {
+				if cmd = find(cmds, name); cmd == nil {
+					return unknown(strings.Join(append(slices.Clone(args[:i]), name), " "), name, cmds)
+				}
+				cmds = cmd.Subcommands
+			}
+			if cmd.HelpName == "" {
+				cmd.HelpName = "smsform " + strings.Join(args, " ")
+			}
+			if len(cmd.Subcommands) > 0 {
+				cli.HelpPrinter(c.App.Writer, cli.SubcommandHelpTemplate, cmd)
+				return nil
+			}
+			cli.HelpPrinter(c.App.Writer, cli.CommandHelpTemplate, cmd)
+			return nil
+		},
+	}
+}
+
+// unknownCommand runs for `smsform` alone (the help) and for a first word that is no
+// command.
+func unknownCommand(c *cli.Context) error {
+	if !c.Args().Present() {
+		return cli.ShowAppHelp(c)
+	}
+	name := c.Args().First()
+	return unknown(name, name, c.App.Commands)
+}
+
+func unknown(what, name string, cmds []*cli.Command) error {
+	msg := fmt.Sprintf("unknown command %s", what)
+	if s := suggest(name, cmds); s != "" {
+		msg += fmt.Sprintf("; did you mean %s?", s)
+	}
+	return errors.New(msg + " Run `smsform help` for the list.")
+}
+
+func find(cmds []*cli.Command, name string) *cli.Command {
+	for _, c := range cmds {
+		if c.HasName(name) {
+			return c
+		}
+	}
+	return nil
+}
+
+// suggest names the command closest to a mistyped one: a prefix either way, or at most two
+// edits away.
+func suggest(name string, cmds []*cli.Command) string {
+	best, bestDist := "", 3
+	for _, c := range cmds {
+		if c.Hidden {
+			continue
+		}
+		d := editDistance(strings.ToLower(name), c.Name)
+		if strings.HasPrefix(c.Name, strings.ToLower(name)) || strings.HasPrefix(strings.ToLower(name), c.Name) {
+			d = min(d, 1)
+		}
+		if d < bestDist {
+			best, bestDist = c.Name, d
+		}
+	}
+	return best
+}
+
+// editDistance is Levenshtein's distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// flagsFirst moves a command's flags before its arguments, so that `plan examples -verbose`
+// works as people type it (the flag package stops at the first argument). A flag's value
+// moves with it; `--` still ends the flags: what follows it stays an argument.
+func flagsFirst(app *cli.App, args []string) []string {
+	if len(args) < 2 {
+		return args
+	}
+	out := []string{args[0]}
+	rest := args[1:]
+	// Global flags, then the command name.
+	for len(rest) > 0 && isFlag(rest[0]) {
+		n := 1
+		if takesValue(app.Flags, rest[0]) && len(rest) > 1 {
+			n = 2
+		}
+		out, rest = append(out, rest[:n]...), rest[n:]
+	}
+	cmds := app.Commands
+	for len(rest) > 0 {
+		cmd := find(cmds, rest[0])
+		if cmd == nil || cmd.Name == "help" {
+			return append(out, rest...)
+		}
+		out, rest = append(out, rest[0]), rest[1:]
+		if len(cmd.Subcommands) > 0 {
+			cmds = cmd.Subcommands
+			continue
+		}
+		return append(out, permute(cmd.Flags, rest)...)
+	}
+	return out
+}
+
+func permute(flags []cli.Flag, args []string) []string {
+	var fl, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			if len(pos) == 0 {
+				return append(fl, args[i:]...)
+			}
+			return append(append(append(fl, "--"), pos...), args[i+1:]...)
+		case isFlag(a):
+			fl = append(fl, a)
+			if takesValue(flags, a) && i+1 < len(args) {
+				fl = append(fl, args[i+1])
+				i++
+			}
+		default:
+			pos = append(pos, a)
+		}
+	}
+	if len(pos) > 0 && len(fl) > 0 {
+		fl = append(fl, "--") // what were arguments stay arguments, even one that looks like a flag
+	}
+	return append(fl, pos...)
+}
+
+// apiHost is the host (and port) of the Infobip base URL a run sends to, for the
+// confirmation prompt: never the scheme's credentials or a path.
+func apiHost(sys IO) string {
+	u, err := url.Parse(strings.TrimSpace(sys.Getenv(infobip.EnvBaseURL)))
+	if err != nil || u.Host == "" {
+		return "(" + infobip.EnvBaseURL + " unreadable)"
+	}
+	return u.Host
+}
+
+// shownProblems is how many failed or unknown messages apply lists; the rest are counted.
+const shownProblems = 5
+
+// printProblems lists the first few messages apply could not send, with a readable reason,
+// and counts the others, pointing at where they all are.
+func printProblems(w io.Writer, res runner.Result) {
+	for i, pr := range res.Problems {
+		if i == shownProblems {
+			break
+		}
+		fmt.Fprintf(w, "  %s %s %s: %s\n", safetext.Escape(pr.Campaign), safetext.Escape(pr.To), pr.State, safetext.Escape(tidyReason(pr.Reason)))
+	}
+	shown := min(len(res.Problems), shownProblems)
+	if more := res.Failed + res.Unknown - shown; more > 0 && shown > 0 {
+		fmt.Fprintf(w, "  ... and %s more (`smsform state list -only failed,unknown` lists them all)\n", runner.Thousands(more))
+	}
+}
+
+// goURLError matches Go's rendering of a failed HTTP request inside an error chain:
+// `infobip: no answer after the request was sent: Post "http://host/path?query": EOF`.
+var goURLError = regexp.MustCompile(`^(?:infobip: )?(.*?): (Get|Post|Put|Delete|Head) "[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@"/]*@)?([^"?#]*)[^"]*": (.*)$`)
+
+// tidyReason turns a transport error into words and the request it concerns,
+// "no answer after the request was sent (POST 127.0.0.1:9433/sms/2/text/advanced: EOF)";
+// other reasons (Infobip's texts) are kept as they are.
+func tidyReason(s string) string {
+	m := goURLError.FindStringSubmatch(s)
+	if m == nil {
+		return s
+	}
+	return fmt.Sprintf("%s (%s %s: %s)", m[1], strings.ToUpper(m[2]), m[3], m[4])
+}
+
+// withUsage replaces the usage text of the flag called name.
+func withUsage(flags []cli.Flag, name, usage string) []cli.Flag {
+	for _, f := range flags {
+		if b, ok := f.(*cli.BoolFlag); ok && b.Name == name {
+			b.Usage = usage
+		}
+	}
+	return flags
+}
+
+func isFlag(a string) bool { return len(a) > 1 && a[0] == '-' }
+
+// takesValue says whether a flag written as a (-name or --name, without =value) takes the
+// next argument as its value: every flag but a boolean does.
+func takesValue(flags []cli.Flag, a string) bool {
+	name := strings.TrimLeft(a, "-")
+	if strings.Contains(name, "=") {
+		return false
+	}
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if n == name {
+				_, isBool := f.(*cli.BoolFlag)
+				return !isBool
+			}
+		}
+	}
+	return false
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/smsform/smsform/internal/safetext"
 	"github.com/smsform/smsform/runner"
 )
 
@@ -34,6 +35,9 @@ func convertCommand(sys IO) *cli.Command {
 			if len(files) == 0 {
 				return errors.New("convert needs at least one events CSV, such as `smsform convert events/2026-11-27.csv`")
 			}
+			if err := checkDurations(c); err != nil {
+				return err
+			}
 			if p := c.Int("parallelism"); p < 1 || p > 256 {
 				return fmt.Errorf("-parallelism must be between 1 and 256, got %d", p)
 			}
@@ -48,7 +52,7 @@ func convertCommand(sys IO) *cli.Command {
 			if n, err := store.MarkConversionsInterrupted(c.Context); err != nil {
 				return err
 			} else if n > 0 {
-				fmt.Fprintf(sys.Stderr, "%d %s left 'submitting' by a run that stopped: recorded as unknown, not submitted again.\n", n, pluralWord(n, "conversion was", "conversions were"))
+				fmt.Fprintf(sys.Stderr, "%s %s left 'submitting' by a run that stopped: recorded as unknown, not submitted again.\n", runner.Thousands(n), pluralWord(n, "conversion was", "conversions were"))
 			}
 			opts := runner.ConvertOptions{Campaign: c.String("campaign"), Region: c.String("region"), DryRun: c.Bool("dry-run"), Parallelism: c.Int("parallelism")}
 			var api runner.Converter
@@ -73,7 +77,7 @@ func convertCommand(sys IO) *cli.Command {
 			case err != nil:
 				return err
 			case res.Stopped:
-				return &exitError{code: ExitError, err: fmt.Errorf("stopped by a signal: %d conversions not submitted; run convert again", res.NotSent)}
+				return &exitError{code: ExitError, err: fmt.Errorf("stopped by a signal: %s not submitted; run convert again", runner.Thousands(res.NotSent)+" "+pluralWord(res.NotSent, "conversion", "conversions"))}
 			case res.Failed > 0 || res.Unknown > 0:
 				return exitCode(ExitPartial)
 			}
@@ -94,18 +98,23 @@ func printConvert(sys IO, asJSON, dryRun bool, res runner.ConvertResult) error {
 	if dryRun {
 		verb, n = "Would submit", res.ToSubmit
 	}
-	fmt.Fprintf(w, "%s %d %s from %d %s; %d already converted, %d unmatched, %d not sent with tracking, %d repeated rows",
-		verb, n, pluralWord(n, "conversion", "conversions"), res.Rows, pluralWord(res.Rows, "row", "rows"),
-		res.AlreadyConverted, res.Unmatched, res.Untracked, res.DuplicateRows)
+	count := func(n int, one, many string) string { return runner.Thousands(n) + " " + pluralWord(n, one, many) }
+	fmt.Fprintf(w, "%s %s from %s; %s already converted, %s unmatched, %s sent without tracking, %s",
+		verb, count(n, "conversion", "conversions"), count(res.Rows, "row", "rows"),
+		runner.Thousands(res.AlreadyConverted), runner.Thousands(res.Unmatched), runner.Thousands(res.Untracked),
+		count(res.DuplicateRows, "repeated row", "repeated rows"))
+	if res.NotSentMessages > 0 {
+		fmt.Fprintf(w, ", %s of messages never sent (rejected or unknown outcome)", count(res.NotSentMessages, "row", "rows"))
+	}
 	if res.Failed > 0 || res.Unknown > 0 {
-		fmt.Fprintf(w, "; %d failed, %d unknown", res.Failed, res.Unknown)
+		fmt.Fprintf(w, "; %s failed, %s unknown", runner.Thousands(res.Failed), runner.Thousands(res.Unknown))
 	}
 	if res.PreviouslyFailed > 0 || res.PreviouslyUnknown > 0 {
-		fmt.Fprintf(w, "; %d failed and %d unknown in an earlier run (not submitted again)", res.PreviouslyFailed, res.PreviouslyUnknown)
+		fmt.Fprintf(w, "; %s failed and %s unknown in an earlier run (not submitted again)", runner.Thousands(res.PreviouslyFailed), runner.Thousands(res.PreviouslyUnknown))
 	}
 	fmt.Fprintln(w, ".")
 	for _, e := range res.Examples {
-		fmt.Fprintf(w, "  %s\n", e)
+		fmt.Fprintf(w, "  %s\n", safetext.Escape(e))
 	}
 	return nil
 }
@@ -119,7 +128,7 @@ func reportCommand(sys IO) *cli.Command {
 			&cli.StringFlag{Name: "by", Usage: "split each campaign round by day (sent), country or type (tracking type)"},
 			&cli.BoolFlag{Name: "json", Usage: "print JSON"},
 			&cli.BoolFlag{Name: "csv", Usage: "print CSV (cells a spreadsheet would run as formulas are escaped)"},
-			&cli.StringFlag{Name: "html", Usage: "write a self-contained HTML page with charts to `FILE`", TakesFile: true},
+			&cli.StringFlag{Name: "html", Usage: "write a self-contained HTML page with charts to `FILE`, in the view -by picks", TakesFile: true},
 			stateFlag(false),
 		},
 		Action: func(c *cli.Context) error {
@@ -149,12 +158,22 @@ func reportCommand(sys IO) *cli.Command {
 			case c.Bool("csv"):
 				return rep.WriteCSV(sys.Stdout)
 			case c.String("html") != "":
-				daily, err := runner.BuildReport(c.Context, store, c.String("campaign"), runner.ByDay)
+				// Without -by, the page's second chart is per day sent.
+				var daily *runner.Report
+				if rep.By == "" {
+					if daily, err = runner.BuildReport(c.Context, store, c.String("campaign"), runner.ByDay); err != nil {
+						return err
+					}
+				}
+				// 0644 whatever the umask: the page holds counts and rates, no numbers or
+				// secrets, and is made to be shared (a CI artifact, a web server); a
+				// group- or world-writable report could be altered before it is read.
+				f, err := os.OpenFile(c.String("html"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 				if err != nil {
 					return err
 				}
-				f, err := os.Create(c.String("html"))
-				if err != nil {
+				if err := f.Chmod(0o644); err != nil {
+					f.Close()
 					return err
 				}
 				if err := rep.WriteHTML(f, daily, time.Now()); err != nil {
@@ -164,7 +183,11 @@ func reportCommand(sys IO) *cli.Command {
 				if err := f.Close(); err != nil {
 					return err
 				}
-				fmt.Fprintf(sys.Stdout, "Wrote %s.\n", c.String("html"))
+				view := "per campaign"
+				if rep.By != "" {
+					view = "by " + rep.By
+				}
+				fmt.Fprintf(sys.Stdout, "Wrote %s (%s).\n", c.String("html"), view)
 				return nil
 			}
 			if len(rep.Campaigns) == 0 {

@@ -18,6 +18,7 @@ import (
 	"github.com/smsform/smsform/campaign"
 	"github.com/smsform/smsform/internal/infobip"
 	"github.com/smsform/smsform/internal/infobip/sms"
+	"github.com/smsform/smsform/internal/safetext"
 	"github.com/smsform/smsform/runner"
 	"github.com/smsform/smsform/state"
 )
@@ -27,9 +28,15 @@ func validateCommand(sys IO) *cli.Command {
 		Name:      "validate",
 		Usage:     "check every campaign file under PATHs (default .); no network, no state",
 		ArgsUsage: "[PATH...]",
-		Flags:     []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"}, stateFlag(false)},
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON, every problem listed"},
+			&cli.BoolFlag{Name: "all", Usage: fmt.Sprintf("list every problem (without it, the first %d)", campaign.MaxProblems)},
+			stateFlag(false),
+		},
 		Action: func(c *cli.Context) error {
-			set, err := campaign.Load(c.Args().Slice()...)
+			// send_at is checked against the clock here too: validate passes what plan passes.
+			opts := campaign.Options{AllProblems: c.Bool("all") || c.Bool("json"), Now: time.Now()}
+			set, err := campaign.LoadWith(opts, c.Args().Slice()...)
 			if c.Bool("json") {
 				return validateJSON(sys.Stdout, set, err)
 			}
@@ -40,9 +47,10 @@ func validateCommand(sys IO) *cli.Command {
 			for _, cp := range set.Campaigns {
 				n += len(cp.Recipients)
 			}
-			fmt.Fprintf(sys.Stdout, "Success! %d %s with %d %s in %d %s are valid.\n",
+			fmt.Fprintf(sys.Stdout, "Success! %d %s with %s %s in %d %s %s valid.\n",
 				len(set.Campaigns), pluralWord(len(set.Campaigns), "campaign", "campaigns"),
-				n, pluralWord(n, "recipient", "recipients"), len(set.Files), pluralWord(len(set.Files), "file", "files"))
+				runner.Thousands(n), pluralWord(n, "recipient", "recipients"), len(set.Files), pluralWord(len(set.Files), "file", "files"),
+				pluralWord(len(set.Campaigns), "is", "are"))
 			return nil
 		},
 	}
@@ -71,7 +79,7 @@ func validateJSON(w io.Writer, set *campaign.Set, err error) error {
 		}
 	case errors.As(err, &ve):
 		for _, p := range ve.Problems {
-			out.Problems = append(out.Problems, problem{p.File, p.Line, p.Field, p.Msg})
+			out.Problems = append(out.Problems, problem{safetext.Escape(p.File), p.Line, safetext.Escape(p.Field), safetext.Escape(p.Msg)})
 		}
 		out.Dropped = ve.Dropped
 	default:
@@ -191,7 +199,7 @@ func applyCommand(sys IO) *cli.Command {
 		Name:      "apply",
 		Usage:     "send what the plan says is missing, and record every message",
 		ArgsUsage: "[PATH... | PLANFILE]",
-		Flags: append(planFlags(),
+		Flags: append(withUsage(planFlags(), "json", "print the result (sent, failed, unknown, problems) as one JSON document; the plan is not printed"),
 			&cli.BoolFlag{Name: "auto-approve", Usage: "send without asking for 'yes'"},
 			&cli.IntFlag{Name: "parallelism", Value: 4, Usage: "requests in flight"},
 			&cli.IntFlag{Name: "batch-size", Value: 500, Usage: "messages per request"},
@@ -214,6 +222,9 @@ func lazyClient(sys IO) func() (*sms.API, error) {
 	return func() (*sms.API, error) {
 		if api != nil {
 			return api, nil
+		}
+		if err := checkBaseURL(sys.Getenv); err != nil {
+			return nil, err
 		}
 		cfg, err := infobip.ConfigFromEnv(sys.Getenv)
 		if err != nil {
@@ -272,25 +283,29 @@ func reconcileOptions(c *cli.Context, sys IO) (runner.ReconcileOptions, error) {
 	if err != nil {
 		return runner.ReconcileOptions{}, fmt.Errorf("%s: %w", from, err)
 	}
-	return runner.ReconcileOptions{Grace: c.Duration("unknown-grace"), Window: window}, nil
+	return runner.ReconcileOptions{Grace: c.Duration("unknown-grace"), Window: window,
+		Progress: progressFor(c, sys, "Looking up unknown outcomes in Infobip's logs")}, nil
 }
 
 // printReconciliation says what looking unknown outcomes up found, and why the others wait.
 func printReconciliation(w io.Writer, rec runner.Reconciliation) {
-	fmt.Fprintf(w, "Checked %d %s of unknown outcome in Infobip's logs: %d found (recorded)", rec.Checked, pluralWord(rec.Checked, "message", "messages"), rec.Found)
+	fmt.Fprintf(w, "Checked %s %s of unknown outcome in Infobip's logs: %s found (recorded)", runner.Thousands(rec.Checked), pluralWord(rec.Checked, "message", "messages"), runner.Thousands(rec.Found))
 	if rec.Resend > 0 {
-		fmt.Fprintf(w, ", %d to send again with the same messageId (%s)", rec.Resend, rec.Reasons[runner.Resend])
+		fmt.Fprintf(w, ", %s to send again with the same messageId (%s)", runner.Thousands(rec.Resend), rec.Reasons[runner.Resend])
 	}
 	if rec.Waiting > 0 {
-		fmt.Fprintf(w, ", %d left unknown (%s)", rec.Waiting, rec.Reasons[runner.Wait])
+		fmt.Fprintf(w, ", %s left unknown (%s)", runner.Thousands(rec.Waiting), rec.Reasons[runner.Wait])
 	}
 	if rec.NeedsPerson > 0 {
-		fmt.Fprintf(w, ", %d for a person to decide (%s)", rec.NeedsPerson, rec.Reasons[runner.NeedsPerson])
+		fmt.Fprintf(w, ", %s for a person to decide (%s)", runner.Thousands(rec.NeedsPerson), rec.Reasons[runner.NeedsPerson])
 	}
 	fmt.Fprint(w, ".\n\n")
 }
 
 func runApply(c *cli.Context, sys IO) error {
+	if err := checkDurations(c); err != nil {
+		return err
+	}
 	if c.Int("parallelism") < 1 || c.Int("parallelism") > 64 {
 		return fmt.Errorf("-parallelism must be between 1 and 64, got %d", c.Int("parallelism"))
 	}
@@ -361,8 +376,9 @@ func runApply(c *cli.Context, sys IO) error {
 			if asJSON { // stdout holds only the JSON result
 				prompt = sys.Stderr
 			}
-			fmt.Fprintf(prompt, "\nSend %d %s (%d SMS parts)?\n  Only 'yes' will be accepted: ",
-				p.Summary.Send, pluralWord(p.Summary.Send, "message", "messages"), p.Summary.SmsParts)
+			fmt.Fprintf(prompt, "\nSend %s %s (%s SMS %s) through Infobip at %s?\n  Only 'yes' will be accepted: ",
+				runner.Thousands(p.Summary.Send), pluralWord(p.Summary.Send, "message", "messages"),
+				runner.Thousands(p.Summary.SmsParts), pluralWord(p.Summary.SmsParts, "part", "parts"), apiHost(sys))
 			answer, _ := bufio.NewReader(sys.Stdin).ReadString('\n')
 			if strings.TrimSpace(answer) != "yes" {
 				fmt.Fprintln(prompt, "\nApply cancelled; nothing was sent.")
@@ -400,15 +416,14 @@ func finishApply(c *cli.Context, sys IO, store *state.Store, out runner.ApplyOut
 			if res.Stopped || runErr != nil {
 				verb = "stopped"
 			}
-			fmt.Fprintf(w, "\nApply %s: %d sent (%d SMS parts), %d failed, %d unknown", verb, res.Sent, res.SmsParts, res.Failed, res.Unknown)
+			fmt.Fprintf(w, "\nApply %s: %s sent (%s SMS parts), %s failed, %s unknown", verb, runner.Thousands(res.Sent),
+				runner.Thousands(res.SmsParts), runner.Thousands(res.Failed), runner.Thousands(res.Unknown))
 			if res.NotSent > 0 {
-				fmt.Fprintf(w, ", %d not sent", res.NotSent)
+				fmt.Fprintf(w, ", %s not sent", runner.Thousands(res.NotSent))
 			}
 			fmt.Fprintln(w, ".")
 		}
-		for _, pr := range res.Problems {
-			fmt.Fprintf(w, "  %s %s %s: %s\n", pr.Campaign, pr.To, pr.State, pr.Reason)
-		}
+		printProblems(w, res)
 		if res.Unresolved > 0 {
 			unresolvedHelp(w, res.Unresolved, window)
 		}
@@ -429,8 +444,8 @@ func finishApply(c *cli.Context, sys IO, store *state.Store, out runner.ApplyOut
 
 // unresolvedHelp says how many messages wait with an unknown outcome, why, and what to do.
 func unresolvedHelp(w io.Writer, n int, window time.Duration) {
-	fmt.Fprintf(w, "%d %s in the state %s an unknown outcome (`smsform state list -only unknown`): Infobip may or may not have sent %s, and its logs do not show %s yet.\n",
-		n, pluralWord(n, "message", "messages"), pluralWord(n, "has", "have"), pluralWord(n, "it", "them"), pluralWord(n, "it", "them"))
+	fmt.Fprintf(w, "%s %s in the state %s an unknown outcome (`smsform state list -only unknown`): Infobip may or may not have sent %s, and its logs do not show %s yet.\n",
+		runner.Thousands(n), pluralWord(n, "message", "messages"), pluralWord(n, "has", "have"), pluralWord(n, "it", "them"), pluralWord(n, "it", "them"))
 	if window > 0 {
 		fmt.Fprintf(w, "The account is declared idempotent (window %s): the next apply sends %s again with the same messageId once -unknown-grace has passed, while the first attempt is well inside the window; past it, only a person can decide.\n",
 			window, pluralWord(n, "it", "them"))

@@ -31,6 +31,9 @@ func refreshCommand(sys IO) *cli.Command {
 			stateFlag(false),
 		},
 		Action: func(c *cli.Context) error {
+			if err := checkDurations(c); err != nil {
+				return err
+			}
 			ropts, err := reconcileOptions(c, sys)
 			if err != nil {
 				return err
@@ -56,7 +59,8 @@ func refreshCommand(sys IO) *cli.Command {
 			if rec.Checked > 0 {
 				printReconciliation(w, rec)
 			}
-			del, err := runner.RefreshDelivery(c.Context, store, cl, runner.DeliveryOptions{Campaign: c.String("campaign"), Now: time.Now()})
+			del, err := runner.RefreshDelivery(c.Context, store, cl, runner.DeliveryOptions{Campaign: c.String("campaign"), Now: time.Now(),
+				Progress: progressFor(c, sys, "Reading delivery status")})
 			if err != nil {
 				return err
 			}
@@ -70,8 +74,8 @@ func refreshCommand(sys IO) *cli.Command {
 				if rec.Checked == 0 {
 					fmt.Fprintln(w, "No messages with an unknown outcome.")
 				}
-				fmt.Fprintf(w, "Delivery status: %d sent %s still pending in the last 48 hours, %d now final (delivered, undelivered or expired).\n",
-					del.Checked, pluralWord(del.Checked, "message was", "messages were"), del.Updated)
+				fmt.Fprintf(w, "Delivery status: %s sent %s still pending in the last 48 hours, %s now final (delivered, undelivered or expired).\n",
+					runner.Thousands(del.Checked), pluralWord(del.Checked, "message was", "messages were"), runner.Thousands(del.Updated))
 			}
 			if n := rec.Resend + rec.Waiting + rec.NeedsPerson; n > 0 {
 				unresolvedHelp(w, n, ropts.Window)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/smsform/smsform/internal/safetext"
 	"github.com/smsform/smsform/state"
 )
 
@@ -169,7 +170,10 @@ func listMessages(c *cli.Context, sys IO, f state.Filter, asJSON bool) error {
 	tw := tabwriter.NewWriter(sys.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CAMPAIGN\tROUND\tTO\tSTATE\tSTATUS\tPARTS\tMESSAGE ID\tUPDATED\tREASON")
 	for _, m := range msgs {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", m.Campaign, m.Round, m.To, m.State, m.StatusName, m.SmsCount, m.MessageID, m.UpdatedAt, m.Error)
+		// Infobip's texts (status, reason) and whatever the state holds are escaped: a
+		// control character would break the table, or the terminal.
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", safetext.Escape(m.Campaign), m.Round, safetext.Escape(m.To), m.State,
+			safetext.Escape(m.StatusName), m.SmsCount, safetext.Escape(m.MessageID), m.UpdatedAt, safetext.Escape(m.Error))
 	}
 	return tw.Flush()
 }

@@ -1,0 +1,232 @@
+package campaign
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// Input bounds. A campaign file may come from a pull request nobody reviewed yet, and
+// `plan` runs on it in CI: no input may make loading take unbounded memory or time.
+const (
+	// MaxYAMLBytes bounds a campaign file. yaml.v3 decodes a file whole, and a 4 MB list
+	// of inline recipients takes 9 s and 180 MB (measured); a 1 MB file holds ~40,000 of
+	// them. Big recipient lists belong in a CSV, which is streamed.
+	MaxYAMLBytes = 1 << 20
+	// MaxCSVBytes bounds a destinations_file (a million recipients are about 40 MB).
+	MaxCSVBytes = 1 << 30
+	// MaxCSVLine bounds one line of a CSV, header included.
+	MaxCSVLine = 64 << 10
+	// MaxCSVColumns bounds the header's width.
+	MaxCSVColumns = 256
+)
+
+// roots finds the campaign root of each file: the git work tree holding it, or, outside
+// git, the directory given on the command line. Paths in campaign files must stay inside it.
+type roots struct {
+	git map[string]string // directory -> its work tree's top, or "" outside git
+}
+
+// of returns the root for file, found under arg (a command-line path), resolved through
+// symlinks.
+func (r *roots) of(file, arg string) string {
+	dir, err := filepath.Abs(filepath.Dir(file))
+	if err == nil {
+		if top := r.gitTop(dir); top != "" {
+			return top
+		}
+	}
+	if info, err := os.Stat(arg); err == nil && !info.IsDir() {
+		arg = filepath.Dir(arg)
+	}
+	return realPath(arg)
+}
+
+// gitTop walks up from dir to the directory holding .git (a directory, or a file in a
+// worktree or submodule).
+func (r *roots) gitTop(dir string) string {
+	if top, ok := r.git[dir]; ok {
+		return top
+	}
+	top := ""
+	if _, err := os.Lstat(filepath.Join(dir, ".git")); err == nil {
+		top = realPath(dir)
+	} else if parent := filepath.Dir(dir); parent != dir {
+		top = r.gitTop(parent)
+	}
+	r.git[dir] = top
+	return top
+}
+
+// realPath is p made absolute with every symlink resolved, or p made absolute if that fails.
+func realPath(p string) string {
+	if abs, err := filepath.Abs(p); err == nil {
+		p = abs
+	}
+	if real, err := filepath.EvalSymlinks(p); err == nil {
+		p = real
+	}
+	return p
+}
+
+// errOutside and errNotRegular are why a path in a campaign file is refused. Their wording
+// never includes anything read from the target.
+var (
+	errOutside    = errors.New("resolves (after symlinks) outside the campaign root")
+	errNotRegular = errors.New("is not a regular file (a directory, device, FIFO or socket)")
+)
+
+// tooBig says a file is over its size bound.
+type tooBig struct{ size, limit int64 }
+
+func (e *tooBig) Error() string {
+	return fmt.Sprintf("is %d bytes; the limit is %d", e.size, e.limit)
+}
+
+// openConfined opens path for reading if, after symlinks, it is a regular file inside root
+// of at most limit bytes. It never blocks on a FIFO and never reads a device.
+func openConfined(path, root string, limit int64) (*os.File, error) {
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		// A missing file outside the root is "outside" too: whether a path exists there is
+		// nothing a campaign file may learn.
+		if !inside(root, resolveExisting(path)) {
+			return nil, errOutside
+		}
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return nil, pe.Err // "no such file or directory", without repeating the path
+		}
+		return nil, err
+	}
+	real, err = filepath.Abs(real)
+	if err != nil {
+		return nil, err
+	}
+	if !inside(root, real) {
+		return nil, errOutside
+	}
+	// O_NONBLOCK: opening a FIFO would otherwise wait for a writer forever.
+	f, err := os.OpenFile(real, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return nil, pe.Err
+		}
+		return nil, err
+	}
+	info, err := f.Stat()
+	switch {
+	case err != nil:
+		f.Close()
+		return nil, err
+	case !info.Mode().IsRegular():
+		f.Close()
+		return nil, errNotRegular
+	case info.Size() > limit:
+		f.Close()
+		return nil, &tooBig{info.Size(), limit}
+	}
+	return f, nil
+}
+
+// inside reports whether path is root or below it; both are absolute and resolved.
+func inside(root, path string) bool {
+	rel, err := filepath.Rel(root, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
+// resolveExisting is path made absolute, with symlinks resolved in the longest part of it
+// that exists.
+func resolveExisting(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return path
+	}
+	rest := ""
+	for p := abs; ; p = filepath.Dir(p) {
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			return filepath.Join(real, rest)
+		}
+		if filepath.Dir(p) == p {
+			return abs
+		}
+		rest = filepath.Join(filepath.Base(p), rest)
+	}
+}
+
+// readConfined reads a whole file checked by openConfined, stopping at limit bytes should
+// it grow meanwhile.
+func readConfined(path, root string, limit int64) ([]byte, error) {
+	f, err := openConfined(path, root, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, &tooBig{int64(len(data)), limit}
+	}
+	return data, nil
+}
+
+// lineTooLong stops a CSV line over MaxCSVLine.
+type lineTooLong struct{ line int }
+
+func (e *lineTooLong) Error() string {
+	return fmt.Sprintf("line %d is longer than %d bytes; is this a CSV file?", e.line, MaxCSVLine)
+}
+
+// csvLines feeds the CSV reader: it turns the old Mac line end (a lone \r), which
+// encoding/csv does not know, and \r\n into \n, so that every CSV reads with its lines
+// counted as an editor counts them; and it stops at a line over MaxCSVLine, before the CSV
+// reader would hold it in memory whole.
+type csvLines struct {
+	r       *bufio.Reader
+	line    int // 1-based line being read
+	lineLen int
+	cr      bool // the last byte was \r (now \n): a \n right after it is dropped
+	err     error
+}
+
+func (l *csvLines) Read(p []byte) (int, error) {
+	if l.err != nil {
+		return 0, l.err
+	}
+	n, err := l.r.Read(p)
+	w := 0
+	for i := range n {
+		c := p[i]
+		if c == '\n' && l.cr {
+			l.cr = false
+			continue
+		}
+		l.cr = c == '\r'
+		if l.cr {
+			c = '\n'
+		}
+		if c == '\n' {
+			l.line++
+			l.lineLen = 0
+		} else if l.lineLen++; l.lineLen > MaxCSVLine {
+			l.err = &lineTooLong{line: l.line}
+			return w, l.err
+		}
+		p[w] = c
+		w++
+	}
+	if w == 0 && err == nil && n > 0 {
+		// Only a dropped \n: read on rather than return 0, nil.
+		return l.Read(p)
+	}
+	return w, err
+}

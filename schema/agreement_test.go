@@ -1,0 +1,165 @@
+package schema_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/nyaruka/phonenumbers"
+	"github.com/rogpeppe/go-internal/txtar"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"gopkg.in/yaml.v3"
+
+	"github.com/smsform/smsform/campaign"
+	"github.com/smsform/smsform/schema"
+)
+
+// TestSchemaAgreesWithLoader runs every case of testdata/agreement.txtar through the loader
+// and through the JSON Schema, and expects the verdict its directory names, so the schema
+// editors use and the rules smsform applies cannot drift apart.
+func TestSchemaAgreesWithLoader(t *testing.T) {
+	ar, err := txtar.ParseFile("testdata/agreement.txtar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var csv []byte
+	for _, f := range ar.Files {
+		if f.Name == "recipients.csv" {
+			csv = f.Data
+		}
+	}
+	sch := compile(t)
+	kinds := map[string]int{}
+	for _, f := range ar.Files {
+		kind, name, ok := strings.Cut(f.Name, "/")
+		if !ok {
+			continue
+		}
+		kinds[kind]++
+		t.Run(f.Name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "c.yaml"), f.Data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "recipients.csv"), csv, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, loadErr := campaign.Load(dir)
+			doc, err := yamlToJSON(f.Data)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			schemaErr := sch.Validate(doc)
+			wantLoader, wantSchema := true, true
+			switch kind {
+			case "valid":
+			case "invalid":
+				wantLoader, wantSchema = false, false
+			case "loader-only":
+				wantLoader = false
+			default:
+				t.Fatalf("unknown kind %q: use valid/, invalid/ or loader-only/", kind)
+			}
+			if (loadErr == nil) != wantLoader {
+				t.Errorf("loader: accepts = %v, want %v (error: %v)", loadErr == nil, wantLoader, loadErr)
+			}
+			if (schemaErr == nil) != wantSchema {
+				t.Errorf("schema: accepts = %v, want %v (error: %v)", schemaErr == nil, wantSchema, schemaErr)
+			}
+		})
+	}
+	if kinds["valid"] < 20 || kinds["invalid"] < 40 || kinds["loader-only"] < 5 {
+		t.Errorf("the table has %v cases; it should cover every field both ways", kinds)
+	}
+}
+
+// yamlToJSON converts one YAML document to the JSON data model the way an editor's YAML
+// language server does: a timestamp stays the text written, numbers stay numbers.
+func yamlToJSON(data []byte) (any, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, err
+	}
+	if len(doc.Content) == 0 {
+		return nil, fmt.Errorf("empty document")
+	}
+	return nodeToJSON(doc.Content[0])
+}
+
+func nodeToJSON(n *yaml.Node) (any, error) {
+	switch n.Kind {
+	case yaml.AliasNode:
+		return nodeToJSON(n.Alias)
+	case yaml.MappingNode:
+		m := map[string]any{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			v, err := nodeToJSON(n.Content[i+1])
+			if err != nil {
+				return nil, err
+			}
+			m[n.Content[i].Value] = v
+		}
+		return m, nil
+	case yaml.SequenceNode:
+		l := []any{}
+		for _, c := range n.Content {
+			v, err := nodeToJSON(c)
+			if err != nil {
+				return nil, err
+			}
+			l = append(l, v)
+		}
+		return l, nil
+	}
+	switch n.Tag {
+	case "!!null":
+		return nil, nil
+	case "!!bool":
+		var b bool
+		err := n.Decode(&b)
+		return b, err
+	case "!!int", "!!float":
+		var f float64
+		if err := n.Decode(&f); err != nil {
+			return nil, err
+		}
+		return json.Number(strconv.FormatFloat(f, 'f', -1, 64)), nil
+	}
+	return n.Value, nil
+}
+
+// TestRegionsFromLibrary: the schema's default_region list is the phone-number library's,
+// which is what the loader checks against.
+func TestRegionsFromLibrary(t *testing.T) {
+	var s struct {
+		Properties struct {
+			DefaultRegion struct {
+				Enum []any `json:"enum"`
+			} `json:"default_region"`
+		} `json:"properties"`
+	}
+	if err := json.Unmarshal(schema.JSON, &s); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range s.Properties.DefaultRegion.Enum {
+		if r != nil {
+			got = append(got, r.(string))
+		}
+	}
+	var want []string
+	for r := range phonenumbers.GetSupportedRegions() {
+		want = append(want, r)
+	}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("default_region enum differs from phonenumbers.GetSupportedRegions():\ngot  %q\nwant %q", got, want)
+	}
+}
+
+var _ = jsonschema.Draft2020
