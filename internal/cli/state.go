@@ -130,7 +130,11 @@ func resolveCommand(sys IO) *cli.Command {
 				return err
 			}
 			if len(keys) == 0 {
-				return fmt.Errorf("no message of unknown outcome matches; see `smsform state list -only unknown,abandoned`")
+				if c.NArg() > 0 {
+					return fmt.Errorf("no message of unknown outcome matches; see `smsform state list -only unknown,abandoned`")
+				}
+				fmt.Fprintf(sys.Stdout, "Nothing to decide: campaign %s has no message of unknown outcome.\n", c.String("campaign"))
+				return nil
 			}
 			what := "recorded as sent; never sent again"
 			if as == "unsent" {
