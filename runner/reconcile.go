@@ -41,7 +41,7 @@ type Reconciliation struct {
 // abandoned (their outcome stays unknown; nothing resends them, not even -retry-failed,
 // since the first send may have gone through) instead of keeping every run at exit 3. It
 // returns how many.
-func (r Reconciliation) Abandon(ctx context.Context, store *state.Store, p *Plan) (int, error) {
+func (r Reconciliation) Abandon(ctx context.Context, store Store, p *Plan) (int, error) {
 	plans := map[state.Round]*CampaignPlan{}
 	for _, cp := range p.Campaigns {
 		plans[state.Round{Campaign: cp.Campaign.ID, Round: cp.Campaign.Round}] = cp
@@ -89,7 +89,7 @@ type ReconcileOptions struct {
 // with the same messageId once Grace has passed since their send attempt: if the first one
 // did go through after all, Infobip refuses the resend as a duplicate (status 23) and that is
 // recorded as proof it was sent.
-func Reconcile(ctx context.Context, store *state.Store, logs LogReader, opts ReconcileOptions) (Reconciliation, error) {
+func Reconcile(ctx context.Context, store Store, logs LogReader, opts ReconcileOptions) (Reconciliation, error) {
 	rec := Reconciliation{ResendKeys: map[state.Key]bool{}}
 	pending, err := store.Unresolved(ctx)
 	if err != nil || len(pending) == 0 {

@@ -102,6 +102,9 @@ func (s *Store) Close() error { return s.db.Close() }
 // Path is where the file is.
 func (s *Store) Path() string { return s.path }
 
+// Name is the file's path, for messages.
+func (s *Store) Name() string { return s.path }
+
 func (s *Store) migrate(ctx context.Context) error {
 	names, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
@@ -230,6 +233,13 @@ func (s *Store) Version(ctx context.Context) (Version, error) {
 const timeLayout = "2006-01-02T15:04:05.000Z"
 
 func now() string { return time.Now().UTC().Format(timeLayout) }
+
+// FormatTime is t as every backend stores it: UTC text to the millisecond, which sorts
+// as it reads and survives a copy between backends unchanged.
+func FormatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+// ParseTime reads a time written by FormatTime (the zero time if it cannot).
+func ParseTime(s string) time.Time { return parseTime(s) }
 
 func parseTime(s string) time.Time {
 	t, _ := time.Parse(timeLayout, s)
