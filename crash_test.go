@@ -110,6 +110,9 @@ func killApply(t *testing.T, logsLag time.Duration) {
 	dir := t.TempDir()
 	env := []string{"INFOBIP_BASE_URL=" + hs.URL, "INFOBIP_API_KEY=k", "SMSFORM_STATE=" + filepath.Join(dir, "st.db")}
 	ctx := context.Background()
+	if out, err := smsform(ctx, env, "init").CombinedOutput(); err != nil {
+		t.Fatalf("init: %v\n%s", err, out)
+	}
 	// Grace 0: a message missing from the logs is resent at once (same messageId), the
 	// harshest setting for duplicates.
 	apply := func() *exec.Cmd {

@@ -90,6 +90,9 @@ func TestRandomFaults(t *testing.T) {
 	writeCampaign(t, dir, recipients, 1)
 	env := []string{"INFOBIP_BASE_URL=" + hs.URL, "INFOBIP_API_KEY=k", "SMSFORM_STATE=" + filepath.Join(dir, "st.db")}
 	ctx := context.Background()
+	if out, err := smsform(ctx, env, "init").CombinedOutput(); err != nil {
+		t.Fatalf("init: %v\n%s", err, out)
+	}
 
 	graceZero := map[int]bool{} // steps whose apply allowed resends at once
 	round := 1

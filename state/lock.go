@@ -139,6 +139,13 @@ func Unlock(statePath string, force bool) (Holder, error) {
 	if !force {
 		return h, &LockedError{Path: statePath, Holder: h}
 	}
+	// Force is for a holder known to be gone, such as a run on another machine sharing the
+	// file. A holder alive on this host is never broken: a second writer beside it could
+	// send a message twice.
+	host, _ := os.Hostname()
+	if h.PID == 0 || (h.Host == host && alive(h.PID)) {
+		return h, fmt.Errorf("%w: refusing to break it, even with -force, while that process is alive on this host; stop it (or let it finish) and run again", &LockedError{Path: statePath, Holder: h})
+	}
 	// The holder keeps its lock on the old file; new runs lock a new one. Only for a holder
 	// that is known to be gone.
 	return h, os.Remove(path)

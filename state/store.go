@@ -245,3 +245,46 @@ func parseTime(s string) time.Time {
 	t, _ := time.Parse(timeLayout, s)
 	return t
 }
+
+// ErrNoState means there is no state at the path given: `smsform init` creates one.
+var ErrNoState = errors.New("no state")
+
+// OpenExisting opens a state file that `smsform init` created, refusing to create one: an
+// apply against a new, empty state would send every campaign again. A file (or its -wal
+// and -shm companions) readable by others is tightened to 0600 first, and warn is told.
+func OpenExisting(ctx context.Context, path string, warn func(string)) (*Store, error) {
+	info, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w at %s: run `smsform init -state %s` to create one, or point --state (or SMSFORM_STATE) at the state apply used", ErrNoState, path, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open state %s: %w", path, err)
+	}
+	if info.IsDir() {
+		return nil, fmt.Errorf("open state %s: it is a directory; point --state (or SMSFORM_STATE) at the state file", path)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		info, err := os.Stat(p)
+		if err != nil || info.Mode().Perm()&0o077 == 0 {
+			continue
+		}
+		if err := os.Chmod(p, info.Mode().Perm()&0o700); err != nil {
+			return nil, fmt.Errorf("state %s has mode %04o (readable by others) and cannot be tightened: %w; run `chmod 600 %s`", p, info.Mode().Perm(), err, p)
+		}
+		if warn != nil {
+			warn(fmt.Sprintf("Warning: state file %s had mode %04o, readable by others; tightened it to %04o (it holds phone numbers).", p, info.Mode().Perm(), info.Mode().Perm()&0o700))
+		}
+	}
+	return Open(ctx, path)
+}
+
+// Init creates the state file at path (mode 0600) or brings an existing one's schema up to
+// date, and reports whether it created it.
+func Init(ctx context.Context, path string) (created bool, err error) {
+	_, statErr := os.Stat(path)
+	s, err := Open(ctx, path)
+	if err != nil {
+		return false, err
+	}
+	return errors.Is(statErr, fs.ErrNotExist), s.Close()
+}

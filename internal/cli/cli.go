@@ -101,7 +101,7 @@ const defaultState = "smsform.db"
 
 // stateFlag is accepted globally and after each command name, as the spec says.
 func stateFlag(global bool) cli.Flag {
-	f := &cli.StringFlag{Name: "state", Usage: "state file (default ./smsform.db; env SMSFORM_STATE)", TakesFile: true}
+	f := &cli.StringFlag{Name: "state", Usage: "the state: a SQLite file (default ./smsform.db) or a postgres:// URL (env SMSFORM_STATE)", TakesFile: true}
 	if global {
 		f.EnvVars = []string{"SMSFORM_STATE"}
 		f.Value = defaultState
@@ -156,6 +156,7 @@ func newApp(sys IO) *cli.App {
 		HideHelpCommand:        true,
 		ExitErrHandler:         func(*cli.Context, error) {},
 		Commands: []*cli.Command{
+			initCommand(sys),
 			validateCommand(sys),
 			planCommand(sys),
 			applyCommand(sys),

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -18,7 +17,7 @@ import (
 	"github.com/smsform/smsform/campaign"
 	"github.com/smsform/smsform/internal/infobip"
 	"github.com/smsform/smsform/runner"
-	"github.com/smsform/smsform/state"
+	"github.com/smsform/smsform/state/backend"
 )
 
 func validateCommand(sys IO) *cli.Command {
@@ -99,8 +98,8 @@ func loadInputs(args []string, statePath string, allowSaved bool) ([]string, *ru
 				return nil, nil, nil, err
 			}
 			if ok {
-				if !samePath(sp.StatePath, statePath) {
-					return nil, nil, nil, fmt.Errorf("%w: the plan was made with state %s, this run uses %s", runner.ErrStalePlan, sp.StatePath, statePath)
+				if !backend.Same(sp.StatePath, statePath) {
+					return nil, nil, nil, fmt.Errorf("%w: the plan was made with state %s, this run uses %s", runner.ErrStalePlan, sp.StatePath, backend.Name(statePath))
 				}
 				saved, paths = sp, sp.Paths
 			}
@@ -111,10 +110,10 @@ func loadInputs(args []string, statePath string, allowSaved bool) ([]string, *ru
 }
 
 // planFrom reads the state and plans.
-func planFrom(ctx context.Context, store *state.Store, set *campaign.Set, opts runner.PlanOptions) (*runner.Plan, error) {
+func planFrom(ctx context.Context, store runner.StateReader, set *campaign.Set, opts runner.PlanOptions) (*runner.Plan, error) {
 	snap, err := store.Snapshot(ctx, runner.Rounds(set))
 	if err != nil {
-		return nil, fmt.Errorf("read state %s: %w", store.Path(), err)
+		return nil, fmt.Errorf("read state %s: %w", store.Name(), err)
 	}
 	return runner.MakePlan(set, snap, time.Now(), opts)
 }
@@ -143,10 +142,7 @@ func planCommand(sys IO) *cli.Command {
 			if err != nil {
 				return err
 			}
-			if _, err := os.Stat(statePath(c)); errors.Is(err, os.ErrNotExist) {
-				fmt.Fprintf(sys.Stderr, "No state file at %s yet: planning against an empty one (created now). If it lives elsewhere, set --state or SMSFORM_STATE.\n", statePath(c))
-			}
-			store, err := state.Open(c.Context, statePath(c))
+			store, err := openExisting(c, sys)
 			if err != nil {
 				return err
 			}
@@ -159,7 +155,7 @@ func planCommand(sys IO) *cli.Command {
 				return err
 			}
 			if out := c.String("out"); out != "" {
-				if err := p.Save(out, paths, statePath(c), opts, time.Now()); err != nil {
+				if err := p.Save(out, paths, backend.Name(statePath(c)), opts, time.Now()); err != nil {
 					return err
 				}
 				if !c.Bool("json") {
@@ -224,15 +220,20 @@ func lazyClient(sys IO) func() (*infobip.Client, error) {
 
 // openLocked takes the state's write lock and opens it. Any message left "sending" belongs
 // to a run that died: it becomes "unknown".
-func openLocked(c *cli.Context, sys IO, command string) (*state.Store, func(), error) {
+func openLocked(c *cli.Context, sys IO, command string) (runner.Store, func(), error) {
 	path := statePath(c)
-	lock, err := state.AcquireLock(c.Context, path, command, c.Duration("lock-timeout"))
+	if d := c.Duration("lock-timeout"); d < 0 {
+		return nil, nil, fmt.Errorf("-lock-timeout must not be negative, got %s", d)
+	}
+	// Opened before locking: a missing state says to run init, rather than leaving a lock
+	// file beside nothing.
+	store, err := openExisting(c, sys)
 	if err != nil {
 		return nil, nil, err
 	}
-	store, err := state.Open(c.Context, path)
+	lock, err := backend.AcquireLock(c.Context, path, command, c.Duration("lock-timeout"))
 	if err != nil {
-		lock.Release()
+		store.Close()
 		return nil, nil, err
 	}
 	closeAll := func() { store.Close(); lock.Release() }
@@ -248,7 +249,7 @@ func openLocked(c *cli.Context, sys IO, command string) (*state.Store, func(), e
 }
 
 // reconcile checks the unknown outcomes in Infobip's logs, if there are any.
-func reconcile(c *cli.Context, sys IO, store *state.Store, client func() (*infobip.Client, error), w io.Writer) (runner.Reconciliation, error) {
+func reconcile(c *cli.Context, sys IO, store runner.Store, client func() (*infobip.Client, error), w io.Writer) (runner.Reconciliation, error) {
 	pending, err := store.Unresolved(c.Context)
 	if err != nil || len(pending) == 0 {
 		return runner.Reconciliation{}, err
@@ -370,7 +371,7 @@ func runApply(c *cli.Context, sys IO) error {
 
 // finishApply prints the result, also of a run that stopped on runErr, and picks the exit
 // code.
-func finishApply(c *cli.Context, sys IO, store *state.Store, res runner.Result, p *runner.Plan, runErr error) error {
+func finishApply(c *cli.Context, sys IO, store runner.Store, res runner.Result, p *runner.Plan, runErr error) error {
 	n, err := store.CountUnresolved(context.WithoutCancel(c.Context))
 	if err != nil {
 		return errors.Join(runErr, err)
@@ -415,19 +416,4 @@ func finishApply(c *cli.Context, sys IO, store *state.Store, res runner.Result, 
 		return exitCode(ExitPartial)
 	}
 	return nil
-}
-
-// samePath compares two spellings of a file path (./smsform.db and smsform.db, relative and
-// absolute).
-func samePath(a, b string) bool {
-	abs := func(p string) string {
-		if q, err := filepath.Abs(p); err == nil {
-			p = q
-		}
-		if q, err := filepath.EvalSymlinks(p); err == nil {
-			p = q
-		}
-		return p
-	}
-	return abs(a) == abs(b)
 }
