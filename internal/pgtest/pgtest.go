@@ -19,7 +19,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -45,6 +44,20 @@ type privateCluster struct {
 	asUser   []string // the command prefix that runs a program as the cluster's owner
 }
 
+// WithUser is raw with another user and password (none if empty): to connect as another
+// role. The private cluster trusts every local connection, so any password is accepted.
+func WithUser(raw, user, password string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	u.User = url.User(user)
+	if password != "" {
+		u.User = url.UserPassword(user, password)
+	}
+	return u.String()
+}
+
 // M wraps testing.M so that the private cluster, if one was started, is stopped after the
 // tests: pgtest.M{m}.Run() in TestMain, or testscript.Main(pgtest.M{M: m}, ...).
 type M struct{ M interface{ Run() int } }
@@ -67,9 +80,16 @@ func Stop() {
 	cluster = nil
 }
 
+// T is what pgtest needs of a test (a *testing.T, or a script's stand-in).
+type T interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Cleanup(func())
+}
+
 // Server returns the URL of a role that may create databases on the test server, starting
 // the private cluster on first use.
-func Server(t testing.TB) string {
+func Server(t T) string {
 	t.Helper()
 	once.Do(func() {
 		if u := os.Getenv(EnvVar); u != "" {
@@ -86,7 +106,7 @@ func Server(t testing.TB) string {
 
 // NewDatabase creates an empty database for one test and returns its URL; it is dropped
 // when the test ends.
-func NewDatabase(t testing.TB) string {
+func NewDatabase(t T) string {
 	t.Helper()
 	admin := Server(t)
 	name := fmt.Sprintf("smsform_test_%d_%d", os.Getpid(), seq.Add(1))
@@ -109,7 +129,7 @@ func NewDatabase(t testing.TB) string {
 	})
 	u, err := url.Parse(admin)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s: %v", EnvVar, err)
 	}
 	u.Path = "/" + name
 	return u.String()

@@ -113,13 +113,14 @@ func Migrate(ctx context.Context, from, to string, timeout time.Duration, warn f
 		return state.Contents{}, fmt.Errorf("state migrate: -from and -to are the same state (%s)", Name(from))
 	}
 	open := func(spec, role string) (copier, func(), error) {
-		lock, err := AcquireLock(ctx, spec, "state migrate", timeout)
+		// Opened first: a missing state says to run init.
+		s, err := Open(ctx, spec, warn)
 		if err != nil {
 			return nil, nil, fmt.Errorf("state migrate: %s: %w", role, err)
 		}
-		s, err := Open(ctx, spec, warn)
+		lock, err := AcquireLock(ctx, spec, "state migrate", timeout)
 		if err != nil {
-			lock.Release()
+			s.Close()
 			return nil, nil, fmt.Errorf("state migrate: %s: %w", role, err)
 		}
 		return s.(copier), func() { s.Close(); lock.Release() }, nil
