@@ -69,15 +69,30 @@ func (m M) Run() int {
 	return code
 }
 
-// Stop stops the private cluster and removes its files.
+// Stop stops the private cluster the tests started and removes its files.
 func Stop() {
-	if cluster == nil {
+	cluster.stop()
+	cluster = nil
+}
+
+func (c *privateCluster) stop() {
+	if c == nil {
 		return
 	}
-	cmd := exec.Command(cluster.asUser[0], append(cluster.asUser[1:], filepath.Join(cluster.bin, "pg_ctl"), "-D", filepath.Join(cluster.dir, "data"), "-m", "immediate", "-w", "stop")...)
+	cmd := exec.Command(c.asUser[0], append(c.asUser[1:], filepath.Join(c.bin, "pg_ctl"), "-D", filepath.Join(c.dir, "data"), "-m", "fast", "-w", "stop")...)
 	cmd.Run()
-	os.RemoveAll(cluster.dir)
-	cluster = nil
+	os.RemoveAll(c.dir)
+}
+
+// Start starts a private cluster of its own with the given server settings (NAME=VALUE),
+// for the benchmarks, and returns a URL of a role that may create databases and the function
+// that stops it.
+func Start(settings []string) (string, func(), error) {
+	u, c, err := start(settings)
+	if err != nil {
+		return "", nil, err
+	}
+	return u, c.stop, nil
 }
 
 // T is what pgtest needs of a test (a *testing.T, or a script's stand-in).
@@ -96,7 +111,10 @@ func Server(t T) string {
 			adminURL = u
 			return
 		}
-		adminURL, startErr = start()
+		// fsync off: the tests kill smsform, never the server, and share two cores.
+		var c *privateCluster
+		adminURL, c, startErr = start([]string{"fsync=off"})
+		cluster = c
 	})
 	if startErr != nil {
 		t.Fatalf("PostgreSQL tests: %v", startErr)
@@ -163,14 +181,14 @@ func freePort() (int, error) {
 
 // start initialises and starts a private cluster. initdb refuses to run as root, so as
 // root the cluster belongs to the "postgres" user (or "nobody"), run through runuser.
-func start() (string, error) {
+func start(settings []string) (string, *privateCluster, error) {
 	bin, err := binDir()
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	dir, err := os.MkdirTemp("", "smsform-pgtest-")
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	c := &privateCluster{dir: dir, bin: bin, asUser: []string{"env"}}
 	if os.Geteuid() == 0 {
@@ -182,13 +200,13 @@ func start() (string, error) {
 		}
 		if owner == nil {
 			os.RemoveAll(dir)
-			return "", errors.New("running as root and no unprivileged user (postgres, nobody) to own a test cluster: set " + EnvVar)
+			return "", nil, errors.New("running as root and no unprivileged user (postgres, nobody) to own a test cluster: set " + EnvVar)
 		}
 		uid, _ := strconv.Atoi(owner.Uid)
 		gid, _ := strconv.Atoi(owner.Gid)
 		if err := os.Chown(dir, uid, gid); err != nil {
 			os.RemoveAll(dir)
-			return "", err
+			return "", nil, err
 		}
 		c.asUser = []string{"runuser", "-u", owner.Username, "--"}
 	}
@@ -204,32 +222,33 @@ func start() (string, error) {
 	data := filepath.Join(dir, "data")
 	if err := run(filepath.Join(bin, "initdb"), "-D", data, "-U", "smsform", "-A", "trust", "-E", "UTF8", "--no-sync", "--locale=C.UTF-8"); err != nil {
 		os.RemoveAll(dir)
-		return "", fmt.Errorf("start a test cluster: %w", err)
+		return "", nil, fmt.Errorf("start a test cluster: %w", err)
 	}
 	port, err := freePort()
 	if err != nil {
 		os.RemoveAll(dir)
-		return "", err
+		return "", nil, err
 	}
-	// fsync off: the tests kill smsform, never the server, and share two cores.
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200", port, dir)
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c max_connections=200", port, dir)
+	for _, set := range settings {
+		opts += " -c " + set
+	}
 	if err := run(filepath.Join(bin, "pg_ctl"), "-D", data, "-o", opts, "-l", filepath.Join(dir, "log"), "-w", "-t", "60", "start"); err != nil {
 		log, _ := os.ReadFile(filepath.Join(dir, "log"))
 		os.RemoveAll(dir)
-		return "", fmt.Errorf("start a test cluster: %w\n%s", err, log)
+		return "", nil, fmt.Errorf("start a test cluster: %w\n%s", err, log)
 	}
-	cluster = c
 	u := fmt.Sprintf("postgres://smsform@127.0.0.1:%d/postgres?sslmode=disable", port)
 	// Wait until it takes connections (pg_ctl -w says it started; be sure).
 	for deadline := time.Now().Add(30 * time.Second); ; {
 		conn, err := pgx.Connect(context.Background(), u)
 		if err == nil {
 			conn.Close(context.Background())
-			return u, nil
+			return u, c, nil
 		}
 		if time.Now().After(deadline) {
-			Stop()
-			return "", fmt.Errorf("test cluster on port %d does not answer: %w", port, err)
+			c.stop()
+			return "", nil, fmt.Errorf("test cluster on port %d does not answer: %w", port, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
