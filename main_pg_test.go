@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -14,15 +15,19 @@ import (
 )
 
 // cmdPGDB creates an empty database on the test server (see internal/pgtest) and sets VAR
-// to its URL: pgdb VAR.
+// to its URL and VARDBNAME to its name: pgdb VAR.
 func cmdPGDB(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: pgdb VAR")
 	}
-	ts.Setenv(args[0], pgtest.NewDatabase(scriptT{ts}))
+	u := pgtest.NewDatabase(scriptT{ts})
+	ts.Setenv(args[0], u)
+	// VARDBNAME: the database's name, for GRANTs.
+	ts.Setenv(args[0]+"DBNAME", u[strings.LastIndex(u, "/")+1:strings.Index(u+"?", "?")])
 }
 
-// cmdPGSQL runs statements on the database VAR names, as its owner: pgsql VAR SQL...
+// cmdPGSQL runs statements on the database VAR names, as its owner, with ${NAME} in them
+// replaced from the script's environment: pgsql VAR SQL...
 func cmdPGSQL(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) < 2 {
 		ts.Fatalf("usage: pgsql VAR SQL...")
@@ -32,6 +37,7 @@ func cmdPGSQL(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	defer conn.Close(ctx)
 	for _, q := range args[1:] {
+		q = os.Expand(q, ts.Getenv)
 		_, err := conn.Exec(ctx, q)
 		if (err != nil) != neg {
 			ts.Fatalf("%s: %v", q, err)
