@@ -144,7 +144,7 @@ func Unlock(statePath string, force bool) (Holder, error) {
 	// send a message twice.
 	host, _ := os.Hostname()
 	if h.PID == 0 || (h.Host == host && alive(h.PID)) {
-		return h, fmt.Errorf("%w: refusing to break it, even with -force, while that process is alive on this host; stop it (or let it finish) and run again", &LockedError{Path: statePath, Holder: h})
+		return h, fmt.Errorf("%w: state %s is locked by %s, alive on this host: refusing to break its lock, even with -force (a second writer beside it could send messages twice); let it finish, or stop it", ErrLocked, statePath, h)
 	}
 	// The holder keeps its lock on the old file; new runs lock a new one. Only for a holder
 	// that is known to be gone.
