@@ -24,15 +24,13 @@ func (s *Store) MarkSending(ctx context.Context, msgs []state.Outgoing) (*state.
 	if err != nil {
 		return nil, err
 	}
-	err = s.write(ctx, true, func(tx pgx.Tx) (int64, error) {
-		err := tx.QueryRow(ctx, "INSERT INTO inflight (created_at, messages) VALUES ($1, $2) RETURNING id", state.FormatTime(b.CreatedAt), string(data)).Scan(&b.ID)
-		if err != nil {
-			return 0, fmt.Errorf("record %d messages as sending: %w", len(msgs), err)
-		}
-		return 1, nil
-	})
+	// One statement, so one round trip and one (durable) commit: the batch and the serial
+	// bump are a single implicit transaction.
+	err = s.pool.QueryRow(ctx, `WITH batch AS (INSERT INTO inflight (created_at, messages) VALUES ($1, $2) RETURNING id),
+		serial AS (UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'serial')
+		SELECT id FROM batch`, state.FormatTime(b.CreatedAt), string(data)).Scan(&b.ID)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("record %d messages as sending: %w", len(msgs), err)
 	}
 	return b, nil
 }
@@ -50,17 +48,28 @@ func (s *Store) SettleMany(ctx context.Context, items []state.Settlement) error 
 		ids = append(ids, it.Batch.ID)
 	}
 	ts := state.FormatTime(time.Now())
+	// Every statement goes out in one pipeline (one round trip, then the commit).
 	return s.write(ctx, false, func(tx pgx.Tx) (int64, error) {
-		var n int64
+		var batch pgx.Batch
 		for _, it := range items {
-			c, err := upsert(ctx, tx, it.Batch.Messages, it.Outcomes, state.FormatTime(it.Batch.CreatedAt), ts)
+			batch.Queue(upsertSQL, upsertArgs(it.Batch.Messages, it.Outcomes, state.FormatTime(it.Batch.CreatedAt), ts)...)
+		}
+		batch.Queue("DELETE FROM inflight WHERE id = ANY($1)", ids)
+		res := tx.SendBatch(ctx, &batch)
+		var n int64
+		for i := range len(items) + 1 {
+			tag, err := res.Exec()
 			if err != nil {
+				res.Close()
+				if i < len(items) {
+					m := items[i].Batch.Messages
+					return 0, fmt.Errorf("record messages %s to %s: %w", m[0].MessageID, m[len(m)-1].MessageID, err)
+				}
 				return 0, err
 			}
-			n += c
+			n += tag.RowsAffected()
 		}
-		tag, err := tx.Exec(ctx, "DELETE FROM inflight WHERE id = ANY($1)", ids)
-		return n + tag.RowsAffected(), err
+		return n, res.Close()
 	})
 }
 
@@ -81,6 +90,15 @@ const upsertSQL = `INSERT INTO messages (campaign, round, destination, attempt, 
 // upsert writes a batch's messages with their outcomes, a message recorded before being
 // overwritten in place. A batch holds each key once, as one statement must.
 func upsert(ctx context.Context, tx pgx.Tx, msgs []state.Outgoing, outs []state.Outcome, sendingAt, ts string) (int64, error) {
+	tag, err := tx.Exec(ctx, upsertSQL, upsertArgs(msgs, outs, sendingAt, ts)...)
+	if err != nil && len(msgs) > 0 {
+		return 0, fmt.Errorf("record messages %s to %s: %w", msgs[0].MessageID, msgs[len(msgs)-1].MessageID, err)
+	}
+	return tag.RowsAffected(), err
+}
+
+// upsertArgs spreads messages and their outcomes into the columns upsertSQL unnests.
+func upsertArgs(msgs []state.Outgoing, outs []state.Outcome, sendingAt, ts string) []any {
 	n := len(msgs)
 	var (
 		c, d, mid, bid, st, sn, tt, e = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -98,11 +116,7 @@ func upsert(ctx context.Context, tx pgx.Tx, msgs []state.Outgoing, outs []state.
 		}
 		tt[i], tr[i] = m.TrackingType, m.Tracked
 	}
-	tag, err := tx.Exec(ctx, upsertSQL, c, r, d, a, mid, bid, h, st, sg, si, sn, sc, tt, tr, e, ts, sendingAt)
-	if err != nil && n > 0 {
-		return 0, fmt.Errorf("record messages %s to %s: %w", msgs[0].MessageID, msgs[n-1].MessageID, err)
-	}
-	return tag.RowsAffected(), err
+	return []any{c, r, d, a, mid, bid, h, st, sg, si, sn, sc, tt, tr, e, ts, sendingAt}
 }
 
 // Forget removes a batch whose request provably did nothing.
