@@ -128,9 +128,9 @@ func main() {
 
 	fmt.Printf("\nsmsform, %d recipients from a CSV, against the local sandbox (%d CPUs)\n", *n, runtime.NumCPU())
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "step\ttime\tpeak RSS\titems/s\t")
+	fmt.Fprintln(tw, "step\ttime\tCPU\tpeak RSS\titems/s\t")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%.2f s\t%d MB\t%.0f\t\n", r.name, r.wall.Seconds(), r.rssKB/1024, rate(r))
+		fmt.Fprintf(tw, "%s\t%.2f s\t%.2f s\t%d MB\t%.0f\t\n", r.name, r.wall.Seconds(), r.cpu.Seconds(), r.rssKB/1024, rate(r))
 	}
 	tw.Flush()
 	fmt.Println(strings.Join(append(ratios, pgRatios...), "; ") + ".")
@@ -189,6 +189,7 @@ type row struct {
 	name  string
 	items int
 	wall  time.Duration
+	cpu   time.Duration // the step's own user and system time (not the sandbox's or a server's)
 	rssKB int64
 }
 
@@ -207,7 +208,7 @@ func runCmd(bin string, env []string, args ...string) row {
 		log.Fatalf("smsform %s: %v\n%s", strings.Join(args, " "), err, tail(out.String()))
 	}
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	return row{wall: wall, rssKB: ru.Maxrss}
+	return row{wall: wall, cpu: time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), rssKB: ru.Maxrss}
 }
 
 func tail(s string) string {

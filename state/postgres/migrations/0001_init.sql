@@ -35,6 +35,9 @@ CREATE TABLE inflight (
     created_at TEXT NOT NULL,
     messages   TEXT NOT NULL   -- JSON: the batch's state.Outgoing messages
 );
+-- Stored as is: compressing ~100 kB of JSON per request, to delete it a moment later, cost
+-- more than writing it.
+ALTER TABLE inflight ALTER COLUMN messages SET STORAGE EXTERNAL;
 
 CREATE TABLE conversions (
     campaign     TEXT    NOT NULL,
