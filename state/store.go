@@ -1,7 +1,9 @@
-// Package state is smsform's record of every message: a SQLite file (modernc.org/sqlite,
-// no cgo) with embedded, numbered migrations. It is the only proof of what was sent, so
-// every write is a transaction and the writes that prevent a double send are durable
-// before the request they guard leaves.
+// Package state is smsform's record of every message: the value types every backend shares
+// (Key, Outgoing, Batch, Snapshot, MessageIndex, ...) and the embedded backend, a SQLite
+// file (modernc.org/sqlite, no cgo) with embedded, numbered migrations. PostgreSQL is in
+// state/postgres. The state is the only proof of what was sent, so every write is a
+// transaction and the writes that prevent a double send are durable before the request
+// they guard leaves.
 package state
 
 import (
