@@ -236,6 +236,7 @@ func openLocked(c *cli.Context, sys IO, command string) (runner.Store, func(), e
 		store.Close()
 		return nil, nil, err
 	}
+	backend.Guard(store, lock)
 	closeAll := func() { store.Close(); lock.Release() }
 	n, err := store.MarkInterrupted(c.Context)
 	if err != nil {

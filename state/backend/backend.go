@@ -77,6 +77,18 @@ func AcquireLock(ctx context.Context, spec, command string, timeout time.Duratio
 	return state.AcquireLock(ctx, spec, command, timeout)
 }
 
+// Guard ties a store's writes to the lock its run holds, where the backend can check it: a
+// PostgreSQL store then records nothing in flight once the lock's session is gone (its
+// connection broke), so a run never sends beside the next holder. A file's OS lock cannot be
+// lost while its process lives.
+func Guard(s runner.Store, l Lock) {
+	ps, ok := s.(*postgres.Store)
+	pl, ok2 := l.(*postgres.Lock)
+	if ok && ok2 {
+		ps.Guard(pl)
+	}
+}
+
 // Unlock clears a stale lock and reports the holder it removed. It never breaks a live
 // holder's lock: a PostgreSQL lock belongs to a live session by definition; a SQLite one is
 // broken by force only when its holder is not alive on this host.

@@ -81,6 +81,9 @@ func (s *Store) MarkSubmitting(ctx context.Context, cs []state.Conversion) error
 	c, r, d, mid, _, _, _, src := conversionArrays(cs)
 	ts := state.FormatTime(time.Now())
 	return s.write(ctx, true, func(tx pgx.Tx) (int64, error) {
+		if err := s.checkGuard(ctx, tx); err != nil {
+			return 0, err
+		}
 		tag, err := tx.Exec(ctx, `INSERT INTO conversions (campaign, round, destination, message_id, state, source, submitted_at, updated_at)
 			SELECT u.c, u.r, u.d, u.mid, 'submitting', u.src, $6, $6
 			FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[]) AS u(c, r, d, mid, src)

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -26,9 +27,13 @@ func (s *Store) MarkSending(ctx context.Context, msgs []state.Outgoing) (*state.
 	}
 	// One statement, so one round trip and one (durable) commit: the batch and the serial
 	// bump are a single implicit transaction.
-	err = s.pool.QueryRow(ctx, `WITH batch AS (INSERT INTO inflight (created_at, messages) VALUES ($1, $2) RETURNING id),
-		serial AS (UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'serial')
-		SELECT id FROM batch`, state.FormatTime(b.CreatedAt), string(data)).Scan(&b.ID)
+	// It records nothing unless this run still holds the lock (see Guard).
+	err = s.pool.QueryRow(ctx, `WITH batch AS (INSERT INTO inflight (created_at, messages) SELECT $1, $2 WHERE `+guardSQL("$3")+` RETURNING id),
+		serial AS (UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'serial' AND EXISTS (SELECT 1 FROM batch))
+		SELECT id FROM batch`, state.FormatTime(b.CreatedAt), string(data), int32(s.lockPID)).Scan(&b.ID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("record %d messages as sending: %w; nothing more is sent: run again (messages in flight are reconciled)", len(msgs), ErrLockLost)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("record %d messages as sending: %w", len(msgs), err)
 	}

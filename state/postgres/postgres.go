@@ -60,6 +60,35 @@ func Redact(raw string) string {
 type Store struct {
 	pool *pgxpool.Pool
 	name string
+	// lockPID is the server process of the session holding the writer's lock, once Guard
+	// was called: writes that guard a request check that it still holds it.
+	lockPID uint32
+}
+
+// ErrLockLost means the session holding the writer's lock is gone (its connection broke):
+// another run may be writing now, so nothing more is sent.
+var ErrLockLost = errors.New("the state's lock was lost: its connection to PostgreSQL closed")
+
+// Guard makes the writes that come before a request (MarkSending, MarkSubmitting) check,
+// in their own transaction, that l's session still holds the lock. A runner whose lock
+// connection broke would otherwise go on sending beside the next holder.
+func (s *Store) Guard(l *Lock) { s.lockPID = l.conn.PgConn().PID() }
+
+// guardSQL is true while the guarded session holds an advisory lock (param: the parameter
+// holding its pid, 0 when not guarded). pg_locks is readable by every role.
+func guardSQL(param string) string {
+	return "(" + param + "::int = 0 OR EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = " + param + "::int))"
+}
+
+func (s *Store) checkGuard(ctx context.Context, tx pgx.Tx) error {
+	var ok bool
+	if err := tx.QueryRow(ctx, "SELECT "+guardSQL("$1"), int32(s.lockPID)).Scan(&ok); err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%w; nothing more is sent: run again once the state is reachable (messages in flight are reconciled)", ErrLockLost)
+	}
+	return nil
 }
 
 func config(raw string) (*pgxpool.Config, error) {

@@ -207,3 +207,60 @@ func TestRedact(t *testing.T) {
 		}
 	}
 }
+
+// TestLockLost: once the session holding the lock is gone (here ended by the server), a
+// guarded store records no batch and no conversion as in flight, so nothing more is sent
+// beside the next holder.
+func TestLockLost(t *testing.T) {
+	s, url := newState(t)
+	ctx := context.Background()
+	l, err := postgres.AcquireLock(ctx, url, "apply", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release()
+	s.Guard(l)
+	msg := func(to string) []state.Outgoing {
+		return []state.Outgoing{{Key: state.Key{Campaign: "c", Round: 1, To: to}, MessageID: "m" + to, BulkID: "b", Parts: 1}}
+	}
+	if _, err := s.MarkSending(ctx, msg("+41790000001")); err != nil {
+		t.Fatalf("MarkSending while holding the lock: %v", err)
+	}
+	if err := s.MarkSubmitting(ctx, []state.Conversion{{Key: state.Key{Campaign: "c", Round: 1, To: "+41790000001"}, MessageID: "m+41790000001", Source: "e.csv:2"}}); err != nil {
+		t.Fatalf("MarkSubmitting while holding the lock: %v", err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted"); err != nil {
+		t.Fatal(err)
+	}
+	// The server ends the session asynchronously: wait until its lock is gone.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var n int
+		if err := conn.QueryRow(ctx, "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory'").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the lock's session did not end")
+		}
+	}
+	before, err := s.Contents(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MarkSending(ctx, msg("+41790000002")); !errors.Is(err, postgres.ErrLockLost) {
+		t.Errorf("MarkSending after the lock was lost: %v; want ErrLockLost", err)
+	}
+	if err := s.MarkSubmitting(ctx, []state.Conversion{{Key: state.Key{Campaign: "c", Round: 1, To: "+41790000003"}, MessageID: "x", Source: "e.csv:3"}}); !errors.Is(err, postgres.ErrLockLost) {
+		t.Errorf("MarkSubmitting after the lock was lost: %v; want ErrLockLost", err)
+	}
+	if after, _ := s.Contents(ctx); after != before {
+		t.Errorf("writes after the lock was lost: %+v, before %+v", after, before)
+	}
+}
