@@ -153,19 +153,22 @@ func NewDatabase(t T) string {
 	return u.String()
 }
 
+// debianGlob is where Debian's packages keep each version's server binaries, off the PATH.
+var debianGlob = "/usr/lib/postgresql/*/bin/initdb"
+
 // binDir finds initdb: on PATH, or in Debian's versioned directories (newest first).
 func binDir() (string, error) {
 	if p, err := exec.LookPath("initdb"); err == nil {
 		return filepath.Dir(p), nil
 	}
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
+	dirs, _ := filepath.Glob(debianGlob)
 	slices.SortFunc(dirs, func(a, b string) int {
 		va, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(a))))
 		vb, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(b))))
 		return vb - va
 	})
 	if len(dirs) == 0 {
-		return "", fmt.Errorf("PostgreSQL is not installed (no initdb on PATH or in /usr/lib/postgresql/*/bin): install it with `%s`, or set %s to a server's URL", Install, EnvVar)
+		return "", fmt.Errorf("PostgreSQL is not installed (no initdb on PATH or in %s): install it with `%s`, or set %s to a server's URL", filepath.Dir(debianGlob), Install, EnvVar)
 	}
 	return filepath.Dir(dirs[0]), nil
 }
