@@ -173,6 +173,9 @@ func killApply(t *testing.T, logsLag, window time.Duration) {
 		env = append(env, "INFOBIP_IDEMPOTENCY_WINDOW="+window.String())
 	}
 	ctx := context.Background()
+	if out, err := smsform(ctx, env, "init").CombinedOutput(); err != nil {
+		t.Fatalf("init: %v\n%s", err, out)
+	}
 	// Grace 0: where a resend is allowed at all, a message missing from the logs is resent at
 	// once (same messageId), the harshest setting for duplicates.
 	apply := func() *exec.Cmd {

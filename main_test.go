@@ -18,13 +18,15 @@ import (
 
 	"github.com/smsform/smsform/internal/cli"
 	"github.com/smsform/smsform/internal/infobip"
+	"github.com/smsform/smsform/internal/pgtest"
 	"github.com/smsform/smsform/internal/sandbox"
 )
 
 var updateScripts = flag.Bool("update", false, "rewrite the golden files embedded in testdata/script")
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	// pgtest.M stops the private PostgreSQL cluster, if a test started one.
+	testscript.Main(pgtest.M{M: m}, map[string]func(){
 		"smsform": func() { os.Exit(cli.Main(context.Background(), os.Args, cli.OSIO())) },
 	})
 }
@@ -52,6 +54,13 @@ func TestScripts(t *testing.T) {
 			"exits":    cmdExits,
 			"sleep":    cmdSleep,
 			"waitfor":  cmdWaitfor,
+			// A PostgreSQL state (main_pg_test.go).
+			"pgdb":         cmdPGDB,
+			"pgsql":        cmdPGSQL,
+			"pgurl":        cmdPGURL,
+			"pgwaitholder": cmdPGWaitHolder,
+			"sentonce":     cmdSentOnce,
+			"sandboxwait":  cmdSandboxWait,
 		},
 	})
 }

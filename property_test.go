@@ -102,6 +102,9 @@ func randomFaults(t *testing.T, window time.Duration) {
 		env = append(env, "INFOBIP_IDEMPOTENCY_WINDOW="+window.String())
 	}
 	ctx := context.Background()
+	if out, err := smsform(ctx, env, "init").CombinedOutput(); err != nil {
+		t.Fatalf("init: %v\n%s", err, out)
+	}
 
 	allowed := map[int]bool{}   // steps in which any messageId may be sent again
 	decided := map[string]int{} // messageId -> decisions "unsent": each allows one resend

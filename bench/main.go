@@ -7,10 +7,12 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"flag"
 	"fmt"
 	"log"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +22,10 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/smsform/smsform/internal/pgtest"
 )
 
 func main() {
@@ -30,6 +36,7 @@ func main() {
 	baselineBin := flag.String("baseline", "bin/baseline", "the baseline sender binary")
 	profile := flag.String("profile", "", "write a CPU profile of each step into this directory")
 	compare := flag.String("compare-bin", "", "an older smsform binary (one that sends through the superseded /sms/2/text/advanced) whose apply is measured in the same run, against the same sandbox, for comparison")
+	pgURL := flag.String("postgres", "", "a PostgreSQL server URL (a role that may CREATE DATABASE) for the PostgreSQL rows; empty: a private cluster with the settings of pgSettings; \"off\": no PostgreSQL rows")
 	flag.Parse()
 	log.SetFlags(0)
 
@@ -65,6 +72,7 @@ func main() {
 	}
 	events := filepath.Join(work, "events.csv")
 	check(writeEvents(events, *n))
+	run(abs, env, "init")
 	measure("validate", *n, "validate", campaigns)
 	measure("plan (empty state)", *n, "plan", campaigns)
 	var ratios []string
@@ -93,6 +101,36 @@ func main() {
 	measure(fmt.Sprintf("report (%d conversions)", *n/2), *n, "report")
 	reset(url)
 
+	// The same apply and plan against a PostgreSQL state on loopback, compared with SQLite's.
+	var pgRatios []string
+	if *pgURL != "off" {
+		admin := *pgURL
+		if admin == "" {
+			u, stopPG, err := pgtest.Start(pgSettings)
+			check(err)
+			defer stopPG()
+			admin = u
+			log.Printf("PostgreSQL: a private cluster with %s", strings.Join(pgSettings, ", "))
+		}
+		pgState := newDatabase(admin)
+		pgEnv := append(os.Environ(), "INFOBIP_BASE_URL="+url, "INFOBIP_API_KEY=bench", "SMSFORM_STATE="+pgState)
+		measurePG := func(name string, items int, args ...string) row {
+			r := run(abs, pgEnv, args...)
+			r.name, r.items = name, items
+			rows = append(rows, r)
+			log.Printf("%-32s %8s %6d MB", name, r.wall.Round(time.Millisecond), r.rssKB/1024)
+			return r
+		}
+		planAll := rows[3]
+		run(abs, pgEnv, "init")
+		pgApply := measurePG("apply -auto-approve (PostgreSQL)", *n, "apply", "-auto-approve", campaigns)
+		pgPlan := measurePG("plan (all recorded, PostgreSQL)", *n, "plan", "-detailed-exitcode", campaigns)
+		measurePG("report (PostgreSQL, no conversions)", *n, "report")
+		pgRatios = append(pgRatios, fmt.Sprintf("PostgreSQL apply rate is %.2fx SQLite's (target >= 0.7x)", rate(pgApply)/rate(apply)),
+			fmt.Sprintf("PostgreSQL plan time is %.2fx SQLite's (target <= 1.5x)", pgPlan.wall.Seconds()/planAll.wall.Seconds()))
+		reset(url)
+	}
+
 	// The baselines send a part of the same list through the same sandbox; their rate is
 	// what apply's is compared with.
 	blAbs, err := filepath.Abs(*baselineBin)
@@ -109,12 +147,33 @@ func main() {
 
 	fmt.Printf("\nsmsform, %d recipients from a CSV, against the local sandbox (%d CPUs)\n", *n, runtime.NumCPU())
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "step\ttime\tpeak RSS\titems/s\t")
+	fmt.Fprintln(tw, "step\ttime\tCPU\tpeak RSS\titems/s\t")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%.2f s\t%d MB\t%.0f\t\n", r.name, r.wall.Seconds(), r.rssKB/1024, rate(r))
+		fmt.Fprintf(tw, "%s\t%.2f s\t%.2f s\t%d MB\t%.0f\t\n", r.name, r.wall.Seconds(), r.cpu.Seconds(), r.rssKB/1024, rate(r))
 	}
 	tw.Flush()
-	fmt.Println(strings.Join(ratios, "; ") + ".")
+	fmt.Println(strings.Join(append(ratios, pgRatios...), "; ") + ".")
+}
+
+// pgSettings are the server settings of the private cluster the bench starts: the defaults
+// of PostgreSQL 15, durable (fsync and synchronous_commit on, as smsform requires), with
+// more shared memory and WAL between checkpoints than the tiny defaults, as any server
+// holding a million-row state would have.
+var pgSettings = []string{"shared_buffers=256MB", "max_wal_size=4GB", "checkpoint_timeout=15min", "fsync=on", "synchronous_commit=on"}
+
+// newDatabase creates a database for the bench's state and returns its URL.
+func newDatabase(admin string) string {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, admin)
+	check(err)
+	defer conn.Close(ctx)
+	name := fmt.Sprintf("smsform_bench_%d", os.Getpid())
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+name)
+	check(err)
+	u, err := url.Parse(admin)
+	check(err)
+	u.Path = "/" + name
+	return u.String()
 }
 
 func rate(r row) float64 { return float64(r.items) / r.wall.Seconds() }
@@ -149,6 +208,7 @@ type row struct {
 	name  string
 	items int
 	wall  time.Duration
+	cpu   time.Duration // the step's own user and system time (not the sandbox's or a server's)
 	rssKB int64
 }
 
@@ -167,7 +227,7 @@ func runCmd(bin string, env []string, args ...string) row {
 		log.Fatalf("smsform %s: %v\n%s", strings.Join(args, " "), err, tail(out.String()))
 	}
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	return row{wall: wall, rssKB: ru.Maxrss}
+	return row{wall: wall, cpu: time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), rssKB: ru.Maxrss}
 }
 
 func tail(s string) string {

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/smsform/smsform/campaign"
-	"github.com/smsform/smsform/state"
 )
 
 // API is what an apply needs from Infobip: sending, and the logs to reconcile with.
@@ -20,7 +19,7 @@ type API interface {
 // recorded. The cli fills it from flags and prints what the hooks are handed; everything
 // that decides lives here, so it is tested without the cli.
 type ApplyRun struct {
-	Store *state.Store
+	Store Store
 	Set   *campaign.Set
 	// Saved is the plan file being applied, nil when planning afresh.
 	Saved *SavedPlan
@@ -148,7 +147,7 @@ func RunApply(ctx context.Context, r ApplyRun) (ApplyOutcome, error) {
 func (r *ApplyRun) plan(ctx context.Context) (*Plan, error) {
 	snap, err := r.Store.Snapshot(ctx, Rounds(r.Set))
 	if err != nil {
-		return nil, fmt.Errorf("read state %s: %w", r.Store.Path(), err)
+		return nil, fmt.Errorf("read state %s: %w", r.Store.Name(), err)
 	}
 	return MakePlan(r.Set, snap, r.Now(), r.Plan)
 }

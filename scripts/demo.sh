@@ -21,6 +21,7 @@ done
 echo "Sandbox Infobip API on $url (state file: $work/smsform.db)"
 
 export INFOBIP_BASE_URL=$url INFOBIP_API_KEY=sandbox-demo-key SMSFORM_STATE=$work/smsform.db
+step "$bin" init
 step "$bin" validate examples
 step "$bin" plan examples
 step "$bin" apply -auto-approve examples

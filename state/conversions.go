@@ -146,7 +146,7 @@ func (s *Store) Index(ctx context.Context) (*MessageIndex, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	x := &MessageIndex{msgs: make([]indexed, 0, total), byTo: map[string]map[uint64]int32{}}
+	b := NewIndexBuilder(total, sizes)
 	// RawBytes: a million rows are read without a million strings.
 	var camp, to, id, st, conv sql.RawBytes
 	var round int32
@@ -155,40 +155,12 @@ func (s *Store) Index(ctx context.Context) (*MessageIndex, error) {
 		if err := rows.Scan(&camp, &round, &to, &id, &st, &tracked, &conv); err != nil {
 			return nil, err
 		}
-		m := indexed{round: round, state: stateCode(State(st)), conv: convCode(ConversionState(conv)), tracked: tracked}
-		n, ok := numberKey(string(to))
-		if !ok {
-			continue // not a number: no event can match it
-		}
-		m.to = n
-		i := int32(len(x.msgs))
-		if k, ok := idKey(string(id)); ok {
-			m.id = k
-		} else {
-			if x.others == nil {
-				x.others, x.otherIDs = map[string]int32{}, map[int32]string{}
-			}
-			x.others[string(id)], x.otherIDs[i] = i, string(id)
-		}
-		if len(x.campaigns) == 0 || x.campaigns[len(x.campaigns)-1] != string(camp) {
-			x.campaigns = append(x.campaigns, string(camp))
-			x.byTo[string(camp)] = make(map[uint64]int32, sizes[string(camp)])
-		}
-		m.campaign = uint16(len(x.campaigns) - 1)
-		x.msgs = append(x.msgs, m)
-		x.byTo[x.campaigns[m.campaign]][n] = i // rows come in round order: the latest round wins
+		b.Add(camp, round, to, id, st, tracked, conv)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	x.byID = make([]int32, 0, len(x.msgs))
-	for i := range x.msgs {
-		if _, other := x.otherIDs[int32(i)]; !other {
-			x.byID = append(x.byID, int32(i))
-		}
-	}
-	slices.SortFunc(x.byID, func(a, b int32) int { return bytes.Compare(x.msgs[a].id[:], x.msgs[b].id[:]) })
-	return x, nil
+	return b.Index(), nil
 }
 
 // Conversion is one conversion to record: of the message with the key and messageId.

@@ -40,6 +40,13 @@ func (e *LockedError) Error() string {
 
 func (e *LockedError) Unwrap() error { return ErrLocked }
 
+// liveHolderError is Unlock's refusal to force a lock whose holder is alive on this host.
+type liveHolderError struct{ LockedError }
+
+func (e *liveHolderError) Error() string {
+	return fmt.Sprintf("state %s is locked by %s, alive on this host: refusing to break its lock, even with -force (a second writer beside it could send messages twice); let it finish, or stop it", e.Path, e.Holder)
+}
+
 // Lock is the one-writer lock of a state file: an OS lock (flock) on FILE.lock beside it.
 // The kernel drops it when its process dies, however it dies, so a killed apply never
 // leaves a lock that blocks the next run.
@@ -138,6 +145,13 @@ func Unlock(statePath string, force bool) (Holder, error) {
 	}
 	if !force {
 		return h, &LockedError{Path: statePath, Holder: h}
+	}
+	// Force is for a holder known to be gone, such as a run on another machine sharing the
+	// file. A holder alive on this host is never broken: a second writer beside it could
+	// send a message twice.
+	host, _ := os.Hostname()
+	if h.PID == 0 || (h.Host == host && alive(h.PID)) {
+		return h, &liveHolderError{LockedError{Path: statePath, Holder: h}}
 	}
 	// The holder keeps its lock on the old file; new runs lock a new one. Only for a holder
 	// that is known to be gone.

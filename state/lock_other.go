@@ -12,3 +12,6 @@ func tryLock(*os.File) (bool, error) {
 }
 
 func unlock(*os.File) error { return nil }
+
+// alive cannot tell here, so it assumes the worst: a holder is never broken by force.
+func alive(int) bool { return true }

@@ -2,6 +2,7 @@ package state_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -89,9 +90,23 @@ func TestUnlock(t *testing.T) {
 	if !errors.Is(err, state.ErrLocked) || h.Command != "apply" {
 		t.Errorf("Unlock of a held lock = %+v, %v; want ErrLocked naming the holder", h, err)
 	}
+	// A holder alive on this host is never broken, not even by force.
 	h, err = state.Unlock(path, true)
-	if err != nil || h.PID != os.Getpid() {
-		t.Errorf("forced Unlock = %+v, %v", h, err)
+	if !errors.Is(err, state.ErrLocked) || h.PID != os.Getpid() || !strings.Contains(err.Error(), "alive") {
+		t.Errorf("forced Unlock of a live holder = %+v, %v; want a refusal naming it", h, err)
+	}
+	if _, err := state.AcquireLock(context.Background(), path, "apply", 0); !errors.Is(err, state.ErrLocked) {
+		t.Fatalf("after a refused forced unlock, AcquireLock = %v; want the lock still held", err)
+	}
+	// A holder on another machine sharing the file (where this host cannot check it) is
+	// broken by force: the user says it is gone.
+	other, _ := json.Marshal(state.Holder{Host: "elsewhere.invalid", PID: os.Getpid(), Command: "apply", Since: time.Now()})
+	if err := os.WriteFile(state.LockPath(path), other, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h, err = state.Unlock(path, true)
+	if err != nil || h.Host != "elsewhere.invalid" {
+		t.Errorf("forced Unlock of another host's holder = %+v, %v", h, err)
 	}
 	if _, err := os.Stat(state.LockPath(path)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("forced Unlock left the lock file: %v", err)

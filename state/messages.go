@@ -235,7 +235,7 @@ func (s *Store) Snapshot(ctx context.Context, rounds []Round) (*Snapshot, error)
 	for _, b := range batches {
 		for _, m := range b.Messages {
 			if recs := snap.rounds[Round{m.Campaign, m.Round}]; recs != nil {
-				recs.put(m.To, Record{State: Sending, Hash: m.Hash, Attempt: m.Attempt, SendingAt: parseTime(b.createdAt)})
+				recs.put(m.To, Record{State: Sending, Hash: m.Hash, Attempt: m.Attempt, SendingAt: b.CreatedAt})
 			}
 		}
 	}
@@ -270,8 +270,10 @@ type Outgoing struct {
 
 // Batch is the messages of one request, recorded as in flight by MarkSending.
 type Batch struct {
-	id        int64
-	createdAt string // when it was recorded: the messages' sending_at
+	// ID names the batch in the backend that recorded it.
+	ID int64
+	// CreatedAt is when it was recorded (to the millisecond): the messages' sending_at.
+	CreatedAt time.Time
 	// Messages are the batch's messages in the state's key order; Settle takes their
 	// outcomes in this order.
 	Messages []Outgoing
@@ -287,17 +289,17 @@ func (s *Store) MarkSending(ctx context.Context, msgs []Outgoing) (*Batch, error
 			return nil, fmt.Errorf("record %q as sending: campaign, number, messageId, round >= 1 and attempt >= 0 are required", m.MessageID)
 		}
 	}
-	b := &Batch{Messages: sortedByKey(msgs, func(m Outgoing) Key { return m.Key }), createdAt: now()}
+	b := &Batch{Messages: sortedByKey(msgs, func(m Outgoing) Key { return m.Key }), CreatedAt: parseTime(now())}
 	data, err := json.Marshal(b.Messages)
 	if err != nil {
 		return nil, err
 	}
 	err = s.withTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "INSERT INTO inflight (created_at, messages) VALUES (?, ?)", b.createdAt, string(data))
+		res, err := tx.ExecContext(ctx, "INSERT INTO inflight (created_at, messages) VALUES (?, ?)", FormatTime(b.CreatedAt), string(data))
 		if err != nil {
 			return fmt.Errorf("record %d messages as sending: %w", len(msgs), err)
 		}
-		b.id, err = res.LastInsertId()
+		b.ID, err = res.LastInsertId()
 		return err
 	})
 	if err != nil {
@@ -331,10 +333,10 @@ func (s *Store) SettleMany(ctx context.Context, items []Settlement) error {
 	ts := now()
 	return s.withLazyTx(ctx, func(tx *sql.Tx) error {
 		for _, it := range items {
-			if err := upsertMessages(ctx, tx, it.Batch.Messages, it.Outcomes, it.Batch.createdAt, ts); err != nil {
+			if err := upsertMessages(ctx, tx, it.Batch.Messages, it.Outcomes, FormatTime(it.Batch.CreatedAt), ts); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, "DELETE FROM inflight WHERE id = ?", it.Batch.id); err != nil {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM inflight WHERE id = ?", it.Batch.ID); err != nil {
 				return err
 			}
 		}
@@ -346,7 +348,7 @@ func (s *Store) SettleMany(ctx context.Context, items []Settlement) error {
 // credentials): its messages stay as they were before, unsent or failed.
 func (s *Store) Forget(ctx context.Context, b *Batch) error {
 	return s.withTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "DELETE FROM inflight WHERE id = ?", b.id)
+		_, err := tx.ExecContext(ctx, "DELETE FROM inflight WHERE id = ?", b.ID)
 		return err
 	})
 }
@@ -547,36 +549,10 @@ func (s *Store) withInflight(ctx context.Context, out []Message, f Filter) ([]Me
 		return out, nil
 	}
 	batches, err := readInflight(ctx, s.db)
-	if err != nil || len(batches) == 0 {
+	if err != nil {
 		return out, err
 	}
-	at := map[Key]int{}
-	for i, m := range out {
-		at[m.Key] = i
-	}
-	for _, b := range batches {
-		for _, o := range b.Messages {
-			if (f.Campaign != "" && o.Campaign != f.Campaign) || (f.MessageID != "" && o.MessageID != f.MessageID) || (f.To != "" && o.To != f.To) {
-				continue
-			}
-			m := Message{Key: o.Key, Attempt: o.Attempt, MessageID: o.MessageID, BulkID: o.BulkID, State: Sending,
-				SmsCount: o.Parts, TrackingType: o.TrackingType, CreatedAt: b.createdAt, UpdatedAt: b.createdAt}
-			if i, ok := at[o.Key]; ok {
-				m.CreatedAt = out[i].CreatedAt // a resend of a recorded message
-				out[i] = m
-				continue
-			}
-			at[o.Key] = len(out)
-			out = append(out, m)
-		}
-	}
-	slices.SortFunc(out, func(a, b Message) int {
-		return cmp.Or(strings.Compare(a.Campaign, b.Campaign), cmp.Compare(a.Round, b.Round), strings.Compare(a.To, b.To))
-	})
-	if f.Limit > 0 && len(out) > f.Limit {
-		out = out[:f.Limit]
-	}
-	return out, nil
+	return MergeInFlight(out, batches, f), nil
 }
 
 // Counts returns how many messages are in each state, per campaign round.
@@ -632,10 +608,10 @@ func (s *Store) MarkInterrupted(ctx context.Context) (int, error) {
 			for i, m := range b.Messages {
 				outs[i] = Outcome{Key: m.Key, MessageID: m.MessageID, State: Unknown, Error: "the run sending it stopped before recording the answer"}
 			}
-			if err := upsertMessages(ctx, tx, b.Messages, outs, b.createdAt, ts); err != nil {
+			if err := upsertMessages(ctx, tx, b.Messages, outs, FormatTime(b.CreatedAt), ts); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, "DELETE FROM inflight WHERE id = ?", b.id); err != nil {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM inflight WHERE id = ?", b.ID); err != nil {
 				return err
 			}
 			n += len(b.Messages)
@@ -660,12 +636,13 @@ func readInflight(ctx context.Context, q querier) ([]Batch, error) {
 	var out []Batch
 	for rows.Next() {
 		var b Batch
-		var data string
-		if err := rows.Scan(&b.id, &b.createdAt, &data); err != nil {
+		var data, createdAt string
+		if err := rows.Scan(&b.ID, &createdAt, &data); err != nil {
 			return nil, err
 		}
+		b.CreatedAt = parseTime(createdAt)
 		if err := json.Unmarshal([]byte(data), &b.Messages); err != nil {
-			return nil, fmt.Errorf("in-flight batch %d: %w", b.id, err)
+			return nil, fmt.Errorf("in-flight batch %d: %w", b.ID, err)
 		}
 		out = append(out, b)
 	}

@@ -1,7 +1,9 @@
-// Package state is smsform's record of every message: a SQLite file (modernc.org/sqlite,
-// no cgo) with embedded, numbered migrations. It is the only proof of what was sent, so
-// every write is a transaction and the writes that prevent a double send are durable
-// before the request they guard leaves.
+// Package state is smsform's record of every message: the value types every backend shares
+// (Key, Outgoing, Batch, Snapshot, MessageIndex, ...) and the embedded backend, a SQLite
+// file (modernc.org/sqlite, no cgo) with embedded, numbered migrations. PostgreSQL is in
+// state/postgres. The state is the only proof of what was sent, so every write is a
+// transaction and the writes that prevent a double send are durable before the request
+// they guard leaves.
 package state
 
 import (
@@ -101,6 +103,9 @@ func (s *Store) Close() error { return s.db.Close() }
 
 // Path is where the file is.
 func (s *Store) Path() string { return s.path }
+
+// Name is the file's path, for messages.
+func (s *Store) Name() string { return s.path }
 
 func (s *Store) migrate(ctx context.Context) error {
 	names, err := fs.Glob(migrations, "migrations/*.sql")
@@ -231,7 +236,57 @@ const timeLayout = "2006-01-02T15:04:05.000Z"
 
 func now() string { return time.Now().UTC().Format(timeLayout) }
 
+// FormatTime is t as every backend stores it: UTC text to the millisecond, which sorts
+// as it reads and survives a copy between backends unchanged.
+func FormatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+// ParseTime reads a time written by FormatTime (the zero time if it cannot).
+func ParseTime(s string) time.Time { return parseTime(s) }
+
 func parseTime(s string) time.Time {
 	t, _ := time.Parse(timeLayout, s)
 	return t
+}
+
+// ErrNoState means there is no state at the path given: `smsform init` creates one.
+var ErrNoState = errors.New("no state")
+
+// OpenExisting opens a state file that `smsform init` created, refusing to create one: an
+// apply against a new, empty state would send every campaign again. A file (or its -wal
+// and -shm companions) readable by others is tightened to 0600 first, and warn is told.
+func OpenExisting(ctx context.Context, path string, warn func(string)) (*Store, error) {
+	info, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w at %s: run `smsform init -state %s` to create one, or point --state (or SMSFORM_STATE) at the state apply used", ErrNoState, path, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open state %s: %w", path, err)
+	}
+	if info.IsDir() {
+		return nil, fmt.Errorf("open state %s: it is a directory; point --state (or SMSFORM_STATE) at the state file", path)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		info, err := os.Stat(p)
+		if err != nil || info.Mode().Perm()&0o077 == 0 {
+			continue
+		}
+		if err := os.Chmod(p, info.Mode().Perm()&0o700); err != nil {
+			return nil, fmt.Errorf("state %s has mode %04o (readable by others) and cannot be tightened: %w; run `chmod 600 %s`", p, info.Mode().Perm(), err, p)
+		}
+		if warn != nil {
+			warn(fmt.Sprintf("Warning: state file %s had mode %04o, readable by others; tightened it to %04o (it holds phone numbers).", p, info.Mode().Perm(), info.Mode().Perm()&0o700))
+		}
+	}
+	return Open(ctx, path)
+}
+
+// Init creates the state file at path (mode 0600) or brings an existing one's schema up to
+// date, and reports whether it created it.
+func Init(ctx context.Context, path string) (created bool, err error) {
+	_, statErr := os.Stat(path)
+	s, err := Open(ctx, path)
+	if err != nil {
+		return false, err
+	}
+	return errors.Is(statErr, fs.ErrNotExist), s.Close()
 }

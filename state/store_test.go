@@ -301,7 +301,7 @@ func TestOpenPathWithURICharacters(t *testing.T) {
 			path := filepath.Join(dir, name)
 			s, err := state.Open(context.Background(), path)
 			if err != nil {
-				t.Skipf("BUG: Open(%q) fails: %v (the path is pasted unescaped into a file: URI)", name, err)
+				t.Fatalf("Open(%q): %v (is the path pasted unescaped into a file: URI?)", name, err)
 			}
 			mark(t, s, out("c", 1, "+41790000001", 0, 1))
 			s.Close()
@@ -318,7 +318,7 @@ func TestOpenPathWithURICharacters(t *testing.T) {
 				t.Fatal(err)
 			}
 			if info.Size() == 0 || len(names) != 1 {
-				t.Skipf("BUG: state for %q went to another file: %s has %q and %q is %d bytes (the path is pasted unescaped into a file: URI)",
+				t.Errorf("state for %q went to another file: %s has %q and %q is %d bytes (is the path pasted unescaped into a file: URI?)",
 					name, dir, names, name, info.Size())
 			}
 			if info.Mode().Perm() != 0o600 {
@@ -907,4 +907,72 @@ func BenchmarkMarkSending(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// TestOpenExistingRefusesMissing: only Init creates a state; OpenExisting of a missing file
+// says to run init and creates nothing.
+func TestOpenExistingRefusesMissing(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "st.db")
+	_, err := state.OpenExisting(ctx, path, nil)
+	if !errors.Is(err, state.ErrNoState) || !strings.Contains(err.Error(), "smsform init") {
+		t.Fatalf("OpenExisting of a missing file: %v; want ErrNoState saying to run smsform init", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("a refused open left files behind: %v", entries)
+	}
+	if _, err := state.OpenExisting(ctx, dir, nil); err == nil || !strings.Contains(err.Error(), "directory") {
+		t.Errorf("OpenExisting of a directory: %v", err)
+	}
+	created, err := state.Init(ctx, path)
+	if err != nil || !created {
+		t.Fatalf("Init = %v, %v; want created", created, err)
+	}
+	if created, err := state.Init(ctx, path); err != nil || created {
+		t.Fatalf("Init again = %v, %v; want an existing state", created, err)
+	}
+	s, err := state.OpenExisting(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+}
+
+// TestOpenExistingTightensMode: a state file readable by others is made private, with a
+// warning naming the file and both modes.
+func TestOpenExistingTightensMode(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "st.db")
+	if _, err := state.Init(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	var warnings []string
+	s, err := state.OpenExisting(ctx, path, func(w string) { warnings = append(warnings, w) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Mode().Perm() != 0o600 {
+		t.Errorf("mode %04o after open, want 0600", info.Mode().Perm())
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], path) || !strings.Contains(warnings[0], "0666") || !strings.Contains(warnings[0], "0600") {
+		t.Errorf("warnings %q; want one naming the file, 0666 and 0600", warnings)
+	}
+	warnings = nil
+	s, err = state.OpenExisting(ctx, path, func(w string) { warnings = append(warnings, w) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if len(warnings) != 0 {
+		t.Errorf("a private file drew warnings: %q", warnings)
+	}
 }

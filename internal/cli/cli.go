@@ -113,9 +113,9 @@ const defaultState = "smsform.db"
 // stateFlag is accepted globally and after each command name, as the spec says. Only the
 // global one has the default and the environment variable, which help prints after it.
 func stateFlag(global bool) cli.Flag {
-	f := &cli.StringFlag{Name: "state", Usage: "the `FILE` that records what was sent (default ./smsform.db; env SMSFORM_STATE)", TakesFile: true}
+	f := &cli.StringFlag{Name: "state", Usage: "the state: a SQLite file (default ./smsform.db) or a postgres:// URL (env SMSFORM_STATE)", TakesFile: true}
 	if global {
-		f.Usage = "the `FILE` that records what was sent"
+		f.Usage = "where what was sent is recorded: a SQLite `FILE` or a postgres:// URL"
 		f.EnvVars = []string{"SMSFORM_STATE"}
 		f.Value = defaultState
 	}
@@ -171,6 +171,7 @@ func newApp(sys IO) *cli.App {
 		HideHelpCommand:        true,
 		ExitErrHandler:         func(*cli.Context, error) {},
 		Commands: []*cli.Command{
+			initCommand(sys),
 			validateCommand(sys),
 			planCommand(sys),
 			applyCommand(sys),

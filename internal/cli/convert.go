@@ -141,7 +141,7 @@ func reportCommand(sys IO) *cli.Command {
 			if formats > 1 {
 				return errors.New("choose one of -json, -csv and -html")
 			}
-			store, err := openExisting(c)
+			store, err := openExisting(c, sys)
 			if err != nil {
 				return err
 			}

@@ -86,6 +86,9 @@ func TestLargeCountsSeparated(t *testing.T) {
 	if code, out, errs := run(t, nil, false, "validate", dir); code != 0 || out != "Success! 1 campaign with 1,200 recipients in 1 file is valid.\n" {
 		t.Errorf("validate: exit %d, %q %q", code, out, errs)
 	}
+	if code, _, errs := run(t, nil, false, "init", "-state", filepath.Join(dir, "st.db")); code != 0 {
+		t.Fatalf("init: exit %d\n%s", code, errs)
+	}
 	code, out, errs := run(t, nil, false, "plan", "-state", filepath.Join(dir, "st.db"), dir)
 	if code != 0 || !strings.HasPrefix(out, "Plan: 1,200 to send (1,200 SMS parts).\n") || !strings.Contains(out, "... and 1,195 more (-verbose shows all)") {
 		t.Errorf("plan: exit %d\n%s%s", code, out, errs)

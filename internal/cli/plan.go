@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -20,7 +19,7 @@ import (
 	"github.com/smsform/smsform/internal/infobip/sms"
 	"github.com/smsform/smsform/internal/safetext"
 	"github.com/smsform/smsform/runner"
-	"github.com/smsform/smsform/state"
+	"github.com/smsform/smsform/state/backend"
 )
 
 func validateCommand(sys IO) *cli.Command {
@@ -108,8 +107,8 @@ func loadInputs(args []string, statePath string, allowSaved bool) ([]string, *ru
 				return nil, nil, nil, err
 			}
 			if ok {
-				if !samePath(sp.StatePath, statePath) {
-					return nil, nil, nil, fmt.Errorf("%w: the plan was made with state %s, this run uses %s", runner.ErrStalePlan, sp.StatePath, statePath)
+				if !backend.Same(sp.StatePath, statePath) {
+					return nil, nil, nil, fmt.Errorf("%w: the plan was made with state %s, this run uses %s", runner.ErrStalePlan, sp.StatePath, backend.Name(statePath))
 				}
 				saved, paths = sp, sp.Paths
 			}
@@ -120,10 +119,10 @@ func loadInputs(args []string, statePath string, allowSaved bool) ([]string, *ru
 }
 
 // planFrom reads the state and plans.
-func planFrom(ctx context.Context, store *state.Store, set *campaign.Set, opts runner.PlanOptions) (*runner.Plan, error) {
+func planFrom(ctx context.Context, store runner.StateReader, set *campaign.Set, opts runner.PlanOptions) (*runner.Plan, error) {
 	snap, err := store.Snapshot(ctx, runner.Rounds(set))
 	if err != nil {
-		return nil, fmt.Errorf("read state %s: %w", store.Path(), err)
+		return nil, fmt.Errorf("read state %s: %w", store.Name(), err)
 	}
 	return runner.MakePlan(set, snap, time.Now(), opts)
 }
@@ -152,10 +151,7 @@ func planCommand(sys IO) *cli.Command {
 			if err != nil {
 				return err
 			}
-			if _, err := os.Stat(statePath(c)); errors.Is(err, os.ErrNotExist) {
-				fmt.Fprintf(sys.Stderr, "No state file at %s yet: planning against an empty one (created now). If it lives elsewhere, set --state or SMSFORM_STATE.\n", statePath(c))
-			}
-			store, err := state.Open(c.Context, statePath(c))
+			store, err := openExisting(c, sys)
 			if err != nil {
 				return err
 			}
@@ -168,7 +164,7 @@ func planCommand(sys IO) *cli.Command {
 				return err
 			}
 			if out := c.String("out"); out != "" {
-				if err := p.Save(out, paths, statePath(c), opts, time.Now()); err != nil {
+				if err := p.Save(out, paths, backend.Name(statePath(c)), opts, time.Now()); err != nil {
 					return err
 				}
 				if !c.Bool("json") {
@@ -241,17 +237,23 @@ func lazyClient(sys IO) func() (*sms.API, error) {
 
 // openLocked takes the state's write lock and opens it. Any message left "sending" belongs
 // to a run that died: it becomes "unknown".
-func openLocked(c *cli.Context, sys IO, command string) (*state.Store, func(), error) {
+func openLocked(c *cli.Context, sys IO, command string) (runner.Store, func(), error) {
 	path := statePath(c)
-	lock, err := state.AcquireLock(c.Context, path, command, c.Duration("lock-timeout"))
+	if d := c.Duration("lock-timeout"); d < 0 {
+		return nil, nil, fmt.Errorf("-lock-timeout must not be negative, got %s", d)
+	}
+	// Opened before locking: a missing state says to run init, rather than leaving a lock
+	// file beside nothing.
+	store, err := openExisting(c, sys)
 	if err != nil {
 		return nil, nil, err
 	}
-	store, err := state.Open(c.Context, path)
+	lock, err := backend.AcquireLock(c.Context, path, command, c.Duration("lock-timeout"))
 	if err != nil {
-		lock.Release()
+		store.Close()
 		return nil, nil, err
 	}
+	backend.Guard(store, lock)
 	closeAll := func() { store.Close(); lock.Release() }
 	n, err := store.MarkInterrupted(c.Context)
 	if err != nil {
@@ -396,7 +398,7 @@ func runApply(c *cli.Context, sys IO) error {
 
 // finishApply prints the result, also of a run that stopped on runErr, and picks the exit
 // code.
-func finishApply(c *cli.Context, sys IO, store *state.Store, out runner.ApplyOutcome, window time.Duration, runErr error) error {
+func finishApply(c *cli.Context, sys IO, store runner.Store, out runner.ApplyOutcome, window time.Duration, runErr error) error {
 	res, p := out.Result, out.Plan
 	n, err := store.CountUnresolved(context.WithoutCancel(c.Context))
 	if err != nil {
@@ -454,19 +456,4 @@ func unresolvedHelp(w io.Writer, n int, window time.Duration) {
 			pluralWord(n, "it", "them"), infobip.EnvIdempotencyWindow)
 	}
 	fmt.Fprintln(w, "What to do: run `smsform refresh` (or apply) again later to look them up in the logs once more; or, once you know (Infobip's portal shows what was sent), decide with `smsform state resolve -as sent|unsent [-campaign ID] [ID|+NUMBER...]`.")
-}
-
-// samePath compares two spellings of a file path (./smsform.db and smsform.db, relative and
-// absolute).
-func samePath(a, b string) bool {
-	abs := func(p string) string {
-		if q, err := filepath.Abs(p); err == nil {
-			p = q
-		}
-		if q, err := filepath.EvalSymlinks(p); err == nil {
-			p = q
-		}
-		return p
-	}
-	return abs(a) == abs(b)
 }

@@ -34,6 +34,9 @@ func TestRefreshProgress(t *testing.T) {
 	}
 	env := map[string]string{"INFOBIP_BASE_URL": srv.URL, "INFOBIP_API_KEY": "k"}
 	st := filepath.Join(dir, "st.db")
+	if code, _, errs := run(t, env, false, "init", "-state", st); code != 0 {
+		t.Fatalf("init: exit %d\n%s", code, errs)
+	}
 	if code, out, errs := run(t, env, false, "apply", "-state", st, "-auto-approve", dir); code != 0 {
 		t.Fatalf("apply: exit %d\n%s%s", code, out, errs)
 	}

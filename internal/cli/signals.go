@@ -11,7 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/smsform/smsform/runner"
-	"github.com/smsform/smsform/state"
+	"github.com/smsform/smsform/state/backend"
 )
 
 // interrupts turns the first SIGINT/SIGTERM into a closed stop channel: no new requests,
@@ -93,11 +93,7 @@ func progressFor(c *cli.Context, sys IO, what string) func(done, total int) {
 	return progress(sys, what)
 }
 
-// openExisting opens the state for reading, refusing to create an empty one.
-func openExisting(c *cli.Context) (*state.Store, error) {
-	path := statePath(c)
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("no state file at %s: run `smsform apply` first, or point --state (or SMSFORM_STATE) at it", path)
-	}
-	return state.Open(c.Context, path)
+// openExisting opens the state, refusing to create an empty one (`smsform init` does).
+func openExisting(c *cli.Context, sys IO) (runner.Store, error) {
+	return backend.Open(c.Context, statePath(c), func(msg string) { fmt.Fprintln(sys.Stderr, msg) })
 }

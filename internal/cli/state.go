@@ -11,19 +11,25 @@ import (
 
 	"github.com/smsform/smsform/internal/safetext"
 	"github.com/smsform/smsform/state"
+	"github.com/smsform/smsform/state/backend"
 )
 
 func stateCommand(sys IO) *cli.Command {
 	return &cli.Command{
 		Name:  "state",
-		Usage: "inspect the state file",
+		Usage: "inspect the state; clear a stale lock; copy it to another backend",
 		Subcommands: []*cli.Command{
 			{
 				Name:  "unlock",
-				Usage: "clear the state's lock; only needed where the OS could not (killed runs release it themselves)",
+				Usage: "clear a stale lock; never needed after a killed run (its lock dies with it)",
+				Description: "A SQLite state's lock is an OS lock on FILE.lock, released by the kernel when its process\n" +
+					"dies; -force removes the lock file of a holder known to be gone (say, on another machine\n" +
+					"sharing the file), and refuses while the holder is alive on this host. A PostgreSQL state's\n" +
+					"lock is an advisory lock of the holder's session: it dies with the connection, so there is\n" +
+					"nothing to break, and unlock only clears stale holder details.",
 				Flags: []cli.Flag{&cli.BoolFlag{Name: "force", Usage: "remove the lock even though a process holds it (only when that process is known to be gone)"}, stateFlag(false)},
 				Action: func(c *cli.Context) error {
-					h, err := state.Unlock(statePath(c), c.Bool("force"))
+					h, err := backend.Unlock(c.Context, statePath(c), c.Bool("force"))
 					if err != nil {
 						return err
 					}
@@ -32,6 +38,30 @@ func stateCommand(sys IO) *cli.Command {
 					} else {
 						fmt.Fprintf(sys.Stdout, "Removed the lock held by %s.\n", h)
 					}
+					return nil
+				},
+			},
+			{
+				Name:  "migrate",
+				Usage: "copy a state to another backend: -from SQLITE_PATH -to postgres://..., or back",
+				Description: "Copies every message, conversion and batch in flight, holding both states' locks, into a\n" +
+					"destination created by `smsform init` that holds nothing yet, and checks the counts after.\n" +
+					"The source is left as it was: point --state (SMSFORM_STATE) at the destination afterwards.",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "from", Required: true, Usage: "the state to copy: a file path or a postgres:// URL"},
+					&cli.StringFlag{Name: "to", Required: true, Usage: "the state to copy into (`smsform init` it first)"},
+					lockTimeoutFlag(),
+				},
+				Action: func(c *cli.Context) error {
+					if d := c.Duration("lock-timeout"); d < 0 {
+						return fmt.Errorf("-lock-timeout must not be negative, got %s", d)
+					}
+					got, err := backend.Migrate(c.Context, c.String("from"), c.String("to"), c.Duration("lock-timeout"), func(msg string) { fmt.Fprintln(sys.Stderr, msg) })
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(sys.Stdout, "Copied %d messages, %d conversions and %d batches in flight from %s to %s (counts checked).\n",
+						got.Messages, got.Conversions, got.InFlight, backend.Name(c.String("from")), backend.Name(c.String("to")))
 					return nil
 				},
 			},
@@ -147,7 +177,7 @@ func resolveCommand(sys IO) *cli.Command {
 }
 
 func listMessages(c *cli.Context, sys IO, f state.Filter, asJSON bool) error {
-	store, err := openExisting(c)
+	store, err := openExisting(c, sys)
 	if err != nil {
 		return err
 	}
@@ -180,4 +210,27 @@ func listMessages(c *cli.Context, sys IO, f state.Filter, asJSON bool) error {
 			safetext.Escape(m.StatusName), m.SmsCount, safetext.Escape(m.MessageID), m.UpdatedAt, safetext.Escape(m.Error))
 	}
 	return tw.Flush()
+}
+
+func initCommand(sys IO) *cli.Command {
+	return &cli.Command{
+		Name:  "init",
+		Usage: "create the state (a SQLite file, or the schema in a PostgreSQL database); safe to run again",
+		Description: "No other command creates a state: an apply against a new, empty state would send every\n" +
+			"campaign again, so a mistyped --state or SMSFORM_STATE is an error instead. Run again, init\n" +
+			"brings an existing state's schema up to date.",
+		Flags: []cli.Flag{stateFlag(false)},
+		Action: func(c *cli.Context) error {
+			created, err := backend.Init(c.Context, statePath(c))
+			if err != nil {
+				return err
+			}
+			if created {
+				fmt.Fprintf(sys.Stdout, "Created the state %s.\n", backend.Name(statePath(c)))
+			} else {
+				fmt.Fprintf(sys.Stdout, "The state %s exists; its schema is up to date.\n", backend.Name(statePath(c)))
+			}
+			return nil
+		},
+	}
 }

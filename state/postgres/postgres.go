@@ -1,0 +1,281 @@
+// Package postgres keeps smsform's state in a PostgreSQL database (pgx), so that several
+// CI runners, hosted ones included, plan and apply against one record. It holds the same
+// tables as the SQLite file and makes the same promises: a batch is committed as in flight
+// before its request leaves; one writer at a time, through an advisory lock held by the
+// writer's session (see lock.go).
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/smsform/smsform/state"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// ErrNotInitialized means the database holds no smsform state (yet).
+var ErrNotInitialized = errors.New("no smsform state in this database")
+
+// IsURL reports whether a --state value names a PostgreSQL database.
+func IsURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// Redact is the URL without its password, for messages and saved plans.
+func Redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "postgres://(unparsable URL)"
+	}
+	if u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.User(u.User.Username())
+		}
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Del("password")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// Store is an open PostgreSQL state.
+type Store struct {
+	pool *pgxpool.Pool
+	name string
+	// lockPID is the server process of the session holding the writer's lock, once Guard
+	// was called: writes that guard a request check that it still holds it.
+	lockPID uint32
+}
+
+// ErrLockLost means the session holding the writer's lock is gone (its connection broke):
+// another run may be writing now, so nothing more is sent.
+var ErrLockLost = errors.New("the state's lock was lost: its connection to PostgreSQL closed")
+
+// Guard makes the writes that come before a request (MarkSending, MarkSubmitting) check,
+// in their own transaction, that l's session still holds the lock. A runner whose lock
+// connection broke would otherwise go on sending beside the next holder.
+func (s *Store) Guard(l *Lock) { s.lockPID = l.conn.PgConn().PID() }
+
+// guardSQL is true while the guarded session holds an advisory lock (param: the parameter
+// holding its pid, 0 when not guarded). pg_locks is readable by every role.
+func guardSQL(param string) string {
+	return "(" + param + "::int = 0 OR EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = " + param + "::int))"
+}
+
+func (s *Store) checkGuard(ctx context.Context, tx pgx.Tx) error {
+	var ok bool
+	if err := tx.QueryRow(ctx, "SELECT "+guardSQL("$1"), int32(s.lockPID)).Scan(&ok); err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%w; nothing more is sent: run again once the state is reachable (messages in flight are reconciled)", ErrLockLost)
+	}
+	return nil
+}
+
+func config(raw string) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(raw)
+	if err != nil {
+		// pgx's message may quote the URL, password included.
+		return nil, fmt.Errorf("state %s: not a valid PostgreSQL URL; the form is postgres://USER@HOST:PORT/DB?sslmode=require (password in the URL or PGPASSWORD)", Redact(raw))
+	}
+	// Every commit is durable before it returns, whatever the server's default: a "sending"
+	// record lost after its request left could mean a double send. Writes that may be lost
+	// lower it for their own transaction (see write).
+	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
+	cfg.ConnConfig.RuntimeParams["application_name"] = "smsform"
+	if !strings.Contains(raw, "pool_max_conns") {
+		cfg.MaxConns = 16 // apply's workers and its settler each hold one while they write
+	}
+	return cfg, nil
+}
+
+func connect(ctx context.Context, raw string) (*pgxpool.Pool, error) {
+	cfg, err := config(raw)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to state %s: %w", Redact(raw), err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to state %s: %w; check the URL, the network and the credentials (PGPASSWORD)", Redact(raw), err)
+	}
+	return pool, nil
+}
+
+// Open connects to a state that `smsform init` created. It writes nothing, so that plan and
+// report work with a role that may only SELECT.
+func Open(ctx context.Context, raw string) (*Store, error) {
+	pool, err := connect(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{pool: pool, name: Redact(raw)}
+	if err := s.checkVersion(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func migrationNames() ([]string, error) {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	slices.Sort(names)
+	return names, err
+}
+
+func (s *Store) checkVersion(ctx context.Context) error {
+	names, err := migrationNames()
+	if err != nil {
+		return err
+	}
+	var version int
+	err = s.pool.QueryRow(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&version)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "42P01" { // undefined_table
+		return fmt.Errorf("%w %s: run `smsform init -state URL` (with the writer's URL) first; an apply against a new, empty state would send every campaign again", ErrNotInitialized, s.name)
+	}
+	if err != nil {
+		return fmt.Errorf("read state %s: %w", s.name, err)
+	}
+	switch {
+	case version == 0:
+		return fmt.Errorf("%w %s: run `smsform init -state URL` first", ErrNotInitialized, s.name)
+	case version > len(names):
+		return fmt.Errorf("state %s: %w: schema version %d, this binary knows %d; upgrade smsform", s.name, state.ErrTooNew, version, len(names))
+	case version < len(names):
+		return fmt.Errorf("state %s has schema version %d, this smsform needs %d: run `smsform init -state URL` with the writer's URL to upgrade it", s.name, version, len(names))
+	}
+	return nil
+}
+
+// Init creates the schema, or brings it up to date, and reports whether it created it.
+// Concurrent Inits are safe: each migration runs in a transaction that first takes a
+// transaction-level advisory lock, so the second waits and then finds the work done.
+func Init(ctx context.Context, raw string) (created bool, err error) {
+	pool, err := connect(ctx, raw)
+	if err != nil {
+		return false, err
+	}
+	defer pool.Close()
+	names, err := migrationNames()
+	if err != nil {
+		return false, err
+	}
+	name := Redact(raw)
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext('smsform.init.' || current_schema()))"); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"); err != nil {
+			return err
+		}
+		var version int
+		if err := tx.QueryRow(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&version); err != nil {
+			return err
+		}
+		if version > len(names) {
+			return fmt.Errorf("%w: schema version %d, this binary knows %d; upgrade smsform", state.ErrTooNew, version, len(names))
+		}
+		created = version == 0
+		for _, file := range names[version:] {
+			n, _ := strconv.Atoi(strings.SplitN(path.Base(file), "_", 2)[0])
+			if n != version+1 {
+				return fmt.Errorf("migration %s is out of sequence", file)
+			}
+			body, err := migrations.ReadFile(file)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, string(body)); err != nil {
+				return fmt.Errorf("migration %s: %w", file, err)
+			}
+			if version == 0 {
+				lineage := make([]byte, 16)
+				rand.Read(lineage)
+				if _, err := tx.Exec(ctx, "INSERT INTO meta (key, value) VALUES ('lineage', $1), ('serial', '0')", hex.EncodeToString(lineage)); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version) VALUES ($1)", n); err != nil {
+				return err
+			}
+			version = n
+		}
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("init state %s: %w", name, err)
+	}
+	return created, nil
+}
+
+// Close closes the connections.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// Name is the URL without its password.
+func (s *Store) Name() string { return s.name }
+
+// write runs fn in a transaction and bumps the serial when fn changed rows, so that a saved
+// plan can tell the state changed since. durable=false lowers synchronous_commit for this
+// transaction only: for answers whose loss leaves their batch in flight, to be reconciled,
+// never a double send (as withLazyTx does for SQLite).
+func (s *Store) write(ctx context.Context, durable bool, fn func(tx pgx.Tx) (int64, error)) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if !durable {
+			if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+				return err
+			}
+		}
+		n, err := fn(tx)
+		if err != nil || n == 0 {
+			return err
+		}
+		// Last, so that the row lock on the serial is held for the commit only.
+		_, err = tx.Exec(ctx, "UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'serial'")
+		return err
+	})
+}
+
+type queryer interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// Version reads the current version.
+func (s *Store) Version(ctx context.Context) (state.Version, error) { return readVersion(ctx, s.pool) }
+
+func readVersion(ctx context.Context, q queryer) (state.Version, error) {
+	var v state.Version
+	var serial string
+	err := q.QueryRow(ctx, "SELECT (SELECT value FROM meta WHERE key = 'lineage'), (SELECT value FROM meta WHERE key = 'serial')").Scan(&v.Lineage, &serial)
+	if err != nil {
+		return v, err
+	}
+	v.Serial, err = strconv.ParseInt(serial, 10, 64)
+	return v, err
+}
