@@ -3,6 +3,7 @@ package statetest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -207,5 +208,79 @@ func testInFlightListed(t *testing.T, open func(testing.TB) runner.Store) {
 	}
 	if got := list(t, s, state.Filter{Campaign: "f", InFlight: true, States: []state.State{state.Failed}}); len(got) != 1 {
 		t.Errorf("List of failed, in flight included = %+v; want the recorded row", got)
+	}
+}
+
+// testUndecidedAndResolve: a resend with the same messageId keeps the first
+// attempt's time (an idempotency window runs from it); `state resolve` records who decided
+// what, and a decision counts only until the next attempt.
+func testUndecidedAndResolve(t *testing.T, open func(testing.TB) runner.Store) {
+	ctx := context.Background()
+	s := open(t)
+	a, b := out("c", 1, "+41790000001", 0, 1), out("c", 1, "+41790000002", 0, 2)
+	settleEach(t, s, mark(t, s, a, b),
+		state.Outcome{MessageID: a.MessageID, State: state.Unknown, Error: "no answer"},
+		state.Outcome{MessageID: b.MessageID, State: state.Unknown, Error: "no answer"})
+	u, err := s.Undecided(ctx)
+	if err != nil || len(u) != 2 || !u[0].FirstAttemptAt.Equal(u[0].SendingAt) || u[0].Unsent {
+		t.Fatalf("Undecided = %+v, %v", u, err)
+	}
+	first := u[0].SendingAt
+	// The resend of a: its first attempt is noted before it leaves.
+	if err := s.NoteFirstAttempts(ctx, []state.Key{a.Key}); err != nil {
+		t.Fatal(err)
+	}
+	settleEach(t, s, mark(t, s, a), state.Outcome{MessageID: a.MessageID, State: state.Unknown, Error: "no answer again"})
+	u, _ = s.Undecided(ctx)
+	var ua state.Undecided
+	for _, x := range u {
+		if x.To == a.To {
+			ua = x
+		}
+	}
+	if !ua.FirstAttemptAt.Equal(first) || ua.SendingAt.Before(first) {
+		t.Errorf("after a resend: first attempt %v, sending_at %v; want the first kept at %v", ua.FirstAttemptAt, ua.SendingAt, first)
+	}
+
+	// resolve -as unsent b (by number), -as sent a (by messageId).
+	keys, err := s.Resolve(ctx, state.Resolution{Targets: []string{b.To}, By: "ann@ci"})
+	if err != nil || len(keys) != 1 || keys[0] != b.Key {
+		t.Fatalf("Resolve unsent = %v, %v", keys, err)
+	}
+	keys, err = s.Resolve(ctx, state.Resolution{Sent: true, Campaign: "c", Targets: []string{a.MessageID}, By: "bob"})
+	if err != nil || len(keys) != 1 || keys[0] != a.Key {
+		t.Fatalf("Resolve sent = %v, %v", keys, err)
+	}
+	u, _ = s.Undecided(ctx)
+	if len(u) != 1 || u[0].To != b.To || !u[0].Unsent || u[0].ResolvedBy != "ann@ci" {
+		t.Errorf("Undecided after resolve = %+v", u)
+	}
+	rows := list(t, s, state.Filter{})
+	for _, m := range rows {
+		switch m.To {
+		case a.To:
+			if m.State != state.Sent || !strings.Contains(m.Error, "decided sent by bob") {
+				t.Errorf("a = %+v", m)
+			}
+		case b.To:
+			if m.State != state.Unknown || !strings.Contains(m.Error, "decided unsent by ann@ci") {
+				t.Errorf("b = %+v", m)
+			}
+		}
+	}
+	if n := unresolved(t, s); n != 1 {
+		t.Errorf("CountUnresolved = %d, want 1 (b, until it is sent again)", n)
+	}
+	// b is sent again and its answer lost once more: the old decision no longer counts.
+	if err := s.NoteFirstAttempts(ctx, []state.Key{b.Key}); err != nil {
+		t.Fatal(err)
+	}
+	settleEach(t, s, mark(t, s, b), state.Outcome{MessageID: b.MessageID, State: state.Unknown, Error: "no answer"})
+	if u, _ := s.Undecided(ctx); len(u) != 1 || u[0].Unsent {
+		t.Errorf("a decision older than the latest attempt still counts: %+v", u)
+	}
+	// Nothing matches: nothing changes.
+	if keys, err := s.Resolve(ctx, state.Resolution{Sent: true, Targets: []string{"+41799999999"}, By: "x"}); err != nil || len(keys) != 0 {
+		t.Errorf("Resolve of an unknown number = %v, %v", keys, err)
 	}
 }

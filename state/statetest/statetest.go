@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(testing.TB) runner.Store) {
 	t.Run("ReportAndDeliveries", func(t *testing.T) { testReportAndDeliveries(t, open) })
 	t.Run("Unresolved", func(t *testing.T) { testUnresolved(t, open) })
 	t.Run("InFlightListed", func(t *testing.T) { testInFlightListed(t, open) })
+	t.Run("UndecidedAndResolve", func(t *testing.T) { testUndecidedAndResolve(t, open) })
 }
 
 // out is an outgoing message whose messageId is derived from its key and attempt.
