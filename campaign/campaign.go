@@ -28,16 +28,47 @@ type Campaign struct {
 	NotifyURL        string            `yaml:"notify_url" validate:"omitempty,https_url"`
 	CallbackData     string            `yaml:"callback_data" validate:"max=4000"`
 	Labels           map[string]string `yaml:"labels"`
+	// Purpose is marketing (the default) or transactional: marketing campaigns respect
+	// opt-outs and suppression lists, transactional ones (an OTP, a delivery notice) do not.
+	Purpose Purpose `yaml:"purpose" validate:"omitempty,oneof=marketing transactional"`
+	// QuietHours, in each recipient's local time, are when no marketing text may arrive;
+	// Quiet is the same, parsed.
+	QuietHours *QuietHours `yaml:"quiet_hours"`
+	// SuppressionLists are CSV files of numbers never to send to, relative to File.
+	SuppressionLists []string `yaml:"suppression_lists" validate:"unique"`
 
 	// File is the YAML file the campaign came from; CSVFile the resolved destinations_file.
 	File    string `yaml:"-"`
 	CSVFile string `yaml:"-"`
 	// Recipients are the normalised, de-duplicated, rendered destinations, in file order.
 	Recipients []Recipient `yaml:"-"`
+	// Quiet is quiet_hours parsed; nil when unset.
+	Quiet *Quiet `yaml:"-"`
+	// Suppressions are the lists suppression_lists names, in its order, shared with every
+	// other campaign of the Set that names the same file (with the same default_region).
+	Suppressions []*SuppressionList `yaml:"-"`
 
 	lines map[string]int // field path ("tracking.type", "destinations[2].to") -> line
 	tmpl  *template.Template
 	root  string // the campaign root: paths in the file must resolve inside it
+}
+
+// Purpose says why a campaign is sent, which decides whether opt-outs apply.
+type Purpose string
+
+// The purposes.
+const (
+	Marketing     Purpose = "marketing"
+	Transactional Purpose = "transactional"
+)
+
+// IsMarketing reports a marketing campaign: purpose marketing, or unset.
+func (c *Campaign) IsMarketing() bool { return c.Purpose != Transactional }
+
+// QuietHours is the quiet_hours block as written: HH:MM in the recipient's local time.
+type QuietHours struct {
+	From string `yaml:"from" validate:"required,localhhmm"`
+	To   string `yaml:"to" validate:"required,localhhmm"`
 }
 
 // Tracking is the tracking block: it turns on Infobip's SMS conversion tracking.
@@ -188,6 +219,11 @@ type Set struct {
 	Digest string
 	// Files lists the YAML files read, sorted.
 	Files []string
+	// SuppressionLists are every suppression list read, each once, sorted by file.
+	SuppressionLists []*SuppressionList
+	// Warnings are what loading found worth a look but not wrong (a send_at in the past,
+	// with Options.Now set), sorted by file and line. Lint finds more.
+	Warnings []Problem
 }
 
 // Find returns the campaign with the id, or nil.
