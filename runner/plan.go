@@ -69,6 +69,8 @@ type CampaignPlan struct {
 	// Errors holds, for failed messages, the recorded reason, by recipient index.
 	Errors map[int32]string
 	Counts Counts
+	// Cost is the estimated cost of the messages to send; nil without PlanOptions.Prices.
+	Cost *Cost
 }
 
 // Recipient returns the recipient of a planned message.
@@ -88,6 +90,8 @@ type Plan struct {
 	// State is the state version the plan was made against; Inputs the digest of the files.
 	State  state.Version
 	Inputs string
+	// Cost is the estimated cost of all campaigns; nil without PlanOptions.Prices.
+	Cost *Cost
 }
 
 // PlanOptions change what a plan does.
@@ -97,6 +101,8 @@ type PlanOptions struct {
 	// Resend lists messages of unknown outcome that reconciliation cleared for sending
 	// again, with the same messageId (see Reconcile).
 	Resend map[state.Key]bool
+	// Prices, when set, give each campaign and the plan an estimated cost.
+	Prices *campaign.Prices
 }
 
 // Rounds lists the campaign rounds a plan of set needs from state.
@@ -112,6 +118,9 @@ func Rounds(set *campaign.Set) []state.Round {
 // function: the same inputs give the same plan.
 func MakePlan(set *campaign.Set, snap *state.Snapshot, now time.Time, opts PlanOptions) (*Plan, error) {
 	p := &Plan{State: snap.Version, Inputs: set.Digest}
+	if opts.Prices != nil {
+		p.Cost = newCost()
+	}
 	var bad []campaign.Problem
 	for _, c := range set.Campaigns {
 		cp := planCampaign(c, snap.Round(state.Round{Campaign: c.ID, Round: c.Round}), opts)
@@ -123,6 +132,9 @@ func MakePlan(set *campaign.Set, snap *state.Snapshot, now time.Time, opts PlanO
 			}
 		}
 		p.Summary.add(cp.Counts)
+		if p.Cost != nil {
+			p.Cost.merge(cp.Cost)
+		}
 		p.Campaigns = append(p.Campaigns, cp)
 	}
 	if len(bad) > 0 {
@@ -133,6 +145,9 @@ func MakePlan(set *campaign.Set, snap *state.Snapshot, now time.Time, opts PlanO
 
 func planCampaign(c *campaign.Campaign, recs *state.Recorded, opts PlanOptions) *CampaignPlan {
 	cp := &CampaignPlan{Campaign: c, Messages: make([]Message, len(c.Recipients))}
+	if opts.Prices != nil {
+		cp.Cost = newCost()
+	}
 	matched := 0
 	for i, r := range c.Recipients {
 		m := Message{Recipient: int32(i), Action: Send}
@@ -167,6 +182,9 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, opts PlanOptions) 
 		case Send:
 			cp.Counts.Send++
 			cp.Counts.SmsParts += int(r.Parts)
+			if cp.Cost != nil {
+				cp.Cost.add(opts.Prices, r.To, int(r.Parts))
+			}
 		case Noop:
 			cp.Counts.Noop++
 		case Changed:

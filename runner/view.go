@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -54,6 +55,9 @@ var symbols = [...]string{Send: "+", Noop: " ", Changed: "~", Unknown: "?", Fail
 func (p *Plan) WriteText(w io.Writer, shown int) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintln(bw, p.SummaryLine())
+	if p.Cost != nil {
+		fmt.Fprintf(bw, "Estimated cost: %s.\n", p.Cost.Text())
+	}
 	for _, cp := range p.Campaigns {
 		c := cp.Campaign
 		if cp.Counts.Noop == len(cp.Messages) && cp.Counts.Orphaned == 0 {
@@ -67,6 +71,9 @@ func (p *Plan) WriteText(w io.Writer, shown int) error {
 			fmt.Fprintf(bw, ", send at %s", c.SendAt)
 		}
 		fmt.Fprintln(bw)
+		if cp.Cost != nil && cp.Counts.Send > 0 {
+			fmt.Fprintf(bw, "    estimated cost: %s\n", cp.Cost.Text())
+		}
 		r := c.NewRenderer()
 		listed, cut := 0, 0
 		for _, m := range cp.Messages {
@@ -141,7 +148,10 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 		return nil
 	}
 	fmt.Fprintf(bw, "{\"format_version\":%q,\"summary\":", PlanFormatVersion)
-	put(p.Summary)
+	put(struct {
+		Counts
+		Cost *Cost `json:"cost,omitempty"`
+	}{p.Summary, p.Cost})
 	bw.WriteString(",\"campaigns\":[")
 	for i, cp := range p.Campaigns {
 		if i > 0 {
@@ -160,6 +170,10 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 		put(c.TrackingLabel())
 		bw.WriteString(",\"orphaned\":")
 		put(orphaned)
+		if cp.Cost != nil {
+			bw.WriteString(",\"cost\":")
+			put(cp.Cost)
+		}
 		bw.WriteString(",\"messages\":[")
 		r := c.NewRenderer()
 		for j, m := range cp.Messages {
@@ -183,4 +197,38 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 	}
 	bw.WriteString("\n]}\n")
 	return bw.Flush()
+}
+
+// Text writes the cost for a person: each currency's total, and the messages without a
+// price by country, most first.
+func (c *Cost) Text() string {
+	var b strings.Builder
+	if len(c.Totals) == 0 {
+		b.WriteString("0.00")
+	}
+	for i, a := range c.Totals {
+		if i > 0 {
+			b.WriteString(" + ")
+		}
+		fmt.Fprintf(&b, "%s %s", a.Amount, a.Currency)
+	}
+	fmt.Fprintf(&b, " for %s priced %s", Thousands(c.Priced), plural(c.Priced, "message", "messages"))
+	if c.Unpriced > 0 {
+		keys := make([]string, 0, len(c.UnpricedBy))
+		for k := range c.UnpricedBy {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(i, j int) bool {
+			if c.UnpricedBy[keys[i]] != c.UnpricedBy[keys[j]] {
+				return c.UnpricedBy[keys[i]] > c.UnpricedBy[keys[j]]
+			}
+			return keys[i] < keys[j]
+		})
+		var by []string
+		for _, k := range keys {
+			by = append(by, fmt.Sprintf("%s %s", safetext.Escape(k), Thousands(c.UnpricedBy[k])))
+		}
+		fmt.Fprintf(&b, "; %s %s no price (%s): not counted, add them to the prices file", Thousands(c.Unpriced), plural(c.Unpriced, "message has", "messages have"), strings.Join(by, ", "))
+	}
+	return b.String()
 }

@@ -169,9 +169,17 @@ func planCommand(sys IO) *cli.Command {
 		Flags: append(planFlags(),
 			&cli.StringFlag{Name: "out", Usage: "save the plan to `FILE` for `smsform apply FILE`", TakesFile: true},
 			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 0 when there is nothing to send, 2 when there is, 1 on error"},
+			&cli.StringFlag{Name: "prices", Usage: "estimate the cost from `FILE`, a CSV of prefix,price,currency (CH,0.0725,CHF or +4179,0.065,CHF) per SMS part", TakesFile: true},
 		),
 		Action: func(c *cli.Context) error {
 			opts := runner.PlanOptions{RetryFailed: c.Bool("retry-failed")}
+			if f := c.String("prices"); f != "" {
+				prices, err := campaign.LoadPrices(f)
+				if err != nil {
+					return err
+				}
+				opts.Prices = prices
+			}
 			paths, _, set, err := loadInputs(c.Args().Slice(), statePath(c), false)
 			if err != nil {
 				return err
