@@ -25,9 +25,12 @@ const (
 	Changed               // recorded as sent, but the text or options changed since: not resent
 	Unknown               // recorded, outcome unknown (a previous run died or lost the answer)
 	Failed                // recorded as failed; sent again only with -retry-failed
+	// Suppressed would be sent, but the number is on a suppression list of a marketing
+	// campaign: never sent.
+	Suppressed
 )
 
-var actionNames = [...]string{"send", "noop", "changed", "unknown", "failed"}
+var actionNames = [...]string{"send", "noop", "changed", "unknown", "failed", "suppressed"}
 
 func (a Action) String() string { return actionNames[a] }
 
@@ -48,6 +51,9 @@ type Counts struct {
 	Failed   int `json:"failed"`
 	Orphaned int `json:"orphaned"`
 	SmsParts int `json:"sms_parts"` // of the messages to send
+	// Suppressed counts messages held back by a suppression list (omitted when none, so
+	// plans of campaigns without lists read as before).
+	Suppressed int `json:"suppressed,omitempty"`
 }
 
 func (c *Counts) add(o Counts) {
@@ -58,6 +64,7 @@ func (c *Counts) add(o Counts) {
 	c.Failed += o.Failed
 	c.Orphaned += o.Orphaned
 	c.SmsParts += o.SmsParts
+	c.Suppressed += o.Suppressed
 }
 
 // CampaignPlan is the plan of one campaign round.
@@ -68,7 +75,9 @@ type CampaignPlan struct {
 	Orphaned []string
 	// Errors holds, for failed messages, the recorded reason, by recipient index.
 	Errors map[int32]string
-	Counts Counts
+	// Suppressions holds, for suppressed messages, the list entry, by recipient index.
+	Suppressions map[int32]campaign.Suppression
+	Counts       Counts
 	// Cost is the estimated cost of the messages to send; nil without PlanOptions.Prices.
 	Cost *Cost
 }
@@ -177,6 +186,15 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, opts PlanOptions) 
 				}
 			}
 		}
+		if m.Action == Send {
+			if s, ok := c.Suppressed(r.To); ok {
+				m.Action = Suppressed
+				if cp.Suppressions == nil {
+					cp.Suppressions = map[int32]campaign.Suppression{}
+				}
+				cp.Suppressions[int32(i)] = s
+			}
+		}
 		cp.Messages[i] = m
 		switch m.Action {
 		case Send:
@@ -193,6 +211,8 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, opts PlanOptions) 
 			cp.Counts.Unknown++
 		case Failed:
 			cp.Counts.Failed++
+		case Suppressed:
+			cp.Counts.Suppressed++
 		}
 	}
 	if matched < recs.Len() {

@@ -9,7 +9,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/smsform/smsform/campaign"
 	"github.com/smsform/smsform/internal/safetext"
 )
 
@@ -38,6 +40,9 @@ func (p *Plan) SummaryLine() string {
 	if s.Orphaned > 0 {
 		parts = append(parts, fmt.Sprintf("%s recorded but no longer in the files", Thousands(s.Orphaned)))
 	}
+	if s.Suppressed > 0 {
+		parts = append(parts, fmt.Sprintf("%s suppressed (on a suppression list; never sent)", Thousands(s.Suppressed)))
+	}
 	return "Plan: " + strings.Join(parts, ", ") + "."
 }
 
@@ -48,7 +53,7 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-var symbols = [...]string{Send: "+", Noop: " ", Changed: "~", Unknown: "?", Failed: "!"}
+var symbols = [...]string{Send: "+", Noop: " ", Changed: "~", Unknown: "?", Failed: "!", Suppressed: "x"}
 
 // WriteText writes the human view: the summary line, then per campaign the messages that
 // are not plain no-ops, cut after shown lines unless shown < 0.
@@ -98,6 +103,8 @@ func (p *Plan) WriteText(w io.Writer, shown int) error {
 				fmt.Fprint(bw, "  (outcome unknown; not resent until resolved)")
 			case Failed:
 				fmt.Fprintf(bw, "  (failed: %s; -retry-failed sends it again)", safetext.Escape(cp.Errors[m.Recipient]))
+			case Suppressed:
+				fmt.Fprintf(bw, "  (suppressed: %s)", suppressionText(cp.Suppressions[m.Recipient]))
 			}
 			fmt.Fprintln(bw)
 		}
@@ -114,7 +121,7 @@ func (p *Plan) WriteText(w io.Writer, shown int) error {
 	}
 	switch s := p.Summary; {
 	case s.Send > 0:
-	case s.Changed+s.Unknown+s.Failed+s.Orphaned == 0:
+	case s.Changed+s.Unknown+s.Failed+s.Orphaned+s.Suppressed == 0:
 		fmt.Fprintln(bw, "\nNothing to send: the state already matches the campaign files.")
 	default:
 		fmt.Fprintln(bw, "\nNothing to send.")
@@ -123,12 +130,32 @@ func (p *Plan) WriteText(w io.Writer, shown int) error {
 }
 
 type jsonMessage struct {
-	Action    string `json:"action"`
-	To        string `json:"to"`
-	Text      string `json:"text"`
-	Parts     int32  `json:"parts"`
-	MessageID string `json:"message_id"`
-	Error     string `json:"error,omitempty"`
+	Action       string           `json:"action"`
+	To           string           `json:"to"`
+	Text         string           `json:"text"`
+	Parts        int32            `json:"parts"`
+	MessageID    string           `json:"message_id"`
+	Error        string           `json:"error,omitempty"`
+	SuppressedBy *jsonSuppression `json:"suppressed_by,omitempty"`
+}
+
+// jsonSuppression is the list entry that held a message back.
+type jsonSuppression struct {
+	Source string `json:"source"` // FILE:LINE
+	Date   string `json:"date,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// suppressionText says where and why a number is suppressed.
+func suppressionText(s campaign.Suppression) string {
+	out := "on " + safetext.Escape(s.Source)
+	if !s.Date.IsZero() {
+		out += " since " + s.Date.Format(time.DateOnly)
+	}
+	if s.Reason != "" {
+		out += ": " + safetext.Escape(s.Reason)
+	}
+	return out
 }
 
 // WriteJSON writes the machine view, one JSON document with one message per line, streamed
@@ -186,10 +213,17 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 			if err != nil {
 				return err
 			}
-			if err := put(jsonMessage{
+			jm := jsonMessage{
 				Action: m.Action.String(), To: rec.To, Text: text, Parts: rec.Parts,
 				MessageID: cp.MessageID(m), Error: cp.Errors[m.Recipient],
-			}); err != nil {
+			}
+			if s, ok := cp.Suppressions[m.Recipient]; ok {
+				jm.SuppressedBy = &jsonSuppression{Source: s.Source, Reason: s.Reason}
+				if !s.Date.IsZero() {
+					jm.SuppressedBy.Date = s.Date.Format(time.DateOnly)
+				}
+			}
+			if err := put(jm); err != nil {
 				return err
 			}
 		}
