@@ -30,7 +30,7 @@ type Campaign struct {
 	Labels           map[string]string `yaml:"labels"`
 	// Purpose is marketing (the default) or transactional: marketing campaigns respect
 	// opt-outs and suppression lists, transactional ones (an OTP, a delivery notice) do not.
-	Purpose Purpose `yaml:"purpose" validate:"omitempty,oneof=marketing transactional"`
+	Purpose Purpose `yaml:"purpose" validate:"oneof=marketing transactional"`
 	// QuietHours, in each recipient's local time, are when no marketing text may arrive;
 	// Quiet is the same, parsed.
 	QuietHours *QuietHours `yaml:"quiet_hours"`

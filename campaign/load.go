@@ -280,11 +280,21 @@ func decodeCampaign(file string, root *yaml.Node, ps *problems) *Campaign {
 	if _, set := c.lines["round"]; !set {
 		c.Round = 1
 	}
-	if c.Purpose == "" {
-		c.Purpose = Marketing
+	if c.Purpose == "" && !writtenEmpty(root, "purpose") {
+		c.Purpose = Marketing // left out or null; purpose: "" is an error, as in the schema
 	}
 	c.validate(ps, bad)
 	return c
+}
+
+// writtenEmpty reports a top-level key written with an empty text value ("" but not null).
+func writtenEmpty(root *yaml.Node, key string) bool {
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if k, v := root.Content[i], root.Content[i+1]; k.Value == key {
+			return v.Kind == yaml.ScalarNode && v.Tag != "!!null" && v.Value == ""
+		}
+	}
+	return false
 }
 
 // recordLines maps every key path under n to the line it is written on.
