@@ -57,7 +57,9 @@ type Prices struct {
 }
 
 var (
-	pricePattern    = regexp.MustCompile(`^[0-9]{1,9}(\.[0-9]{1,6})?$`)
+	// pricePattern bounds a price to 999.999999 a part, so that a plan's sum in integer
+	// millionths cannot overflow (25 parts to a billion numbers stays under 2^63).
+	pricePattern    = regexp.MustCompile(`^[0-9]{1,3}(\.[0-9]{1,6})?$`)
 	currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
 	prefixPattern   = regexp.MustCompile(`^\+[1-9][0-9]{0,14}$`)
 )
@@ -113,7 +115,7 @@ func (p *Prices) read(cr *csv.Reader, ps *problems) {
 		price := Price{Currency: currency, Source: fmt.Sprintf("%s:%d", p.File, line)}
 		ok := true
 		if !pricePattern.MatchString(amount) {
-			ps.add(p.File, line, "price", "%q must be a decimal price per SMS part with at most 6 places, such as 0.0725", amount)
+			ps.add(p.File, line, "price", "%q must be a decimal price per SMS part, at most 999 with at most 6 places, such as 0.0725", amount)
 			ok = false
 		} else {
 			whole, frac, _ := strings.Cut(amount, ".")

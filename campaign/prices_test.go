@@ -51,6 +51,7 @@ func TestLoadPrices(t *testing.T) {
 		"+0,0.1,CHF",
 		"DE,0.1234567,EUR",
 		"FR,-1,EUR",
+		"IT,1000,EUR",
 		"GB,0.05,pound",
 		"US,1",
 	)), 0o644)
@@ -59,10 +60,11 @@ func TestLoadPrices(t *testing.T) {
 		{"bad.csv", 3, "prefix", "CH is also at " + bad + ":2"},
 		{"bad.csv", 4, "prefix", `"XX" must be an ISO 3166 country code (CH) or an E.164 prefix (+4179)`},
 		{"bad.csv", 5, "prefix", `"+0" must be`},
-		{"bad.csv", 6, "price", `"0.1234567" must be a decimal price per SMS part with at most 6 places`},
+		{"bad.csv", 6, "price", `"0.1234567" must be a decimal price per SMS part, at most 999 with at most 6 places`},
 		{"bad.csv", 7, "price", `"-1" must be`},
-		{"bad.csv", 8, "currency", `"pound" must be an ISO 4217 currency code`},
-		{"bad.csv", 9, "", "wrong number of fields"},
+		{"bad.csv", 8, "price", `"1000" must be a decimal price per SMS part, at most 999`},
+		{"bad.csv", 9, "currency", `"pound" must be an ISO 4217 currency code`},
+		{"bad.csv", 10, "", "wrong number of fields"},
 	})
 	hdr := filepath.Join(dir, "hdr.csv")
 	os.WriteFile(hdr, []byte("country,price\nCH,0.1\n"), 0o644)
