@@ -1,0 +1,34 @@
+package campaign_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// BenchmarkLint100k lints a campaign of 100,000 recipients whose text holds two
+// look-alike characters: every text is rendered three more times (each character
+// replaced, then both) to count the parts they cost.
+func BenchmarkLint100k(b *testing.B) {
+	const n = 100_000
+	dir := b.TempDir()
+	var csv strings.Builder
+	csv.WriteString("to,name\n")
+	for i := range n {
+		fmt.Fprintf(&csv, "+4179%07d,Name%d\n", i*37%10_000_000, i)
+	}
+	writeFiles(b, dir, map[string]string{
+		"big.yaml":       lines(`id: big`, `from: Shop`, `text: "Hi {{.name}}, it’s our winter sale… 30 percent off everything, in store and online this week only."`, `destinations_file: recipients.csv`),
+		"recipients.csv": csv.String(),
+	})
+	set := mustLoad(b, dir)
+	c := set.Campaigns[0]
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if w := c.Lint(); len(w) != 3 {
+			b.Fatalf("%d warnings: %v", len(w), w)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/recipient")
+}
