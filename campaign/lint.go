@@ -2,8 +2,9 @@ package campaign
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
-	"unicode/utf8"
+	"sync"
 )
 
 // lookalike is a character that forces a whole text into UCS-2 (70 characters a part
@@ -137,7 +138,8 @@ func printable(r rune) string {
 }
 
 // partsWith sums the SMS parts of every recipient's text rendered from text instead of the
-// campaign's; false if text does not render for everyone (then no cost is claimed).
+// campaign's; false if text does not render for everyone (then no cost is claimed). The
+// recipients are split over the cores, as when they are loaded.
 func (c *Campaign) partsWith(text string) (int, bool) {
 	t, problem := parseText(text)
 	if problem != "" {
@@ -145,15 +147,34 @@ func (c *Campaign) partsWith(text string) (int, bool) {
 	}
 	alt := *c
 	alt.tmpl = t
-	r := alt.NewRenderer()
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(c.Recipients)/chunkRows))
+	totals := make([]int, workers)
+	failed := make([]bool, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := alt.NewRenderer()
+			lo, hi := w*len(c.Recipients)/workers, (w+1)*len(c.Recipients)/workers
+			for _, rec := range c.Recipients[lo:hi] {
+				s, err := r.Render(rec)
+				if err != nil {
+					failed[w] = true
+					return
+				}
+				n, _ := Parts(s)
+				totals[w] += n
+			}
+		}()
+	}
+	wg.Wait()
 	total := 0
-	for _, rec := range c.Recipients {
-		s, err := r.Render(rec)
-		if err != nil || !utf8.ValidString(s) {
+	for w := range workers {
+		if failed[w] {
 			return 0, false
 		}
-		n, _ := Parts(s)
-		total += n
+		total += totals[w]
 	}
 	return total, true
 }
