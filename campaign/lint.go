@@ -3,8 +3,10 @@ package campaign
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
+	"text/template"
 )
 
 // lookalike is a character that forces a whole text into UCS-2 (70 characters a part
@@ -58,15 +60,23 @@ func describeReplacement(with string) string {
 	return fmt.Sprintf("write %s instead", with)
 }
 
-// Lint returns warnings about the campaign's text, each at FILE:LINE: text: for every
-// character that forces UCS-2 where GSM-7 has an equivalent: its name and code, where it
-// first appears in the text, what to write instead and how many SMS parts it costs across
-// the campaign — the parts of every recipient's text as it is, less the parts with that
-// character replaced, exactly (every recipient's text is rendered both ways).
+// Lint returns warnings about characters that force UCS-2 where GSM-7 has an equivalent.
+// In the text, one at FILE:LINE: text: per character: its name and code, where it first
+// appears in the text, what to write instead and how many SMS parts it costs across the
+// campaign — the parts of every recipient's text as it is, less the parts with that
+// character replaced, exactly (every recipient's text is rendered both ways). In the
+// recipients' vars, one at the first recipient that has them (see lintVars).
 func (c *Campaign) Lint() []Problem {
 	if c.tmpl == nil {
 		return nil
 	}
+	out, fixed := c.lintText()
+	return append(out, c.lintVars(fixed)...)
+}
+
+// lintText warns about the template's own characters, and returns the template with all of
+// them replaced.
+func (c *Campaign) lintText() ([]Problem, string) {
 	type found struct {
 		r           rune
 		line, col   int // in the text, 1-based
@@ -93,7 +103,7 @@ func (c *Campaign) Lint() []Problem {
 		order = append(order, f)
 	}
 	if len(order) == 0 {
-		return nil
+		return nil, c.Text
 	}
 	now := 0
 	for _, rec := range c.Recipients {
@@ -125,7 +135,79 @@ func (c *Campaign) Lint() []Problem {
 				Msg: fmt.Sprintf("replacing all %d of these characters saves %d SMS %s across the campaign (%d now, %d after)", len(order), now-with, plural(now-with, "part", "parts"), now, with)})
 		}
 	}
-	return out
+	return out, all
+}
+
+// lintVars warns, once per campaign, about look-alike characters that recipients' vars
+// bring into their texts (a name typed O’Brien in the CRM): at the first such recipient,
+// with how many there are and how many parts cleaning the data saves, counted on the
+// texts rendered from text (the template with its own look-alikes already replaced).
+func (c *Campaign) lintVars(text string) []Problem {
+	t, problem := parseText(text)
+	if problem != "" {
+		return nil
+	}
+	type tally struct{ count, saved, first int }
+	var tallies []tally
+	c.renderAll(t, func(workers int) { tallies = make([]tally, workers) }, func(w, i int, s string) {
+		if !strings.ContainsFunc(s, isLookalike) {
+			return
+		}
+		before, _ := Parts(s)
+		after, _ := Parts(replaceLookalikes(s))
+		tl := &tallies[w]
+		if tl.count == 0 {
+			tl.first = i
+		}
+		tl.count++
+		tl.saved += before - after
+	})
+	var total tally
+	first := -1
+	for _, tl := range tallies {
+		if tl.count > 0 && first < 0 {
+			first = tl.first // workers take the recipients in order: the first one's is first
+		}
+		total.count += tl.count
+		total.saved += tl.saved
+	}
+	if total.count == 0 {
+		return nil
+	}
+	rec := c.Recipients[first]
+	field, ch := "", rune(0)
+	names, values := rec.Vars.Names(), rec.Vars.Values()
+	for j, v := range values {
+		if i := strings.IndexFunc(v, isLookalike); i >= 0 {
+			field, ch = names[j], []rune(v[i:])[0]
+			break
+		}
+	}
+	file := c.File
+	if rec.FromCSV {
+		file = c.CSVFile
+	} else {
+		field = "vars." + field
+	}
+	l := lookalikes[ch]
+	return []Problem{{File: file, Line: int(rec.Line), Field: field, Msg: fmt.Sprintf(
+		"U+%04X %s (%s) forces UCS-2 encoding for this recipient; %s (GSM-7) in the data. %d %s hold such characters (this is the first); cleaning them saves %d SMS %s across the campaign",
+		ch, l.name, printable(ch), describeReplacement(l.with), total.count, plural(total.count, "recipient's vars", "recipients' vars"), total.saved, plural(total.saved, "part", "parts"))}}
+}
+
+func isLookalike(r rune) bool { _, ok := lookalikes[r]; return ok }
+
+// replaceLookalikes writes every look-alike character as its GSM-7 equivalent.
+func replaceLookalikes(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if l, ok := lookalikes[r]; ok {
+			b.WriteString(l.with)
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // printable shows a character in a message; the invisible ones are shown by name only.
@@ -138,17 +220,32 @@ func printable(r rune) string {
 }
 
 // partsWith sums the SMS parts of every recipient's text rendered from text instead of the
-// campaign's; false if text does not render for everyone (then no cost is claimed). The
-// recipients are split over the cores, as when they are loaded.
+// campaign's; false if text does not render for everyone (then no cost is claimed).
 func (c *Campaign) partsWith(text string) (int, bool) {
 	t, problem := parseText(text)
 	if problem != "" {
 		return 0, false
 	}
+	var totals []int
+	ok := c.renderAll(t, func(workers int) { totals = make([]int, workers) }, func(w, _ int, s string) {
+		n, _ := Parts(s)
+		totals[w] += n
+	})
+	total := 0
+	for _, n := range totals {
+		total += n
+	}
+	return total, ok
+}
+
+// renderAll renders every recipient's text from t, split in order over the cores as when
+// they are loaded: start learns the number of workers, each calls fn with its index, the
+// recipient's and the text. False if a text does not render (the rest may be skipped).
+func (c *Campaign) renderAll(t *template.Template, start func(workers int), fn func(w, i int, text string)) bool {
 	alt := *c
 	alt.tmpl = t
 	workers := max(1, min(runtime.GOMAXPROCS(0), len(c.Recipients)/chunkRows))
-	totals := make([]int, workers)
+	start(workers)
 	failed := make([]bool, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -157,26 +254,18 @@ func (c *Campaign) partsWith(text string) (int, bool) {
 			defer wg.Done()
 			r := alt.NewRenderer()
 			lo, hi := w*len(c.Recipients)/workers, (w+1)*len(c.Recipients)/workers
-			for _, rec := range c.Recipients[lo:hi] {
-				s, err := r.Render(rec)
+			for i := lo; i < hi; i++ {
+				s, err := r.Render(c.Recipients[i])
 				if err != nil {
 					failed[w] = true
 					return
 				}
-				n, _ := Parts(s)
-				totals[w] += n
+				fn(w, i, s)
 			}
 		}()
 	}
 	wg.Wait()
-	total := 0
-	for w := range workers {
-		if failed[w] {
-			return 0, false
-		}
-		total += totals[w]
-	}
-	return total, true
+	return !slices.Contains(failed, true)
 }
 
 // LintSet is Lint over every campaign of the set, with the set's own warnings, sorted by
