@@ -3,6 +3,7 @@ package campaign_test
 import (
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -107,6 +108,16 @@ func TestSuppressionListProblems(t *testing.T) {
 		{"outside the root", map[string]string{
 			"c.yaml": campaignFile("[../s.csv]"),
 		}, []want{{"c.yaml", 5, "suppression_lists[0]", "outside the campaign root"}}},
+		{"a directory", map[string]string{
+			"c.yaml":      campaignFile("[lists]"),
+			"lists/x.csv": "number\n",
+		}, []want{{"c.yaml", 5, "suppression_lists[0]", "is not a regular file"}}},
+		{"a symlink out of the root", map[string]string{
+			"c.yaml": campaignFile("[link.csv]"),
+		}, []want{{"c.yaml", 5, "suppression_lists[0]", "outside the campaign root"}}},
+		{"a FIFO: refused, not waited on", map[string]string{
+			"c.yaml": campaignFile("[fifo.csv]"),
+		}, []want{{"c.yaml", 5, "suppression_lists[0]", "is not a regular file"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,6 +127,12 @@ func TestSuppressionListProblems(t *testing.T) {
 			}
 			dir := filepath.Join(parent, "root")
 			writeFiles(t, dir, tt.files)
+			if err := os.Symlink(filepath.Join(parent, "s.csv"), filepath.Join(dir, "link.csv")); err != nil {
+				t.Fatal(err)
+			}
+			if err := syscall.Mkfifo(filepath.Join(dir, "fifo.csv"), 0o644); err != nil {
+				t.Fatal(err)
+			}
 			_, err := campaign.Load(dir)
 			checkProblems(t, dir, err, tt.want)
 		})
