@@ -1,6 +1,15 @@
 // Package campaign is the campaign file: the YAML model, loading from files and CSVs with
 // every problem reported as FILE:LINE: field: problem, number normalisation, template
 // rendering and SMS part counting.
+//
+// Marketing-ops safety lives here as data, for plan and apply to act on:
+//   - Campaign.Purpose (IsMarketing): only marketing campaigns respect opt-outs.
+//   - Campaign.Quiet, quiet_hours parsed; Zones gives a number's time zones and
+//     NextAllowed (or Campaign.NextAllowedFor) the first instant a message may arrive.
+//   - Set.SuppressionLists, each list read once; Campaign.Suppressed tells whether and
+//     why (FILE:LINE, date, reason) a number is held back.
+//   - Campaign.Lint and LintSet: warnings, such as characters that force UCS-2.
+//   - LoadPrices and Prices.Find: the price of an SMS part to a number, in MicroUnits.
 package campaign
 
 import (

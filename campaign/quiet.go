@@ -128,3 +128,18 @@ func quietEnd(z *time.Location, quiet Quiet, t time.Time) time.Time {
 	// Unreachable with a real zone: the wall clock shows To at least every other day.
 	return t.Add(time.Minute)
 }
+
+// NextAllowedFor returns when a message of this campaign to the E.164 number may arrive, at
+// t or later: t itself for a campaign without quiet hours, else NextAllowed over the
+// number's zones. A number of no known zone is an error: the caller decides what is safe
+// (holding the message back, or the strictest reading of its country).
+func (c *Campaign) NextAllowedFor(number string, t time.Time) (time.Time, error) {
+	if c.Quiet == nil {
+		return t, nil
+	}
+	zones, err := Zones(number)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return NextAllowed(zones, *c.Quiet, t), nil
+}

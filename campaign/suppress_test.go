@@ -144,6 +144,18 @@ func TestQuietHoursField(t *testing.T) {
 	if c.Quiet == nil || *c.Quiet != (campaign.Quiet{From: 21*60 + 30, To: 8 * 60}) || c.Quiet.String() != "21:30-08:00" {
 		t.Errorf("Quiet = %v, want 21:30-08:00", c.Quiet)
 	}
+	at := time.Date(2026, 6, 10, 20, 0, 0, 0, time.UTC) // 22:00 in Zurich, 01:30 in Kolkata
+	for number, want := range map[string]time.Time{
+		"+41793026731":  time.Date(2026, 6, 11, 6, 0, 0, 0, time.UTC),  // 08:00 CEST
+		"+919876543210": time.Date(2026, 6, 11, 2, 30, 0, 0, time.UTC), // 08:00 IST
+	} {
+		if got, err := c.NextAllowedFor(number, at); err != nil || !got.Equal(want) {
+			t.Errorf("NextAllowedFor(%s) = %v, %v; want %v", number, got, err, want)
+		}
+	}
+	if got, err := (&campaign.Campaign{}).NextAllowedFor("+41793026731", at); err != nil || !got.Equal(at) {
+		t.Errorf("without quiet hours: %v, %v; want %v", got, err, at)
+	}
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"c.yaml": lines("id: c1", "from: Shop", "text: Hi", "destinations: [{to: \"+41793026731\"}]", "quiet_hours:", `  from: "08:00"`, `  to: "08:00"`, "purpose: promo")})
 	_, err := campaign.Load(dir)
