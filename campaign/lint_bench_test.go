@@ -32,3 +32,28 @@ func BenchmarkLint100k(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/recipient")
 }
+
+// BenchmarkSuppressionList100k loads a campaign whose suppression list holds 100,000
+// numbers with a reason and a date.
+func BenchmarkSuppressionList100k(b *testing.B) {
+	const n = 100_000
+	dir := b.TempDir()
+	var csv strings.Builder
+	csv.WriteString("number,reason,date\n")
+	for i := range n {
+		fmt.Fprintf(&csv, "+4179%07d,replied STOP,2026-11-30\n", i*37%10_000_000)
+	}
+	writeFiles(b, dir, map[string]string{
+		"c.yaml":   lines(`id: c1`, `from: Shop`, `text: Hi`, `destinations: [{to: "+41793026731"}]`, `suppression_lists: [stop.csv]`),
+		"stop.csv": csv.String(),
+	})
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		set := mustLoad(b, dir)
+		if got := len(set.SuppressionLists[0].Entries); got != n {
+			b.Fatalf("%d entries, want %d", got, n)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/number")
+}
