@@ -1,6 +1,15 @@
 // Package campaign is the campaign file: the YAML model, loading from files and CSVs with
 // every problem reported as FILE:LINE: field: problem, number normalisation, template
 // rendering and SMS part counting.
+//
+// Marketing-ops safety lives here as data, for plan and apply to act on:
+//   - Campaign.Purpose (IsMarketing): only marketing campaigns respect opt-outs.
+//   - Campaign.Quiet, quiet_hours parsed; Zones gives a number's time zones and
+//     NextAllowed (or Campaign.NextAllowedFor) the first instant a message may arrive.
+//   - Set.SuppressionLists, each list read once; Campaign.Suppressed tells whether and
+//     why (FILE:LINE, date, reason) a number is held back.
+//   - Campaign.Lint and LintSet: warnings, such as characters that force UCS-2.
+//   - LoadPrices and Prices.Find: the price of an SMS part to a number, in MicroUnits.
 package campaign
 
 import (
@@ -28,16 +37,47 @@ type Campaign struct {
 	NotifyURL        string            `yaml:"notify_url" validate:"omitempty,https_url"`
 	CallbackData     string            `yaml:"callback_data" validate:"max=4000"`
 	Labels           map[string]string `yaml:"labels"`
+	// Purpose is marketing (the default) or transactional: marketing campaigns respect
+	// opt-outs and suppression lists, transactional ones (an OTP, a delivery notice) do not.
+	Purpose Purpose `yaml:"purpose" validate:"oneof=marketing transactional"`
+	// QuietHours, in each recipient's local time, are when no marketing text may arrive;
+	// Quiet is the same, parsed.
+	QuietHours *QuietHours `yaml:"quiet_hours"`
+	// SuppressionLists are CSV files of numbers never to send to, relative to File.
+	SuppressionLists []string `yaml:"suppression_lists" validate:"unique"`
 
 	// File is the YAML file the campaign came from; CSVFile the resolved destinations_file.
 	File    string `yaml:"-"`
 	CSVFile string `yaml:"-"`
 	// Recipients are the normalised, de-duplicated, rendered destinations, in file order.
 	Recipients []Recipient `yaml:"-"`
+	// Quiet is quiet_hours parsed; nil when unset.
+	Quiet *Quiet `yaml:"-"`
+	// Suppressions are the lists suppression_lists names, in its order, shared with every
+	// other campaign of the Set that names the same file (with the same default_region).
+	Suppressions []*SuppressionList `yaml:"-"`
 
 	lines map[string]int // field path ("tracking.type", "destinations[2].to") -> line
 	tmpl  *template.Template
 	root  string // the campaign root: paths in the file must resolve inside it
+}
+
+// Purpose says why a campaign is sent, which decides whether opt-outs apply.
+type Purpose string
+
+// The purposes.
+const (
+	Marketing     Purpose = "marketing"
+	Transactional Purpose = "transactional"
+)
+
+// IsMarketing reports a marketing campaign: purpose marketing, or unset.
+func (c *Campaign) IsMarketing() bool { return c.Purpose != Transactional }
+
+// QuietHours is the quiet_hours block as written: HH:MM in the recipient's local time.
+type QuietHours struct {
+	From string `yaml:"from" validate:"required,localhhmm"`
+	To   string `yaml:"to" validate:"required,localhhmm"`
 }
 
 // Tracking is the tracking block: it turns on Infobip's SMS conversion tracking.
@@ -188,6 +228,11 @@ type Set struct {
 	Digest string
 	// Files lists the YAML files read, sorted.
 	Files []string
+	// SuppressionLists are every suppression list read, each once, sorted by file.
+	SuppressionLists []*SuppressionList
+	// Warnings are what loading found worth a look but not wrong (a send_at in the past,
+	// with Options.Now set), sorted by file and line. Lint finds more.
+	Warnings []Problem
 }
 
 // Find returns the campaign with the id, or nil.

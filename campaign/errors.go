@@ -78,9 +78,14 @@ func (ps *problems) err() error {
 	if len(ps.list) == 0 {
 		return nil
 	}
-	slices.SortStableFunc(ps.list, func(a, b Problem) int {
-		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line))
-	})
+	sortProblems(ps.list)
 	ps.list = slices.Compact(ps.list) // the same problem found twice is shown once
 	return &ValidationError{Problems: ps.list, Dropped: ps.dropped}
+}
+
+// sortProblems orders problems by file and line, keeping the order of those on one line.
+func sortProblems(list []Problem) {
+	slices.SortStableFunc(list, func(a, b Problem) int {
+		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line))
+	})
 }

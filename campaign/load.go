@@ -37,8 +37,8 @@ type Options struct {
 	// AllProblems lists every problem found, not only the first MaxProblems (for `validate
 	// -all` and `-json`, where a user cleans a CSV of thousands of bad rows in one go).
 	AllProblems bool
-	// Now, when set, applies the plan-time rule on send_at (CheckSendAt) to every campaign,
-	// so that validate rejects what plan would.
+	// Now, when set, applies the plan-time rule on send_at (CheckSendAt) to every campaign:
+	// more than 180 days ahead is a problem, in the past a warning (Set.Warnings).
 	Now time.Time
 }
 
@@ -80,14 +80,25 @@ func LoadWith(opts Options, paths ...string) (*Set, error) {
 			set.Campaigns = append(set.Campaigns, c)
 		}
 	}
+	lists := &suppressionLists{byKey: map[string]*SuppressionList{}}
 	for _, c := range append(set.Campaigns, dups...) {
 		c.loadRecipients(&ps, digest)
+		lists.load(c, &ps, digest)
 		if !opts.Now.IsZero() {
 			if p := c.CheckSendAt(opts.Now); p != nil {
-				ps.add(p.File, p.Line, p.Field, "%s", p.Msg)
+				// A campaign sent on schedule stays in git: its send_at in the past is
+				// worth a look, not a failure (plan still refuses it while there is
+				// something to send). Too far ahead is wrong whenever it is checked.
+				if c.SendTime().Before(opts.Now) {
+					set.Warnings = append(set.Warnings, *p)
+				} else {
+					ps.add(p.File, p.Line, p.Field, "%s", p.Msg)
+				}
 			}
 		}
 	}
+	set.SuppressionLists = lists.all()
+	sortProblems(set.Warnings)
 	if err := ps.err(); err != nil {
 		return nil, err
 	}
@@ -269,8 +280,21 @@ func decodeCampaign(file string, root *yaml.Node, ps *problems) *Campaign {
 	if _, set := c.lines["round"]; !set {
 		c.Round = 1
 	}
+	if c.Purpose == "" && !writtenEmpty(root, "purpose") {
+		c.Purpose = Marketing // left out or null; purpose: "" is an error, as in the schema
+	}
 	c.validate(ps, bad)
 	return c
+}
+
+// writtenEmpty reports a top-level key written with an empty text value ("" but not null).
+func writtenEmpty(root *yaml.Node, key string) bool {
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if k, v := root.Content[i], root.Content[i+1]; k.Value == key {
+			return v.Kind == yaml.ScalarNode && v.Tag != "!!null" && v.Value == ""
+		}
+	}
+	return false
 }
 
 // recordLines maps every key path under n to the line it is written on.

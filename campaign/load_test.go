@@ -1188,7 +1188,8 @@ func TestMaxProblems(t *testing.T) {
 	}
 }
 
-// TestLoadSendAtNow: with Options.Now, send_at is checked as plan checks it.
+// TestLoadSendAtNow: with Options.Now, send_at too far ahead is a problem and one in the
+// past a warning: a campaign sent on schedule stays in git.
 func TestLoadSendAtNow(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
@@ -1202,6 +1203,15 @@ func TestLoadSendAtNow(t *testing.T) {
 	_, err := campaign.LoadWith(campaign.Options{Now: now}, dir)
 	checkProblems(t, dir, err, []want{
 		{"far.yaml", 4, "send_at", "is more than 180 days ahead"},
-		{"past.yaml", 4, "send_at", "is in the past"},
 	})
+	if err := os.Remove(filepath.Join(dir, "far.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	set, err := campaign.LoadWith(campaign.Options{Now: now}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Warnings) != 1 || !matches(dir, set.Warnings[0], want{"past.yaml", 4, "send_at", "is in the past"}) {
+		t.Errorf("Warnings = %v, want past.yaml:4: send_at: ...is in the past...", set.Warnings)
+	}
 }

@@ -56,6 +56,7 @@ func validatorInstance() *validator.Validate {
 		must("sender", func(s string) bool { return alphaSender.MatchString(s) || numericSender.MatchString(s) })
 		must("tracking_type", trackingPattern.MatchString)
 		must("hhmm", hhmmPattern.MatchString)
+		must("localhhmm", hhmmPattern.MatchString)
 		must("region", func(s string) bool { return phonenumbers.GetCountryCodeForRegion(s) != 0 })
 		must("rfc3339", func(s string) bool { _, err := time.Parse(time.RFC3339, s); return err == nil })
 		must("validity", func(s string) bool {
@@ -84,6 +85,8 @@ func problemText(fe validator.FieldError) string {
 		return fmt.Sprintf("%q must be 1-50 letters, digits or '_'", fe.Value())
 	case "hhmm":
 		return fmt.Sprintf("%q must be a time of day HH:MM (UTC), such as 09:00", fe.Value())
+	case "localhhmm":
+		return fmt.Sprintf("%q must be a time of day HH:MM in the recipient's local time, such as 21:00", fe.Value())
 	case "region":
 		return fmt.Sprintf("%q is not an ISO 3166 country code with phone numbers, such as CH, GB, US", fe.Value())
 	case "rfc3339":
@@ -125,6 +128,18 @@ func (c *Campaign) validate(ps *problems, badType map[string]bool) {
 	if w := c.DeliveryWindow; w != nil && hhmmPattern.MatchString(w.From) && hhmmPattern.MatchString(w.To) {
 		if from, to := w.Minutes(); to-from < 60 {
 			c.problem(ps, "delivery_window.to", "the window %s-%s must be at least one hour wide, and to after from (UTC)", w.From, w.To)
+		}
+	}
+	if q := c.QuietHours; q != nil && hhmmPattern.MatchString(q.From) && hhmmPattern.MatchString(q.To) {
+		if q.From == q.To {
+			c.problem(ps, "quiet_hours.to", "quiet hours %s-%s are empty; from and to must differ (21:00 to 08:00 wraps midnight)", q.From, q.To)
+		} else {
+			c.Quiet = &Quiet{From: Clock(minutes(q.From)), To: Clock(minutes(q.To))}
+		}
+	}
+	for i, f := range c.SuppressionLists {
+		if strings.TrimSpace(f) == "" {
+			c.problem(ps, fmt.Sprintf("suppression_lists[%d]", i), "is empty; give the path of a CSV file, relative to this file")
 		}
 	}
 	if c.Text != "" {

@@ -25,9 +25,12 @@ const (
 	Changed               // recorded as sent, but the text or options changed since: not resent
 	Unknown               // recorded, outcome unknown (a previous run died or lost the answer)
 	Failed                // recorded as failed; sent again only with -retry-failed
+	// Suppressed would be sent, but the number is on a suppression list of a marketing
+	// campaign: never sent.
+	Suppressed
 )
 
-var actionNames = [...]string{"send", "noop", "changed", "unknown", "failed"}
+var actionNames = [...]string{"send", "noop", "changed", "unknown", "failed", "suppressed"}
 
 func (a Action) String() string { return actionNames[a] }
 
@@ -48,6 +51,9 @@ type Counts struct {
 	Failed   int `json:"failed"`
 	Orphaned int `json:"orphaned"`
 	SmsParts int `json:"sms_parts"` // of the messages to send
+	// Suppressed counts messages held back by a suppression list (omitted when none, so
+	// plans of campaigns without lists read as before).
+	Suppressed int `json:"suppressed,omitempty"`
 }
 
 func (c *Counts) add(o Counts) {
@@ -58,6 +64,7 @@ func (c *Counts) add(o Counts) {
 	c.Failed += o.Failed
 	c.Orphaned += o.Orphaned
 	c.SmsParts += o.SmsParts
+	c.Suppressed += o.Suppressed
 }
 
 // CampaignPlan is the plan of one campaign round.
@@ -68,7 +75,11 @@ type CampaignPlan struct {
 	Orphaned []string
 	// Errors holds, for failed messages, the recorded reason, by recipient index.
 	Errors map[int32]string
-	Counts Counts
+	// Suppressions holds, for suppressed messages, the list entry, by recipient index.
+	Suppressions map[int32]campaign.Suppression
+	Counts       Counts
+	// Cost is the estimated cost of the messages to send; nil without PlanOptions.Prices.
+	Cost *Cost
 }
 
 // Recipient returns the recipient of a planned message.
@@ -88,6 +99,8 @@ type Plan struct {
 	// State is the state version the plan was made against; Inputs the digest of the files.
 	State  state.Version
 	Inputs string
+	// Cost is the estimated cost of all campaigns; nil without PlanOptions.Prices.
+	Cost *Cost
 }
 
 // PlanOptions change what a plan does.
@@ -97,6 +110,8 @@ type PlanOptions struct {
 	// Resend lists messages of unknown outcome that reconciliation cleared for sending
 	// again, with the same messageId (see Reconcile).
 	Resend map[state.Key]bool
+	// Prices, when set, give each campaign and the plan an estimated cost.
+	Prices *campaign.Prices
 }
 
 // Rounds lists the campaign rounds a plan of set needs from state.
@@ -112,6 +127,9 @@ func Rounds(set *campaign.Set) []state.Round {
 // function: the same inputs give the same plan.
 func MakePlan(set *campaign.Set, snap *state.Snapshot, now time.Time, opts PlanOptions) (*Plan, error) {
 	p := &Plan{State: snap.Version, Inputs: set.Digest}
+	if opts.Prices != nil {
+		p.Cost = newCost()
+	}
 	var bad []campaign.Problem
 	for _, c := range set.Campaigns {
 		cp := planCampaign(c, snap.Round(state.Round{Campaign: c.ID, Round: c.Round}), opts)
@@ -123,6 +141,9 @@ func MakePlan(set *campaign.Set, snap *state.Snapshot, now time.Time, opts PlanO
 			}
 		}
 		p.Summary.add(cp.Counts)
+		if p.Cost != nil {
+			p.Cost.merge(cp.Cost)
+		}
 		p.Campaigns = append(p.Campaigns, cp)
 	}
 	if len(bad) > 0 {
@@ -133,6 +154,9 @@ func MakePlan(set *campaign.Set, snap *state.Snapshot, now time.Time, opts PlanO
 
 func planCampaign(c *campaign.Campaign, recs *state.Recorded, opts PlanOptions) *CampaignPlan {
 	cp := &CampaignPlan{Campaign: c, Messages: make([]Message, len(c.Recipients))}
+	if opts.Prices != nil {
+		cp.Cost = newCost()
+	}
 	matched := 0
 	for i, r := range c.Recipients {
 		m := Message{Recipient: int32(i), Action: Send}
@@ -162,11 +186,23 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, opts PlanOptions) 
 				}
 			}
 		}
+		if m.Action == Send {
+			if s, ok := c.Suppressed(r.To); ok {
+				m.Action = Suppressed
+				if cp.Suppressions == nil {
+					cp.Suppressions = map[int32]campaign.Suppression{}
+				}
+				cp.Suppressions[int32(i)] = s
+			}
+		}
 		cp.Messages[i] = m
 		switch m.Action {
 		case Send:
 			cp.Counts.Send++
 			cp.Counts.SmsParts += int(r.Parts)
+			if cp.Cost != nil {
+				cp.Cost.add(opts.Prices, r.To, int(r.Parts))
+			}
 		case Noop:
 			cp.Counts.Noop++
 		case Changed:
@@ -175,6 +211,8 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, opts PlanOptions) 
 			cp.Counts.Unknown++
 		case Failed:
 			cp.Counts.Failed++
+		case Suppressed:
+			cp.Counts.Suppressed++
 		}
 	}
 	if matched < recs.Len() {

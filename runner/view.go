@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/smsform/smsform/campaign"
 	"github.com/smsform/smsform/internal/safetext"
 )
 
@@ -37,6 +40,9 @@ func (p *Plan) SummaryLine() string {
 	if s.Orphaned > 0 {
 		parts = append(parts, fmt.Sprintf("%s recorded but no longer in the files", Thousands(s.Orphaned)))
 	}
+	if s.Suppressed > 0 {
+		parts = append(parts, fmt.Sprintf("%s suppressed (on a suppression list; never sent)", Thousands(s.Suppressed)))
+	}
 	return "Plan: " + strings.Join(parts, ", ") + "."
 }
 
@@ -47,13 +53,16 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-var symbols = [...]string{Send: "+", Noop: " ", Changed: "~", Unknown: "?", Failed: "!"}
+var symbols = [...]string{Send: "+", Noop: " ", Changed: "~", Unknown: "?", Failed: "!", Suppressed: "x"}
 
 // WriteText writes the human view: the summary line, then per campaign the messages that
 // are not plain no-ops, cut after shown lines unless shown < 0.
 func (p *Plan) WriteText(w io.Writer, shown int) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintln(bw, p.SummaryLine())
+	if p.Cost != nil {
+		fmt.Fprintf(bw, "Estimated cost: %s.\n", p.Cost.Text())
+	}
 	for _, cp := range p.Campaigns {
 		c := cp.Campaign
 		if cp.Counts.Noop == len(cp.Messages) && cp.Counts.Orphaned == 0 {
@@ -67,6 +76,9 @@ func (p *Plan) WriteText(w io.Writer, shown int) error {
 			fmt.Fprintf(bw, ", send at %s", c.SendAt)
 		}
 		fmt.Fprintln(bw)
+		if cp.Cost != nil && cp.Counts.Send > 0 {
+			fmt.Fprintf(bw, "    estimated cost: %s\n", cp.Cost.Text())
+		}
 		r := c.NewRenderer()
 		listed, cut := 0, 0
 		for _, m := range cp.Messages {
@@ -91,6 +103,8 @@ func (p *Plan) WriteText(w io.Writer, shown int) error {
 				fmt.Fprint(bw, "  (outcome unknown; not resent until resolved)")
 			case Failed:
 				fmt.Fprintf(bw, "  (failed: %s; -retry-failed sends it again)", safetext.Escape(cp.Errors[m.Recipient]))
+			case Suppressed:
+				fmt.Fprintf(bw, "  (suppressed: %s)", suppressionText(cp.Suppressions[m.Recipient]))
 			}
 			fmt.Fprintln(bw)
 		}
@@ -107,7 +121,7 @@ func (p *Plan) WriteText(w io.Writer, shown int) error {
 	}
 	switch s := p.Summary; {
 	case s.Send > 0:
-	case s.Changed+s.Unknown+s.Failed+s.Orphaned == 0:
+	case s.Changed+s.Unknown+s.Failed+s.Orphaned+s.Suppressed == 0:
 		fmt.Fprintln(bw, "\nNothing to send: the state already matches the campaign files.")
 	default:
 		fmt.Fprintln(bw, "\nNothing to send.")
@@ -116,12 +130,32 @@ func (p *Plan) WriteText(w io.Writer, shown int) error {
 }
 
 type jsonMessage struct {
-	Action    string `json:"action"`
-	To        string `json:"to"`
-	Text      string `json:"text"`
-	Parts     int32  `json:"parts"`
-	MessageID string `json:"message_id"`
-	Error     string `json:"error,omitempty"`
+	Action       string           `json:"action"`
+	To           string           `json:"to"`
+	Text         string           `json:"text"`
+	Parts        int32            `json:"parts"`
+	MessageID    string           `json:"message_id"`
+	Error        string           `json:"error,omitempty"`
+	SuppressedBy *jsonSuppression `json:"suppressed_by,omitempty"`
+}
+
+// jsonSuppression is the list entry that held a message back.
+type jsonSuppression struct {
+	Source string `json:"source"` // FILE:LINE
+	Date   string `json:"date,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// suppressionText says where and why a number is suppressed.
+func suppressionText(s campaign.Suppression) string {
+	out := "on " + safetext.Escape(s.Source)
+	if !s.Date.IsZero() {
+		out += " since " + s.Date.Format(time.DateOnly)
+	}
+	if s.Reason != "" {
+		out += ": " + safetext.Escape(s.Reason)
+	}
+	return out
 }
 
 // WriteJSON writes the machine view, one JSON document with one message per line, streamed
@@ -141,7 +175,10 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 		return nil
 	}
 	fmt.Fprintf(bw, "{\"format_version\":%q,\"summary\":", PlanFormatVersion)
-	put(p.Summary)
+	put(struct {
+		Counts
+		Cost *Cost `json:"cost,omitempty"`
+	}{p.Summary, p.Cost})
 	bw.WriteString(",\"campaigns\":[")
 	for i, cp := range p.Campaigns {
 		if i > 0 {
@@ -160,6 +197,10 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 		put(c.TrackingLabel())
 		bw.WriteString(",\"orphaned\":")
 		put(orphaned)
+		if cp.Cost != nil {
+			bw.WriteString(",\"cost\":")
+			put(cp.Cost)
+		}
 		bw.WriteString(",\"messages\":[")
 		r := c.NewRenderer()
 		for j, m := range cp.Messages {
@@ -172,10 +213,17 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 			if err != nil {
 				return err
 			}
-			if err := put(jsonMessage{
+			jm := jsonMessage{
 				Action: m.Action.String(), To: rec.To, Text: text, Parts: rec.Parts,
 				MessageID: cp.MessageID(m), Error: cp.Errors[m.Recipient],
-			}); err != nil {
+			}
+			if s, ok := cp.Suppressions[m.Recipient]; ok {
+				jm.SuppressedBy = &jsonSuppression{Source: s.Source, Reason: s.Reason}
+				if !s.Date.IsZero() {
+					jm.SuppressedBy.Date = s.Date.Format(time.DateOnly)
+				}
+			}
+			if err := put(jm); err != nil {
 				return err
 			}
 		}
@@ -183,4 +231,38 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 	}
 	bw.WriteString("\n]}\n")
 	return bw.Flush()
+}
+
+// Text writes the cost for a person: each currency's total, and the messages without a
+// price by country, most first.
+func (c *Cost) Text() string {
+	var b strings.Builder
+	if len(c.Totals) == 0 {
+		b.WriteString("0.00")
+	}
+	for i, a := range c.Totals {
+		if i > 0 {
+			b.WriteString(" + ")
+		}
+		fmt.Fprintf(&b, "%s %s", a.Amount, a.Currency)
+	}
+	fmt.Fprintf(&b, " for %s priced %s", Thousands(c.Priced), plural(c.Priced, "message", "messages"))
+	if c.Unpriced > 0 {
+		keys := make([]string, 0, len(c.UnpricedBy))
+		for k := range c.UnpricedBy {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(i, j int) bool {
+			if c.UnpricedBy[keys[i]] != c.UnpricedBy[keys[j]] {
+				return c.UnpricedBy[keys[i]] > c.UnpricedBy[keys[j]]
+			}
+			return keys[i] < keys[j]
+		})
+		var by []string
+		for _, k := range keys {
+			by = append(by, fmt.Sprintf("%s %s", safetext.Escape(k), Thousands(c.UnpricedBy[k])))
+		}
+		fmt.Fprintf(&b, "; %s %s no price (%s): not counted, add them to the prices file", Thousands(c.Unpriced), plural(c.Unpriced, "message has", "messages have"), strings.Join(by, ", "))
+	}
+	return b.String()
 }

@@ -27,10 +27,12 @@ func TestSchemaAgreesWithLoader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var csv []byte
+	// Files outside the case directories (recipients.csv, suppressions.csv) sit next to
+	// every case.
+	var shared []txtar.File
 	for _, f := range ar.Files {
-		if f.Name == "recipients.csv" {
-			csv = f.Data
+		if !strings.Contains(f.Name, "/") {
+			shared = append(shared, f)
 		}
 	}
 	sch := compile(t)
@@ -46,8 +48,10 @@ func TestSchemaAgreesWithLoader(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "c.yaml"), f.Data, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(filepath.Join(dir, "recipients.csv"), csv, 0o644); err != nil {
-				t.Fatal(err)
+			for _, sf := range shared {
+				if err := os.WriteFile(filepath.Join(dir, sf.Name), sf.Data, 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
 			_, loadErr := campaign.Load(dir)
 			doc, err := yamlToJSON(f.Data)

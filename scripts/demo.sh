@@ -23,7 +23,7 @@ echo "Sandbox Infobip API on $url (state file: $work/smsform.db)"
 export INFOBIP_BASE_URL=$url INFOBIP_API_KEY=sandbox-demo-key SMSFORM_STATE=$work/smsform.db
 step "$bin" init
 step "$bin" validate examples
-step "$bin" plan examples
+step "$bin" plan -prices examples/prices/prices.csv examples
 step "$bin" apply -auto-approve examples
 step "$bin" plan -detailed-exitcode examples
 step "$bin" state list

@@ -28,19 +28,36 @@ func validateCommand(sys IO) *cli.Command {
 		Usage:     "check every campaign file under PATHs (default .); no network, no state",
 		ArgsUsage: "[PATH...]",
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON, every problem listed"},
+			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON, every problem and warning listed"},
 			&cli.BoolFlag{Name: "all", Usage: fmt.Sprintf("list every problem (without it, the first %d)", campaign.MaxProblems)},
+			&cli.BoolFlag{Name: "strict", Usage: "treat warnings (characters forcing UCS-2, a send_at in the past) as errors"},
 			stateFlag(false),
 		},
 		Action: func(c *cli.Context) error {
-			// send_at is checked against the clock here too: validate passes what plan passes.
+			// send_at is checked against the clock here too: too far ahead fails as in plan;
+			// in the past is a warning, since a campaign sent on schedule stays in git.
 			opts := campaign.Options{AllProblems: c.Bool("all") || c.Bool("json"), Now: time.Now()}
 			set, err := campaign.LoadWith(opts, c.Args().Slice()...)
+			var warnings []campaign.Problem
+			if err == nil {
+				warnings = campaign.LintSet(set)
+			}
+			strict := c.Bool("strict") && len(warnings) > 0
 			if c.Bool("json") {
-				return validateJSON(sys.Stdout, set, err)
+				return validateJSON(sys.Stdout, set, err, warnings, strict)
 			}
 			if err != nil {
 				return err
+			}
+			if strict {
+				return &campaign.ValidationError{Problems: warnings, Subject: "the campaign files (warnings, with -strict)"}
+			}
+			if len(warnings) > 0 {
+				fmt.Fprintf(sys.Stdout, "Warning: %d %s (-strict makes them errors):\n", len(warnings), pluralWord(len(warnings), "warning", "warnings"))
+				for _, w := range warnings {
+					fmt.Fprintln(sys.Stdout, w.String())
+				}
+				fmt.Fprintln(sys.Stdout)
 			}
 			n := 0
 			for _, cp := range set.Campaigns {
@@ -55,12 +72,16 @@ func validateCommand(sys IO) *cli.Command {
 	}
 }
 
-func validateJSON(w io.Writer, set *campaign.Set, err error) error {
+// validateJSON prints the result of validate; with strict, warnings make it invalid.
+func validateJSON(w io.Writer, set *campaign.Set, err error, warnings []campaign.Problem, strict bool) error {
 	type problem struct {
 		File    string `json:"file"`
 		Line    int    `json:"line"`
 		Field   string `json:"field,omitempty"`
 		Message string `json:"message"`
+	}
+	toJSON := func(p campaign.Problem) problem {
+		return problem{safetext.Escape(p.File), p.Line, safetext.Escape(p.Field), safetext.Escape(p.Msg)}
 	}
 	out := struct {
 		Valid      bool      `json:"valid"`
@@ -68,7 +89,8 @@ func validateJSON(w io.Writer, set *campaign.Set, err error) error {
 		Recipients int       `json:"recipients"`
 		Problems   []problem `json:"problems"`
 		Dropped    int       `json:"problems_not_listed,omitempty"`
-	}{Valid: err == nil, Problems: []problem{}}
+		Warnings   []problem `json:"warnings"`
+	}{Valid: err == nil && !strict, Problems: []problem{}, Warnings: []problem{}}
 	var ve *campaign.ValidationError
 	switch {
 	case err == nil:
@@ -76,9 +98,12 @@ func validateJSON(w io.Writer, set *campaign.Set, err error) error {
 		for _, c := range set.Campaigns {
 			out.Recipients += len(c.Recipients)
 		}
+		for _, p := range warnings {
+			out.Warnings = append(out.Warnings, toJSON(p))
+		}
 	case errors.As(err, &ve):
 		for _, p := range ve.Problems {
-			out.Problems = append(out.Problems, problem{safetext.Escape(p.File), p.Line, safetext.Escape(p.Field), safetext.Escape(p.Msg)})
+			out.Problems = append(out.Problems, toJSON(p))
 		}
 		out.Dropped = ve.Dropped
 	default:
@@ -89,7 +114,7 @@ func validateJSON(w io.Writer, set *campaign.Set, err error) error {
 	if err := enc.Encode(out); err != nil {
 		return err
 	}
-	if err != nil {
+	if !out.Valid {
 		return exitCode(ExitError)
 	}
 	return nil
@@ -144,9 +169,17 @@ func planCommand(sys IO) *cli.Command {
 		Flags: append(planFlags(),
 			&cli.StringFlag{Name: "out", Usage: "save the plan to `FILE` for `smsform apply FILE`", TakesFile: true},
 			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 0 when there is nothing to send, 2 when there is, 1 on error"},
+			&cli.StringFlag{Name: "prices", Usage: "estimate the cost from `FILE`, a CSV of prefix,price,currency (CH,0.0725,CHF or +4179,0.065,CHF) per SMS part", TakesFile: true},
 		),
 		Action: func(c *cli.Context) error {
 			opts := runner.PlanOptions{RetryFailed: c.Bool("retry-failed")}
+			if f := c.String("prices"); f != "" {
+				prices, err := campaign.LoadPrices(f)
+				if err != nil {
+					return err
+				}
+				opts.Prices = prices
+			}
 			paths, _, set, err := loadInputs(c.Args().Slice(), statePath(c), false)
 			if err != nil {
 				return err

@@ -1,0 +1,280 @@
+package campaign
+
+import (
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"text/template"
+)
+
+// lookalike is a character that forces a whole text into UCS-2 (70 characters a part
+// instead of 160) although GSM-7 has one that reads the same. Word processors and phones
+// put them in by themselves: a curly apostrophe typed as ', a dash typed as -.
+type lookalike struct {
+	name string // the Unicode name
+	with string // the GSM-7 replacement; "" removes it
+}
+
+// lookalikes are the characters Lint warns about.
+var lookalikes = map[rune]lookalike{
+	'\u2018': {"LEFT SINGLE QUOTATION MARK", "'"},
+	'\u2019': {"RIGHT SINGLE QUOTATION MARK", "'"},
+	'\u201A': {"SINGLE LOW-9 QUOTATION MARK", "'"},
+	'\u201B': {"SINGLE HIGH-REVERSED-9 QUOTATION MARK", "'"},
+	'\u2032': {"PRIME", "'"},
+	'\u00B4': {"ACUTE ACCENT", "'"},
+	'\u0060': {"GRAVE ACCENT", "'"},
+	'\u201C': {"LEFT DOUBLE QUOTATION MARK", `"`},
+	'\u201D': {"RIGHT DOUBLE QUOTATION MARK", `"`},
+	'\u201E': {"DOUBLE LOW-9 QUOTATION MARK", `"`},
+	'\u2033': {"DOUBLE PRIME", `"`},
+	'\u00AB': {"LEFT-POINTING DOUBLE ANGLE QUOTATION MARK", `"`},
+	'\u00BB': {"RIGHT-POINTING DOUBLE ANGLE QUOTATION MARK", `"`},
+	'\u2010': {"HYPHEN", "-"},
+	'\u2011': {"NON-BREAKING HYPHEN", "-"},
+	'\u2012': {"FIGURE DASH", "-"},
+	'\u2013': {"EN DASH", "-"},
+	'\u2014': {"EM DASH", "-"},
+	'\u2212': {"MINUS SIGN", "-"},
+	'\u2026': {"HORIZONTAL ELLIPSIS", "..."},
+	'\u00A0': {"NO-BREAK SPACE", " "},
+	'\u2007': {"FIGURE SPACE", " "},
+	'\u2009': {"THIN SPACE", " "},
+	'\u202F': {"NARROW NO-BREAK SPACE", " "},
+	'\u200B': {"ZERO WIDTH SPACE", ""},
+	'\u00AD': {"SOFT HYPHEN", ""},
+	'\u2060': {"WORD JOINER", ""},
+	'\uFEFF': {"ZERO WIDTH NO-BREAK SPACE", ""},
+}
+
+// describeReplacement names what to write instead.
+func describeReplacement(with string) string {
+	switch with {
+	case "":
+		return "remove it"
+	case " ":
+		return "write a plain space"
+	}
+	return fmt.Sprintf("write %s instead", with)
+}
+
+// Lint returns warnings about characters that force UCS-2 where GSM-7 has an equivalent.
+// In the text, one at FILE:LINE: text: per character: its name and code, where it first
+// appears in the text, what to write instead and how many SMS parts it costs across the
+// campaign — the parts of every recipient's text as it is, less the parts with that
+// character replaced, exactly (every recipient's text is rendered both ways). In the
+// recipients' vars, one at the first recipient that has them (see lintVars).
+func (c *Campaign) Lint() []Problem {
+	if c.tmpl == nil {
+		return nil
+	}
+	out, fixed := c.lintText()
+	return append(out, c.lintVars(fixed)...)
+}
+
+// lintText warns about the template's own characters, and returns the template with all of
+// them replaced.
+func (c *Campaign) lintText() ([]Problem, string) {
+	type found struct {
+		r           rune
+		line, col   int // in the text, 1-based
+		occurrences int
+	}
+	var order []*found
+	seen := map[rune]*found{}
+	line, col := 1, 0
+	for _, r := range c.Text {
+		col++
+		if r == '\n' {
+			line, col = line+1, 0
+			continue
+		}
+		if _, ok := lookalikes[r]; !ok {
+			continue
+		}
+		if f := seen[r]; f != nil {
+			f.occurrences++
+			continue
+		}
+		f := &found{r: r, line: line, col: col, occurrences: 1}
+		seen[r] = f
+		order = append(order, f)
+	}
+	if len(order) == 0 {
+		return nil, c.Text
+	}
+	now := 0
+	for _, rec := range c.Recipients {
+		now += int(rec.Parts)
+	}
+	multiline := strings.Contains(c.Text, "\n")
+	var out []Problem
+	all := c.Text
+	for _, f := range order {
+		l := lookalikes[f.r]
+		all = strings.ReplaceAll(all, string(f.r), l.with)
+		where := fmt.Sprintf("column %d", f.col)
+		if multiline {
+			where = fmt.Sprintf("line %d of the text, column %d", f.line, f.col)
+		}
+		times := ""
+		if f.occurrences > 1 {
+			times = fmt.Sprintf(" (%d times; the first shown)", f.occurrences)
+		}
+		msg := fmt.Sprintf("%s: U+%04X %s (%s)%s forces UCS-2 encoding; %s (GSM-7)", where, f.r, l.name, printable(f.r), times, describeReplacement(l.with))
+		if with, ok := c.partsWith(strings.ReplaceAll(c.Text, string(f.r), l.with)); ok {
+			msg += fmt.Sprintf(": it costs %d SMS %s across the campaign (%d with it, %d without)", now-with, plural(now-with, "part", "parts"), now, with)
+		}
+		out = append(out, Problem{File: c.File, Line: c.Line("text"), Field: "text", Msg: msg})
+	}
+	if len(order) > 1 {
+		if with, ok := c.partsWith(all); ok {
+			out = append(out, Problem{File: c.File, Line: c.Line("text"), Field: "text",
+				Msg: fmt.Sprintf("replacing all %d of these characters saves %d SMS %s across the campaign (%d now, %d after)", len(order), now-with, plural(now-with, "part", "parts"), now, with)})
+		}
+	}
+	return out, all
+}
+
+// lintVars warns, once per campaign, about look-alike characters that recipients' vars
+// bring into their texts (a name typed O’Brien in the CRM): at the first such recipient,
+// with how many there are and how many parts cleaning the data saves, counted on the
+// texts rendered from text (the template with its own look-alikes already replaced).
+func (c *Campaign) lintVars(text string) []Problem {
+	t, problem := parseText(text)
+	if problem != "" {
+		return nil
+	}
+	type tally struct{ count, saved, first int }
+	var tallies []tally
+	c.renderAll(t, func(workers int) { tallies = make([]tally, workers) }, func(w, i int, s string) {
+		if !strings.ContainsFunc(s, isLookalike) {
+			return
+		}
+		before, _ := Parts(s)
+		after, _ := Parts(replaceLookalikes(s))
+		tl := &tallies[w]
+		if tl.count == 0 {
+			tl.first = i
+		}
+		tl.count++
+		tl.saved += before - after
+	})
+	var total tally
+	first := -1
+	for _, tl := range tallies {
+		if tl.count > 0 && first < 0 {
+			first = tl.first // workers take the recipients in order: the first one's is first
+		}
+		total.count += tl.count
+		total.saved += tl.saved
+	}
+	if total.count == 0 {
+		return nil
+	}
+	rec := c.Recipients[first]
+	field, ch := "", rune(0)
+	names, values := rec.Vars.Names(), rec.Vars.Values()
+	for j, v := range values {
+		if i := strings.IndexFunc(v, isLookalike); i >= 0 {
+			field, ch = names[j], []rune(v[i:])[0]
+			break
+		}
+	}
+	file := c.File
+	if rec.FromCSV {
+		file = c.CSVFile
+	} else {
+		field = "vars." + field
+	}
+	l := lookalikes[ch]
+	return []Problem{{File: file, Line: int(rec.Line), Field: field, Msg: fmt.Sprintf(
+		"U+%04X %s (%s) forces UCS-2 encoding for this recipient; %s (GSM-7) in the data. %d %s hold such characters (this is the first); cleaning them saves %d SMS %s across the campaign",
+		ch, l.name, printable(ch), describeReplacement(l.with), total.count, plural(total.count, "recipient's vars", "recipients' vars"), total.saved, plural(total.saved, "part", "parts"))}}
+}
+
+func isLookalike(r rune) bool { _, ok := lookalikes[r]; return ok }
+
+// replaceLookalikes writes every look-alike character as its GSM-7 equivalent.
+func replaceLookalikes(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if l, ok := lookalikes[r]; ok {
+			b.WriteString(l.with)
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// printable shows a character in a message; the invisible ones are shown by name only.
+func printable(r rune) string {
+	switch r {
+	case '\u00A0', '\u2007', '\u2009', '\u202F', '\u200B', '\u00AD', '\u2060', '\uFEFF':
+		return "invisible"
+	}
+	return string(r)
+}
+
+// partsWith sums the SMS parts of every recipient's text rendered from text instead of the
+// campaign's; false if text does not render for everyone (then no cost is claimed).
+func (c *Campaign) partsWith(text string) (int, bool) {
+	t, problem := parseText(text)
+	if problem != "" {
+		return 0, false
+	}
+	var totals []int
+	ok := c.renderAll(t, func(workers int) { totals = make([]int, workers) }, func(w, _ int, s string) {
+		n, _ := Parts(s)
+		totals[w] += n
+	})
+	total := 0
+	for _, n := range totals {
+		total += n
+	}
+	return total, ok
+}
+
+// renderAll renders every recipient's text from t, split in order over the cores as when
+// they are loaded: start learns the number of workers, each calls fn with its index, the
+// recipient's and the text. False if a text does not render (the rest may be skipped).
+func (c *Campaign) renderAll(t *template.Template, start func(workers int), fn func(w, i int, text string)) bool {
+	alt := *c
+	alt.tmpl = t
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(c.Recipients)/chunkRows))
+	start(workers)
+	failed := make([]bool, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := alt.NewRenderer()
+			lo, hi := w*len(c.Recipients)/workers, (w+1)*len(c.Recipients)/workers
+			for i := lo; i < hi; i++ {
+				s, err := r.Render(c.Recipients[i])
+				if err != nil {
+					failed[w] = true
+					return
+				}
+				fn(w, i, s)
+			}
+		}()
+	}
+	wg.Wait()
+	return !slices.Contains(failed, true)
+}
+
+// LintSet is Lint over every campaign of the set, with the set's own warnings, sorted by
+// file and line.
+func LintSet(set *Set) []Problem {
+	out := append([]Problem(nil), set.Warnings...)
+	for _, c := range set.Campaigns {
+		out = append(out, c.Lint()...)
+	}
+	sortProblems(out)
+	return out
+}

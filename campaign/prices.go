@@ -1,0 +1,206 @@
+package campaign
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/nyaruka/phonenumbers"
+	"google.golang.org/protobuf/proto"
+)
+
+// A prices file says what one SMS part costs, per country or per number prefix, so plan
+// can estimate a campaign's cost before it is sent:
+//
+//	prefix,price,currency
+//	CH,0.0725,CHF
+//	+4179,0.0650,CHF
+//	US,0.0079,USD
+//
+// A prefix is an ISO 3166 country code (CH) or an E.164 prefix (+4179); the longest E.164
+// prefix matching a number wins, then its country. Prices are decimals with at most six
+// places, kept as integer millionths so sums are exact. Each row names its currency, and
+// amounts in different currencies are never added together.
+
+// MicroUnits is an amount of money in millionths of a currency unit (0.0725 is 72500).
+type MicroUnits int64
+
+// String writes the amount as a decimal with at least two places: 72500 is "0.0725",
+// 1500000 is "1.50".
+func (m MicroUnits) String() string {
+	s := fmt.Sprintf("%d.%06d", int64(m)/1e6, int64(m)%1e6)
+	for strings.HasSuffix(s, "0") && len(s)-strings.IndexByte(s, '.') > 3 {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// Price is the price of one SMS part.
+type Price struct {
+	Amount   MicroUnits
+	Currency string // ISO 4217, such as CHF
+	Source   string // FILE:LINE of its row
+}
+
+// Prices is a prices file, read.
+type Prices struct {
+	File      string
+	byRegion  map[string]Price
+	byPrefix  map[string]Price // by the prefix's digits, without '+'
+	maxPrefix int
+}
+
+var (
+	// pricePattern bounds a price to 999.999999 a part, so that a plan's sum in integer
+	// millionths cannot overflow (25 parts to a billion numbers stays under 2^63).
+	pricePattern    = regexp.MustCompile(`^[0-9]{1,3}(\.[0-9]{1,6})?$`)
+	currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
+	prefixPattern   = regexp.MustCompile(`^\+[1-9][0-9]{0,14}$`)
+)
+
+// LoadPrices reads a prices file; its problems come back as a *ValidationError, each at
+// FILE:LINE.
+func LoadPrices(path string) (*Prices, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("prices file: %w", err)
+	}
+	defer f.Close()
+	br := bufio.NewReader(io.LimitReader(f, MaxCSVBytes))
+	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\uFEFF")) {
+		br.Discard(3)
+	}
+	ps := &problems{}
+	p := &Prices{File: path, byRegion: map[string]Price{}, byPrefix: map[string]Price{}}
+	cr := csv.NewReader(&csvLines{r: br, line: 1})
+	header, err := cr.Read()
+	if err == io.EOF {
+		ps.add(path, 1, "", "the file is empty; it needs the header prefix,price,currency")
+	} else if err != nil {
+		csvProblem(ps, path, err)
+	} else if h := strings.ToLower(strings.Join(header, ",")); strings.ReplaceAll(h, " ", "") != "prefix,price,currency" {
+		ps.add(path, 1, "", "the header must be prefix,price,currency")
+	} else {
+		p.read(cr, ps)
+	}
+	if err := ps.err(); err != nil {
+		err.(*ValidationError).Subject = path
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *Prices) read(cr *csv.Reader, ps *problems) {
+	for {
+		row, err := cr.Read()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			csvProblem(ps, p.File, err)
+			var pe *csv.ParseError
+			if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount) {
+				continue
+			}
+			return
+		}
+		line, _ := cr.FieldPos(0)
+		prefix, amount, currency := strings.TrimSpace(row[0]), strings.TrimSpace(row[1]), strings.TrimSpace(row[2])
+		price := Price{Currency: currency, Source: fmt.Sprintf("%s:%d", p.File, line)}
+		ok := true
+		if !pricePattern.MatchString(amount) {
+			ps.add(p.File, line, "price", "%q must be a decimal price per SMS part, at most 999 with at most 6 places, such as 0.0725", amount)
+			ok = false
+		} else {
+			whole, frac, _ := strings.Cut(amount, ".")
+			w, _ := strconv.ParseInt(whole, 10, 64)
+			fr, _ := strconv.ParseInt((frac + "000000")[:6], 10, 64)
+			price.Amount = MicroUnits(w*1e6 + fr)
+		}
+		if !currencyPattern.MatchString(currency) {
+			ps.add(p.File, line, "currency", "%q must be an ISO 4217 currency code, such as CHF, EUR, USD", currency)
+			ok = false
+		}
+		var table map[string]Price
+		key := prefix
+		switch {
+		case prefixPattern.MatchString(prefix):
+			table, key = p.byPrefix, prefix[1:]
+		case phonenumbers.GetCountryCodeForRegion(prefix) != 0:
+			table = p.byRegion
+		default:
+			ps.add(p.File, line, "prefix", "%q must be an ISO 3166 country code (CH) or an E.164 prefix (+4179)", prefix)
+			continue
+		}
+		if first, dup := table[key]; dup {
+			ps.add(p.File, line, "prefix", "%s is also at %s; give each prefix one price", prefix, first.Source)
+			continue
+		}
+		if ok {
+			table[key] = price
+			p.maxPrefix = max(p.maxPrefix, len(key))
+		}
+	}
+}
+
+// Find returns the price of one part to an E.164 number, and the region or prefix that
+// names it ("CH", "+4179"); without a price, the number's country (or +calling code) to
+// say which recipients had none.
+func (p *Prices) Find(e164 string) (Price, string, bool) {
+	digits := strings.TrimPrefix(e164, "+")
+	for n := min(p.maxPrefix, len(digits)); n > 0; n-- {
+		if pr, ok := p.byPrefix[digits[:n]]; ok {
+			return pr, "+" + digits[:n], true
+		}
+	}
+	region := regionOf(e164)
+	if pr, ok := p.byRegion[region]; ok {
+		return pr, region, true
+	}
+	return Price{}, region, false
+}
+
+// regionOf is the country of an E.164 number; a calling code shared by several countries
+// (+1, +7, +44) needs the national number matched against each country's ranges, which is
+// skipped for the others.
+func regionOf(e164 string) string {
+	for n := 1; n <= 3 && n < len(e164); n++ {
+		cc, err := strconv.Atoi(e164[1 : 1+n])
+		if err != nil {
+			break
+		}
+		regions := phonenumbers.GetRegionCodesForCountryCode(cc)
+		switch {
+		case len(regions) == 1:
+			return regions[0]
+		case len(regions) == 0:
+			continue // calling codes are prefix-free: at most one length matches
+		}
+		national, err := strconv.ParseUint(e164[1+n:], 10, 64)
+		if err != nil || strings.HasPrefix(e164[1+n:], "0") {
+			break // a leading zero (Italy) needs the full parse
+		}
+		// Built directly rather than parsed: Parse spends most of its time on formats an
+		// E.164 number never has.
+		num := &phonenumbers.PhoneNumber{CountryCode: proto.Int32(int32(cc)), NationalNumber: proto.Uint64(national)}
+		if r := phonenumbers.GetRegionCodeForNumber(num); r != "" && r != "ZZ" {
+			return r
+		}
+		return fmt.Sprintf("+%d", cc)
+	}
+	num, err := phonenumbers.Parse(e164, "")
+	if err == nil {
+		if r := phonenumbers.GetRegionCodeForNumber(num); r != "" && r != "ZZ" {
+			return r
+		}
+		return fmt.Sprintf("+%d", num.GetCountryCode())
+	}
+	return "unknown"
+}

@@ -1,0 +1,145 @@
+package campaign
+
+import (
+	"fmt"
+	"time"
+	// The zone database is built in, so quiet hours come out the same on a machine without
+	// /usr/share/zoneinfo (a slim container, Windows) as on a developer's laptop.
+	_ "time/tzdata"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// Clock is a time of day on a wall clock, in minutes after midnight (0 to 1439).
+type Clock int
+
+func (c Clock) String() string { return fmt.Sprintf("%02d:%02d", int(c)/60, int(c)%60) }
+
+// Quiet is quiet hours: from From (included) to To (excluded) on each recipient's wall
+// clock. From > To wraps midnight (21:00 to 08:00); From never equals To.
+type Quiet struct{ From, To Clock }
+
+func (q Quiet) String() string { return q.From.String() + "-" + q.To.String() }
+
+// Contains reports whether the wall-clock time of day c is inside the quiet hours.
+func (q Quiet) Contains(c Clock) bool {
+	if q.From < q.To {
+		return q.From <= c && c < q.To
+	}
+	return c >= q.From || c < q.To
+}
+
+// quietAt reports whether t, read on loc's wall clock, is inside the quiet hours.
+func (q Quiet) quietAt(loc *time.Location, t time.Time) bool {
+	l := t.In(loc)
+	return q.Contains(Clock(l.Hour()*60 + l.Minute()))
+}
+
+// Zones returns the time zones of an E.164 number, as the phone-number library knows them
+// from its country and area code: one for most numbers, several where a country or an area
+// code spans zones (+1 701: America/Denver and America/North_Dakota/Center). A number whose
+// zone is unknown is an error; a caller that must still send decides what is safe.
+func Zones(e164 string) ([]*time.Location, error) {
+	num, err := phonenumbers.Parse(e164, "")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", e164, err)
+	}
+	names, err := phonenumbers.GetTimezonesForNumber(num)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", e164, err)
+	}
+	var zones []*time.Location
+	for _, n := range names {
+		if n == "Etc/Unknown" {
+			continue
+		}
+		loc, err := time.LoadLocation(n)
+		if err != nil {
+			return nil, fmt.Errorf("%s: time zone %s: %w", e164, n, err)
+		}
+		zones = append(zones, loc)
+	}
+	if len(zones) == 0 {
+		return nil, fmt.Errorf("%s: no time zone is known for this number", e164)
+	}
+	return zones, nil
+}
+
+// NextAllowed returns t when t is outside the quiet hours in every zone, else the earliest
+// instant after t that is outside them in all zones: a number spanning several zones gets
+// the strictest reading. It is correct across DST changes: a quiet end that falls in the
+// hour skipped in spring ends when the clock jumps past it, and one that falls in the hour
+// repeated in autumn ends at its first occurrence. With no zones it returns t.
+func NextAllowed(zones []*time.Location, quiet Quiet, t time.Time) time.Time {
+	// Moving past one zone's quiet hours may land in another's (zones far apart), so go
+	// round until no zone moves t. Each move is to a quiet end, and with zones at most 26 h
+	// apart a few rounds settle it; the bound only guards against a zone database gone odd.
+	for range 4 * (len(zones) + 1) {
+		moved := false
+		for _, z := range zones {
+			if quiet.quietAt(z, t) {
+				t = quietEnd(z, quiet, t)
+				moved = true
+			}
+		}
+		if !moved {
+			return t
+		}
+	}
+	return t
+}
+
+// quietEnd is the first instant after t, quiet in zone z, at which z's quiet hours are over.
+func quietEnd(z *time.Location, quiet Quiet, t time.Time) time.Time {
+	l := t.In(z)
+	var best time.Time
+	consider := func(c time.Time) {
+		if c.After(t) && !quiet.quietAt(z, c) && (best.IsZero() || c.Before(best)) {
+			best = c
+		}
+	}
+	h, m := int(quiet.To)/60, int(quiet.To)%60
+	for d := range 3 {
+		c := time.Date(l.Year(), l.Month(), l.Day()+d, h, m, 0, 0, z)
+		consider(c)
+		// In the hour repeated in autumn, time.Date may pick the second reading of the wall
+		// clock; the first one, an offset change earlier, ends the quiet hours sooner.
+		if start, _ := c.ZoneBounds(); !start.IsZero() && c.Sub(start) < 3*time.Hour {
+			for _, back := range []time.Duration{30 * time.Minute, time.Hour, 2 * time.Hour} {
+				if e := c.Add(-back).In(z); e.Hour() == h && e.Minute() == m {
+					consider(c.Add(-back))
+				}
+			}
+		}
+		// In the hour skipped in spring, the wall clock never shows To: the quiet hours end
+		// when the clock jumps past it, at the change of offset (which time.Date may have
+		// put on either side of c).
+		start, end := c.ZoneBounds()
+		if !end.IsZero() && end.Sub(c) < 3*time.Hour {
+			consider(end)
+		}
+		if !start.IsZero() && c.Sub(start) < 3*time.Hour {
+			consider(start)
+		}
+		if !best.IsZero() {
+			return best
+		}
+	}
+	// Unreachable with a real zone: the wall clock shows To at least every other day.
+	return t.Add(time.Minute)
+}
+
+// NextAllowedFor returns when a message of this campaign to the E.164 number may arrive, at
+// t or later: t itself for a campaign without quiet hours, else NextAllowed over the
+// number's zones. A number of no known zone is an error: the caller decides what is safe
+// (holding the message back, or the strictest reading of its country).
+func (c *Campaign) NextAllowedFor(number string, t time.Time) (time.Time, error) {
+	if c.Quiet == nil {
+		return t, nil
+	}
+	zones, err := Zones(number)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return NextAllowed(zones, *c.Quiet, t), nil
+}
