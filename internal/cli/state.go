@@ -109,6 +109,7 @@ func stateCommand(sys IO) *cli.Command {
 				},
 			},
 			resolveCommand(sys),
+			optOutsCommand(sys),
 		},
 	}
 }
