@@ -62,6 +62,8 @@ func stateCommand(sys IO) *cli.Command {
 					}
 					fmt.Fprintf(sys.Stdout, "Copied %d messages, %d conversions and %d batches in flight from %s to %s (counts checked).\n",
 						got.Messages, got.Conversions, got.InFlight, backend.Name(c.String("from")), backend.Name(c.String("to")))
+					fmt.Fprintf(sys.Stdout, "Also copied %d %s (removed ones included), %d inbound %s and %d test %s.\n", got.OptOuts, pluralWord(got.OptOuts, "opt-out", "opt-outs"),
+						got.Replies, pluralWord(got.Replies, "reply", "replies"), got.TestSends, pluralWord(got.TestSends, "send", "sends"))
 					return nil
 				},
 			},
