@@ -44,7 +44,8 @@ func stateCommand(sys IO) *cli.Command {
 			{
 				Name:  "migrate",
 				Usage: "copy a state to another backend: -from SQLITE_PATH -to postgres://..., or back",
-				Description: "Copies every message, conversion and batch in flight, holding both states' locks, into a\n" +
+				Description: "Copies every message, conversion, batch in flight, opt-out (with its history), inbound reply\n" +
+					"and test send, holding both states' locks, into a\n" +
 					"destination created by `smsform init` that holds nothing yet, and checks the counts after.\n" +
 					"The source is left as it was: point --state (SMSFORM_STATE) at the destination afterwards.",
 				Flags: []cli.Flag{
