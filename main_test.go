@@ -141,6 +141,11 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 		if got != want {
 			ts.Fatalf("sandbox %s: got %d, want %d", args[0], got, want)
 		}
+	case "inbound": // queue a reply FROM (international digits) with TEXT
+		if len(args) != 3 {
+			ts.Fatalf("usage: sandbox inbound FROM TEXT")
+		}
+		ts.Check(sb.server(ts).QueueInbound(sandbox.Inbound{From: args[1], Text: args[2]}))
 	default:
 		ts.Fatalf("unknown sandbox subcommand %q", args[0])
 	}

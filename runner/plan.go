@@ -132,7 +132,7 @@ func MakePlan(set *campaign.Set, snap *state.Snapshot, now time.Time, opts PlanO
 	}
 	var bad []campaign.Problem
 	for _, c := range set.Campaigns {
-		cp := planCampaign(c, snap.Round(state.Round{Campaign: c.ID, Round: c.Round}), opts)
+		cp := planCampaign(c, snap.Round(state.Round{Campaign: c.ID, Round: c.Round}), snap.OptOuts, opts)
 		// send_at matters only for what is still to send: a campaign sent yesterday at its
 		// send_at must not stop today's plan.
 		if cp.Counts.Send > 0 {
@@ -152,7 +152,7 @@ func MakePlan(set *campaign.Set, snap *state.Snapshot, now time.Time, opts PlanO
 	return p, nil
 }
 
-func planCampaign(c *campaign.Campaign, recs *state.Recorded, opts PlanOptions) *CampaignPlan {
+func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string]state.OptOut, opts PlanOptions) *CampaignPlan {
 	cp := &CampaignPlan{Campaign: c, Messages: make([]Message, len(c.Recipients))}
 	if opts.Prices != nil {
 		cp.Cost = newCost()
@@ -187,7 +187,11 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, opts PlanOptions) 
 			}
 		}
 		if m.Action == Send {
-			if s, ok := c.Suppressed(r.To); ok {
+			s, ok := c.Suppressed(r.To)
+			if o, out := optOuts[r.To]; out && !ok && c.IsMarketing() {
+				s, ok = optOutSuppression(o), true
+			}
+			if ok {
 				m.Action = Suppressed
 				if cp.Suppressions == nil {
 					cp.Suppressions = map[int32]campaign.Suppression{}

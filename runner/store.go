@@ -24,6 +24,8 @@ type StateReader interface {
 	Undecided(ctx context.Context) ([]state.Undecided, error)
 	CountUnresolved(ctx context.Context) (int, error)
 	AwaitingDelivery(ctx context.Context, campaign string, since time.Time) ([]state.Pending, error)
+	// OptOuts lists the active opt-outs, or (all) every one ever recorded, removed ones too.
+	OptOuts(ctx context.Context, all bool) ([]state.OptOut, error)
 	Close() error
 }
 
@@ -45,6 +47,12 @@ type StateWriter interface {
 	// right after, and the idempotency window runs from the first attempt.
 	NoteFirstAttempts(ctx context.Context, keys []state.Key) error
 	Resolve(ctx context.Context, r state.Resolution) ([]state.Key, error)
+	// RecordReplies records one pull of inbound replies and the opt-outs of the new ones in
+	// one durable transaction: the API hands each reply out once.
+	RecordReplies(ctx context.Context, replies []state.Reply) (state.ReplyCounts, error)
+	AddOptOut(ctx context.Context, o state.OptOut) (bool, error)
+	RemoveOptOut(ctx context.Context, number, by, reason string, at time.Time) (bool, error)
+	RecordTestSend(ctx context.Context, ts state.TestSend) error
 }
 
 // Store is a state smsform reads and writes, whichever backend keeps it (a SQLite file, a

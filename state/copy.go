@@ -51,6 +51,7 @@ type ConversionRow struct {
 // and to check a copy.
 type Contents struct {
 	Messages, Conversions, InFlight int
+	OptOuts, Replies, TestSends     int
 }
 
 // Empty reports whether the state holds nothing.
@@ -64,7 +65,8 @@ const CopyChunk = 5000
 func (s *Store) Contents(ctx context.Context) (Contents, error) {
 	var c Contents
 	err := s.db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM messages), (SELECT COUNT(*) FROM conversions),
-		(SELECT COUNT(*) FROM inflight)`).Scan(&c.Messages, &c.Conversions, &c.InFlight)
+		(SELECT COUNT(*) FROM inflight), (SELECT COUNT(*) FROM opt_outs), (SELECT COUNT(*) FROM inbound),
+		(SELECT COUNT(*) FROM test_sends)`).Scan(&c.Messages, &c.Conversions, &c.InFlight, &c.OptOuts, &c.Replies, &c.TestSends)
 	return c, err
 }
 
@@ -144,7 +146,7 @@ func (s *Store) InFlight(ctx context.Context) ([]Batch, error) { return readInfl
 
 // Import writes rows exported from another state, in one transaction: a copy is all or
 // nothing.
-func (s *Store) Import(ctx context.Context, export func(msgs func([]MessageRow) error, convs func([]ConversionRow) error) error, batches []Batch) error {
+func (s *Store) Import(ctx context.Context, export func(msgs func([]MessageRow) error, convs func([]ConversionRow) error) error, batches []Batch, side SideTables) error {
 	return s.withTx(ctx, func(tx *sql.Tx) error {
 		msgStmt, err := tx.PrepareContext(ctx, `INSERT INTO messages (campaign, round, destination, attempt, message_id, bulk_id,
 			text_hash, state, status_group, status_id, status_name, sms_count, tracking_type, error, created_at, sending_at,
@@ -190,7 +192,7 @@ func (s *Store) Import(ctx context.Context, export func(msgs func([]MessageRow) 
 				return err
 			}
 		}
-		return nil
+		return importSideTables(ctx, tx, side)
 	})
 }
 

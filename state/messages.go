@@ -49,6 +49,8 @@ type Record struct {
 // Snapshot is the recorded messages of some campaign rounds, read once for a plan.
 type Snapshot struct {
 	Version Version
+	// OptOuts are the active opt-outs, by number, read with the messages.
+	OptOuts map[string]OptOut
 	rounds  map[Round]*Recorded
 }
 
@@ -239,6 +241,11 @@ func (s *Store) Snapshot(ctx context.Context, rounds []Round) (*Snapshot, error)
 			}
 		}
 	}
+	list, err := readOptOuts(ctx, tx, false)
+	if err != nil {
+		return nil, err
+	}
+	snap.OptOuts = OptedOut(list)
 	return snap, tx.Commit()
 }
 

@@ -176,6 +176,7 @@ func newApp(sys IO) *cli.App {
 			planCommand(sys),
 			applyCommand(sys),
 			refreshCommand(sys),
+			testSendCommand(sys),
 			convertCommand(sys),
 			reportCommand(sys),
 			stateCommand(sys),

@@ -21,17 +21,23 @@ func refreshCommand(sys IO) *cli.Command {
 			"INFOBIP_IDEMPOTENCY_WINDOW): then the next apply sends them again, with the same messageId,\n" +
 			"once -unknown-grace has passed. `smsform state resolve` records a person's decision.\n" +
 			"It also reads the delivery status (delivered, undelivered, expired) of sent messages still\n" +
-			"pending, for `smsform report`; Infobip's logs reach back 48 hours.",
+			"pending, for `smsform report`; Infobip's logs reach back 48 hours.\n" +
+			"Last, it pulls the inbound replies and records an opt-out for each STOP reply (-stop-words).",
 		Flags: []cli.Flag{
 			unknownGraceFlag(),
 			idempotencyWindowFlag(),
 			&cli.StringFlag{Name: "campaign", Usage: "only read the delivery status of this campaign `ID`"},
 			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
+			stopWordsFlag(),
 			lockTimeoutFlag(),
 			stateFlag(false),
 		},
 		Action: func(c *cli.Context) error {
 			if err := checkDurations(c); err != nil {
+				return err
+			}
+			sw, err := stopWords(c)
+			if err != nil {
 				return err
 			}
 			ropts, err := reconcileOptions(c, sys)
@@ -64,10 +70,14 @@ func refreshCommand(sys IO) *cli.Command {
 			if err != nil {
 				return err
 			}
+			in, err := refreshOptOuts(c, store, cl, sw)
+			if err != nil {
+				return err
+			}
 			if c.Bool("json") {
 				enc := json.NewEncoder(sys.Stdout)
 				enc.SetIndent("", "  ")
-				if err := enc.Encode(map[string]any{"unknown_outcomes": rec, "delivery": del}); err != nil {
+				if err := enc.Encode(map[string]any{"unknown_outcomes": rec, "delivery": del, "inbound": in}); err != nil {
 					return err
 				}
 			} else {
@@ -76,6 +86,7 @@ func refreshCommand(sys IO) *cli.Command {
 				}
 				fmt.Fprintf(w, "Delivery status: %s sent %s still pending in the last 48 hours, %s now final (delivered, undelivered or expired).\n",
 					runner.Thousands(del.Checked), pluralWord(del.Checked, "message was", "messages were"), runner.Thousands(del.Updated))
+				printOptOutResult(sys, in)
 			}
 			if n := rec.Resend + rec.Waiting + rec.NeedsPerson; n > 0 {
 				unresolvedHelp(w, n, ropts.Window)

@@ -44,7 +44,8 @@ func stateCommand(sys IO) *cli.Command {
 			{
 				Name:  "migrate",
 				Usage: "copy a state to another backend: -from SQLITE_PATH -to postgres://..., or back",
-				Description: "Copies every message, conversion and batch in flight, holding both states' locks, into a\n" +
+				Description: "Copies every message, conversion, batch in flight, opt-out (with its history), inbound reply\n" +
+					"and test send, holding both states' locks, into a\n" +
 					"destination created by `smsform init` that holds nothing yet, and checks the counts after.\n" +
 					"The source is left as it was: point --state (SMSFORM_STATE) at the destination afterwards.",
 				Flags: []cli.Flag{
@@ -62,6 +63,8 @@ func stateCommand(sys IO) *cli.Command {
 					}
 					fmt.Fprintf(sys.Stdout, "Copied %d messages, %d conversions and %d batches in flight from %s to %s (counts checked).\n",
 						got.Messages, got.Conversions, got.InFlight, backend.Name(c.String("from")), backend.Name(c.String("to")))
+					fmt.Fprintf(sys.Stdout, "Also copied %d %s (removed ones included), %d inbound %s and %d test %s.\n", got.OptOuts, pluralWord(got.OptOuts, "opt-out", "opt-outs"),
+						got.Replies, pluralWord(got.Replies, "reply", "replies"), got.TestSends, pluralWord(got.TestSends, "send", "sends"))
 					return nil
 				},
 			},
@@ -109,6 +112,7 @@ func stateCommand(sys IO) *cli.Command {
 				},
 			},
 			resolveCommand(sys),
+			optOutsCommand(sys),
 		},
 	}
 }

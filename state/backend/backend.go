@@ -105,7 +105,8 @@ type copier interface {
 	ExportMessages(ctx context.Context, fn func([]state.MessageRow) error) error
 	ExportConversions(ctx context.Context, fn func([]state.ConversionRow) error) error
 	InFlight(ctx context.Context) ([]state.Batch, error)
-	Import(ctx context.Context, export func(msgs func([]state.MessageRow) error, convs func([]state.ConversionRow) error) error, batches []state.Batch) error
+	ExportSideTables(ctx context.Context) (state.SideTables, error)
+	Import(ctx context.Context, export func(msgs func([]state.MessageRow) error, convs func([]state.ConversionRow) error) error, batches []state.Batch, side state.SideTables) error
 }
 
 var (
@@ -163,12 +164,16 @@ func Migrate(ctx context.Context, from, to string, timeout time.Duration, warn f
 	if err != nil {
 		return state.Contents{}, err
 	}
+	side, err := src.ExportSideTables(ctx)
+	if err != nil {
+		return state.Contents{}, err
+	}
 	err = dst.Import(ctx, func(msgs func([]state.MessageRow) error, convs func([]state.ConversionRow) error) error {
 		if err := src.ExportMessages(ctx, msgs); err != nil {
 			return err
 		}
 		return src.ExportConversions(ctx, convs)
-	}, batches)
+	}, batches, side)
 	if err != nil {
 		return state.Contents{}, fmt.Errorf("state migrate: copy into %s (nothing was written): %w", Name(to), err)
 	}

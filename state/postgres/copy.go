@@ -14,7 +14,8 @@ import (
 func (s *Store) Contents(ctx context.Context) (state.Contents, error) {
 	var c state.Contents
 	err := s.pool.QueryRow(ctx, `SELECT (SELECT COUNT(*) FROM messages), (SELECT COUNT(*) FROM conversions),
-		(SELECT COUNT(*) FROM inflight)`).Scan(&c.Messages, &c.Conversions, &c.InFlight)
+		(SELECT COUNT(*) FROM inflight), (SELECT COUNT(*) FROM opt_outs), (SELECT COUNT(*) FROM inbound),
+		(SELECT COUNT(*) FROM test_sends)`).Scan(&c.Messages, &c.Conversions, &c.InFlight, &c.OptOuts, &c.Replies, &c.TestSends)
 	return c, err
 }
 
@@ -89,7 +90,7 @@ func (s *Store) ExportConversions(ctx context.Context, fn func([]state.Conversio
 
 // Import writes rows exported from another state in one transaction (all or nothing),
 // through COPY: the fastest way into PostgreSQL.
-func (s *Store) Import(ctx context.Context, export func(msgs func([]state.MessageRow) error, convs func([]state.ConversionRow) error) error, batches []state.Batch) error {
+func (s *Store) Import(ctx context.Context, export func(msgs func([]state.MessageRow) error, convs func([]state.ConversionRow) error) error, batches []state.Batch, side state.SideTables) error {
 	return s.write(ctx, true, func(tx pgx.Tx) (int64, error) {
 		var n int64
 		err := export(func(rows []state.MessageRow) error {
@@ -131,6 +132,7 @@ func (s *Store) Import(ctx context.Context, export func(msgs func([]state.Messag
 			}
 			n++
 		}
-		return n, nil
+		k, err := importSideTables(ctx, tx, side)
+		return n + k, err
 	})
 }

@@ -235,7 +235,13 @@ func (s *Store) Snapshot(ctx context.Context, rounds []state.Round) (*state.Snap
 		return nil, err
 	}
 	b.InFlight(batches)
-	return b.Snapshot(), tx.Commit(ctx)
+	list, err := readOptOuts(ctx, tx, false)
+	if err != nil {
+		return nil, err
+	}
+	snap := b.Snapshot()
+	snap.OptOuts = state.OptedOut(list)
+	return snap, tx.Commit(ctx)
 }
 
 // InFlight lists the batches recorded as in flight.

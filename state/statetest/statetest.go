@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(testing.TB) runner.Store) {
 	t.Run("Unresolved", func(t *testing.T) { testUnresolved(t, open) })
 	t.Run("InFlightListed", func(t *testing.T) { testInFlightListed(t, open) })
 	t.Run("UndecidedAndResolve", func(t *testing.T) { testUndecidedAndResolve(t, open) })
+	RunOptOuts(t, open)
 }
 
 // out is an outgoing message whose messageId is derived from its key and attempt.
