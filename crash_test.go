@@ -87,7 +87,7 @@ func checkExactlyOnce(t *testing.T, srv *sandbox.Server, perRound, rounds int) i
 func decideLikeAPerson(t *testing.T, ctx context.Context, env []string, srv *sandbox.Server) (int, []string) {
 	t.Helper()
 	for _, kv := range env {
-		if path, ok := strings.CutPrefix(kv, "SMSFORM_STATE="); ok {
+		if path, ok := strings.CutPrefix(kv, "SMSFORM_STATE="); ok && !strings.Contains(path, "://") {
 			if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 				return 0, nil // nothing was recorded yet
 			}
