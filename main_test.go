@@ -69,6 +69,9 @@ type sandboxKey struct{}
 
 type sandboxes struct {
 	cur *sandbox.Server
+	// sendBase is how many send requests had arrived at the last `sandbox start` or
+	// `sandbox faults`, from which `sandbox arrived` counts.
+	sendBase int
 }
 
 // cmdSandbox drives the in-process fake Infobip API:
@@ -81,6 +84,8 @@ type sandboxes struct {
 //	sandbox duplicates N  asserts N status-23 rejections
 //	sandbox doubles N     asserts N double sends (a messageId delivered again)
 //	sandbox conversions N asserts N conversions logged (POST /ct/1/log/end)
+//	sandbox arrived N     waits until N send requests have arrived since the last start or
+//	                      faults (counted on arrival, before -latency: they are in flight)
 func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! sandbox")
@@ -105,6 +110,7 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(fs.Parse(args[1:]))
 		if args[0] == "faults" {
 			sb.server(ts).SetFaults(f)
+			sb.sendBase = sb.server(ts).Stats().Requests[sandbox.EndpointSend]
 			return
 		}
 		sb.cur = sandbox.New(sandbox.Options{
@@ -114,6 +120,23 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 		srv := httptest.NewServer(sb.cur)
 		ts.Defer(srv.Close)
 		ts.Setenv("INFOBIP_BASE_URL", srv.URL)
+		sb.sendBase = 0
+	case "arrived":
+		// Waiting for an observable event, not for a guessed duration: the poll ends as
+		// soon as the requests are at the sandbox.
+		if len(args) != 2 {
+			ts.Fatalf("usage: sandbox arrived N")
+		}
+		want, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		srv := sb.server(ts)
+		got := 0
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			if got = srv.Stats().Requests[sandbox.EndpointSend] - sb.sendBase; got >= want {
+				return
+			}
+		}
+		ts.Fatalf("%d send requests arrived at the sandbox within 10s, want %d", got, want)
 	case "received":
 		var lines []string
 		for _, r := range sb.server(ts).Received() {
