@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"fmt"
+	"sync"
 	"time"
 	// The zone database is built in, so quiet hours come out the same on a machine without
 	// /usr/share/zoneinfo (a slim container, Windows) as on a developer's laptop.
@@ -53,7 +54,7 @@ func Zones(e164 string) ([]*time.Location, error) {
 		if n == "Etc/Unknown" {
 			continue
 		}
-		loc, err := time.LoadLocation(n)
+		loc, err := loadZone(n)
 		if err != nil {
 			return nil, fmt.Errorf("%s: time zone %s: %w", e164, n, err)
 		}
@@ -63,6 +64,23 @@ func Zones(e164 string) ([]*time.Location, error) {
 		return nil, fmt.Errorf("%s: no time zone is known for this number", e164)
 	}
 	return zones, nil
+}
+
+// zones caches loaded time zones by name: loading one parses its rules from the built-in
+// database, and a plan of a million recipients asks for the same few zones again and again.
+var zoneCache sync.Map // string -> *time.Location
+
+// loadZone is time.LoadLocation, cached.
+func loadZone(name string) (*time.Location, error) {
+	if z, ok := zoneCache.Load(name); ok {
+		return z.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	zoneCache.Store(name, loc)
+	return loc, nil
 }
 
 // NextAllowed returns t when t is outside the quiet hours in every zone, else the earliest
