@@ -43,6 +43,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("SEND_AT_PAST", now.Add(-time.Hour).Format(time.RFC3339))
 			env.Setenv("SEND_AT_FAR", now.Add(200*24*time.Hour).Format(time.RFC3339))
 			env.Setenv("SEND_AT_SOON_INFOBIP", now.Add(36*time.Hour).Format(infobip.SendAtLayout))
+			setQuietEnv(env, now)
 			env.Setenv("SMSFORM_STATE", "") // each script says where its state is
 			env.Values[sandboxKey{}] = &sandboxes{}
 			return nil
@@ -270,4 +271,30 @@ func cmdWaitfor(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	ts.Fatalf("%s did not match %q within 10s", args[0], args[1])
+}
+
+// setQuietEnv sets quiet hours around the current time for quiet_hours.txtar, which cannot
+// fix the clock: QUIET_FROM is an hour before Zurich's wall clock now and QUIET_TO five
+// hours after, so Zurich (now) and India (3.5 or 4.5 hours ahead) are inside them and New
+// York and Tokyo (6 hours behind, 7 or 8 ahead) outside. QUIET_AT_ZURICH and
+// QUIET_AT_INDIA are when each may get a text: the first instant ahead at which its wall
+// clock shows QUIET_TO, worked out here apart from smsform's own computation (in Infobip's
+// sendAt format; _RFC in RFC 3339, _Z as plan prints it).
+func setQuietEnv(env *testscript.Env, now time.Time) {
+	zurich, _ := time.LoadLocation("Europe/Zurich")
+	india, _ := time.LoadLocation("Asia/Kolkata")
+	local := now.In(zurich).Truncate(time.Minute)
+	from, to := local.Add(-time.Hour), local.Add(5*time.Hour)
+	env.Setenv("QUIET_FROM", from.Format("15:04"))
+	env.Setenv("QUIET_TO", to.Format("15:04"))
+	for name, z := range map[string]*time.Location{"ZURICH": zurich, "INDIA": india} {
+		l := now.In(z)
+		at := time.Date(l.Year(), l.Month(), l.Day(), to.Hour(), to.Minute(), 0, 0, z)
+		if !at.After(now) {
+			at = time.Date(l.Year(), l.Month(), l.Day()+1, to.Hour(), to.Minute(), 0, 0, z)
+		}
+		env.Setenv("QUIET_AT_"+name, at.UTC().Format(infobip.SendAtLayout))
+		env.Setenv("QUIET_AT_"+name+"_RFC", at.UTC().Format(time.RFC3339))
+		env.Setenv("QUIET_AT_"+name+"_Z", at.UTC().Format("2006-01-02 15:04Z"))
+	}
 }
