@@ -276,10 +276,10 @@ func cmdWaitfor(ts *testscript.TestScript, neg bool, args []string) {
 // setQuietEnv sets quiet hours around the current time for quiet_hours.txtar, which cannot
 // fix the clock: QUIET_FROM is an hour before Zurich's wall clock now and QUIET_TO five
 // hours after, so Zurich (now) and India (3.5 or 4.5 hours ahead) are inside them and New
-// York and Tokyo (6 hours behind, 7 or 8 ahead) outside. QUIET_AT_ZURICH and
-// QUIET_AT_INDIA are when each may get a text: the first instant ahead at which its wall
+// York and Tokyo (6 hours behind, 7 or 8 ahead) outside. QUIET_AT_ZURICH_RE and
+// QUIET_AT_INDIA_RE are when each may get a text: the first instant ahead at which its wall
 // clock shows QUIET_TO, worked out here apart from smsform's own computation (in Infobip's
-// sendAt format; _RFC in RFC 3339, _Z as plan prints it).
+// sendAt format, quoted for a regexp; _RFC in RFC 3339, _Z as plan prints it).
 func setQuietEnv(env *testscript.Env, now time.Time) {
 	zurich, _ := time.LoadLocation("Europe/Zurich")
 	india, _ := time.LoadLocation("Asia/Kolkata")
@@ -293,7 +293,7 @@ func setQuietEnv(env *testscript.Env, now time.Time) {
 		if !at.After(now) {
 			at = time.Date(l.Year(), l.Month(), l.Day()+1, to.Hour(), to.Minute(), 0, 0, z)
 		}
-		env.Setenv("QUIET_AT_"+name, at.UTC().Format(infobip.SendAtLayout))
+		env.Setenv("QUIET_AT_"+name+"_RE", regexp.QuoteMeta(at.UTC().Format(infobip.SendAtLayout)))
 		env.Setenv("QUIET_AT_"+name+"_RFC", at.UTC().Format(time.RFC3339))
 		env.Setenv("QUIET_AT_"+name+"_Z", at.UTC().Format("2006-01-02 15:04Z"))
 	}
