@@ -222,3 +222,84 @@ destinations: [{to: "+12015550123"}]
 		t.Errorf("got %v", err)
 	}
 }
+
+func TestSavedPlanKeepsItsSendTimes(t *testing.T) {
+	set := load(t, map[string]string{"night.yaml": quietYAML})
+	saved := quietPlan(t, quietNow)
+	later := quietNow.Add(3 * time.Hour)
+	// Planned again from the saved plan's clock, later: the same send times, the same digest.
+	again, err := runner.MakePlan(set, emptySnapshot(), later, runner.PlanOptions{ScheduleFrom: quietNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Digest() != saved.Digest() {
+		t.Error("planning again from the saved plan's clock changed the digest")
+	}
+	// From the later clock, Zurich (06:00 CET) is still quiet but India (10:30) no longer:
+	// another schedule, another digest, so a saved plan never silently sends other times.
+	fresh, err := runner.MakePlan(set, emptySnapshot(), later, runner.PlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh.Digest() == saved.Digest() {
+		t.Error("the digest does not cover the send times")
+	}
+}
+
+func (l *requestLog) Logs(context.Context, runner.LogQuery) (runner.LogPage, error) {
+	return runner.LogPage{}, nil
+}
+
+// TestSavedPlanAppliedLaterInsideQuietHours: a saved plan applied later sends the send times
+// it showed, and refuses, sending nothing, when a group due at once is by then inside its
+// quiet hours.
+func TestSavedPlanAppliedLaterInsideQuietHours(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		after time.Duration
+		stale bool
+	}{{"minutes later", 20 * time.Minute, false}, {"at night in Tokyo", 11 * time.Hour, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			set := load(t, map[string]string{"night.yaml": quietYAML})
+			s := openStore(t)
+			snap, err := s.Snapshot(context.Background(), runner.Rounds(set))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := runner.MakePlan(set, snap, quietNow, runner.PlanOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			file := writeFiles(t, nil) + "/p.plan"
+			if err := p.Save(file, []string{"."}, s.Name(), runner.PlanOptions{}, quietNow); err != nil {
+				t.Fatal(err)
+			}
+			sp, ok, err := runner.ReadSavedPlan(file)
+			if !ok || err != nil {
+				t.Fatalf("read plan: %v %v", ok, err)
+			}
+			var log requestLog
+			out, err := runner.RunApply(context.Background(), runner.ApplyRun{
+				Store: s, Set: set, Saved: sp,
+				Connect: func() (runner.API, error) { return &log, nil },
+				Now:     func() time.Time { return quietNow.Add(tc.after) },
+			})
+			if tc.stale {
+				if !errors.Is(err, runner.ErrStalePlan) || len(log.reqs) != 0 || out.Applied {
+					t.Errorf("got %v, %d requests", err, len(log.reqs))
+				}
+				return
+			}
+			if err != nil || out.Result.Sent != len(quietWant) {
+				t.Fatalf("apply: %+v, %v", out.Result, err)
+			}
+			for _, req := range log.reqs {
+				for _, m := range req.Messages {
+					if want := quietWant[m.To]; !req.SendAt.Equal(want) {
+						t.Errorf("%s: request sendAt %v, want %v", m.To, req.SendAt, want)
+					}
+				}
+			}
+		})
+	}
+}
