@@ -41,11 +41,17 @@ func (q Quiet) quietAt(loc *time.Location, t time.Time) bool {
 // code spans zones (+1 701: America/Denver and America/North_Dakota/Center). A number whose
 // zone is unknown is an error; a caller that must still send decides what is safe.
 func Zones(e164 string) ([]*time.Location, error) {
-	num, err := phonenumbers.Parse(e164, "")
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", e164, err)
+	// A recipient's number is already E.164, which is all the zone lookup reads: parsing it
+	// again would cost twenty times the lookup, for every recipient of every plan.
+	lookup := e164
+	if !plainE164(e164) {
+		num, err := phonenumbers.Parse(e164, "")
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", e164, err)
+		}
+		lookup = phonenumbers.Format(num, phonenumbers.E164)
 	}
-	names, err := phonenumbers.GetTimezonesForNumber(num)
+	names, err := phonenumbers.GetTimezonesForPrefix(lookup)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", e164, err)
 	}
@@ -66,7 +72,20 @@ func Zones(e164 string) ([]*time.Location, error) {
 	return zones, nil
 }
 
-// zones caches loaded time zones by name: loading one parses its rules from the built-in
+// plainE164 reports whether s is '+' and 2 to 15 digits, the first not 0.
+func plainE164(s string) bool {
+	if len(s) < 3 || len(s) > 16 || s[0] != '+' || s[1] == '0' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// zoneCache caches loaded time zones by name: loading one parses its rules from the built-in
 // database, and a plan of a million recipients asks for the same few zones again and again.
 var zoneCache sync.Map // string -> *time.Location
 
