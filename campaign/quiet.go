@@ -180,3 +180,35 @@ func (c *Campaign) NextAllowedFor(number string, t time.Time) (time.Time, error)
 	}
 	return NextAllowed(zones, *c.Quiet, t), nil
 }
+
+// ZoneProblem returns, for a campaign with quiet hours, the problem of a recipient whose
+// number has no known time zone: whether it is night there cannot be told, and guessing a
+// zone (the default region's) or holding the message back unseen would both surprise, so
+// the campaign is refused until the person corrects the number or drops it.
+func (c *Campaign) ZoneProblem(r Recipient) (Problem, bool) {
+	if c.Quiet == nil {
+		return Problem{}, false
+	}
+	if _, err := Zones(r.To); err == nil {
+		return Problem{}, false
+	}
+	file := c.File
+	if r.FromCSV {
+		file = c.CSVFile
+	}
+	return Problem{File: file, Line: int(r.Line), Field: "to",
+		Msg: fmt.Sprintf("no time zone is known for %s, so its quiet hours cannot be kept; correct the number, remove the recipient, or remove quiet_hours", r.To)}, true
+}
+
+// checkZones adds a problem for every recipient ZoneProblem refuses, so validate says so
+// as well as plan and apply.
+func (c *Campaign) checkZones(ps *problems) {
+	if c.Quiet == nil {
+		return
+	}
+	for _, r := range c.Recipients {
+		if p, bad := c.ZoneProblem(r); bad {
+			ps.add(p.File, p.Line, p.Field, "%s", p.Msg)
+		}
+	}
+}

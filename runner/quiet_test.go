@@ -306,15 +306,15 @@ func TestSavedPlanAppliedLaterInsideQuietHours(t *testing.T) {
 
 func TestQuietHoursNumberWithoutZone(t *testing.T) {
 	// +800 (international freephone) has no time zone: whether it is night there is unknown.
-	set := load(t, map[string]string{"free.yaml": `id: free
+	// Loading refuses it (so validate does), naming the line.
+	_, err := campaign.Load(writeFiles(t, map[string]string{"free.yaml": `id: free
 from: InfoSMS
 text: "Hello"
 quiet_hours: {from: "21:00", to: "08:00"}
 destinations:
   - {to: "+41793026731"}
   - {to: "+80012345678"}
-`})
-	_, err := runner.MakePlan(set, emptySnapshot(), quietNow, runner.PlanOptions{})
+`}))
 	var verr *campaign.ValidationError
 	if !errors.As(err, &verr) || !strings.Contains(err.Error(), "free.yaml:7: to: no time zone is known for +80012345678") {
 		t.Errorf("got %v", err)

@@ -24,8 +24,7 @@ type SendGroup struct {
 // schedule gives each message to send of a campaign with quiet hours its send time: the
 // campaign's send_at, or from, moved to the end of the recipient's quiet period when it
 // would fall inside it. Recipients are grouped by zone set. A number of no known zone is a
-// problem naming its line: smsform cannot tell whether it is night there, and holding back
-// or guessing the zone would both surprise; the person fixes the number or drops it.
+// problem naming its line (campaign.ZoneProblem).
 func (cp *CampaignPlan) schedule(from, now time.Time) []campaign.Problem {
 	c := cp.Campaign
 	if c.Quiet == nil || cp.Counts.Send == 0 {
@@ -46,12 +45,10 @@ func (cp *CampaignPlan) schedule(from, now time.Time) []campaign.Problem {
 		rec := cp.Recipient(m)
 		zones, err := campaign.Zones(rec.To)
 		if err != nil {
-			file := c.File
-			if rec.FromCSV {
-				file = c.CSVFile
+			// Load refuses these already (ZoneProblem); this guards a set made otherwise.
+			if pr, ok := c.ZoneProblem(rec); ok {
+				bad = append(bad, pr)
 			}
-			bad = append(bad, campaign.Problem{File: file, Line: int(rec.Line), Field: "to",
-				Msg: fmt.Sprintf("no time zone is known for %s, so its quiet hours cannot be kept; correct the number, remove the recipient, or remove quiet_hours", rec.To)})
 			continue
 		}
 		names := make([]string, len(zones))
