@@ -53,7 +53,6 @@ func TestScripts(t *testing.T) {
 			"filemode": cmdFilemode,
 			"envsubst": cmdEnvsubst,
 			"exits":    cmdExits,
-			"sleep":    cmdSleep,
 			"waitfor":  cmdWaitfor,
 			// A PostgreSQL state (main_pg_test.go).
 			"pgdb":         cmdPGDB,
@@ -247,16 +246,6 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
 	}
-}
-
-// cmdSleep pauses the script: sleep 200ms.
-func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) != 1 {
-		ts.Fatalf("usage: sleep DURATION")
-	}
-	d, err := time.ParseDuration(args[0])
-	ts.Check(err)
-	time.Sleep(d)
 }
 
 // cmdWaitfor waits up to 10s until a file matches a regular expression: waitfor FILE REGEXP.
