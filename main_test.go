@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -76,7 +77,7 @@ type sandboxes struct {
 
 // cmdSandbox drives the in-process fake Infobip API:
 //
-//	sandbox start [-api-key K] [-reject-to DIGITS]... [FAULTS]
+//	sandbox start [-api-key K] [-reject-to DIGITS]... [-seed N] [FAULTS]
 //	sandbox faults [FAULTS]  changes the running sandbox's faults: -error-rate R -drop-rate R
 //	                         -429-rate R -latency D -logs-lag D (unset ones are cleared)
 //	sandbox received      prints every accepted message, one line each, sorted by number
@@ -99,6 +100,7 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 		fs := flag.NewFlagSet("sandbox "+args[0], flag.ContinueOnError)
 		key := fs.String("api-key", "", "")
 		window := fs.Duration("idempotency-window", 0, "")
+		seed := fs.Uint64("seed", 0, "")
 		var f sandbox.Faults
 		fs.Float64Var(&f.ErrorRate, "error-rate", 0, "")
 		fs.Float64Var(&f.DropRate, "drop-rate", 0, "")
@@ -113,10 +115,16 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 			sb.sendBase = sb.server(ts).Stats().Requests[sandbox.EndpointSend]
 			return
 		}
-		sb.cur = sandbox.New(sandbox.Options{
+		opts := sandbox.Options{
 			APIKey: *key, ErrorRate: f.ErrorRate, DropRate: f.DropRate, TooManyRate: f.TooManyRate,
 			Latency: f.Latency, LogsLag: f.LogsLag, RetryAfter: time.Second, RejectTo: reject, IdempotencyWindow: *window,
-		})
+		}
+		if *seed != 0 {
+			// Fault rates drawn from a seeded source: with requests made one at a time, the
+			// same faults hit the same requests on every run.
+			opts.Rand = rand.New(rand.NewPCG(*seed, *seed))
+		}
+		sb.cur = sandbox.New(opts)
 		srv := httptest.NewServer(sb.cur)
 		ts.Defer(srv.Close)
 		ts.Setenv("INFOBIP_BASE_URL", srv.URL)
