@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -43,6 +44,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("SEND_AT_PAST", now.Add(-time.Hour).Format(time.RFC3339))
 			env.Setenv("SEND_AT_FAR", now.Add(200*24*time.Hour).Format(time.RFC3339))
 			env.Setenv("SEND_AT_SOON_INFOBIP", now.Add(36*time.Hour).Format(infobip.SendAtLayout))
+			setQuietEnv(env, now)
 			env.Setenv("SMSFORM_STATE", "") // each script says where its state is
 			env.Values[sandboxKey{}] = &sandboxes{}
 			return nil
@@ -52,7 +54,6 @@ func TestScripts(t *testing.T) {
 			"filemode": cmdFilemode,
 			"envsubst": cmdEnvsubst,
 			"exits":    cmdExits,
-			"sleep":    cmdSleep,
 			"waitfor":  cmdWaitfor,
 			// A PostgreSQL state (main_pg_test.go).
 			"pgdb":         cmdPGDB,
@@ -69,11 +70,14 @@ type sandboxKey struct{}
 
 type sandboxes struct {
 	cur *sandbox.Server
+	// sendBase is how many send requests had arrived at the last `sandbox start` or
+	// `sandbox faults`, from which `sandbox arrived` counts.
+	sendBase int
 }
 
 // cmdSandbox drives the in-process fake Infobip API:
 //
-//	sandbox start [-api-key K] [-reject-to DIGITS]... [FAULTS]
+//	sandbox start [-api-key K] [-reject-to DIGITS]... [-seed N] [FAULTS]
 //	sandbox faults [FAULTS]  changes the running sandbox's faults: -error-rate R -drop-rate R
 //	                         -429-rate R -latency D -logs-lag D (unset ones are cleared)
 //	sandbox received      prints every accepted message, one line each, sorted by number
@@ -81,6 +85,8 @@ type sandboxes struct {
 //	sandbox duplicates N  asserts N status-23 rejections
 //	sandbox doubles N     asserts N double sends (a messageId delivered again)
 //	sandbox conversions N asserts N conversions logged (POST /ct/1/log/end)
+//	sandbox arrived N     waits until N send requests have arrived since the last start or
+//	                      faults (counted on arrival, before -latency: they are in flight)
 func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! sandbox")
@@ -94,6 +100,7 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 		fs := flag.NewFlagSet("sandbox "+args[0], flag.ContinueOnError)
 		key := fs.String("api-key", "", "")
 		window := fs.Duration("idempotency-window", 0, "")
+		seed := fs.Uint64("seed", 0, "")
 		var f sandbox.Faults
 		fs.Float64Var(&f.ErrorRate, "error-rate", 0, "")
 		fs.Float64Var(&f.DropRate, "drop-rate", 0, "")
@@ -105,15 +112,39 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(fs.Parse(args[1:]))
 		if args[0] == "faults" {
 			sb.server(ts).SetFaults(f)
+			sb.sendBase = sb.server(ts).Stats().Requests[sandbox.EndpointSend]
 			return
 		}
-		sb.cur = sandbox.New(sandbox.Options{
+		opts := sandbox.Options{
 			APIKey: *key, ErrorRate: f.ErrorRate, DropRate: f.DropRate, TooManyRate: f.TooManyRate,
 			Latency: f.Latency, LogsLag: f.LogsLag, RetryAfter: time.Second, RejectTo: reject, IdempotencyWindow: *window,
-		})
+		}
+		if *seed != 0 {
+			// Fault rates drawn from a seeded source: with requests made one at a time, the
+			// same faults hit the same requests on every run.
+			opts.Rand = rand.New(rand.NewPCG(*seed, *seed))
+		}
+		sb.cur = sandbox.New(opts)
 		srv := httptest.NewServer(sb.cur)
 		ts.Defer(srv.Close)
 		ts.Setenv("INFOBIP_BASE_URL", srv.URL)
+		sb.sendBase = 0
+	case "arrived":
+		// Waiting for an observable event, not for a guessed duration: the poll ends as
+		// soon as the requests are at the sandbox.
+		if len(args) != 2 {
+			ts.Fatalf("usage: sandbox arrived N")
+		}
+		want, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		srv := sb.server(ts)
+		got := 0
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			if got = srv.Stats().Requests[sandbox.EndpointSend] - sb.sendBase; got >= want {
+				return
+			}
+		}
+		ts.Fatalf("%d send requests arrived at the sandbox within 10s, want %d", got, want)
 	case "received":
 		var lines []string
 		for _, r := range sb.server(ts).Received() {
@@ -230,16 +261,6 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// cmdSleep pauses the script: sleep 200ms.
-func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) != 1 {
-		ts.Fatalf("usage: sleep DURATION")
-	}
-	d, err := time.ParseDuration(args[0])
-	ts.Check(err)
-	time.Sleep(d)
-}
-
 // cmdWaitfor waits up to 10s until a file matches a regular expression: waitfor FILE REGEXP.
 func cmdWaitfor(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 2 {
@@ -252,4 +273,30 @@ func cmdWaitfor(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	ts.Fatalf("%s did not match %q within 10s", args[0], args[1])
+}
+
+// setQuietEnv sets quiet hours around the current time for quiet_hours.txtar, which cannot
+// fix the clock: QUIET_FROM is an hour before Zurich's wall clock now and QUIET_TO five
+// hours after, so Zurich (now) and India (3.5 or 4.5 hours ahead) are inside them and New
+// York and Tokyo (6 hours behind, 7 or 8 ahead) outside. QUIET_AT_ZURICH_RE and
+// QUIET_AT_INDIA_RE are when each may get a text: the first instant ahead at which its wall
+// clock shows QUIET_TO, worked out here apart from smsform's own computation (in Infobip's
+// sendAt format, quoted for a regexp; _RFC in RFC 3339, _Z as plan prints it).
+func setQuietEnv(env *testscript.Env, now time.Time) {
+	zurich, _ := time.LoadLocation("Europe/Zurich")
+	india, _ := time.LoadLocation("Asia/Kolkata")
+	local := now.In(zurich).Truncate(time.Minute)
+	from, to := local.Add(-time.Hour), local.Add(5*time.Hour)
+	env.Setenv("QUIET_FROM", from.Format("15:04"))
+	env.Setenv("QUIET_TO", to.Format("15:04"))
+	for name, z := range map[string]*time.Location{"ZURICH": zurich, "INDIA": india} {
+		l := now.In(z)
+		at := time.Date(l.Year(), l.Month(), l.Day(), to.Hour(), to.Minute(), 0, 0, z)
+		if !at.After(now) {
+			at = time.Date(l.Year(), l.Month(), l.Day()+1, to.Hour(), to.Minute(), 0, 0, z)
+		}
+		env.Setenv("QUIET_AT_"+name+"_RE", regexp.QuoteMeta(at.UTC().Format(infobip.SendAtLayout)))
+		env.Setenv("QUIET_AT_"+name+"_RFC", at.UTC().Format(time.RFC3339))
+		env.Setenv("QUIET_AT_"+name+"_Z", at.UTC().Format("2006-01-02 15:04Z"))
+	}
 }

@@ -83,6 +83,7 @@ func LoadWith(opts Options, paths ...string) (*Set, error) {
 	lists := &suppressionLists{byKey: map[string]*SuppressionList{}}
 	for _, c := range append(set.Campaigns, dups...) {
 		c.loadRecipients(&ps, digest)
+		c.checkZones(&ps)
 		lists.load(c, &ps, digest)
 		if !opts.Now.IsZero() {
 			if p := c.CheckSendAt(opts.Now); p != nil {

@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"fmt"
+	"sync"
 	"time"
 	// The zone database is built in, so quiet hours come out the same on a machine without
 	// /usr/share/zoneinfo (a slim container, Windows) as on a developer's laptop.
@@ -40,11 +41,17 @@ func (q Quiet) quietAt(loc *time.Location, t time.Time) bool {
 // code spans zones (+1 701: America/Denver and America/North_Dakota/Center). A number whose
 // zone is unknown is an error; a caller that must still send decides what is safe.
 func Zones(e164 string) ([]*time.Location, error) {
-	num, err := phonenumbers.Parse(e164, "")
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", e164, err)
+	// A recipient's number is already E.164, which is all the zone lookup reads: parsing it
+	// again would cost twenty times the lookup, for every recipient of every plan.
+	lookup := e164
+	if !plainE164(e164) {
+		num, err := phonenumbers.Parse(e164, "")
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", e164, err)
+		}
+		lookup = phonenumbers.Format(num, phonenumbers.E164)
 	}
-	names, err := phonenumbers.GetTimezonesForNumber(num)
+	names, err := phonenumbers.GetTimezonesForPrefix(lookup)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", e164, err)
 	}
@@ -53,7 +60,7 @@ func Zones(e164 string) ([]*time.Location, error) {
 		if n == "Etc/Unknown" {
 			continue
 		}
-		loc, err := time.LoadLocation(n)
+		loc, err := loadZone(n)
 		if err != nil {
 			return nil, fmt.Errorf("%s: time zone %s: %w", e164, n, err)
 		}
@@ -63,6 +70,36 @@ func Zones(e164 string) ([]*time.Location, error) {
 		return nil, fmt.Errorf("%s: no time zone is known for this number", e164)
 	}
 	return zones, nil
+}
+
+// plainE164 reports whether s is '+' and 2 to 15 digits, the first not 0.
+func plainE164(s string) bool {
+	if len(s) < 3 || len(s) > 16 || s[0] != '+' || s[1] == '0' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// zoneCache caches loaded time zones by name: loading one parses its rules from the built-in
+// database, and a plan of a million recipients asks for the same few zones again and again.
+var zoneCache sync.Map // string -> *time.Location
+
+// loadZone is time.LoadLocation, cached.
+func loadZone(name string) (*time.Location, error) {
+	if z, ok := zoneCache.Load(name); ok {
+		return z.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	zoneCache.Store(name, loc)
+	return loc, nil
 }
 
 // NextAllowed returns t when t is outside the quiet hours in every zone, else the earliest
@@ -142,4 +179,36 @@ func (c *Campaign) NextAllowedFor(number string, t time.Time) (time.Time, error)
 		return time.Time{}, err
 	}
 	return NextAllowed(zones, *c.Quiet, t), nil
+}
+
+// ZoneProblem returns, for a campaign with quiet hours, the problem of a recipient whose
+// number has no known time zone: whether it is night there cannot be told, and guessing a
+// zone (the default region's) or holding the message back unseen would both surprise, so
+// the campaign is refused until the person corrects the number or drops it.
+func (c *Campaign) ZoneProblem(r Recipient) (Problem, bool) {
+	if c.Quiet == nil {
+		return Problem{}, false
+	}
+	if _, err := Zones(r.To); err == nil {
+		return Problem{}, false
+	}
+	file := c.File
+	if r.FromCSV {
+		file = c.CSVFile
+	}
+	return Problem{File: file, Line: int(r.Line), Field: "to",
+		Msg: fmt.Sprintf("no time zone is known for %s, so its quiet hours cannot be kept; correct the number, remove the recipient, or remove quiet_hours", r.To)}, true
+}
+
+// checkZones adds a problem for every recipient ZoneProblem refuses, so validate says so
+// as well as plan and apply.
+func (c *Campaign) checkZones(ps *problems) {
+	if c.Quiet == nil {
+		return
+	}
+	for _, r := range c.Recipients {
+		if p, bad := c.ZoneProblem(r); bad {
+			ps.add(p.File, p.Line, p.Field, "%s", p.Msg)
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/smsform/smsform/campaign"
 	"github.com/smsform/smsform/state"
@@ -21,6 +22,9 @@ type ApplyOptions struct {
 	Stop <-chan struct{}
 	// Progress, if set, is called after each batch with the messages done and the total.
 	Progress func(done, total int)
+	// Now is the clock deciding which quiet-hours send times are still ahead (and so go
+	// with sendAt); default time.Now.
+	Now func() time.Time
 }
 
 // Result counts what apply did.
@@ -51,6 +55,8 @@ const maxProblems = 20
 type batch struct {
 	cp   *CampaignPlan
 	msgs []Message
+	// at is the messages' send time under quiet hours; zero without them.
+	at time.Time
 }
 
 // Apply sends every message the plan marks Send, in batches, recording each batch as
@@ -63,6 +69,9 @@ func Apply(ctx context.Context, p *Plan, sender Sender, store Store, opts ApplyO
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 500
 	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	a := &applier{sender: sender, store: store, opts: opts, total: p.Summary.Send}
 	// A fatal error stops the feeding of new batches, never the requests in flight: their
 	// answers must be recorded, or they would become unknown outcomes.
@@ -73,13 +82,15 @@ func Apply(ctx context.Context, p *Plan, sender Sender, store Store, opts ApplyO
 	go func() {
 		defer close(batches)
 		for _, cp := range p.Campaigns {
-			send := sendOrder(cp)
-			for len(send) > 0 {
-				n := min(opts.BatchSize, len(send))
-				if !a.feed(feedCtx, batches, batch{cp, send[:n:n]}) {
-					return
+			times, parts := sendTimes(cp)
+			for i, send := range parts {
+				for len(send) > 0 {
+					n := min(opts.BatchSize, len(send))
+					if !a.feed(feedCtx, batches, batch{cp, send[:n:n], times[i]}) {
+						return
+					}
+					send = send[n:]
 				}
-				send = send[n:]
 			}
 		}
 	}()
@@ -195,7 +206,7 @@ func (a *applier) fail(err error) {
 // send carries one batch through: render, record sending, request, record outcomes.
 func (a *applier) send(ctx context.Context, b batch) error {
 	c := b.cp.Campaign
-	req, out, err := buildRequest(b)
+	req, out, err := buildRequest(b, a.opts.Now())
 	if err != nil {
 		return err
 	}
@@ -244,10 +255,18 @@ func (a *applier) send(ctx context.Context, b batch) error {
 }
 
 // buildRequest renders the batch's texts into one request and the matching state rows.
-func buildRequest(b batch) (*Request, []state.Outgoing, error) {
+func buildRequest(b batch, now time.Time) (*Request, []state.Outgoing, error) {
 	c := b.cp.Campaign
 	r := c.NewRenderer()
 	req := requestFor(c)
+	if c.Quiet != nil {
+		// The group's time replaces send_at (it is send_at, or later); a time that has come
+		// goes without sendAt, at once.
+		req.SendAt = time.Time{}
+		if b.at.After(now) {
+			req.SendAt = b.at
+		}
+	}
 	req.Messages = make([]OutMessage, len(b.msgs))
 	out := make([]state.Outgoing, len(b.msgs))
 	ids := make([]string, len(b.msgs))

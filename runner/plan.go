@@ -80,6 +80,11 @@ type CampaignPlan struct {
 	Counts       Counts
 	// Cost is the estimated cost of the messages to send; nil without PlanOptions.Prices.
 	Cost *Cost
+	// Schedule, for a campaign with quiet hours, groups the messages to send by their
+	// recipients' time zones with when each group goes out (schedule.go); groupOf holds
+	// each message's group, -1 for messages not sent. Both nil without quiet hours.
+	Schedule []SendGroup
+	groupOf  []int32
 }
 
 // Recipient returns the recipient of a planned message.
@@ -101,6 +106,9 @@ type Plan struct {
 	Inputs string
 	// Cost is the estimated cost of all campaigns; nil without PlanOptions.Prices.
 	Cost *Cost
+	// ScheduledFrom is the clock the quiet-hours schedule was computed from: the plan's
+	// now, or a saved plan's (PlanOptions.ScheduleFrom).
+	ScheduledFrom time.Time
 }
 
 // PlanOptions change what a plan does.
@@ -112,6 +120,9 @@ type PlanOptions struct {
 	Resend map[state.Key]bool
 	// Prices, when set, give each campaign and the plan an estimated cost.
 	Prices *campaign.Prices
+	// ScheduleFrom, when set, is the clock quiet hours are scheduled from instead of now:
+	// a saved plan's, so applying it later computes the very send times it showed.
+	ScheduleFrom time.Time
 }
 
 // Rounds lists the campaign rounds a plan of set needs from state.
@@ -126,7 +137,10 @@ func Rounds(set *campaign.Set) []state.Round {
 // MakePlan compares the campaigns with the recorded state at time now. It is a pure
 // function: the same inputs give the same plan.
 func MakePlan(set *campaign.Set, snap *state.Snapshot, now time.Time, opts PlanOptions) (*Plan, error) {
-	p := &Plan{State: snap.Version, Inputs: set.Digest}
+	p := &Plan{State: snap.Version, Inputs: set.Digest, ScheduledFrom: now}
+	if !opts.ScheduleFrom.IsZero() {
+		p.ScheduledFrom = opts.ScheduleFrom
+	}
 	if opts.Prices != nil {
 		p.Cost = newCost()
 	}
@@ -140,6 +154,7 @@ func MakePlan(set *campaign.Set, snap *state.Snapshot, now time.Time, opts PlanO
 				bad = append(bad, *pr)
 			}
 		}
+		bad = append(bad, cp.schedule(p.ScheduledFrom, now)...)
 		p.Summary.add(cp.Counts)
 		if p.Cost != nil {
 			p.Cost.merge(cp.Cost)
@@ -278,6 +293,10 @@ func (p *Plan) Digest() string {
 			h.Write(b[:])
 			binary.BigEndian.PutUint64(b[:], uint64(m.Attempt)<<8|uint64(m.Action))
 			h.Write(b[:])
+		}
+		// The send times are part of what a saved plan promises.
+		for _, g := range cp.Schedule {
+			fmt.Fprintf(h, "%s\x00%d\x00%d\x00", g.Zones, g.At.UnixNano(), g.Count)
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))

@@ -30,6 +30,9 @@ type SavedPlan struct {
 	RetryFailed bool          `json:"retry_failed,omitempty"`
 	Summary     Counts        `json:"summary"`
 	CreatedAt   time.Time     `json:"created_at"`
+	// ScheduledFrom is the clock the plan's quiet-hours send times were computed from;
+	// apply computes them again from it (see CheckQuiet for what it refuses).
+	ScheduledFrom time.Time `json:"scheduled_from,omitzero"`
 }
 
 // Save writes the plan to path.
@@ -37,6 +40,9 @@ func (p *Plan) Save(path string, paths []string, statePath string, opts PlanOpti
 	sp := SavedPlan{
 		Format: planMagic, Version: PlanFormatVersion, Paths: paths, Inputs: p.Inputs, State: p.State,
 		StatePath: statePath, Digest: p.Digest(), Sends: p.SendDigest(), RetryFailed: opts.RetryFailed, Summary: p.Summary, CreatedAt: now.UTC(),
+	}
+	if p.scheduled() {
+		sp.ScheduledFrom = p.ScheduledFrom.UTC()
 	}
 	data, err := json.MarshalIndent(sp, "", "  ")
 	if err != nil {

@@ -65,6 +65,10 @@ func RunApply(ctx context.Context, r ApplyRun) (ApplyOutcome, error) {
 	if _, err := r.Store.MarkInterrupted(ctx); err != nil {
 		return out, err
 	}
+	if r.Saved != nil && !r.Saved.ScheduledFrom.IsZero() {
+		// The send times the saved plan showed, computed again from its clock.
+		r.Plan.ScheduleFrom = r.Saved.ScheduledFrom
+	}
 	if r.Saved != nil {
 		// The saved plan is checked against the state as it was before this run changed it.
 		p, err := r.plan(ctx)
@@ -136,8 +140,16 @@ func RunApply(ctx context.Context, r ApplyRun) (ApplyOutcome, error) {
 	if err := out.Reconciliation.NoteResends(ctx, r.Store, p); err != nil {
 		return out, fmt.Errorf("record the first attempts of the messages to send again: %w", err)
 	}
+	// Checked last before sending: an approval may have waited past the start of quiet
+	// hours, and a saved plan may be applied long after it was made.
+	if err := p.CheckQuiet(r.Now()); err != nil {
+		return out, err
+	}
 	if r.BeforeSend != nil {
 		r.BeforeSend(&r.Apply)
+	}
+	if r.Apply.Now == nil {
+		r.Apply.Now = r.Now
 	}
 	out.Applied = true
 	out.Result, err = Apply(ctx, p, a, r.Store, r.Apply)

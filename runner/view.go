@@ -79,6 +79,9 @@ func (p *Plan) WriteText(w io.Writer, shown int) error {
 		if cp.Cost != nil && cp.Counts.Send > 0 {
 			fmt.Fprintf(bw, "    estimated cost: %s\n", cp.Cost.Text())
 		}
+		for _, g := range cp.Schedule {
+			fmt.Fprintf(bw, "  # %s\n", scheduleText(g, *c.Quiet, c.SendAt != ""))
+		}
 		r := c.NewRenderer()
 		listed, cut := 0, 0
 		for _, m := range cp.Messages {
@@ -130,12 +133,15 @@ func (p *Plan) WriteText(w io.Writer, shown int) error {
 }
 
 type jsonMessage struct {
-	Action       string           `json:"action"`
-	To           string           `json:"to"`
-	Text         string           `json:"text"`
-	Parts        int32            `json:"parts"`
-	MessageID    string           `json:"message_id"`
-	Error        string           `json:"error,omitempty"`
+	Action    string `json:"action"`
+	To        string `json:"to"`
+	Text      string `json:"text"`
+	Parts     int32  `json:"parts"`
+	MessageID string `json:"message_id"`
+	Error     string `json:"error,omitempty"`
+	// SendAt is when a message of a campaign with quiet hours goes out, when that is not
+	// at once (send_at, or the end of the recipient's quiet hours).
+	SendAt       string           `json:"send_at,omitempty"`
 	SuppressedBy *jsonSuppression `json:"suppressed_by,omitempty"`
 }
 
@@ -201,6 +207,10 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 			bw.WriteString(",\"cost\":")
 			put(cp.Cost)
 		}
+		if cp.Schedule != nil {
+			bw.WriteString(",\"schedule\":")
+			put(cp.Schedule)
+		}
 		bw.WriteString(",\"messages\":[")
 		r := c.NewRenderer()
 		for j, m := range cp.Messages {
@@ -216,6 +226,9 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 			jm := jsonMessage{
 				Action: m.Action.String(), To: rec.To, Text: text, Parts: rec.Parts,
 				MessageID: cp.MessageID(m), Error: cp.Errors[m.Recipient],
+			}
+			if at, ok := cp.SendAt(j); ok && at.After(p.ScheduledFrom) {
+				jm.SendAt = at.Format(time.RFC3339)
 			}
 			if s, ok := cp.Suppressions[m.Recipient]; ok {
 				jm.SuppressedBy = &jsonSuppression{Source: s.Source, Reason: s.Reason}
