@@ -97,6 +97,7 @@ func main() {
 		ratios = append(ratios, fmt.Sprintf("apply on v3 is %.2fx the older binary's on v2", rate(apply)/rate(*older)))
 	}
 	measure("plan (all recorded)", *n, "plan", "-detailed-exitcode", campaigns)
+	planAll := rows[len(rows)-1]
 	measure(fmt.Sprintf("convert (%d rows, %d distinct)", *n, *n/2), *n/2, "convert", events)
 	measure(fmt.Sprintf("report (%d conversions)", *n/2), *n, "report")
 	reset(url)
@@ -121,7 +122,6 @@ func main() {
 			log.Printf("%-32s %8s %6d MB", name, r.wall.Round(time.Millisecond), r.rssKB/1024)
 			return r
 		}
-		planAll := rows[3]
 		run(abs, pgEnv, "init")
 		pgApply := measurePG("apply -auto-approve (PostgreSQL)", *n, "apply", "-auto-approve", campaigns)
 		pgPlan := measurePG("plan (all recorded, PostgreSQL)", *n, "plan", "-detailed-exitcode", campaigns)
