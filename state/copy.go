@@ -61,6 +61,36 @@ func (c Contents) Empty() bool { return c == Contents{} }
 // statement: a million rows are never all in memory.
 const CopyChunk = 5000
 
+// Chunks hands rows to fn CopyChunk at a time, reusing one buffer: Add each row, then Flush
+// the rest. Every backend's export uses it.
+type Chunks[T any] struct {
+	fn  func([]T) error
+	buf []T
+}
+
+// NewChunks returns an empty Chunks that hands its rows to fn.
+func NewChunks[T any](fn func([]T) error) *Chunks[T] {
+	return &Chunks[T]{fn: fn, buf: make([]T, 0, CopyChunk)}
+}
+
+// Add appends v, handing the chunk to fn when it is full.
+func (c *Chunks[T]) Add(v T) error {
+	if c.buf = append(c.buf, v); len(c.buf) < CopyChunk {
+		return nil
+	}
+	err := c.fn(c.buf)
+	c.buf = c.buf[:0]
+	return err
+}
+
+// Flush hands the rows not handed over yet to fn.
+func (c *Chunks[T]) Flush() error {
+	if len(c.buf) == 0 {
+		return nil
+	}
+	return c.fn(c.buf)
+}
+
 // Contents counts the rows of each table.
 func (s *Store) Contents(ctx context.Context) (Contents, error) {
 	var c Contents
@@ -80,7 +110,7 @@ func (s *Store) ExportMessages(ctx context.Context, fn func([]MessageRow) error)
 		return err
 	}
 	defer rows.Close()
-	chunk := make([]MessageRow, 0, CopyChunk)
+	chunks := NewChunks(fn)
 	for rows.Next() {
 		var m MessageRow
 		var sg, si sql.NullInt64
@@ -93,20 +123,14 @@ func (s *Store) ExportMessages(ctx context.Context, fn func([]MessageRow) error)
 		m.Resolution, m.ResolvedBy, m.ResolvedAt = ptr(res.String, res.Valid), ptr(rb.String, rb.Valid), ptr(ra.String, ra.Valid)
 		m.StatusGroup, m.StatusID = ptr(sg.Int64, sg.Valid), ptr(si.Int64, si.Valid)
 		m.StatusName, m.TrackingType, m.Error, m.DoneAt = ptr(sn.String, sn.Valid), ptr(tt.String, tt.Valid), ptr(e.String, e.Valid), ptr(done.String, done.Valid)
-		if chunk = append(chunk, m); len(chunk) == CopyChunk {
-			if err := fn(chunk); err != nil {
-				return err
-			}
-			chunk = chunk[:0]
+		if err := chunks.Add(m); err != nil {
+			return err
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	if len(chunk) > 0 {
-		return fn(chunk)
-	}
-	return nil
+	return chunks.Flush()
 }
 
 // ExportConversions hands every conversion row to fn, in key order, CopyChunk at a time.
@@ -117,7 +141,7 @@ func (s *Store) ExportConversions(ctx context.Context, fn func([]ConversionRow) 
 		return err
 	}
 	defer rows.Close()
-	chunk := make([]ConversionRow, 0, CopyChunk)
+	chunks := NewChunks(fn)
 	for rows.Next() {
 		var c ConversionRow
 		var pk, e sql.NullString
@@ -125,20 +149,14 @@ func (s *Store) ExportConversions(ctx context.Context, fn func([]ConversionRow) 
 			return err
 		}
 		c.ProcessKey, c.Error = ptr(pk.String, pk.Valid), ptr(e.String, e.Valid)
-		if chunk = append(chunk, c); len(chunk) == CopyChunk {
-			if err := fn(chunk); err != nil {
-				return err
-			}
-			chunk = chunk[:0]
+		if err := chunks.Add(c); err != nil {
+			return err
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	if len(chunk) > 0 {
-		return fn(chunk)
-	}
-	return nil
+	return chunks.Flush()
 }
 
 // InFlight lists the batches recorded as in flight.

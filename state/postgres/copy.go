@@ -29,7 +29,7 @@ func (s *Store) ExportMessages(ctx context.Context, fn func([]state.MessageRow) 
 		return err
 	}
 	defer rows.Close()
-	chunk := make([]state.MessageRow, 0, state.CopyChunk)
+	chunks := state.NewChunks(fn)
 	for rows.Next() {
 		var m state.MessageRow
 		var st string
@@ -39,20 +39,14 @@ func (s *Store) ExportMessages(ctx context.Context, fn func([]state.MessageRow) 
 			return err
 		}
 		m.State = state.State(st)
-		if chunk = append(chunk, m); len(chunk) == state.CopyChunk {
-			if err := fn(chunk); err != nil {
-				return err
-			}
-			chunk = chunk[:0]
+		if err := chunks.Add(m); err != nil {
+			return err
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	if len(chunk) > 0 {
-		return fn(chunk)
-	}
-	return nil
+	return chunks.Flush()
 }
 
 // ExportConversions hands every conversion row to fn, in key order, state.CopyChunk at a
@@ -64,7 +58,7 @@ func (s *Store) ExportConversions(ctx context.Context, fn func([]state.Conversio
 		return err
 	}
 	defer rows.Close()
-	chunk := make([]state.ConversionRow, 0, state.CopyChunk)
+	chunks := state.NewChunks(fn)
 	for rows.Next() {
 		var c state.ConversionRow
 		var st string
@@ -72,20 +66,14 @@ func (s *Store) ExportConversions(ctx context.Context, fn func([]state.Conversio
 			return err
 		}
 		c.State = state.ConversionState(st)
-		if chunk = append(chunk, c); len(chunk) == state.CopyChunk {
-			if err := fn(chunk); err != nil {
-				return err
-			}
-			chunk = chunk[:0]
+		if err := chunks.Add(c); err != nil {
+			return err
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	if len(chunk) > 0 {
-		return fn(chunk)
-	}
-	return nil
+	return chunks.Flush()
 }
 
 // Import writes rows exported from another state in one transaction (all or nothing),
