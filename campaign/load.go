@@ -471,7 +471,7 @@ func wholeFloat(n *yaml.Node) bool {
 func suggest(got string, names []string) string {
 	best, bestD := "", 3
 	for _, n := range names {
-		if d := distance(got, n); d < bestD {
+		if d := Distance(got, n); d < bestD {
 			best, bestD = n, d
 		}
 	}
@@ -481,8 +481,9 @@ func suggest(got string, names []string) string {
 	return fmt.Sprintf(" (did you mean %q?)", best)
 }
 
-// distance is the Levenshtein distance of two short strings.
-func distance(a, b string) int {
+// Distance is the Levenshtein distance of two short strings: unknown fields and mistyped
+// commands are matched to the closest known name with it.
+func Distance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {

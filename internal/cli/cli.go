@@ -324,7 +324,7 @@ func suggest(name string, cmds []*cli.Command) string {
 		if c.Hidden {
 			continue
 		}
-		d := editDistance(strings.ToLower(name), c.Name)
+		d := campaign.Distance(strings.ToLower(name), c.Name)
 		if strings.HasPrefix(c.Name, strings.ToLower(name)) || strings.HasPrefix(strings.ToLower(name), c.Name) {
 			d = min(d, 1)
 		}
@@ -333,27 +333,6 @@ func suggest(name string, cmds []*cli.Command) string {
 		}
 	}
 	return best
-}
-
-// editDistance is Levenshtein's distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // flagsFirst moves a command's flags before its arguments, so that `plan examples -verbose`
