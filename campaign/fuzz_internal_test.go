@@ -1,6 +1,7 @@
 package campaign
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"text/template/parse"
@@ -40,9 +41,16 @@ func FuzzRender(f *testing.F) {
 			}
 		}
 		c := &Campaign{Text: text, tmpl: tmpl}
-		out, err := c.NewRenderer().Render(Recipient{Vars: NewVars(&names, strings.ReplaceAll(value, "\x00", ""))})
+		rec := Recipient{Vars: NewVars(&names, strings.ReplaceAll(value, "\x00", ""))}
+		out, err := c.NewRenderer().Render(rec)
 		if err == nil && len(out) > MaxTextBytes {
 			t.Fatalf("Render(%q) = %d bytes, over %d", text, len(out), MaxTextBytes)
+		}
+		viaTemplate := c.NewRenderer()
+		viaTemplate.plain = nil
+		want, wantErr := viaTemplate.Render(rec)
+		if out != want || fmt.Sprint(err) != fmt.Sprint(wantErr) {
+			t.Fatalf("Render(%q) = %q, %v; through the template %q, %v", text, out, err, want, wantErr)
 		}
 	})
 }

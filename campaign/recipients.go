@@ -433,11 +433,21 @@ type Renderer struct {
 	vars map[string]string
 	opts []byte
 	sha  hash.Hash
+
+	plain plainText
+	// For plain texts: the var names the indexes below were worked out for (a CSV's rows
+	// share theirs), each part's var as an index into them (-1: none such), and one
+	// recipient's values as offsets into its joined values.
+	names  *[]string
+	index  []int
+	bounds []int
 }
 
 // NewRenderer makes a renderer for the campaign.
 func (c *Campaign) NewRenderer() *Renderer {
-	return &Renderer{c: c, vars: map[string]string{}, opts: []byte(c.options()), sha: sha256.New()}
+	p := plainOf(c.tmpl)
+	return &Renderer{c: c, vars: map[string]string{}, opts: []byte(c.options()), sha: sha256.New(),
+		plain: p, index: make([]int, len(p))}
 }
 
 // ErrTextTooLong stops a rendering that would exceed MaxTextBytes.
@@ -457,6 +467,11 @@ func (w limitedBuffer) Write(p []byte) (int, error) {
 // Render executes the text template over the recipient's vars. A text over MaxTextBytes
 // stops rendering with ErrTextTooLong.
 func (r *Renderer) Render(rec Recipient) (string, error) {
+	if r.plain != nil {
+		if text, ok, err := r.renderPlain(rec.Vars); ok {
+			return text, err
+		}
+	}
 	r.buf.Reset()
 	if err := r.c.tmpl.Execute(limitedBuffer{&r.buf}, rec.Vars.Map(r.vars)); err != nil {
 		if errors.Is(err, ErrTextTooLong) {
@@ -465,6 +480,63 @@ func (r *Renderer) Render(rec Recipient) (string, error) {
 		return "", renderError(err)
 	}
 	return r.buf.String(), nil
+}
+
+// renderPlain renders a plain text; ok is false when the recipient lacks one of its vars,
+// which the template then reports in its words.
+func (r *Renderer) renderPlain(v Vars) (text string, ok bool, err error) {
+	if v.names != r.names || v.names == nil {
+		names := v.Names()
+		for i, p := range r.plain {
+			r.index[i] = -1
+			if p.name == "" {
+				continue
+			}
+			// The last of a name given twice, as in the template's map.
+			for j := len(names) - 1; j >= 0 && r.index[i] < 0; j-- {
+				if names[j] == p.name {
+					r.index[i] = j
+				}
+			}
+			if r.index[i] < 0 {
+				r.names = nil
+				return "", false, nil
+			}
+		}
+		r.names = v.names
+	}
+	r.bounds = append(r.bounds[:0], 0)
+	for i := 0; i < len(v.values); i++ {
+		if v.values[i] == 0 {
+			r.bounds = append(r.bounds, i+1)
+		}
+	}
+	r.bounds = append(r.bounds, len(v.values)+1)
+	if len(r.bounds)-1 < len(v.Names()) {
+		return "", false, nil // fewer values than names: let the template decide
+	}
+	value := func(k int) string { return v.values[r.bounds[k] : r.bounds[k+1]-1] }
+	n := 0
+	for i, p := range r.plain {
+		if r.index[i] < 0 {
+			n += len(p.text)
+		} else {
+			n += len(value(r.index[i]))
+		}
+	}
+	if n > MaxTextBytes {
+		return "", true, ErrTextTooLong
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i, p := range r.plain {
+		if r.index[i] < 0 {
+			b.WriteString(p.text)
+		} else {
+			b.WriteString(value(r.index[i]))
+		}
+	}
+	return b.String(), true, nil
 }
 
 // hash is the fingerprint of a rendered text with the campaign's send options, as stored

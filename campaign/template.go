@@ -203,3 +203,41 @@ func parseProblem(text string, err error) string {
 	}
 	return fmt.Sprintf("the template does not parse%s: %s; write a var as {{.name}} and a condition as {{if .name}}...{{end}}", where, msg)
 }
+
+// plainText is a text made only of literal text and {{.var}} actions, the usual campaign
+// text. Renderer writes it without text/template, whose reflection was most of the time
+// apply spent rendering; anything else, or a var a recipient lacks, goes through the
+// template, so both give the same text and the same errors (TestPlainTextAsTemplate).
+type plainText []plainPart
+
+// plainPart is literal text, or the value of the var name when name is set.
+type plainPart struct {
+	text, name string
+}
+
+// plainOf returns t's plain form, or nil when t does more than print vars.
+func plainOf(t *template.Template) plainText {
+	if t == nil || t.Tree == nil || t.Tree.Root == nil {
+		return nil
+	}
+	p := plainText{}
+	for _, n := range t.Tree.Root.Nodes {
+		switch n := n.(type) {
+		case *parse.TextNode:
+			p = append(p, plainPart{text: string(n.Text)})
+		case *parse.ActionNode:
+			pipe := n.Pipe
+			if pipe == nil || len(pipe.Decl) > 0 || len(pipe.Cmds) != 1 || len(pipe.Cmds[0].Args) != 1 {
+				return nil
+			}
+			f, ok := pipe.Cmds[0].Args[0].(*parse.FieldNode)
+			if !ok || len(f.Ident) != 1 {
+				return nil
+			}
+			p = append(p, plainPart{name: f.Ident[0]})
+		default:
+			return nil
+		}
+	}
+	return p
+}
