@@ -3,6 +3,8 @@ package sandbox_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -232,4 +234,32 @@ func mustQuery(t *testing.T, raw string) map[string][]string {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// TestV3NamesMatchExactly: like Infobip's JSON reader, the sandbox matches member names
+// exactly; a request that spells "messages" otherwise has no messages and is refused, and
+// a repeated member is taken, the last one winning.
+func TestV3NamesMatchExactly(t *testing.T) {
+	_, _, base := start(t, sandbox.Options{})
+	post := func(body string) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, base+"/sms/3/messages", strings.NewReader(body))
+		req.Header.Set("Authorization", "App k")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b strings.Builder
+		_, _ = io.Copy(&b, resp.Body)
+		return resp.StatusCode, b.String()
+	}
+	msg := `{"sender":"InfoSMS","destinations":[{"to":"41793026731","messageId":"%s"}],"content":{"text":"Hi"}}`
+	if code, body := post(`{"Messages":[` + fmt.Sprintf(msg, "m1") + `]}`); code != http.StatusBadRequest {
+		t.Errorf(`"Messages": HTTP %d %s, want 400`, code, body)
+	}
+	code, body := post(`{"messages":[` + fmt.Sprintf(msg, "m1") + `],"messages":[` + fmt.Sprintf(msg, "m2") + `]}`)
+	if code != http.StatusOK || !strings.Contains(body, `"messageId":"m2"`) || strings.Contains(body, `"m1"`) {
+		t.Errorf("repeated member: HTTP %d %s, want m2 accepted", code, body)
+	}
 }
