@@ -21,6 +21,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -36,6 +37,9 @@ var ErrTooNew = errors.New("state file is newer than this smsform")
 type Store struct {
 	db   *sql.DB
 	path string
+
+	upsertsMu sync.Mutex
+	upserts   *upserts // prepared when first needed
 }
 
 // Open opens or creates the state file at path, mode 0600, and brings its schema up to
@@ -99,7 +103,14 @@ func (s *Store) check(ctx context.Context) error {
 }
 
 // Close closes the file.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.upsertsMu.Lock()
+	if s.upserts != nil {
+		s.upserts.close()
+	}
+	s.upsertsMu.Unlock()
+	return s.db.Close()
+}
 
 // Path is where the file is.
 func (s *Store) Path() string { return s.path }

@@ -28,6 +28,7 @@ func Run(t *testing.T, open func(testing.TB) runner.Store) {
 	t.Run("List", func(t *testing.T) { testList(t, open) })
 	t.Run("Counts", func(t *testing.T) { testCounts(t, open) })
 	t.Run("MarkSendingManyRows", func(t *testing.T) { testMarkSendingManyRows(t, open) })
+	t.Run("SettleManySizes", func(t *testing.T) { testSettleManySizes(t, open) })
 	t.Run("MarkSendingRefusesUnsettleable", func(t *testing.T) { testMarkSendingRefusesUnsettleable(t, open) })
 	t.Run("SettleAtomic", func(t *testing.T) { testSettleAtomic(t, open) })
 	t.Run("Conversions", func(t *testing.T) { testConversions(t, open) })
@@ -602,6 +603,66 @@ func testMarkSendingManyRows(t *testing.T, open func(testing.TB) runner.Store) {
 	}
 	if got := unresolved(t, s); got != 0 {
 		t.Errorf("settled, CountUnresolved = %d", got)
+	}
+}
+
+// testSettleManySizes settles, in one call, batches whose campaign rounds come in runs of
+// every awkward length (1, 63, 64, 65, 127, 200 messages), each message with its own
+// outcome: every row must hold its own values, whatever statement wrote it.
+func testSettleManySizes(t *testing.T, open func(testing.TB) runner.Store) {
+	s := open(t)
+	sizes := []int{1, 63, 64, 65, 127, 200}
+	var items []state.Settlement
+	var rounds []state.Round
+	for i, n := range sizes {
+		var msgs []state.Outgoing
+		for r := range 2 { // two rounds of one campaign in the same batch
+			round := state.Round{Campaign: fmt.Sprintf("c%d", i), Round: r + 1}
+			rounds = append(rounds, round)
+			for j := range n {
+				msgs = append(msgs, out(round.Campaign, round.Round, fmt.Sprintf("+4179%07d", j), j%3, uint64(i<<20|r<<16|j)))
+			}
+		}
+		b := mark(t, s, msgs...)
+		outs := make([]state.Outcome, len(b.Messages))
+		for k, m := range b.Messages {
+			outs[k] = state.Outcome{Key: m.Key, MessageID: m.MessageID, State: state.Sent, StatusGroup: 1, StatusID: 26, StatusName: "PENDING_ACCEPTED", SmsCount: 1 + k%4}
+			if k%5 == 4 {
+				outs[k] = state.Outcome{Key: m.Key, MessageID: m.MessageID, State: state.Failed, StatusGroup: 5, StatusID: 51, StatusName: "REJECTED", Error: "refused " + m.MessageID}
+			}
+		}
+		items = append(items, state.Settlement{Batch: b, Outcomes: outs})
+	}
+	if err := s.SettleMany(context.Background(), items); err != nil {
+		t.Fatal(err)
+	}
+	snap := snapshot(t, s, rounds...)
+	total := 0
+	for _, it := range items {
+		for k, m := range it.Batch.Messages {
+			total++
+			rec, ok := snap.Records(state.Round{Campaign: m.Campaign, Round: m.Round})[m.To]
+			o := it.Outcomes[k]
+			if !ok || rec.Hash != m.Hash || rec.State != o.State || rec.Attempt != m.Attempt {
+				t.Fatalf("%s: recorded %+v, want hash %d, state %s, attempt %d", m.MessageID, rec, m.Hash, o.State, m.Attempt)
+			}
+		}
+	}
+	msgs := list(t, s, state.Filter{})
+	if len(msgs) != total {
+		t.Fatalf("%d messages listed, want %d", len(msgs), total)
+	}
+	byID := map[string]state.Message{}
+	for _, m := range msgs {
+		byID[m.MessageID] = m
+	}
+	for _, it := range items {
+		for k, m := range it.Batch.Messages {
+			got, o := byID[m.MessageID], it.Outcomes[k]
+			if got.Error != o.Error || got.StatusID != o.StatusID || (o.State == state.Sent && got.SmsCount != o.SmsCount) {
+				t.Fatalf("%s: listed %+v, want outcome %+v", m.MessageID, got, o)
+			}
+		}
 	}
 }
 
