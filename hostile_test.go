@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -37,6 +38,15 @@ func TestHostileInputs(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	t.Run("control: the measurement sees a child's memory", func(t *testing.T) {
+		rssFile := filepath.Join(t.TempDir(), "rss")
+		if out, err := measuredCommand(context.Background(), rssFile, "/bin/sh", "-c", `x=$(head -c 80000000 /dev/zero | tr '\0' a)`).CombinedOutput(); err != nil {
+			t.Fatalf("sh: %v\n%s", err, out)
+		}
+		if peak := peakRSS(rssFile); peak < 80<<20 {
+			t.Fatalf("a shell holding an 80 MB string measured %d MB", peak>>20)
+		}
+	})
 	outside := t.TempDir()
 	writeFile(t, filepath.Join(outside, "secret.csv"), "to,"+secretMarker+"\n+41793026731,x\n")
 
@@ -120,15 +130,15 @@ func TestHostileInputs(t *testing.T) {
 			args := append(append([]string{"-state", filepath.Join(t.TempDir(), "st.db")}, tc.args...), dir)
 			ctx, cancel := context.WithTimeout(context.Background(), hostileTimeout)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, bin, args...)
+			rssFile := filepath.Join(t.TempDir(), "rss")
+			cmd := measuredCommand(ctx, rssFile, bin, args...)
 			cmd.Env = append(os.Environ(), "INFOBIP_API_KEY="+secretMarker, "INFOBIP_BASE_URL=https://user:"+secretMarker+"@example.com", "SMSFORM_STATE=")
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			start := time.Now()
 			err := cmd.Run()
-			if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-				t.Logf("%s, peak RSS %d MB", time.Since(start).Round(time.Millisecond), ru.Maxrss>>10)
-			}
+			peak := peakRSS(rssFile)
+			t.Logf("%s, peak RSS %d MB", time.Since(start).Round(time.Millisecond), peak>>20)
 			if ctx.Err() != nil {
 				t.Fatalf("smsform %s: still running after %s (a hang)", strings.Join(tc.args, " "), hostileTimeout)
 			}
@@ -153,16 +163,58 @@ func TestHostileInputs(t *testing.T) {
 				t.Errorf("stderr does not match %s:\n%s", tc.stderr, clip(stderr.String()))
 			}
 			if tc.memory {
-				ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-				if !ok {
-					t.Fatal("no rusage for the process")
+				if peak <= 0 {
+					t.Fatal("no peak RSS measured for the process")
 				}
-				if rss := ru.Maxrss * 1024; rss > hostileMaxRSS { // Maxrss is in KiB on Linux
-					t.Errorf("peak RSS %d MB, want under %d MB", rss>>20, hostileMaxRSS>>20)
+				if peak > hostileMaxRSS {
+					t.Errorf("peak RSS %d MB, want under %d MB", peak>>20, hostileMaxRSS>>20)
 				}
 			}
 		})
 	}
+}
+
+// measuredCommand runs bin through the test binary as "measure-rss", which writes bin's peak
+// RSS into rssFile. Measured from here, a child's peak would start at this test process's own:
+// Linux carries the parent's high-water mark over into a vfork()ed child when it execs, and
+// this process holds hundreds of MB after the other tests. The launcher is a fresh, small
+// process. A timeout kills the launcher's whole process group, bin with it.
+func measuredCommand(ctx context.Context, rssFile, bin string, args ...string) *exec.Cmd {
+	self, err := os.Executable()
+	if err != nil {
+		panic(err)
+	}
+	cmd := exec.CommandContext(ctx, self, append([]string{rssFile, bin}, args...)...)
+	cmd.Args[0] = "measure-rss"
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	return cmd
+}
+
+// measureRSS is the test binary run as "measure-rss FILE BIN ARGS...": it runs BIN with
+// ARGS on its own standard streams, writes BIN's peak RSS in bytes into FILE and exits with
+// BIN's exit code.
+func measureRSS() {
+	cmd := exec.Command(os.Args[2], os.Args[3:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	err := cmd.Run()
+	if cmd.ProcessState == nil {
+		fmt.Fprintln(os.Stderr, "measure-rss:", err)
+		os.Exit(125)
+	}
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if err := os.WriteFile(os.Args[1], []byte(strconv.FormatInt(ru.Maxrss<<10, 10)), 0o644); err != nil { // Maxrss is in KiB
+		fmt.Fprintln(os.Stderr, "measure-rss:", err)
+		os.Exit(125)
+	}
+	os.Exit(cmd.ProcessState.ExitCode())
+}
+
+// peakRSS reads what measureRSS wrote: bytes, or 0 if nothing was written.
+func peakRSS(file string) int64 {
+	data, _ := os.ReadFile(file)
+	n, _ := strconv.ParseInt(string(data), 10, 64)
+	return n
 }
 
 func clip(s string) string {

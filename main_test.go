@@ -28,7 +28,8 @@ var updateScripts = flag.Bool("update", false, "rewrite the golden files embedde
 func TestMain(m *testing.M) {
 	// pgtest.M stops the private PostgreSQL cluster, if a test started one.
 	testscript.Main(pgtest.M{M: m}, map[string]func(){
-		"smsform": func() { os.Exit(cli.Main(context.Background(), os.Args, cli.OSIO())) },
+		"smsform":     func() { os.Exit(cli.Main(context.Background(), os.Args, cli.OSIO())) },
+		"measure-rss": measureRSS,
 	})
 }
 
