@@ -9,13 +9,17 @@ import (
 	"sync"
 
 	"github.com/smsform/smsform/campaign"
-	"github.com/smsform/smsform/internal/infobip"
 	"github.com/smsform/smsform/state"
 )
 
-// Converter submits one conversion. *infobip.Client is one.
+// Converter submits the conversion of one message sent with tracking, and answers with the
+// key of the tracking process it counted in. An error says nothing was counted for sure; it
+// should be a *SendError saying what may have become of the submission: CredentialsRefused
+// stops convert, NothingSent leaves the conversion to a later run, RequestRefused (the API
+// does not know the message as tracked) records it failed, and anything else, which may
+// have counted, records it unknown.
 type Converter interface {
-	LogEnd(ctx context.Context, messageID string) (*infobip.ConversionResponse, error)
+	SubmitConversion(ctx context.Context, messageID string) (processKey string, err error)
 }
 
 // ConvertOptions tune Convert.
@@ -299,20 +303,19 @@ func submit(ctx context.Context, files []string, idx *state.MessageIndex, todo [
 					results <- c
 					continue
 				}
-				resp, err := api.LogEnd(ctx, c.MessageID)
-				var ae *infobip.APIError
-				switch {
-				case err == nil:
-					c.State, c.ProcessKey = state.Converted, resp.ProcessKey
-				case errors.Is(err, infobip.ErrCredentials):
-					fail(err)
-				case errors.As(err, &ae) && ae.StatusCode == 404:
-					c.State, c.Error = state.ConvFailed, "Infobip does not know this message as tracked (404): "+err.Error()
-				case infobip.NothingDone(err): // 429s past the retries, or never sent: left to forget
-				case errors.As(err, &ae) && ae.StatusCode >= 400 && ae.StatusCode < 500:
-					c.State, c.Error = state.ConvFailed, err.Error()
-				default: // a 5xx, a lost or unreadable answer: it may have counted
-					c.State, c.Error = state.ConvUnknown, err.Error()
+				processKey, err := api.SubmitConversion(ctx, c.MessageID)
+				if err == nil {
+					c.State, c.ProcessKey = state.Converted, processKey
+				} else {
+					switch failure, _ := failureOf(err); failure {
+					case CredentialsRefused:
+						fail(err)
+					case NothingSent: // 429s past the retries, or never sent: left to forget
+					case RequestRefused:
+						c.State, c.Error = state.ConvFailed, err.Error()
+					default: // a 5xx, a lost or unreadable answer: it may have counted
+						c.State, c.Error = state.ConvUnknown, err.Error()
+					}
 				}
 				results <- c
 			}

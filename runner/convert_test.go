@@ -14,6 +14,7 @@ import (
 
 	"github.com/smsform/smsform/campaign"
 	"github.com/smsform/smsform/internal/infobip"
+	"github.com/smsform/smsform/internal/infobip/sms"
 	"github.com/smsform/smsform/internal/sandbox"
 	"github.com/smsform/smsform/runner"
 	"github.com/smsform/smsform/state"
@@ -68,7 +69,7 @@ type countingConverter struct {
 	calls map[string]int
 }
 
-func (c *countingConverter) LogEnd(ctx context.Context, id string) (*infobip.ConversionResponse, error) {
+func (c *countingConverter) SubmitConversion(ctx context.Context, id string) (string, error) {
 	c.mu.Lock()
 	c.n++
 	n := c.n
@@ -79,10 +80,10 @@ func (c *countingConverter) LogEnd(ctx context.Context, id string) (*infobip.Con
 	c.mu.Unlock()
 	if c.fail != nil {
 		if err := c.fail(n, id); err != nil {
-			return nil, err
+			return "", sms.ConversionError(err) // as if Infobip had answered so
 		}
 	}
-	return c.api.LogEnd(ctx, id)
+	return c.api.SubmitConversion(ctx, id)
 }
 
 func (c *countingConverter) total() int {

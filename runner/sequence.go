@@ -9,7 +9,7 @@ import (
 )
 
 // API is what an apply needs from Infobip: sending, and the logs to reconcile with.
-// *infobip.Client is one.
+// internal/infobip/sms.API is one.
 type API interface {
 	Sender
 	LogReader

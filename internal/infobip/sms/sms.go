@@ -6,6 +6,7 @@ package sms
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
 
@@ -86,6 +87,27 @@ func Request(req *runner.Request) *infobip.MessagesRequest {
 		body.Messages[i] = msg
 	}
 	return body
+}
+
+// SubmitConversion posts POST /ct/1/log/end/{messageId} and answers the tracking process's
+// key.
+func (a *API) SubmitConversion(ctx context.Context, messageID string) (string, error) {
+	resp, err := a.Client.LogEnd(ctx, messageID)
+	if err != nil {
+		return "", ConversionError(err)
+	}
+	return resp.ProcessKey, nil
+}
+
+// ConversionError says what a failed POST /ct/1/log/end may have done, for runner. A 404
+// means Infobip does not know the message as one sent with tracking: the conversion failed,
+// and submitting it again would fail the same way.
+func ConversionError(err error) error {
+	var ae *infobip.APIError
+	if errors.As(err, &ae) && ae.StatusCode == http.StatusNotFound {
+		return &runner.SendError{Failure: runner.RequestRefused, Err: fmt.Errorf("Infobip does not know this message as tracked (404): %w", err)}
+	}
+	return classify(err)
 }
 
 // Logs reads one page of GET /sms/3/logs.

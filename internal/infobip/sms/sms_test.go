@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -105,5 +106,53 @@ func TestLogsPage(t *testing.T) {
 	}
 	if query != "cursor=n1&limit=1&messageId=sf-1&useCursor=true" {
 		t.Errorf("query %q", query)
+	}
+}
+
+// TestSubmitConversion: each answer of POST /ct/1/log/end becomes the process key or the
+// failure runner acts on.
+func TestSubmitConversion(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		status  int
+		body    string
+		key     string
+		failure runner.SendFailure
+		text    string
+	}{
+		{"counted", 200, `{"processKey":"PK-1"}`, "PK-1", 0, ""},
+		{"not tracked", 404, `{"requestError":{"serviceException":{"messageId":"NOT_FOUND","text":"No message"}}}`, "", runner.RequestRefused, "does not know this message as tracked (404)"},
+		{"bad request", 400, `{"requestError":{"serviceException":{"messageId":"BAD_REQUEST","text":"Bad"}}}`, "", runner.RequestRefused, "BAD_REQUEST"},
+		{"credentials", 401, `{"requestError":{"serviceException":{"messageId":"UNAUTHORIZED","text":"Invalid login details"}}}`, "", runner.CredentialsRefused, "UNAUTHORIZED"},
+		{"rate limited past the retries", 429, `{}`, "", runner.NothingSent, "429"},
+		{"server error", 500, `{"requestError":{"serviceException":{"messageId":"GENERAL_ERROR","text":"Oops"}}}`, "", runner.OutcomeUnknown, "GENERAL_ERROR"},
+		{"unreadable answer", 200, `<html>`, "", runner.OutcomeUnknown, "cannot be read"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method != http.MethodPost || r.URL.Path != "/ct/1/log/end/sf-1" {
+					t.Errorf("%s %s", r.Method, r.URL.Path)
+				}
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(tc.status)
+				w.Write([]byte(tc.body))
+			}))
+			defer srv.Close()
+			c, err := infobip.New(infobip.Config{BaseURL: srv.URL, APIKey: "k", MaxRetries: 1, Backoff: time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			key, err := sms.New(c).SubmitConversion(context.Background(), "sf-1")
+			if tc.text == "" {
+				if err != nil || key != tc.key {
+					t.Fatalf("= %q, %v; want %q", key, err, tc.key)
+				}
+				return
+			}
+			var se *runner.SendError
+			if !errors.As(err, &se) || se.Failure != tc.failure || !strings.Contains(err.Error(), tc.text) {
+				t.Fatalf("= %q, %v (%#v); want failure %d mentioning %q", key, err, se, tc.failure, tc.text)
+			}
+		})
 	}
 }
