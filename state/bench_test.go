@@ -37,3 +37,46 @@ func BenchmarkSettle(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "msgs/s")
 }
+
+// BenchmarkConversions records chunks of 1000 conversions as submitting and then settles
+// them, as convert does, over messages recorded beforehand.
+func BenchmarkConversions(b *testing.B) {
+	s, _ := open(b)
+	ctx := context.Background()
+	const chunk = 1000
+	n := b.N * chunk
+	msgs := make([]state.Outgoing, 0, n)
+	for i := range n {
+		msgs = append(msgs, out("bench", 1, fmt.Sprintf("+41%09d", i), 0, uint64(i)))
+	}
+	sent, err := s.MarkSending(ctx, msgs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	outs := make([]state.Outcome, len(sent.Messages))
+	for j, m := range sent.Messages {
+		outs[j] = state.Outcome{Key: m.Key, MessageID: m.MessageID, State: state.Sent}
+	}
+	if err := s.Settle(ctx, sent, outs); err != nil {
+		b.Fatal(err)
+	}
+	cs := make([]state.Conversion, chunk)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		for j := range cs {
+			m := sent.Messages[i*chunk+j]
+			cs[j] = state.Conversion{Key: m.Key, MessageID: m.MessageID, Source: fmt.Sprintf("events.csv:%d", i*chunk+j+2)}
+		}
+		if err := s.MarkSubmitting(ctx, cs); err != nil {
+			b.Fatal(err)
+		}
+		for j := range cs {
+			cs[j].State, cs[j].ProcessKey = state.Converted, "PK-1"
+		}
+		if err := s.RecordConversions(ctx, cs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "conv/s")
+}

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -338,14 +337,13 @@ func (s *Store) SettleMany(ctx context.Context, items []Settlement) error {
 			return fmt.Errorf("settle: %d outcomes for %d messages", len(it.Outcomes), len(it.Batch.Messages))
 		}
 	}
-	stmts, err := s.prepareUpserts(ctx)
-	if err != nil {
+	if err := s.upserts.prepare(ctx, s.db); err != nil {
 		return err
 	}
 	ts := now()
 	return s.withLazyTx(ctx, func(tx *sql.Tx) error {
 		for _, it := range items {
-			if err := upsertMessages(ctx, tx, stmts, it.Batch.Messages, it.Outcomes, FormatTime(it.Batch.CreatedAt), ts); err != nil {
+			if err := s.upsertMessages(ctx, tx, it.Batch.Messages, it.Outcomes, FormatTime(it.Batch.CreatedAt), ts); err != nil {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, "DELETE FROM inflight WHERE id = ?", it.Batch.ID); err != nil {
@@ -365,15 +363,10 @@ func (s *Store) Forget(ctx context.Context, b *Batch) error {
 	})
 }
 
-// upsertRows is how many messages one INSERT statement writes. Running a statement has a
-// fixed cost (binding, halting, resetting) that, row by row, was half of apply's time in
-// SQLite; the values every row of a chunk shares (campaign, round, times) are bound once.
-// 64 measured best (BenchmarkSettle).
-const upsertRows = 64
-
 const upsertColumns = 12
 
-// upsertSQL builds the statement writing n messages.
+// upsertSQL builds the statement writing n messages: the values a chunk's rows share
+// (campaign, round, times) are bound once.
 func upsertSQL(n int) string {
 	row := "(" + strings.TrimSuffix(strings.Repeat("?,", upsertColumns), ",") + ")"
 	return `INSERT INTO messages
@@ -391,75 +384,33 @@ func upsertSQL(n int) string {
 			updated_at = excluded.updated_at`
 }
 
-// upserts are the statements writing 64, 32, ... 1 messages, prepared once per Store: SQLite
-// took a fifth of the time it spent writing answers to parse them again for every batch.
-// A chunk of another size is written as a sum of these.
-type upserts [7]*sql.Stmt
-
-// prepareUpserts prepares the statements, outside any transaction (the Store has one
-// connection, which a transaction holds).
-func (s *Store) prepareUpserts(ctx context.Context) (*upserts, error) {
-	s.upsertsMu.Lock()
-	defer s.upsertsMu.Unlock()
-	if s.upserts != nil {
-		return s.upserts, nil
-	}
-	var u upserts
-	for i := range u {
-		st, err := s.db.PrepareContext(ctx, upsertSQL(upsertRows>>i))
-		if err != nil {
-			u.close()
-			return nil, err
-		}
-		u[i] = st
-	}
-	s.upserts = &u
-	return s.upserts, nil
-}
-
-func (u *upserts) close() {
-	for _, st := range u {
-		if st != nil {
-			st.Close()
-		}
-	}
-}
-
 // upsertMessages writes messages with their outcomes, in key order, a message recorded
-// before being overwritten in place.
-func upsertMessages(ctx context.Context, tx *sql.Tx, stmts *upserts, msgs []Outgoing, outs []Outcome, sendingAt, ts string) error {
-	args := make([]any, 0, 4+upsertRows*upsertColumns)
-	var inTx upserts // stmts bound to tx, made when first used; tx closes them
-	for start, end := 0, 0; start < len(msgs); start = end {
-		// A chunk is a number of messages of one campaign round that a statement writes.
-		n := 1
-		for n < upsertRows && start+n < len(msgs) && msgs[start+n].Campaign == msgs[start].Campaign && msgs[start+n].Round == msgs[start].Round {
-			n++
-		}
-		k := bits.LeadingZeros8(uint8(n)) - 1 // the largest statement that fits: 64>>k rows
-		end = start + upsertRows>>k
-		args = append(args[:0], msgs[start].Campaign, msgs[start].Round, ts, sendingAt)
-		for i := start; i < end; i++ {
-			m, o := msgs[i], outs[i]
-			var tt any
-			if m.Tracked {
-				tt = m.TrackingType
+// before being overwritten in place. s.upserts must be prepared.
+func (s *Store) upsertMessages(ctx context.Context, tx *sql.Tx, msgs []Outgoing, outs []Outcome, sendingAt, ts string) error {
+	return s.upserts.exec(ctx, tx, len(msgs),
+		func(start, i int) bool { // a statement writes messages of one campaign round
+			return msgs[i].Campaign == msgs[start].Campaign && msgs[i].Round == msgs[start].Round
+		},
+		func(args []any, start, end int) []any {
+			args = append(args, msgs[start].Campaign, msgs[start].Round, ts, sendingAt)
+			for i := start; i < end; i++ {
+				m, o := msgs[i], outs[i]
+				var tt any
+				if m.Tracked {
+					tt = m.TrackingType
+				}
+				parts := m.Parts
+				if o.SmsCount > 0 {
+					parts = o.SmsCount
+				}
+				args = append(args, m.To, m.Attempt, m.MessageID, m.BulkID, int64(m.Hash), string(o.State),
+					nullInt(o.StatusGroup), nullInt(o.StatusID), nullStr(o.StatusName), parts, tt, nullStr(o.Error))
 			}
-			parts := m.Parts
-			if o.SmsCount > 0 {
-				parts = o.SmsCount
-			}
-			args = append(args, m.To, m.Attempt, m.MessageID, m.BulkID, int64(m.Hash), string(o.State),
-				nullInt(o.StatusGroup), nullInt(o.StatusID), nullStr(o.StatusName), parts, tt, nullStr(o.Error))
-		}
-		if inTx[k] == nil {
-			inTx[k] = tx.StmtContext(ctx, stmts[k])
-		}
-		if _, err := inTx[k].ExecContext(ctx, args...); err != nil {
-			return fmt.Errorf("record messages %s to %s: %w", msgs[start].MessageID, msgs[end-1].MessageID, err)
-		}
-	}
-	return nil
+			return args
+		},
+		func(start, end int) string {
+			return fmt.Sprintf("record messages %s to %s", msgs[start].MessageID, msgs[end-1].MessageID)
+		})
 }
 
 // Outcome is what became of one message. The row is found by its key; MessageID guards
@@ -631,13 +582,12 @@ func nullStr(v string) any {
 // by the holder of the state lock: a batch it did not record itself belongs to a run that
 // died between recording the batch and recording its answer.
 func (s *Store) MarkInterrupted(ctx context.Context) (int, error) {
-	stmts, err := s.prepareUpserts(ctx)
-	if err != nil {
+	if err := s.upserts.prepare(ctx, s.db); err != nil {
 		return 0, err
 	}
 	n := 0
 	ts := now()
-	err = s.withTx(ctx, func(tx *sql.Tx) error {
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
 		batches, err := readInflight(ctx, tx) // inside the write lock: nobody settles them meanwhile
 		if err != nil {
 			return err
@@ -647,7 +597,7 @@ func (s *Store) MarkInterrupted(ctx context.Context) (int, error) {
 			for i, m := range b.Messages {
 				outs[i] = Outcome{Key: m.Key, MessageID: m.MessageID, State: Unknown, Error: "the run sending it stopped before recording the answer"}
 			}
-			if err := upsertMessages(ctx, tx, stmts, b.Messages, outs, FormatTime(b.CreatedAt), ts); err != nil {
+			if err := s.upsertMessages(ctx, tx, b.Messages, outs, FormatTime(b.CreatedAt), ts); err != nil {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, "DELETE FROM inflight WHERE id = ?", b.ID); err != nil {

@@ -21,7 +21,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -38,8 +37,10 @@ type Store struct {
 	db   *sql.DB
 	path string
 
-	upsertsMu sync.Mutex
-	upserts   *upserts // prepared when first needed
+	// Multi-row statements, prepared when first needed.
+	upserts         rowStmts
+	markSubmitting  rowStmts
+	settleConverted rowStmts
 }
 
 // Open opens or creates the state file at path, mode 0600, and brings its schema up to
@@ -67,6 +68,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// One connection: SQLite has one writer anyway, and this keeps the pragmas on every use.
 	db.SetMaxOpenConns(1)
 	s := &Store{db: db, path: path}
+	s.upserts.build = upsertSQL
+	s.markSubmitting.build = markSubmittingSQL
+	s.settleConverted.build = settleConvertedSQL
 	if err := s.check(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open state %s: %w", path, err)
@@ -104,11 +108,9 @@ func (s *Store) check(ctx context.Context) error {
 
 // Close closes the file.
 func (s *Store) Close() error {
-	s.upsertsMu.Lock()
-	if s.upserts != nil {
-		s.upserts.close()
-	}
-	s.upsertsMu.Unlock()
+	s.upserts.close()
+	s.markSubmitting.close()
+	s.settleConverted.close()
 	return s.db.Close()
 }
 
