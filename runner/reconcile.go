@@ -35,33 +35,36 @@ type Reconciliation struct {
 }
 
 // Abandon settles the messages cleared for a resend that the plan cannot send, because
-// their campaign round, or the number, is no longer in the files: they are recorded as
-// abandoned (their outcome stays unknown; nothing resends them, not even -retry-failed,
-// since the first send may have gone through) instead of keeping every run at exit 3. It
-// returns how many.
+// their campaign round, or the number, is no longer in the files, or the number is now
+// suppressed (opted out, or on a suppression list): they are recorded as abandoned (their
+// outcome stays unknown; nothing resends them, not even -retry-failed, since the first send
+// may have gone through) instead of keeping every run at exit 3. It returns how many.
 func (r Reconciliation) Abandon(ctx context.Context, store Store, p *Plan) (int, error) {
 	plans := map[state.Round]*CampaignPlan{}
 	for _, cp := range p.Campaigns {
 		plans[state.Round{Campaign: cp.Campaign.ID, Round: cp.Campaign.Round}] = cp
 	}
-	sending := map[state.Round]map[string]bool{} // built only for rounds with resends
+	planned := map[state.Round]map[string]int{} // number -> message index; built only for rounds with resends
 	var outs []state.Outcome
 	for _, m := range r.resend {
 		round := state.Round{Campaign: m.Campaign, Round: m.Round}
 		why := fmt.Sprintf("round %d of campaign %s is no longer in the files", m.Round, m.Campaign)
 		if cp := plans[round]; cp != nil {
-			if sending[round] == nil {
-				sending[round] = map[string]bool{}
-				for _, pm := range cp.Messages {
-					if pm.Action == Send {
-						sending[round][cp.Recipient(pm).To] = true
-					}
+			if planned[round] == nil {
+				planned[round] = make(map[string]int, len(cp.Messages))
+				for i, pm := range cp.Messages {
+					planned[round][cp.Recipient(pm).To] = i
 				}
 			}
-			if sending[round][m.To] {
+			i, ok := planned[round][m.To]
+			switch {
+			case ok && cp.Messages[i].Action == Send:
 				continue
+			case ok && cp.Messages[i].Action == Suppressed:
+				why = fmt.Sprintf("%s is now suppressed (on %s)", m.To, cp.Suppressions[cp.Messages[i].Recipient].Source)
+			default:
+				why = fmt.Sprintf("%s is no longer in campaign %s", m.To, m.Campaign)
 			}
-			why = fmt.Sprintf("%s is no longer in campaign %s", m.To, m.Campaign)
 		}
 		outs = append(outs, state.Outcome{Key: m.Key, MessageID: m.MessageID, State: state.Abandoned, Error: fmt.Sprintf(
 			"outcome unknown: not in Infobip's logs, and %s, so it is not sent again", why)})

@@ -2,6 +2,7 @@ package runner_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -158,5 +159,51 @@ func TestAbandonRemovedNumber(t *testing.T) {
 	p, _ = runner.MakePlan(set, snap, time.Now(), runner.PlanOptions{RetryFailed: true})
 	if p.Summary.Orphaned != 1 || p.Summary.Send != len(set.Campaigns[0].Recipients) {
 		t.Errorf("plan %+v", p.Summary)
+	}
+}
+
+// TestAbandonSuppressedNumber: a number of unknown outcome cleared for a resend that is now
+// on the campaign's suppression list is not sent; it is recorded abandoned, saying so.
+func TestAbandonSuppressedNumber(t *testing.T) {
+	ctx := context.Background()
+	set := load(t, map[string]string{
+		"promo.yaml": "id: promo\nfrom: Shop\ntext: Hi\nsuppression_lists: [stop.csv]\n" +
+			`destinations: [{to: "+41793026731"}, {to: "+41793026732"}]` + "\n",
+		"stop.csv": "number,reason,date\n+41793026732,STOP,2026-11-30\n",
+	})
+	s := openStore(t)
+	_, client := startSandbox(t, sandbox.Options{}, nil)
+	listed := state.Outgoing{Key: state.Key{Campaign: "promo", Round: 1, To: "+41793026732"},
+		MessageID: runner.MessageID("promo", 1, "+41793026732", 0), BulkID: "promo-r1-x", Parts: 1}
+	if _, err := s.MarkSending(ctx, []state.Outgoing{listed}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MarkInterrupted(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := runner.Reconcile(ctx, s, client, runner.ReconcileOptions{Now: time.Now().Add(time.Hour), Window: 24 * time.Hour, Limiter: rate.NewLimiter(rate.Inf, 1)})
+	if err != nil || !rec.ResendKeys[listed.Key] {
+		t.Fatalf("Reconcile = %+v, %v", rec, err)
+	}
+	snap, err := s.Snapshot(ctx, runner.Rounds(set))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := runner.MakePlan(set, snap, time.Now(), runner.PlanOptions{Resend: rec.ResendKeys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Summary.Send != 1 || p.Summary.Suppressed != 1 {
+		t.Fatalf("plan %+v, want the other number sent and the listed one suppressed", p.Summary)
+	}
+	if n, err := rec.Abandon(ctx, s, p); n != 1 || err != nil {
+		t.Fatalf("Abandon = %d, %v", n, err)
+	}
+	msgs, err := s.List(ctx, state.Filter{To: listed.To})
+	if err != nil || len(msgs) != 1 || msgs[0].State != state.Abandoned {
+		t.Fatalf("recorded %+v, %v", msgs, err)
+	}
+	if e := msgs[0].Error; !strings.Contains(e, "+41793026732 is now suppressed (on ") || !strings.Contains(e, "stop.csv:2)") {
+		t.Errorf("reason %q, want it to say the number is suppressed, on stop.csv:2", e)
 	}
 }
