@@ -58,8 +58,11 @@ type Campaign struct {
 	Suppressions []*SuppressionList `yaml:"-"`
 
 	lines map[string]int // field path ("tracking.type", "destinations[2].to") -> line
-	tmpl  *template.Template
-	root  string // the campaign root: paths in the file must resolve inside it
+	// textSrc is where the text is written in the file, when a position in the text maps
+	// exactly to one in the file; nil otherwise (see textSourceOf).
+	textSrc *textSource
+	tmpl    *template.Template
+	root    string // the campaign root: paths in the file must resolve inside it
 }
 
 // Purpose says why a campaign is sent, which decides whether opt-outs apply.

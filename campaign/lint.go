@@ -115,9 +115,12 @@ func (c *Campaign) lintText() ([]Problem, string) {
 	for _, f := range order {
 		l := lookalikes[f.r]
 		all = strings.ReplaceAll(all, string(f.r), l.with)
-		where := fmt.Sprintf("column %d", f.col)
+		line, where := c.Line("text"), fmt.Sprintf("column %d of the text", f.col)
 		if multiline {
 			where = fmt.Sprintf("line %d of the text, column %d", f.line, f.col)
+		}
+		if fl, fc, ok := c.textSrc.position(f.r, f.line, f.col); ok {
+			line, where = fl, fmt.Sprintf("column %d", fc) // exactly where the file has it
 		}
 		times := ""
 		if f.occurrences > 1 {
@@ -127,7 +130,7 @@ func (c *Campaign) lintText() ([]Problem, string) {
 		if with, ok := c.partsWith(strings.ReplaceAll(c.Text, string(f.r), l.with)); ok {
 			msg += fmt.Sprintf(": it costs %d SMS %s across the campaign (%d with it, %d without)", now-with, plural(now-with, "part", "parts"), now, with)
 		}
-		out = append(out, Problem{File: c.File, Line: c.Line("text"), Field: "text", Msg: msg})
+		out = append(out, Problem{File: c.File, Line: line, Field: "text", Msg: msg})
 	}
 	if len(order) > 1 {
 		if with, ok := c.partsWith(all); ok {

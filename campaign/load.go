@@ -261,6 +261,7 @@ func parseFile(file string, data []byte, ps *problems) []*Campaign {
 			continue
 		}
 		if c := decodeCampaign(file, root, ps); c != nil {
+			c.textSrc = textSourceOf(root, data, c.Text)
 			out = append(out, c)
 		}
 	}
