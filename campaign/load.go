@@ -260,14 +260,13 @@ func parseFile(file string, data []byte, ps *problems) []*Campaign {
 			ps.add(file, root.Line, "", "a campaign must be a mapping of fields (id, from, text, ...)")
 			continue
 		}
-		if c := decodeCampaign(file, root, ps); c != nil {
-			c.textSrc = textSourceOf(root, data, c.Text)
+		if c := decodeCampaign(file, data, root, ps); c != nil {
 			out = append(out, c)
 		}
 	}
 }
 
-func decodeCampaign(file string, root *yaml.Node, ps *problems) *Campaign {
+func decodeCampaign(file string, data []byte, root *yaml.Node, ps *problems) *Campaign {
 	c := &Campaign{File: file, lines: map[string]int{"": root.Line}}
 	recordLines(root, "", c.lines)
 	// Fields reported as unknown, repeated or of the wrong type; checkShape drops them from
@@ -282,6 +281,7 @@ func decodeCampaign(file string, root *yaml.Node, ps *problems) *Campaign {
 	if _, set := c.lines["round"]; !set {
 		c.Round = 1
 	}
+	c.textSrc = textSourceOf(root, data, c.Text)
 	if c.Purpose == "" && !writtenEmpty(root, "purpose") {
 		c.Purpose = Marketing // left out or null; purpose: "" is an error, as in the schema
 	}

@@ -137,6 +137,15 @@ func TestLoadRules(t *testing.T) {
 		{name: "text template error on line 2 of a block", files: doc(
 			`id: c1`, `from: InfoSMS`, `text: |`, `  Hi`, `  {{.name`, `destinations: [{to: "+41793026731", vars: {name: Ann}}]`,
 		), want: []want{{"c.yaml", 3, "text", "does not parse on line 3 of the text: unclosed action started on line 2"}}},
+		{name: "text range on line 2 of a block: the file's line", files: doc(
+			`id: c1`, `from: InfoSMS`, `text: |`, `  Hi`, `  {{range 3}}x{{end}}`, `destinations: [{to: "+41793026731"}]`,
+		), want: []want{{"c.yaml", 5, "text", "{{range}} is not allowed (line 2 of the text)"}}},
+		{name: "text function on line 3 of a block: the file's line", files: doc(
+			`id: c1`, `from: InfoSMS`, `text: |-`, `  Hi`, ``, `  {{call .x}}`, `destinations: [{to: "+41793026731"}]`,
+		), want: []want{{"c.yaml", 6, "text", `the function "call" is not allowed (line 3 of the text)`}}},
+		{name: "text template error on line 2 of a block, before its end", files: doc(
+			`id: c1`, `from: InfoSMS`, `text: |`, `  Hi {{.name}`, `  there`, `destinations: [{to: "+41793026731", vars: {name: Ann}}]`,
+		), want: []want{{"c.yaml", 4, "text", "does not parse on line 1 of the text: unexpected character '}'"}}},
 		{name: "text range", files: doc(
 			`id: c1`, `from: InfoSMS`, `text: '{{range 100000}}{{range 100000}}{{end}}{{end}}x'`, `destinations: [{to: "+41793026731"}]`,
 		), want: []want{{"c.yaml", 3, "text", "{{range}} is not allowed"}}},

@@ -95,14 +95,23 @@ func boundedPrintf(format string, args ...any) (string, error) {
 // parseText parses a campaign text and checks it uses only what a text may: it returns the
 // template, or a problem worded for the campaign's author.
 func parseText(text string) (*template.Template, string) {
+	t, problem, _ := parseTextAt(text)
+	return t, problem
+}
+
+// parseTextAt is parseText that also says on which line of the text a problem is, when the
+// text has several (0 otherwise).
+func parseTextAt(text string) (*template.Template, string, int) {
 	t, err := template.New("text").Option("missingkey=error").Funcs(templateFuncs).Parse(text)
 	if err != nil {
-		return nil, parseProblem(text, err)
+		problem, line := parseProblem(text, err)
+		return nil, problem, line
 	}
 	if len(t.Templates()) > 1 {
-		return nil, "{{define}} and {{block}} are not allowed: a text is one template, rendered once per recipient"
+		return nil, "{{define}} and {{block}} are not allowed: a text is one template, rendered once per recipient", 0
 	}
 	var bad string
+	badLine := 0
 	var walk func(n parse.Node)
 	walk = func(n parse.Node) {
 		if bad != "" || n == nil {
@@ -110,7 +119,8 @@ func parseText(text string) (*template.Template, string) {
 		}
 		where := func() string {
 			if strings.Contains(text, "\n") {
-				return fmt.Sprintf(" (line %d of the text)", textLine(t.Tree, n))
+				badLine = textLine(t.Tree, n)
+				return fmt.Sprintf(" (line %d of the text)", badLine)
 			}
 			return ""
 		}
@@ -157,9 +167,9 @@ func parseText(text string) (*template.Template, string) {
 	}
 	walk(t.Tree.Root)
 	if bad != "" {
-		return nil, bad
+		return nil, bad, badLine
 	}
-	return t, ""
+	return t, "", 0
 }
 
 func funcList() string {
@@ -185,8 +195,9 @@ var (
 )
 
 // parseProblem turns text/template's parse error ("template: text:1: bad character U+007D
-// '}'") into a sentence that says where and what to write instead.
-func parseProblem(text string, err error) string {
+// '}'") into a sentence that says where and what to write instead, and the line of the text
+// it is on when the text has several (0 otherwise).
+func parseProblem(text string, err error) (string, int) {
 	msg := err.Error()
 	line := 0
 	if m := parseErrLine.FindStringSubmatch(msg); m != nil {
@@ -200,8 +211,10 @@ func parseProblem(text string, err error) string {
 	where := ""
 	if line > 0 && strings.Contains(text, "\n") {
 		where = fmt.Sprintf(" on line %d of the text", line)
+	} else {
+		line = 0
 	}
-	return fmt.Sprintf("the template does not parse%s: %s; write a var as {{.name}} and a condition as {{if .name}}...{{end}}", where, msg)
+	return fmt.Sprintf("the template does not parse%s: %s; write a var as {{.name}} and a condition as {{if .name}}...{{end}}", where, msg), line
 }
 
 // plainText is a text made only of literal text and {{.var}} actions, the usual campaign

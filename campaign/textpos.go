@@ -94,3 +94,11 @@ func (s *textSource) position(r rune, line, col int) (fileLine, fileCol int, ok 
 	}
 	return s.line, utf8.RuneCountInString(raw[:s.start+i]) + 1, true
 }
+
+// fileLine is the file line of line (from 1) of a text written as a literal block.
+func (s *textSource) fileLine(line int) (int, bool) {
+	if s == nil || s.indent == nil || line < 1 || line > len(s.lines) {
+		return 0, false
+	}
+	return s.line + line - 1, true
+}

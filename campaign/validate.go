@@ -143,8 +143,12 @@ func (c *Campaign) validate(ps *problems, badType map[string]bool) {
 		}
 	}
 	if c.Text != "" {
-		if t, problem := parseText(c.Text); problem != "" {
-			c.problem(ps, "text", "%s", problem)
+		if t, problem, line := parseTextAt(c.Text); problem != "" {
+			at := c.Line("text")
+			if fl, ok := c.textSrc.fileLine(line); ok {
+				at = fl // a literal block: the line is exactly the file's
+			}
+			ps.add(c.File, at, "text", "%s", problem)
 		} else {
 			c.tmpl = t
 		}
