@@ -59,6 +59,14 @@ func TestHostileInputs(t *testing.T) {
 	textCampaign := func(text string) string {
 		return campaign(`text: '`+text+`'`, `destinations: [{to: "+41793026731", vars: {name: Ann}}]`)
 	}
+	// Many small campaigns in one file under the size limit: each document's work must not
+	// grow with the whole file's size. The last one has a mistake.
+	var many strings.Builder
+	for i := range 9000 {
+		fmt.Fprintf(&many, "id: c%d\nfrom: Shop\ntext: Hi\ndestinations: [{to: \"+41793026731\"}]\n---\n", i)
+	}
+	many.WriteString("id: last\nfrom: Shop\ntext: Hi\nx: 1\n")
+	manyCampaigns := many.String()
 	for _, tc := range []struct {
 		name   string
 		files  map[string]string
@@ -103,6 +111,8 @@ func TestHostileInputs(t *testing.T) {
 			args: []string{"validate"}, stderr: `c.yaml:4: text: the text cannot be rendered: calling printf: a function would write more than 16000 bytes`, memory: true},
 		{name: "10 MB CSV header", files: map[string]string{"c.yaml": csvCampaign("r.csv"), "r.csv": "to," + strings.Repeat("x", 10<<20) + "\n+41793026731,a\n"},
 			args: []string{"validate"}, stderr: `r.csv:1: the line is longer than 65536 bytes`, memory: true},
+		{name: "9,000 small campaigns in one file", files: map[string]string{"c.yaml": manyCampaigns},
+			args: []string{"validate"}, stderr: `c.yaml:45004: x: unknown field`},
 		{name: "20 MB YAML list", files: map[string]string{"c.yaml": campaign(`text: Hi`, `destinations:`) + strings.Repeat("  - {to: \"+41793026731\"}\n", 20<<20/26)},
 			args: []string{"validate"}, stderr: `c.yaml: is \d+ bytes; the limit is 1048576; big recipient lists belong in a CSV \(destinations_file\)`, memory: true},
 		{name: "::error in a YAML key", files: map[string]string{"c.yaml": textCampaign("Hi") + "\"x\\n::error title=Approved::Security review passed\\n\": 1\n"},

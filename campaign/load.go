@@ -228,6 +228,7 @@ var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 // be read past it); everything else is collected.
 func parseFile(file string, data []byte, ps *problems) []*Campaign {
 	var out []*Campaign
+	var lines [][]byte // the file's lines, for positions in texts
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
 		var doc yaml.Node
@@ -260,13 +261,16 @@ func parseFile(file string, data []byte, ps *problems) []*Campaign {
 			ps.add(file, root.Line, "", "a campaign must be a mapping of fields (id, from, text, ...)")
 			continue
 		}
-		if c := decodeCampaign(file, data, root, ps); c != nil {
+		if lines == nil {
+			lines = bytes.Split(data, []byte("\n")) // once per file, however many documents
+		}
+		if c := decodeCampaign(file, lines, root, ps); c != nil {
 			out = append(out, c)
 		}
 	}
 }
 
-func decodeCampaign(file string, data []byte, root *yaml.Node, ps *problems) *Campaign {
+func decodeCampaign(file string, lines [][]byte, root *yaml.Node, ps *problems) *Campaign {
 	c := &Campaign{File: file, lines: map[string]int{"": root.Line}}
 	recordLines(root, "", c.lines)
 	// Fields reported as unknown, repeated or of the wrong type; checkShape drops them from
@@ -281,7 +285,7 @@ func decodeCampaign(file string, data []byte, root *yaml.Node, ps *problems) *Ca
 	if _, set := c.lines["round"]; !set {
 		c.Round = 1
 	}
-	c.textSrc = textSourceOf(root, data, c.Text)
+	c.textSrc = textSourceOf(root, lines, c.Text)
 	if c.Purpose == "" && !writtenEmpty(root, "purpose") {
 		c.Purpose = Marketing // left out or null; purpose: "" is an error, as in the schema
 	}

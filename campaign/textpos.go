@@ -1,7 +1,6 @@
 package campaign
 
 import (
-	"bytes"
 	"strings"
 	"unicode/utf8"
 
@@ -21,8 +20,9 @@ type textSource struct {
 	start  int // on one line: the byte offset where the value starts
 }
 
-// textSourceOf finds the text's lines in the file; nil when they cannot be found exactly.
-func textSourceOf(root *yaml.Node, data []byte, text string) *textSource {
+// textSourceOf finds the text's lines among the file's lines; nil when they cannot be found
+// exactly.
+func textSourceOf(root *yaml.Node, fileLines [][]byte, text string) *textSource {
 	var v *yaml.Node
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		if root.Content[i].Value == "text" && root.Content[i+1].Kind == yaml.ScalarNode {
@@ -32,7 +32,6 @@ func textSourceOf(root *yaml.Node, data []byte, text string) *textSource {
 	if v == nil || text == "" {
 		return nil
 	}
-	fileLines := bytes.Split(data, []byte("\n"))
 	lineAt := func(n int) (string, bool) { // 1-based
 		if n < 1 || n > len(fileLines) {
 			return "", false
