@@ -1224,3 +1224,39 @@ func TestLoadSendAtNow(t *testing.T) {
 		t.Errorf("Warnings = %v, want past.yaml:4: send_at: ...is in the past...", set.Warnings)
 	}
 }
+
+// TestLoadReservesWithoutChangingAnything: a CSV long enough for Load to reserve room from
+// its first chunk gives the same recipients, in file order, and still finds a number
+// written both inline and (with other vars) in the CSV, and a repeat within the CSV.
+func TestLoadReservesWithoutChangingAnything(t *testing.T) {
+	const n = 5000
+	var csv strings.Builder
+	csv.WriteString("to,name\n")
+	for i := range n {
+		fmt.Fprintf(&csv, "+4179%07d,N%d\n", i, i)
+	}
+	fmt.Fprintf(&csv, "+4179%07d,N%d\n", 4321, 4321) // the same again: sent once
+	good := loadOne(t, map[string]string{
+		"c.yaml": lines(`id: c1`, `from: Shop`, `text: "Hi {{.name}}"`, `destinations_file: r.csv`),
+		"r.csv":  csv.String(),
+	})
+	if len(good.Recipients) != n {
+		t.Fatalf("%d recipients, want %d", len(good.Recipients), n)
+	}
+	for i, r := range good.Recipients {
+		if want := fmt.Sprintf("+4179%07d", i); r.To != want || int(r.Line) != i+2 {
+			t.Fatalf("recipient %d = %s at line %d, want %s at line %d", i, r.To, r.Line, want, i+2)
+		}
+	}
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"c.yaml": lines(`id: c1`, `from: Shop`, `text: "Hi {{.name}}"`, `destinations_file: r.csv`,
+			`destinations: [{to: "+41790004321", vars: {name: Inline}}]`),
+		"r.csv": csv.String(),
+	})
+	_, err := campaign.Load(dir)
+	checkProblems(t, dir, err, []want{
+		{"r.csv", 4323, "to", "+41790004321 is also at $DIR/c.yaml:5 with different vars"},
+		{"r.csv", n + 2, "to", "+41790004321 is also at $DIR/c.yaml:5 with different vars"},
+	})
+}

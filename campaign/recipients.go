@@ -83,6 +83,19 @@ type firstSeen struct {
 	fromCSV bool
 }
 
+// reserve makes room for n more recipients.
+func (d *dedup) reserve(n int) {
+	if n <= 0 {
+		return
+	}
+	d.c.Recipients = slices.Grow(d.c.Recipients, n)
+	seen := make(map[uint64]firstSeen, len(d.seen)+n)
+	for k, v := range d.seen {
+		seen[k] = v
+	}
+	d.seen = seen
+}
+
 func (d *dedup) add(row prepared) {
 	c := d.c
 	if row.problem != nil {
@@ -115,7 +128,12 @@ type csvChunk struct {
 	seq  int
 	rows []prepared
 	raw  []string // the rows' numbers as written
+	end  int64    // bytes of the file read when the chunk was full
 }
+
+// maxReserve bounds the recipients reserved from the first chunk's estimate (64 bytes
+// each): a file whose first rows are short cannot make Load reserve more than 64 MB.
+const maxReserve = 1 << 20
 
 const chunkRows = 2048
 
@@ -254,7 +272,7 @@ func (c *Campaign) loadCSV(ps *problems, d *dedup, digest hash.Hash) {
 			ch.rows = append(ch.rows, row1)
 			ch.raw = append(ch.raw, row[toCol])
 			if len(ch.rows) == chunkRows {
-				ch.seq, seq = seq, seq+1
+				ch.seq, seq, ch.end = seq, seq+1, cr.InputOffset()
 				todo <- ch
 				ch = &csvChunk{}
 			}
@@ -264,12 +282,21 @@ func (c *Campaign) loadCSV(ps *problems, d *dedup, digest hash.Hash) {
 			todo <- ch
 		}
 	}()
+	var size int64
+	if fi, err := f.Stat(); err == nil {
+		size = fi.Size()
+	}
 	pending := map[int]*csvChunk{}
 	next := 0
 	for ch := range done {
 		pending[ch.seq] = ch
 		for ch, ok := pending[next]; ok; ch, ok = pending[next] {
 			delete(pending, next)
+			if next == 0 && ch.end > 0 && len(ch.rows) == chunkRows {
+				// Reserve for the rows the file's size suggests, so that a million
+				// recipients are not copied over and over as the slice and map grow.
+				d.reserve(int(min(size*chunkRows/ch.end, maxReserve)))
+			}
 			for _, row := range ch.rows {
 				d.add(row)
 			}
