@@ -14,6 +14,8 @@ package campaign
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"text/template"
@@ -132,6 +134,17 @@ type Vars struct {
 // NewVars makes vars from names and values of the same length. Values must not hold NUL.
 func NewVars(names *[]string, values ...string) Vars {
 	return Vars{names: names, values: strings.Join(values, "\x00")}
+}
+
+// VarsOf makes vars from a map, its names sorted, as inline destinations and test sends
+// give them. Values must not hold NUL.
+func VarsOf(m map[string]string) Vars {
+	names := slices.Sorted(maps.Keys(m))
+	values := make([]string, len(names))
+	for i, n := range names {
+		values[i] = m[n]
+	}
+	return NewVars(&names, values...)
 }
 
 // Names are the vars' names, in order.

@@ -34,18 +34,11 @@ func (c *Campaign) loadRecipients(ps *problems, digest hash.Hash) {
 	d := &dedup{c: c, ps: ps, seen: map[uint64]firstSeen{}}
 	r := c.NewRenderer()
 	for i, dst := range c.Destinations {
-		names := make([]string, 0, len(dst.Vars))
-		for n := range dst.Vars {
-			names = append(names, n)
-		}
-		slices.Sort(names)
-		values := make([]string, len(names))
-		for j, n := range names {
-			values[j] = dst.Vars[n]
-		}
 		field := fmt.Sprintf("destinations[%d].to", i)
-		row := prepared{rec: Recipient{Vars: NewVars(&names, values...), Line: int32(c.Line(field))}, field: field}
-		if bad := slices.IndexFunc(values, hasNUL); bad >= 0 {
+		vars := VarsOf(dst.Vars)
+		row := prepared{rec: Recipient{Vars: vars, Line: int32(c.Line(field))}, field: field}
+		names := vars.Names()
+		if bad := slices.IndexFunc(names, func(n string) bool { return hasNUL(dst.Vars[n]) }); bad >= 0 {
 			row.problem = &Problem{File: c.File, Line: int(row.rec.Line), Field: fmt.Sprintf("destinations[%d].vars.%s", i, names[bad]), Msg: "holds a NUL character, which no SMS can carry"}
 		}
 		c.prepare(r, &row, dst.To)

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/smsform/smsform/campaign"
@@ -86,16 +85,7 @@ func TestSend(ctx context.Context, st Store, snd Sender, c *campaign.Campaign, o
 
 func testRecipient(c *campaign.Campaign, opts TestSendOptions) (campaign.Recipient, error) {
 	if opts.Vars != nil {
-		names := make([]string, 0, len(opts.Vars))
-		for k := range opts.Vars {
-			names = append(names, k)
-		}
-		slices.Sort(names)
-		values := make([]string, len(names))
-		for i, n := range names {
-			values[i] = opts.Vars[n]
-		}
-		return campaign.Recipient{To: opts.To, Vars: campaign.NewVars(&names, values...)}, nil
+		return campaign.Recipient{To: opts.To, Vars: campaign.VarsOf(opts.Vars)}, nil
 	}
 	n := opts.Recipient
 	if n == 0 {
