@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/smsform/smsform/campaign"
 	"github.com/smsform/smsform/internal/infobip"
 	"github.com/smsform/smsform/internal/sandbox"
 	"github.com/smsform/smsform/runner"
@@ -117,23 +118,22 @@ func listAll(t *testing.T, s *state.Store) []state.Message {
 	return msgs
 }
 
-// TestAbandonRemovedNumber: a number removed from a round still in the files, of unknown
-// outcome and missing from the logs after the grace on an idempotent account, is abandoned, not left unknown forever.
-func TestAbandonRemovedNumber(t *testing.T) {
+// clearedForResend records key's first attempt as in flight in a run that died, reconciles
+// it on an idempotent account after the grace (not in the logs: cleared for a resend) and
+// plans set with that.
+func clearedForResend(t *testing.T, s runner.Store, set *campaign.Set, key state.Key) (runner.Reconciliation, *runner.Plan) {
+	t.Helper()
 	ctx := context.Background()
-	set := load(t, map[string]string{"otp.yaml": otpYAML})
-	s := openStore(t)
 	_, client := startSandbox(t, sandbox.Options{}, nil)
-	removed := state.Outgoing{Key: state.Key{Campaign: "otp", Round: 1, To: "+41790009999"},
-		MessageID: runner.MessageID("otp", 1, "+41790009999", 0), BulkID: "otp-r1-x", Parts: 1}
-	if _, err := s.MarkSending(ctx, []state.Outgoing{removed}); err != nil {
+	out := state.Outgoing{Key: key, MessageID: runner.MessageID(key.Campaign, key.Round, key.To, 0), BulkID: key.Campaign + "-r1-x", Parts: 1}
+	if _, err := s.MarkSending(ctx, []state.Outgoing{out}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.MarkInterrupted(ctx); err != nil {
 		t.Fatal(err)
 	}
 	rec, err := runner.Reconcile(ctx, s, client, runner.ReconcileOptions{Now: time.Now().Add(time.Hour), Window: 24 * time.Hour, Limiter: rate.NewLimiter(rate.Inf, 1)})
-	if err != nil || !rec.ResendKeys[removed.Key] {
+	if err != nil || !rec.ResendKeys[key] {
 		t.Fatalf("Reconcile = %+v, %v", rec, err)
 	}
 	snap, err := s.Snapshot(ctx, runner.Rounds(set))
@@ -144,6 +144,17 @@ func TestAbandonRemovedNumber(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return rec, p
+}
+
+// TestAbandonRemovedNumber: a number removed from a round still in the files, of unknown
+// outcome and missing from the logs after the grace on an idempotent account, is abandoned, not left unknown forever.
+func TestAbandonRemovedNumber(t *testing.T) {
+	ctx := context.Background()
+	set := load(t, map[string]string{"otp.yaml": otpYAML})
+	s := openStore(t)
+	removed := state.Key{Campaign: "otp", Round: 1, To: "+41790009999"}
+	rec, p := clearedForResend(t, s, set, removed)
 	if n, err := rec.Abandon(ctx, s, p); n != 1 || err != nil {
 		t.Fatalf("Abandon = %d, %v", n, err)
 	}
@@ -155,7 +166,7 @@ func TestAbandonRemovedNumber(t *testing.T) {
 		t.Errorf("%d unresolved, %v", n, err)
 	}
 	// -retry-failed does not send it again: its first send may have gone through.
-	snap, _ = s.Snapshot(ctx, runner.Rounds(set))
+	snap, _ := s.Snapshot(ctx, runner.Rounds(set))
 	p, _ = runner.MakePlan(set, snap, time.Now(), runner.PlanOptions{RetryFailed: true})
 	if p.Summary.Orphaned != 1 || p.Summary.Send != len(set.Campaigns[0].Recipients) {
 		t.Errorf("plan %+v", p.Summary)
@@ -172,27 +183,8 @@ func TestAbandonSuppressedNumber(t *testing.T) {
 		"stop.csv": "number,reason,date\n+41793026732,STOP,2026-11-30\n",
 	})
 	s := openStore(t)
-	_, client := startSandbox(t, sandbox.Options{}, nil)
-	listed := state.Outgoing{Key: state.Key{Campaign: "promo", Round: 1, To: "+41793026732"},
-		MessageID: runner.MessageID("promo", 1, "+41793026732", 0), BulkID: "promo-r1-x", Parts: 1}
-	if _, err := s.MarkSending(ctx, []state.Outgoing{listed}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.MarkInterrupted(ctx); err != nil {
-		t.Fatal(err)
-	}
-	rec, err := runner.Reconcile(ctx, s, client, runner.ReconcileOptions{Now: time.Now().Add(time.Hour), Window: 24 * time.Hour, Limiter: rate.NewLimiter(rate.Inf, 1)})
-	if err != nil || !rec.ResendKeys[listed.Key] {
-		t.Fatalf("Reconcile = %+v, %v", rec, err)
-	}
-	snap, err := s.Snapshot(ctx, runner.Rounds(set))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := runner.MakePlan(set, snap, time.Now(), runner.PlanOptions{Resend: rec.ResendKeys})
-	if err != nil {
-		t.Fatal(err)
-	}
+	listed := state.Key{Campaign: "promo", Round: 1, To: "+41793026732"}
+	rec, p := clearedForResend(t, s, set, listed)
 	if p.Summary.Send != 1 || p.Summary.Suppressed != 1 {
 		t.Fatalf("plan %+v, want the other number sent and the listed one suppressed", p.Summary)
 	}
