@@ -43,7 +43,7 @@ bench: build
 	if git cat-file -e $(V2_COMMIT)^{commit} 2>/dev/null; then \
 		mkdir -p bin/v2-src && git archive $(V2_COMMIT) | tar -x -C bin/v2-src && \
 		(cd bin/v2-src && $(GO) build -o ../smsform-v2 .) && rm -rf bin/v2-src; \
-	else echo "no git history: the v2 build ($(V2_COMMIT)) is not measured"; fi
+	else echo "no git history here: the v2 build ($(V2_COMMIT)) is not measured; run make bench in a git clone to compare with it"; fi
 	$(GO) run ./bench -n $(BENCH_N) $$(test -x bin/smsform-v2 && echo -compare-bin bin/smsform-v2)
 	$(GO) test -run '^$$' -bench . -benchmem ./campaign ./state ./runner ./internal/infobip
 
