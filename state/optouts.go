@@ -189,14 +189,19 @@ func readOptOuts(ctx context.Context, q interface {
 	if err != nil {
 		return nil, fmt.Errorf("read opt-outs: %w", err)
 	}
+	return scanAll(rows, scanOptOut)
+}
+
+// scanAll reads every row with scan, and closes rows.
+func scanAll[T any](rows *sql.Rows, scan func(func(...any) error) (T, error)) ([]T, error) {
 	defer rows.Close()
-	var out []OptOut
+	var out []T
 	for rows.Next() {
-		o, err := scanOptOut(rows.Scan)
+		v, err := scan(rows.Scan)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, o)
+		out = append(out, v)
 	}
 	return out, rows.Err()
 }
@@ -227,16 +232,7 @@ func (s *Store) TestSends(ctx context.Context) ([]TestSend, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []TestSend
-	for rows.Next() {
-		ts, err := ScanTestSend(rows.Scan)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ts)
-	}
-	return out, rows.Err()
+	return scanAll(rows, ScanTestSend)
 }
 
 const testSendColumns = "message_id, destination, campaign, text, sent_by, sent_at, outcome"
@@ -279,15 +275,8 @@ func (s *Store) ExportSideTables(ctx context.Context) (SideTables, error) {
 	if err != nil {
 		return st, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		r, err := ScanReply(rows.Scan)
-		if err != nil {
-			return st, err
-		}
-		st.Replies = append(st.Replies, r)
-	}
-	return st, rows.Err()
+	st.Replies, err = scanAll(rows, ScanReply)
+	return st, err
 }
 
 // importSideTables writes side tables copied from another state, recorded times kept.
