@@ -106,6 +106,25 @@ var requestOptions = jsonv2.JoinOptions(jsontext.AllowDuplicateNames(true), json
 // sandbox takes from the tool it stands in for when both run on one machine.
 func decodeRequest(body []byte, out any) error { return jsonv2.Unmarshal(body, out, requestOptions) }
 
+// readSend decodes a send request of either generation and checks it, naming the fields it
+// refuses as that generation does.
+func readSend(body []byte, v3 bool) (sendReq, map[string][]string, error) {
+	if v3 {
+		var r infobip.MessagesRequest
+		if err := decodeRequest(body, &r); err != nil {
+			return sendReq{}, nil, err
+		}
+		req := fromV3(&r)
+		return req, validateSend(req, "content.text", "options.schedule.sendAt"), nil
+	}
+	var r infobip.SendRequest
+	if err := decodeRequest(body, &r); err != nil {
+		return sendReq{}, nil, err
+	}
+	req := fromV2(&r)
+	return req, validateSend(req, "text", "sendAt"), nil
+}
+
 // unitSeconds is the length of a validityPeriod time unit; MINUTES is the default.
 func unitSeconds(unit string) int {
 	switch unit {
@@ -137,24 +156,10 @@ func (s *Server) serveSend(w http.ResponseWriter, body []byte, v3 bool) {
 		writeError(w, http.StatusInternalServerError, "GENERAL_ERROR", "Something went wrong. Please contact support.", nil, v3)
 		return
 	}
-	var req sendReq
-	var verr map[string][]string
-	if v3 {
-		var r3 infobip.MessagesRequest
-		if err := decodeRequest(body, &r3); err != nil {
-			s.badRequest(w, "Invalid request body: "+err.Error(), nil, v3)
-			return
-		}
-		req = fromV3(&r3)
-		verr = validateSend(req, "content.text", "options.schedule.sendAt")
-	} else {
-		var r2 infobip.SendRequest
-		if err := decodeRequest(body, &r2); err != nil {
-			s.badRequest(w, "Invalid request body: "+err.Error(), nil, v3)
-			return
-		}
-		req = fromV2(&r2)
-		verr = validateSend(req, "text", "sendAt")
+	req, verr, err := readSend(body, v3)
+	if err != nil {
+		s.badRequest(w, "Invalid request body: "+err.Error(), nil, v3)
+		return
 	}
 	if len(verr) > 0 {
 		s.badRequest(w, "Bad request", verr, v3)
