@@ -2,8 +2,11 @@ package safetext
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestEscape(t *testing.T) {
@@ -24,6 +27,12 @@ func TestEscape(t *testing.T) {
 		{"zero\u200bwidth", `zero\u200bwidth`},
 		{"bad\xffutf8", `bad\xffutf8`},
 		{"", ""},
+		{"Hi ##[error]Security review passed", `Hi ##\u005berror]Security review passed`},
+		{"##[add-mask]x ##[stop-commands]y", `##\u005badd-mask]x ##\u005bstop-commands]y`},
+		{"###[x ##[##[", `###\u005bx ##\u005b##\u005b`},
+		{"#[ and # # [ and ## [ stay", "#[ and # # [ and ## [ stay"},
+		{"::error::x ##[error]y", `\x3a:error::x ##\u005berror]y`},
+		{"tag\U000e0001", `tag\ue0001`},
 	} {
 		got := Escape(tc.in)
 		if got != tc.want {
@@ -64,6 +73,92 @@ func TestWriter(t *testing.T) {
 		if out.String() != want {
 			t.Fatalf("writes of %d bytes: got %q, want %q", size, out.String(), want)
 		}
+	}
+}
+
+// TestWriterHashBracket: "##[" anywhere in a line gets its "[" written as Escape writes it,
+// whatever the writes' boundaries (a write may end between the "#"s and the "[").
+func TestWriterHashBracket(t *testing.T) {
+	t.Parallel()
+	in := "Hi ##[error]x\n##[add-mask]y ###[z #[ ## [\n::a ##[b\n##"
+	want := "Hi ##\\u005berror]x\n##\\u005badd-mask]y ###\\u005bz #[ ## [\n:\\x3a:a ##\\u005bb\n##"
+	for size := 1; size <= len(in); size++ {
+		var out bytes.Buffer
+		w := NewWriter(&out)
+		for i := 0; i < len(in); i += size {
+			n, err := w.Write([]byte(in[i:min(i+size, len(in))]))
+			if err != nil || n != min(size, len(in)-i) {
+				t.Fatalf("Write: %d, %v", n, err)
+			}
+		}
+		if out.String() != want {
+			t.Fatalf("writes of %d bytes: got %q, want %q", size, out.String(), want)
+		}
+	}
+}
+
+// TestWriterKeepsJSON: JSON that holds "##[" in its strings comes through the guard still
+// JSON, meaning the same values, whatever the writes' boundaries.
+func TestWriterKeepsJSON(t *testing.T) {
+	t.Parallel()
+	v := map[string]any{"text": "Hi ##[error]x \\##[y ###[", "list": []string{"##", "[", "##["}, "n": 1}
+	doc, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for size := 1; size <= len(doc); size++ {
+		var out bytes.Buffer
+		w := NewWriter(&out)
+		for i := 0; i < len(doc); i += size {
+			w.Write(doc[i:min(i+size, len(doc))])
+		}
+		if bytes.Contains(out.Bytes(), []byte("##[")) {
+			t.Fatalf("writes of %d bytes: %s", size, out.Bytes())
+		}
+		var got map[string]any
+		if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+			t.Fatalf("writes of %d bytes: not JSON any more: %v\n%s", size, err, out.Bytes())
+		}
+		if fmt.Sprint(got) != fmt.Sprint(v) {
+			t.Fatalf("writes of %d bytes: decoded %v, want %v", size, got, v)
+		}
+	}
+}
+
+// TestClip: a text is escaped and bounded, cut only between characters and escapes, with
+// the marker inside the bound; a clipped text clips to itself.
+func TestClip(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in    string
+		limit int
+		want  string
+	}{
+		{"Bad request", 100, "Bad request"},
+		{"Bad\nrequest ##[error]", 100, `Bad\nrequest ##\u005berror]`},
+		{strings.Repeat("x", 100), 100, strings.Repeat("x", 100)},
+		{strings.Repeat("x", 101), 100, strings.Repeat("x", 73) + "... (cut: 101 bytes in all)"},
+		{strings.Repeat("\x1b", 40), 100, strings.Repeat(`\x1b`, 18) + "... (cut: 40 bytes in all)"},
+		{strings.Repeat("é", 80), 100, strings.Repeat("é", 36) + "... (cut: 160 bytes in all)"},
+		{"short", 1, "short"}, // the bound is at least 64
+	} {
+		got := Clip(tc.in, tc.limit)
+		if got != tc.want {
+			t.Errorf("Clip(%.20q..., %d) = %q, want %q", tc.in, tc.limit, got, tc.want)
+		}
+		if len(got) > max(tc.limit, 64) {
+			t.Errorf("Clip(%.20q..., %d) is %d bytes", tc.in, tc.limit, len(got))
+		}
+		if again := Clip(got, tc.limit); again != got {
+			t.Errorf("Clip is not idempotent: %q, then %q", got, again)
+		}
+		if !utf8.ValidString(got) || Escape(got) != got {
+			t.Errorf("Clip(%.20q...) = %q is not clean text", tc.in, got)
+		}
+	}
+	huge := strings.Repeat("Bad request\n", 4<<20/12)
+	if got := Clip(huge, 500); len(got) > 500 || !strings.HasSuffix(got, " bytes in all)") || strings.Contains(got, "\n") {
+		t.Errorf("Clip of 4 MB: %d bytes, %q", len(got), got[max(len(got)-60, 0):])
 	}
 }
 
