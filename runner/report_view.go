@@ -12,6 +12,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/smsform/smsform/internal/safetext"
 )
 
 // Rate formats a conversion rate for people: "50.0%", or "-" without tracked sends.
@@ -23,7 +25,8 @@ func (f Figures) Rate() string {
 }
 
 // WriteText writes the report as an aligned table, and says how to get the delivery status
-// of messages still pending.
+// of messages still pending. Campaign ids and groups come from the state, which tools other
+// than smsform can write: they are escaped.
 func (r *Report) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	head := "CAMPAIGN\tROUND\t"
@@ -32,9 +35,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintln(tw, head+"MESSAGES\tSENT\tDELIVERED\tPENDING\tUNDELIVERED\tEXPIRED\tFAILED\tUNKNOWN\tCONVERTED\tRATE\tPARTS\t")
 	line := func(id, round, group string, f Figures) {
-		fmt.Fprintf(tw, "%s\t%s\t", id, round)
+		fmt.Fprintf(tw, "%s\t%s\t", safetext.Escape(id), round)
 		if r.By != "" {
-			fmt.Fprintf(tw, "%s\t", group)
+			fmt.Fprintf(tw, "%s\t", safetext.Escape(group))
 		}
 		for _, n := range []int{f.Messages, f.Sent, f.Delivered, f.Pending(), f.Undelivered, f.Expired, f.Failed, f.Unknown, f.Converted} {
 			fmt.Fprintf(tw, "%s\t", Thousands(n))
@@ -64,8 +67,8 @@ func (r *Report) WriteText(w io.Writer) error {
 	return nil
 }
 
-// WriteCSV writes one row per campaign round (and group). Cells that a spreadsheet would
-// run as a formula are escaped.
+// WriteCSV writes one row per campaign round (and group). Text from the state is escaped as
+// in the other views, and cells that a spreadsheet would run as a formula are escaped too.
 func (r *Report) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	head := []string{"campaign", "round"}
@@ -74,9 +77,9 @@ func (r *Report) WriteCSV(w io.Writer) error {
 	}
 	cw.Write(append(head, "messages", "sent", "delivered", "undelivered", "expired", "failed", "unknown", "converted", "sent_with_tracking", "conversion_rate", "sms_parts"))
 	row := func(id string, round int, group string, f Figures) {
-		rec := []string{SafeCell(id), strconv.Itoa(round)}
+		rec := []string{SafeCell(safetext.Escape(id)), strconv.Itoa(round)}
 		if r.By != "" {
-			rec = append(rec, SafeCell(group))
+			rec = append(rec, SafeCell(safetext.Escape(group)))
 		}
 		for _, n := range []int{f.Messages, f.Sent, f.Delivered, f.Undelivered, f.Expired, f.Failed, f.Unknown, f.Converted, f.SentTracked} {
 			rec = append(rec, strconv.Itoa(n))
@@ -184,11 +187,14 @@ var viewNames = map[string]string{"": "per campaign", ByDay: "by day sent", ByCo
 // WriteHTML writes one self-contained page (inline CSS, no scripts, nothing loaded from
 // elsewhere) in the report's view: totals, a chart of the conversion rate of every campaign
 // round, a chart per group of the view (per day sent when the report is not grouped: daily
-// is then the same report grouped by day, and may be nil), and the table of figures.
+// is then the same report grouped by day, and may be nil), and the table of figures. Ids and
+// groups are escaped as in the text view (html/template then escapes them for HTML): a page
+// that is shown in a terminal or a CI log must not carry raw control characters either.
 func (r *Report) WriteHTML(w io.Writer, daily *Report, generated time.Time) error {
 	var campaigns []htmlBar
 	for _, c := range r.Campaigns {
-		label, title := c.ID, fmt.Sprintf("%s (round %d)", c.ID, c.Round)
+		id := safetext.Escape(c.ID)
+		label, title := id, fmt.Sprintf("%s (round %d)", id, c.Round)
 		if c.Round != 1 {
 			label = title
 		}
@@ -218,7 +224,7 @@ func (r *Report) WriteHTML(w io.Writer, daily *Report, generated time.Time) erro
 		}
 		slices.Sort(order)
 		for _, g := range order {
-			second.Bars = append(second.Bars, htmlBar{Label: g, Title: g, Figures: *sums[g]})
+			second.Bars = append(second.Bars, htmlBar{Label: safetext.Escape(g), Title: safetext.Escape(g), Figures: *sums[g]})
 		}
 	}
 	// Each chart has its own scale, written on it: the rates of one view are compared with
@@ -249,9 +255,10 @@ func (r *Report) WriteHTML(w io.Writer, daily *Report, generated time.Time) erro
 
 	var rows []htmlRow
 	for _, c := range r.Campaigns {
-		rows = append(rows, htmlRow{Class: "campaign", ID: c.ID, Label: c.ID, Round: strconv.Itoa(c.Round), Figures: c.Figures})
+		id := safetext.Escape(c.ID)
+		rows = append(rows, htmlRow{Class: "campaign", ID: id, Label: id, Round: strconv.Itoa(c.Round), Figures: c.Figures})
 		for _, g := range c.Groups {
-			rows = append(rows, htmlRow{Class: "group", ID: c.ID, Label: g.Group, Figures: g.Figures})
+			rows = append(rows, htmlRow{Class: "group", ID: id, Label: safetext.Escape(g.Group), Figures: g.Figures})
 		}
 	}
 	first := "Campaign"
