@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/smsform/smsform/campaign"
+	"github.com/smsform/smsform/internal/safetext"
 	"github.com/smsform/smsform/state"
 )
 
@@ -334,17 +335,19 @@ func classify(out []state.Outgoing, answers []Answer, err error) (outcomes []sta
 		case RequestRefused:
 			// The API refused the request as a whole (a bad sender, say): sent again
 			// unchanged it would fail the same way, and so would the next batches.
+			why := reasonText(err.Error()) // one bounded copy for every message
 			for i := range outcomes {
 				outcomes[i].State = state.Failed
-				outcomes[i].Error = err.Error()
+				outcomes[i].Error = why
 			}
 			return outcomes, fmt.Errorf("%w (this batch is recorded as failed; the run stops so that the others are not refused too)", err), false
 		default:
 			// A 5xx, no answer after the request was written, an answer that cannot be
 			// read: the API may have acted on it.
+			why := reasonText(err.Error())
 			for i := range outcomes {
 				outcomes[i].State = state.Unknown
-				outcomes[i].Error = err.Error()
+				outcomes[i].Error = why
 			}
 			return outcomes, nil, false
 		}
@@ -361,7 +364,7 @@ func classify(out []state.Outgoing, answers []Answer, err error) (outcomes []sta
 			oc.Error = "the answer did not mention this message"
 			continue
 		}
-		oc.StatusGroup, oc.StatusID, oc.StatusName, oc.SmsCount = a.Status.Group, a.Status.ID, a.Status.Name, a.SmsCount
+		oc.StatusGroup, oc.StatusID, oc.StatusName, oc.SmsCount = a.Status.Group, a.Status.ID, safetext.Clip(a.Status.Name, maxStatusName), a.SmsCount
 		switch {
 		case a.Status.DuplicateMessageID():
 			// The API already has this messageId: an earlier send went through.
@@ -369,13 +372,20 @@ func classify(out []state.Outgoing, answers []Answer, err error) (outcomes []sta
 			oc.Error = "messageId already used: an earlier send of this message went through"
 		case a.Status.Rejected():
 			oc.State = state.Failed
-			oc.Error = a.Status.Name
-			if a.Status.Description != "" {
-				oc.Error += ": " + a.Status.Description
-			}
+			oc.Error = rejection(a.Status)
 		default:
 			oc.State = state.Sent
 		}
 	}
 	return outcomes, nil, false
+}
+
+// rejection is the reason stored for a message the API rejected: its status name and
+// description, bounded.
+func rejection(s Status) string {
+	why := safetext.Clip(s.Name, maxStatusName)
+	if s.Description != "" {
+		why += ": " + s.Description
+	}
+	return reasonText(why)
 }

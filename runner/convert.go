@@ -312,9 +312,9 @@ func submit(ctx context.Context, files []string, idx *state.MessageIndex, todo [
 						fail(err)
 					case NothingSent: // 429s past the retries, or never sent: left to forget
 					case RequestRefused:
-						c.State, c.Error = state.ConvFailed, err.Error()
+						c.State, c.Error = state.ConvFailed, reasonText(err.Error())
 					default: // a 5xx, a lost or unreadable answer: it may have counted
-						c.State, c.Error = state.ConvUnknown, err.Error()
+						c.State, c.Error = state.ConvUnknown, reasonText(err.Error())
 					}
 				}
 				results <- c

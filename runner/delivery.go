@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/smsform/smsform/internal/safetext"
 	"github.com/smsform/smsform/state"
 )
 
@@ -64,7 +65,7 @@ func RefreshDelivery(ctx context.Context, store Store, logs LogReader, opts Deli
 		}
 		res.Updated++
 		batch = append(batch, state.Delivery{Key: key, MessageID: e.MessageID, StatusGroup: e.Status.Group,
-			StatusID: e.Status.ID, StatusName: e.Status.Name, DoneAt: e.DoneAt})
+			StatusID: e.Status.ID, StatusName: safetext.Clip(e.Status.Name, maxStatusName), DoneAt: safetext.Clip(e.DoneAt, maxTimeText)})
 		if len(batch) >= 1000 {
 			return flush()
 		}

@@ -3,11 +3,11 @@ package runner
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"golang.org/x/time/rate"
 
+	"github.com/smsform/smsform/internal/safetext"
 	"github.com/smsform/smsform/state"
 )
 
@@ -127,9 +127,9 @@ func Reconcile(ctx context.Context, store Store, logs LogReader, opts ReconcileO
 		if e, ok := found[u.MessageID]; ok {
 			rec.Found++
 			o := state.Outcome{Key: u.Key, MessageID: u.MessageID, State: state.Sent, StatusGroup: e.Status.Group,
-				StatusID: e.Status.ID, StatusName: e.Status.Name, SmsCount: e.SmsCount}
+				StatusID: e.Status.ID, StatusName: safetext.Clip(e.Status.Name, maxStatusName), SmsCount: e.SmsCount}
 			if e.Status.Rejected() && !e.Status.DuplicateMessageID() {
-				o.State, o.Error = state.Failed, strings.TrimSuffix(e.Status.Name+": "+e.Status.Description, ": ")
+				o.State, o.Error = state.Failed, rejection(e.Status)
 			}
 			outcomes = append(outcomes, o)
 			continue

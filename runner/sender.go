@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/smsform/smsform/internal/safetext"
 )
 
 // Request is one request of messages: one campaign round's messages sharing its options. It
@@ -44,6 +46,17 @@ type SpeedLimit struct {
 	Amount int
 	Unit   string // MINUTE, HOUR or DAY
 }
+
+// Bounds on the API's texts that are stored with a message: nothing but the API bounds
+// them, and a refused request's error is stored with each of its messages.
+const (
+	maxReason     = 500 // a reason: the API's error text, with what smsform says of it
+	maxStatusName = 100 // a status name, such as REJECTED_DUPLICATE_MESSAGE_ID
+	maxTimeText   = 64  // a time as the API wrote it (doneAt)
+)
+
+// reasonText is a reason as it is stored and shown: escaped, and bounded with a marker.
+func reasonText(s string) string { return safetext.Clip(s, maxReason) }
 
 // Status is the API's status of one message: its group (1 pending, 2 undeliverable,
 // 3 delivered, 4 expired, 5 rejected) and the finer status within it.

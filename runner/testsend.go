@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/smsform/smsform/campaign"
+	"github.com/smsform/smsform/internal/safetext"
 	"github.com/smsform/smsform/state"
 )
 
@@ -63,16 +64,16 @@ func TestSend(ctx context.Context, st Store, snd Sender, c *campaign.Campaign, o
 	switch {
 	case sendErr != nil:
 		f, _ := failureOf(sendErr)
-		ts.Outcome = "unknown: " + sendErr.Error()
+		ts.Outcome = "unknown: " + reasonText(sendErr.Error())
 		if f != OutcomeUnknown {
-			ts.Outcome = "not sent: " + sendErr.Error()
+			ts.Outcome = "not sent: " + reasonText(sendErr.Error())
 		}
 	case len(answers) == 0:
 		ts.Outcome = "unknown: the API answered about no message"
 	case answers[0].Status.Rejected():
-		ts.Outcome = "rejected: " + answers[0].Status.Name
+		ts.Outcome = "rejected: " + safetext.Clip(answers[0].Status.Name, maxStatusName)
 	default:
-		ts.Outcome = "sent: " + answers[0].Status.Name
+		ts.Outcome = "sent: " + safetext.Clip(answers[0].Status.Name, maxStatusName)
 	}
 	if err := st.RecordTestSend(ctx, *ts); err != nil {
 		return ts, fmt.Errorf("record test send %s (%s): %w", ts.MessageID, ts.Outcome, err)

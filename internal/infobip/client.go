@@ -20,6 +20,8 @@ import (
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/smsform/smsform/internal/safetext"
 )
 
 // Environment variables the credentials come from. They are read nowhere else.
@@ -139,11 +141,16 @@ type TransportError struct {
 	Written bool
 }
 
+// maxTransportText bounds the text of a transport error, which may quote an answer that
+// cannot be read.
+const maxTransportText = 600
+
 func (e *TransportError) Error() string {
+	text := safetext.Clip(e.Err.Error(), maxTransportText)
 	if e.Written {
-		return "infobip: no answer after the request was sent: " + e.Err.Error()
+		return "infobip: no answer after the request was sent: " + text
 	}
-	return "infobip: request not sent: " + e.Err.Error()
+	return "infobip: request not sent: " + text
 }
 
 func (e *TransportError) Unwrap() error { return e.Err }

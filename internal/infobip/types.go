@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/smsform/smsform/internal/safetext"
 )
 
 // SendAtLayout is the time format Infobip expects for sendAt.
@@ -173,7 +175,9 @@ func NewErrorBody(messageID, text string) ErrorBody {
 	return b
 }
 
-// APIError is a non-2xx answer from Infobip, decoded from either of its error shapes.
+// APIError is a non-2xx answer from Infobip, decoded from either of its error shapes. Its
+// texts are escaped and bounded when decoded (see decodeAPIError): they end up in the state,
+// once per message of the request, and in CI logs.
 type APIError struct {
 	StatusCode int
 	Code       string // serviceException.messageId or errorCode, e.g. BAD_REQUEST, E429
@@ -197,10 +201,30 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
+// Bounds on what an error answer may bring into an APIError: nothing but Infobip bounds its
+// texts, and a request's error is stored with each of its messages.
+const (
+	maxErrorCode    = 64
+	maxErrorText    = 400
+	maxErrorDetail  = 200
+	maxErrorDetails = 10
+)
+
 // decodeAPIError reads either error shape; a body in neither shape keeps its first bytes as
-// the text, so a proxy's HTML error page still tells the user something.
+// the text, so a proxy's HTML error page still tells the user something. Every text is
+// escaped (no line break or control character from the answer survives) and bounded, and
+// so is the number of details.
 func decodeAPIError(status int, body []byte) *APIError {
 	e := &APIError{StatusCode: status}
+	defer func() {
+		e.Code, e.Text = safetext.Clip(e.Code, maxErrorCode), safetext.Clip(e.Text, maxErrorText)
+		if n := len(e.Details); n > maxErrorDetails {
+			e.Details = append(e.Details[:maxErrorDetails:maxErrorDetails], fmt.Sprintf("... and %d more", n-maxErrorDetails))
+		}
+		for i, d := range e.Details {
+			e.Details[i] = safetext.Clip(d, maxErrorDetail)
+		}
+	}()
 	var v12 ErrorBody
 	if json.Unmarshal(body, &v12) == nil && (v12.RequestError.ServiceException.MessageID != "" || v12.RequestError.ServiceException.Text != "") {
 		se := v12.RequestError.ServiceException
