@@ -28,6 +28,8 @@ type DeliveryOptions struct {
 type DeliveryResult struct {
 	Checked int `json:"checked"` // sent messages still pending, within the logs' 48 hours
 	Updated int `json:"updated"` // now final: delivered, undelivered, expired or rejected
+	// Stopped, when set, says why the logs were not read to their end (see lookupLogs).
+	Stopped string `json:"stopped,omitempty"`
 }
 
 // RefreshDelivery reads the delivery status of sent messages that are still pending from
@@ -54,7 +56,7 @@ func RefreshDelivery(ctx context.Context, store Store, logs LogReader, opts Deli
 		batch = batch[:0]
 		return err
 	}
-	err = lookupLogs(ctx, logs, opts.Limiter, pending, true, func(e LogEntry) error {
+	res.Stopped, err = lookupLogs(ctx, logs, opts.Limiter, pending, true, func(e LogEntry) error {
 		key, ok := want[e.MessageID]
 		if ok && opts.Progress != nil {
 			read++

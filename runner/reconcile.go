@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -27,6 +28,9 @@ type Reconciliation struct {
 	Waiting int `json:"waiting"` // not found, left unknown for a later run to look again
 	// NeedsPerson counts those left unknown for good: only `smsform state resolve` decides.
 	NeedsPerson int `json:"needs_person"`
+	// Stopped, when set, says why the lookup stopped before it had read every page of the
+	// logs (see lookupLogs); what it did not find is left unknown, never resent.
+	Stopped string `json:"stopped,omitempty"`
 	// Reasons holds, per verdict, the reason of its first message, for the user.
 	Reasons map[Verdict]string `json:"-"`
 	// ResendKeys are the messages to send again, for PlanOptions.Resend.
@@ -108,7 +112,7 @@ func Reconcile(ctx context.Context, store Store, logs LogReader, opts ReconcileO
 		pending[i] = u.Pending
 	}
 	found := map[string]LogEntry{}
-	err = lookupLogs(ctx, logs, opts.Limiter, pending, false, func(e LogEntry) error {
+	rec.Stopped, err = lookupLogs(ctx, logs, opts.Limiter, pending, false, func(e LogEntry) error {
 		found[e.MessageID] = e
 		if opts.Progress != nil {
 			opts.Progress(min(len(found), len(pending)), len(pending))
@@ -135,6 +139,11 @@ func Reconcile(ctx context.Context, store Store, logs LogReader, opts ReconcileO
 			continue
 		}
 		v, why := Decide(u, opts.Now, opts.Grace, opts.Window)
+		if v == Resend && !u.Unsent && rec.Stopped != "" {
+			// Not found in logs that were not read to their end is not "not found": only a
+			// person's decision resends then.
+			v, why = Wait, "the logs were not read to their end; a later refresh looks again"
+		}
 		if _, ok := rec.Reasons[v]; !ok {
 			rec.Reasons[v] = why
 		}
@@ -176,19 +185,32 @@ func (r Reconciliation) NoteResends(ctx context.Context, store Store, p *Plan) e
 	return store.NoteFirstAttempts(context.WithoutCancel(ctx), keys)
 }
 
+// maxLogPages bounds the pages one logs query follows: a request's messages (at most
+// 10,000, -batch-size's bound) and their copies fit in a dozen pages of 1,000.
+const maxLogPages = 20
+
+// errLogsStopped ends a lookup whose logs misbehave (see lookupLogs).
+var errLogsStopped = errors.New("logs lookup stopped")
+
 // lookupLogs finds messages in Infobip's logs, paced by lim (nil: Infobip's 120 requests a
 // minute): a request's messages by its bulkId where many are wanted, the rest by messageId
 // lists within the 2048-character limit, every page of each (cursor paging). Members a
 // bulk's answer does not hold are asked for by id with askMissing (a message proven sent by
 // status 23 is in the logs under an earlier request's bulkId). found sees every entry.
-func lookupLogs(ctx context.Context, logs LogReader, lim *rate.Limiter, pending []state.Pending, askMissing bool, found func(LogEntry) error) error {
+//
+// Logs that would have it read for ever (a cursor that comes back, a page that lists only
+// messages the query listed already, more pages than a query of smsform's can have) stop
+// the whole lookup: stopped says why, and what was read before is kept.
+func lookupLogs(ctx context.Context, logs LogReader, lim *rate.Limiter, pending []state.Pending, askMissing bool, found func(LogEntry) error) (stopped string, err error) {
 	if lim == nil {
 		lim = rate.NewLimiter(LogsRate, 1)
 	}
 	seen := map[string]bool{}
 	// query reads every page of a query, following the cursor; each page is one paced request.
 	query := func(q LogQuery) error {
-		for {
+		cursors := map[string]bool{}
+		listed := map[string]bool{} // the messages this query's pages listed
+		for pages := 1; ; pages++ {
 			if err := lim.Wait(ctx); err != nil {
 				return err
 			}
@@ -196,8 +218,12 @@ func lookupLogs(ctx context.Context, logs LogReader, lim *rate.Limiter, pending 
 			if err != nil {
 				return err
 			}
+			fresh := false
 			for _, e := range page.Entries {
 				seen[e.MessageID] = true
+				if !listed[e.MessageID] {
+					listed[e.MessageID], fresh = true, true
+				}
 				if err := found(e); err != nil {
 					return err
 				}
@@ -205,13 +231,31 @@ func lookupLogs(ctx context.Context, logs LogReader, lim *rate.Limiter, pending 
 			if page.Next == "" || len(page.Entries) == 0 {
 				return nil
 			}
+			switch {
+			case cursors[page.Next]:
+				stopped = fmt.Sprintf("Infobip's logs answered the cursor \"%s\" twice", safetext.Clip(page.Next, 80))
+			case !fresh:
+				stopped = "Infobip's logs answered the same page again (it listed no message the pages before had not)"
+			case pages == maxLogPages:
+				stopped = fmt.Sprintf("Infobip's logs had more than %d pages of %d for one query", maxLogPages, logsMaxResults)
+			}
+			if stopped != "" {
+				stopped += fmt.Sprintf("; smsform stopped reading them after %d %s", pages, plural(pages, "page", "pages"))
+				return errLogsStopped
+			}
+			cursors[page.Next] = true
 			q.Cursor = page.Next
 		}
 	}
+	defer func() {
+		if errors.Is(err, errLogsStopped) {
+			err = nil
+		}
+	}()
 	bulks, rest := splitByBulk(pending)
 	for bulk, members := range bulks {
 		if err := query(LogQuery{BulkIDs: []string{bulk}, Limit: logsMaxResults}); err != nil {
-			return err
+			return stopped, err
 		}
 		if askMissing {
 			for _, m := range members {
@@ -223,10 +267,10 @@ func lookupLogs(ctx context.Context, logs LogReader, lim *rate.Limiter, pending 
 	}
 	for _, q := range idQueries(rest) {
 		if err := query(q); err != nil {
-			return err
+			return stopped, err
 		}
 	}
-	return nil
+	return "", nil
 }
 
 // minBulkLookup is how many unknown messages of one request make a lookup by its bulkId

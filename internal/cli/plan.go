@@ -323,6 +323,14 @@ func reconcileOptions(c *cli.Context, sys IO) (runner.ReconcileOptions, error) {
 }
 
 // printReconciliation says what looking unknown outcomes up found, and why the others wait.
+// warnLogsStopped says, on stderr, that the lookup of unknown outcomes stopped before the
+// end of the logs, and what becomes of the messages it did not find.
+func warnLogsStopped(sys IO, rec runner.Reconciliation) {
+	if rec.Stopped != "" {
+		fmt.Fprintf(sys.Stderr, "Warning: %s. The messages of unknown outcome it did not find stay unknown, and none is sent again; a later refresh or apply looks again.\n", rec.Stopped)
+	}
+}
+
 func printReconciliation(w io.Writer, rec runner.Reconciliation) {
 	fmt.Fprintf(w, "Checked %s %s of unknown outcome in Infobip's logs: %s found (recorded)", runner.Thousands(rec.Checked), pluralWord(rec.Checked, "message", "messages"), runner.Thousands(rec.Found))
 	if rec.Resend > 0 {
@@ -393,8 +401,11 @@ func runApply(c *cli.Context, sys IO) error {
 				release = func() { prev(); debug.SetGCPercent(old) }
 			}
 		},
-		Connect:    func() (runner.API, error) { return client() },
-		Reconciled: func(rec runner.Reconciliation) { printReconciliation(human, rec) },
+		Connect: func() (runner.API, error) { return client() },
+		Reconciled: func(rec runner.Reconciliation) {
+			printReconciliation(human, rec)
+			warnLogsStopped(sys, rec)
+		},
 		Planned: func(p *runner.Plan, abandoned int) error {
 			if abandoned > 0 {
 				fmt.Fprintf(human, "%d %s of unknown outcome, cleared for sending again, %s no longer in the files: recorded as abandoned, never sent again (see `smsform state list -only abandoned`).\n\n", abandoned, pluralWord(abandoned, "message", "messages"), pluralWord(abandoned, "is", "are"))

@@ -65,10 +65,14 @@ func refreshCommand(sys IO) *cli.Command {
 			if rec.Checked > 0 {
 				printReconciliation(w, rec)
 			}
+			warnLogsStopped(sys, rec)
 			del, err := runner.RefreshDelivery(c.Context, store, cl, runner.DeliveryOptions{Campaign: c.String("campaign"), Now: time.Now(),
 				Progress: progressFor(c, sys, "Reading delivery status")})
 			if err != nil {
 				return err
+			}
+			if del.Stopped != "" {
+				fmt.Fprintf(sys.Stderr, "Warning: %s. The sent messages it did not reach keep their last known status (`smsform report` counts them as pending); a later refresh reads them again.\n", del.Stopped)
 			}
 			in, err := refreshOptOuts(c, store, cl, sw)
 			if err != nil {
