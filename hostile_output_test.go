@@ -346,7 +346,8 @@ func TestHostileOutput(t *testing.T) {
 				"messageCount":6,"pendingMessageCount":0}`)
 		}})
 		e.run(t, outputRun{args: []string{"refresh"}, stdout: `(?m)^Inbound replies: 5 new replies recorded, 5 new opt-outs\.$`,
-			stderr: `(?s)1 reply skipped: its sender .*##\\u005berror\]x\\x1b\[2J.* is not a phone number.*1 reply .*received time .*yesterday ##\\u005berror\]x`})
+			stderr: `(?s)Warning: 1 inbound reply skipped: its sender "##\\u005berror\]x\\x1b\[2J" is not a phone number.*` +
+				`Warning: 1 inbound reply recorded with the time of this refresh: its received time "yesterday ##\\u005berror\]x" is in none of the forms smsform reads`})
 		stdout, _ := e.run(t, outputRun{args: []string{"state", "opt-outs"}})
 		for _, want := range []string{
 			`(?m)^\+41793026731 +2025-01-17T08:17Z `, `(?m)^\+41793026732 +2025-01-17T08:17Z `, `(?m)^\+41793026733 +2025-01-17T00:00Z `,

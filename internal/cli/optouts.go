@@ -39,6 +39,14 @@ func printOptOutResult(sys IO, res runner.OptOutResult) {
 		runner.Thousands(res.OptOuts), pluralWord(res.OptOuts, "opt-out", "opt-outs"))
 }
 
+// warnOptOuts says, on stderr, what refresh could not record of the inbound replies as
+// Infobip gave them.
+func warnOptOuts(sys IO, res runner.OptOutResult) {
+	for _, w := range res.Warnings() {
+		fmt.Fprintf(sys.Stderr, "Warning: %s.\n", w)
+	}
+}
+
 // whoAmI is who a person recorded as the author of a decision is by default: $USER@host.
 func whoAmI(sys IO) string {
 	by := sys.Getenv("USER")

@@ -78,6 +78,7 @@ func refreshCommand(sys IO) *cli.Command {
 			if err != nil {
 				return err
 			}
+			warnOptOuts(sys, in)
 			if c.Bool("json") {
 				enc := json.NewEncoder(sys.Stdout)
 				enc.SetIndent("", "  ")

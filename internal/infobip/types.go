@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/smsform/smsform/internal/safetext"
 )
@@ -262,4 +263,19 @@ func decodeAPIError(status int, body []byte) *APIError {
 	}
 	e.Text = text
 	return e
+}
+
+// TimeLayouts are the layouts a time from Infobip is read in: Infobip's own
+// (yyyy-MM-dd'T'HH:mm:ss.SSSZ), a date, the same time without a zone (read as UTC), and
+// one in UTC written with Z, the layouts Infobip's official clients read.
+var TimeLayouts = []string{SendAtLayout, "2006-01-02", "2006-01-02T15:04:05.000", "2006-01-02T15:04:05Z"}
+
+// ParseTime reads a time Infobip wrote, in any of TimeLayouts.
+func ParseTime(s string) (time.Time, error) {
+	for _, layout := range TimeLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("time %q is in none of Infobip's layouts", safetext.Clip(s, 80))
 }

@@ -2,7 +2,6 @@ package sms
 
 import (
 	"context"
-	"time"
 
 	"github.com/smsform/smsform/internal/infobip"
 	"github.com/smsform/smsform/runner"
@@ -19,10 +18,15 @@ func (a *API) Replies(ctx context.Context, limit int) ([]runner.InboundReply, er
 	}
 	out := make([]runner.InboundReply, len(resp.Results))
 	for i, m := range resp.Results {
-		// A time that cannot be read is left zero: runner then uses the time of the pull.
-		at, _ := time.Parse(infobip.SendAtLayout, m.ReceivedAt)
 		out[i] = runner.InboundReply{MessageID: m.MessageID, From: m.From, To: m.To, Text: m.Text, CleanText: m.CleanText,
-			Keyword: m.Keyword, ReceivedAt: at}
+			Keyword: m.Keyword}
+		// A time in none of Infobip's layouts is left zero, with what Infobip wrote: runner
+		// records the reply at the time of the pull, and says so.
+		if at, err := infobip.ParseTime(m.ReceivedAt); err == nil {
+			out[i].ReceivedAt = at
+		} else {
+			out[i].ReceivedAtText = m.ReceivedAt
+		}
 	}
 	return out, nil
 }
