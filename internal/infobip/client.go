@@ -252,8 +252,8 @@ func (c *Client) Logs(ctx context.Context, q LogsQuery) (*LogsResponse, error) {
 
 // Reports pulls GET /sms/3/reports. Each report is handed out once, so callers must store
 // what they get before asking again.
-func (c *Client) Reports(ctx context.Context, q LogsQuery) (*LogsResponse, error) {
-	var out LogsResponse
+func (c *Client) Reports(ctx context.Context, q LogsQuery) (*DeliveryReportsResponse, error) {
+	var out DeliveryReportsResponse
 	if err := c.do(ctx, http.MethodGet, PathReports, q.values(false), nil, &out); err != nil {
 		return nil, err
 	}

@@ -17,18 +17,22 @@ type InboundResponse struct {
 	PendingMessageCount int              `json:"pendingMessageCount"`
 }
 
-// InboundMessage is one reply a subscriber sent to the account's number.
+// InboundMessage is one reply a subscriber sent to the account's number (the official
+// client's MoReport).
 type InboundMessage struct {
-	MessageID    string `json:"messageId"`
-	From         string `json:"from"`
-	To           string `json:"to"`
-	Text         string `json:"text"`
-	CleanText    string `json:"cleanText"`
-	Keyword      string `json:"keyword"`
-	ReceivedAt   string `json:"receivedAt"`
-	SmsCount     int    `json:"smsCount"`
-	Price        *Price `json:"price,omitempty"`
-	CallbackData string `json:"callbackData,omitempty"`
+	ApplicationID       string `json:"applicationId,omitempty"`
+	MessageID           string `json:"messageId"`
+	From                string `json:"from"`
+	To                  string `json:"to"`
+	Text                string `json:"text"`
+	CleanText           string `json:"cleanText"`
+	Keyword             string `json:"keyword"`
+	ReceivedAt          string `json:"receivedAt"`
+	SmsCount            int    `json:"smsCount"`
+	Price               *Price `json:"price,omitempty"`
+	CallbackData        string `json:"callbackData,omitempty"`
+	EntityID            string `json:"entityId,omitempty"`
+	CampaignReferenceID string `json:"campaignReferenceId,omitempty"`
 }
 
 // Inbound pulls up to limit inbound replies. Each is handed out once, so callers must store

@@ -112,7 +112,9 @@ type Status struct {
 	ID          int    `json:"id"`
 	Name        string `json:"name,omitempty"`
 	Description string `json:"description,omitempty"`
-	Action      string `json:"action,omitempty"` // v3 only
+	Action      string `json:"action,omitempty"` // v3 only, and in a status, not an error
+	// Permanent says, of an error object, whether the error will not go away.
+	Permanent bool `json:"permanent,omitempty"`
 }
 
 // Rejected reports whether the status is in the REJECTED group.

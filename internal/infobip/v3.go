@@ -3,7 +3,8 @@ package infobip
 // The v3 wire types: POST /sms/3/messages, GET /sms/3/logs and GET /sms/3/reports. Field
 // names follow Infobip's published SMS OpenAPI document and the official Go client's models
 // (MessageRequestOptions, MessageOptions, RequestSchedulingSettings, Tracking, Webhooks,
-// ValidityPeriod, LogsResponse, CursorPageInfo).
+// ValidityPeriod, LogsResponse, Log, CursorPageInfo, DeliveryReports, DeliveryReport,
+// MessageError, Platform).
 
 // MessagesRequest is the body of POST /sms/3/messages.
 type MessagesRequest struct {
@@ -104,7 +105,7 @@ func (m MessageStatus3) SmsCount() int {
 	return m.Details.MessageCount
 }
 
-// LogsResponse is the answer of GET /sms/3/logs and GET /sms/3/reports.
+// LogsResponse is the answer of GET /sms/3/logs.
 type LogsResponse struct {
 	Results []LogEntry `json:"results"`
 	// Cursor is set on cursor-paged log answers (useCursor=true).
@@ -117,7 +118,8 @@ type Cursor struct {
 	NextCursor string `json:"nextCursor,omitempty"`
 }
 
-// LogEntry is one message as Infobip's v3 logs or reports know it.
+// LogEntry is one message as Infobip's v3 logs know it (the official client's Log). A
+// delivery report has another shape: DeliveryReport.
 type LogEntry struct {
 	BulkID              string       `json:"bulkId,omitempty"`
 	MessageID           string       `json:"messageId"`
@@ -129,9 +131,42 @@ type LogEntry struct {
 	Price               *Price       `json:"price,omitempty"`
 	Status              Status       `json:"status"`
 	Error               *Status      `json:"error,omitempty"`
+	Platform            *Platform    `json:"platform,omitempty"`
 	Content             *TextContent `json:"content,omitempty"`
 	CampaignReferenceID string       `json:"campaignReferenceId,omitempty"`
 	MccMnc              string       `json:"mccMnc,omitempty"`
+}
+
+// Platform names the application and entity a message was sent under (CPaaS X).
+type Platform struct {
+	EntityID      string `json:"entityId,omitempty"`
+	ApplicationID string `json:"applicationId,omitempty"`
+}
+
+// DeliveryReportsResponse is the answer of GET /sms/3/reports, and the body Infobip posts
+// to a message's webhooks.delivery.url.
+type DeliveryReportsResponse struct {
+	Results []DeliveryReport `json:"results"`
+}
+
+// DeliveryReport is one message's final status as a delivery report gives it (the official
+// client's DeliveryReport): not the logs' shape. The number is To (the logs say
+// destination), the message's callbackData comes back, and its content does not.
+type DeliveryReport struct {
+	BulkID              string    `json:"bulkId,omitempty"`
+	Price               *Price    `json:"price,omitempty"`
+	Status              Status    `json:"status"`
+	Error               *Status   `json:"error,omitempty"`
+	MessageID           string    `json:"messageId"`
+	To                  string    `json:"to"`
+	Sender              string    `json:"sender,omitempty"`
+	SentAt              string    `json:"sentAt,omitempty"`
+	DoneAt              string    `json:"doneAt,omitempty"`
+	MessageCount        int       `json:"messageCount,omitempty"`
+	MccMnc              string    `json:"mccMnc,omitempty"`
+	CallbackData        string    `json:"callbackData,omitempty"`
+	Platform            *Platform `json:"platform,omitempty"`
+	CampaignReferenceID string    `json:"campaignReferenceId,omitempty"`
 }
 
 // V3Error is the error shape of the v3 endpoints.

@@ -196,6 +196,17 @@ func (s *Server) serveLogs(w http.ResponseWriter, r *http.Request, reports, v3 b
 		last = i
 		return true
 	})
+	if v3 && reports {
+		// A delivery report is not a log entry: the number is "to", and callbackData
+		// comes back instead of the content.
+		out := infobip.DeliveryReportsResponse{Results: make([]infobip.DeliveryReport, 0, len(picked))}
+		for _, i := range picked {
+			out.Results = append(out.Results, s.reportLocked(&s.records[i], now))
+		}
+		s.mu.Unlock()
+		writeJSON(w, http.StatusOK, &out)
+		return
+	}
 	if v3 {
 		out := infobip.LogsResponse{Results: make([]infobip.LogEntry, 0, len(picked))}
 		for _, i := range picked {
@@ -302,6 +313,25 @@ func (s *Server) entryLocked(rec *record, now time.Time) infobip.LogEntry {
 		Status:              s.statusLocked(rec, delivered),
 		Error:               &noError,
 		Content:             &infobip.TextContent{Text: rec.info.text},
+		CampaignReferenceID: rec.info.opts.campaignRef,
+	}
+}
+
+// reportLocked is a delivered message as GET /sms/3/reports hands it out.
+func (s *Server) reportLocked(rec *record, now time.Time) infobip.DeliveryReport {
+	delivered := s.deliveredLocked(rec, now)
+	return infobip.DeliveryReport{
+		BulkID:              rec.info.opts.bulkID,
+		Price:               price,
+		Status:              s.statusLocked(rec, delivered),
+		Error:               &noError,
+		MessageID:           rec.messageID,
+		To:                  rec.to,
+		Sender:              rec.info.from,
+		SentAt:              rec.accepted().Format(infobip.SendAtLayout),
+		DoneAt:              s.doneAtLocked(rec, delivered),
+		MessageCount:        rec.info.smsCount,
+		CallbackData:        rec.info.opts.callbackData,
 		CampaignReferenceID: rec.info.opts.campaignRef,
 	}
 }

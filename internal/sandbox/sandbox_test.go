@@ -466,7 +466,11 @@ func TestReportsConsumedOnce(t *testing.T) {
 				t.Errorf("report not delivered: %+v", e)
 			}
 		}
-		return ids(r.Results)
+		var out []string
+		for _, e := range r.Results {
+			out = append(out, e.MessageID)
+		}
+		return out
 	}
 	if got := reports(infobip.LogsQuery{}); len(got) != 0 {
 		t.Fatalf("reports while pending: %v", got)
