@@ -371,6 +371,7 @@ func TestHostileOutput(t *testing.T) {
 			t.Fatal(err)
 		}
 		hostile := "c\x1b[2J\u202e##[error]x"
+		const hostileJSON = `"c\u001b[2J\u202e##\u005berror]x"` // the same string, nothing raw
 		b, err := st.MarkSending(ctx, []state.Outgoing{{Key: state.Key{Campaign: hostile, Round: 1, To: "+41793026731"}, MessageID: "m-##[error]1",
 			BulkID: "b", Parts: 1, Tracked: true, TrackingType: "T\x1b]0;pwned\x07##[warning]t"}})
 		if err != nil {
@@ -385,6 +386,16 @@ func TestHostileOutput(t *testing.T) {
 		e.run(t, outputRun{args: []string{"report", "-csv"}, stdout: `c\\x1b\[2J\\u202e##\\u005berror\]x`})
 		e.run(t, outputRun{args: []string{"report", "-csv", "-by", "type"}, stdout: `T\\x1b\]0;pwned\\x07##\\u005bwarning\]t`})
 		e.run(t, outputRun{args: []string{"state", "list"}, stdout: `m-##\\u005berror\]1`})
+		for _, args := range [][]string{{"report", "-json"}, {"report", "-json", "-by", "type"}, {"state", "list", "-json"}} {
+			stdout, _ := e.run(t, outputRun{args: args})
+			var doc any
+			if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
+				t.Errorf("%s: not JSON: %v\n%s", args, err, stdout)
+			}
+			if !strings.Contains(stdout, hostileJSON) {
+				t.Errorf("%s: the campaign id is not written %s:\n%s", args, hostileJSON, stdout)
+			}
+		}
 		page := filepath.Join(t.TempDir(), "r.html")
 		e.run(t, outputRun{args: []string{"report", "-html", page}})
 		html, err := os.ReadFile(page)

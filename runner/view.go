@@ -171,13 +171,14 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	// put writes v without the newline Encode adds.
+	// put writes v without the newline Encode adds, with what encoding/json leaves raw that
+	// would reorder or hide text escaped (see safetext.JSON).
 	put := func(v any) error {
 		buf.Reset()
 		if err := enc.Encode(v); err != nil {
 			return err
 		}
-		bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+		bw.Write(safetext.JSON(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))))
 		return nil
 	}
 	fmt.Fprintf(bw, "{\"format_version\":%q,\"summary\":", PlanFormatVersion)

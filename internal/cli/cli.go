@@ -4,6 +4,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -99,6 +100,19 @@ func printError(w io.Writer, err error) {
 	}
 	// Errors may quote Infobip's texts or a file's values: each line is escaped.
 	fmt.Fprintf(w, "Error: %s\n", safetext.Lines(strings.TrimSpace(err.Error())))
+}
+
+// printJSON writes v as an indented JSON document and a newline, as json.Encoder with an
+// indent does, with the characters encoding/json leaves raw that would reorder or hide the
+// text where it is shown (U+202E, C1 controls) escaped: the values come from files, the
+// state and Infobip.
+func printJSON(w io.Writer, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(safetext.JSON(data), '\n'))
+	return err
 }
 
 func pluralWord(n int, one, many string) string {

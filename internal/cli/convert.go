@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -88,9 +87,7 @@ func convertCommand(sys IO) *cli.Command {
 
 func printConvert(sys IO, asJSON, dryRun bool, res runner.ConvertResult) error {
 	if asJSON {
-		enc := json.NewEncoder(sys.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		return printJSON(sys.Stdout, res)
 	}
 	w := sys.Stdout
 	verb := "Submitted"
@@ -152,9 +149,7 @@ func reportCommand(sys IO) *cli.Command {
 			}
 			switch {
 			case c.Bool("json"):
-				enc := json.NewEncoder(sys.Stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rep)
+				return printJSON(sys.Stdout, rep)
 			case c.Bool("csv"):
 				return rep.WriteCSV(sys.Stdout)
 			case c.String("html") != "":

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"regexp"
@@ -101,9 +100,7 @@ func optOutsCommand(sys IO) *cli.Command {
 				if list == nil {
 					list = []state.OptOut{}
 				}
-				enc := json.NewEncoder(sys.Stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(list)
+				return printJSON(sys.Stdout, list)
 			}
 			if len(list) == 0 {
 				fmt.Fprintln(sys.Stdout, "No opt-outs.")

@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -109,9 +108,7 @@ func validateJSON(w io.Writer, set *campaign.Set, err error, warnings []campaign
 	default:
 		return err
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(out); err != nil {
+	if err := printJSON(w, out); err != nil {
 		return err
 	}
 	if !out.Valid {
@@ -450,9 +447,7 @@ func finishApply(c *cli.Context, sys IO, store runner.Store, out runner.ApplyOut
 	}
 	res.Unresolved = n
 	if c.Bool("json") {
-		enc := json.NewEncoder(sys.Stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(res); err != nil {
+		if err := printJSON(sys.Stdout, res); err != nil {
 			return err
 		}
 	} else {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"time"
@@ -80,9 +79,7 @@ func refreshCommand(sys IO) *cli.Command {
 			}
 			warnOptOuts(sys, in)
 			if c.Bool("json") {
-				enc := json.NewEncoder(sys.Stdout)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(map[string]any{"unknown_outcomes": rec, "delivery": del, "inbound": in}); err != nil {
+				if err := printJSON(sys.Stdout, map[string]any{"unknown_outcomes": rec, "delivery": del, "inbound": in}); err != nil {
 					return err
 				}
 			} else {

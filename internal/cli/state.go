@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -36,7 +35,8 @@ func stateCommand(sys IO) *cli.Command {
 					if h.PID == 0 {
 						fmt.Fprintln(sys.Stdout, "The state was not locked.")
 					} else {
-						fmt.Fprintf(sys.Stdout, "Removed the lock held by %s.\n", h)
+						// The holder's details were read from the lock, which any process can write.
+						fmt.Fprintf(sys.Stdout, "Removed the lock held by %s.\n", safetext.Escape(h.String()))
 					}
 					return nil
 				},
@@ -194,9 +194,7 @@ func listMessages(c *cli.Context, sys IO, f state.Filter, asJSON bool) error {
 		if msgs == nil {
 			msgs = []state.Message{}
 		}
-		enc := json.NewEncoder(sys.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(msgs)
+		return printJSON(sys.Stdout, msgs)
 	}
 	if len(msgs) == 0 {
 		if f.MessageID != "" || f.To != "" {

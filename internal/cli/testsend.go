@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -78,9 +77,7 @@ func testSendCommand(sys IO) *cli.Command {
 				return err
 			}
 			if c.Bool("json") {
-				enc := json.NewEncoder(sys.Stdout)
-				enc.SetIndent("", "  ")
-				if jerr := enc.Encode(ts); jerr != nil {
+				if jerr := printJSON(sys.Stdout, ts); jerr != nil {
 					return jerr
 				}
 			} else {

@@ -121,6 +121,37 @@ func Lines(s string) string {
 	return strings.Join(lines, "\n")
 }
 
+// JSON returns the JSON text b with every C1 control and invisible formatting character
+// (such as U+202E, which reorders the text around it) written as a \u escape, as Escape
+// writes them: encoding/json leaves them raw in strings, and a JSON document is printed to
+// terminals and CI logs as any other output. JSON holds such characters only inside
+// strings, where the escape means the same character, so the document keeps its meaning.
+// b is returned as it is when it holds none; invalid UTF-8 is left as it is.
+func JSON(b []byte) []byte {
+	var out []byte
+	done := 0
+	for i := 0; i < len(b); {
+		if b[i] < 0xc2 { // ASCII, or not the first byte of an unsafe character
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if r != utf8.RuneError && unsafeRune(r) {
+			if out == nil {
+				out = make([]byte, 0, len(b)+16)
+			}
+			out = append(out, b[done:i]...)
+			out = hexEscape(out, `\u`, r, 4)
+			done = i + size
+		}
+		i += size
+	}
+	if out == nil {
+		return b
+	}
+	return append(out, b[done:]...)
+}
+
 // clean reports whether Escape would return s unchanged, without allocating.
 func clean(s string) bool {
 	for i := 0; i < len(s); i++ {

@@ -171,3 +171,29 @@ func BenchmarkWriter(b *testing.B) {
 		w.Write(line)
 	}
 }
+
+// TestJSON: the characters encoding/json leaves raw that reorder or hide text are escaped,
+// and the document still decodes to the same values.
+func TestJSON(t *testing.T) {
+	t.Parallel()
+	v := map[string]string{"text": "rtl\u202eevil c1\u009b31m zero\u200bwidth Grüße ok", "plain": "nothing to do"}
+	doc, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := JSON(doc)
+	if want := `{"plain":"nothing to do","text":"rtl\u202eevil c1\u009b31m zero\u200bwidth Grüße ok"}`; string(got) != want {
+		t.Errorf("JSON = %s, want %s", got, want)
+	}
+	var back map[string]string
+	if err := json.Unmarshal(got, &back); err != nil || fmt.Sprint(back) != fmt.Sprint(v) {
+		t.Errorf("decoded %v, %v; want %v", back, err, v)
+	}
+	clean := []byte(`{"a":"Grüße, ok"}`)
+	if got := JSON(clean); &got[0] != &clean[0] {
+		t.Error("JSON copied a document with nothing to escape")
+	}
+	if got := JSON([]byte("{\"a\":\"bad \xff\xc2\"}")); string(got) != "{\"a\":\"bad \xff\xc2\"}" {
+		t.Errorf("invalid UTF-8 changed: %q", got)
+	}
+}
