@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/smsform/smsform/internal/sandbox"
 	"github.com/smsform/smsform/runner"
 	"github.com/smsform/smsform/state"
 )
@@ -55,6 +56,51 @@ func TestApplyStoresBoundedReasons(t *testing.T) {
 				}
 				if !strings.Contains(row.Error, "bytes in all)") {
 					t.Errorf("%s: reason %q does not say it was cut", to, row.Error)
+				}
+			}
+		})
+	}
+}
+
+// recordingStore keeps the conversions recorded through it.
+type recordingStore struct {
+	*state.Store
+	conversions []state.Conversion
+}
+
+func (r *recordingStore) RecordConversions(ctx context.Context, cs []state.Conversion) error {
+	r.conversions = append(r.conversions, cs...)
+	return r.Store.RecordConversions(ctx, cs)
+}
+
+type converterFunc func(id string) (string, error)
+
+func (f converterFunc) SubmitConversion(_ context.Context, id string) (string, error) { return f(id) }
+
+// TestConvertStoresBoundedAnswers: a process key or an error text of any length is stored
+// escaped and bounded with each conversion.
+func TestConvertStoresBoundedAnswers(t *testing.T) {
+	huge := "A37D448C1ACCA02FABA745522558326C\n##[error]" + strings.Repeat("x", 1<<20)
+	for name, conv := range map[string]converterFunc{
+		"a huge process key": func(string) (string, error) { return huge, nil },
+		"a huge error text": func(string) (string, error) {
+			return "", &runner.SendError{Failure: runner.RequestRefused, Err: errors.New(huge)}
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := &recordingStore{Store: openStore(t)}
+			_, client := startSandbox(t, sandbox.Options{}, nil)
+			applyFiles(t, s.Store, client, map[string]string{"otp.yaml": otpYAML})
+			path := eventsFile(t, "events.csv", "messageId\n"+otpID("+41790000001")+"\n"+otpID("+41790000002")+"\n")
+			if _, err := runner.Convert(context.Background(), []string{path}, s, conv, runner.ConvertOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if len(s.conversions) != 2 {
+				t.Fatalf("%d conversions recorded, want 2", len(s.conversions))
+			}
+			for _, c := range s.conversions {
+				if len(c.ProcessKey) > 64 || len(c.Error) > 500 || strings.Contains(c.ProcessKey+c.Error, "\n") {
+					t.Errorf("%s: process key of %d bytes, error of %d bytes: %.80q", c.MessageID, len(c.ProcessKey), len(c.Error), c.ProcessKey+c.Error)
 				}
 			}
 		})

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/smsform/smsform/campaign"
+	"github.com/smsform/smsform/internal/safetext"
 	"github.com/smsform/smsform/state"
 )
 
@@ -305,7 +306,9 @@ func submit(ctx context.Context, files []string, idx *state.MessageIndex, todo [
 				}
 				processKey, err := api.SubmitConversion(ctx, c.MessageID)
 				if err == nil {
-					c.State, c.ProcessKey = state.Converted, processKey
+					// Infobip's process key is 32 hex digits; what else an answer holds is
+					// not stored whole with each of a million conversions.
+					c.State, c.ProcessKey = state.Converted, safetext.Clip(processKey, maxProcessKey)
 				} else {
 					switch failure, _ := failureOf(err); failure {
 					case CredentialsRefused:

@@ -53,6 +53,7 @@ const (
 	maxReason     = 500 // a reason: the API's error text, with what smsform says of it
 	maxStatusName = 100 // a status name, such as REJECTED_DUPLICATE_MESSAGE_ID
 	maxTimeText   = 64  // a time as the API wrote it (doneAt)
+	maxProcessKey = 64  // a conversion's process key (32 hex digits)
 )
 
 // reasonText is a reason as it is stored and shown: escaped, and bounded with a marker.
