@@ -26,11 +26,9 @@ import (
 // endpoint is a handler a case sets; an endpoint left nil answers an empty success.
 type hostileAPI struct {
 	send, logs, inbox http.HandlerFunc
-	requests          atomic.Int64
 }
 
 func (h *hostileAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h.requests.Add(1)
 	w.Header().Set("Content-Type", "application/json")
 	var handler http.HandlerFunc
 	switch r.URL.Path {
@@ -84,16 +82,14 @@ type outputRun struct {
 
 // outputEnv is where the runs of one case happen: a campaign directory, a state, the API.
 type outputEnv struct {
-	bin, dir, state string
-	api             *hostileAPI
-	url             string
+	bin, dir, state, url string
 }
 
 func newOutputEnv(t *testing.T, bin string, api *hostileAPI) *outputEnv {
 	t.Helper()
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
-	e := &outputEnv{bin: bin, dir: filepath.Join(t.TempDir(), "repo"), state: filepath.Join(t.TempDir(), "st.db"), api: api, url: srv.URL}
+	e := &outputEnv{bin: bin, dir: filepath.Join(t.TempDir(), "repo"), state: filepath.Join(t.TempDir(), "st.db"), url: srv.URL}
 	if err := os.MkdirAll(e.dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
