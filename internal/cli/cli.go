@@ -20,6 +20,7 @@ import (
 
 	"github.com/smsform/smsform/campaign"
 	"github.com/smsform/smsform/internal/infobip"
+	"github.com/smsform/smsform/internal/safefile"
 	"github.com/smsform/smsform/internal/safetext"
 	"github.com/smsform/smsform/runner"
 )
@@ -146,7 +147,7 @@ func newApp(sys IO) *cli.App {
 		},
 		Before: func(c *cli.Context) error {
 			if path := c.String("cpuprofile"); path != "" {
-				f, err := os.Create(path)
+				f, err := safefile.Create(path, 0o666)
 				if err != nil {
 					return err
 				}
