@@ -133,7 +133,7 @@ func loadInputs(args []string, statePath string, allowSaved bool) ([]string, *ru
 			}
 			if ok {
 				if !backend.Same(sp.StatePath, statePath) {
-					return nil, nil, nil, fmt.Errorf("%w: the plan was made with state %s, this run uses %s", runner.ErrStalePlan, sp.StatePath, backend.Name(statePath))
+					return nil, nil, nil, fmt.Errorf("%w: the plan was made with state %s, this run uses %s", runner.ErrStalePlan, backend.Name(sp.StatePath), backend.Name(statePath))
 				}
 				saved, paths = sp, sp.Paths
 			}

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"path"
 	"slices"
 	"strconv"
@@ -23,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/smsform/smsform/internal/safetext"
 	"github.com/smsform/smsform/state"
 )
 
@@ -32,29 +32,25 @@ var migrations embed.FS
 // ErrNotInitialized means the database holds no smsform state (yet).
 var ErrNotInitialized = errors.New("no smsform state in this database")
 
-// IsURL reports whether a --state value names a PostgreSQL database.
+// IsURL reports whether a --state value names a PostgreSQL database: a postgres:// or
+// postgresql:// URL, the scheme in any case (POSTGRES:// too, as RFC 3986 has it).
 func IsURL(s string) bool {
-	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+	sch := safetext.URLScheme(s)
+	return sch == "postgres" || sch == "postgresql"
 }
 
-// Redact is the URL without its password, for messages and saved plans.
-func Redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "postgres://(unparsable URL)"
+// normalize is a URL as pgx reads it: without surrounding blanks, its scheme in lower case.
+func normalize(raw string) string {
+	raw = strings.TrimSpace(raw)
+	if sch := safetext.URLScheme(raw); sch != "" {
+		raw = sch + raw[len(sch):]
 	}
-	if u.User != nil {
-		if _, has := u.User.Password(); has {
-			u.User = url.User(u.User.Username())
-		}
-	}
-	q := u.Query()
-	if q.Has("password") {
-		q.Del("password")
-		u.RawQuery = q.Encode()
-	}
-	return u.String()
+	return raw
 }
+
+// Redact is the URL without its password or any other credential (see safetext.RedactURL),
+// for messages and saved plans.
+func Redact(raw string) string { return safetext.RedactURL(raw) }
 
 // Store is an open PostgreSQL state.
 type Store struct {
@@ -92,6 +88,10 @@ func (s *Store) checkGuard(ctx context.Context, tx pgx.Tx) error {
 }
 
 func config(raw string) (*pgxpool.Config, error) {
+	raw = normalize(raw)
+	if ambiguous(raw) {
+		return nil, fmt.Errorf("state %s: not a valid PostgreSQL URL: its '@' is not where the user and password end; percent-encode a password's '@', '/', '?', '#' and '%%' (%%40, %%2F, %%3F, %%23, %%25), or give it in PGPASSWORD", Redact(raw))
+	}
 	cfg, err := pgxpool.ParseConfig(raw)
 	if err != nil {
 		// pgx's message may quote the URL, password included.
@@ -106,6 +106,16 @@ func config(raw string) (*pgxpool.Config, error) {
 		cfg.MaxConns = 16 // apply's workers and its settler each hold one while they write
 	}
 	return cfg, nil
+}
+
+// ambiguous reports a URL whose user and password a parser may read in more than one way:
+// with several '@', or with a '/', '?' or '#' before its '@'. pgx then takes part of the
+// password for the host, and its errors print the host; Redact, which cuts at the last '@',
+// would not know to hide it.
+func ambiguous(raw string) bool {
+	_, rest, _ := strings.Cut(raw, "://")
+	at := strings.IndexByte(rest, '@')
+	return at >= 0 && (strings.Count(rest, "@") > 1 || strings.ContainsAny(rest[:at], "/?#"))
 }
 
 func connect(ctx context.Context, raw string) (*pgxpool.Pool, error) {
