@@ -396,9 +396,9 @@ func permute(flags []cli.Flag, args []string) []string {
 }
 
 // apiHost is the host (and port) of the Infobip base URL a run sends to, for the
-// confirmation prompt: never the scheme's credentials or a path.
+// confirmation prompt: never the scheme's credentials or a path, however malformed the URL.
 func apiHost(sys IO) string {
-	u, err := url.Parse(strings.TrimSpace(sys.Getenv(infobip.EnvBaseURL)))
+	u, err := url.Parse(safetext.RedactURL(strings.TrimSpace(sys.Getenv(infobip.EnvBaseURL))))
 	if err != nil || u.Host == "" {
 		return "(" + infobip.EnvBaseURL + " unreadable)"
 	}

@@ -252,9 +252,6 @@ func lazyClient(sys IO) func() (*sms.API, error) {
 		if api != nil {
 			return api, nil
 		}
-		if err := checkBaseURL(sys.Getenv); err != nil {
-			return nil, err
-		}
 		cfg, err := infobip.ConfigFromEnv(sys.Getenv)
 		if err != nil {
 			return nil, err
