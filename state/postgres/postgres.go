@@ -169,6 +169,15 @@ func (s *Store) checkVersion(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read state %s: %w", s.name, err)
 	}
+	if version > 0 {
+		ok, err := hasLineage(ctx, s.pool)
+		if err != nil {
+			return fmt.Errorf("read state %s: %w", s.name, err)
+		}
+		if !ok {
+			return fmt.Errorf("%w %s: %s", ErrNotInitialized, s.name, foreignMigrations)
+		}
+	}
 	switch {
 	case version == 0:
 		return fmt.Errorf("%w %s: run `smsform init -state URL` first", ErrNotInitialized, s.name)
@@ -178,6 +187,22 @@ func (s *Store) checkVersion(ctx context.Context) error {
 		return fmt.Errorf("state %s has schema version %d, this smsform needs %d: run `smsform init -state URL` with the writer's URL to upgrade it", s.name, version, len(names))
 	}
 	return nil
+}
+
+// foreignMigrations says what is wrong with a schema_migrations table without smsform's
+// lineage beside it, and what to do.
+const foreignMigrations = "its schema_migrations table is not smsform's (there is no smsform lineage in a meta table): another tool's migrations live in this schema; give smsform a database (or a schema, through search_path) of its own, and run `smsform init` there"
+
+// hasLineage reports whether the schema holds smsform's meta table with a lineage, which
+// smsform's first migration writes: what tells smsform's schema_migrations from another
+// tool's table of the same name.
+func hasLineage(ctx context.Context, q queryer) (bool, error) {
+	var ok bool
+	if err := q.QueryRow(ctx, "SELECT to_regclass('meta') IS NOT NULL").Scan(&ok); err != nil || !ok {
+		return false, err
+	}
+	err := q.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM meta WHERE key = 'lineage')").Scan(&ok)
+	return ok, err
 }
 
 // Init creates the schema, or brings it up to date, and reports whether it created it.
@@ -204,6 +229,16 @@ func Init(ctx context.Context, raw string) (created bool, err error) {
 		var version int
 		if err := tx.QueryRow(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&version); err != nil {
 			return err
+		}
+		if version > 0 {
+			// Migrations are run only on top of smsform's own: never into another tool's schema.
+			ok, err := hasLineage(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return errors.New(foreignMigrations)
+			}
 		}
 		if version > len(names) {
 			return fmt.Errorf("%w: schema version %d, this binary knows %d; upgrade smsform", state.ErrTooNew, version, len(names))
