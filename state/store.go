@@ -146,6 +146,15 @@ const (
 // another file, or a database without smsform's schema.
 var ErrNotState = errors.New("not an smsform state")
 
+// notStateError is an error that says in its own words what was found instead of a state,
+// and is ErrNotState.
+type notStateError string
+
+func (e notStateError) Error() string        { return string(e) }
+func (e notStateError) Is(target error) bool { return target == ErrNotState }
+
+func notStatef(format string, args ...any) error { return notStateError(fmt.Sprintf(format, args...)) }
+
 // sideFiles are the files SQLite and smsform keep beside a state: its lock, its write-ahead
 // log, the log's index and a rollback journal (which SQLite would replay into the file).
 func sideFiles(path string) []string {
@@ -162,9 +171,9 @@ func checkFiles(path string) error {
 	case err == nil && info.IsDir():
 		return fmt.Errorf("open state %s: it is a directory; point --state (or SMSFORM_STATE) at the state file", path)
 	case err == nil && info.Mode()&fs.ModeSymlink != 0:
-		return fmt.Errorf("state %s is a symbolic link (%w): smsform does not follow one where a state goes, since it would write and chmod the file it points to; point --state (or SMSFORM_STATE) at the state file itself", path, ErrNotState)
+		return notStatef("state %s is a symbolic link: smsform does not follow one where a state goes, since it would write and chmod the file it points to; point --state (or SMSFORM_STATE) at the state file itself", path)
 	case err == nil && !info.Mode().IsRegular():
-		return fmt.Errorf("state %s is not a regular file (%w); point --state (or SMSFORM_STATE) at the state file", path, ErrNotState)
+		return notStatef("state %s is not a regular file; point --state (or SMSFORM_STATE) at the state file", path)
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("open state %s: %w", path, err)
 	}
@@ -201,7 +210,7 @@ func inspect(ctx context.Context, path string) (found, error) {
 	case err != nil && err != io.ErrUnexpectedEOF:
 		return 0, fmt.Errorf("open state %s: %w", path, err)
 	case string(head[:n]) != sqliteHeader:
-		return 0, fmt.Errorf("state %s is not a SQLite database (%w): point --state (or SMSFORM_STATE) at the state file; smsform does not change another file", path, ErrNotState)
+		return 0, notStatef("state %s is not a SQLite database: point --state (or SMSFORM_STATE) at the state file; smsform does not change another file", path)
 	}
 	// Read-only: nothing is written. Without a write-ahead log beside the file (no run has
 	// it open, none died with it open), also immutable, so that not even a -shm is made for
@@ -226,13 +235,13 @@ func inspect(ctx context.Context, path string) (found, error) {
 	}
 	switch {
 	case err != nil && version > 0:
-		return 0, fmt.Errorf("state %s is a SQLite database, but not an smsform state (%w: its schema has no lineage); point --state (or SMSFORM_STATE) at the state file", path, ErrNotState)
+		return 0, notStatef("state %s is a SQLite database, but not an smsform state (its schema has no lineage); point --state (or SMSFORM_STATE) at the state file; smsform does not change another application's database", path)
 	case err != nil:
 		return 0, fmt.Errorf("open state %s: cannot read it as a SQLite state file (%w); check --state or SMSFORM_STATE", path, err)
 	case version == 0 && objects == 0:
 		return foundBlank, nil
 	case lineage == 0:
-		return 0, fmt.Errorf("state %s is a SQLite database, but not an smsform state (%w: it has tables, but not smsform's); point --state (or SMSFORM_STATE) at the state file; smsform does not change another application's database", path, ErrNotState)
+		return 0, notStatef("state %s is a SQLite database, but not an smsform state (it has tables, but not smsform's); point --state (or SMSFORM_STATE) at the state file; smsform does not change another application's database", path)
 	}
 	return foundState, nil
 }
@@ -240,14 +249,14 @@ func inspect(ctx context.Context, path string) (found, error) {
 // notState is the refusal of what inspect found when it is not a state, for every command
 // but init.
 func notState(path string, what found) error {
-	const next = "point --state (or SMSFORM_STATE) at the state apply used, or restore it from a backup; run `smsform init -state %s` only if this state is really new (an apply against a new, empty state sends every campaign again)"
+	const next = "Point --state (or SMSFORM_STATE) at the state apply used, or restore it from a backup; run `smsform init -state %s` only if this state is really new (an apply against a new, empty state sends every campaign again)"
 	switch what {
 	case foundNothing:
 		return fmt.Errorf("%w at %s: run `smsform init -state %s` to create one, or point --state (or SMSFORM_STATE) at the state apply used", ErrNoState, path, path)
 	case foundEmpty:
-		return fmt.Errorf("state %s is empty (0 bytes): it is not a state (%w). "+next, path, ErrNotState, path)
+		return notStatef("state %s is empty (0 bytes): it is not a state. "+next, path, path)
 	default:
-		return fmt.Errorf("state %s is a SQLite database without smsform's tables: it is not a state (%w). "+next, path, ErrNotState, path)
+		return notStatef("state %s is a SQLite database without smsform's tables: it is not a state. "+next, path, path)
 	}
 }
 
