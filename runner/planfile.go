@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/smsform/smsform/internal/safefile"
 	"github.com/smsform/smsform/state"
 )
 
@@ -48,7 +49,8 @@ func (p *Plan) Save(path string, paths []string, statePath string, opts PlanOpti
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+	// Never through a link planted where the plan goes: its target would be overwritten.
+	if err := safefile.WriteFile(path, append(data, '\n'), 0o644); err != nil {
 		return fmt.Errorf("save plan: %w", err)
 	}
 	return nil

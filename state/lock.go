@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/smsform/smsform/internal/safefile"
 )
 
 // ErrLocked means another process holds the state's write lock.
@@ -61,8 +63,12 @@ func LockPath(statePath string) string { return statePath + ".lock" }
 // AcquireLock takes the lock for command, waiting up to timeout (0: fail at once) while
 // another process holds it.
 func AcquireLock(ctx context.Context, statePath, command string, timeout time.Duration) (*Lock, error) {
+	if err := checkFiles(statePath); err != nil {
+		return nil, err
+	}
 	path := LockPath(statePath)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	// Never through a link: Truncate below would empty the file it points to.
+	f, err := safefile.Open(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open lock %s: %w", path, err)
 	}
@@ -123,8 +129,11 @@ func readHolder(f *os.File) (Holder, error) {
 // system without working locks, say). It refuses while a live process holds the lock unless
 // force is set. It reports the holder it removed, if any.
 func Unlock(statePath string, force bool) (Holder, error) {
+	if err := checkFiles(statePath); err != nil {
+		return Holder{}, err
+	}
 	path := LockPath(statePath)
-	f, err := os.OpenFile(path, os.O_RDWR, 0o600)
+	f, err := safefile.Open(path, os.O_RDWR, 0o600)
 	if errors.Is(err, os.ErrNotExist) {
 		return Holder{}, nil
 	}

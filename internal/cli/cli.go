@@ -21,6 +21,7 @@ import (
 
 	"github.com/smsform/smsform/campaign"
 	"github.com/smsform/smsform/internal/infobip"
+	"github.com/smsform/smsform/internal/safefile"
 	"github.com/smsform/smsform/internal/safetext"
 	"github.com/smsform/smsform/runner"
 )
@@ -160,7 +161,7 @@ func newApp(sys IO) *cli.App {
 		},
 		Before: func(c *cli.Context) error {
 			if path := c.String("cpuprofile"); path != "" {
-				f, err := os.Create(path)
+				f, err := safefile.Create(path, 0o666)
 				if err != nil {
 					return err
 				}
@@ -409,9 +410,9 @@ func permute(flags []cli.Flag, args []string) []string {
 }
 
 // apiHost is the host (and port) of the Infobip base URL a run sends to, for the
-// confirmation prompt: never the scheme's credentials or a path.
+// confirmation prompt: never the scheme's credentials or a path, however malformed the URL.
 func apiHost(sys IO) string {
-	u, err := url.Parse(strings.TrimSpace(sys.Getenv(infobip.EnvBaseURL)))
+	u, err := url.Parse(safetext.RedactURL(strings.TrimSpace(sys.Getenv(infobip.EnvBaseURL))))
 	if err != nil || u.Host == "" {
 		return "(" + infobip.EnvBaseURL + " unreadable)"
 	}

@@ -130,7 +130,7 @@ func loadInputs(args []string, statePath string, allowSaved bool) ([]string, *ru
 			}
 			if ok {
 				if !backend.Same(sp.StatePath, statePath) {
-					return nil, nil, nil, fmt.Errorf("%w: the plan was made with state %s, this run uses %s", runner.ErrStalePlan, sp.StatePath, backend.Name(statePath))
+					return nil, nil, nil, fmt.Errorf("%w: the plan was made with state %s, this run uses %s", runner.ErrStalePlan, backend.Name(sp.StatePath), backend.Name(statePath))
 				}
 				saved, paths = sp, sp.Paths
 			}
@@ -248,9 +248,6 @@ func lazyClient(sys IO) func() (*sms.API, error) {
 	return func() (*sms.API, error) {
 		if api != nil {
 			return api, nil
-		}
-		if err := checkBaseURL(sys.Getenv); err != nil {
-			return nil, err
 		}
 		cfg, err := infobip.ConfigFromEnv(sys.Getenv)
 		if err != nil {

@@ -78,12 +78,29 @@ type Client struct {
 	sleep func(ctx context.Context, d time.Duration) error
 }
 
-// New checks the configuration and builds a client. The base URL must be https, except for
-// loopback addresses (the sandbox), so credentials never cross a network in clear text.
-func New(cfg Config) (*Client, error) {
-	u, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
+// ParseBaseURL checks a base URL: https, except for loopback addresses (the sandbox), so
+// credentials never cross a network in clear text; a host; and nothing that may be a
+// credential. An '@' anywhere is refused, not only before the host: a password holding a
+// '/' ("https://user:pa/ss@host") puts its '@' in what a URL parser takes for the path, and
+// the parser's errors, net/http's and smsform's would print it. A query or a fragment is
+// refused too (an API key would sit there; smsform sets the query itself). No error quotes
+// a value that may hold one.
+func ParseBaseURL(raw string) (*url.URL, error) {
+	raw = strings.TrimSpace(raw)
+	if strings.Contains(raw, "@") {
+		return nil, fmt.Errorf("%s holds a user or password (an '@'), which smsform does not print or use; set it to the bare base URL, such as https://xxxxx.api.infobip.com, and put credentials in %s, or %s and %s",
+			EnvBaseURL, EnvAPIKey, EnvUsername, EnvPassword)
+	}
+	if strings.ContainsAny(raw, "?#") {
+		return nil, fmt.Errorf("%s holds a query or a fragment ('?' or '#'), which may carry a credential and which smsform does not use; set it to the bare base URL, such as https://xxxxx.api.infobip.com, and put credentials in %s, or %s and %s",
+			EnvBaseURL, EnvAPIKey, EnvUsername, EnvPassword)
+	}
+	u, err := url.Parse(strings.TrimRight(raw, "/"))
 	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("%s %q is not a URL like https://xxxxx.api.infobip.com", EnvBaseURL, cfg.BaseURL)
+		if len(raw) > 200 {
+			raw = raw[:200] + "..."
+		}
+		return nil, fmt.Errorf("%s %q is not a URL like https://xxxxx.api.infobip.com", EnvBaseURL, raw)
 	}
 	switch u.Scheme {
 	case "https":
@@ -93,6 +110,15 @@ func New(cfg Config) (*Client, error) {
 		}
 	default:
 		return nil, fmt.Errorf("%s must start with https://, got scheme %q", EnvBaseURL, u.Scheme)
+	}
+	return u, nil
+}
+
+// New checks the configuration (see ParseBaseURL) and builds a client.
+func New(cfg Config) (*Client, error) {
+	u, err := ParseBaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 60 * time.Second

@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"time"
 
+	"github.com/smsform/smsform/internal/safetext"
 	"github.com/smsform/smsform/runner"
 	"github.com/smsform/smsform/state"
 	"github.com/smsform/smsform/state/postgres"
@@ -19,12 +21,36 @@ import (
 // IsPostgres reports whether spec names a PostgreSQL database.
 func IsPostgres(spec string) bool { return postgres.IsURL(spec) }
 
-// Name is spec as it may be shown and saved: a URL without its password.
+// Name is spec as it may be shown and saved: a URL without its password or any other
+// credential (see safetext.RedactURL); a file path as it is.
 func Name(spec string) string {
-	if IsPostgres(spec) {
-		return postgres.Redact(spec)
+	switch {
+	case safetext.URLScheme(spec) != "":
+		return safetext.RedactURL(spec)
+	case keyValue.MatchString(spec):
+		return "(a key=value connection string, not shown)"
 	}
 	return spec
+}
+
+// keyValue matches a PostgreSQL key=value connection string ("host=db password=..."),
+// which smsform does not take: it would otherwise be a file path, printed with its password.
+var keyValue = regexp.MustCompile(`(?i)(^|\s)(host|hostaddr|port|dbname|user|password|passfile|sslmode|sslpassword|sslkey|service|servicefile|connect_timeout|options|application_name)\s*=`)
+
+// ErrSpec means a state spec is neither a file path nor a PostgreSQL URL.
+var ErrSpec = errors.New("not a state smsform can use")
+
+// check refuses a spec that would otherwise be taken for a file path while it is meant as a
+// database: a URL of another scheme, a key=value connection string. Neither is printed
+// whole: both may hold a password.
+func check(spec string) error {
+	if sch := safetext.URLScheme(spec); sch != "" && !IsPostgres(spec) {
+		return fmt.Errorf("state %s is a URL smsform cannot use (%w): give a SQLite file path, or a postgres:// URL", Name(spec), ErrSpec)
+	}
+	if keyValue.MatchString(spec) {
+		return fmt.Errorf("the state looks like a PostgreSQL key=value connection string (%w; not shown, as it may hold a password): give a URL, postgres://USER@HOST:PORT/DB?sslmode=require (password in PGPASSWORD), or, for a file of that name, a path starting with ./", ErrSpec)
+	}
+	return nil
 }
 
 // Same reports whether two specs name the same state (two spellings of one file path, or
@@ -49,6 +75,9 @@ func Same(a, b string) bool {
 // its schema up to date, and reports whether it created it. It is the only way a state
 // comes to exist.
 func Init(ctx context.Context, spec string) (bool, error) {
+	if err := check(spec); err != nil {
+		return false, err
+	}
 	if IsPostgres(spec) {
 		return postgres.Init(ctx, spec)
 	}
@@ -60,6 +89,9 @@ func Init(ctx context.Context, spec string) (bool, error) {
 // Opening a PostgreSQL state writes nothing, so that plan and report work with a role that
 // may only SELECT.
 func Open(ctx context.Context, spec string, warn func(string)) (runner.Store, error) {
+	if err := check(spec); err != nil {
+		return nil, err
+	}
 	if IsPostgres(spec) {
 		return postgres.Open(ctx, spec)
 	}
@@ -71,6 +103,9 @@ type Lock interface{ Release() error }
 
 // AcquireLock takes the state's one-writer lock for command, waiting up to timeout.
 func AcquireLock(ctx context.Context, spec, command string, timeout time.Duration) (Lock, error) {
+	if err := check(spec); err != nil {
+		return nil, err
+	}
 	if IsPostgres(spec) {
 		return postgres.AcquireLock(ctx, spec, command, timeout)
 	}
@@ -93,6 +128,9 @@ func Guard(s runner.Store, l Lock) {
 // holder's lock: a PostgreSQL lock belongs to a live session by definition; a SQLite one is
 // broken by force only when its holder is not alive on this host.
 func Unlock(ctx context.Context, spec string, force bool) (state.Holder, error) {
+	if err := check(spec); err != nil {
+		return state.Holder{}, err
+	}
 	if IsPostgres(spec) {
 		return postgres.Unlock(ctx, spec)
 	}

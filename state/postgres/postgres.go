@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"path"
 	"slices"
 	"strconv"
@@ -23,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/smsform/smsform/internal/safetext"
 	"github.com/smsform/smsform/state"
 )
 
@@ -32,29 +32,25 @@ var migrations embed.FS
 // ErrNotInitialized means the database holds no smsform state (yet).
 var ErrNotInitialized = errors.New("no smsform state in this database")
 
-// IsURL reports whether a --state value names a PostgreSQL database.
+// IsURL reports whether a --state value names a PostgreSQL database: a postgres:// or
+// postgresql:// URL, the scheme in any case (POSTGRES:// too, as RFC 3986 has it).
 func IsURL(s string) bool {
-	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+	sch := safetext.URLScheme(s)
+	return sch == "postgres" || sch == "postgresql"
 }
 
-// Redact is the URL without its password, for messages and saved plans.
-func Redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "postgres://(unparsable URL)"
+// normalize is a URL as pgx reads it: without surrounding blanks, its scheme in lower case.
+func normalize(raw string) string {
+	raw = strings.TrimSpace(raw)
+	if sch := safetext.URLScheme(raw); sch != "" {
+		raw = sch + raw[len(sch):]
 	}
-	if u.User != nil {
-		if _, has := u.User.Password(); has {
-			u.User = url.User(u.User.Username())
-		}
-	}
-	q := u.Query()
-	if q.Has("password") {
-		q.Del("password")
-		u.RawQuery = q.Encode()
-	}
-	return u.String()
+	return raw
 }
+
+// Redact is the URL without its password or any other credential (see safetext.RedactURL),
+// for messages and saved plans.
+func Redact(raw string) string { return safetext.RedactURL(raw) }
 
 // Store is an open PostgreSQL state.
 type Store struct {
@@ -92,6 +88,10 @@ func (s *Store) checkGuard(ctx context.Context, tx pgx.Tx) error {
 }
 
 func config(raw string) (*pgxpool.Config, error) {
+	raw = normalize(raw)
+	if ambiguous(raw) {
+		return nil, fmt.Errorf("state %s: not a valid PostgreSQL URL: its '@' is not where the user and password end; percent-encode a password's '@', '/', '?', '#' and '%%' (%%40, %%2F, %%3F, %%23, %%25), or give it in PGPASSWORD", Redact(raw))
+	}
 	cfg, err := pgxpool.ParseConfig(raw)
 	if err != nil {
 		// pgx's message may quote the URL, password included.
@@ -106,6 +106,16 @@ func config(raw string) (*pgxpool.Config, error) {
 		cfg.MaxConns = 16 // apply's workers and its settler each hold one while they write
 	}
 	return cfg, nil
+}
+
+// ambiguous reports a URL whose user and password a parser may read in more than one way:
+// with several '@', or with a '/', '?' or '#' before its '@'. pgx then takes part of the
+// password for the host, and its errors print the host; Redact, which cuts at the last '@',
+// would not know to hide it.
+func ambiguous(raw string) bool {
+	_, rest, _ := strings.Cut(raw, "://")
+	at := strings.IndexByte(rest, '@')
+	return at >= 0 && (strings.Count(rest, "@") > 1 || strings.ContainsAny(rest[:at], "/?#"))
 }
 
 func connect(ctx context.Context, raw string) (*pgxpool.Pool, error) {
@@ -159,6 +169,15 @@ func (s *Store) checkVersion(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read state %s: %w", s.name, err)
 	}
+	if version > 0 {
+		ok, err := hasLineage(ctx, s.pool)
+		if err != nil {
+			return fmt.Errorf("read state %s: %w", s.name, err)
+		}
+		if !ok {
+			return fmt.Errorf("%w %s: %s", ErrNotInitialized, s.name, foreignMigrations)
+		}
+	}
 	switch {
 	case version == 0:
 		return fmt.Errorf("%w %s: run `smsform init -state URL` first", ErrNotInitialized, s.name)
@@ -168,6 +187,22 @@ func (s *Store) checkVersion(ctx context.Context) error {
 		return fmt.Errorf("state %s has schema version %d, this smsform needs %d: run `smsform init -state URL` with the writer's URL to upgrade it", s.name, version, len(names))
 	}
 	return nil
+}
+
+// foreignMigrations says what is wrong with a schema_migrations table without smsform's
+// lineage beside it, and what to do.
+const foreignMigrations = "its schema_migrations table is not smsform's (there is no smsform lineage in a meta table): another tool's migrations live in this schema; give smsform a database (or a schema, through search_path) of its own, and run `smsform init` there"
+
+// hasLineage reports whether the schema holds smsform's meta table with a lineage, which
+// smsform's first migration writes: what tells smsform's schema_migrations from another
+// tool's table of the same name.
+func hasLineage(ctx context.Context, q queryer) (bool, error) {
+	var ok bool
+	if err := q.QueryRow(ctx, "SELECT to_regclass('meta') IS NOT NULL").Scan(&ok); err != nil || !ok {
+		return false, err
+	}
+	err := q.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM meta WHERE key = 'lineage')").Scan(&ok)
+	return ok, err
 }
 
 // Init creates the schema, or brings it up to date, and reports whether it created it.
@@ -194,6 +229,16 @@ func Init(ctx context.Context, raw string) (created bool, err error) {
 		var version int
 		if err := tx.QueryRow(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&version); err != nil {
 			return err
+		}
+		if version > 0 {
+			// Migrations are run only on top of smsform's own: never into another tool's schema.
+			ok, err := hasLineage(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return errors.New(foreignMigrations)
+			}
 		}
 		if version > len(names) {
 			return fmt.Errorf("%w: schema version %d, this binary knows %d; upgrade smsform", state.ErrTooNew, version, len(names))
