@@ -229,6 +229,7 @@ var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 func parseFile(file string, data []byte, ps *problems) []*Campaign {
 	var out []*Campaign
 	var lines [][]byte // the file's lines, for positions in texts
+	aliases := newAliases()
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
 		var doc yaml.Node
@@ -251,6 +252,12 @@ func parseFile(file string, data []byte, ps *problems) []*Campaign {
 				line = badByteLine(data)
 			}
 			ps.add(file, line, "", "YAML syntax: %s", msg)
+			return out
+		}
+		if p := aliases.check(&doc); p != nil {
+			// Checking the document's shape and decoding it would copy every alias's
+			// value: nothing more of the file is read.
+			ps.add(file, p.line, p.field, "%s", p.msg)
 			return out
 		}
 		if len(doc.Content) == 0 || (doc.Content[0].Kind == yaml.ScalarNode && doc.Content[0].Tag == "!!null") {

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// yamlAttack is one hostile campaign tree, run through the built binary by TestHostileYAML.
+type yamlAttack struct {
+	name   string
+	files  map[string]string
+	setup  func(t *testing.T, dir string)
+	args   []string // after the command; the campaign directory is appended
+	stderr string   // a regular expression the error output must match
+	memory bool     // the attack was memory: check the peak RSS
+}
+
+// TestHostileYAML runs the real binary on campaign files that make the loader's work grow
+// far beyond their size (issue: untrusted pull requests, part B): YAML aliases that copy a
+// value for every recipient, templates whose functions or size multiply the work of every
+// rendering, .smsformignore files that multiply the work of every directory entry, and a
+// NUL in a text. Each must exit 1 with its problem at FILE:LINE, within the hang guard
+// (each ends in well under a second), under the memory bound where memory was the attack,
+// and with nothing of the environment in the output.
+func TestHostileYAML(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary; not run with -short")
+	}
+	bin := filepath.Join(t.TempDir(), "smsform")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	campaign := func(extra ...string) string {
+		return strings.Join(append([]string{`id: c1`, `from: InfoSMS`}, extra...), "\n") + "\n"
+	}
+
+	// A 250 KB value written once under an anchor, and 14,999 recipients that each copy it
+	// through an alias: 775 KB on disk, 3.7 GB once every copy is a recipient's vars.
+	var aliases strings.Builder
+	aliases.WriteString(campaign(`text: "Hi {{.b}}"`, `destinations:`))
+	fmt.Fprintf(&aliases, "  - {to: \"+41790000000\", vars: &v {a: \"%s\", b: x}}\n", strings.Repeat("x", 250_000))
+	for i := 1; i < 15_000; i++ {
+		fmt.Fprintf(&aliases, "  - {to: \"+4179%07d\", vars: *v}\n", i)
+	}
+
+	// The same through aliases of a scalar, many to a recipient.
+	var scalars strings.Builder
+	scalars.WriteString(campaign(`text: "Hi {{.a}}"`, `labels: {big: &s "`+strings.Repeat("y", 100_000)+`"}`, `destinations:`))
+	for i := range 2_000 {
+		fmt.Fprintf(&scalars, "  - {to: \"+4179%07d\", vars: {a: x, b: *s, c: *s, d: *s, e: *s}}\n", 3026731+i)
+	}
+
+	for _, tc := range []yamlAttack{
+		{name: "an alias copies a 250 KB value to 15,000 recipients", files: map[string]string{"c.yaml": aliases.String()},
+			args: []string{"validate"}, stderr: `c.yaml:10: destinations\[5\]\.vars: the aliases in this file stand for more than 1048576 bytes written out, as much again as the file may hold; write the values out, or put the recipients in a CSV file \(destinations_file\)`, memory: true},
+		{name: "aliases of a 100 KB scalar, four to a recipient", files: map[string]string{"c.yaml": scalars.String()},
+			args: []string{"plan"}, stderr: `c.yaml:8: destinations\[2\]\.vars\.d: the aliases in this file stand for more than 1048576 bytes`, memory: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			runYAMLAttack(t, bin, tc)
+		})
+	}
+}
+
+// runYAMLAttack writes the attack's files, runs the binary on them with a secret in its
+// environment, and checks the run as TestHostileInputs does.
+func runYAMLAttack(t *testing.T, bin string, tc yamlAttack) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "repo")
+	for name, body := range tc.files {
+		writeFile(t, filepath.Join(dir, name), body)
+	}
+	if tc.setup != nil {
+		tc.setup(t, dir)
+	}
+	args := append(append([]string{"-state", filepath.Join(t.TempDir(), "st.db")}, tc.args...), dir)
+	if tc.args[0] == "plan" {
+		init := exec.Command(bin, "init", "-state", args[1])
+		if out, err := init.CombinedOutput(); err != nil {
+			t.Fatalf("smsform init: %v\n%s", err, out)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), hostileTimeout)
+	defer cancel()
+	rssFile := filepath.Join(t.TempDir(), "rss")
+	cmd := measuredCommand(ctx, rssFile, bin, args...)
+	cmd.Env = append(os.Environ(), "INFOBIP_API_KEY="+secretMarker, "INFOBIP_BASE_URL=https://user:"+secretMarker+"@example.com", "SMSFORM_STATE=")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	peak := peakRSS(rssFile)
+	t.Logf("%s, peak RSS %d MB", time.Since(start).Round(time.Millisecond), peak>>20)
+	if ctx.Err() != nil {
+		t.Fatalf("smsform %s: still running after %s (a hang)", strings.Join(tc.args, " "), hostileTimeout)
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("smsform %s: %v, want exit 1\nstderr:\n%s", strings.Join(tc.args, " "), err, clip(stderr.String()))
+	}
+	out := stdout.String() + stderr.String()
+	if strings.Contains(out, secretMarker) {
+		t.Errorf("the secret marker from the environment is in the output:\n%s", clip(out))
+	}
+	if m := regexp.MustCompile(`(?m)^\s*::`).FindString(out); m != "" {
+		t.Errorf("a line of output starts with %q, which a CI log runs as a command:\n%s", m, clip(out))
+	}
+	if strings.ContainsAny(out, "\x00\x1b\x07") {
+		t.Errorf("raw control characters in the output:\n%q", clip(out))
+	}
+	if len(out) > 64<<10 {
+		t.Errorf("%d bytes of output; an error should not echo the input", len(out))
+	}
+	if !regexp.MustCompile(tc.stderr).MatchString(stderr.String()) {
+		t.Errorf("stderr does not match %s:\n%s", tc.stderr, clip(stderr.String()))
+	}
+	if tc.memory {
+		if peak <= 0 {
+			t.Fatal("no peak RSS measured for the process")
+		}
+		if peak > hostileMaxRSS {
+			t.Errorf("peak RSS %d MB, want under %d MB", peak>>20, hostileMaxRSS>>20)
+		}
+	}
+}
