@@ -42,6 +42,15 @@ func TestHostileYAML(t *testing.T) {
 	campaign := func(extra ...string) string {
 		return strings.Join(append([]string{`id: c1`, `from: InfoSMS`}, extra...), "\n") + "\n"
 	}
+	// recipients lists n inline recipients, each written with vars.
+	recipients := func(n int, vars string) string {
+		var b strings.Builder
+		b.WriteString("destinations:\n")
+		for i := range n {
+			fmt.Fprintf(&b, "  - {to: \"+4179%07d\", vars: %s}\n", 3026731+i, vars)
+		}
+		return b.String()
+	}
 
 	// A 250 KB value written once under an anchor, and 14,999 recipients that each copy it
 	// through an alias: 775 KB on disk, 3.7 GB once every copy is a recipient's vars.
@@ -64,6 +73,8 @@ func TestHostileYAML(t *testing.T) {
 			args: []string{"validate"}, stderr: `c.yaml:10: destinations\[5\]\.vars: the aliases in this file stand for more than 1048576 bytes written out, as much again as the file may hold; write the values out, or put the recipients in a CSV file \(destinations_file\)`, memory: true},
 		{name: "aliases of a 100 KB scalar, four to a recipient", files: map[string]string{"c.yaml": scalars.String()},
 			args: []string{"plan"}, stderr: `c.yaml:8: destinations\[2\]\.vars\.d: the aliases in this file stand for more than 1048576 bytes`, memory: true},
+		{name: "NUL in a text", files: map[string]string{"c.yaml": campaign(`text: "Hi\0 there"`, recipients(1, "{}"))},
+			args: []string{"plan"}, stderr: `c.yaml:3: text: holds a NUL character, which no SMS can carry`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

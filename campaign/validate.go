@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-playground/validator/v10"
 	"github.com/nyaruka/phonenumbers"
@@ -142,7 +143,15 @@ func (c *Campaign) validate(ps *problems, badType map[string]bool) {
 			c.problem(ps, fmt.Sprintf("suppression_lists[%d]", i), "is empty; give the path of a CSV file, relative to this file")
 		}
 	}
-	if c.Text != "" {
+	if i := strings.IndexFunc(c.Text, unsendable); i >= 0 {
+		// Not parsed: reported once, here, rather than for every recipient's text.
+		r, _ := utf8.DecodeRuneInString(c.Text[i:])
+		if r == 0 {
+			c.problem(ps, "text", "holds a NUL character, which no SMS can carry")
+		} else {
+			c.problem(ps, "text", "holds the control character U+%04X, which no phone shows; remove it", r)
+		}
+	} else if c.Text != "" {
 		if t, problem, line := parseTextAt(c.Text); problem != "" {
 			at := c.Line("text")
 			if fl, ok := c.textSrc.fileLine(line); ok {
@@ -153,6 +162,14 @@ func (c *Campaign) validate(ps *problems, badType map[string]bool) {
 			c.tmpl = t
 		}
 	}
+}
+
+// unsendable reports a character a text may not hold: NUL, which no SMS can carry, and
+// the other control characters (C0, DEL, C1), which no phone shows, except tab, line
+// breaks and form feed (a page break in GSM-7). schema/campaign.schema.json refuses the
+// same with a pattern on text.
+func unsendable(r rune) bool {
+	return r < 0x20 && r != '\t' && r != '\n' && r != '\r' && r != '\f' || r >= 0x7f && r <= 0x9f
 }
 
 // underBad reports whether path, or a field it is inside of, was already reported.
