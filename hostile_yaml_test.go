@@ -68,11 +68,34 @@ func TestHostileYAML(t *testing.T) {
 		fmt.Fprintf(&scalars, "  - {to: \"+4179%07d\", vars: {a: x, b: *s, c: *s, d: *s, e: *s}}\n", 3026731+i)
 	}
 
+	// .smsformignore files of 13,000 patterns each in 15 nested directories with long
+	// names, and 450 files at the bottom: every entry was matched against every pattern
+	// of every directory above it.
+	ignoreTree := func(t *testing.T, dir string) {
+		var pats strings.Builder
+		for i := range 13_000 {
+			fmt.Fprintf(&pats, "*%c*%c\n", 'a'+i%26, 'a'+i/26%26)
+		}
+		d := dir
+		for level := range 15 {
+			d = filepath.Join(d, strings.Repeat(fmt.Sprint(level%10), 200))
+			writeFile(t, filepath.Join(d, ".smsformignore"), pats.String())
+		}
+		for i := range 450 {
+			writeFile(t, filepath.Join(d, strings.Repeat(fmt.Sprintf("%06d", i), 33)), "")
+		}
+	}
+
 	for _, tc := range []yamlAttack{
 		{name: "an alias copies a 250 KB value to 15,000 recipients", files: map[string]string{"c.yaml": aliases.String()},
 			args: []string{"validate"}, stderr: `c.yaml:10: destinations\[5\]\.vars: the aliases in this file stand for more than 1048576 bytes written out, as much again as the file may hold; write the values out, or put the recipients in a CSV file \(destinations_file\)`, memory: true},
 		{name: "aliases of a 100 KB scalar, four to a recipient", files: map[string]string{"c.yaml": scalars.String()},
 			args: []string{"plan"}, stderr: `c.yaml:8: destinations\[2\]\.vars\.d: the aliases in this file stand for more than 1048576 bytes`, memory: true},
+		{name: "15 .smsformignore files of 13,000 patterns", files: map[string]string{"c.yaml": campaign(`text: Hi`, recipients(1, "{}"))},
+			setup: ignoreTree, args: []string{"validate"}, stderr: `/0{200}/\.smsformignore:257: the \.smsformignore files that apply here \(this one and those of the directories above it\) hold more than 1024 bytes of patterns`},
+		{name: "a directory tree 1,900 deep", setup: func(t *testing.T, dir string) {
+			writeFile(t, filepath.Join(dir, strings.Repeat("a/", 1_900), "c.yaml"), campaign(`text: Hi`, recipients(1, "{}"))+"x: 1\n")
+		}, args: []string{"validate"}, stderr: `/` + strings.Repeat("a/", 1_900) + `c\.yaml:7: x: unknown field`},
 		{name: "NUL in a text", files: map[string]string{"c.yaml": campaign(`text: "Hi\0 there"`, recipients(1, "{}"))},
 			args: []string{"plan"}, stderr: `c.yaml:3: text: holds a NUL character, which no SMS can carry`},
 	} {
@@ -133,7 +156,7 @@ func runYAMLAttack(t *testing.T, bin string, tc yamlAttack) {
 		t.Errorf("%d bytes of output; an error should not echo the input", len(out))
 	}
 	if !regexp.MustCompile(tc.stderr).MatchString(stderr.String()) {
-		t.Errorf("stderr does not match %s:\n%s", tc.stderr, clip(stderr.String()))
+		t.Errorf("stderr does not match %s:\n%s", clip(tc.stderr), clip(stderr.String()))
 	}
 	if tc.memory {
 		if peak <= 0 {

@@ -25,6 +25,13 @@ const (
 	MaxCSVLine = 64 << 10
 	// MaxCSVColumns bounds the header's width.
 	MaxCSVColumns = 256
+	// MaxIgnoreBytes bounds the patterns that apply in one directory: those of its own
+	// .smsformignore and of every directory above it, lengths summed. Every entry of the
+	// directory is matched against each of them, and a glob match costs up to the pattern's
+	// length for each character of a name: 15 nested files of 13,000 patterns made 450
+	// long names take 3 minutes. A kilobyte is a few dozen patterns, and at most a
+	// millisecond per entry.
+	MaxIgnoreBytes = 1 << 10
 )
 
 // roots finds the campaign root of each file: the git work tree holding it, or, outside

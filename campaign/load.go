@@ -140,7 +140,7 @@ func findFiles(paths []string) ([]string, map[string]string, error) {
 			}
 			continue
 		}
-		ignores := map[string][]string{} // dir -> patterns of its ignore file
+		chains := map[string]*ignoreChain{} // dir -> the ignore files that apply in it
 		err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
@@ -152,18 +152,22 @@ func findFiles(paths []string) ([]string, map[string]string, error) {
 				}
 				return nil
 			}
-			if ignored(ignores, root, p, d.IsDir()) {
+			var chain *ignoreChain
+			if p != root {
+				chain = chains[filepath.Dir(p)]
+			}
+			if chain.ignores(p, d.IsDir()) {
 				if d.IsDir() {
 					return filepath.SkipDir
 				}
 				return nil
 			}
 			if d.IsDir() {
-				pats, err := readIgnore(filepath.Join(p, IgnoreFile), rs.of(filepath.Join(p, IgnoreFile), root))
+				chain, err := readIgnore(p, chain, func(file string) string { return rs.of(file, root) })
 				if err != nil {
 					return err
 				}
-				ignores[p] = pats
+				chains[p] = chain
 				return nil
 			}
 			if ext := filepath.Ext(name); ext == ".yaml" || ext == ".yml" {
@@ -182,44 +186,91 @@ func findFiles(paths []string) ([]string, map[string]string, error) {
 	return slices.Compact(files), fileRoots, nil
 }
 
-// ignored checks p against the ignore files of every directory from root down to p's parent.
-func ignored(ignores map[string][]string, root, p string, isDir bool) bool {
-	for dir := filepath.Dir(p); ; dir = filepath.Dir(dir) {
-		rel, err := filepath.Rel(dir, p)
-		if err == nil {
-			for _, pat := range ignores[dir] {
-				dirOnly := strings.HasSuffix(pat, "/")
-				pat = strings.TrimSuffix(pat, "/")
-				if dirOnly && !isDir {
-					continue
-				}
-				if ok, _ := filepath.Match(pat, filepath.ToSlash(rel)); ok {
-					return true
-				}
-			}
-		}
-		if dir == root || dir == "." || dir == filepath.Dir(dir) {
-			return false
-		}
-	}
+// ignoreChain is what the ignore files of a directory and of the directories above it, up
+// to the root walked, say: one link per directory whose ignore file has patterns, so that
+// matching an entry costs nothing for the directories between that have none.
+type ignoreChain struct {
+	dir    string
+	pats   []ignorePattern
+	bytes  int // the patterns' lengths, summed over the chain
+	parent *ignoreChain
 }
 
-func readIgnore(path, root string) ([]string, error) {
-	data, err := readConfined(path, root, MaxCSVLine)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: %s", path, fileProblem(err, root, "keep it a short list of patterns"))
-	}
-	var pats []string
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		if line := strings.TrimSpace(sc.Text()); line != "" && !strings.HasPrefix(line, "#") {
-			pats = append(pats, line)
+// ignorePattern is one line of an ignore file: a glob relative to its directory, and
+// whether it matches directories only (written with a trailing '/').
+type ignorePattern struct {
+	glob    string
+	dirOnly bool
+}
+
+// ignores reports whether a pattern of the chain matches p, relative to its directory.
+func (c *ignoreChain) ignores(p string, isDir bool) bool {
+	for ; c != nil; c = c.parent {
+		rel := relUnder(c.dir, p)
+		for _, pat := range c.pats {
+			if pat.dirOnly && !isDir {
+				continue
+			}
+			if ok, _ := filepath.Match(pat.glob, rel); ok {
+				return true
+			}
 		}
 	}
-	return pats, nil
+	return false
+}
+
+// relUnder is p relative to dir, p being a path filepath.WalkDir found under dir (which it
+// spells dir + "/" + the rest), slash-separated.
+func relUnder(dir, p string) string {
+	switch {
+	case dir == ".":
+		return filepath.ToSlash(p)
+	case strings.HasSuffix(dir, string(filepath.Separator)) && strings.HasPrefix(p, dir):
+		return filepath.ToSlash(p[len(dir):])
+	case len(p) > len(dir) && p[len(dir)] == filepath.Separator && strings.HasPrefix(p, dir):
+		return filepath.ToSlash(p[len(dir)+1:])
+	}
+	rel, _ := filepath.Rel(dir, p)
+	return filepath.ToSlash(rel)
+}
+
+// readIgnore returns the chain that applies in dir: chain, the one above it, with dir's
+// ignore file on top if it has patterns. root gives the campaign root of a file.
+func readIgnore(dir string, chain *ignoreChain, root func(file string) string) (*ignoreChain, error) {
+	path := filepath.Join(dir, IgnoreFile)
+	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+		// Most directories have none: resolving the path of a missing file (every
+		// directory above it, each a path lookup) would make a deep tree quadratic.
+		return chain, nil
+	}
+	r := root(path)
+	data, err := readConfined(path, r, MaxCSVLine)
+	if errors.Is(err, fs.ErrNotExist) {
+		return chain, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s", path, fileProblem(err, r, "keep it a short list of patterns"))
+	}
+	next := &ignoreChain{dir: dir, parent: chain}
+	if chain != nil {
+		next.bytes = chain.bytes
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for line := 1; sc.Scan(); line++ {
+		pat := strings.TrimSpace(sc.Text())
+		if pat == "" || strings.HasPrefix(pat, "#") {
+			continue
+		}
+		if next.bytes += len(pat); next.bytes > MaxIgnoreBytes {
+			return nil, fmt.Errorf("%s:%d: the %s files that apply here (this one and those of the directories above it) hold more than %d bytes of patterns; every file and directory below is matched against each of them, so keep to a few that skip whole directories (drafts/)", path, line, IgnoreFile, MaxIgnoreBytes)
+		}
+		glob, dirOnly := strings.CutSuffix(pat, "/")
+		next.pats = append(next.pats, ignorePattern{glob: glob, dirOnly: dirOnly})
+	}
+	if len(next.pats) == 0 {
+		return chain, nil
+	}
+	return next, nil
 }
 
 var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
