@@ -8,6 +8,8 @@ import (
 	"strings"
 	"text/template"
 	"text/template/parse"
+	"unicode"
+	"unicode/utf8"
 )
 
 // A campaign text is a Go text/template, but a small one: vars, conditionals and a few
@@ -180,42 +182,97 @@ func (a printfArg) Format(f fmt.State, verb rune) {
 	fmt.Fprintf(f, fmt.FormatString(f, verb), a.v)
 }
 
-var errStarWidth = errors.New("printf: a width or precision from an argument (*) is not allowed")
+var (
+	errStarWidth = errors.New("printf: a width or precision from an argument (*) is not allowed")
+	errGoVerb    = errors.New("printf: %T, %p and %w print Go's types, pointers and errors, not text; use %s or %v")
+	errNotVerb   = errors.New("printf: a verb is a letter after %, its flags, width and precision, such as %s, %-10s or %.2f; write % itself as %%")
+)
 
 // checkFormat refuses what printf would take from Go rather than from its arguments'
-// values: a width or precision from an argument (*), %T and %p, and arguments no verb
-// prints (fmt would list them with their Go types, a printfArg's here).
+// values: a width or precision from an argument (*), %T, %p and %w (which fmt prints
+// without asking the argument to format itself, a printfArg here), a verb that is not a
+// letter (which fmt.FormatString cannot write back for a printfArg), and arguments no verb
+// prints (fmt would list them with their Go types). It reads the format as fmt does.
 func checkFormat(format string, args int) error {
-	verbs, indexed := 0, false
-	for i := 0; i < len(format); i++ {
+	end := len(format)
+	verbs, reordered := 0, false
+	// index skips an argument index ([2]) at i; found says it is one, well written.
+	index := func(i int) (next int, found bool) {
+		if i >= end || format[i] != '[' {
+			return i, false
+		}
+		reordered = true
+		for j := i + 1; j < end && end-i >= 3; j++ {
+			if format[j] == ']' {
+				_, ok, after := parsenum(format, i+1, j)
+				return j + 1, ok && after == j
+			}
+		}
+		return i + 1, false
+	}
+	number := func(i int) int {
+		_, _, next := parsenum(format, i, end)
+		return next
+	}
+	for i := 0; i < end; {
 		if format[i] != '%' {
+			i++
 			continue
 		}
-		j := i + 1
-		for j < len(format) && strings.IndexByte("+-# 0123456789.[]*", format[j]) >= 0 {
-			j++
+		i++
+		for i < end && strings.IndexByte("#0+- ", format[i]) >= 0 {
+			i++
 		}
-		spec := format[i+1 : j]
-		if strings.Contains(spec, "*") {
+		var after bool
+		if i, after = index(i); i < end && format[i] == '*' {
 			return errStarWidth
 		}
-		indexed = indexed || strings.Contains(spec, "[")
-		if j == len(format) {
+		i = number(i)
+		if i+1 < end && format[i] == '.' {
+			if i, after = index(i + 1); i < end && format[i] == '*' {
+				return errStarWidth
+			}
+			i = number(i)
+		}
+		if !after {
+			i, _ = index(i)
+		}
+		if i >= end {
 			break // "%!(NOVERB)"
 		}
-		switch format[j] {
-		case '%':
-		case 'T', 'p':
-			return fmt.Errorf("printf: %%%c prints a Go type or pointer, not text; use %%s or %%v", format[j])
+		verb, size := utf8.DecodeRuneInString(format[i:])
+		i += size
+		switch {
+		case verb == '%':
+		case verb == 'T' || verb == 'p' || verb == 'w':
+			return errGoVerb
+		case verb > unicode.MaxASCII || !unicode.IsLetter(verb):
+			// fmt.FormatString could not write it back for the printfArg.
+			return errNotVerb
 		default:
 			verbs++
 		}
-		i = j
 	}
-	if !indexed && args > verbs {
+	if !reordered && args > verbs {
 		return fmt.Errorf("printf: %d arguments for %d verbs; remove the arguments no verb prints", args, verbs)
 	}
 	return nil
+}
+
+// parsenum is fmt's: it reads a decimal number in s[start:end], and gives up on the rest of
+// s (next is end) when it is over a million.
+func parsenum(s string, start, end int) (num int, isnum bool, next int) {
+	if start >= end {
+		return 0, false, end
+	}
+	for next = start; next < end && '0' <= s[next] && s[next] <= '9'; next++ {
+		if num > 1e6 {
+			return 0, false, end
+		}
+		num = num*10 + int(s[next]-'0')
+		isnum = true
+	}
+	return num, isnum, next
 }
 
 // parseText parses a campaign text and checks it uses only what a text may: it returns the

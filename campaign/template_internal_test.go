@@ -26,7 +26,7 @@ func TestPrintfAsFmt(t *testing.T) {
 		{"%08.3f|%+d|% d|%c|%U|%#U|%o|%#x|%b", []any{3.5, 5, 5, 'x', 0x263a, 'é', 8, 255, 5}},
 		{"%s %s", []any{"only one"}}, // %!s(MISSING)
 		{"%[3]d", []any{1, 2}},       // %!d(BADINDEX)
-		{"%z %!", []any{"a"}},        // %!z(string=a) %!!(NOVERB)
+		{"%z %y", []any{"a", "b"}},   // %!z(string=a) %!y(string=b)
 		{"100%% sure%", nil},         // %!(NOVERB)
 		{"%.2s|%.0d|%5.1s|", []any{"Ann", 0, "xyz"}},
 		{"%t %v %v", []any{true, nil, 2 + 3i}},
@@ -62,8 +62,12 @@ func TestPrintfBounds(t *testing.T) {
 		{"%v%v", []any{vars, vars}, errFuncTooLong.Error()},
 		{"%q", []any{strings.Repeat("\x01", 1700)}, errFuncTooLong.Error()},
 		{strings.Repeat("%d", 1000), nil, errFuncTooLong.Error()}, // 1,000 times %!d(MISSING)
-		{"%T", []any{"x"}, "printf: %T prints a Go type or pointer, not text; use %s or %v"},
-		{"%[1]p", []any{vars}, "printf: %p prints a Go type or pointer, not text; use %s or %v"},
+		{"%T", []any{"x"}, errGoVerb.Error()},
+		{"%[1]p", []any{vars}, errGoVerb.Error()},
+		{"%w", []any{"x"}, errGoVerb.Error()},
+		{"%[1] ", []any{"x"}, errNotVerb.Error()},
+		{"%!", []any{"x"}, errNotVerb.Error()},
+		{"%é", []any{"x"}, errNotVerb.Error()},
 		{"%s", []any{"a", "b"}, "printf: 2 arguments for 1 verbs; remove the arguments no verb prints"},
 		{"100%%", []any{"a"}, "printf: 1 arguments for 0 verbs"},
 	} {
@@ -136,4 +140,24 @@ func TestTemplateBounds(t *testing.T) {
 			t.Errorf("%s: parseText: %q, want %q", tc.name, problem, tc.want)
 		}
 	}
+}
+
+// FuzzPrintf: printf writes what fmt.Sprintf writes, or refuses; what it writes is never
+// over maxFuncOutput.
+func FuzzPrintf(f *testing.F) {
+	for _, s := range []string{"%s %d", "%-10s|%[2]d|%[1]q", "%[2]*[1]d", "%0999999d%s", "%x %X % x", "%s%%%d%!", "%v %T", "%.3s %5.1d"} {
+		f.Add(s, "Ann", 7)
+	}
+	f.Fuzz(func(t *testing.T, format, s string, n int) {
+		got, err := (*budget)(nil).printf(format, s, n)
+		if err != nil {
+			return
+		}
+		if len(got) > maxFuncOutput {
+			t.Fatalf("printf(%q, %q, %d) wrote %d bytes", format, s, n, len(got))
+		}
+		if want := fmt.Sprintf(format, s, n); got != want {
+			t.Fatalf("printf(%q, %q, %d) = %q; fmt.Sprintf writes %q", format, s, n, got, want)
+		}
+	})
 }
