@@ -86,6 +86,13 @@ func TestHostileYAML(t *testing.T) {
 		}
 	}
 
+	// 40 documents, each with an unknown key holding 10,000 nested lists (yaml.v3's
+	// deepest): every node's key path was recorded, each as long as its depth.
+	var nested strings.Builder
+	for i := range 40 {
+		fmt.Fprintf(&nested, "id: c%d\nfrom: InfoSMS\ntext: Hi\n%sx: %s%s\n---\n", i, recipients(1, "{}"), strings.Repeat("[", 9_999), strings.Repeat("]", 9_999))
+	}
+
 	for _, tc := range []yamlAttack{
 		{name: "an alias copies a 250 KB value to 15,000 recipients", files: map[string]string{"c.yaml": aliases.String()},
 			args: []string{"validate"}, stderr: `c.yaml:10: destinations\[5\]\.vars: the aliases in this file stand for more than 1048576 bytes written out, as much again as the file may hold; write the values out, or put the recipients in a CSV file \(destinations_file\)`, memory: true},
@@ -104,6 +111,14 @@ func TestHostileYAML(t *testing.T) {
 		{name: "a directory tree 1,900 deep", setup: func(t *testing.T, dir string) {
 			writeFile(t, filepath.Join(dir, strings.Repeat("a/", 1_900), "c.yaml"), campaign(`text: Hi`, recipients(1, "{}"))+"x: 1\n")
 		}, args: []string{"validate"}, stderr: `/` + strings.Repeat("a/", 1_900) + `c\.yaml:7: x: unknown field`},
+		{name: "40 documents of 10,000 nested lists", files: map[string]string{"c.yaml": nested.String()},
+			args: []string{"validate"}, stderr: `c.yaml:6: x: unknown field`, memory: true},
+		{name: "a 400 KB key over 300,000 items", files: map[string]string{"c.yaml": campaign(`text: Hi`, recipients(1, "{}")) + "? " + strings.Repeat("k", 400_000) + "\n: [" + strings.Repeat("1,", 300_000) + "1]\n"},
+			args: []string{"validate"}, stderr: `c.yaml:7: k{128}\.\.\.: unknown field; known fields are id, from`, memory: true},
+		{name: "a 300 KB id, sender and number", files: map[string]string{"c.yaml": campaign(`text: Hi`, `destinations: [{to: "`+strings.Repeat("9", 300_000)+`"}]`)},
+			setup: func(t *testing.T, dir string) {
+				writeFile(t, filepath.Join(dir, "d.yaml"), `id: "`+strings.Repeat("I", 300_000)+`"`+"\nfrom: \""+strings.Repeat("F", 300_000)+"\"\ntext: Hi\ndestinations: [{to: \"+41793026731\"}]\n")
+			}, args: []string{"validate"}, stderr: `(?s)c\.yaml:4: destinations\[0\]\.to: "9{64}\.\.\." has no country code.*d\.yaml:1: id: "I{64}\.\.\." must be lower-case letters.*d\.yaml:2: from: "F{64}\.\.\." must be`},
 		{name: "NUL in a text", files: map[string]string{"c.yaml": campaign(`text: "Hi\0 there"`, recipients(1, "{}"))},
 			args: []string{"plan"}, stderr: `c.yaml:3: text: holds a NUL character, which no SMS can carry`},
 	} {

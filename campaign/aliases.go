@@ -58,7 +58,7 @@ func (a *aliases) measure(n *yaml.Node) (int, *aliasProblem) {
 		size, done := a.size[t]
 		switch {
 		case done && size < 0:
-			return 0, a.problem(n, "the alias *%s is inside the value it stands for (the anchor at line %d), which never ends; write the value out", short(n.Value), t.Line)
+			return 0, a.problem(n, "the alias *%s is inside the value it stands for (the anchor at line %d), which never ends; write the value out", clipped(n.Value, maxQuoted), t.Line)
 		case !done: // not met in document order: yaml.v3 only resolves anchors met before
 			var p *aliasProblem
 			if size, p = a.measure(t); p != nil {
@@ -79,7 +79,7 @@ func (a *aliases) measure(n *yaml.Node) (int, *aliasProblem) {
 		case yaml.MappingNode:
 			if i%2 == 0 {
 				if c.Kind == yaml.AliasNode {
-					return 0, a.problem(c, "a key may not be an alias (*%s); write the key out", short(c.Value))
+					return 0, a.problem(c, "a key may not be an alias (*%s); write the key out", clipped(c.Value, maxQuoted))
 				}
 				a.path = append(a.path, c.Value)
 			}
@@ -110,13 +110,4 @@ func (a *aliases) problem(n *yaml.Node, format string, args ...any) *aliasProble
 		field.WriteString(p)
 	}
 	return &aliasProblem{line: n.Line, field: field.String(), msg: fmt.Sprintf(format, args...)}
-}
-
-// short is an anchor's name as a problem quotes it: anchors are names, but nothing bounds
-// their length.
-func short(name string) string {
-	if len(name) > 40 {
-		return name[:40] + "..."
-	}
-	return name
 }

@@ -405,11 +405,12 @@ func Normalize(raw, region string) (string, string) {
 		return raw, ""
 	}
 	num, err := phonenumbers.Parse(raw, region)
+	quoted := clipped(raw, maxQuoted) // a number may be anything a file holds
 	if err != nil {
 		if region == "" && !strings.HasPrefix(raw, "+") {
-			return "", fmt.Sprintf("%q has no country code: write it as +<country><number>, or set default_region", raw)
+			return "", fmt.Sprintf("%q has no country code: write it as +<country><number>, or set default_region", quoted)
 		}
-		return "", fmt.Sprintf("%q is not a phone number: %v", raw, err)
+		return "", fmt.Sprintf("%q is not a phone number: %v", quoted, err)
 	}
 	if !phonenumbers.IsValidNumber(num) {
 		where := region
@@ -420,9 +421,9 @@ func Normalize(raw, region string) (string, string) {
 			where = fmt.Sprintf("country code +%d", cc)
 		}
 		if where == "" {
-			return "", fmt.Sprintf("%q is not a valid number", raw)
+			return "", fmt.Sprintf("%q is not a valid number", quoted)
 		}
-		return "", fmt.Sprintf("%q is not a valid number for %s", raw, where)
+		return "", fmt.Sprintf("%q is not a valid number for %s", quoted, where)
 	}
 	return phonenumbers.Format(num, phonenumbers.E164), ""
 }
