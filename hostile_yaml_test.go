@@ -68,6 +68,17 @@ func TestHostileYAML(t *testing.T) {
 		fmt.Fprintf(&scalars, "  - {to: \"+4179%07d\", vars: {a: x, b: *s, c: *s, d: *s, e: *s}}\n", 3026731+i)
 	}
 
+	// 150 files of 13 KB, each with a 3 KB value copied into a recipient's vars by 1,000
+	// aliases: 2 MB of files, 450 MB of vars.
+	smallFiles := map[string]string{}
+	for f := range 150 {
+		var vars []string
+		for i := range 1_000 {
+			vars = append(vars, fmt.Sprintf("a%d: *s", i))
+		}
+		smallFiles[fmt.Sprintf("c%03d.yaml", f)] = fmt.Sprintf("id: c%d\nfrom: InfoSMS\ntext: Hi\nlabels: {s: &s %q}\ndestinations: [{to: \"+41793026731\", vars: {%s}}]\n", f, strings.Repeat("x", 3_000), strings.Join(vars, ", "))
+	}
+
 	// .smsformignore files of 13,000 patterns each in 15 nested directories with long
 	// names, and 450 files at the bottom: every entry was matched against every pattern
 	// of every directory above it.
@@ -95,9 +106,11 @@ func TestHostileYAML(t *testing.T) {
 
 	for _, tc := range []yamlAttack{
 		{name: "an alias copies a 250 KB value to 15,000 recipients", files: map[string]string{"c.yaml": aliases.String()},
-			args: []string{"validate"}, stderr: `c.yaml:10: destinations\[5\]\.vars: the aliases in this file stand for more than 1048576 bytes written out, as much again as the file may hold; write the values out, or put the recipients in a CSV file \(destinations_file\)`, memory: true},
+			args: []string{"validate"}, stderr: `c.yaml:18: destinations\[13\]\.vars: the aliases in this file stand for more than 3100268 bytes written out \(4 times the file, at least 65536\); write the values out, or put the recipients in a CSV file \(destinations_file\)`, memory: true},
 		{name: "aliases of a 100 KB scalar, four to a recipient", files: map[string]string{"c.yaml": scalars.String()},
-			args: []string{"plan"}, stderr: `c.yaml:8: destinations\[2\]\.vars\.d: the aliases in this file stand for more than 1048576 bytes`, memory: true},
+			args: []string{"plan"}, stderr: `c.yaml:8: destinations\[2\]\.vars\.c: the aliases in this file stand for more than 936296 bytes written out`, memory: true},
+		{name: "aliases in 150 small files", files: smallFiles,
+			args: []string{"validate"}, stderr: `c149\.yaml:5: destinations\[0\]\.vars\.a\d+: the aliases in this file stand for more than 65536 bytes written out`, memory: true},
 		{name: "printf width from an indexed argument", files: map[string]string{"c.yaml": campaign(`text: '`+strings.Repeat(`{{len (printf "%[1]*[2]d" 1000000 5)}}`, 50)+`'`, recipients(100, "{}"))},
 			args: []string{"validate"}, stderr: `c.yaml:5: text: the text cannot be rendered: calling printf: printf: a width or precision from an argument \(\*\) is not allowed`},
 		{name: "printf repeating an indexed argument", files: map[string]string{"c.yaml": campaign(`text: '`+strings.Repeat(`{{len (printf "`+strings.Repeat(`%[1]s`, 2_000)+`" .v)}}`, 3)+`'`, recipients(100, `{v: "`+strings.Repeat("v", 500)+`"}`))},

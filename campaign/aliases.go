@@ -7,12 +7,16 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// MaxAliasBytes bounds what the YAML aliases (*name) of one campaign file stand for, measured
-// as their values written out: as much again as the file itself may hold. An alias costs a
-// few bytes in the file but, decoded, is a full copy of its anchor's value: 15,000 aliases
-// of a 250 KB value in a 775 KB file made 3.7 GB of recipients' vars. Without aliases, a
-// file stays within MaxYAMLBytes whatever it holds.
-const MaxAliasBytes = MaxYAMLBytes
+// Bounds of what the YAML aliases (*name) of one campaign file stand for, measured as their
+// values written out. An alias costs a few bytes in the file but, decoded, is a full copy of
+// its anchor's value: 15,000 aliases of a 250 KB value in a 775 KB file made 3.7 GB of
+// recipients' vars. Without aliases, what a file holds is at most its size; with them, at
+// most aliasGrowth times more (at least minAliasBytes, for small files): a thousand
+// recipients sharing 100 bytes of vars through an alias stand for under 3 times their file.
+const (
+	aliasGrowth   = 4
+	minAliasBytes = 64 << 10
+)
 
 // nodeBytes is what a value takes written out besides its text: a separator and a quote
 // or bracket. It makes an alias of an empty or tiny value cost something too.
@@ -29,26 +33,29 @@ type aliasProblem struct {
 // Anchors are measured once each, so the measure is linear in the file's size however the
 // aliases nest.
 type aliases struct {
-	left int                // bytes the file's aliases may still stand for
-	size map[*yaml.Node]int // the written-out size of each anchored value; -1 while measured
-	path []string           // the field path of the node measured, as in Campaign.Line
+	limit int                // bytes the file's aliases may stand for
+	left  int                // and may still
+	size  map[*yaml.Node]int // the written-out size of each anchored value; -1 while measured
+	path  []string           // the field path of the node measured, as in Campaign.Line
 }
 
-func newAliases() *aliases {
-	return &aliases{left: MaxAliasBytes, size: map[*yaml.Node]int{}}
+// newAliases measures the aliases of a file of size bytes.
+func newAliases(size int) *aliases {
+	limit := max(aliasGrowth*size, minAliasBytes)
+	return &aliases{limit: limit, left: limit, size: map[*yaml.Node]int{}}
 }
 
 // check measures one document; it returns the first problem: an alias as a mapping key
 // (the checks and the decoder would read different keys), an alias inside the value it
-// stands for, or the alias that takes the file's aliases past MaxAliasBytes.
+// stands for, or the alias that takes the file's aliases past their bound.
 func (a *aliases) check(doc *yaml.Node) *aliasProblem {
 	a.path = a.path[:0]
 	_, p := a.measure(doc)
 	return p
 }
 
-// measure returns n's size written out, capped just past MaxAliasBytes (aliases of aliases
-// grow exponentially), and charges every alias under n to the file.
+// measure returns n's size written out, capped just past the file's bound (aliases of
+// aliases grow exponentially), and charges every alias under n to the file.
 func (a *aliases) measure(n *yaml.Node) (int, *aliasProblem) {
 	if n.Kind == yaml.AliasNode {
 		t := n.Alias
@@ -66,7 +73,7 @@ func (a *aliases) measure(n *yaml.Node) (int, *aliasProblem) {
 			}
 		}
 		if a.left -= size; a.left < 0 {
-			return 0, a.problem(n, "the aliases in this file stand for more than %d bytes written out, as much again as the file may hold; write the values out, or put the recipients in a CSV file (destinations_file), which is streamed", MaxAliasBytes)
+			return 0, a.problem(n, "the aliases in this file stand for more than %d bytes written out (%d times the file, at least %d); write the values out, or put the recipients in a CSV file (destinations_file), which is streamed", a.limit, aliasGrowth, minAliasBytes)
 		}
 		return size, nil
 	}
@@ -90,7 +97,7 @@ func (a *aliases) measure(n *yaml.Node) (int, *aliasProblem) {
 		if p != nil {
 			return 0, p
 		}
-		size = min(size+s, MaxAliasBytes+1)
+		size = min(size+s, a.limit+1)
 		if n.Kind == yaml.SequenceNode || n.Kind == yaml.MappingNode && i%2 == 1 {
 			a.path = a.path[:len(a.path)-1]
 		}

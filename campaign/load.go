@@ -280,7 +280,7 @@ var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 func parseFile(file string, data []byte, ps *problems) []*Campaign {
 	var out []*Campaign
 	var lines [][]byte // the file's lines, for positions in texts
-	aliases := newAliases()
+	aliases := newAliases(len(data))
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
 		var doc yaml.Node
