@@ -68,6 +68,13 @@ func TestHostileYAML(t *testing.T) {
 		fmt.Fprintf(&scalars, "  - {to: \"+4179%07d\", vars: {a: x, b: *s, c: *s, d: *s, e: *s}}\n", 3026731+i)
 	}
 
+	// 80,000 labels: yaml.v3 checks a mapping's keys for repeats pair by pair.
+	var labels strings.Builder
+	labels.WriteString(campaign(`text: Hi`, recipients(1, "{}")) + "labels:\n")
+	for i := range 80_000 {
+		fmt.Fprintf(&labels, "  l%d: x\n", i)
+	}
+
 	// 150 files of 13 KB, each with a 3 KB value copied into a recipient's vars by 1,000
 	// aliases: 2 MB of files, 450 MB of vars.
 	smallFiles := map[string]string{}
@@ -111,6 +118,8 @@ func TestHostileYAML(t *testing.T) {
 			args: []string{"plan"}, stderr: `c.yaml:8: destinations\[2\]\.vars\.c: the aliases in this file stand for more than 936296 bytes written out`, memory: true},
 		{name: "aliases in 150 small files", files: smallFiles,
 			args: []string{"validate"}, stderr: `c149\.yaml:5: destinations\[0\]\.vars\.a\d+: the aliases in this file stand for more than 65536 bytes written out`, memory: true},
+		{name: "80,000 labels", files: map[string]string{"c.yaml": labels.String()},
+			args: []string{"validate"}, stderr: `c\.yaml:8: labels: holds 80000 keys; the limit is 256, as many as a CSV file may have columns`},
 		{name: "printf width from an indexed argument", files: map[string]string{"c.yaml": campaign(`text: '`+strings.Repeat(`{{len (printf "%[1]*[2]d" 1000000 5)}}`, 50)+`'`, recipients(100, "{}"))},
 			args: []string{"validate"}, stderr: `c.yaml:5: text: the text cannot be rendered: calling printf: printf: a width or precision from an argument \(\*\) is not allowed`},
 		{name: "printf repeating an indexed argument", files: map[string]string{"c.yaml": campaign(`text: '`+strings.Repeat(`{{len (printf "`+strings.Repeat(`%[1]s`, 2_000)+`" .v)}}`, 3)+`'`, recipients(100, `{v: "`+strings.Repeat("v", 500)+`"}`))},

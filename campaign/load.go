@@ -477,6 +477,11 @@ func checkShape(file string, n *yaml.Node, t reflect.Type, path, scalars string,
 		if n.Kind != yaml.MappingNode {
 			return wrong("a mapping")
 		}
+		if keys := len(n.Content) / 2; t.Kind() == reflect.Map && keys > MaxMapKeys {
+			// The first ones are still checked and kept, so the rest of the campaign is too.
+			ps.add(file, n.Line, path, "holds %d keys; the limit is %d, as many as a CSV file may have columns", keys, MaxMapKeys)
+			n.Content = n.Content[:2*MaxMapKeys]
+		}
 		fields := map[string]reflect.Type{}
 		shapes := map[string]string{}
 		var names []string

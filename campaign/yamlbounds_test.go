@@ -59,3 +59,25 @@ func TestLoadDeepValues(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadMapKeysBound: vars and labels hold at most MaxMapKeys keys; the first ones are
+// still checked and used, so nothing else is reported for the same mistake.
+func TestLoadMapKeysBound(t *testing.T) {
+	t.Parallel()
+	keys := func(n int, prefix string) string {
+		var kv []string
+		for i := range n {
+			kv = append(kv, fmt.Sprintf("%s%d: x", prefix, i))
+		}
+		return "{" + strings.Join(kv, ", ") + "}"
+	}
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"c.yaml": lines(`id: c1`, `from: InfoSMS`, `text: "Hi {{.v0}} {{.v255}}"`,
+		`destinations: [{to: "+41793026731", vars: `+keys(300, "v")+`}]`, `labels: `+keys(campaign.MaxMapKeys, "l"), `---`,
+		`id: c2`, `from: InfoSMS`, `text: Hi`, `destinations: [{to: "+41793026731"}]`, `labels: `+keys(80_000, "l"))})
+	_, err := campaign.Load(dir)
+	checkProblems(t, dir, err, []want{
+		{"c.yaml", 4, "destinations[0].vars", "holds 300 keys; the limit is 256, as many as a CSV file may have columns"},
+		{"c.yaml", 11, "labels", "holds 80000 keys; the limit is 256"},
+	})
+}
