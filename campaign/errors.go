@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/smsform/smsform/internal/safetext"
 )
@@ -71,7 +72,22 @@ func (ps *problems) add(file string, line int, field, format string, args ...any
 		ps.dropped++
 		return
 	}
-	ps.list = append(ps.list, Problem{File: file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)})
+	ps.list = append(ps.list, Problem{File: file, Line: line, Field: clipped(field, 2*maxQuoted), Msg: fmt.Sprintf(format, args...)})
+}
+
+// maxQuoted bounds what a problem quotes of a value from a file: a key, an id or a number
+// may be a megabyte long, and a problem says where and what, not the whole of it.
+const maxQuoted = 64
+
+// clipped is s cut to at most n bytes, on a character boundary, with "..." after.
+func clipped(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }
 
 func (ps *problems) err() error {

@@ -25,6 +25,17 @@ const (
 	MaxCSVLine = 64 << 10
 	// MaxCSVColumns bounds the header's width.
 	MaxCSVColumns = 256
+	// MaxMapKeys bounds the keys of a vars or labels mapping, as many as a CSV may have
+	// columns. yaml.v3 checks a mapping's keys for repeats pair by pair when it decodes
+	// it: 100,000 labels in a 1 MB file took 20 s.
+	MaxMapKeys = MaxCSVColumns
+	// MaxIgnoreBytes bounds the patterns that apply in one directory: those of its own
+	// .smsformignore and of every directory above it, lengths summed. Every entry of the
+	// directory is matched against each of them, and a glob match costs up to the pattern's
+	// length for each character of a name: 15 nested files of 13,000 patterns made 450
+	// long names take 3 minutes. A kilobyte is a few dozen patterns, and at most a
+	// millisecond per entry.
+	MaxIgnoreBytes = 1 << 10
 )
 
 // roots finds the campaign root of each file: the git work tree holding it, or, outside

@@ -173,6 +173,27 @@ func TestLoadRules(t *testing.T) {
 		{name: "text printf small", files: doc(
 			`id: c1`, `from: InfoSMS`, `text: '{{printf "%-5s|%3d" .name 7}} {{if eq .name "Ann"}}hi{{else}}ho{{end}} {{len .name}} {{html "<"}}'`, `destinations: [{to: "+41793026731", vars: {name: Ann}}]`,
 		)},
+		{name: "text printf width from an indexed argument", files: doc(
+			`id: c1`, `from: InfoSMS`, `text: '{{len (printf "%[1]*[2]d" 1000000 5)}}'`, `destinations: [{to: "+41793026731"}]`,
+		), want: []want{{"c.yaml", 4, "text", "the text cannot be rendered: calling printf: printf: a width or precision from an argument (*) is not allowed"}}},
+		{name: "text printf repeating an argument", files: doc(
+			`id: c1`, `from: InfoSMS`, `text: '{{len (printf "`+strings.Repeat("%[1]s", 100)+`" .a)}}'`, `destinations: [{to: "+41793026731", vars: {a: "`+strings.Repeat("x", 200)+`"}}]`,
+		), want: []want{{"c.yaml", 4, "text", "calling printf: a function would write more than 16000 bytes"}}},
+		{name: "text template over 32000 bytes", files: doc(
+			`id: c1`, `from: InfoSMS`, `text: '`+strings.Repeat(`{{if .a}}{{end}}`, 2001)+`'`, `destinations: [{to: "+41793026731", vars: {a: x}}]`,
+		), want: []want{{"c.yaml", 3, "text", "the template is 32016 bytes; the limit is 32000"}}},
+		{name: "text calling print 101 times", files: doc(
+			`id: c1`, `from: InfoSMS`, `text: '`+strings.Repeat(`{{print .a}}`, 101)+`'`, `destinations: [{to: "+41793026731", vars: {a: x}}]`,
+		), want: []want{{"c.yaml", 4, "text", "the text cannot be rendered: calling print: the text calls print, printf, println, html, js and urlquery more than 100 times for one recipient"}}},
+		{name: "text with NUL", files: doc(
+			`id: c1`, `from: InfoSMS`, `text: "Hi\0 {{.name}}"`, `destinations: [{to: "+41793026731", vars: {name: Ann}}]`,
+		), want: []want{{"c.yaml", 3, "text", "holds a NUL character, which no SMS can carry"}}},
+		{name: "text with an escape character", files: doc(
+			`id: c1`, `from: InfoSMS`, `text: "Hi \e[2J{{.name}}"`, `destinations: [{to: "+41793026731", vars: {name: Ann}}]`,
+		), want: []want{{"c.yaml", 3, "text", "holds the control character U+001B, which no phone shows; remove it"}}},
+		{name: "text with tab, line breaks and form feed", files: doc(
+			`id: c1`, `from: InfoSMS`, `text: "Hi\t{{.name}}\r\nPage 2\f"`, `destinations: [{to: "+41793026731", vars: {name: Ann}}]`,
+		)},
 		{name: "text over 4000 bytes while rendering", files: doc(
 			`id: c1`, `from: InfoSMS`, `text: '`+strings.Repeat("{{.a}}", 3000)+`'`, `destinations: [{to: "+41793026731", vars: {a: "`+strings.Repeat("x", 1000)+`"}}]`,
 		), want: []want{{"c.yaml", 4, "text", "renders to more than 4000 bytes for +41793026731; the limit is 4000"}}},

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"text/template"
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
@@ -404,11 +405,12 @@ func Normalize(raw, region string) (string, string) {
 		return raw, ""
 	}
 	num, err := phonenumbers.Parse(raw, region)
+	quoted := clipped(raw, maxQuoted) // a number may be anything a file holds
 	if err != nil {
 		if region == "" && !strings.HasPrefix(raw, "+") {
-			return "", fmt.Sprintf("%q has no country code: write it as +<country><number>, or set default_region", raw)
+			return "", fmt.Sprintf("%q has no country code: write it as +<country><number>, or set default_region", quoted)
 		}
-		return "", fmt.Sprintf("%q is not a phone number: %v", raw, err)
+		return "", fmt.Sprintf("%q is not a phone number: %v", quoted, err)
 	}
 	if !phonenumbers.IsValidNumber(num) {
 		where := region
@@ -419,9 +421,9 @@ func Normalize(raw, region string) (string, string) {
 			where = fmt.Sprintf("country code +%d", cc)
 		}
 		if where == "" {
-			return "", fmt.Sprintf("%q is not a valid number", raw)
+			return "", fmt.Sprintf("%q is not a valid number", quoted)
 		}
-		return "", fmt.Sprintf("%q is not a valid number for %s", raw, where)
+		return "", fmt.Sprintf("%q is not a valid number for %s", quoted, where)
 	}
 	return phonenumbers.Format(num, phonenumbers.E164), ""
 }
@@ -454,6 +456,11 @@ type Renderer struct {
 	opts []byte
 	sha  hash.Hash
 
+	// tmpl is the campaign's template with its formatting functions counted against
+	// budget, which each rendering resets.
+	tmpl   *template.Template
+	budget budget
+
 	plain plainText
 	// For plain texts: the var names the indexes below were worked out for (a CSV's rows
 	// share theirs), each part's var as an index into them (-1: none such), and one
@@ -466,8 +473,13 @@ type Renderer struct {
 // NewRenderer makes a renderer for the campaign.
 func (c *Campaign) NewRenderer() *Renderer {
 	p := plainOf(c.tmpl)
-	return &Renderer{c: c, vars: map[string]string{}, opts: []byte(c.options()), sha: sha256.New(),
+	r := &Renderer{c: c, vars: map[string]string{}, opts: []byte(c.options()), sha: sha256.New(),
 		plain: p, index: make([]int, len(p))}
+	if c.tmpl != nil {
+		// Clone shares the parsed tree; only the functions are the renderer's own.
+		r.tmpl = template.Must(c.tmpl.Clone()).Funcs(r.budget.funcs())
+	}
+	return r
 }
 
 // ErrTextTooLong stops a rendering that would exceed MaxTextBytes.
@@ -493,7 +505,8 @@ func (r *Renderer) Render(rec Recipient) (string, error) {
 		}
 	}
 	r.buf.Reset()
-	if err := r.c.tmpl.Execute(limitedBuffer{&r.buf}, rec.Vars.Map(r.vars)); err != nil {
+	r.budget.reset()
+	if err := r.tmpl.Execute(limitedBuffer{&r.buf}, rec.Vars.Map(r.vars)); err != nil {
 		if errors.Is(err, ErrTextTooLong) {
 			return "", ErrTextTooLong
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-playground/validator/v10"
 	"github.com/nyaruka/phonenumbers"
@@ -74,29 +75,30 @@ func validatorInstance() *validator.Validate {
 
 // problemText turns a validator failure into words a campaign author can act on.
 func problemText(fe validator.FieldError) string {
+	value := clipped(fmt.Sprint(fe.Value()), maxQuoted)
 	switch fe.Tag() {
 	case "required":
 		return "is required"
 	case "campaign_id":
-		return fmt.Sprintf("%q must be lower-case letters, digits, '-' or '_', start with a letter or digit, at most 64 chars (^[a-z0-9][a-z0-9_-]{0,63}$)", fe.Value())
+		return fmt.Sprintf("%q must be lower-case letters, digits, '-' or '_', start with a letter or digit, at most 64 chars (^[a-z0-9][a-z0-9_-]{0,63}$)", value)
 	case "sender":
-		return fmt.Sprintf("%q must be 3-11 letters and digits, or 3-15 digits", fe.Value())
+		return fmt.Sprintf("%q must be 3-11 letters and digits, or 3-15 digits", value)
 	case "tracking_type":
-		return fmt.Sprintf("%q must be 1-50 letters, digits or '_'", fe.Value())
+		return fmt.Sprintf("%q must be 1-50 letters, digits or '_'", value)
 	case "hhmm":
-		return fmt.Sprintf("%q must be a time of day HH:MM (UTC), such as 09:00", fe.Value())
+		return fmt.Sprintf("%q must be a time of day HH:MM (UTC), such as 09:00", value)
 	case "localhhmm":
-		return fmt.Sprintf("%q must be a time of day HH:MM in the recipient's local time, such as 21:00", fe.Value())
+		return fmt.Sprintf("%q must be a time of day HH:MM in the recipient's local time, such as 21:00", value)
 	case "region":
-		return fmt.Sprintf("%q is not an ISO 3166 country code with phone numbers, such as CH, GB, US", fe.Value())
+		return fmt.Sprintf("%q is not an ISO 3166 country code with phone numbers, such as CH, GB, US", value)
 	case "rfc3339":
-		return fmt.Sprintf("%q must be an RFC 3339 time such as 2026-12-01T09:00:00Z", fe.Value())
+		return fmt.Sprintf("%q must be an RFC 3339 time such as 2026-12-01T09:00:00Z", value)
 	case "validity":
-		return fmt.Sprintf("%q must be a duration between %s and %s in hours, minutes and seconds, such as 90m, 2h or 1h30m", fe.Value(), "1m", "48h")
+		return fmt.Sprintf("%q must be a duration between %s and %s in hours, minutes and seconds, such as 90m, 2h or 1h30m", value, "1m", "48h")
 	case "https_url":
-		return fmt.Sprintf("%q must be an https:// URL", fe.Value())
+		return fmt.Sprintf("%q must be an https:// URL", value)
 	case "oneof":
-		return fmt.Sprintf("%q must be one of %s", fe.Value(), strings.ReplaceAll(fe.Param(), " ", ", "))
+		return fmt.Sprintf("%q must be one of %s", value, strings.ReplaceAll(fe.Param(), " ", ", "))
 	case "gte", "min":
 		return fmt.Sprintf("must be at least %s", fe.Param())
 	case "max":
@@ -142,7 +144,15 @@ func (c *Campaign) validate(ps *problems, badType map[string]bool) {
 			c.problem(ps, fmt.Sprintf("suppression_lists[%d]", i), "is empty; give the path of a CSV file, relative to this file")
 		}
 	}
-	if c.Text != "" {
+	if i := strings.IndexFunc(c.Text, unsendable); i >= 0 {
+		// Not parsed: reported once, here, rather than for every recipient's text.
+		r, _ := utf8.DecodeRuneInString(c.Text[i:])
+		if r == 0 {
+			c.problem(ps, "text", "holds a NUL character, which no SMS can carry")
+		} else {
+			c.problem(ps, "text", "holds the control character U+%04X, which no phone shows; remove it", r)
+		}
+	} else if c.Text != "" {
 		if t, problem, line := parseTextAt(c.Text); problem != "" {
 			at := c.Line("text")
 			if fl, ok := c.textSrc.fileLine(line); ok {
@@ -153,6 +163,14 @@ func (c *Campaign) validate(ps *problems, badType map[string]bool) {
 			c.tmpl = t
 		}
 	}
+}
+
+// unsendable reports a character a text may not hold: NUL, which no SMS can carry, and
+// the other control characters (C0, DEL, C1), which no phone shows, except tab, line
+// breaks and form feed (a page break in GSM-7). schema/campaign.schema.json refuses the
+// same with a pattern on text.
+func unsendable(r rune) bool {
+	return r < 0x20 && r != '\t' && r != '\n' && r != '\r' && r != '\f' || r >= 0x7f && r <= 0x9f
 }
 
 // underBad reports whether path, or a field it is inside of, was already reported.
