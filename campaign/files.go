@@ -77,12 +77,18 @@ func realPath(p string) string {
 	return p
 }
 
-// errOutside and errNotRegular are why a path in a campaign file is refused. Their wording
-// never includes anything read from the target.
+// errOutside, errSystem and errNotRegular are why a path is refused. Their wording never
+// includes anything read from the target.
 var (
 	errOutside    = errors.New("resolves (after symlinks) outside the campaign root")
+	errSystem     = errors.New("resolves (after symlinks) into /proc, /sys or /dev, which hold the system's state, not input")
 	errNotRegular = errors.New("is not a regular file (a directory, device, FIFO or socket)")
 )
+
+// systemDirs hold the kernel's view of processes and devices. Their files pass for regular
+// ones (/proc/self/environ, the environment with its API keys, has size 0): whatever the
+// root, nothing is read under them.
+var systemDirs = []string{"/proc", "/sys", "/dev"}
 
 // tooBig says a file is over its size bound.
 type tooBig struct{ size, limit int64 }
@@ -113,6 +119,11 @@ func openConfined(path, root string, limit int64) (*os.File, error) {
 	}
 	if !inside(root, real) {
 		return nil, errOutside
+	}
+	for _, dir := range systemDirs {
+		if inside(dir, real) {
+			return nil, errSystem
+		}
 	}
 	// O_NONBLOCK: opening a FIFO would otherwise wait for a writer forever.
 	f, err := os.OpenFile(real, os.O_RDONLY|syscall.O_NONBLOCK, 0)
@@ -180,3 +191,45 @@ func readConfined(path, root string, limit int64) ([]byte, error) {
 	}
 	return data, nil
 }
+
+// OpenInput opens a file named on the command line (an events CSV, a prices file, a saved
+// plan) under the rules of a file a campaign names: after symlinks it stays inside the
+// directory given (the git work tree holding path or, outside git, path's own directory)
+// and out of /proc, /sys and /dev; it is a regular file (a FIFO is refused, never waited
+// on) of at most limit bytes. Such a file may come from a pull request as a campaign does,
+// and convert runs with the API key in its environment: a committed symlink to
+// /proc/self/environ must read nothing. The error says why without anything of the file.
+func OpenInput(path string, limit int64) (*os.File, error) {
+	root := (&roots{git: map[string]string{}}).of(path, path)
+	f, err := openConfined(path, root, limit)
+	if err != nil {
+		return nil, &inputError{err: err, root: root}
+	}
+	return f, nil
+}
+
+// ReadInput reads a whole file checked as OpenInput checks it, stopping at limit bytes
+// should it grow meanwhile.
+func ReadInput(path string, limit int64) ([]byte, error) {
+	root := (&roots{git: map[string]string{}}).of(path, path)
+	data, err := readConfined(path, root, limit)
+	if err != nil {
+		return nil, &inputError{err: err, root: root}
+	}
+	return data, nil
+}
+
+// inputError is why OpenInput refused a file, in the terms of a command-line argument.
+type inputError struct {
+	err  error
+	root string
+}
+
+func (e *inputError) Error() string {
+	if errors.Is(e.err, errOutside) {
+		return fmt.Sprintf("resolves (after symlinks) outside %s, the directory given (the git work tree holding it, or its own directory outside git); keep the files smsform reads there", e.root)
+	}
+	return e.err.Error()
+}
+
+func (e *inputError) Unwrap() error { return e.err }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -68,9 +67,11 @@ var (
 // LoadPrices reads a prices file; its problems come back as a *ValidationError, each at
 // FILE:LINE.
 func LoadPrices(path string) (*Prices, error) {
-	f, err := os.Open(path)
+	// The prices file may be in the repository a pull request changes: it is opened as a
+	// file a campaign names is.
+	f, err := OpenInput(path, MaxCSVBytes)
 	if err != nil {
-		return nil, fmt.Errorf("prices file: %w", err)
+		return nil, fmt.Errorf("prices file %s: %w", safetext.Escape(path), err)
 	}
 	defer f.Close()
 	ps := &problems{}

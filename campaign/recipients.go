@@ -348,14 +348,25 @@ func (f *destinationsFile) load(ps *problems, digest hash.Hash) {
 // numberColumns are names people give the column of numbers.
 var numberColumns = []string{"phone", "number", "mobile", "msisdn", "tel", "telephone", "phone_number", "destination", "recipient"}
 
+// NumberColumn returns the first column of header named as people name a column of numbers
+// (phone, mobile, msisdn, ...), trimmed, or "". A message about a header without the column
+// it needs may name this one: it is one of a few known names, while the header may be any
+// file's first line.
+func NumberColumn(header []string) string {
+	for _, h := range header {
+		if slices.Contains(numberColumns, strings.ToLower(strings.TrimSpace(h))) {
+			return strings.TrimSpace(h)
+		}
+	}
+	return ""
+}
+
 // noToColumn says a header lacks `to`. It does not list the header: the file may be any
 // file in the work tree (an untracked .env), and its first line anything; it names a
 // column only when it is one of numberColumns.
 func noToColumn(header []string) string {
-	for _, h := range header {
-		if slices.Contains(numberColumns, strings.ToLower(strings.TrimSpace(h))) {
-			return fmt.Sprintf("the header has no `to` column; rename %q, the column of numbers, to `to`", strings.TrimSpace(h))
-		}
+	if h := NumberColumn(header); h != "" {
+		return fmt.Sprintf("the header has no `to` column; rename %q, the column of numbers, to `to`", h)
 	}
 	return fmt.Sprintf("the header has no `to` column (it has %d %s); the first line must name the columns, the numbers' one `to`", len(header), plural(len(header), "column", "columns"))
 }
