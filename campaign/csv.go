@@ -20,7 +20,7 @@ func NewCSVReader(r io.Reader) *csv.Reader {
 	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\uFEFF")) {
 		br.Discard(3)
 	}
-	return csv.NewReader(&csvRecords{r: br, line: 1})
+	return csv.NewReader(&csvRecords{r: br, line: 1, limit: MaxCSVLine})
 }
 
 // CSVProblem words an error of a reader made by NewCSVReader as a problem at the line it
@@ -43,19 +43,20 @@ func csvProblem(ps *problems, file string, err error) {
 	ps.add(p.File, p.Line, p.Field, "%s", p.Msg)
 }
 
-// recordTooLong stops a CSV record over MaxCSVLine bytes.
+// recordTooLong stops a CSV record over its bound.
 type recordTooLong struct {
 	line  int // the line the record starts on
 	lines int // lines read of it
+	limit int
 }
 
 func (e *recordTooLong) Error() string { return fmt.Sprintf("line %d: %s", e.line, e.problem()) }
 
 func (e *recordTooLong) problem() string {
 	if e.lines == 1 {
-		return fmt.Sprintf("the line is longer than %d bytes; is this a CSV file?", MaxCSVLine)
+		return fmt.Sprintf("the line is longer than %d bytes; is this a CSV file?", e.limit)
 	}
-	return fmt.Sprintf("the record that starts on this line runs past %d bytes over %d lines (a quoted field holding line breaks, or a quote never closed); is this a CSV file?", MaxCSVLine, e.lines)
+	return fmt.Sprintf("the record that starts on this line runs past %d bytes over %d lines (a quoted field holding line breaks, or a quote never closed); is this a CSV file?", e.limit, e.lines)
 }
 
 // csvState is where csvRecords is in the CSV's syntax, as encoding/csv reads it (quotes
@@ -81,6 +82,7 @@ type csvRecords struct {
 	size  int // bytes of that record so far, quotes and quoted line breaks included
 	state csvState
 	cr    bool // the last byte was \r (now \n): a \n right after it is dropped
+	limit int  // MaxCSVLine; smaller in tests
 	err   error
 }
 
@@ -90,6 +92,16 @@ func (l *csvRecords) Read(p []byte) (int, error) {
 		w := 0
 		for i := range n {
 			c := p[i]
+			if c > '"' && c != ',' && (l.state == inField || l.state == inQuotes) {
+				// Most bytes: neither a line end, a quote nor a comma, inside a field.
+				l.cr = false
+				if l.size++; l.size > l.limit {
+					return w, l.tooLong()
+				}
+				p[w] = c
+				w++
+				continue
+			}
 			if c == '\n' && l.cr {
 				l.cr = false
 				continue
@@ -99,8 +111,7 @@ func (l *csvRecords) Read(p []byte) (int, error) {
 				c = '\n'
 			}
 			if !l.step(c) {
-				l.err = &recordTooLong{line: l.start, lines: l.line - l.start + 1}
-				return w, l.err
+				return w, l.tooLong()
 			}
 			p[w] = c
 			w++
@@ -113,7 +124,12 @@ func (l *csvRecords) Read(p []byte) (int, error) {
 	return 0, l.err
 }
 
-// step follows one byte; false means the record is now over MaxCSVLine.
+func (l *csvRecords) tooLong() error {
+	l.err = &recordTooLong{line: l.start, lines: l.line - l.start + 1, limit: l.limit}
+	return l.err
+}
+
+// step follows one byte; false means the record is now over its bound.
 func (l *csvRecords) step(c byte) bool {
 	if l.state == atRecord {
 		if c == '\n' {
@@ -157,12 +173,15 @@ func (l *csvRecords) step(c byte) bool {
 			l.state = inField
 		}
 	}
+	if c == '\n' && l.state == atRecord {
+		l.line++
+		return true // the line end that ends a record is not part of it
+	}
+	if l.size++; l.size > l.limit {
+		return false
+	}
 	if c == '\n' {
 		l.line++
-		if l.state == atRecord {
-			return true // the line end that ends a record is not part of it
-		}
 	}
-	l.size++
-	return l.size <= MaxCSVLine
+	return true
 }
