@@ -20,7 +20,7 @@ import (
 const csvAttackMaxRSS = 100 << 20
 
 // csvAttack is one run of the binary on a hostile events file, CSV, prices file or plan
-// file.
+// file, or on a symlink where it writes a file.
 type csvAttack struct {
 	name  string
 	files map[string]string
@@ -30,8 +30,9 @@ type csvAttack struct {
 	// succeeds: the run exits 0 (it reports, not fails), and stderr is matched on stdout;
 	// otherwise it exits 1.
 	succeeds bool
-	stderr   string // a regular expression the error output must match
-	maxRSS   int64  // the attack was memory: the peak RSS bound
+	stderr   string                         // a regular expression the error output must match
+	maxRSS   int64                          // the attack was memory: the peak RSS bound
+	after    func(t *testing.T, dir string) // checks what the run left
 }
 
 // TestHostileCSVInputs runs the real binary on what a contributor with commit access could
@@ -131,6 +132,13 @@ func TestHostileCSVInputs(t *testing.T) {
 			args: []string{"apply", "plan.out"}, stderr: `plan file plan.out has format "(\\n::error::forged){4}"\.\.\. \(320000 bytes\)`},
 		{name: "plan file naming a state of 100 KB with a CI command", files: map[string]string{"plan.out": `{"format": "smsform-plan", "format_version": "1", "state_path": "x\n::error::forged` + strings.Repeat("y", 100000) + `"}`},
 			args: []string{"apply", "plan.out"}, stderr: `plan file plan.out is not one smsform wrote: its state is named in over 4096 bytes or with control characters`},
+
+		// Files smsform writes: a committed symlink at the name is not written through.
+		{name: "plan -out through a committed symlink", files: map[string]string{"c.yaml": campaign(`destinations: [{to: "+41793026731"}]`)},
+			setup: symlinkToOutside("plan.out"), prep: [][]string{{"init"}}, args: []string{"plan", "-out", "plan.out", "."},
+			stderr: `save plan: plan.out is a symlink; smsform does not write through one`, after: outsideUntouched},
+		{name: "report -html through a committed symlink", setup: symlinkToOutside("report.html"), prep: [][]string{{"init"}},
+			args: []string{"report", "-html", "report.html"}, stderr: `report.html is a symlink; smsform does not write through one`, after: outsideUntouched},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -209,6 +217,9 @@ func runCSVAttack(t *testing.T, bin string, tc csvAttack) {
 	if !regexp.MustCompile(tc.stderr).MatchString(got) {
 		t.Errorf("output does not match %s:\n%s", tc.stderr, clip(got))
 	}
+	if tc.after != nil {
+		tc.after(t, dir)
+	}
 	if tc.maxRSS > 0 {
 		if peak <= 0 {
 			t.Fatal("no peak RSS measured for the process")
@@ -216,6 +227,31 @@ func runCSVAttack(t *testing.T, bin string, tc csvAttack) {
 		if peak > tc.maxRSS {
 			t.Errorf("peak RSS %d MB, want under %d MB", peak>>20, tc.maxRSS>>20)
 		}
+	}
+}
+
+// symlinkToOutside makes name, in the case's directory, a symlink to a file outside it
+// (beside it, in the case's own temporary directory), as a pull request could commit one.
+func symlinkToOutside(name string) func(t *testing.T, dir string) {
+	return func(t *testing.T, dir string) {
+		target := filepath.Join(filepath.Dir(dir), "bashrc")
+		writeFile(t, target, "export PATH=/usr/bin\n")
+		if err := os.Chmod(target, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		symlink(t, target, filepath.Join(dir, name))
+	}
+}
+
+// outsideUntouched checks the target of symlinkToOutside: same content, same mode.
+func outsideUntouched(t *testing.T, dir string) {
+	target := filepath.Join(filepath.Dir(dir), "bashrc")
+	data, err := os.ReadFile(target)
+	if err != nil || string(data) != "export PATH=/usr/bin\n" {
+		t.Errorf("the symlink's target now holds %q (%v)", clip(string(data)), err)
+	}
+	if info, err := os.Stat(target); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("the symlink's target: %v, %v; want mode 0600 kept", info.Mode(), err)
 	}
 }
 

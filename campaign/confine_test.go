@@ -274,3 +274,36 @@ func TestOpenInput(t *testing.T) {
 		t.Errorf("OpenInput of a missing file: %v, want fs.ErrNotExist", err)
 	}
 }
+
+// TestCreateOutput: a file smsform writes (plan -out, report -html) is created or emptied,
+// but a symlink at its name is refused, its target left as it was, and a FIFO is refused
+// without waiting for a reader.
+func TestCreateOutput(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"target": "keep me\n", "old.out": "a longer old content\n"})
+	symlink(t, filepath.Join(dir, "target"), filepath.Join(dir, "link.out"))
+	mkfifoT(t, filepath.Join(dir, "fifo.out"))
+	for _, name := range []string{"new.out", "old.out"} {
+		f, err := campaign.CreateOutput(filepath.Join(dir, name), 0o644)
+		if err != nil {
+			t.Fatalf("CreateOutput(%s): %v", name, err)
+		}
+		f.WriteString("plan\n")
+		f.Close()
+		if data, _ := os.ReadFile(filepath.Join(dir, name)); string(data) != "plan\n" {
+			t.Errorf("%s holds %q, want %q", name, data, "plan\n")
+		}
+	}
+	for name, want := range map[string]string{"link.out": "is a symlink; smsform does not write through one", "fifo.out": "is not a regular file"} {
+		if f, err := campaign.CreateOutput(filepath.Join(dir, name), 0o644); err == nil || !strings.Contains(err.Error(), want) {
+			if f != nil {
+				f.Close()
+			}
+			t.Errorf("CreateOutput(%s): %v, want an error saying %q", name, err, want)
+		}
+	}
+	if data, _ := os.ReadFile(filepath.Join(dir, "target")); string(data) != "keep me\n" {
+		t.Errorf("the symlink's target holds %q", data)
+	}
+}

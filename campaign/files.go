@@ -233,3 +233,31 @@ func (e *inputError) Error() string {
 }
 
 func (e *inputError) Unwrap() error { return e.err }
+
+// CreateOutput creates, or empties, a file smsform writes at a name given on the command
+// line (plan -out, report -html). plan runs in CI on pull requests, whose tree may hold a
+// symlink at that name: it is refused, not written through (nor its target chmodded), and
+// so is anything but a regular file (a FIFO is refused, never waited on).
+func CreateOutput(path string, perm os.FileMode) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, perm)
+	switch {
+	case errors.Is(err, syscall.ELOOP):
+		return nil, fmt.Errorf("%s is a symlink; smsform does not write through one: remove it, or write to another name", path)
+	case errors.Is(err, syscall.ENXIO): // a FIFO without a reader
+		return nil, fmt.Errorf("%s %w", path, errNotRegular)
+	case err != nil:
+		return nil, err
+	}
+	info, err := f.Stat()
+	if err == nil && !info.Mode().IsRegular() {
+		err = fmt.Errorf("%s %w", path, errNotRegular)
+	}
+	if err == nil {
+		err = f.Truncate(0)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -53,7 +52,15 @@ func (p *Plan) Save(path string, paths []string, statePath string, opts PlanOpti
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+	f, err := campaign.CreateOutput(path, 0o644)
+	if err != nil {
+		return fmt.Errorf("save plan: %w", err)
+	}
+	if _, err := f.Write(append(data, '\n')); err != nil {
+		f.Close()
+		return fmt.Errorf("save plan: %w", err)
+	}
+	if err := f.Close(); err != nil {
 		return fmt.Errorf("save plan: %w", err)
 	}
 	return nil

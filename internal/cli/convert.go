@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/smsform/smsform/campaign"
 	"github.com/smsform/smsform/internal/safetext"
 	"github.com/smsform/smsform/runner"
 )
@@ -168,7 +168,7 @@ func reportCommand(sys IO) *cli.Command {
 				// 0644 whatever the umask: the page holds counts and rates, no numbers or
 				// secrets, and is made to be shared (a CI artifact, a web server); a
 				// group- or world-writable report could be altered before it is read.
-				f, err := os.OpenFile(c.String("html"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+				f, err := campaign.CreateOutput(c.String("html"), 0o644)
 				if err != nil {
 					return err
 				}
