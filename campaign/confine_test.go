@@ -1,6 +1,8 @@
 package campaign_test
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -205,5 +207,70 @@ func mkfifoT(t *testing.T, path string) {
 	}
 	if err := syscall.Mkfifo(path, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestOpenInput: a file named on the command line (events, prices, a saved plan) is opened
+// as a file a campaign names is: after symlinks inside the directory given (its git work
+// tree, or its own directory outside git), out of /proc, /sys and /dev, a regular file (a
+// FIFO refused at once), and of bounded size; the error says why, with nothing of the file.
+func TestOpenInput(t *testing.T) {
+	t.Parallel()
+	outside := t.TempDir()
+	writeFiles(t, outside, map[string]string{"secret.csv": lines(secretLine)})
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"events.csv":       lines("messageId", "sf-1"),
+		"repo/.git/HEAD":   "ref: refs/heads/main\n",
+		"repo/data/e.csv":  lines("messageId", "sf-2"),
+		"repo/sub/.keep":   "",
+		"big.csv":          strings.Repeat("x", 101),
+		"plain/events.csv": lines("messageId", "sf-3"),
+	})
+	symlink(t, filepath.Join(dir, "repo/data/e.csv"), filepath.Join(dir, "repo/sub/link.csv"))
+	symlink(t, filepath.Join(outside, "secret.csv"), filepath.Join(dir, "out.csv"))
+	symlink(t, "../events.csv", filepath.Join(dir, "plain/up.csv"))
+	symlink(t, "/proc/self/environ", filepath.Join(dir, "environ.csv"))
+	symlink(t, filepath.Join(dir, "plain"), filepath.Join(dir, "dirlink"))
+	mkfifoT(t, filepath.Join(dir, "fifo.csv"))
+	for _, tt := range []struct {
+		path string
+		want string // "" opens
+	}{
+		{"events.csv", ""},
+		{"repo/sub/link.csv", ""}, // elsewhere in the same work tree
+		{"dirlink/events.csv", ""},
+		{"out.csv", "resolves (after symlinks) outside " + realDir(t, dir) + ", the directory given"},
+		{"plain/up.csv", "outside " + realDir(t, filepath.Join(dir, "plain"))},
+		{"environ.csv", "outside"},
+		{"/proc/self/environ", "into /proc, /sys or /dev"},
+		{"/dev/zero", "into /proc, /sys or /dev"},
+		{"fifo.csv", "is not a regular file"},
+		{"repo", "is not a regular file"},
+		{"big.csv", "is 101 bytes; the limit is 100"},
+		{"missing.csv", "no such file or directory"},
+	} {
+		path := tt.path
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(dir, path)
+		}
+		f, err := campaign.OpenInput(path, 100)
+		if err == nil {
+			f.Close()
+		}
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("OpenInput(%s): %v", tt.path, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("OpenInput(%s): %v, want an error saying %q", tt.path, err, tt.want)
+		case err != nil && (strings.Contains(err.Error(), "SECRET_TOKEN") || strings.Contains(err.Error(), tt.path)):
+			t.Errorf("OpenInput(%s): %v quotes the file or repeats its path", tt.path, err)
+		}
+		if _, err := campaign.ReadInput(path, 100); (err == nil) != (tt.want == "") {
+			t.Errorf("ReadInput(%s): %v, OpenInput %q", tt.path, err, tt.want)
+		}
+	}
+	if _, err := campaign.OpenInput(filepath.Join(dir, "missing.csv"), 100); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("OpenInput of a missing file: %v, want fs.ErrNotExist", err)
 	}
 }

@@ -80,11 +80,12 @@ func LoadWith(opts Options, paths ...string) (*Set, error) {
 			set.Campaigns = append(set.Campaigns, c)
 		}
 	}
-	lists := &suppressionLists{byKey: map[string]*SuppressionList{}}
-	for _, c := range append(set.Campaigns, dups...) {
-		c.loadRecipients(&ps, digest)
+	all := append(set.Campaigns[:len(set.Campaigns):len(set.Campaigns)], dups...)
+	loadRecipients(all, &ps, digest)
+	lists := &suppressionLists{byKey: map[string]*SuppressionList{}, files: map[string]*listFile{}}
+	for _, c := range all {
 		c.checkZones(&ps)
-		lists.load(c, &ps, digest)
+		lists.add(c)
 		if !opts.Now.IsZero() {
 			if p := c.CheckSendAt(opts.Now); p != nil {
 				// A campaign sent on schedule stays in git: its send_at in the past is
@@ -98,6 +99,7 @@ func LoadWith(opts Options, paths ...string) (*Set, error) {
 			}
 		}
 	}
+	lists.read(&ps, digest)
 	set.SuppressionLists = lists.all()
 	sortProblems(set.Warnings)
 	if err := ps.err(); err != nil {

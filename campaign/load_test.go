@@ -569,6 +569,29 @@ func TestLoadRules(t *testing.T) {
 			want: []want{{"recipients.csv", 1, "", "the limit is 256"}}},
 		{name: "csv line too long", files: withCSV("Hi {{.name}}", "to,name\n+41793026731,Ann\n+41793026732,"+strings.Repeat("x", campaign.MaxCSVLine)+"\n"),
 			want: []want{{"recipients.csv", 3, "", "longer than 65536 bytes"}}},
+		{name: "csv quoted field over many short lines", files: withCSV("Hi {{.name}}", "to,name\n+41793026731,Ann\n+41793026732,\""+strings.Repeat(strings.Repeat("y", 99)+"\n", 1000)+"\"\n"),
+			want: []want{{"recipients.csv", 3, "", "the record that starts on this line runs past 65536 bytes over 656 lines"}}},
+		{name: "csv quote never closed", files: withCSV("Hi {{.name}}", "to,name\n+41793026731,\"Ann\n"+strings.Repeat("+41793026732,Ben\n", 5000)),
+			want: []want{{"recipients.csv", 2, "", "a quote never closed"}}},
+		{name: "csv quoted line breaks under the bound, a bad number after them", files: withCSV("Hi {{.name}}", "to,name\n+41793026731,\"Ann\nSmith\"\r\n\"+41 79 302 67 32\",\"Ben\n\"\"Benny\"\"\"\n12345,Cid\n"),
+			want: []want{{"recipients.csv", 6, "to", `"12345" is not a valid number for CH`}}},
+		{name: "csv long value shown cut", files: withCSV("Hi {{.name}}", "to,name\n"+strings.Repeat("1", 60000)+",Ann\n"),
+			want: []want{{"recipients.csv", 2, "to", `"` + strings.Repeat("1", 64) + `"... (60000 bytes) is not`}}},
+		{name: "csv named by two campaigns: a problem of the file once, of a campaign for it", files: map[string]string{
+			"a.yaml": lines(`id: a`, `from: InfoSMS`, `text: "Hi {{.name}}"`, `default_region: CH`, `destinations_file: r.csv`),
+			"b.yaml": lines(`id: b`, `from: InfoSMS`, `text: "Hi {{.name}}"`, `destinations_file: r.csv`),
+			"r.csv":  lines(`to,name`, `+41793026731,Ann`, "+41793026732,B\xffen", `0793026733,Cid`),
+		}, want: []want{
+			{"r.csv", 3, "name", "is not UTF-8"},
+			{"r.csv", 4, "to", `"0793026733" has no country code`},
+		}},
+		{name: "csv named by two campaigns, missing: at each", files: map[string]string{
+			"a.yaml": lines(`id: a`, `from: InfoSMS`, `text: Hi`, `destinations_file: nope.csv`),
+			"b.yaml": lines(`id: b`, `from: InfoSMS`, `text: Hi`, `destinations_file: nope.csv`),
+		}, want: []want{
+			{"a.yaml", 4, "destinations_file", "no such file"},
+			{"b.yaml", 4, "destinations_file", "no such file"},
+		}},
 		{name: "csv header with escape sequences", files: withCSV("Hi", "to,\"\x1b[2J\n::error::x\"\n+41793026731,a\n"),
 			want: []want{{"recipients.csv", 1, "", "control characters"}}},
 		{name: "csv wrong field count", files: withCSV("Hi {{.name}}", lines(
@@ -943,6 +966,50 @@ func TestCSVPathRelativeToYAML(t *testing.T) {
 				t.Errorf("cwd %s, Load(%s): CSVFile = %s, want %s", cwd, path, c.CSVFile, want)
 			}
 		}
+	}
+}
+
+// TestCSVNamedByManyCampaigns: campaigns naming one destinations_file (by any path) each
+// get its rows as if they alone had read it, prepared for their own region and text; a
+// problem of the file itself is reported once, a problem of a campaign's own for it.
+func TestCSVNamedByManyCampaigns(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	camp := func(id, region, text, file string, extra ...string) string {
+		return lines(append([]string{`id: ` + id, `from: InfoSMS`, `text: "` + text + `"`, `default_region: ` + region, `destinations_file: ` + file}, extra...)...)
+	}
+	writeFiles(t, dir, map[string]string{
+		"a.yaml":     camp("a", "CH", "Hi {{.name}}", "r.csv", `destinations: [{to: "+41793026739", vars: {name: Zoe, city: Genf}}]`),
+		"b.yaml":     camp("b", "CH", "Hallo {{.name}}, {{.city}}", "./r.csv"),
+		"sub/c.yaml": camp("c", "CH", "Ciao", "../r.csv"),
+		"r.csv":      lines(`to,name,city`, `+41793026731,Ann,Bern`, `0793026733,Cid,Chur`),
+	})
+	set := mustLoad(t, dir)
+	a, b, c := set.Find("a"), set.Find("b"), set.Find("c")
+	if len(a.Recipients) != 3 || a.Recipients[0].FromCSV || a.Recipients[0].To != "+41793026739" {
+		t.Fatalf("campaign a: recipients %+v, want its inline one first, then the CSV's two", a.Recipients)
+	}
+	a.Recipients = a.Recipients[1:]
+	for _, cp := range []*campaign.Campaign{a, b, c} {
+		if got := len(cp.Recipients); got != 2 {
+			t.Fatalf("campaign %s: %d recipients, want 2", cp.ID, got)
+		}
+		for i, want := range []struct {
+			to   string
+			line int32
+			vars string
+		}{{"+41793026731", 2, "Ann Bern"}, {"+41793026733", 3, "Cid Chur"}} {
+			r := cp.Recipients[i]
+			if r.To != want.to || r.Line != want.line || !r.FromCSV || strings.Join(r.Vars.Values(), " ") != want.vars {
+				t.Errorf("campaign %s recipient %d: %s line %d vars %q, want %s line %d vars %q", cp.ID, i, r.To, r.Line, r.Vars.Values(), want.to, want.line, want.vars)
+			}
+		}
+	}
+	if a.Recipients[1].Hash == b.Recipients[1].Hash || b.Recipients[1].Hash == c.Recipients[1].Hash {
+		t.Error("campaigns with different texts got the same text hash for one row")
+	}
+	if c.CSVFile != filepath.Join(dir, "r.csv") {
+		t.Errorf("campaign c: CSVFile %s", c.CSVFile)
 	}
 }
 

@@ -1,19 +1,18 @@
 package campaign
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/nyaruka/phonenumbers"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/smsform/smsform/internal/safetext"
 )
 
 // A prices file says what one SMS part costs, per country or per number prefix, so plan
@@ -68,18 +67,16 @@ var (
 // LoadPrices reads a prices file; its problems come back as a *ValidationError, each at
 // FILE:LINE.
 func LoadPrices(path string) (*Prices, error) {
-	f, err := os.Open(path)
+	// The prices file may be in the repository a pull request changes: it is opened as a
+	// file a campaign names is.
+	f, err := OpenInput(path, MaxCSVBytes)
 	if err != nil {
-		return nil, fmt.Errorf("prices file: %w", err)
+		return nil, fmt.Errorf("prices file %s: %w", safetext.Escape(path), err)
 	}
 	defer f.Close()
-	br := bufio.NewReader(io.LimitReader(f, MaxCSVBytes))
-	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\uFEFF")) {
-		br.Discard(3)
-	}
 	ps := &problems{}
 	p := &Prices{File: path, byRegion: map[string]Price{}, byPrefix: map[string]Price{}}
-	cr := csv.NewReader(&csvLines{r: br, line: 1})
+	cr := NewCSVReader(io.LimitReader(f, MaxCSVBytes))
 	header, err := cr.Read()
 	if err == io.EOF {
 		ps.add(path, 1, "", "the file is empty; it needs the header prefix,price,currency")
@@ -116,7 +113,7 @@ func (p *Prices) read(cr *csv.Reader, ps *problems) {
 		price := Price{Currency: currency, Source: fmt.Sprintf("%s:%d", p.File, line)}
 		ok := true
 		if !pricePattern.MatchString(amount) {
-			ps.add(p.File, line, "price", "%q must be a decimal price per SMS part, at most 999 with at most 6 places, such as 0.0725", amount)
+			ps.add(p.File, line, "price", "%s must be a decimal price per SMS part, at most 999 with at most 6 places, such as 0.0725", safetext.Quote(amount))
 			ok = false
 		} else {
 			whole, frac, _ := strings.Cut(amount, ".")
@@ -125,7 +122,7 @@ func (p *Prices) read(cr *csv.Reader, ps *problems) {
 			price.Amount = MicroUnits(w*1e6 + fr)
 		}
 		if !currencyPattern.MatchString(currency) {
-			ps.add(p.File, line, "currency", "%q must be an ISO 4217 currency code, such as CHF, EUR, USD", currency)
+			ps.add(p.File, line, "currency", "%s must be an ISO 4217 currency code, such as CHF, EUR, USD", safetext.Quote(currency))
 			ok = false
 		}
 		var table map[string]Price
@@ -136,7 +133,7 @@ func (p *Prices) read(cr *csv.Reader, ps *problems) {
 		case phonenumbers.GetCountryCodeForRegion(prefix) != 0:
 			table = p.byRegion
 		default:
-			ps.add(p.File, line, "prefix", "%q must be an ISO 3166 country code (CH) or an E.164 prefix (+4179)", prefix)
+			ps.add(p.File, line, "prefix", "%s must be an ISO 3166 country code (CH) or an E.164 prefix (+4179)", safetext.Quote(prefix))
 			continue
 		}
 		if first, dup := table[key]; dup {

@@ -1,8 +1,6 @@
 package campaign
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -61,13 +59,36 @@ func (c *Campaign) Suppressed(number string) (Suppression, bool) {
 	return Suppression{}, false
 }
 
-// suppressionLists reads each list once per default_region (a list's national numbers
-// depend on it), for every campaign that names it.
+// suppressionLists reads each list file once, however many campaigns name it, into one
+// SuppressionList per default_region (a list's national numbers depend on it).
 type suppressionLists struct {
-	byKey map[string]*SuppressionList
+	byKey map[string]*SuppressionList // by the file after symlinks, the root and the region
+	files map[string]*listFile        // by the file after symlinks and the root
+	order []*listFile
 }
 
-func (s *suppressionLists) load(c *Campaign, ps *problems, digest hash.Hash) {
+// listFile is one suppression list file, the lists read from it and who names it.
+type listFile struct {
+	file  string             // as the first campaign names it; problems of the file itself are here
+	root  string             // the campaign root it must resolve inside
+	lists []*SuppressionList // one per region
+	users []listUse
+}
+
+// listUse is one campaign's field naming a list file: a file that cannot be read is a
+// problem at each.
+type listUse struct {
+	c     *Campaign
+	field string
+	file  string
+}
+
+// add notes the lists a campaign names; read reads them.
+func (s *suppressionLists) add(c *Campaign) {
+	root := c.root
+	if root == "" {
+		root = realPath(filepath.Dir(c.File))
+	}
 	for i, name := range c.SuppressionLists {
 		if strings.TrimSpace(name) == "" {
 			continue // reported by validate
@@ -76,16 +97,29 @@ func (s *suppressionLists) load(c *Campaign, ps *problems, digest hash.Hash) {
 		if !filepath.IsAbs(file) {
 			file = filepath.Join(filepath.Dir(c.File), name)
 		}
-		key := realPath(file) + "\x00" + c.DefaultRegion
+		fileKey := realPath(file) + "\x00" + root
+		lf, ok := s.files[fileKey]
+		if !ok {
+			lf = &listFile{file: file, root: root}
+			s.files[fileKey] = lf
+			s.order = append(s.order, lf)
+		}
+		lf.users = append(lf.users, listUse{c: c, field: fmt.Sprintf("suppression_lists[%d]", i), file: file})
+		key := fileKey + "\x00" + c.DefaultRegion
 		l, ok := s.byKey[key]
 		if !ok {
 			l = &SuppressionList{File: file, Region: c.DefaultRegion, index: map[string]int{}}
 			s.byKey[key] = l
-			if msg := l.read(c.root, ps, digest); msg != "" {
-				c.problem(ps, fmt.Sprintf("suppression_lists[%d]", i), "cannot read %s: %s", safetext.Escape(file), msg)
-			}
+			lf.lists = append(lf.lists, l)
 		}
 		c.Suppressions = append(c.Suppressions, l)
+	}
+}
+
+// read reads every list file noted.
+func (s *suppressionLists) read(ps *problems, digest hash.Hash) {
+	for _, lf := range s.order {
+		lf.read(ps, digest)
 	}
 }
 
@@ -104,38 +138,37 @@ func (s *suppressionLists) all() []*SuppressionList {
 	return out
 }
 
-// read loads the list; problems inside the file go to ps, and a file that cannot be
-// opened comes back as a message for the campaign's field.
-func (l *SuppressionList) read(root string, ps *problems, digest hash.Hash) string {
-	if root == "" {
-		root = realPath(filepath.Dir(l.File))
-	}
-	f, err := openConfined(l.File, root, MaxCSVBytes)
+// read loads the file into each of its lists; problems inside the file go to ps, and a
+// file that cannot be opened is a problem at every campaign field that names it.
+func (lf *listFile) read(ps *problems, digest hash.Hash) {
+	f, err := openConfined(lf.file, lf.root, MaxCSVBytes)
 	if err != nil {
-		return fileProblem(err, root, "split it into several lists")
+		msg := fileProblem(err, lf.root, "split it into several lists")
+		for _, u := range lf.users {
+			u.c.problem(ps, u.field, "cannot read %s: %s", safetext.Escape(u.file), msg)
+		}
+		return
 	}
 	defer f.Close()
-	fmt.Fprintf(digest, "%s\x00%s\x00", l.File, l.Region)
-	br := bufio.NewReaderSize(io.TeeReader(io.LimitReader(f, MaxCSVBytes), digest), 64<<10)
-	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\uFEFF")) {
-		br.Discard(3)
+	for _, l := range lf.lists {
+		fmt.Fprintf(digest, "%s\x00%s\x00", l.File, l.Region)
 	}
-	cr := csv.NewReader(&csvLines{r: br, line: 1})
+	cr := NewCSVReader(io.TeeReader(io.LimitReader(f, MaxCSVBytes), digest))
 	cr.FieldsPerRecord = -1 // a short row is reported below, at its line
 	header, err := cr.Read()
 	if err == io.EOF {
-		ps.add(l.File, 1, "", "the file is empty; it needs a header row with a `number` column (and optional `reason` and `date` columns)")
-		return ""
+		ps.add(lf.file, 1, "", "the file is empty; it needs a header row with a `number` column (and optional `reason` and `date` columns)")
+		return
 	}
 	if err != nil {
-		csvProblem(ps, l.File, err)
-		return ""
+		csvProblem(ps, lf.file, err)
+		return
 	}
 	numCol, reasonCol, dateCol := -1, -1, -1
 	for i, h := range header {
 		if !utf8.ValidString(h) || strings.ContainsFunc(h, isControl) {
-			ps.add(l.File, 1, "", "the header is not UTF-8 text (or holds control characters); is this a CSV file? Save it as UTF-8 CSV")
-			return ""
+			ps.add(lf.file, 1, "", "the header is not UTF-8 text (or holds control characters); is this a CSV file? Save it as UTF-8 CSV")
+			return
 		}
 		col := &numCol
 		switch strings.ToLower(strings.TrimSpace(h)) {
@@ -148,27 +181,27 @@ func (l *SuppressionList) read(root string, ps *problems, digest hash.Hash) stri
 			continue
 		}
 		if *col >= 0 {
-			ps.add(l.File, 1, strings.TrimSpace(h), "the column is named twice in the header (number and to are the same column)")
-			return ""
+			ps.add(lf.file, 1, strings.TrimSpace(h), "the column is named twice in the header (number and to are the same column)")
+			return
 		}
 		*col = i
 	}
 	if numCol < 0 {
-		ps.add(l.File, 1, "number", "the header has no `number` column; the first line must name the columns, such as: number,reason,date")
-		return ""
+		ps.add(lf.file, 1, "number", "the header has no `number` column; the first line must name the columns, such as: number,reason,date")
+		return
 	}
 	for {
 		row, err := cr.Read()
 		if err == io.EOF {
-			return ""
+			return
 		}
 		if err != nil {
-			csvProblem(ps, l.File, err)
+			csvProblem(ps, lf.file, err)
 			var pe *csv.ParseError
 			if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount) {
 				continue
 			}
-			return ""
+			return
 		}
 		line, _ := cr.FieldPos(0)
 		cell := func(col int) string {
@@ -178,27 +211,34 @@ func (l *SuppressionList) read(root string, ps *problems, digest hash.Hash) stri
 			return strings.TrimSpace(row[col])
 		}
 		if slices.ContainsFunc(row, func(v string) bool { return !utf8.ValidString(v) }) {
-			ps.add(l.File, line, "", "is not UTF-8 text; save the file as UTF-8 CSV")
+			ps.add(lf.file, line, "", "is not UTF-8 text; save the file as UTF-8 CSV")
 			continue
 		}
-		e164, msg := Normalize(cell(numCol), l.Region)
-		if msg != "" {
-			ps.add(l.File, line, "number", "%s", msg)
-			continue
+		for _, l := range lf.lists {
+			l.add(ps, line, cell(numCol), cell(reasonCol), cell(dateCol))
 		}
-		s := Suppression{Number: e164, Source: fmt.Sprintf("%s:%d", l.File, line), Reason: cell(reasonCol)}
-		if d := cell(dateCol); d != "" {
-			t, err := time.Parse(time.DateOnly, d)
-			if err != nil {
-				ps.add(l.File, line, "date", "%q must be a date YYYY-MM-DD, such as 2026-11-30", d)
-				continue
-			}
-			s.Date = t
-		}
-		if _, dup := l.index[e164]; dup {
-			continue // the first line that names a number is its source
-		}
-		l.index[e164] = len(l.Entries)
-		l.Entries = append(l.Entries, s)
 	}
+}
+
+// add adds the row at line, unless its number is already listed.
+func (l *SuppressionList) add(ps *problems, line int, number, reason, date string) {
+	e164, msg := Normalize(number, l.Region)
+	if msg != "" {
+		ps.add(l.File, line, "number", "%s", msg)
+		return
+	}
+	s := Suppression{Number: e164, Source: fmt.Sprintf("%s:%d", l.File, line), Reason: reason}
+	if date != "" {
+		t, err := time.Parse(time.DateOnly, date)
+		if err != nil {
+			ps.add(l.File, line, "date", "%s must be a date YYYY-MM-DD, such as 2026-11-30", safetext.Quote(date))
+			return
+		}
+		s.Date = t
+	}
+	if _, dup := l.index[e164]; dup {
+		return // the first line that names a number is its source
+	}
+	l.index[e164] = len(l.Entries)
+	l.Entries = append(l.Entries, s)
 }

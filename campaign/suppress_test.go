@@ -3,6 +3,7 @@ package campaign_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -115,6 +116,25 @@ func TestSuppressionListProblems(t *testing.T) {
 		{"a symlink out of the root", map[string]string{
 			"c.yaml": campaignFile("[link.csv]"),
 		}, []want{{"c.yaml", 5, "suppression_lists[0]", "outside the campaign root"}}},
+		{"named by two campaigns of two regions: read once, each number for each region", map[string]string{
+			"c.yaml": campaignFile("[s.csv]"),
+			"d.yaml": lines("id: d", "from: Shop", "text: Hi", "default_region: CH", "destinations: [{to: \"+41793026731\"}]", "suppression_lists: [s.csv]"),
+			"s.csv":  lines("number,date", "079 302 67 31,2026-11-30", "+41793026733,30.11.2026"),
+		}, []want{
+			{"s.csv", 2, "number", `"079 302 67 31" has no country code`},
+			{"s.csv", 3, "date", `"30.11.2026" must be a date YYYY-MM-DD`},
+		}},
+		{"missing, named by two campaigns: at each", map[string]string{
+			"c.yaml": campaignFile("[nope.csv]"),
+			"d.yaml": lines("id: d", "from: Shop", "text: Hi", "destinations: [{to: \"+41793026731\"}]", "suppression_lists: [nope.csv]"),
+		}, []want{
+			{"c.yaml", 5, "suppression_lists[0]", "no such file or directory"},
+			{"d.yaml", 5, "suppression_lists[0]", "no such file or directory"},
+		}},
+		{"a quoted field over many lines: bounded, at the line it starts", map[string]string{
+			"c.yaml": campaignFile("[s.csv]"),
+			"s.csv":  "number,reason\n+41793026731,\"" + strings.Repeat(strings.Repeat("y", 99)+"\n", 1000) + "\"\n",
+		}, []want{{"s.csv", 2, "", "the record that starts on this line runs past 65536 bytes"}}},
 		{"a FIFO: refused, not waited on", map[string]string{
 			"c.yaml": campaignFile("[fifo.csv]"),
 		}, []want{{"c.yaml", 5, "suppression_lists[0]", "is not a regular file"}}},

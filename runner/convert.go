@@ -163,7 +163,7 @@ func match(idx *state.MessageIndex, ef *eventFile, row []string, region string) 
 		id := strings.TrimSpace(row[ef.idCol])
 		i, ok := idx.ByMessageID(id)
 		if !ok {
-			return 0, false, fmt.Sprintf("no recorded message has messageId %q", id)
+			return 0, false, fmt.Sprintf("no recorded message has messageId %s", safetext.Quote(id))
 		}
 		return i, true, ""
 	}
@@ -183,7 +183,7 @@ func match(idx *state.MessageIndex, ef *eventFile, row []string, region string) 
 	}
 	i, ok := idx.ByNumber(camp, to)
 	if !ok {
-		return 0, false, fmt.Sprintf("campaign %s sent nothing to %s", camp, to)
+		return 0, false, fmt.Sprintf("campaign %s sent nothing to %s", safetext.Clip(camp, safetext.MaxShown), to)
 	}
 	return i, true, "" // matched rows, a million of them, format no reason
 }

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/smsform/smsform/campaign"
@@ -211,6 +213,59 @@ func TestCheckEvents(t *testing.T) {
 			}
 			if want := fmt.Sprintf("%s:%d", path, tt.line); !strings.Contains(err.Error(), want) {
 				t.Errorf("error %q does not name %s", err, want)
+			}
+		})
+	}
+}
+
+// TestCheckEventsConfined: an events file is opened as a file a campaign names is: a
+// symlink out of its directory, into /proc or to a device, a FIFO or a directory is a
+// problem naming the file, and no problem quotes the file's first line.
+func TestCheckEventsConfined(t *testing.T) {
+	outside := writeFiles(t, map[string]string{"secret.csv": "INFOBIP_API_KEY=s3cr3t,PGPASSWORD=hunter2\n"})
+	dir := writeFiles(t, map[string]string{
+		"secrets.csv": "INFOBIP_API_KEY=s3cr3t\x00PGPASSWORD=hunter2\x00\n",
+		"msisdn.csv":  "MSISDN,s3cr3t\n+41790000001,x\n",
+		"long.csv":    "messageId,event\nsf-1,\"" + strings.Repeat(strings.Repeat("s3cr3t", 16)+"\n", 1000) + "\"\n",
+		"sub/.keep":   "",
+	})
+	symlinkOrFail := func(target, link string) {
+		if err := os.Symlink(target, filepath.Join(dir, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	symlinkOrFail("/proc/self/environ", "environ.csv")
+	symlinkOrFail("/dev/zero", "zero.csv")
+	symlinkOrFail(filepath.Join(outside, "secret.csv"), "out.csv")
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo.csv"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		file string
+		line int
+		msg  string
+	}{
+		{"environ.csv", 0, "cannot read: resolves (after symlinks) outside " + dir + ", the directory given"},
+		{"zero.csv", 0, "cannot read: resolves (after symlinks) outside"},
+		{"out.csv", 0, "cannot read: resolves (after symlinks) outside"},
+		{"fifo.csv", 0, "cannot read: is not a regular file"},
+		{"sub", 0, "cannot read: is not a regular file"},
+		{"secrets.csv", 1, "the header (1 column) has no messageId, message_id, to or phone"},
+		{"msisdn.csv", 1, "the header (2 columns) has no messageId, message_id, to or phone: rename \"MSISDN\", the column of numbers, to `to`"},
+		{"long.csv", 2, "the record that starts on this line runs past 65536 bytes"},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			path := filepath.Join(dir, tt.file)
+			err := runner.CheckEvents([]string{path}, "")
+			var ve *campaign.ValidationError
+			if !errors.As(err, &ve) || len(ve.Problems) != 1 {
+				t.Fatalf("CheckEvents: %v, want one problem", err)
+			}
+			if p := ve.Problems[0]; p.File != path || p.Line != tt.line || !strings.Contains(p.Msg, tt.msg) {
+				t.Errorf("problem %+v, want %s:%d: ...%s...", p, path, tt.line, tt.msg)
+			}
+			if strings.Contains(err.Error(), "s3cr3t") || strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("the file's content is quoted:\n%v", err)
 			}
 		})
 	}

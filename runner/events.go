@@ -1,14 +1,13 @@
 package runner
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/smsform/smsform/campaign"
+	"github.com/smsform/smsform/internal/safetext"
 )
 
 // eventFile is one events CSV and how its rows name a message.
@@ -37,7 +36,13 @@ func eventColumns(path string, header []string, campaignFlag string) (eventFile,
 	switch {
 	case f.idCol >= 0:
 	case f.toCol < 0:
-		return f, fmt.Errorf("no column names a message: want messageId (or message_id), or to (or phone) with campaign; found %s", strings.Join(header, ", "))
+		// The header is not listed: the file may be anything (a committed symlink to a file
+		// of secrets), and its first line anything.
+		msg := fmt.Sprintf("no column names a message: want messageId (or message_id), or to (or phone) with campaign; the header (%d %s) has no messageId, message_id, to or phone", len(header), plural(len(header), "column", "columns"))
+		if name := campaign.NumberColumn(header); name != "" {
+			msg += fmt.Sprintf(": rename %s, the column of numbers, to `to`", safetext.Quote(name))
+		}
+		return f, errors.New(msg)
 	case f.campCol < 0 && campaignFlag == "":
 		return f, errors.New("rows match by number, which needs a campaign column or -campaign ID")
 	}
@@ -46,12 +51,14 @@ func eventColumns(path string, header []string, campaignFlag string) (eventFile,
 
 // eachEvent streams the rows of an events CSV. A malformed file stops at the broken line.
 func eachEvent(path, campaignFlag string, fn func(ef *eventFile, row []string, line int) error) error {
-	fh, err := os.Open(path)
+	// convert runs in CI with the API key in its environment, on files a pull request may
+	// have added: an events file is opened as a file a campaign names is.
+	fh, err := campaign.OpenInput(path, campaign.MaxCSVBytes)
 	if err != nil {
-		return &campaign.ValidationError{Problems: []campaign.Problem{{File: path, Msg: fmt.Sprintf("cannot read: %v", errors.Unwrap(err))}}}
+		return problemAt(path, 0, "cannot read: "+err.Error())
 	}
 	defer fh.Close()
-	r := csv.NewReader(fh)
+	r := campaign.NewCSVReader(io.LimitReader(fh, campaign.MaxCSVBytes))
 	r.ReuseRecord = true
 	r.FieldsPerRecord = -1 // exports are often ragged; only the columns used must be there
 	header, err := r.Read()
@@ -85,9 +92,5 @@ func problemAt(file string, line int, msg string) error {
 }
 
 func csvError(path string, err error) error {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		return problemAt(path, pe.Line, "CSV: "+pe.Err.Error())
-	}
-	return problemAt(path, 0, "CSV: "+err.Error())
+	return &campaign.ValidationError{Problems: []campaign.Problem{campaign.CSVProblem(path, err)}}
 }

@@ -4,10 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
+	"slices"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/smsform/smsform/internal/safefile"
+	"github.com/smsform/smsform/internal/safetext"
+	"github.com/smsform/smsform/campaign"
 	"github.com/smsform/smsform/state"
 )
 
@@ -56,21 +60,56 @@ func (p *Plan) Save(path string, paths []string, statePath string, opts PlanOpti
 	return nil
 }
 
+// A plan file holds paths and digests, never messages: plan -out writes a few KB. It may
+// come from anywhere (a CI artifact, a file in a pull request), so it is read bounded, and
+// what apply shows of it (paths, the state's name and lineage) must be what plan -out
+// writes.
+const (
+	// MaxPlanBytes bounds a plan file, read whole: the bound of a campaign file, which
+	// apply may be given in its place.
+	MaxPlanBytes = campaign.MaxYAMLBytes
+	maxPlanPaths = 1024
+	maxPlanPath  = 4096 // PATH_MAX
+	maxLineage   = 64   // a state's lineage is 32 hex digits
+)
+
 // ReadSavedPlan reads a plan file. ok is false when the file is not a saved plan (a
-// campaign file, say).
+// campaign file, say). The file is opened as campaign.OpenInput opens a file: a FIFO, a
+// device or a symlink out of its directory is an error, not a hang or a read without end.
 func ReadSavedPlan(path string) (sp *SavedPlan, ok bool, err error) {
-	data, err := os.ReadFile(path)
+	data, err := campaign.ReadInput(path, MaxPlanBytes)
 	if err != nil {
-		return nil, false, err
+		return nil, false, fmt.Errorf("%s: %w", path, err)
 	}
 	sp = &SavedPlan{}
 	if json.Unmarshal(data, sp) != nil || sp.Format != planMagic {
 		return nil, false, nil
 	}
 	if sp.Version != PlanFormatVersion {
-		return nil, true, fmt.Errorf("plan file %s has format %s; this smsform reads %s: make the plan again with it (`smsform plan -out %s`)", path, sp.Version, PlanFormatVersion, path)
+		return nil, true, fmt.Errorf("plan file %s has format %s; this smsform reads %s: make the plan again with it (`smsform plan -out %s`)", path, safetext.Quote(sp.Version), PlanFormatVersion, path)
+	}
+	if why := sp.malformed(); why != "" {
+		return nil, true, fmt.Errorf("plan file %s is not one smsform wrote: %s; make the plan again (`smsform plan -out %s`)", path, why, path)
 	}
 	return sp, true, nil
+}
+
+// malformed says what in a plan file plan -out cannot have written, or "".
+func (sp *SavedPlan) malformed() string {
+	bad := func(s string, limit int) bool {
+		return len(s) > limit || strings.ContainsFunc(s, unicode.IsControl)
+	}
+	switch {
+	case len(sp.Paths) > maxPlanPaths:
+		return fmt.Sprintf("it names %d campaign paths; the limit is %d", len(sp.Paths), maxPlanPaths)
+	case slices.ContainsFunc(sp.Paths, func(p string) bool { return bad(p, maxPlanPath) }):
+		return fmt.Sprintf("it names a campaign path over %d bytes or with control characters", maxPlanPath)
+	case bad(sp.StatePath, maxPlanPath):
+		return fmt.Sprintf("its state is named in over %d bytes or with control characters", maxPlanPath)
+	case bad(sp.State.Lineage, maxLineage):
+		return fmt.Sprintf("its state lineage is over %d bytes or holds control characters", maxLineage)
+	}
+	return ""
 }
 
 // CheckSends refuses a plan, made again after unknown outcomes were reconciled, that sends

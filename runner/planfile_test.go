@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/smsform/smsform/runner"
@@ -64,6 +65,57 @@ func TestReadSavedPlanOtherFormatVersion(t *testing.T) {
 	_, ok, err := runner.ReadSavedPlan(path)
 	if !ok || err == nil || !strings.Contains(err.Error(), "99") {
 		t.Errorf("ReadSavedPlan of format 99 = %v, %v", ok, err)
+	}
+}
+
+// TestReadSavedPlanUntrusted: a plan file may come from anywhere. A FIFO or a device is
+// refused at once, a file over MaxPlanBytes is not read whole, and what apply would show of
+// a plan (its format, paths, state name and lineage) is bounded: a plan plan -out cannot
+// have written is refused, quoting nothing of it.
+func TestReadSavedPlanUntrusted(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	plan := func(fields string) string {
+		return `{"format": "smsform-plan", "format_version": "` + runner.PlanFormatVersion + `", ` + fields + `}`
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	zero := filepath.Join(dir, "zero")
+	if err := os.Symlink("/dev/zero", zero); err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("x", 300<<10)
+	for _, tt := range []struct {
+		name, path, says string
+	}{
+		{"FIFO", fifo, "is not a regular file"},
+		{"symlink to /dev/zero", zero, "outside"},
+		{"/dev/zero", "/dev/zero", "into /proc, /sys or /dev"},
+		{"over the bound", write("big", `{"format": "smsform-plan", "paths": ["`+strings.Repeat("x", runner.MaxPlanBytes)+`"]}`), "the limit is 1048576"},
+		{"long format version", write("version", `{"format": "smsform-plan", "format_version": "`+long+`"}`), `has format "xxxx`},
+		{"a path with a line break", write("nl", plan(`"paths": ["a\n::error::forged"]`)), "a campaign path over 4096 bytes or with control characters"},
+		{"a long path", write("longpath", plan(`"paths": ["`+long+`"]`)), "a campaign path over 4096 bytes"},
+		{"many paths", write("paths", plan(`"paths": [`+strings.Repeat(`"a",`, 2000)+`"a"]`)), "it names 2001 campaign paths; the limit is 1024"},
+		{"a long state path", write("state", plan(`"state_path": "`+long+`"`)), "its state is named in over 4096 bytes"},
+		{"a long lineage", write("lineage", plan(`"state": {"lineage": "`+long+`"}`)), "its state lineage is over 64 bytes"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := runner.ReadSavedPlan(tt.path)
+			if err == nil || !strings.Contains(err.Error(), tt.says) {
+				t.Fatalf("ReadSavedPlan: %v, want an error saying %q", err, tt.says)
+			}
+			if len(err.Error()) > 1000 || strings.Contains(err.Error(), "::error") {
+				t.Errorf("the error shows the file's content (%d bytes): %.300s", len(err.Error()), err)
+			}
+		})
 	}
 }
 
