@@ -9,9 +9,9 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/smsform/smsform/campaign"
 	"github.com/smsform/smsform/internal/safefile"
 	"github.com/smsform/smsform/internal/safetext"
-	"github.com/smsform/smsform/campaign"
 	"github.com/smsform/smsform/state"
 )
 
