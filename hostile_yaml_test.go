@@ -140,7 +140,7 @@ func TestHostileYAML(t *testing.T) {
 		{name: "a 300 KB id, sender and number", files: map[string]string{"c.yaml": campaign(`text: Hi`, `destinations: [{to: "`+strings.Repeat("9", 300_000)+`"}]`)},
 			setup: func(t *testing.T, dir string) {
 				writeFile(t, filepath.Join(dir, "d.yaml"), `id: "`+strings.Repeat("I", 300_000)+`"`+"\nfrom: \""+strings.Repeat("F", 300_000)+"\"\ntext: Hi\ndestinations: [{to: \"+41793026731\"}]\n")
-			}, args: []string{"validate"}, stderr: `(?s)c\.yaml:4: destinations\[0\]\.to: "9{64}\.\.\." has no country code.*d\.yaml:1: id: "I{64}\.\.\." must be lower-case letters.*d\.yaml:2: from: "F{64}\.\.\." must be`},
+			}, args: []string{"validate"}, stderr: `(?s)c\.yaml:4: destinations\[0\]\.to: "9{64}"\.\.\. \(300000 bytes\) has no country code.*d\.yaml:1: id: "I{64}\.\.\." must be lower-case letters.*d\.yaml:2: from: "F{64}\.\.\." must be`},
 		{name: "NUL in a text", files: map[string]string{"c.yaml": campaign(`text: "Hi\0 there"`, recipients(1, "{}"))},
 			args: []string{"plan"}, stderr: `c.yaml:3: text: holds a NUL character, which no SMS can carry`},
 	} {
