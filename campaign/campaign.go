@@ -26,7 +26,7 @@ import (
 type Campaign struct {
 	ID               string            `yaml:"id" validate:"required,campaign_id" scalars:"int"`
 	From             string            `yaml:"from" validate:"required,sender" scalars:"int"`
-	Text             string            `yaml:"text" validate:"required"`
+	Text             string            `yaml:"text"` // required unless Variants (checked by validate)
 	Tracking         *Tracking         `yaml:"tracking"`
 	DefaultRegion    string            `yaml:"default_region" validate:"omitempty,region"`
 	Destinations     []Destination     `yaml:"destinations" validate:"dive"`
@@ -47,6 +47,16 @@ type Campaign struct {
 	QuietHours *QuietHours `yaml:"quiet_hours"`
 	// SuppressionLists are CSV files of numbers never to send to, relative to File.
 	SuppressionLists []string `yaml:"suppression_lists" validate:"unique"`
+	// Variants, instead of Text, are the texts an experiment compares (see experiment.go).
+	Variants []Variant `yaml:"variants" validate:"dive"`
+	// Experiment says how the variants are tested; nil: everyone is in the test, no winner.
+	Experiment *Experiment `yaml:"experiment"`
+	// Priority orders campaigns that compete for a number under a contact policy's cap:
+	// higher first, 0 by default.
+	Priority int `yaml:"priority" validate:"gte=-1000,lte=1000"`
+	// Settings are those of the smsform.yaml that governs the campaign's file (see
+	// settings.go); nil without one.
+	Settings *Settings `yaml:"-" validate:"-"`
 
 	// File is the YAML file the campaign came from; CSVFile the resolved destinations_file.
 	File    string `yaml:"-"`
@@ -65,6 +75,15 @@ type Campaign struct {
 	textSrc *textSource
 	tmpl    *template.Template
 	root    string // the campaign root: paths in the file must resolve inside it
+
+	// variantsWritten says variants is in the file with a value (not null).
+	variantsWritten bool
+	// exp is experiment parsed, with its defaults; assign assigns recipients by it.
+	exp    ExperimentSettings
+	assign *Assigner
+	// sendBy is when a message of the campaign goes out at the earliest: send_at, or the
+	// clock of the load (Options.Now); zero when neither is known. Consent must be older.
+	sendBy time.Time
 }
 
 // Purpose says why a campaign is sent, which decides whether opt-outs apply.
@@ -113,6 +132,12 @@ type SpeedLimit struct {
 // Recipient is one destination after loading: its E.164 number, its vars, and what its
 // rendered text weighs. The text itself is not kept: it is rendered again when sent, so a
 // million recipients cost a million small structs, not a million texts.
+//
+// In a campaign with variants, Variant is the recipient's variant (an index into
+// Campaign.Variants), or HeldVariant for one outside the experiment's sample, who waits for the
+// winner; Hash and Parts are those of the variant's text, and for a held recipient Hash is
+// 0 (no text is theirs yet) and Parts the most any variant's text takes: the honest upper
+// bound of what they will cost. In a campaign with text, Variant is 0.
 type Recipient struct {
 	To    string // E.164, with '+'
 	Vars  Vars
@@ -121,7 +146,14 @@ type Recipient struct {
 	Line  int32 // line in the YAML file, or in CSVFile when FromCSV
 	// FromCSV says the recipient came from destinations_file.
 	FromCSV bool
+	Variant int8
 }
+
+// HeldVariant is the Variant of a recipient outside an experiment's sample.
+const HeldVariant = -1
+
+// Held reports a recipient outside the experiment's sample, who waits for the winner.
+func (r Recipient) Held() bool { return r.Variant == HeldVariant }
 
 // Vars are a recipient's template variables, stored compactly: the names are shared by
 // all rows of one CSV file, the values are one string. A million recipients are a million
@@ -161,6 +193,24 @@ func (v Vars) Values() []string {
 		return nil
 	}
 	return strings.Split(v.values, "\x00")
+}
+
+// Lookup returns the value of the var with the name (the last, if named twice, as Map
+// keeps it) and whether there is one.
+func (v Vars) Lookup(name string) (string, bool) {
+	names := v.Names()
+	for j := len(names) - 1; j >= 0; j-- {
+		if names[j] != name {
+			continue
+		}
+		rest := v.values
+		for range j {
+			_, rest, _ = strings.Cut(rest, "\x00")
+		}
+		val, _, _ := strings.Cut(rest, "\x00")
+		return val, true
+	}
+	return "", false
 }
 
 // Map fills m with the vars (clearing it first) and returns it.
@@ -246,6 +296,10 @@ type Set struct {
 	Files []string
 	// SuppressionLists are every suppression list read, each once, sorted by file.
 	SuppressionLists []*SuppressionList
+	// Settings are every settings file (smsform.yaml) read, sorted by file: those under
+	// the paths, and those above them that govern a campaign. Campaign.Settings says which
+	// one governs each campaign.
+	Settings []*Settings
 	// Warnings are what loading found worth a look but not wrong (a send_at in the past,
 	// with Options.Now set), sorted by file and line. Lint finds more.
 	Warnings []Problem

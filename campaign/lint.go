@@ -66,17 +66,88 @@ func describeReplacement(with string) string {
 // campaign — the parts of every recipient's text as it is, less the parts with that
 // character replaced, exactly (every recipient's text is rendered both ways). In the
 // recipients' vars, one at the first recipient that has them (see lintVars).
+//
+// In a campaign with variants, each variant's text is linted the same way at
+// variants[i].text, its cost counted across the variant's recipients: those the test
+// assigns it, and those held out whom the weights would give it (the held receive the
+// winner, which is not known yet: the weights are the expected mix).
 func (c *Campaign) Lint() []Problem {
+	if len(c.Variants) > 0 {
+		return c.lintVariants()
+	}
 	if c.tmpl == nil {
 		return nil
 	}
-	out, fixed := c.lintText()
-	return append(out, c.lintVars(fixed)...)
+	now := 0
+	for _, rec := range c.Recipients {
+		now += int(rec.Parts)
+	}
+	out, fixed := c.lintText(lintBody{field: "text", text: c.Text, src: c.textSrc, scope: "across the campaign"}, now, nil)
+	return append(out, c.lintVars([]string{fixed}, nil)...)
 }
 
-// lintText warns about the template's own characters, and returns the template with all of
-// them replaced.
-func (c *Campaign) lintText() ([]Problem, string) {
+// lintBody is a text Lint reads: the campaign's, or a variant's.
+type lintBody struct {
+	field string // "text", "variants[1].text"
+	text  string
+	src   *textSource
+	scope string // whose texts a cost is counted over, in words
+}
+
+// lintVariants lints every variant's text and the vars, each recipient's text rendered
+// from its variant (by the weights, for a held one).
+func (c *Campaign) lintVariants() []Problem {
+	of := make([]int8, len(c.Recipients))
+	for i, rec := range c.Recipients {
+		of[i] = int8(c.lintVariantOf(rec))
+	}
+	pick := func(i int) int { return int(of[i]) }
+	var out []Problem
+	fixed := make([]string, len(c.Variants))
+	for i := range c.Variants {
+		v := &c.Variants[i]
+		fixed[i] = v.Text
+		if v.tmpl == nil {
+			return nil
+		}
+		who := func(k int) int {
+			if int(of[k]) == i {
+				return 0
+			}
+			return -1
+		}
+		n := 0
+		for _, v := range of {
+			if int(v) == i {
+				n++
+			}
+		}
+		now, ok := c.partsWith([]string{v.Text}, who)
+		if !ok {
+			continue
+		}
+		body := lintBody{field: fmt.Sprintf("variants[%d].text", i), text: v.Text, src: v.src,
+			scope: fmt.Sprintf("across the %d %s of variant %s", n, plural(n, "recipient", "recipients"), v.Name)}
+		var found []Problem
+		found, fixed[i] = c.lintText(body, now, who)
+		out = append(out, found...)
+	}
+	return append(out, c.lintVars(fixed, pick)...)
+}
+
+// lintVariantOf is the variant whose text Lint reads for a recipient: their own, or the
+// one the weights give a held recipient.
+func (c *Campaign) lintVariantOf(rec Recipient) int {
+	if rec.Held() && c.assign != nil {
+		return c.assign.Variant(rec.To)
+	}
+	return int(rec.Variant)
+}
+
+// lintText warns about a text's own characters, and returns the text with all of them
+// replaced. now is the parts its recipients' texts take (those who picks by index, nil
+// for all).
+func (c *Campaign) lintText(body lintBody, now int, who func(int) int) ([]Problem, string) {
 	type found struct {
 		r           rune
 		line, col   int // in the text, 1-based
@@ -85,7 +156,7 @@ func (c *Campaign) lintText() ([]Problem, string) {
 	var order []*found
 	seen := map[rune]*found{}
 	line, col := 1, 0
-	for _, r := range c.Text {
+	for _, r := range body.text {
 		col++
 		if r == '\n' {
 			line, col = line+1, 0
@@ -103,23 +174,19 @@ func (c *Campaign) lintText() ([]Problem, string) {
 		order = append(order, f)
 	}
 	if len(order) == 0 {
-		return nil, c.Text
+		return nil, body.text
 	}
-	now := 0
-	for _, rec := range c.Recipients {
-		now += int(rec.Parts)
-	}
-	multiline := strings.Contains(c.Text, "\n")
+	multiline := strings.Contains(body.text, "\n")
 	var out []Problem
-	all := c.Text
+	all := body.text
 	for _, f := range order {
 		l := lookalikes[f.r]
 		all = strings.ReplaceAll(all, string(f.r), l.with)
-		line, where := c.Line("text"), fmt.Sprintf("column %d of the text", f.col)
+		line, where := c.Line(body.field), fmt.Sprintf("column %d of the text", f.col)
 		if multiline {
 			where = fmt.Sprintf("line %d of the text, column %d", f.line, f.col)
 		}
-		if fl, fc, ok := c.textSrc.position(f.r, f.line, f.col); ok {
+		if fl, fc, ok := body.src.position(f.r, f.line, f.col); ok {
 			line, where = fl, fmt.Sprintf("column %d", fc) // exactly where the file has it
 		}
 		times := ""
@@ -127,15 +194,15 @@ func (c *Campaign) lintText() ([]Problem, string) {
 			times = fmt.Sprintf(" (%d times; the first shown)", f.occurrences)
 		}
 		msg := fmt.Sprintf("%s: U+%04X %s (%s)%s forces UCS-2 encoding; %s (GSM-7)", where, f.r, l.name, printable(f.r), times, describeReplacement(l.with))
-		if with, ok := c.partsWith(strings.ReplaceAll(c.Text, string(f.r), l.with)); ok {
-			msg += fmt.Sprintf(": it costs %d SMS %s across the campaign (%d with it, %d without)", now-with, plural(now-with, "part", "parts"), now, with)
+		if with, ok := c.partsWith([]string{strings.ReplaceAll(body.text, string(f.r), l.with)}, who); ok {
+			msg += fmt.Sprintf(": it costs %d SMS %s %s (%d with it, %d without)", now-with, plural(now-with, "part", "parts"), body.scope, now, with)
 		}
-		out = append(out, Problem{File: c.File, Line: line, Field: "text", Msg: msg})
+		out = append(out, Problem{File: c.File, Line: line, Field: body.field, Msg: msg})
 	}
 	if len(order) > 1 {
-		if with, ok := c.partsWith(all); ok {
-			out = append(out, Problem{File: c.File, Line: c.Line("text"), Field: "text",
-				Msg: fmt.Sprintf("replacing all %d of these characters saves %d SMS %s across the campaign (%d now, %d after)", len(order), now-with, plural(now-with, "part", "parts"), now, with)})
+		if with, ok := c.partsWith([]string{all}, who); ok {
+			out = append(out, Problem{File: c.File, Line: c.Line(body.field), Field: body.field,
+				Msg: fmt.Sprintf("replacing all %d of these characters saves %d SMS %s %s (%d now, %d after)", len(order), now-with, plural(now-with, "part", "parts"), body.scope, now, with)})
 		}
 	}
 	return out, all
@@ -144,15 +211,12 @@ func (c *Campaign) lintText() ([]Problem, string) {
 // lintVars warns, once per campaign, about look-alike characters that recipients' vars
 // bring into their texts (a name typed O’Brien in the CRM): at the first such recipient,
 // with how many there are and how many parts cleaning the data saves, counted on the
-// texts rendered from text (the template with its own look-alikes already replaced).
-func (c *Campaign) lintVars(text string) []Problem {
-	t, problem := parseText(text)
-	if problem != "" {
-		return nil
-	}
+// texts rendered from texts (the campaign's text, or each variant's as pick chooses, with
+// their own look-alikes already replaced).
+func (c *Campaign) lintVars(texts []string, pick func(int) int) []Problem {
 	type tally struct{ count, saved, first int }
 	var tallies []tally
-	c.renderAll(t, func(workers int) { tallies = make([]tally, workers) }, func(w, i int, s string) {
+	c.renderAll(texts, pick, func(workers int) { tallies = make([]tally, workers) }, func(w, i int, s string) {
 		if !strings.ContainsFunc(s, isLookalike) {
 			return
 		}
@@ -222,15 +286,13 @@ func printable(r rune) string {
 	return string(r)
 }
 
-// partsWith sums the SMS parts of every recipient's text rendered from text instead of the
-// campaign's; false if text does not render for everyone (then no cost is claimed).
-func (c *Campaign) partsWith(text string) (int, bool) {
-	t, problem := parseText(text)
-	if problem != "" {
-		return 0, false
-	}
+// partsWith sums the SMS parts of recipients' texts rendered from texts instead of the
+// campaign's: each recipient's from texts[who(rec)], none where who says -1 (nil: all from
+// texts[0]), by the recipient's index; false if a text does not render for everyone (then
+// no cost is claimed).
+func (c *Campaign) partsWith(texts []string, who func(int) int) (int, bool) {
 	var totals []int
-	ok := c.renderAll(t, func(workers int) { totals = make([]int, workers) }, func(w, _ int, s string) {
+	ok := c.renderAll(texts, who, func(workers int) { totals = make([]int, workers) }, func(w, _ int, s string) {
 		n, _ := Parts(s)
 		totals[w] += n
 	})
@@ -241,12 +303,21 @@ func (c *Campaign) partsWith(text string) (int, bool) {
 	return total, ok
 }
 
-// renderAll renders every recipient's text from t, split in order over the cores as when
+// renderAll renders recipients' texts from texts (recipient i's from texts[pick(i)], skipping
+// those pick gives -1; nil pick: all from texts[0]), split in order over the cores as when
 // they are loaded: start learns the number of workers, each calls fn with its index, the
-// recipient's and the text. False if a text does not render (the rest may be skipped).
-func (c *Campaign) renderAll(t *template.Template, start func(workers int), fn func(w, i int, text string)) bool {
-	alt := *c
-	alt.tmpl = t
+// recipient's and the text. False if a text does not parse or render (the rest may then
+// be skipped).
+func (c *Campaign) renderAll(texts []string, pick func(int) int, start func(workers int), fn func(w, i int, text string)) bool {
+	tmpls := make([]*template.Template, len(texts))
+	for i, text := range texts {
+		t, problem := parseText(text)
+		if problem != "" {
+			start(1)
+			return false
+		}
+		tmpls[i] = t
+	}
 	workers := max(1, min(runtime.GOMAXPROCS(0), len(c.Recipients)/chunkRows))
 	start(workers)
 	failed := make([]bool, workers)
@@ -255,10 +326,19 @@ func (c *Campaign) renderAll(t *template.Template, start func(workers int), fn f
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := alt.NewRenderer()
+			rs := make([]*Renderer, len(tmpls))
+			for i, t := range tmpls {
+				rs[i] = c.newRenderer(t)
+			}
 			lo, hi := w*len(c.Recipients)/workers, (w+1)*len(c.Recipients)/workers
 			for i := lo; i < hi; i++ {
-				s, err := r.Render(c.Recipients[i])
+				k := 0
+				if pick != nil {
+					if k = pick(i); k < 0 {
+						continue
+					}
+				}
+				s, err := rs[k].Render(c.Recipients[i])
 				if err != nil {
 					failed[w] = true
 					return

@@ -47,18 +47,24 @@ func LoadWith(opts Options, paths ...string) (*Set, error) {
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
-	files, fileRoots, err := findFiles(paths)
+	files, fileRoots, settingsFiles, err := findFiles(paths)
 	if err != nil {
 		return nil, err
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("no *.yaml or *.yml campaign files under %s; give the directories or files that hold your campaigns (hidden directories and what a %s lists are skipped)", strings.Join(paths, ", "), IgnoreFile)
+		return nil, fmt.Errorf("no *.yaml or *.yml campaign files under %s; give the directories or files that hold your campaigns (hidden directories and what a %s lists are skipped; %s holds settings, not campaigns)", strings.Join(paths, ", "), IgnoreFile, SettingsFile)
 	}
 	set := &Set{Files: files}
 	ps := problems{all: opts.AllProblems}
 	digest := sha256.New()
 	seen := map[string]string{} // id -> FILE:LINE of its first definition
 	var dups []*Campaign
+	// Every settings file under the paths is checked, whether or not a campaign is under
+	// it; those above the paths are read when a campaign needs them.
+	settings := newSettingsFinder(&ps)
+	for _, f := range settingsFiles {
+		settings.load(f, fileRoots[f])
+	}
 	for _, f := range files {
 		root := fileRoots[f]
 		data, err := readConfined(f, root, MaxYAMLBytes)
@@ -68,8 +74,14 @@ func LoadWith(opts Options, paths ...string) (*Set, error) {
 		}
 		fmt.Fprintf(digest, "%s\x00%d\x00", f, len(data))
 		digest.Write(data)
+		governing := settings.of(f, root)
 		for _, c := range parseFile(f, data, &ps) {
 			c.root = root
+			c.Settings = governing
+			c.sendBy = c.SendTime()
+			if c.sendBy.IsZero() {
+				c.sendBy = opts.Now
+			}
 			if first, dup := seen[c.ID]; dup && c.ID != "" {
 				// Still checked below, so all its problems come at once; left out of the set.
 				ps.add(f, c.Line("id"), "id", "campaign %q is already defined at %s; ids must be unique across all files", clipped(c.ID, maxQuoted), first)
@@ -85,6 +97,9 @@ func LoadWith(opts Options, paths ...string) (*Set, error) {
 	lists := &suppressionLists{byKey: map[string]*SuppressionList{}, files: map[string]*listFile{}}
 	for _, c := range all {
 		c.checkZones(&ps)
+		if p := c.sampleWarning(); p != nil {
+			set.Warnings = append(set.Warnings, *p)
+		}
 		lists.add(c)
 		if !opts.Now.IsZero() {
 			if p := c.CheckSendAt(opts.Now); p != nil {
@@ -101,6 +116,7 @@ func LoadWith(opts Options, paths ...string) (*Set, error) {
 	}
 	lists.read(&ps, digest)
 	set.SuppressionLists = lists.all()
+	set.Settings = settings.all(digest)
 	sortProblems(set.Warnings)
 	if err := ps.err(); err != nil {
 		return nil, err
@@ -123,22 +139,27 @@ func fileProblem(err error, root, bigHint string) string {
 	return err.Error()
 }
 
-// findFiles lists the campaign files under paths, and the campaign root of each.
-func findFiles(paths []string) ([]string, map[string]string, error) {
-	var files []string
-	fileRoots := map[string]string{}
+// findFiles lists the campaign files under paths, and the campaign root of each; and,
+// apart, the settings files met (a file argument or an entry of the walk named
+// smsform.yaml), which are not campaigns.
+func findFiles(paths []string) (files []string, fileRoots map[string]string, settings []string, err error) {
+	fileRoots = map[string]string{}
 	rs := &roots{git: map[string]string{}}
 	for _, root := range paths {
 		arg := root
 		root = filepath.Clean(root)
 		info, err := os.Stat(root)
 		if err != nil {
-			return nil, nil, fmt.Errorf("campaign path %s: %w; give the directories or files that hold your campaigns", root, errors.Unwrap(err))
+			return nil, nil, nil, fmt.Errorf("campaign path %s: %w; give the directories or files that hold your campaigns", root, errors.Unwrap(err))
 		}
 		if !info.IsDir() {
-			files = append(files, root)
 			if _, ok := fileRoots[root]; !ok {
 				fileRoots[root] = rs.of(root, arg)
+			}
+			if isSettingsFile(root) {
+				settings = append(settings, root)
+			} else {
+				files = append(files, root)
 			}
 			continue
 		}
@@ -173,19 +194,24 @@ func findFiles(paths []string) ([]string, map[string]string, error) {
 				return nil
 			}
 			if ext := filepath.Ext(name); ext == ".yaml" || ext == ".yml" {
-				files = append(files, p)
 				if _, ok := fileRoots[p]; !ok {
 					fileRoots[p] = rs.of(p, root)
+				}
+				if name == SettingsFile {
+					settings = append(settings, p)
+				} else {
+					files = append(files, p)
 				}
 			}
 			return nil
 		})
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	slices.Sort(files)
-	return slices.Compact(files), fileRoots, nil
+	slices.Sort(settings)
+	return slices.Compact(files), fileRoots, slices.Compact(settings), nil
 }
 
 // ignoreChain is what the ignore files of a directory and of the directories above it, up
@@ -346,6 +372,7 @@ func decodeCampaign(file string, lines [][]byte, root *yaml.Node, ps *problems) 
 		c.Round = 1
 	}
 	c.textSrc = textSourceOf(root, lines, c.Text)
+	c.locateVariants(root, lines)
 	if c.Purpose == "" && !writtenEmpty(root, "purpose") {
 		c.Purpose = Marketing // left out or null; purpose: "" is an error, as in the schema
 	}
@@ -515,7 +542,7 @@ func checkShape(file string, n *yaml.Node, t reflect.Type, path, scalars string,
 			case dup:
 				ps.add(file, k.Line, p, "written twice (first at line %d); keep one", line)
 			case !ok:
-				ps.add(file, k.Line, p, "unknown field%s; known fields are %s", suggest(k.Value, names), strings.Join(names, ", "))
+				ps.add(file, k.Line, p, "unknown field%s; known fields are %s", suggest(k.Value, names), knownFields(names, len(k.Value)))
 			case checkShape(file, v, ft, p, shape, ps, bad):
 				first[k.Value] = k.Line
 				keep = append(keep, k, v)
@@ -527,6 +554,22 @@ func checkShape(file string, n *yaml.Node, t reflect.Type, path, scalars string,
 		n.Content = keep
 	}
 	return true
+}
+
+// knownFields lists the known fields for an unknown key of keyLen bytes. A key too long
+// to be quoted whole (a problem shows its first 128 bytes) is no typo of one of them, and
+// its problem is kept short: the list stops after about 100 bytes and says how many more.
+func knownFields(names []string, keyLen int) string {
+	all := strings.Join(names, ", ")
+	if keyLen <= 2*maxQuoted || len(all) <= 100 {
+		return all
+	}
+	n, size := 0, 0
+	for n < len(names) && size+len(names[n]) <= 100 {
+		size += len(names[n]) + 2
+		n++
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:n], ", "), len(names)-n)
 }
 
 // describeNode names what a node holds, for a wrong-type problem.

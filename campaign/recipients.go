@@ -74,7 +74,7 @@ func (c *Campaign) loadInline(ps *problems) *dedup {
 		row := prepared{rec: Recipient{Vars: vars, Line: int32(c.Line(field))}, field: field}
 		names := vars.Names()
 		if bad := slices.IndexFunc(names, func(n string) bool { return hasNUL(dst.Vars[n]) }); bad >= 0 {
-			row.problem = &Problem{File: c.File, Line: int(row.rec.Line), Field: fmt.Sprintf("destinations[%d].vars.%s", i, names[bad]), Msg: "holds a NUL character, which no SMS can carry"}
+			row.problems = []Problem{{File: c.File, Line: int(row.rec.Line), Field: fmt.Sprintf("destinations[%d].vars.%s", i, names[bad]), Msg: "holds a NUL character, which no SMS can carry"}}
 		}
 		c.prepare(r, &row, dst.To)
 		d.add(row)
@@ -82,12 +82,12 @@ func (c *Campaign) loadInline(ps *problems) *dedup {
 	return d
 }
 
-// prepared is one recipient after the per-row work, or the problem that stopped it.
+// prepared is one recipient after the per-row work, or the problems that stopped it.
 type prepared struct {
-	rec     Recipient
-	problem *Problem
-	field   string // where the number is written: "destinations[2].to" or "to" in a CSV
-	vars    uint64 // hash of the vars, to compare repeats of a number
+	rec      Recipient
+	problems []Problem
+	field    string // where the number is written: "destinations[2].to" or "to" in a CSV
+	vars     uint64 // hash of the vars, to compare repeats of a number
 }
 
 // dedup adds prepared rows in file order: a number seen before with the same vars is sent
@@ -120,8 +120,10 @@ func (d *dedup) reserve(n int) {
 
 func (d *dedup) add(row prepared) {
 	c := d.c
-	if row.problem != nil {
-		d.ps.add(row.problem.File, row.problem.Line, row.problem.Field, "%s", row.problem.Msg)
+	for _, p := range row.problems {
+		d.ps.add(p.File, p.Line, p.Field, "%s", p.Msg)
+	}
+	if len(row.problems) > 0 {
 		if row.rec.To == "" {
 			return
 		}
@@ -140,7 +142,7 @@ func (d *dedup) add(row prepared) {
 		return // the same number with the same vars is sent once
 	}
 	d.seen[key] = firstSeen{vars: row.vars, line: row.rec.Line, fromCSV: row.rec.FromCSV}
-	if row.problem == nil {
+	if len(row.problems) == 0 {
 		c.Recipients = append(c.Recipients, row.rec)
 	}
 }
@@ -229,6 +231,12 @@ func (f *destinationsFile) load(ps *problems, digest hash.Hash) {
 	if toCol < 0 {
 		ps.add(f.file, 1, "to", "%s", noToColumn(header))
 		return
+	}
+	for _, d := range f.users {
+		// Once here rather than at every row (see checkConsent).
+		if col, _ := d.c.Settings.ConsentColumns(); col != "" && d.c.IsMarketing() && d.c.Settings.ConsentRequired() && !slices.Contains(names, col) {
+			ps.add(f.file, 1, safetext.Clip(col, safetext.MaxShown), "the header has no %s column, which consent.column names (%s): every recipient of the marketing campaign %s needs the time they agreed (consent.marketing: required)", safetext.Quote(col), d.c.Settings.Pos("consent.column"), d.c.ID)
+		}
 	}
 
 	// Reading the CSV is fast; normalising numbers and rendering texts is not. Workers
@@ -389,10 +397,11 @@ func csvMessage(err error) string {
 	return err.Error()
 }
 
-// prepare normalises a row's number and renders its text, or records why it cannot be sent.
-// It only touches the row, so workers can prepare rows in parallel.
+// prepare normalises a row's number, checks its consent, assigns its variant and renders
+// its text (every variant's, in an experiment), or records why it cannot be sent. It only
+// touches the row, so workers can prepare rows in parallel.
 func (c *Campaign) prepare(r *Renderer, row *prepared, raw string) {
-	if row.problem != nil {
+	if len(row.problems) > 0 {
 		return
 	}
 	rec := &row.rec
@@ -401,7 +410,7 @@ func (c *Campaign) prepare(r *Renderer, row *prepared, raw string) {
 		file = c.CSVFile
 	}
 	fail := func(field, format string, args ...any) {
-		row.problem = &Problem{File: file, Line: int(rec.Line), Field: field, Msg: fmt.Sprintf(format, args...)}
+		row.problems = append(row.problems, Problem{File: file, Line: int(rec.Line), Field: field, Msg: fmt.Sprintf(format, args...)})
 	}
 	e164, msg := Normalize(raw, c.DefaultRegion)
 	if msg != "" {
@@ -412,30 +421,71 @@ func (c *Campaign) prepare(r *Renderer, row *prepared, raw string) {
 	// from, which would stay in memory, every var with it, as long as the recipient.
 	rec.To = strings.Clone(e164)
 	row.vars = rec.Vars.hash()
+	c.checkConsent(row)
+	if len(c.Variants) > 0 {
+		c.prepareVariants(r, row, fail)
+		return
+	}
 	if c.tmpl == nil {
 		return // the template did not parse; that is reported once, on text
 	}
+	if parts, hash, ok := c.renderChecked(r, rec, "text", fail); ok {
+		rec.Parts, rec.Hash = int32(parts), hash
+	}
+}
+
+// prepareVariants assigns the recipient its variant and renders every variant's text for
+// it: a recipient held out of the test may receive any of them once a winner is decided,
+// and one in the test receives another should the file name a winner later.
+func (c *Campaign) prepareVariants(r *Renderer, row *prepared, fail func(field, format string, args ...any)) {
+	rec := &row.rec
+	if c.assign != nil {
+		v, _ := c.assign.Assign(rec.To)
+		rec.Variant = int8(v)
+	}
+	most := 0
+	for i := range c.Variants {
+		if c.Variants[i].tmpl == nil {
+			continue // reported once, on variants[i].text
+		}
+		parts, hash, ok := c.renderChecked(r.variants[i], rec, fmt.Sprintf("variants[%d].text", i), fail)
+		if !ok {
+			continue
+		}
+		most = max(most, parts)
+		if int(rec.Variant) == i {
+			rec.Parts, rec.Hash = int32(parts), hash
+		}
+	}
+	if rec.Held() {
+		rec.Parts = int32(most)
+	}
+}
+
+// renderChecked renders a recipient's text with r and checks that it can be sent: its
+// parts and hash, or a problem at field (false).
+func (c *Campaign) renderChecked(r *Renderer, rec *Recipient, field string, fail func(field, format string, args ...any)) (int, uint64, bool) {
 	text, err := r.Render(*rec)
 	if errors.Is(err, ErrTextTooLong) {
-		fail("text", "renders to more than %d bytes for %s; the limit is %d", MaxTextBytes, e164, MaxTextBytes)
-		return
+		fail(field, "renders to more than %d bytes for %s; the limit is %d", MaxTextBytes, rec.To, MaxTextBytes)
+		return 0, 0, false
 	}
 	if err != nil {
-		fail("text", "%v", err)
-		return
+		fail(field, "%v", err)
+		return 0, 0, false
 	}
 	parts, enc := Parts(text)
 	switch {
 	case text == "":
-		fail("text", "renders to an empty text for %s", e164)
+		fail(field, "renders to an empty text for %s", rec.To)
 	case parts > MaxParts:
-		fail("text", "renders to %d SMS parts (%s, %d chars) for %s; the limit is %d", parts, enc, utf8.RuneCountInString(text), e164, MaxParts)
+		fail(field, "renders to %d SMS parts (%s, %d chars) for %s; the limit is %d", parts, enc, utf8.RuneCountInString(text), rec.To, MaxParts)
 	case len(text) > MaxTextBytes:
-		fail("text", "renders to %d bytes for %s; the limit is %d", len(text), e164, MaxTextBytes)
+		fail(field, "renders to %d bytes for %s; the limit is %d", len(text), rec.To, MaxTextBytes)
 	default:
-		rec.Parts = int32(parts)
-		rec.Hash = r.hash(text)
+		return parts, r.hash(text), true
 	}
+	return 0, 0, false
 }
 
 // Normalize turns a written number into E.164, or says what is wrong with it.
@@ -492,11 +542,14 @@ func hasNUL(s string) bool { return strings.IndexByte(s, 0) >= 0 }
 // Renderer renders one campaign's texts. It reuses its buffers, so it is not safe for
 // concurrent use: make one per goroutine.
 type Renderer struct {
-	c    *Campaign
-	buf  bytes.Buffer
-	vars map[string]string
-	opts []byte
-	sha  hash.Hash
+	c *Campaign
+	// variants render each variant's text, in a campaign with variants: Render picks the
+	// recipient's.
+	variants []*Renderer
+	buf      bytes.Buffer
+	vars     map[string]string
+	opts     []byte
+	sha      hash.Hash
 
 	// tmpl is the campaign's template with its formatting functions counted against
 	// budget, which each rendering resets.
@@ -512,17 +565,37 @@ type Renderer struct {
 	bounds []int
 }
 
-// NewRenderer makes a renderer for the campaign.
+// NewRenderer makes a renderer of the texts the campaign's recipients are assigned: its
+// text, or each recipient's variant (a held recipient has none: ErrHeld).
 func (c *Campaign) NewRenderer() *Renderer {
-	p := plainOf(c.tmpl)
-	r := &Renderer{c: c, vars: map[string]string{}, opts: []byte(c.options()), sha: sha256.New(),
-		plain: p, index: make([]int, len(p))}
-	if c.tmpl != nil {
-		// Clone shares the parsed tree; only the functions are the renderer's own.
-		r.tmpl = template.Must(c.tmpl.Clone()).Funcs(r.budget.funcs())
+	r := c.newRenderer(c.tmpl)
+	if len(c.Variants) > 0 {
+		r.variants = make([]*Renderer, len(c.Variants))
+		for i := range c.Variants {
+			r.variants[i] = c.VariantRenderer(i)
+		}
 	}
 	return r
 }
+
+// VariantRenderer makes a renderer of variant i's text, whichever variant a recipient is
+// assigned.
+func (c *Campaign) VariantRenderer(i int) *Renderer { return c.newRenderer(c.Variants[i].tmpl) }
+
+func (c *Campaign) newRenderer(t *template.Template) *Renderer {
+	p := plainOf(t)
+	r := &Renderer{c: c, vars: map[string]string{}, opts: []byte(c.options()), sha: sha256.New(),
+		plain: p, index: make([]int, len(p))}
+	if t != nil {
+		// Clone shares the parsed tree; only the functions are the renderer's own.
+		r.tmpl = template.Must(t.Clone()).Funcs(r.budget.funcs())
+	}
+	return r
+}
+
+// ErrHeld is why a held recipient's text cannot be rendered: none is theirs until the
+// experiment has a winner.
+var ErrHeld = errors.New("the recipient is held out of the experiment's test: no variant is theirs until a winner is decided")
 
 // ErrTextTooLong stops a rendering that would exceed MaxTextBytes.
 var ErrTextTooLong = fmt.Errorf("the text is longer than %d bytes", MaxTextBytes)
@@ -538,9 +611,17 @@ func (w limitedBuffer) Write(p []byte) (int, error) {
 	return w.buf.Write(p)
 }
 
-// Render executes the text template over the recipient's vars. A text over MaxTextBytes
-// stops rendering with ErrTextTooLong.
+// Render executes the text template over the recipient's vars: the campaign's text, or,
+// for a renderer of NewRenderer in a campaign with variants, the recipient's variant's
+// (ErrHeld for a held recipient). A text over MaxTextBytes stops rendering with
+// ErrTextTooLong.
 func (r *Renderer) Render(rec Recipient) (string, error) {
+	if r.variants != nil {
+		if rec.Held() || int(rec.Variant) >= len(r.variants) {
+			return "", ErrHeld
+		}
+		return r.variants[rec.Variant].Render(rec)
+	}
 	if r.plain != nil {
 		if text, ok, err := r.renderPlain(rec.Vars); ok {
 			return text, err

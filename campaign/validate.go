@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"text/template"
 	"time"
 	"unicode/utf8"
 
@@ -54,6 +55,8 @@ func validatorInstance() *validator.Validate {
 			}
 		}
 		must("campaign_id", idPattern.MatchString)
+		must("variant_name", variantPattern.MatchString)
+		must("column_name", columnPattern.MatchString)
 		must("sender", func(s string) bool { return alphaSender.MatchString(s) || numericSender.MatchString(s) })
 		must("tracking_type", trackingPattern.MatchString)
 		must("hhmm", hhmmPattern.MatchString)
@@ -81,6 +84,10 @@ func problemText(fe validator.FieldError) string {
 		return "is required"
 	case "campaign_id":
 		return fmt.Sprintf("%q must be lower-case letters, digits, '-' or '_', start with a letter or digit, at most 64 chars (^[a-z0-9][a-z0-9_-]{0,63}$)", value)
+	case "variant_name":
+		return fmt.Sprintf("%q must be lower-case letters, digits, '-' or '_', start with a letter or digit, at most 32 chars (^[a-z0-9][a-z0-9_-]{0,31}$)", value)
+	case "column_name":
+		return fmt.Sprintf("%q must be the name of a column or var: 1 to %d characters, no control characters", value, maxColumnName)
 	case "sender":
 		return fmt.Sprintf("%q must be 3-11 letters and digits, or 3-15 digits", value)
 	case "tracking_type":
@@ -144,25 +151,44 @@ func (c *Campaign) validate(ps *problems, badType map[string]bool) {
 			c.problem(ps, fmt.Sprintf("suppression_lists[%d]", i), "is empty; give the path of a CSV file, relative to this file")
 		}
 	}
-	if i := strings.IndexFunc(c.Text, unsendable); i >= 0 {
-		// Not parsed: reported once, here, rather than for every recipient's text.
-		r, _ := utf8.DecodeRuneInString(c.Text[i:])
-		if r == 0 {
-			c.problem(ps, "text", "holds a NUL character, which no SMS can carry")
-		} else {
-			c.problem(ps, "text", "holds the control character U+%04X, which no phone shows; remove it", r)
-		}
-	} else if c.Text != "" {
-		if t, problem, line := parseTextAt(c.Text); problem != "" {
-			at := c.Line("text")
-			if fl, ok := c.textSrc.fileLine(line); ok {
-				at = fl // a literal block: the line is exactly the file's
-			}
-			ps.add(c.File, at, "text", "%s", problem)
-		} else {
-			c.tmpl = t
-		}
+	_, textWritten := c.lines["text"]
+	switch {
+	case c.variantsWritten && textWritten && !badType["text"]:
+		c.problem(ps, "text", "a campaign has text or variants, not both; move this text into a variant, or remove variants")
+	case !c.variantsWritten && c.Text == "" && !badType["text"] && !badType["variants"]:
+		c.problem(ps, "text", "is required (or variants, to test several texts against each other)")
+	case !c.variantsWritten:
+		c.tmpl = c.parseText(ps, "text", c.Text, c.textSrc)
 	}
+	c.validateExperiment(ps, badType)
+}
+
+// parseText checks a text to be sent (the campaign's or a variant's, at field) and parses
+// it; nil when it holds what no SMS can carry or does not parse, which is reported once,
+// here, rather than for every recipient's text.
+func (c *Campaign) parseText(ps *problems, field, text string, src *textSource) *template.Template {
+	if i := strings.IndexFunc(text, unsendable); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(text[i:])
+		if r == 0 {
+			c.problem(ps, field, "holds a NUL character, which no SMS can carry")
+		} else {
+			c.problem(ps, field, "holds the control character U+%04X, which no phone shows; remove it", r)
+		}
+		return nil
+	}
+	if text == "" {
+		return nil
+	}
+	t, problem, line := parseTextAt(text)
+	if problem != "" {
+		at := c.Line(field)
+		if fl, ok := src.fileLine(line); ok {
+			at = fl // a literal block: the line is exactly the file's
+		}
+		ps.add(c.File, at, field, "%s", problem)
+		return nil
+	}
+	return t
 }
 
 // unsendable reports a character a text may not hold: NUL, which no SMS can carry, and

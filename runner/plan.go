@@ -146,6 +146,13 @@ func MakePlan(set *campaign.Set, snap *state.Snapshot, now time.Time, opts PlanO
 	}
 	var bad []campaign.Problem
 	for _, c := range set.Campaigns {
+		if c.IsExperiment() {
+			// Until plan knows held recipients and winners, sending the variants would
+			// send the held ones too: refused, whole.
+			bad = append(bad, campaign.Problem{File: c.File, Line: c.Line("variants"), Field: "variants",
+				Msg: fmt.Sprintf("campaign %s has variants: validate checks them, but this version of plan and apply cannot send an experiment yet; nothing is sent", c.ID)})
+			continue
+		}
 		cp := planCampaign(c, snap.Round(state.Round{Campaign: c.ID, Round: c.Round}), snap.OptOuts, opts)
 		// send_at matters only for what is still to send: a campaign sent yesterday at its
 		// send_at must not stop today's plan.

@@ -1,0 +1,424 @@
+package campaign
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-playground/validator/v10"
+	"gopkg.in/yaml.v3"
+)
+
+// SettingsFile is the name of the settings file (spec §12): not a campaign, but settings
+// for the campaigns under its directory, committed and reviewed with them.
+//
+//	contact_policy:
+//	  marketing: {max: 2, per: 7d}    # at most 2 marketing messages per number in any 7 days
+//	consent:
+//	  marketing: required             # | optional (the default)
+//	  column: consent_at              # the var holding when the person agreed
+//	  source_column: consent_source   # optional: where they agreed
+//	limits:
+//	  max_messages: 100000            # one apply sends at most this many
+//	  max_cost: {CHF: "500"}          # and costs at most this much, per currency (-prices)
+//
+// Which file governs a campaign: the nearest smsform.yaml in the campaign file's directory
+// or above it, up to the campaign root (the git work tree holding the file; outside git,
+// the directory given on the command line, or a file's own directory). A campaign takes
+// exactly one settings file, whole: a nested smsform.yaml replaces the one above it for the
+// campaigns below it, and the settings that apply do not depend on which path the command
+// was given inside a git work tree. .smsformignore does not hide a settings file.
+const SettingsFile = "smsform.yaml"
+
+// Settings is one settings file, as written and as checked.
+type Settings struct {
+	ContactPolicy *ContactPolicy `yaml:"contact_policy"`
+	Consent       *Consent       `yaml:"consent"`
+	Limits        *Limits        `yaml:"limits"`
+
+	// File is the settings file, as found (relative when the command's paths were).
+	File  string         `yaml:"-"`
+	lines map[string]int // field path -> line, as Campaign's
+	data  []byte         // as read, for the set's digest
+}
+
+// ContactPolicy limits how often a number receives messages of a purpose.
+type ContactPolicy struct {
+	Marketing *Cap `yaml:"marketing"`
+}
+
+// Cap is a frequency cap: at most Max messages to a number in any window of Per.
+type Cap struct {
+	Max *int   `yaml:"max" validate:"required,gte=1,lte=1000"`
+	Per string `yaml:"per" validate:"required" scalars:"int"`
+
+	window time.Duration
+}
+
+// Window is per, parsed.
+func (c *Cap) Window() time.Duration { return c.window }
+
+// Count is max, or 0 when not written (which is a problem).
+func (c *Cap) Count() int {
+	if c.Max == nil {
+		return 0
+	}
+	return *c.Max
+}
+
+// Consent says whether marketing recipients must carry consent evidence, and where.
+type Consent struct {
+	Marketing    string `yaml:"marketing" validate:"omitempty,oneof=required optional"`
+	Column       string `yaml:"column" validate:"omitempty,column_name" scalars:"int"`
+	SourceColumn string `yaml:"source_column" validate:"omitempty,column_name" scalars:"int"`
+}
+
+// Limits bound what one apply may send.
+type Limits struct {
+	MaxMessages *int              `yaml:"max_messages" validate:"omitempty,gte=0,lte=100000000"`
+	MaxCost     map[string]string `yaml:"max_cost" scalars:"text"`
+
+	maxCost map[string]MicroUnits
+}
+
+// Bounds of the settings.
+const (
+	// MaxCapCount bounds contact_policy.marketing.max: more than a thousand marketing
+	// texts to one person in a window is no cap at all, and the bound keeps what plan
+	// counts per number small.
+	MaxCapCount = 1000
+	// MinCapWindow and MaxCapWindow bound per: a minute is the smallest a span is written
+	// in; a year with its leap day is as far back as the history a cap reads should go.
+	MinCapWindow = time.Minute
+	MaxCapWindow = 366 * 24 * time.Hour
+	// MaxLimitMessages bounds limits.max_messages, a hundred million: more than a 1 GB
+	// destinations file holds.
+	MaxLimitMessages = 100_000_000
+	// maxColumnName bounds consent's column names (CSV headers or var names).
+	maxColumnName = 64
+)
+
+var (
+	columnPattern = regexp.MustCompile(`^[^\x00-\x1f\x7f]{1,64}$`)
+	// amountPattern is a decimal amount of money, exact to a millionth, below a billion.
+	amountPattern = regexp.MustCompile(`^[0-9]{1,9}(\.[0-9]{1,6})?$`)
+)
+
+// Pos is FILE:LINE of a field of the settings ("consent.marketing"), or of the nearest
+// field above it that is written.
+func (s *Settings) Pos(path string) string { return fmt.Sprintf("%s:%d", s.File, s.line(path)) }
+
+func (s *Settings) line(path string) int {
+	for {
+		if l, ok := s.lines[path]; ok {
+			return l
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			return max(s.lines[""], 1)
+		}
+		path = path[:i]
+	}
+}
+
+// MarketingCap is the marketing frequency cap, or nil.
+func (s *Settings) MarketingCap() *Cap {
+	if s == nil || s.ContactPolicy == nil {
+		return nil
+	}
+	return s.ContactPolicy.Marketing
+}
+
+// ConsentRequired reports consent.marketing: required.
+func (s *Settings) ConsentRequired() bool {
+	return s != nil && s.Consent != nil && s.Consent.Marketing == "required"
+}
+
+// ConsentColumns are the vars holding consent evidence: the time, and its source ("" when
+// not named).
+func (s *Settings) ConsentColumns() (at, source string) {
+	if s == nil || s.Consent == nil {
+		return "", ""
+	}
+	return s.Consent.Column, s.Consent.SourceColumn
+}
+
+// MaxMessages is limits.max_messages; ok is false when not set.
+func (s *Settings) MaxMessages() (n int, ok bool) {
+	if s == nil || s.Limits == nil || s.Limits.MaxMessages == nil {
+		return 0, false
+	}
+	return *s.Limits.MaxMessages, true
+}
+
+// MaxCost is limits.max_cost parsed: the most one apply may cost, per currency; nil when
+// not set.
+func (s *Settings) MaxCost() map[string]MicroUnits {
+	if s == nil || s.Limits == nil {
+		return nil
+	}
+	return s.Limits.maxCost
+}
+
+// Describe says in a line what the settings ask for, for validate and plan to print.
+func (s *Settings) Describe() string {
+	var parts []string
+	if c := s.MarketingCap(); c != nil {
+		parts = append(parts, fmt.Sprintf("marketing at most %d per %s per number", c.Count(), FormatSpan(c.Window())))
+	}
+	if s.Consent != nil && s.Consent.Column != "" {
+		what := "consent optional"
+		if s.ConsentRequired() {
+			what = "consent required"
+		}
+		what += " (" + s.Consent.Column
+		if s.Consent.SourceColumn != "" {
+			what += ", source " + s.Consent.SourceColumn
+		}
+		parts = append(parts, what+")")
+	} else if s.ConsentRequired() {
+		parts = append(parts, "consent required")
+	}
+	if n, ok := s.MaxMessages(); ok {
+		parts = append(parts, fmt.Sprintf("at most %d messages per apply", n))
+	}
+	if costs := s.MaxCost(); len(costs) > 0 {
+		currencies := make([]string, 0, len(costs))
+		for cur := range costs {
+			currencies = append(currencies, cur)
+		}
+		sort.Strings(currencies)
+		for _, cur := range currencies {
+			parts = append(parts, fmt.Sprintf("at most %s %s per apply", costs[cur], cur))
+		}
+	}
+	if len(parts) == 0 {
+		return "nothing set"
+	}
+	return strings.Join(parts, "; ")
+}
+
+// settingsFinder finds and loads the settings file governing each campaign file, each
+// file read once.
+type settingsFinder struct {
+	ps     *problems
+	byDir  map[string]*Settings // directory as walked -> its governing settings, or nil
+	byFile map[string]*Settings // settings file -> loaded
+	files  []*Settings
+}
+
+func newSettingsFinder(ps *problems) *settingsFinder {
+	return &settingsFinder{ps: ps, byDir: map[string]*Settings{}, byFile: map[string]*Settings{}}
+}
+
+// load reads a settings file once; root is the campaign root it must resolve inside.
+func (f *settingsFinder) load(file, root string) *Settings {
+	if s, ok := f.byFile[file]; ok {
+		return s
+	}
+	s := loadSettings(file, root, f.ps)
+	f.byFile[file] = s
+	f.files = append(f.files, s)
+	return s
+}
+
+// of returns the settings governing a campaign file, nil if none: the nearest settings
+// file in its directory or above, up to root.
+func (f *settingsFinder) of(file, root string) *Settings {
+	var visited []string
+	var found *Settings
+	for dir := filepath.Dir(file); ; {
+		if s, ok := f.byDir[dir]; ok {
+			found = s
+			break
+		}
+		visited = append(visited, dir)
+		real := realPath(dir)
+		if !inside(root, real) {
+			break
+		}
+		candidate := filepath.Join(dir, SettingsFile)
+		if _, err := os.Lstat(candidate); err == nil {
+			found = f.load(candidate, root)
+			break
+		}
+		parent := filepath.Clean(filepath.Join(dir, ".."))
+		if real == root || parent == dir || realPath(parent) == real {
+			break
+		}
+		dir = parent
+	}
+	for _, d := range visited {
+		f.byDir[d] = found
+	}
+	return found
+}
+
+// all returns every settings file loaded, sorted by file, and writes them to digest.
+func (f *settingsFinder) all(digest hash.Hash) []*Settings {
+	slices.SortFunc(f.files, func(a, b *Settings) int { return strings.Compare(a.File, b.File) })
+	for _, s := range f.files {
+		fmt.Fprintf(digest, "%s\x00%d\x00", s.File, len(s.data))
+		digest.Write(s.data)
+	}
+	return f.files
+}
+
+// loadSettings reads and checks one settings file; its problems go to ps. It returns the
+// settings even with problems (the load fails anyway), so that the campaigns under it are
+// checked against what could be read.
+func loadSettings(file, root string, ps *problems) *Settings {
+	s := &Settings{File: file, lines: map[string]int{"": 1}}
+	data, err := readConfined(file, root, MaxYAMLBytes)
+	if err != nil {
+		ps.add(file, 0, "", "%s", fileProblem(err, root, "a settings file is a few lines"))
+		return s
+	}
+	s.data = data
+	aliases := newAliases(len(data))
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var root0 *yaml.Node
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			line, msg := 0, strings.TrimPrefix(err.Error(), "yaml: ")
+			if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+				line, _ = strconv.Atoi(m[1])
+				msg = m[2]
+				if strings.HasPrefix(msg, "did not find expected") || strings.HasPrefix(msg, "found a tab character") {
+					line++ // as parseFile: yaml.v3 counts these from 0
+				}
+			}
+			if line == 0 {
+				line = badByteLine(data)
+			}
+			ps.add(file, line, "", "YAML syntax: %s", msg)
+			return s
+		}
+		if p := aliases.check(&doc); p != nil {
+			ps.add(file, p.line, p.field, "%s", p.msg)
+			return s
+		}
+		if len(doc.Content) == 0 || (doc.Content[0].Kind == yaml.ScalarNode && doc.Content[0].Tag == "!!null") {
+			continue
+		}
+		if root0 != nil {
+			ps.add(file, doc.Content[0].Line, "", "a settings file holds one document; merge this one into the first (line %d)", root0.Line)
+			return s
+		}
+		root0 = doc.Content[0]
+	}
+	if root0 == nil {
+		return s // empty, or only comments: no settings
+	}
+	if root0.Kind != yaml.MappingNode {
+		ps.add(file, root0.Line, "", "settings must be a mapping of contact_policy, consent and limits")
+		return s
+	}
+	if valueNode(root0, "id") != nil {
+		ps.add(file, root0.Line, "", "%s is the settings file of the campaigns under its directory (contact_policy, consent, limits), not a campaign: put this campaign in a file of another name", SettingsFile)
+		return s
+	}
+	s.lines[""] = root0.Line
+	recordLines(root0, "", s.lines)
+	bad := map[string]bool{}
+	checkShape(file, root0, reflect.TypeOf(Settings{}), "", "", ps, bad)
+	if err := root0.Decode(s); err != nil {
+		ps.add(file, root0.Line, "", "%s", strings.TrimPrefix(err.Error(), "yaml: "))
+		return s
+	}
+	s.validate(ps, bad)
+	return s
+}
+
+func (s *Settings) problem(ps *problems, path, format string, args ...any) {
+	ps.add(s.File, s.line(path), path, format, args...)
+}
+
+func (s *Settings) validate(ps *problems, bad map[string]bool) {
+	var verrs validator.ValidationErrors
+	if err := validatorInstance().Struct(s); errors.As(err, &verrs) {
+		for _, fe := range verrs {
+			_, path, _ := strings.Cut(fe.Namespace(), ".") // drop "Settings."
+			if underBad(path, bad) {
+				continue
+			}
+			s.problem(ps, path, "%s", problemText(fe))
+		}
+	}
+	if c := s.MarketingCap(); c != nil && c.Per != "" && !bad["contact_policy.marketing.per"] {
+		d, ok := parseSpan(c.Per)
+		switch {
+		case !ok:
+			s.problem(ps, "contact_policy.marketing.per", "%q must be %s", clipped(c.Per, maxQuoted), spanWords)
+		case d < MinCapWindow || d > MaxCapWindow:
+			s.problem(ps, "contact_policy.marketing.per", "%s must be from %s to %s", c.Per, FormatSpan(MinCapWindow), FormatSpan(MaxCapWindow))
+		default:
+			c.window = d
+		}
+	}
+	if c := s.Consent; c != nil {
+		if c.Marketing == "required" && c.Column == "" && !bad["consent.column"] {
+			s.problem(ps, "consent", "marketing: required needs column: the var (a CSV column or an inline var) holding when each person agreed, such as consent_at")
+		}
+		for _, f := range []struct{ path, name string }{{"consent.column", c.Column}, {"consent.source_column", c.SourceColumn}} {
+			if f.name == "to" {
+				s.problem(ps, f.path, "`to` is the number, not consent evidence; name the column holding the consent")
+			}
+		}
+		if c.Column != "" && c.Column == c.SourceColumn {
+			s.problem(ps, "consent.source_column", "is the same column as column; the source says where the person agreed (a web form, a shop), the column when")
+		}
+	}
+	if l := s.Limits; l != nil && len(l.MaxCost) > 0 {
+		l.maxCost = map[string]MicroUnits{}
+		for cur, amount := range l.MaxCost {
+			path := "limits.max_cost." + cur
+			if bad[path] {
+				continue
+			}
+			ok := true
+			if !currencyPattern.MatchString(cur) {
+				s.problem(ps, path, "%q must be an ISO 4217 currency code, such as CHF, EUR, USD", clipped(cur, maxQuoted))
+				ok = false
+			}
+			m, good := parseAmount(amount)
+			if !good {
+				s.problem(ps, path, "%q must be a decimal amount, at most 999999999 with at most 6 decimals, in quotes, such as \"12.50\"", clipped(amount, maxQuoted))
+				ok = false
+			}
+			if ok {
+				l.maxCost[cur] = m
+			}
+		}
+	}
+}
+
+// parseAmount reads a decimal amount of money exactly.
+func parseAmount(s string) (MicroUnits, bool) {
+	if !amountPattern.MatchString(s) {
+		return 0, false
+	}
+	whole, frac, _ := strings.Cut(s, ".")
+	w, _ := strconv.ParseInt(whole, 10, 64)
+	f, _ := strconv.ParseInt((frac + "000000")[:6], 10, 64)
+	return MicroUnits(w*1e6 + f), true
+}
+
+// isSettingsFile reports a path named smsform.yaml: never read as a campaign.
+func isSettingsFile(p string) bool { return filepath.Base(p) == SettingsFile }
