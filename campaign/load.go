@@ -443,7 +443,7 @@ func recordLinesDepth(n *yaml.Node, prefix string, depth int, lines map[string]i
 //
 // scalars says which YAML scalars a text field takes: "" only text (and a timestamp, which
 // is text in JSON), "int" also a whole number (a numeric sender, a phone number), "any"
-// every scalar (vars and labels). schema/campaign.schema.json says the same; the table in
+// every scalar (vars and labels); on a map, "text" makes its values take only text. schema/campaign.schema.json says the same; the table in
 // schema/testdata/agreement.txtar keeps them in step.
 func checkShape(file string, n *yaml.Node, t reflect.Type, path, scalars string, ps *problems, bad map[string]bool) bool {
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
@@ -536,7 +536,12 @@ func checkShape(file string, n *yaml.Node, t reflect.Type, path, scalars string,
 			ft, ok := fields[k.Value]
 			shape := shapes[k.Value]
 			if t.Kind() == reflect.Map {
+				// A map's values take any scalar (vars, labels), or only text when the
+				// map's field says scalars:"text" (amounts of money, exact decimals).
 				ft, ok, shape = t.Elem(), true, "any"
+				if scalars == "text" {
+					shape = ""
+				}
 			}
 			switch line, dup := first[k.Value]; {
 			case dup:
