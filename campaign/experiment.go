@@ -71,14 +71,15 @@ const (
 	DefaultWait       = 24 * time.Hour
 )
 
-// Experiment is the experiment block as written. Percentages are text ("20%"), taken as
-// any scalar so that 0.2 or 20 get a problem that says how to write them.
+// Experiment is the experiment block as written; nil is a field not written (or null),
+// and "" a problem. Percentages are text ("20%"), taken as any scalar so that 0.2 or 20
+// get a problem that says how to write them.
 type Experiment struct {
-	Sample     string `yaml:"sample" scalars:"any"`
-	Winner     string `yaml:"winner" scalars:"int"`
-	Confidence string `yaml:"confidence" scalars:"any"`
-	MinSent    *int   `yaml:"min_sent" validate:"omitempty,gte=1,lte=1000000"`
-	Wait       string `yaml:"wait" scalars:"int"`
+	Sample     *string `yaml:"sample" scalars:"any"`
+	Winner     *string `yaml:"winner" scalars:"int"`
+	Confidence *string `yaml:"confidence" scalars:"any"`
+	MinSent    *int    `yaml:"min_sent" validate:"omitempty,gte=1,lte=1000000"`
+	Wait       *string `yaml:"wait" scalars:"int"`
 }
 
 // ExperimentSettings are an experiment's settings parsed, defaults applied.
@@ -118,7 +119,7 @@ var (
 	variantPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
 	// percentPattern is a percentage with at most two decimals, as an experiment writes
 	// its shares; the ranges are checked on the value.
-	percentPattern = regexp.MustCompile(`^([0-9]{1,3})(\.[0-9]{1,2})?%$`)
+	percentPattern = regexp.MustCompile(`^(0|[1-9][0-9]{0,2})(\.[0-9]{1,2})?%$`)
 	// spanPattern is a length of time in days, hours and minutes, in that order, such as
 	// 7d, 48h, 90m or 1d12h: how marketing people count, and Go durations lack days.
 	spanPattern = regexp.MustCompile(`^(?:([0-9]{1,6})d)?(?:([0-9]{1,7})h)?(?:([0-9]{1,9})m)?$`)
@@ -224,18 +225,18 @@ func (c *Campaign) validateVariants(ps *problems, bad map[string]bool) {
 
 // validateSettings checks the experiment block and parses it into c.exp.
 func (c *Campaign) validateSettings(e *Experiment, ps *problems) {
-	if e.Sample != "" {
-		s, ok := parsePercent(e.Sample)
+	if e.Sample != nil {
+		s, ok := parsePercent(*e.Sample)
 		if !ok || s < 100 || s > Whole {
-			c.problem(ps, "experiment.sample", "%q must be a percentage from 1%% to 100%% with at most 2 decimals, such as 20%% (the share of recipients in the test; 0.2 or 20 alone are not read as percentages)", clipped(e.Sample, maxQuoted))
+			c.problem(ps, "experiment.sample", "%q must be a percentage from 1%% to 100%% with at most 2 decimals, such as 20%% (the share of recipients in the test; 0.2 or 20 alone are not read as percentages)", clipped(*e.Sample, maxQuoted))
 		} else {
 			c.exp.Sample = s
 		}
 	}
-	if e.Confidence != "" {
-		s, ok := parsePercent(e.Confidence)
+	if e.Confidence != nil {
+		s, ok := parsePercent(*e.Confidence)
 		if !ok || s < 8000 || s > 9990 {
-			c.problem(ps, "experiment.confidence", "%q must be a percentage from 80%% to 99.9%% with at most 2 decimals, such as 95%%", clipped(e.Confidence, maxQuoted))
+			c.problem(ps, "experiment.confidence", "%q must be a percentage from 80%% to 99.9%% with at most 2 decimals, such as 95%%", clipped(*e.Confidence, maxQuoted))
 		} else {
 			c.exp.Confidence = s
 		}
@@ -243,18 +244,19 @@ func (c *Campaign) validateSettings(e *Experiment, ps *problems) {
 	if e.MinSent != nil {
 		c.exp.MinSent = *e.MinSent // its range is the validator's
 	}
-	if e.Wait != "" {
-		d, ok := parseSpan(e.Wait)
+	if e.Wait != nil {
+		d, ok := parseSpan(*e.Wait)
 		switch {
 		case !ok:
-			c.problem(ps, "experiment.wait", "%q must be %s", clipped(e.Wait, maxQuoted), spanWords)
+			c.problem(ps, "experiment.wait", "%q must be %s", clipped(*e.Wait, maxQuoted), spanWords)
 		case d > MaxWait:
-			c.problem(ps, "experiment.wait", "%s is more than %s; auto decides after this long since the last test message", e.Wait, FormatSpan(MaxWait))
+			c.problem(ps, "experiment.wait", "%s is more than %s; auto decides after this long since the last test message", *e.Wait, FormatSpan(MaxWait))
 		default:
 			c.exp.Wait = d
 		}
 	}
-	if w := e.Winner; w != "" {
+	if e.Winner != nil {
+		w := *e.Winner
 		c.exp.Winner = w
 		if w != "auto" && c.VariantIndex(w) < 0 && len(c.Variants) > 0 {
 			names := make([]string, len(c.Variants))

@@ -78,10 +78,19 @@ func (c *Cap) Count() int {
 }
 
 // Consent says whether marketing recipients must carry consent evidence, and where.
+// A field not written (or null) is nil; "" is a problem.
 type Consent struct {
-	Marketing    string `yaml:"marketing" validate:"omitempty,oneof=required optional"`
-	Column       string `yaml:"column" validate:"omitempty,column_name" scalars:"int"`
-	SourceColumn string `yaml:"source_column" validate:"omitempty,column_name" scalars:"int"`
+	Marketing    *string `yaml:"marketing" validate:"omitempty,oneof=required optional"`
+	Column       *string `yaml:"column" validate:"omitempty,column_name" scalars:"int"`
+	SourceColumn *string `yaml:"source_column" validate:"omitempty,column_name" scalars:"int"`
+}
+
+// text is *p, or "".
+func text(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }
 
 // Limits bound what one apply may send.
@@ -142,7 +151,7 @@ func (s *Settings) MarketingCap() *Cap {
 
 // ConsentRequired reports consent.marketing: required.
 func (s *Settings) ConsentRequired() bool {
-	return s != nil && s.Consent != nil && s.Consent.Marketing == "required"
+	return s != nil && s.Consent != nil && text(s.Consent.Marketing) == "required"
 }
 
 // ConsentColumns are the vars holding consent evidence: the time, and its source ("" when
@@ -151,7 +160,7 @@ func (s *Settings) ConsentColumns() (at, source string) {
 	if s == nil || s.Consent == nil {
 		return "", ""
 	}
-	return s.Consent.Column, s.Consent.SourceColumn
+	return text(s.Consent.Column), text(s.Consent.SourceColumn)
 }
 
 // MaxMessages is limits.max_messages; ok is false when not set.
@@ -177,14 +186,14 @@ func (s *Settings) Describe() string {
 	if c := s.MarketingCap(); c != nil {
 		parts = append(parts, fmt.Sprintf("marketing at most %d per %s per number", c.Count(), FormatSpan(c.Window())))
 	}
-	if s.Consent != nil && s.Consent.Column != "" {
+	if col, src := s.ConsentColumns(); col != "" {
 		what := "consent optional"
 		if s.ConsentRequired() {
 			what = "consent required"
 		}
-		what += " (" + s.Consent.Column
-		if s.Consent.SourceColumn != "" {
-			what += ", source " + s.Consent.SourceColumn
+		what += " (" + col
+		if src != "" {
+			what += ", source " + src
 		}
 		parts = append(parts, what+")")
 	} else if s.ConsentRequired() {
@@ -373,15 +382,16 @@ func (s *Settings) validate(ps *problems, bad map[string]bool) {
 		}
 	}
 	if c := s.Consent; c != nil {
-		if c.Marketing == "required" && c.Column == "" && !bad["consent.column"] {
+		col, src := s.ConsentColumns()
+		if s.ConsentRequired() && c.Column == nil && !bad["consent.column"] {
 			s.problem(ps, "consent", "marketing: required needs column: the var (a CSV column or an inline var) holding when each person agreed, such as consent_at")
 		}
-		for _, f := range []struct{ path, name string }{{"consent.column", c.Column}, {"consent.source_column", c.SourceColumn}} {
+		for _, f := range []struct{ path, name string }{{"consent.column", col}, {"consent.source_column", src}} {
 			if f.name == "to" {
 				s.problem(ps, f.path, "`to` is the number, not consent evidence; name the column holding the consent")
 			}
 		}
-		if c.Column != "" && c.Column == c.SourceColumn {
+		if col != "" && col == src {
 			s.problem(ps, "consent.source_column", "is the same column as column; the source says where the person agreed (a web form, a shop), the column when")
 		}
 	}

@@ -19,9 +19,20 @@ import (
 	"github.com/smsform/smsform/schema"
 )
 
+// settingsCampaign sits next to each settings case of the table, so that the settings
+// are loaded as a campaign run would load them: a marketing campaign whose recipient
+// carries the vars consent cases name.
+const settingsCampaign = `id: settings-case
+from: InfoSMS
+text: Hi
+destinations: [{to: "+41793026731", vars: {consent_at: 2026-01-01, consent_source: web}}]
+`
+
 // TestSchemaAgreesWithLoader runs every case of testdata/agreement.txtar through the loader
 // and through the JSON Schema, and expects the verdict its directory names, so the schema
-// editors use and the rules smsform applies cannot drift apart.
+// editors use and the rules smsform applies cannot drift apart. Cases under settings-valid/,
+// settings-invalid/ and settings-loader-only/ are settings files (smsform.yaml), checked
+// against settings.schema.json, next to settingsCampaign.
 func TestSchemaAgreesWithLoader(t *testing.T) {
 	ar, err := txtar.ParseFile("testdata/agreement.txtar")
 	if err != nil {
@@ -36,6 +47,10 @@ func TestSchemaAgreesWithLoader(t *testing.T) {
 		}
 	}
 	sch := compile(t)
+	settingsSch, err := schema.CompileSettings()
+	if err != nil {
+		t.Fatal(err)
+	}
 	kinds := map[string]int{}
 	for _, f := range ar.Files {
 		kind, name, ok := strings.Cut(f.Name, "/")
@@ -43,22 +58,34 @@ func TestSchemaAgreesWithLoader(t *testing.T) {
 			continue
 		}
 		kinds[kind]++
+		settings := strings.HasPrefix(kind, "settings-")
+		kind = strings.TrimPrefix(kind, "settings-")
 		t.Run(f.Name, func(t *testing.T) {
 			dir := t.TempDir()
-			if err := os.WriteFile(filepath.Join(dir, "c.yaml"), f.Data, 0o644); err != nil {
-				t.Fatal(err)
+			files := map[string][]byte{"c.yaml": f.Data}
+			if settings {
+				files = map[string][]byte{"c.yaml": []byte(settingsCampaign), "smsform.yaml": f.Data}
 			}
 			for _, sf := range shared {
-				if err := os.WriteFile(filepath.Join(dir, sf.Name), sf.Data, 0o644); err != nil {
+				files[sf.Name] = sf.Data
+			}
+			for name, data := range files {
+				if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 					t.Fatal(err)
 				}
 			}
 			_, loadErr := campaign.Load(dir)
 			doc, err := yamlToJSON(f.Data)
+			if settings && err != nil && err.Error() == "empty document" {
+				doc, err = nil, nil // an empty settings file is JSON's null
+			}
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
 			schemaErr := sch.Validate(doc)
+			if settings {
+				schemaErr = settingsSch.Validate(doc)
+			}
 			wantLoader, wantSchema := true, true
 			switch kind {
 			case "valid":
@@ -77,7 +104,8 @@ func TestSchemaAgreesWithLoader(t *testing.T) {
 			}
 		})
 	}
-	if kinds["valid"] < 20 || kinds["invalid"] < 40 || kinds["loader-only"] < 5 {
+	if kinds["valid"] < 20 || kinds["invalid"] < 40 || kinds["loader-only"] < 5 ||
+		kinds["settings-valid"] < 10 || kinds["settings-invalid"] < 20 || kinds["settings-loader-only"] < 3 {
 		t.Errorf("the table has %v cases; it should cover every field both ways", kinds)
 	}
 }

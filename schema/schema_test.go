@@ -69,8 +69,12 @@ func compile(t *testing.T) *jsonschema.Schema {
 
 func TestExamples(t *testing.T) {
 	sch := compile(t)
-	var files int
-	err := filepath.WalkDir(examplesDir, func(path string, d fs.DirEntry, err error) error {
+	settingsSch, err := schema.CompileSettings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files, settings int
+	err = filepath.WalkDir(examplesDir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -84,21 +88,27 @@ func TestExamples(t *testing.T) {
 			return nil
 		}
 		files++
+		// A settings file is checked against its own schema (and is no campaign).
+		against, schemaFile := sch, "campaign.schema.json"
+		if filepath.Base(path) == "smsform.yaml" {
+			against, schemaFile = settingsSch, "settings.schema.json"
+			settings++
+		}
 		name, _ := filepath.Rel(examplesDir, path)
 		t.Run(filepath.ToSlash(name), func(t *testing.T) {
 			data, err := os.ReadFile(path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !bytes.HasPrefix(data, []byte("# yaml-language-server: $schema=")) {
-				t.Errorf("first line should point editors at the schema: # yaml-language-server: $schema=...")
+			if first, _, _ := bytes.Cut(data, []byte("\n")); !bytes.HasPrefix(first, []byte("# yaml-language-server: $schema=")) || !bytes.HasSuffix(first, []byte("/"+schemaFile)) {
+				t.Errorf("first line should point editors at the schema: # yaml-language-server: $schema=.../%s", schemaFile)
 			}
 			docs := decodeAll(t, data)
 			if len(docs) == 0 {
 				t.Fatal("no campaign in file")
 			}
 			for i, doc := range docs {
-				if err := sch.Validate(doc); err != nil {
+				if err := against.Validate(doc); err != nil {
 					t.Errorf("document %d: %v", i+1, err)
 				}
 			}
@@ -108,8 +118,8 @@ func TestExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if files == 0 {
-		t.Fatalf("no campaign examples found under %s", examplesDir)
+	if files == 0 || settings == 0 {
+		t.Fatalf("%d campaign and %d settings examples found under %s, want some of each", files-settings, settings, examplesDir)
 	}
 }
 
