@@ -83,7 +83,7 @@ func (c *Campaign) checkConsent(row *prepared) {
 	}
 	if required && !c.sendBy.IsZero() && t.After(c.sendBy) {
 		when := "the time of this check"
-		if c.SendAt != "" {
+		if !c.SendTime().IsZero() {
 			when = "send_at"
 		}
 		report("consent %s is after the send time %s (%s); a marketing text may only go to someone who agreed before it is sent", v, c.sendBy.UTC().Format(time.RFC3339), when)

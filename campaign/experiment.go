@@ -3,6 +3,7 @@ package campaign
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"text/template"
@@ -259,9 +260,11 @@ func (c *Campaign) validateSettings(e *Experiment, ps *problems) {
 		w := *e.Winner
 		c.exp.Winner = w
 		if w != "auto" && c.VariantIndex(w) < 0 && len(c.Variants) > 0 {
-			names := make([]string, len(c.Variants))
+			var names []string
 			for i := range c.Variants {
-				names[i] = c.Variants[i].Name
+				if !slices.Contains(names, c.Variants[i].Name) {
+					names = append(names, c.Variants[i].Name)
+				}
 			}
 			c.problem(ps, "experiment.winner", "%q is not a variant; write auto (smsform decides), or the name of one of %s", clipped(w, maxQuoted), strings.Join(names, ", "))
 		}

@@ -327,8 +327,9 @@ func loadSettings(file, root string, ps *problems) *Settings {
 			continue
 		}
 		if root0 != nil {
+			// The first is still checked, so its problems come at once.
 			ps.add(file, doc.Content[0].Line, "", "a settings file holds one document; merge this one into the first (line %d)", root0.Line)
-			return s
+			break
 		}
 		root0 = doc.Content[0]
 	}
