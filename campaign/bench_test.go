@@ -13,17 +13,31 @@ import (
 // BenchmarkLoad100k loads one campaign of 100,000 CSV recipients: parsing, E.164
 // normalisation, de-duplication, rendering and part counting of every row.
 func BenchmarkLoad100k(b *testing.B) {
+	benchmarkLoad(b, `text: "Hi {{.name}}, your PIN is {{.pin}}."`)
+}
+
+// BenchmarkLoad100kVariants is BenchmarkLoad100k with two variants in a 20% sample: each
+// recipient is assigned (two SHA-256 hashes) and both texts are rendered for everyone.
+func BenchmarkLoad100kVariants(b *testing.B) {
+	benchmarkLoad(b,
+		`variants:`,
+		`  - {name: short, text: "Your PIN is {{.pin}}."}`,
+		`  - {name: personal, text: "Hi {{.name}}, your PIN is {{.pin}}."}`,
+		`experiment: {sample: 20%}`,
+	)
+}
+
+func benchmarkLoad(b *testing.B, text ...string) {
 	const n = 100_000
 	dir := b.TempDir()
-	writeFiles(b, dir, map[string]string{"big.yaml": lines(
+	writeFiles(b, dir, map[string]string{"big.yaml": lines(append([]string{
 		`id: big`,
 		`from: InfoSMS`,
-		`text: "Hi {{.name}}, your PIN is {{.pin}}."`,
 		`default_region: CH`,
 		`tracking: {track: SMS, type: One_Time_Pin}`,
 		`validity_period: 15m`,
 		`destinations_file: recipients.csv`,
-	)})
+	}, text...)...)})
 	f, err := os.Create(filepath.Join(dir, "recipients.csv"))
 	if err != nil {
 		b.Fatal(err)

@@ -67,7 +67,7 @@ func (c *Campaign) checkConsent(row *prepared) {
 		file, line = c.File, c.Line(field)
 	}
 	report := func(format string, args ...any) {
-		row.problems = append(row.problems, Problem{File: file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)})
+		row.fail(Problem{File: file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)})
 	}
 	v = strings.TrimSpace(v)
 	if v == "" {

@@ -74,7 +74,7 @@ func (c *Campaign) loadInline(ps *problems) *dedup {
 		row := prepared{rec: Recipient{Vars: vars, Line: int32(c.Line(field))}, field: field}
 		names := vars.Names()
 		if bad := slices.IndexFunc(names, func(n string) bool { return hasNUL(dst.Vars[n]) }); bad >= 0 {
-			row.problems = []Problem{{File: c.File, Line: int(row.rec.Line), Field: fmt.Sprintf("destinations[%d].vars.%s", i, names[bad]), Msg: "holds a NUL character, which no SMS can carry"}}
+			row.fail(Problem{File: c.File, Line: int(row.rec.Line), Field: fmt.Sprintf("destinations[%d].vars.%s", i, names[bad]), Msg: "holds a NUL character, which no SMS can carry"})
 		}
 		c.prepare(r, &row, dst.To)
 		d.add(row)
@@ -84,10 +84,31 @@ func (c *Campaign) loadInline(ps *problems) *dedup {
 
 // prepared is one recipient after the per-row work, or the problems that stopped it.
 type prepared struct {
-	rec      Recipient
-	problems []Problem
+	rec Recipient
+	// problems are a pointer, nil for most rows: a million rows are prepared in chunks,
+	// and a slice would make each 16 bytes bigger.
+	problems *[]Problem
 	field    string // where the number is written: "destinations[2].to" or "to" in a CSV
 	vars     uint64 // hash of the vars, to compare repeats of a number
+}
+
+// fail records a problem of the row.
+func (row *prepared) fail(p Problem) {
+	if row.problems == nil {
+		row.problems = &[]Problem{}
+	}
+	*row.problems = append(*row.problems, p)
+}
+
+// failed reports a row with a problem.
+func (row *prepared) failed() bool { return row.problems != nil }
+
+// problemList is the row's problems, in the order found.
+func (row *prepared) problemList() []Problem {
+	if row.problems == nil {
+		return nil
+	}
+	return *row.problems
 }
 
 // dedup adds prepared rows in file order: a number seen before with the same vars is sent
@@ -120,10 +141,10 @@ func (d *dedup) reserve(n int) {
 
 func (d *dedup) add(row prepared) {
 	c := d.c
-	for _, p := range row.problems {
+	for _, p := range row.problemList() {
 		d.ps.add(p.File, p.Line, p.Field, "%s", p.Msg)
 	}
-	if len(row.problems) > 0 {
+	if row.failed() {
 		if row.rec.To == "" {
 			return
 		}
@@ -142,7 +163,7 @@ func (d *dedup) add(row prepared) {
 		return // the same number with the same vars is sent once
 	}
 	d.seen[key] = firstSeen{vars: row.vars, line: row.rec.Line, fromCSV: row.rec.FromCSV}
-	if len(row.problems) == 0 {
+	if !row.failed() {
 		c.Recipients = append(c.Recipients, row.rec)
 	}
 }
@@ -401,7 +422,7 @@ func csvMessage(err error) string {
 // its text (every variant's, in an experiment), or records why it cannot be sent. It only
 // touches the row, so workers can prepare rows in parallel.
 func (c *Campaign) prepare(r *Renderer, row *prepared, raw string) {
-	if len(row.problems) > 0 {
+	if row.failed() {
 		return
 	}
 	rec := &row.rec
@@ -410,7 +431,7 @@ func (c *Campaign) prepare(r *Renderer, row *prepared, raw string) {
 		file = c.CSVFile
 	}
 	fail := func(field, format string, args ...any) {
-		row.problems = append(row.problems, Problem{File: file, Line: int(rec.Line), Field: field, Msg: fmt.Sprintf(format, args...)})
+		row.fail(Problem{File: file, Line: int(rec.Line), Field: field, Msg: fmt.Sprintf(format, args...)})
 	}
 	e164, msg := Normalize(raw, c.DefaultRegion)
 	if msg != "" {
