@@ -1,6 +1,7 @@
 package campaign_test
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -446,4 +447,25 @@ func TestConsentEvidence(t *testing.T) {
 	if _, _, ok := plain.Consent(plain.Recipients[0]); ok {
 		t.Error("a campaign without settings has no consent evidence")
 	}
+}
+
+// TestSettingsConfined: a settings file is read under the rules of every file a campaign
+// reads: after symlinks inside the campaign root, a regular file, bounded; the problem
+// says why without its content.
+func TestSettingsConfined(t *testing.T) {
+	t.Parallel()
+	outside := t.TempDir()
+	writeFiles(t, outside, map[string]string{"secret.yaml": "limits: {max_messages: 1}\n"})
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"c.yaml": plain})
+	if err := os.Symlink(filepath.Join(outside, "secret.yaml"), filepath.Join(dir, "smsform.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := campaign.Load(dir)
+	checkProblems(t, dir, err, []want{{"smsform.yaml", 0, "", "resolves (after symlinks) outside the campaign root"}})
+
+	big := t.TempDir()
+	writeFiles(t, big, map[string]string{"c.yaml": plain, "smsform.yaml": "# " + strings.Repeat("x", campaign.MaxYAMLBytes) + "\n"})
+	_, err = campaign.Load(big)
+	checkProblems(t, big, err, []want{{"smsform.yaml", 0, "", "the limit is 1048576; a settings file is a few lines"}})
 }
