@@ -235,14 +235,18 @@ func (c *Campaign) Pos(r Recipient) string {
 // Line returns the line of a field path such as "text" or "tracking.type". For an absent
 // field it is the line of the nearest enclosing one ("destinations[3]" for a missing
 // "destinations[3].to"), or the campaign's first line.
-func (c *Campaign) Line(path string) int {
+func (c *Campaign) Line(path string) int { return lineOf(c.lines, path) }
+
+// lineOf finds the line of a field path in lines (see recordLines), or of the nearest
+// enclosing path written; lines[""] is the document's first line.
+func lineOf(lines map[string]int, path string) int {
 	for {
-		if l, ok := c.lines[path]; ok {
+		if l, ok := lines[path]; ok {
 			return l
 		}
 		i := strings.LastIndexAny(path, ".[")
 		if i < 0 {
-			return c.lines[""]
+			return lines[""]
 		}
 		path = path[:i]
 	}

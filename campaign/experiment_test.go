@@ -239,15 +239,7 @@ func TestLoadExperimentRules(t *testing.T) {
 		{name: "priority high", files: withVariants(`priority: high`),
 			want: []want{{"c.yaml", 12, "priority", `wrong type: want a whole number, got "high"`}}},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			dir := t.TempDir()
-			writeFiles(t, dir, tc.files)
-			_, err := campaign.Load(dir)
-			checkProblems(t, dir, err, tc.want)
-		})
-	}
+	runLoadCases(t, cases)
 }
 
 // variantList is n variants written in flow style: {name: v1, text: T1}, ...

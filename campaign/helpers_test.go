@@ -85,6 +85,28 @@ func matches(dir string, p campaign.Problem, w want) bool {
 		strings.Contains(p.Msg, strings.ReplaceAll(w.Msg, "$DIR", dir))
 }
 
+// loadCase is files to load and the problems expected, in order; nil: none.
+type loadCase struct {
+	name  string
+	files map[string]string
+	want  []want
+}
+
+// runLoadCases loads each case's files from a directory of its own, in parallel, and
+// checks its problems.
+func runLoadCases(t *testing.T, cases []loadCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			writeFiles(t, dir, tc.files)
+			_, err := campaign.Load(dir)
+			checkProblems(t, dir, err, tc.want)
+		})
+	}
+}
+
 // mustLoad loads paths and fails the test on any error.
 func mustLoad(t testing.TB, paths ...string) *campaign.Set {
 	t.Helper()

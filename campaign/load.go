@@ -308,13 +308,34 @@ var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 func parseFile(file string, data []byte, ps *problems) []*Campaign {
 	var out []*Campaign
 	var lines [][]byte // the file's lines, for positions in texts
+	yamlDocs(file, data, ps, func(root *yaml.Node) bool {
+		if root.Kind != yaml.MappingNode {
+			ps.add(file, root.Line, "", "a campaign must be a mapping of fields (id, from, text, ...)")
+			return true
+		}
+		if lines == nil {
+			lines = bytes.Split(data, []byte("\n")) // once per file, however many documents
+		}
+		if c := decodeCampaign(file, lines, root, ps); c != nil {
+			out = append(out, c)
+		}
+		return true
+	})
+	return out
+}
+
+// yamlDocs decodes the documents of one file in turn and calls fn with the root of each
+// that is not empty, until fn returns false. A syntax error is reported and stops the file
+// (YAML cannot be read past it), and so does a problem with its aliases, which are measured
+// before a document is decoded (see aliases).
+func yamlDocs(file string, data []byte, ps *problems, fn func(root *yaml.Node) bool) {
 	aliases := newAliases(len(data))
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
 		var doc yaml.Node
 		err := dec.Decode(&doc)
 		if err == io.EOF {
-			return out
+			return
 		}
 		if err != nil {
 			line, msg := 0, strings.TrimPrefix(err.Error(), "yaml: ")
@@ -331,27 +352,19 @@ func parseFile(file string, data []byte, ps *problems) []*Campaign {
 				line = badByteLine(data)
 			}
 			ps.add(file, line, "", "YAML syntax: %s", msg)
-			return out
+			return
 		}
 		if p := aliases.check(&doc); p != nil {
 			// Checking the document's shape and decoding it would copy every alias's
 			// value: nothing more of the file is read.
 			ps.add(file, p.line, p.field, "%s", p.msg)
-			return out
+			return
 		}
 		if len(doc.Content) == 0 || (doc.Content[0].Kind == yaml.ScalarNode && doc.Content[0].Tag == "!!null") {
 			continue // an empty document, such as after a trailing ---
 		}
-		root := doc.Content[0]
-		if root.Kind != yaml.MappingNode {
-			ps.add(file, root.Line, "", "a campaign must be a mapping of fields (id, from, text, ...)")
-			continue
-		}
-		if lines == nil {
-			lines = bytes.Split(data, []byte("\n")) // once per file, however many documents
-		}
-		if c := decodeCampaign(file, lines, root, ps); c != nil {
-			out = append(out, c)
+		if !fn(doc.Content[0]) {
+			return
 		}
 	}
 }

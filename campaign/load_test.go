@@ -46,12 +46,6 @@ func withCSV(text, csv string) map[string]string {
 	}
 }
 
-type loadCase struct {
-	name  string
-	files map[string]string
-	want  []want // nil: loads without error
-}
-
 // TestLoadRules covers every rule of spec §2, one small campaign per case.
 func TestLoadRules(t *testing.T) {
 	t.Parallel()
@@ -634,15 +628,7 @@ func TestLoadRules(t *testing.T) {
 			`destinations_file: nope.csv`,
 		)}, want: []want{{"c.yaml", 4, "destinations_file", "cannot read $DIR/nope.csv: no such file or directory"}}},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			dir := t.TempDir()
-			writeFiles(t, dir, tc.files)
-			_, err := campaign.Load(dir)
-			checkProblems(t, dir, err, tc.want)
-		})
-	}
+	runLoadCases(t, cases)
 }
 
 // TestValidationErrorFormat checks the FILE:LINE: field: problem shape of the error text.

@@ -41,6 +41,15 @@ func (m MicroUnits) String() string {
 	return s
 }
 
+// decimalMicro is a decimal of at most 6 places (as pricePattern and amountPattern check)
+// in millionths, exactly.
+func decimalMicro(s string) MicroUnits {
+	whole, frac, _ := strings.Cut(s, ".")
+	w, _ := strconv.ParseInt(whole, 10, 64)
+	f, _ := strconv.ParseInt((frac + "000000")[:6], 10, 64)
+	return MicroUnits(w*1e6 + f)
+}
+
 // Price is the price of one SMS part.
 type Price struct {
 	Amount   MicroUnits
@@ -116,10 +125,7 @@ func (p *Prices) read(cr *csv.Reader, ps *problems) {
 			ps.add(p.File, line, "price", "%s must be a decimal price per SMS part, at most 999 with at most 6 places, such as 0.0725", safetext.Quote(amount))
 			ok = false
 		} else {
-			whole, frac, _ := strings.Cut(amount, ".")
-			w, _ := strconv.ParseInt(whole, 10, 64)
-			fr, _ := strconv.ParseInt((frac + "000000")[:6], 10, 64)
-			price.Amount = MicroUnits(w*1e6 + fr)
+			price.Amount = decimalMicro(amount)
 		}
 		if !currencyPattern.MatchString(currency) {
 			ps.add(p.File, line, "currency", "%s must be an ISO 4217 currency code, such as CHF, EUR, USD", safetext.Quote(currency))

@@ -1,22 +1,17 @@
 package campaign
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"hash"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/go-playground/validator/v10"
 	"gopkg.in/yaml.v3"
 )
 
@@ -128,18 +123,7 @@ var (
 // field above it that is written.
 func (s *Settings) Pos(path string) string { return fmt.Sprintf("%s:%d", s.File, s.line(path)) }
 
-func (s *Settings) line(path string) int {
-	for {
-		if l, ok := s.lines[path]; ok {
-			return l
-		}
-		i := strings.LastIndexAny(path, ".[")
-		if i < 0 {
-			return max(s.lines[""], 1)
-		}
-		path = path[:i]
-	}
-}
+func (s *Settings) line(path string) int { return lineOf(s.lines, path) }
 
 // MarketingCap is the marketing frequency cap, or nil.
 func (s *Settings) MarketingCap() *Cap {
@@ -295,44 +279,16 @@ func loadSettings(file, root string, ps *problems) *Settings {
 		return s
 	}
 	s.data = data
-	aliases := newAliases(len(data))
-	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var root0 *yaml.Node
-	for {
-		var doc yaml.Node
-		err := dec.Decode(&doc)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			line, msg := 0, strings.TrimPrefix(err.Error(), "yaml: ")
-			if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-				line, _ = strconv.Atoi(m[1])
-				msg = m[2]
-				if strings.HasPrefix(msg, "did not find expected") || strings.HasPrefix(msg, "found a tab character") {
-					line++ // as parseFile: yaml.v3 counts these from 0
-				}
-			}
-			if line == 0 {
-				line = badByteLine(data)
-			}
-			ps.add(file, line, "", "YAML syntax: %s", msg)
-			return s
-		}
-		if p := aliases.check(&doc); p != nil {
-			ps.add(file, p.line, p.field, "%s", p.msg)
-			return s
-		}
-		if len(doc.Content) == 0 || (doc.Content[0].Kind == yaml.ScalarNode && doc.Content[0].Tag == "!!null") {
-			continue
-		}
+	yamlDocs(file, data, ps, func(root *yaml.Node) bool {
 		if root0 != nil {
 			// The first is still checked, so its problems come at once.
-			ps.add(file, doc.Content[0].Line, "", "a settings file holds one document; merge this one into the first (line %d)", root0.Line)
-			break
+			ps.add(file, root.Line, "", "a settings file holds one document; merge this one into the first (line %d)", root0.Line)
+			return false
 		}
-		root0 = doc.Content[0]
-	}
+		root0 = root
+		return true
+	})
 	if root0 == nil {
 		return s // empty, or only comments: no settings
 	}
@@ -361,16 +317,7 @@ func (s *Settings) problem(ps *problems, path, format string, args ...any) {
 }
 
 func (s *Settings) validate(ps *problems, bad map[string]bool) {
-	var verrs validator.ValidationErrors
-	if err := validatorInstance().Struct(s); errors.As(err, &verrs) {
-		for _, fe := range verrs {
-			_, path, _ := strings.Cut(fe.Namespace(), ".") // drop "Settings."
-			if underBad(path, bad) {
-				continue
-			}
-			s.problem(ps, path, "%s", problemText(fe))
-		}
-	}
+	fieldProblems(s, bad, func(path, msg string) { s.problem(ps, path, "%s", msg) })
 	if c := s.MarketingCap(); c != nil && c.Per != "" && !bad["contact_policy.marketing.per"] {
 		d, ok := parseSpan(c.Per)
 		switch {
@@ -425,10 +372,7 @@ func parseAmount(s string) (MicroUnits, bool) {
 	if !amountPattern.MatchString(s) {
 		return 0, false
 	}
-	whole, frac, _ := strings.Cut(s, ".")
-	w, _ := strconv.ParseInt(whole, 10, 64)
-	f, _ := strconv.ParseInt((frac + "000000")[:6], 10, 64)
-	return MicroUnits(w*1e6 + f), true
+	return decimalMicro(s), true
 }
 
 // isSettingsFile reports a path named smsform.yaml: never read as a campaign.

@@ -132,15 +132,7 @@ func TestLoadSettingsRules(t *testing.T) {
 			{"smsform.yaml", 1, "limits.max_messages", "must be at least 0"},
 		}},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			dir := t.TempDir()
-			writeFiles(t, dir, tc.files)
-			_, err := campaign.Load(dir)
-			checkProblems(t, dir, err, tc.want)
-		})
-	}
+	runLoadCases(t, cases)
 }
 
 // TestSettingsParsed: what the settings say, read back through their accessors.

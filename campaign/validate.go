@@ -121,16 +121,7 @@ func problemText(fe validator.FieldError) string {
 // validate checks the document's own fields; recipients are checked when loaded.
 // Fields in badType (and what is inside them) were already reported.
 func (c *Campaign) validate(ps *problems, badType map[string]bool) {
-	var verrs validator.ValidationErrors
-	if err := validatorInstance().Struct(c); errors.As(err, &verrs) {
-		for _, fe := range verrs {
-			_, path, _ := strings.Cut(fe.Namespace(), ".") // drop "Campaign."
-			if underBad(path, badType) {
-				continue
-			}
-			c.problem(ps, path, "%s", problemText(fe))
-		}
-	}
+	fieldProblems(c, badType, func(path, msg string) { c.problem(ps, path, "%s", msg) })
 	if len(c.Destinations) == 0 && c.DestinationsFile == "" && !badType["destinations"] && !badType["destinations_file"] {
 		c.problem(ps, "destinations", "the campaign has no recipients: set destinations, destinations_file or both")
 	}
@@ -197,6 +188,21 @@ func (c *Campaign) parseText(ps *problems, field, text string, src *textSource) 
 // same with a pattern on text.
 func unsendable(r rune) bool {
 	return r < 0x20 && r != '\t' && r != '\n' && r != '\r' && r != '\f' || r >= 0x7f && r <= 0x9f
+}
+
+// fieldProblems checks the validate tags of v (a *Campaign, a *Settings) and reports each
+// failure at its field path (the YAML keys below v), but those under a path in bad, which
+// were already reported.
+func fieldProblems(v any, bad map[string]bool, report func(path, msg string)) {
+	var verrs validator.ValidationErrors
+	if err := validatorInstance().Struct(v); errors.As(err, &verrs) {
+		for _, fe := range verrs {
+			_, path, _ := strings.Cut(fe.Namespace(), ".") // drop "Campaign.", "Settings."
+			if !underBad(path, bad) {
+				report(path, problemText(fe))
+			}
+		}
+	}
 }
 
 // underBad reports whether path, or a field it is inside of, was already reported.

@@ -27,19 +27,22 @@ var JSON []byte
 // Compile compiles the embedded schema. Format assertions are enabled because
 // draft 2020-12 treats "format" (date-time, uri) as an annotation by default,
 // and a send_at that is not a date must be rejected.
-func Compile() (*jsonschema.Schema, error) {
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(JSON))
+func Compile() (*jsonschema.Schema, error) { return compile(ID, JSON, "campaign") }
+
+// compile compiles one of the embedded schemas, named what in errors.
+func compile(id string, data []byte, what string) (*jsonschema.Schema, error) {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("decode campaign schema: %w", err)
+		return nil, fmt.Errorf("decode %s schema: %w", what, err)
 	}
 	c := jsonschema.NewCompiler()
 	c.AssertFormat()
-	if err := c.AddResource(ID, doc); err != nil {
-		return nil, fmt.Errorf("add campaign schema: %w", err)
+	if err := c.AddResource(id, doc); err != nil {
+		return nil, fmt.Errorf("add %s schema: %w", what, err)
 	}
-	sch, err := c.Compile(ID)
+	sch, err := c.Compile(id)
 	if err != nil {
-		return nil, fmt.Errorf("compile campaign schema: %w", err)
+		return nil, fmt.Errorf("compile %s schema: %w", what, err)
 	}
 	return sch, nil
 }

@@ -1,9 +1,7 @@
 package schema
 
 import (
-	"bytes"
 	_ "embed"
-	"fmt"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
@@ -21,18 +19,5 @@ var SettingsJSON []byte
 // CompileSettings compiles the embedded settings schema, format assertions enabled as in
 // Compile.
 func CompileSettings() (*jsonschema.Schema, error) {
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(SettingsJSON))
-	if err != nil {
-		return nil, fmt.Errorf("decode settings schema: %w", err)
-	}
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	if err := c.AddResource(SettingsID, doc); err != nil {
-		return nil, fmt.Errorf("add settings schema: %w", err)
-	}
-	sch, err := c.Compile(SettingsID)
-	if err != nil {
-		return nil, fmt.Errorf("compile settings schema: %w", err)
-	}
-	return sch, nil
+	return compile(SettingsID, SettingsJSON, "settings")
 }
