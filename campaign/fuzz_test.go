@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -33,6 +34,8 @@ func FuzzLoad(f *testing.F) {
 		lines(`id: c1`, `from: InfoSMS`, `text: "{{.name}}"`, `destinations_file: recipients.csv`, `round: x`, `tracking: {typo: 1}`),
 		lines(`id: c1`, `from: InfoSMS`, `text: Hi`, `destinations: [{to: "+41793026731"}]`, `---`, `- a`, `---`, `id: c1`, `---`),
 		lines(`id: c1`, `text: "{{range .}}{{.}}{{end}}"`, `delivery_window: {days: [MONDAY], from: "09:00", to: "09:30"}`, `speed_limit: {amount: 0, time_unit: SECOND}`),
+		lines(append(slices.Clone(expBase), `experiment: {sample: 20%, winner: auto, confidence: 95%, min_sent: 1, wait: 1d12h}`, `priority: 3`)...),
+		lines(`id: c1`, `from: InfoSMS`, `tracking: {track: SMS}`, `destinations_file: recipients.csv`, `variants: [{name: a, text: "{{.pin}}", weight: 100}, {name: a, text: "{{.x}}"}]`, `experiment: {sample: 0.2, winner: b}`),
 		"id: [\n",
 		"\xef\xbb\xbfid: c1\n",
 		"",
@@ -161,5 +164,56 @@ func FuzzCSV(f *testing.F) {
 				t.Fatalf("recipient %+v", r)
 			}
 		}
+	})
+}
+
+// FuzzSettings feeds arbitrary bytes to Load as a settings file (smsform.yaml) next to a
+// campaign whose recipients carry consent vars: nothing panics, every problem names a
+// file and prints no raw control character, and settings that load read back sane.
+func FuzzSettings(f *testing.F) {
+	for _, s := range []string{
+		lines(`contact_policy:`, `  marketing: {max: 2, per: 7d}`, `consent:`, `  marketing: required`, `  column: consent_at`, `  source_column: source`, `limits:`, `  max_messages: 100000`, `  max_cost: {CHF: "12.50"}`),
+		lines(`consent: {marketing: required, column: name}`),
+		lines(`contact_policy: {marketing: {max: 0, per: 0m}}`, `limits: {max_cost: {chf: 1.5}}`),
+		lines(`limits: {max_messages: 1}`, `---`, `limits: {}`),
+		lines(`id: c1`, `from: InfoSMS`),
+		"a: &a [1]\nb: [*a, *a]\n",
+		"- x\n",
+		"",
+	} {
+		f.Add([]byte(s))
+	}
+	yaml := lines(`id: c1`, `from: InfoSMS`, `text: "Hi {{.name}}"`, `destinations_file: recipients.csv`)
+	csv := "to,name,consent_at,source\n+41 79 302 67 31,Ann,2026-01-01,web\n"
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		writeFiles(t, dir, map[string]string{"c.yaml": yaml, "recipients.csv": csv, "smsform.yaml": string(data)})
+		set, err := campaign.Load(dir)
+		if err != nil {
+			var ve *campaign.ValidationError
+			if !errors.As(err, &ve) {
+				t.Fatalf("Load: %v (%T), want a *ValidationError", err, err)
+			}
+			for _, p := range ve.Problems {
+				if p.File == "" || p.Line < 0 {
+					t.Fatalf("problem without a place: %+v", p)
+				}
+				if strings.ContainsAny(p.String(), "\x00\x1b\n\r\x7f") {
+					t.Fatalf("problem printed with a raw control character: %q", p.String())
+				}
+			}
+			return
+		}
+		s := set.Campaigns[0].Settings
+		if len(set.Settings) != 1 || s != set.Settings[0] {
+			t.Fatalf("settings %v, campaign's %v", set.Settings, s)
+		}
+		if c := s.MarketingCap(); c != nil && (c.Count() < 1 || c.Count() > campaign.MaxCapCount || c.Window() < campaign.MinCapWindow || c.Window() > campaign.MaxCapWindow) {
+			t.Fatalf("cap %d per %v loaded", c.Count(), c.Window())
+		}
+		if n, ok := s.MaxMessages(); ok && (n < 0 || n > campaign.MaxLimitMessages) {
+			t.Fatalf("max_messages %d loaded", n)
+		}
+		_ = s.Describe()
 	})
 }
