@@ -47,10 +47,11 @@ func LoadWith(opts Options, paths ...string) (*Set, error) {
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
-	files, fileRoots, settingsFiles, err := findFiles(paths)
+	found, err := findFiles(paths)
 	if err != nil {
 		return nil, err
 	}
+	files, fileRoots := found.files, found.roots
 	if len(files) == 0 {
 		return nil, fmt.Errorf("no *.yaml or *.yml campaign files under %s; give the directories or files that hold your campaigns (hidden directories and what a %s lists are skipped; %s holds settings, not campaigns)", strings.Join(paths, ", "), IgnoreFile, SettingsFile)
 	}
@@ -61,8 +62,8 @@ func LoadWith(opts Options, paths ...string) (*Set, error) {
 	var dups []*Campaign
 	// Every settings file under the paths is checked, whether or not a campaign is under
 	// it; those above the paths are read when a campaign needs them.
-	settings := newSettingsFinder(&ps)
-	for _, f := range settingsFiles {
+	settings := newSettingsFinder(&ps, found.settings)
+	for _, f := range found.settings {
 		settings.load(f, fileRoots[f])
 	}
 	for _, f := range files {
@@ -74,7 +75,7 @@ func LoadWith(opts Options, paths ...string) (*Set, error) {
 		}
 		fmt.Fprintf(digest, "%s\x00%d\x00", f, len(data))
 		digest.Write(data)
-		governing := settings.of(f, root)
+		governing := settings.of(f, found.tops[f], root)
 		for _, c := range parseFile(f, data, &ps) {
 			c.root = root
 			c.Settings = governing
@@ -139,28 +140,43 @@ func fileProblem(err error, root, bigHint string) string {
 	return err.Error()
 }
 
+// found is what findFiles found under the paths given.
+type found struct {
+	files    []string          // campaign files, sorted
+	settings []string          // settings files (smsform.yaml), sorted: never campaigns
+	roots    map[string]string // file -> its campaign root
+	// tops are, for a file found by walking a directory, that directory as given (cleaned);
+	// "" for a file given itself. The walk saw every settings file below it (see
+	// settingsFinder).
+	tops map[string]string
+}
+
 // findFiles lists the campaign files under paths, and the campaign root of each; and,
 // apart, the settings files met (a file argument or an entry of the walk named
-// smsform.yaml), which are not campaigns.
-func findFiles(paths []string) (files []string, fileRoots map[string]string, settings []string, err error) {
-	fileRoots = map[string]string{}
+// smsform.yaml).
+func findFiles(paths []string) (*found, error) {
+	out := &found{roots: map[string]string{}, tops: map[string]string{}}
 	rs := &roots{git: map[string]string{}}
+	add := func(p, arg, top string) {
+		if _, ok := out.roots[p]; ok {
+			return
+		}
+		out.roots[p], out.tops[p] = rs.of(p, arg), top
+		if filepath.Base(p) == SettingsFile {
+			out.settings = append(out.settings, p)
+		} else {
+			out.files = append(out.files, p)
+		}
+	}
 	for _, root := range paths {
 		arg := root
 		root = filepath.Clean(root)
 		info, err := os.Stat(root)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("campaign path %s: %w; give the directories or files that hold your campaigns", root, errors.Unwrap(err))
+			return nil, fmt.Errorf("campaign path %s: %w; give the directories or files that hold your campaigns", root, errors.Unwrap(err))
 		}
 		if !info.IsDir() {
-			if _, ok := fileRoots[root]; !ok {
-				fileRoots[root] = rs.of(root, arg)
-			}
-			if isSettingsFile(root) {
-				settings = append(settings, root)
-			} else {
-				files = append(files, root)
-			}
+			add(root, arg, "")
 			continue
 		}
 		chains := map[string]*ignoreChain{} // dir -> the ignore files that apply in it
@@ -173,6 +189,12 @@ func findFiles(paths []string) (files []string, fileRoots map[string]string, set
 				if d.IsDir() {
 					return filepath.SkipDir
 				}
+				return nil
+			}
+			if name == SettingsFile && !d.IsDir() {
+				// Before the ignore files: they skip campaigns, never the settings that
+				// govern those that are not skipped.
+				add(p, root, root)
 				return nil
 			}
 			var chain *ignoreChain
@@ -194,24 +216,17 @@ func findFiles(paths []string) (files []string, fileRoots map[string]string, set
 				return nil
 			}
 			if ext := filepath.Ext(name); ext == ".yaml" || ext == ".yml" {
-				if _, ok := fileRoots[p]; !ok {
-					fileRoots[p] = rs.of(p, root)
-				}
-				if name == SettingsFile {
-					settings = append(settings, p)
-				} else {
-					files = append(files, p)
-				}
+				add(p, root, root)
 			}
 			return nil
 		})
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, err
 		}
 	}
-	slices.Sort(files)
-	slices.Sort(settings)
-	return slices.Compact(files), fileRoots, slices.Compact(settings), nil
+	slices.Sort(out.files)
+	slices.Sort(out.settings)
+	return out, nil
 }
 
 // ignoreChain is what the ignore files of a directory and of the directories above it, up

@@ -206,13 +206,18 @@ func (s *Settings) Describe() string {
 // file read once.
 type settingsFinder struct {
 	ps     *problems
-	byDir  map[string]*Settings // directory as walked -> its governing settings, or nil
+	walked map[string]bool      // the settings files the walk of the paths met
+	byDir  map[string]*Settings // directory -> its governing settings, or nil
 	byFile map[string]*Settings // settings file -> loaded
 	files  []*Settings
 }
 
-func newSettingsFinder(ps *problems) *settingsFinder {
-	return &settingsFinder{ps: ps, byDir: map[string]*Settings{}, byFile: map[string]*Settings{}}
+func newSettingsFinder(ps *problems, walked []string) *settingsFinder {
+	f := &settingsFinder{ps: ps, walked: map[string]bool{}, byDir: map[string]*Settings{}, byFile: map[string]*Settings{}}
+	for _, w := range walked {
+		f.walked[w] = true
+	}
+	return f
 }
 
 // load reads a settings file once; root is the campaign root it must resolve inside.
@@ -227,35 +232,56 @@ func (f *settingsFinder) load(file, root string) *Settings {
 }
 
 // of returns the settings governing a campaign file, nil if none: the nearest settings
-// file in its directory or above, up to root.
-func (f *settingsFinder) of(file, root string) *Settings {
+// file in its directory or above, up to root. top is the directory walked to find the
+// file ("" for a file given itself): below it the walk has seen every settings file, so
+// the directories between are looked up in memory, not on disk; a tree 2,000 deep would
+// otherwise cost millions of path lookups. Above top, up to root, each directory is looked
+// at.
+func (f *settingsFinder) of(file, top, root string) *Settings {
 	var visited []string
-	var found *Settings
-	for dir := filepath.Dir(file); ; {
+	done := func(s *Settings) *Settings {
+		for _, d := range visited {
+			f.byDir[d] = s
+		}
+		return s
+	}
+	dir := filepath.Dir(file)
+	for top != "" && dir != top {
 		if s, ok := f.byDir[dir]; ok {
-			found = s
-			break
+			return done(s)
+		}
+		visited = append(visited, dir)
+		if candidate := filepath.Join(dir, SettingsFile); f.walked[candidate] {
+			return done(f.load(candidate, root))
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return done(nil) // not under top after all: no settings rather than a guess
+		}
+		dir = parent
+	}
+	for {
+		if s, ok := f.byDir[dir]; ok {
+			return done(s)
 		}
 		visited = append(visited, dir)
 		real := realPath(dir)
 		if !inside(root, real) {
-			break
+			return done(nil)
 		}
 		candidate := filepath.Join(dir, SettingsFile)
-		if _, err := os.Lstat(candidate); err == nil {
-			found = f.load(candidate, root)
-			break
+		if f.walked[candidate] {
+			return done(f.load(candidate, root))
+		}
+		if info, err := os.Lstat(candidate); err == nil && !info.IsDir() {
+			return done(f.load(candidate, root))
 		}
 		parent := filepath.Clean(filepath.Join(dir, ".."))
-		if real == root || parent == dir || realPath(parent) == real {
-			break
+		if real == root || parent == dir {
+			return done(nil)
 		}
 		dir = parent
 	}
-	for _, d := range visited {
-		f.byDir[d] = found
-	}
-	return found
 }
 
 // all returns every settings file loaded, sorted by file, and writes them to digest.

@@ -295,6 +295,28 @@ func TestSettingsWhichApply(t *testing.T) {
 		}
 	})
 
+	t.Run("deep trees, and ignore files do not hide settings", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		deep := strings.Repeat("d/", 300)
+		writeFiles(t, dir, map[string]string{
+			"smsform.yaml":         settingsMax("1"),
+			deep + "c.yaml":        campaignIn("c"),
+			"x/smsform.yaml":       settingsMax("2"),
+			"x/.smsformignore":     "smsform.yaml\n*.yml\n",
+			"x/y/c2.yaml":          campaignIn("c2"),
+			"x/skipped.yml":        "broken: [\n",
+			deep + "e/f/smsform.y": "not settings\n",
+		})
+		set := mustLoad(t, dir)
+		if s := set.Find("c").Settings; s == nil || s.File != filepath.Join(dir, "smsform.yaml") {
+			t.Errorf("300 directories below smsform.yaml: settings %v", s)
+		}
+		if s := set.Find("c2").Settings; s == nil || s.File != filepath.Join(dir, "x", "smsform.yaml") {
+			t.Errorf("a .smsformignore listing smsform.yaml: settings %v, want x/smsform.yaml all the same", s)
+		}
+	})
+
 	t.Run("digest", func(t *testing.T) {
 		t.Parallel()
 		dir := t.TempDir()
