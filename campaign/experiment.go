@@ -56,6 +56,11 @@ const (
 	// MaxMinSent bounds min_sent: a million messages per variant is more than any SMS
 	// test needs; a larger figure would only mean that auto never decides.
 	MaxMinSent = 1_000_000
+	// maxVariantsBytes bounds the variants' texts together: every recipient's text is
+	// rendered from each, so a campaign of variants costs at most twice the rendering a
+	// campaign with one text may (see maxTemplateBytes). Ten variants of 6,400 bytes, or
+	// two as long as one text may be, are more than an SMS test needs.
+	maxVariantsBytes = 2 * maxTemplateBytes
 	// MaxWait bounds wait: three months after its last test message a promotion is over.
 	MaxWait = 90 * 24 * time.Hour
 	// MinPriority and MaxPriority bound priority: two thousand levels are more than any
@@ -207,6 +212,14 @@ func (c *Campaign) validateVariants(ps *problems, bad map[string]bool) {
 	if c.Tracking == nil && !bad["tracking"] {
 		c.problem(ps, "variants", "need tracking (tracking: {track: SMS, type: ...}): variants are compared by their conversions, which only tracked messages record")
 	}
+	total := 0
+	for i := range c.Variants {
+		total += len(c.Variants[i].Text)
+	}
+	if total > maxVariantsBytes {
+		// Not parsed, so not rendered: each recipient's text would be rendered from all.
+		c.problem(ps, "variants", "the variants' texts are %d bytes together; the limit is %d (twice what one text may be), as every recipient's text is rendered from each of them; shorten them, or test fewer variants", total, maxVariantsBytes)
+	}
 	first := map[string]int{}
 	for i := range c.Variants {
 		v := &c.Variants[i]
@@ -218,7 +231,7 @@ func (c *Campaign) validateVariants(ps *problems, bad map[string]bool) {
 		} else {
 			first[v.Name] = i
 		}
-		if !bad[field+".text"] {
+		if !bad[field+".text"] && total <= maxVariantsBytes {
 			v.tmpl = c.parseText(ps, field+".text", v.Text, v.src)
 		}
 	}

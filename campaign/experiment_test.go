@@ -119,6 +119,10 @@ func TestLoadExperimentRules(t *testing.T) {
 		{name: "text with range on line 2 of a block: the file's line", files: withVariants(
 			`  - name: long`, `    text: |`, `      Hi`, `      {{range 3}}x{{end}}`,
 		), want: []want{{"c.yaml", 15, "variants[2].text", "{{range}} is not allowed (line 2 of the text)"}}},
+		// 11 + 12 bytes of the first two, and two of 20 + N: {{if false}}N bytes{{end}}A.
+		{name: "texts of 64000 bytes together", files: withVariants(`  - {name: a, text: "{{if false}}`+strings.Repeat("a", 31957)+`{{end}}A"}`, `  - {name: b, text: "{{if false}}`+strings.Repeat("b", 31980)+`{{end}}B"}`)},
+		{name: "texts over 64000 bytes together", files: withVariants(`  - {name: a, text: "{{if false}}`+strings.Repeat("a", 31958)+`{{end}}A"}`, `  - {name: b, text: "{{if false}}`+strings.Repeat("b", 31980)+`{{end}}B"}`),
+			want: []want{{"c.yaml", 7, "variants", "the variants' texts are 64001 bytes together; the limit is 64000 (twice what one text may be)"}}},
 		{name: "text missing a var, at the recipient", files: withVariants(`  - {name: long, text: "Hi {{.first}}"}`),
 			want: []want{{"c.yaml", 5, "variants[2].text", `missing var "first" for this recipient`}}},
 		{name: "two texts missing vars: both", files: withVariants(`  - {name: long, text: "Hi {{.first}}"}`, `  - {name: longer, text: "Hi {{.last}}"}`),
