@@ -98,7 +98,7 @@ destinations:
 func TestWriteText(t *testing.T) {
 	p := viewFixture(t)
 	var buf bytes.Buffer
-	if err := p.WriteText(&buf, runner.DefaultShown); err != nil {
+	if err := p.WriteText(&buf, runner.ViewOptions{Shown: runner.DefaultShown}); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "plan.txt.golden", buf.Bytes())
@@ -123,7 +123,7 @@ func TestWriteText(t *testing.T) {
 func TestWriteTextVerbose(t *testing.T) {
 	p := viewFixture(t)
 	var buf bytes.Buffer
-	if err := p.WriteText(&buf, -1); err != nil {
+	if err := p.WriteText(&buf, runner.ViewOptions{Shown: -1}); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "plan_verbose.txt.golden", buf.Bytes())
@@ -143,7 +143,7 @@ func TestWriteTextNothingToSend(t *testing.T) {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := p.WriteText(&buf, runner.DefaultShown); err != nil {
+	if err := p.WriteText(&buf, runner.ViewOptions{Shown: runner.DefaultShown}); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "plan_nothing.txt.golden", buf.Bytes())
