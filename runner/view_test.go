@@ -17,12 +17,15 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
+// testdata is where the golden files are, found before any test changes directory.
+var testdata = must(filepath.Abs("testdata"))
+
 // golden compares got with testdata/name, or rewrites it with -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
+	path := filepath.Join(testdata, name)
 	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
+		if err := os.MkdirAll(testdata, 0o755); err != nil {
 			t.Fatal(err)
 		}
 		if err := os.WriteFile(path, got, 0o644); err != nil {

@@ -173,50 +173,73 @@ func planCommand(sys IO) *cli.Command {
 			&cli.StringFlag{Name: "out", Usage: "save the plan to `FILE` for `smsform apply FILE`", TakesFile: true},
 			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 0 when there is nothing to send, 2 when there is, 1 on error"},
 			&cli.StringFlag{Name: "prices", Usage: "estimate the cost from `FILE`, a CSV of prefix,price,currency (CH,0.0725,CHF or +4179,0.065,CHF) per SMS part", TakesFile: true},
+			&cli.BoolFlag{Name: "markdown", Usage: "print the plan as Markdown for a pull-request comment or job summary: tables, a sample text per campaign, numbers always masked, at most 60,000 bytes"},
 		),
 		Action: func(c *cli.Context) error {
-			mask, err := numberMask(c, sys)
-			if err != nil {
-				return err
+			if c.Bool("markdown") && c.Bool("json") {
+				return errors.New("choose one of -json and -markdown")
 			}
-			opts := runner.PlanOptions{RetryFailed: c.Bool("retry-failed")}
-			if f := c.String("prices"); f != "" {
-				prices, err := campaign.LoadPrices(f)
-				if err != nil {
-					return err
-				}
-				opts.Prices = prices
-			}
-			paths, _, set, err := loadInputs(c.Args().Slice(), statePath(c), false)
-			if err != nil {
-				return err
-			}
-			store, err := openExisting(c, sys)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			p, err := planFrom(c.Context, store, set, opts)
-			if err != nil {
-				return err
-			}
-			if err := showPlan(sys.Stdout, p, c.Bool("json"), c.Bool("verbose"), mask); err != nil {
-				return err
-			}
-			if out := c.String("out"); out != "" {
-				if err := p.Save(out, paths, backend.Name(statePath(c)), opts, time.Now()); err != nil {
-					return err
-				}
-				if !c.Bool("json") {
-					fmt.Fprintf(sys.Stdout, "\nSaved the plan to %s. To send exactly this, run:\n    smsform apply %s\n", out, out)
+			err := runPlan(c, sys)
+			var ee *exitError
+			if c.Bool("markdown") && err != nil && !(errors.As(err, &ee) && ee.err == nil) {
+				// The comment says why there is no plan, instead of keeping an old one.
+				if werr := runner.WriteMarkdownFailure(sys.Stdout, err, 0); werr != nil {
+					return errors.Join(err, werr)
 				}
 			}
-			if c.Bool("detailed-exitcode") && p.Summary.Send > 0 {
-				return exitCode(ExitChanges)
-			}
-			return nil
+			return err
 		},
 	}
+}
+
+// runPlan is `smsform plan`.
+func runPlan(c *cli.Context, sys IO) error {
+	mask, err := numberMask(c, sys)
+	if err != nil {
+		return err
+	}
+	opts := runner.PlanOptions{RetryFailed: c.Bool("retry-failed")}
+	if f := c.String("prices"); f != "" {
+		prices, err := campaign.LoadPrices(f)
+		if err != nil {
+			return err
+		}
+		opts.Prices = prices
+	}
+	paths, _, set, err := loadInputs(c.Args().Slice(), statePath(c), false)
+	if err != nil {
+		return err
+	}
+	store, err := openExisting(c, sys)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	p, err := planFrom(c.Context, store, set, opts)
+	if err != nil {
+		return err
+	}
+	switch {
+	case c.Bool("markdown"):
+		err = p.WriteMarkdown(sys.Stdout, runner.MarkdownOptions{Warnings: campaign.LintSet(set)})
+	default:
+		err = showPlan(sys.Stdout, p, c.Bool("json"), c.Bool("verbose"), mask)
+	}
+	if err != nil {
+		return err
+	}
+	if out := c.String("out"); out != "" {
+		if err := p.Save(out, paths, backend.Name(statePath(c)), opts, time.Now()); err != nil {
+			return err
+		}
+		if !c.Bool("json") && !c.Bool("markdown") {
+			fmt.Fprintf(sys.Stdout, "\nSaved the plan to %s. To send exactly this, run:\n    smsform apply %s\n", out, out)
+		}
+	}
+	if c.Bool("detailed-exitcode") && p.Summary.Send > 0 {
+		return exitCode(ExitChanges)
+	}
+	return nil
 }
 
 func showPlan(w io.Writer, p *runner.Plan, asJSON, verbose bool, mask campaign.Mask) error {
