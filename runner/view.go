@@ -15,8 +15,11 @@ import (
 	"github.com/smsform/smsform/internal/safetext"
 )
 
-// PlanFormatVersion is the format_version of the plan's JSON view.
-const PlanFormatVersion = "1"
+// PlanFormatVersion is the format_version of the plan's JSON view (schema/plan.schema.json).
+// Its major number changes only when something is removed or changes meaning; a version
+// that adds fields or action values raises the minor one. 1.1 added, per campaign,
+// purpose, labels and counts.
+const PlanFormatVersion = "1.1"
 
 // DefaultShown is how many messages per campaign the human view lists without -verbose.
 const DefaultShown = 5
@@ -209,8 +212,18 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 		put(c.ID)
 		fmt.Fprintf(bw, ",\"round\":%d,\"from\":", c.Round)
 		put(c.From)
+		bw.WriteString(",\"purpose\":")
+		put(purposeOf(c))
 		bw.WriteString(",\"tracking\":")
 		put(c.TrackingLabel())
+		labels := c.Labels
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		bw.WriteString(",\"labels\":")
+		put(labels)
+		bw.WriteString(",\"counts\":")
+		put(cp.Counts)
 		bw.WriteString(",\"orphaned\":")
 		put(orphaned)
 		if cp.Cost != nil {

@@ -164,9 +164,12 @@ func TestWriteJSON(t *testing.T) {
 		FormatVersion string                     `json:"format_version"`
 		Summary       map[string]json.RawMessage `json:"summary"`
 		Campaigns     []struct {
-			ID       string   `json:"id"`
-			Round    int      `json:"round"`
-			Orphaned []string `json:"orphaned"`
+			ID       string            `json:"id"`
+			Round    int               `json:"round"`
+			Purpose  string            `json:"purpose"`
+			Labels   map[string]string `json:"labels"`
+			Counts   runner.Counts     `json:"counts"`
+			Orphaned []string          `json:"orphaned"`
 			Messages []struct {
 				Action    string `json:"action"`
 				To        string `json:"to"`
@@ -184,7 +187,7 @@ func TestWriteJSON(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.FormatVersion != "1" {
+	if doc.FormatVersion != "1.1" {
 		t.Errorf("format_version %q", doc.FormatVersion)
 	}
 	for _, k := range []string{"send", "noop", "changed", "unknown", "failed", "orphaned", "sms_parts"} {
@@ -204,6 +207,9 @@ func TestWriteJSON(t *testing.T) {
 		if jc.ID != cp.Campaign.ID || jc.Round != cp.Campaign.Round || len(jc.Messages) != len(cp.Messages) || len(jc.Orphaned) != len(cp.Orphaned) {
 			t.Errorf("campaign %d: %s/%d with %d messages, want %s/%d with %d", i, jc.ID, jc.Round, len(jc.Messages), cp.Campaign.ID, cp.Campaign.Round, len(cp.Messages))
 			continue
+		}
+		if jc.Counts != cp.Counts || jc.Purpose != "marketing" || jc.Labels == nil {
+			t.Errorf("campaign %s: counts %+v, purpose %q, labels %v; want counts %+v, marketing, {}", jc.ID, jc.Counts, jc.Purpose, jc.Labels, cp.Counts)
 		}
 		r := cp.Campaign.NewRenderer()
 		for j, jm := range jc.Messages {
