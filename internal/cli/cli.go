@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -155,6 +156,35 @@ func printJSON(w io.Writer, v any) error {
 		return err
 	}
 	_, err = w.Write(append(safetext.JSON(data), '\n'))
+	return err
+}
+
+// docFormatVersion is the format_version of the JSON documents of apply, refresh, convert,
+// report, validate and test-send (schema/*.schema.json): 1.x only adds fields.
+const docFormatVersion = "1"
+
+// printDoc prints v, a JSON object, as printJSON does, with "format_version" as its first
+// member.
+func printDoc(w io.Writer, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if len(data) < 2 || data[0] != '{' {
+		return fmt.Errorf("printDoc: %T is not a JSON object", v)
+	}
+	doc := []byte(`{"format_version":"` + docFormatVersion + `"`)
+	if string(data) != "{}" {
+		doc = append(append(doc, ','), data[1:]...)
+	} else {
+		doc = append(doc, '}')
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, doc, "", "  "); err != nil {
+		return err
+	}
+	out.WriteByte('\n')
+	_, err = w.Write(safetext.JSON(out.Bytes()))
 	return err
 }
 

@@ -93,7 +93,7 @@ func convertCommand(sys IO) *cli.Command {
 
 func printConvert(sys IO, asJSON, dryRun bool, res runner.ConvertResult, mask campaign.Mask) error {
 	if asJSON {
-		return printJSON(sys.Stdout, res)
+		return printDoc(sys.Stdout, res)
 	}
 	w := sys.Stdout
 	verb := "Submitted"
@@ -155,7 +155,7 @@ func reportCommand(sys IO) *cli.Command {
 			}
 			switch {
 			case c.Bool("json"):
-				return printJSON(sys.Stdout, rep)
+				return printDoc(sys.Stdout, rep)
 			case c.Bool("csv"):
 				return rep.WriteCSV(sys.Stdout)
 			case c.String("html") != "":

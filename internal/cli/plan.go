@@ -113,7 +113,7 @@ func validateJSON(w io.Writer, set *campaign.Set, err error, warnings []campaign
 	default:
 		return err
 	}
-	if err := printJSON(w, out); err != nil {
+	if err := printDoc(w, out); err != nil {
 		return err
 	}
 	if !out.Valid {
@@ -481,7 +481,7 @@ func finishApply(c *cli.Context, sys IO, store runner.Store, out runner.ApplyOut
 	}
 	res.Unresolved = n
 	if c.Bool("json") {
-		if err := printJSON(sys.Stdout, res); err != nil {
+		if err := printDoc(sys.Stdout, res); err != nil {
 			return err
 		}
 	} else {

@@ -84,7 +84,7 @@ func refreshCommand(sys IO) *cli.Command {
 			}
 			warnOptOuts(sys, in, mask)
 			if c.Bool("json") {
-				if err := printJSON(sys.Stdout, map[string]any{"unknown_outcomes": rec, "delivery": del, "inbound": in}); err != nil {
+				if err := printDoc(sys.Stdout, map[string]any{"unknown_outcomes": rec, "delivery": del, "inbound": in}); err != nil {
 					return err
 				}
 			} else {

@@ -83,7 +83,7 @@ func testSendCommand(sys IO) *cli.Command {
 				return err
 			}
 			if c.Bool("json") {
-				if jerr := printJSON(sys.Stdout, ts); jerr != nil {
+				if jerr := printDoc(sys.Stdout, ts); jerr != nil {
 					return jerr
 				}
 			} else {
