@@ -72,7 +72,7 @@ func (p *Plan) WriteMarkdown(w io.Writer, opts MarkdownOptions) error {
 	const mask = campaign.Mask(true)
 
 	var head strings.Builder
-	head.WriteString("## smsform plan\n\n")
+	head.WriteString("### smsform plan\n\n")
 	fmt.Fprintf(&head, "**%s**\n\n", mdInline(p.SummaryLine()))
 	if p.Cost != nil {
 		fmt.Fprintf(&head, "Estimated cost: %s.\n\n", mdInline(p.Cost.Text()))
@@ -115,7 +115,7 @@ func (p *Plan) WriteMarkdown(w io.Writer, opts MarkdownOptions) error {
 	}
 
 	if len(opts.Warnings) > 0 {
-		if d.add(fmt.Sprintf("### Warnings\n\n%s %s about the campaign files (`smsform validate` lists %s; `validate -strict` fails on %s):\n\n",
+		if d.add(fmt.Sprintf("#### Warnings\n\n%s %s about the campaign files (`smsform validate` lists %s; `validate -strict` fails on %s):\n\n",
 			Thousands(len(opts.Warnings)), plural(len(opts.Warnings), "warning", "warnings"), plural(len(opts.Warnings), "it", "them"), plural(len(opts.Warnings), "it", "them"))) {
 			shown := 0
 			for _, pr := range opts.Warnings[:min(len(opts.Warnings), mdShownWarnings)] {
@@ -231,7 +231,7 @@ func idleLine(idle []*CampaignPlan) string {
 func (p *Plan) markdownCampaign(cp *CampaignPlan, mask campaign.Mask) (string, error) {
 	c := cp.Campaign
 	var b strings.Builder
-	fmt.Fprintf(&b, "### %s (round %d)\n\n", mdInline(c.ID), c.Round)
+	fmt.Fprintf(&b, "#### %s (round %d)\n\n", mdInline(c.ID), c.Round)
 	facts := []string{"from " + mdInline(c.From), purposeOf(c)}
 	if t := c.TrackingLabel(); t != "" {
 		facts = append(facts, "tracking "+mdInline(t))
@@ -391,7 +391,7 @@ func mdClip(s string) string { return safetext.Clip(s, mdMaxProblemText) }
 // are masked and the text escaped, as in WriteMarkdown.
 func WriteMarkdownFailure(w io.Writer, err error, limit int) error {
 	d := newMarkdownDoc(limit)
-	d.must("## smsform plan\n\n")
+	d.must("### smsform plan\n\n")
 	var ve *campaign.ValidationError
 	if errors.As(err, &ve) {
 		subject := ve.Subject

@@ -133,7 +133,7 @@ func TestWriteMarkdown(t *testing.T) {
 	if again := markdown(t, p, runner.MarkdownOptions{Warnings: warnings}); again != out {
 		t.Error("the same plan gives different Markdown")
 	}
-	if !strings.HasPrefix(out, "## smsform plan\n\n**"+p.SummaryLine()+"**\n") {
+	if !strings.HasPrefix(out, "### smsform plan\n\n**"+p.SummaryLine()+"**\n") {
 		t.Errorf("the document does not start with the summary:\n%s", out)
 	}
 	// Every count of the plan's actions has a column; the campaign with nothing to do is
@@ -229,7 +229,7 @@ func TestWriteMarkdownBound(t *testing.T) {
 	if len(out) > runner.MarkdownLimit {
 		t.Fatalf("%d bytes, over %d", len(out), runner.MarkdownLimit)
 	}
-	shown := strings.Count(out, "\n### c")
+	shown := strings.Count(out, "\n#### c")
 	m := regexp.MustCompile("\\*\\*Cut to fit a comment:\\*\\* the details of (\\d+) campaigns left out\\. `smsform plan -verbose` lists every campaign and message\\.\n$").FindStringSubmatch(out)
 	if m == nil || m[1] != fmt.Sprint(n-shown) || shown == 0 {
 		t.Errorf("%d campaigns shown; the end does not say the other %d were left out:\n%s", shown, n-shown, out[len(out)-400:])
@@ -257,7 +257,7 @@ func TestWriteMarkdownNothingToSend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "## smsform plan\n\n**Plan: 0 to send (0 SMS parts), 3 already sent.**\n\n" +
+	want := "### smsform plan\n\n**Plan: 0 to send (0 SMS parts), 3 already sent.**\n\n" +
 		"Nothing to send: the state already matches the campaign files.\n\n" +
 		"1 campaign has every message sent, nothing to do: otp.\n\n"
 	if got := markdown(t, p, runner.MarkdownOptions{}); got != want {
@@ -282,7 +282,7 @@ func TestWriteMarkdownFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	if !strings.HasPrefix(out, "## smsform plan\n\n**No plan: 260 problems in the campaign files.** Nothing can be sent until they are fixed.\n\n- c/people.csv:2: to: \"•• ••• •• 00\" is not a valid number for CH &lt;/details&gt;") ||
+	if !strings.HasPrefix(out, "### smsform plan\n\n**No plan: 260 problems in the campaign files.** Nothing can be sent until they are fixed.\n\n- c/people.csv:2: to: \"•• ••• •• 00\" is not a valid number for CH &lt;/details&gt;") ||
 		!strings.HasSuffix(out, "- ... and 210 more: `smsform validate -all` lists every one\n") || strings.Count(out, "\n- c/people.csv:") != 50 {
 		t.Errorf("the problems are not listed, masked and escaped, the first 50 and a count:\n%s", out)
 	}
@@ -294,7 +294,7 @@ func TestWriteMarkdownFailure(t *testing.T) {
 	if err := runner.WriteMarkdownFailure(&buf, errors.New("read state st.db: no such table <b>\nfor +41793026731"), 0); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := buf.String(), "## smsform plan\n\n**No plan:** read state st.db: no such table &lt;b&gt;\\\\nfor +41 •• ••• •• 31\n"; got != want {
+	if got, want := buf.String(), "### smsform plan\n\n**No plan:** read state st.db: no such table &lt;b&gt;\\\\nfor +41 •• ••• •• 31\n"; got != want {
 		t.Errorf("got\n%q\nwant\n%q", got, want)
 	}
 }
