@@ -102,4 +102,19 @@ func TestPlanPolicyRecipe(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^package main$`).Match(rego) {
 		t.Error("plan.rego is not in package main, where conftest looks for deny rules")
 	}
+	// The README shows the policy as the file has it, without its comments.
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)```rego\n(.*?)```").FindSubmatch(readme)
+	var code []string
+	for _, line := range strings.SplitAfter(string(rego), "\n") {
+		if !strings.HasPrefix(line, "#") && !(len(code) == 0 && line == "\n") {
+			code = append(code, line)
+		}
+	}
+	if m == nil || string(m[1]) != strings.Join(code, "") {
+		t.Errorf("the README's policy is not examples/policy/plan.rego's:\n%s", m)
+	}
 }
