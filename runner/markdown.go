@@ -35,6 +35,9 @@ const (
 	mdShownProblems  = 50
 	mdMaxLabels      = 1000 // bytes of a campaign's labels
 	mdMaxProblemText = 500  // bytes of one problem or warning
+	// A price list may name many currencies: a cost is cut to this many bytes.
+	mdMaxCostText = 2000
+	mdMaxCostCell = 200
 )
 
 // mdColumn is a count the campaign table shows after "to send" and "SMS parts": one per
@@ -75,7 +78,7 @@ func (p *Plan) WriteMarkdown(w io.Writer, opts MarkdownOptions) error {
 	head.WriteString("### smsform plan\n\n")
 	fmt.Fprintf(&head, "**%s**\n\n", mdInline(p.SummaryLine()))
 	if p.Cost != nil {
-		fmt.Fprintf(&head, "Estimated cost: %s.\n\n", mdInline(p.Cost.Text()))
+		fmt.Fprintf(&head, "Estimated cost: %s.\n\n", mdInline(safetext.Clip(p.Cost.Text(), mdMaxCostText)))
 	}
 	d.must(head.String())
 
@@ -175,7 +178,7 @@ func (p *Plan) markdownTable(active []*CampaignPlan) (string, []string) {
 		fmt.Fprintf(&r, "| %s | %d | %s | %s | %s | %s |", mdInline(c.ID), c.Round, purposeOf(c), mdInline(c.From),
 			Thousands(cp.Counts.Send), Thousands(cp.Counts.SmsParts))
 		if p.Cost != nil {
-			fmt.Fprintf(&r, " %s |", mdInline(cp.Cost.Short()))
+			fmt.Fprintf(&r, " %s |", mdInline(safetext.Clip(cp.Cost.Short(), mdMaxCostCell)))
 		}
 		for _, col := range cols {
 			fmt.Fprintf(&r, " %s |", Thousands(col.count(cp.Counts)))
@@ -250,7 +253,7 @@ func (p *Plan) markdownCampaign(cp *CampaignPlan, mask campaign.Mask) (string, e
 	}
 	b.WriteString(upperFirst(strings.Join(facts, " · ")) + ".\n\n")
 	if cp.Cost != nil && cp.Counts.Send > 0 {
-		fmt.Fprintf(&b, "Estimated cost: %s.\n\n", mdInline(cp.Cost.Text()))
+		fmt.Fprintf(&b, "Estimated cost: %s.\n\n", mdInline(safetext.Clip(cp.Cost.Text(), mdMaxCostText)))
 	}
 
 	r := c.NewRenderer()
@@ -422,8 +425,9 @@ func WriteMarkdownFailure(w io.Writer, err error, limit int) error {
 type markdownDoc struct {
 	b     strings.Builder
 	limit int
-	// What was left out: table rows, campaign sections, warnings.
+	// What was left out: table rows, campaign sections, warnings, lines of the summary.
 	cutRows, cutCampaigns, cutWarnings int
+	cutHead                            bool
 }
 
 // mdReserve is room kept for the closing note and a "... and N more" line.
@@ -445,11 +449,17 @@ func (d *markdownDoc) add(s string) bool {
 	return true
 }
 
-// must appends s, which is bounded and comes first (a heading, the summary).
+// must appends s, which is bounded and comes first (a heading, the summary): whole, or
+// (should the limit be tiny) as many of its lines as fit.
 func (d *markdownDoc) must(s string) {
-	if !d.add(s) {
-		d.mustReserved(s[:min(len(s), max(0, d.limit-mdReserve-d.b.Len()))])
+	if d.add(s) {
+		return
 	}
+	room := max(0, d.limit-mdReserve-d.b.Len())
+	if cut := strings.LastIndexByte(s[:min(len(s), room)], '\n'); cut >= 0 {
+		d.b.WriteString(s[:cut+1])
+	}
+	d.cutHead = true
 }
 
 // mustReserved appends a short s into the room kept for it.
@@ -462,6 +472,9 @@ func (d *markdownDoc) mustReserved(s string) {
 // finish ends the document with what was left out, and how to see it.
 func (d *markdownDoc) finish() {
 	var left []string
+	if d.cutHead {
+		left = append(left, "part of the summary")
+	}
 	if d.cutRows > 0 {
 		left = append(left, fmt.Sprintf("%s %s of the table", Thousands(d.cutRows), plural(d.cutRows, "row", "rows")))
 	}

@@ -247,6 +247,43 @@ func TestWriteMarkdownBound(t *testing.T) {
 	}
 }
 
+// TestWriteMarkdownManyCurrencies: a price list from a pull request may give each number a
+// currency of its own; the cost lines are cut, and the document stays within bounds.
+func TestWriteMarkdownManyCurrencies(t *testing.T) {
+	const n = 3000
+	var csv, prices strings.Builder
+	csv.WriteString("to\n")
+	prices.WriteString("prefix,price,currency\n")
+	for i := range n {
+		fmt.Fprintf(&csv, "+4179%07d\n", i)
+		fmt.Fprintf(&prices, "+4179%07d,0.01,%c%c%c\n", i, 'A'+i/676, 'A'+i/26%26, 'A'+i%26)
+	}
+	dir := writeFiles(t, map[string]string{
+		"c.yaml":     "id: c\nfrom: Shop\ntext: Hi\ndestinations_file: to.csv\n",
+		"to.csv":     csv.String(),
+		"prices.csv": prices.String(),
+	})
+	set, err := campaign.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, err := campaign.LoadPrices(dir + "/prices.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := runner.MakePlan(set, emptySnapshot(), now, runner.PlanOptions{Prices: pr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Cost.Totals) != n {
+		t.Fatalf("%d currencies, want %d", len(p.Cost.Totals), n)
+	}
+	out := markdown(t, p, runner.MarkdownOptions{})
+	if len(out) > 10_000 || strings.Count(out, "(cut: ") != 3 || !strings.Contains(out, "\n#### c (round 1)\n") {
+		t.Errorf("%d bytes; the cost lines (summary, table, campaign) are not cut:\n%s", len(out), out)
+	}
+}
+
 func TestWriteMarkdownNothingToSend(t *testing.T) {
 	set := load(t, map[string]string{"otp.yaml": otpYAML})
 	recs := map[state.Key]state.Record{}
