@@ -2,18 +2,14 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/smsform/smsform/campaign"
 	"github.com/smsform/smsform/runner"
-	"github.com/smsform/smsform/state"
 )
 
 // TestPlanPolicyRecipe runs the README's merge gate, examples/policy/plan.jq, on the plan
@@ -25,23 +21,7 @@ func TestPlanPolicyRecipe(t *testing.T) {
 	if _, err := exec.LookPath("jq"); err != nil {
 		t.Fatal("the policy recipe is tested with jq; install it to run this test (apt-get install -y jq)")
 	}
-	set, err := campaign.LoadWith(campaign.Options{Now: time.Now()}, "examples")
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := state.Open(context.Background(), filepath.Join(t.TempDir(), "smsform.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	snap, err := store.Snapshot(context.Background(), runner.Rounds(set))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := runner.MakePlan(set, snap, time.Now(), runner.PlanOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, p := examplesPlan(t, runner.PlanOptions{})
 	var plan bytes.Buffer
 	if err := p.WriteJSON(&plan); err != nil {
 		t.Fatal(err)

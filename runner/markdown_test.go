@@ -69,22 +69,7 @@ destinations:
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs := map[state.Key]state.Record{}
-	put := func(c string, round int, to string, r state.Record) {
-		recs[state.Key{Campaign: c, Round: round, To: to}] = r
-	}
-	otp := set.Find("otp")
-	put("otp", 1, otp.Recipients[0].To, state.Record{State: state.Sent, Hash: otp.Recipients[0].Hash})
-	put("otp", 1, otp.Recipients[1].To, state.Record{State: state.Failed, Hash: otp.Recipients[1].Hash, Error: "REJECTED_DESTINATION: 41790000002 " + hostile})
-	put("otp", 1, otp.Recipients[2].To, state.Record{State: state.Unknown, Hash: otp.Recipients[2].Hash})
-	promo := set.Find("promo")
-	put("promo", 1, promo.Recipients[3].To, state.Record{State: state.Sent, Hash: promo.Recipients[3].Hash ^ 1})
-	put("promo", 1, promo.Recipients[4].To, state.Record{State: state.Sent, Hash: promo.Recipients[4].Hash})
-	for i := range 7 {
-		put("promo", 1, fmt.Sprintf("+4478001%05d", i), state.Record{State: state.Sent})
-	}
-	done := set.Find("done")
-	put("done", 1, done.Recipients[0].To, state.Record{State: state.Sent, Hash: done.Recipients[0].Hash})
+	recs := fixtureRecords(set, "REJECTED_DESTINATION: 41790000002 "+hostile)
 	p, err := runner.MakePlan(set, state.NewSnapshot(state.Version{Lineage: "l", Serial: 5}, recs), now, runner.PlanOptions{Prices: prices})
 	if err != nil {
 		t.Fatal(err)

@@ -75,13 +75,25 @@ destinations:
   - to: "+41790000009"
 `,
 	})
+	recs := fixtureRecords(set, "REJECTED_DESTINATION: Invalid destination address")
+	p, err := runner.MakePlan(set, state.NewSnapshot(state.Version{Lineage: "l", Serial: 5}, recs), now, runner.PlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// fixtureRecords is the state of viewFixture's campaigns (and markdownFixture's): otp's
+// recipients sent, failed (with failure) and unknown; promo's fourth changed since sent, its
+// fifth sent, and seven numbers no longer in the files; done sent.
+func fixtureRecords(set *campaign.Set, failure string) map[state.Key]state.Record {
 	recs := map[state.Key]state.Record{}
 	put := func(c string, round int, to string, r state.Record) {
 		recs[state.Key{Campaign: c, Round: round, To: to}] = r
 	}
 	otp := set.Find("otp")
 	put("otp", 1, otp.Recipients[0].To, state.Record{State: state.Sent, Hash: otp.Recipients[0].Hash})
-	put("otp", 1, otp.Recipients[1].To, state.Record{State: state.Failed, Hash: otp.Recipients[1].Hash, Error: "REJECTED_DESTINATION: Invalid destination address"})
+	put("otp", 1, otp.Recipients[1].To, state.Record{State: state.Failed, Hash: otp.Recipients[1].Hash, Error: failure})
 	put("otp", 1, otp.Recipients[2].To, state.Record{State: state.Unknown, Hash: otp.Recipients[2].Hash})
 	promo := set.Find("promo")
 	put("promo", 1, promo.Recipients[3].To, state.Record{State: state.Sent, Hash: promo.Recipients[3].Hash ^ 1})
@@ -91,11 +103,7 @@ destinations:
 	}
 	done := set.Find("done")
 	put("done", 1, done.Recipients[0].To, state.Record{State: state.Sent, Hash: done.Recipients[0].Hash})
-	p, err := runner.MakePlan(set, state.NewSnapshot(state.Version{Lineage: "l", Serial: 5}, recs), now, runner.PlanOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return recs
 }
 
 func TestWriteText(t *testing.T) {
