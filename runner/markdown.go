@@ -349,7 +349,7 @@ func whenText(cp *CampaignPlan) string {
 		return "When: as soon as apply runs.\n\n"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "When, in the recipients' local time (quiet hours %s):\n\n", c.Quiet)
+	fmt.Fprintf(&b, "When, if applied now (quiet hours %s, in each recipient's local time):\n\n", c.Quiet)
 	for i, g := range cp.Schedule {
 		if i == mdShownGroups {
 			fmt.Fprintf(&b, "- ... and %s more groups (`smsform plan` lists them all)\n", Thousands(len(cp.Schedule)-i))
