@@ -97,8 +97,13 @@ func decideLikeAPerson(t *testing.T, ctx context.Context, env []string, srv *san
 	if err != nil {
 		t.Fatalf("state list: %v", err)
 	}
-	var msgs []struct{ MessageID string }
-	must(t, json.Unmarshal(out, &msgs))
+	var list struct {
+		Messages []struct {
+			MessageID string `json:"message_id"`
+		} `json:"messages"`
+	}
+	must(t, json.Unmarshal(out, &list))
+	msgs := list.Messages
 	accepted := map[string]bool{}
 	for _, r := range srv.Received() {
 		accepted[r.MessageID] = true

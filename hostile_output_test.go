@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/smsform/smsform/internal/infobip"
+	"github.com/smsform/smsform/runner"
 	"github.com/smsform/smsform/state"
 )
 
@@ -251,9 +252,11 @@ func TestHostileOutput(t *testing.T) {
 			t.Errorf("state list: Infobip's text started a line of its own:\n%s", stdout)
 		}
 		stdout, _ = e.run(t, outputRun{args: []string{"state", "list", "-json"}})
-		var msgs []state.Message
-		if err := json.Unmarshal([]byte(stdout), &msgs); err != nil || len(msgs) != 3 {
-			t.Fatalf("state list -json: %v, %d messages\n%s", err, len(msgs), clip(stdout))
+		var list struct {
+			Messages []runner.RecordedMessage `json:"messages"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &list); err != nil || len(list.Messages) != 3 {
+			t.Fatalf("state list -json: %v, %d messages\n%s", err, len(list.Messages), clip(stdout))
 		}
 	})
 

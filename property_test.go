@@ -200,8 +200,15 @@ func randomFaults(t *testing.T, window time.Duration) {
 	}
 	out, err := smsform(ctx, env, "state", "list", "-json", "-limit", "0").Output()
 	must(t, err)
-	var msgs []struct{ State, MessageID, Error string }
-	must(t, json.Unmarshal(out, &msgs))
+	var list struct {
+		Messages []struct {
+			State     string `json:"state"`
+			MessageID string `json:"message_id"`
+			Error     string `json:"error"`
+		} `json:"messages"`
+	}
+	must(t, json.Unmarshal(out, &list))
+	msgs := list.Messages
 	states := map[string]int{}
 	for _, m := range msgs {
 		states[m.State]++

@@ -20,6 +20,10 @@ var ErrStalePlan = errors.New("stale plan")
 
 const planMagic = "smsform-plan"
 
+// PlanFileVersion is the format_version of a saved plan, apart from the JSON view's
+// (PlanFormatVersion): the file changes when what apply checks changes.
+const PlanFileVersion = "1"
+
 // SavedPlan is what `plan -out FILE` writes. It holds no message data: the plan is a pure
 // function of the files and the state, so recording their fingerprints and the plan's
 // digest is enough to apply exactly that plan, or to refuse when either changed.
@@ -43,7 +47,7 @@ type SavedPlan struct {
 // Save writes the plan to path.
 func (p *Plan) Save(path string, paths []string, statePath string, opts PlanOptions, now time.Time) error {
 	sp := SavedPlan{
-		Format: planMagic, Version: PlanFormatVersion, Paths: paths, Inputs: p.Inputs, State: p.State,
+		Format: planMagic, Version: PlanFileVersion, Paths: paths, Inputs: p.Inputs, State: p.State,
 		StatePath: statePath, Digest: p.Digest(), Sends: p.SendDigest(), RetryFailed: opts.RetryFailed, Summary: p.Summary, CreatedAt: now.UTC(),
 	}
 	if p.scheduled() {
@@ -85,8 +89,8 @@ func ReadSavedPlan(path string) (sp *SavedPlan, ok bool, err error) {
 	if json.Unmarshal(data, sp) != nil || sp.Format != planMagic {
 		return nil, false, nil
 	}
-	if sp.Version != PlanFormatVersion {
-		return nil, true, fmt.Errorf("plan file %s has format %s; this smsform reads %s: make the plan again with it (`smsform plan -out %s`)", path, safetext.Quote(sp.Version), PlanFormatVersion, path)
+	if sp.Version != PlanFileVersion {
+		return nil, true, fmt.Errorf("plan file %s has format %s; this smsform reads %s: make the plan again with it (`smsform plan -out %s`)", path, safetext.Quote(sp.Version), PlanFileVersion, path)
 	}
 	if why := sp.malformed(); why != "" {
 		return nil, true, fmt.Errorf("plan file %s is not one smsform wrote: %s; make the plan again (`smsform plan -out %s`)", path, why, path)

@@ -28,7 +28,7 @@ func TestSavedPlanRoundTrip(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("ReadSavedPlan = %v, %v", ok, err)
 	}
-	if sp.Version != runner.PlanFormatVersion || sp.Inputs != set.Digest || sp.State != snap.Version || sp.StatePath != "smsform.db" ||
+	if sp.Version != runner.PlanFileVersion || sp.Inputs != set.Digest || sp.State != snap.Version || sp.StatePath != "smsform.db" ||
 		sp.Digest != p.Digest() || !sp.RetryFailed || sp.Summary != p.Summary || !sp.CreatedAt.Equal(now) ||
 		len(sp.Paths) != 1 || sp.Paths[0] != "campaigns/" {
 		t.Errorf("read back %+v", sp)
@@ -82,7 +82,7 @@ func TestReadSavedPlanUntrusted(t *testing.T) {
 		return p
 	}
 	plan := func(fields string) string {
-		return `{"format": "smsform-plan", "format_version": "` + runner.PlanFormatVersion + `", ` + fields + `}`
+		return `{"format": "smsform-plan", "format_version": "` + runner.PlanFileVersion + `", ` + fields + `}`
 	}
 	fifo := filepath.Join(dir, "fifo")
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {

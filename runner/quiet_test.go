@@ -99,7 +99,7 @@ func TestPlanSchedulesQuietHoursPerZone(t *testing.T) {
 	}
 
 	var text bytes.Buffer
-	if err := p.WriteText(&text, 0); err != nil {
+	if err := p.WriteText(&text, runner.ViewOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, line := range []string{

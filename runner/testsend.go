@@ -84,6 +84,16 @@ func TestSend(ctx context.Context, st Store, snd Sender, c *campaign.Campaign, o
 	return ts, nil
 }
 
+// TestSendText is the text a test send with opts sends, as human output shows it: rendered
+// through mask (campaign.Mask.Render), so that a masked run shows no number from the vars.
+func TestSendText(c *campaign.Campaign, opts TestSendOptions, mask campaign.Mask) (string, error) {
+	rec, err := testRecipient(c, opts)
+	if err != nil {
+		return "", err
+	}
+	return mask.Render(c.NewRenderer(), rec)
+}
+
 func testRecipient(c *campaign.Campaign, opts TestSendOptions) (campaign.Recipient, error) {
 	if opts.Vars != nil {
 		return campaign.Recipient{To: opts.To, Vars: campaign.VarsOf(opts.Vars)}, nil

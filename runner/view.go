@@ -15,8 +15,11 @@ import (
 	"github.com/smsform/smsform/internal/safetext"
 )
 
-// PlanFormatVersion is the format_version of the plan's JSON view.
-const PlanFormatVersion = "1"
+// PlanFormatVersion is the format_version of the plan's JSON view (schema/plan.schema.json).
+// Its major number changes only when something is removed or changes meaning; a version
+// that adds fields or action values raises the minor one. 1.1 added, per campaign,
+// purpose, labels and counts.
+const PlanFormatVersion = "1.1"
 
 // DefaultShown is how many messages per campaign the human view lists without -verbose.
 const DefaultShown = 5
@@ -55,9 +58,18 @@ func plural(n int, one, many string) string {
 
 var symbols = [...]string{Send: "+", Noop: " ", Changed: "~", Unknown: "?", Failed: "!", Suppressed: "x"}
 
+// ViewOptions say how the human views write a plan.
+type ViewOptions struct {
+	// Shown is how many messages per campaign the text view lists; all when < 0.
+	Shown int
+	// Mask masks the phone numbers (-mask-numbers); the Markdown view always does.
+	Mask campaign.Mask
+}
+
 // WriteText writes the human view: the summary line, then per campaign the messages that
-// are not plain no-ops, cut after shown lines unless shown < 0.
-func (p *Plan) WriteText(w io.Writer, shown int) error {
+// are not plain no-ops, cut after opts.Shown lines unless that is < 0.
+func (p *Plan) WriteText(w io.Writer, opts ViewOptions) error {
+	shown, mask := opts.Shown, opts.Mask
 	bw := bufio.NewWriter(w)
 	fmt.Fprintln(bw, p.SummaryLine())
 	if p.Cost != nil {
@@ -94,20 +106,20 @@ func (p *Plan) WriteText(w io.Writer, shown int) error {
 			}
 			listed++
 			rec := cp.Recipient(m)
-			text, err := r.Render(rec)
+			text, err := mask.Render(r, rec)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(bw, "  %s %-16s %s", symbols[m.Action], rec.To, strconv.Quote(text))
+			fmt.Fprintf(bw, "  %s %-16s %s", symbols[m.Action], mask.Number(rec.To), strconv.Quote(text))
 			switch m.Action {
 			case Changed:
 				fmt.Fprint(bw, "  (changed after send; not resent)")
 			case Unknown:
 				fmt.Fprint(bw, "  (outcome unknown; not resent until resolved)")
 			case Failed:
-				fmt.Fprintf(bw, "  (failed: %s; -retry-failed sends it again)", safetext.Escape(cp.Errors[m.Recipient]))
+				fmt.Fprintf(bw, "  (failed: %s; -retry-failed sends it again)", safetext.Escape(mask.Text(cp.Errors[m.Recipient])))
 			case Suppressed:
-				fmt.Fprintf(bw, "  (suppressed: %s)", suppressionText(cp.Suppressions[m.Recipient]))
+				fmt.Fprintf(bw, "  (suppressed: %s)", mask.Text(suppressionText(cp.Suppressions[m.Recipient])))
 			}
 			fmt.Fprintln(bw)
 		}
@@ -119,7 +131,7 @@ func (p *Plan) WriteText(w io.Writer, shown int) error {
 				fmt.Fprintf(bw, "    ... and %d more no longer in the files\n", len(cp.Orphaned)-i)
 				break
 			}
-			fmt.Fprintf(bw, "  - %-16s (recorded, no longer in the files; an SMS cannot be unsent)\n", safetext.Escape(to))
+			fmt.Fprintf(bw, "  - %-16s (recorded, no longer in the files; an SMS cannot be unsent)\n", safetext.Escape(mask.Number(to)))
 		}
 	}
 	switch s := p.Summary; {
@@ -200,8 +212,18 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 		put(c.ID)
 		fmt.Fprintf(bw, ",\"round\":%d,\"from\":", c.Round)
 		put(c.From)
+		bw.WriteString(",\"purpose\":")
+		put(purposeOf(c))
 		bw.WriteString(",\"tracking\":")
 		put(c.TrackingLabel())
+		labels := c.Labels
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		bw.WriteString(",\"labels\":")
+		put(labels)
+		bw.WriteString(",\"counts\":")
+		put(cp.Counts)
 		bw.WriteString(",\"orphaned\":")
 		put(orphaned)
 		if cp.Cost != nil {

@@ -17,12 +17,15 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
+// testdata is where the golden files are, found before any test changes directory.
+var testdata = must(filepath.Abs("testdata"))
+
 // golden compares got with testdata/name, or rewrites it with -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
+	path := filepath.Join(testdata, name)
 	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
+		if err := os.MkdirAll(testdata, 0o755); err != nil {
 			t.Fatal(err)
 		}
 		if err := os.WriteFile(path, got, 0o644); err != nil {
@@ -72,13 +75,25 @@ destinations:
   - to: "+41790000009"
 `,
 	})
+	recs := fixtureRecords(set, "REJECTED_DESTINATION: Invalid destination address")
+	p, err := runner.MakePlan(set, state.NewSnapshot(state.Version{Lineage: "l", Serial: 5}, recs), now, runner.PlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// fixtureRecords is the state of viewFixture's campaigns (and markdownFixture's): otp's
+// recipients sent, failed (with failure) and unknown; promo's fourth changed since sent, its
+// fifth sent, and seven numbers no longer in the files; done sent.
+func fixtureRecords(set *campaign.Set, failure string) map[state.Key]state.Record {
 	recs := map[state.Key]state.Record{}
 	put := func(c string, round int, to string, r state.Record) {
 		recs[state.Key{Campaign: c, Round: round, To: to}] = r
 	}
 	otp := set.Find("otp")
 	put("otp", 1, otp.Recipients[0].To, state.Record{State: state.Sent, Hash: otp.Recipients[0].Hash})
-	put("otp", 1, otp.Recipients[1].To, state.Record{State: state.Failed, Hash: otp.Recipients[1].Hash, Error: "REJECTED_DESTINATION: Invalid destination address"})
+	put("otp", 1, otp.Recipients[1].To, state.Record{State: state.Failed, Hash: otp.Recipients[1].Hash, Error: failure})
 	put("otp", 1, otp.Recipients[2].To, state.Record{State: state.Unknown, Hash: otp.Recipients[2].Hash})
 	promo := set.Find("promo")
 	put("promo", 1, promo.Recipients[3].To, state.Record{State: state.Sent, Hash: promo.Recipients[3].Hash ^ 1})
@@ -88,17 +103,13 @@ destinations:
 	}
 	done := set.Find("done")
 	put("done", 1, done.Recipients[0].To, state.Record{State: state.Sent, Hash: done.Recipients[0].Hash})
-	p, err := runner.MakePlan(set, state.NewSnapshot(state.Version{Lineage: "l", Serial: 5}, recs), now, runner.PlanOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return recs
 }
 
 func TestWriteText(t *testing.T) {
 	p := viewFixture(t)
 	var buf bytes.Buffer
-	if err := p.WriteText(&buf, runner.DefaultShown); err != nil {
+	if err := p.WriteText(&buf, runner.ViewOptions{Shown: runner.DefaultShown}); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "plan.txt.golden", buf.Bytes())
@@ -123,7 +134,7 @@ func TestWriteText(t *testing.T) {
 func TestWriteTextVerbose(t *testing.T) {
 	p := viewFixture(t)
 	var buf bytes.Buffer
-	if err := p.WriteText(&buf, -1); err != nil {
+	if err := p.WriteText(&buf, runner.ViewOptions{Shown: -1}); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "plan_verbose.txt.golden", buf.Bytes())
@@ -143,7 +154,7 @@ func TestWriteTextNothingToSend(t *testing.T) {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := p.WriteText(&buf, runner.DefaultShown); err != nil {
+	if err := p.WriteText(&buf, runner.ViewOptions{Shown: runner.DefaultShown}); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "plan_nothing.txt.golden", buf.Bytes())
@@ -161,9 +172,12 @@ func TestWriteJSON(t *testing.T) {
 		FormatVersion string                     `json:"format_version"`
 		Summary       map[string]json.RawMessage `json:"summary"`
 		Campaigns     []struct {
-			ID       string   `json:"id"`
-			Round    int      `json:"round"`
-			Orphaned []string `json:"orphaned"`
+			ID       string            `json:"id"`
+			Round    int               `json:"round"`
+			Purpose  string            `json:"purpose"`
+			Labels   map[string]string `json:"labels"`
+			Counts   runner.Counts     `json:"counts"`
+			Orphaned []string          `json:"orphaned"`
 			Messages []struct {
 				Action    string `json:"action"`
 				To        string `json:"to"`
@@ -181,7 +195,7 @@ func TestWriteJSON(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.FormatVersion != "1" {
+	if doc.FormatVersion != "1.1" {
 		t.Errorf("format_version %q", doc.FormatVersion)
 	}
 	for _, k := range []string{"send", "noop", "changed", "unknown", "failed", "orphaned", "sms_parts"} {
@@ -201,6 +215,9 @@ func TestWriteJSON(t *testing.T) {
 		if jc.ID != cp.Campaign.ID || jc.Round != cp.Campaign.Round || len(jc.Messages) != len(cp.Messages) || len(jc.Orphaned) != len(cp.Orphaned) {
 			t.Errorf("campaign %d: %s/%d with %d messages, want %s/%d with %d", i, jc.ID, jc.Round, len(jc.Messages), cp.Campaign.ID, cp.Campaign.Round, len(cp.Messages))
 			continue
+		}
+		if jc.Counts != cp.Counts || jc.Purpose != "marketing" || jc.Labels == nil {
+			t.Errorf("campaign %s: counts %+v, purpose %q, labels %v; want counts %+v, marketing, {}", jc.ID, jc.Counts, jc.Purpose, jc.Labels, cp.Counts)
 		}
 		r := cp.Campaign.NewRenderer()
 		for j, jm := range jc.Messages {

@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -57,6 +59,10 @@ type IO struct {
 	Getenv func(string) string
 	// InTerminal and ErrTerminal say whether stdin and stderr are interactive terminals.
 	InTerminal, ErrTerminal bool
+
+	// maskErrors is set by a command that masks phone numbers, so that its error is
+	// printed masked too (see numberMask).
+	maskErrors *bool
 }
 
 // OSIO is the real process's IO.
@@ -73,34 +79,71 @@ func Main(ctx context.Context, args []string, sys IO) int {
 	// Whatever is printed, no line may start with "::", which GitHub Actions would run as a
 	// workflow command; values from files and Infobip are also escaped where printed.
 	sys.Stdout, sys.Stderr = safetext.NewWriter(sys.Stdout), safetext.NewWriter(sys.Stderr)
+	// Errors are masked as soon as the environment asks, whichever command fails, and
+	// also when -mask-numbers is given (numberMask).
+	v, _ := strconv.ParseBool(strings.TrimSpace(sys.Getenv(EnvMaskNumbers)))
+	sys.maskErrors = &v
 	app := newApp(sys)
 	err := app.RunContext(ctx, flagsFirst(app, args))
 	if err == nil {
 		return ExitOK
 	}
+	mask := campaign.Mask(*sys.maskErrors)
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			printError(sys.Stderr, ee.err)
+			printError(sys.Stderr, ee.err, mask)
 		}
 		return ee.code
 	}
-	printError(sys.Stderr, err)
+	printError(sys.Stderr, err, mask)
 	return ExitError
 }
 
-func printError(w io.Writer, err error) {
+func printError(w io.Writer, err error, mask campaign.Mask) {
 	var ve *campaign.ValidationError
 	if errors.As(err, &ve) {
 		subject := ve.Subject
 		if subject == "" {
 			subject = "the campaign files"
 		}
-		fmt.Fprintf(w, "Error: %d %s in %s:\n%s\n", ve.Count(), pluralWord(ve.Count(), "problem", "problems"), safetext.Escape(subject), ve.Error())
+		fmt.Fprintf(w, "Error: %d %s in %s:\n%s\n", ve.Count(), pluralWord(ve.Count(), "problem", "problems"), safetext.Escape(subject), mask.Text(ve.Error()))
 		return
 	}
 	// Errors may quote Infobip's texts or a file's values: each line is escaped.
-	fmt.Fprintf(w, "Error: %s\n", safetext.Lines(strings.TrimSpace(err.Error())))
+	fmt.Fprintf(w, "Error: %s\n", safetext.Lines(mask.Text(strings.TrimSpace(err.Error()))))
+}
+
+// EnvMaskNumbers, set to 1 (or true), masks phone numbers in the human output of every
+// command, as -mask-numbers does.
+const EnvMaskNumbers = "SMSFORM_MASK_NUMBERS"
+
+// maskFlag is -mask-numbers, accepted before the command name and after it.
+func maskFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "mask-numbers", Usage: "write phone numbers in human output as the country code and the last two digits (+41 •• ••• •• 31); -json stays exact (also " + EnvMaskNumbers + "=1)"}
+}
+
+// numberMask says whether this run masks phone numbers in its human output: -mask-numbers
+// (before or after the command name) when given, else SMSFORM_MASK_NUMBERS. A masking run
+// prints its error masked too.
+func numberMask(c *cli.Context, sys IO) (campaign.Mask, error) {
+	on, set := false, false
+	for _, ctx := range c.Lineage() {
+		if ctx.IsSet("mask-numbers") {
+			on, set = on || ctx.Bool("mask-numbers"), true
+		}
+	}
+	if v := strings.TrimSpace(sys.Getenv(EnvMaskNumbers)); !set && v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return false, fmt.Errorf("%s=%s: set it to 1 to mask phone numbers in human output, or 0 (or unset it) not to", EnvMaskNumbers, safetext.Quote(v))
+		}
+		on = b
+	}
+	if on && sys.maskErrors != nil {
+		*sys.maskErrors = true
+	}
+	return campaign.Mask(on), nil
 }
 
 // printJSON writes v as an indented JSON document and a newline, as json.Encoder with an
@@ -113,6 +156,35 @@ func printJSON(w io.Writer, v any) error {
 		return err
 	}
 	_, err = w.Write(append(safetext.JSON(data), '\n'))
+	return err
+}
+
+// docFormatVersion is the format_version of the JSON documents of apply, refresh, convert,
+// report, validate and test-send (schema/*.schema.json): 1.x only adds fields.
+const docFormatVersion = "1"
+
+// printDoc prints v, a JSON object, as printJSON does, with "format_version" as its first
+// member.
+func printDoc(w io.Writer, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if len(data) < 2 || data[0] != '{' {
+		return fmt.Errorf("printDoc: %T is not a JSON object", v)
+	}
+	doc := []byte(`{"format_version":"` + docFormatVersion + `"`)
+	if string(data) != "{}" {
+		doc = append(append(doc, ','), data[1:]...)
+	} else {
+		doc = append(doc, '}')
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, doc, "", "  "); err != nil {
+		return err
+	}
+	out.WriteByte('\n')
+	_, err = w.Write(safetext.JSON(out.Bytes()))
 	return err
 }
 
@@ -157,6 +229,7 @@ func newApp(sys IO) *cli.App {
 			"every message, so running it again never sends a message twice.",
 		Flags: []cli.Flag{
 			stateFlag(true),
+			maskFlag(),
 			&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile to `FILE` (for `go tool pprof`)"},
 		},
 		Before: func(c *cli.Context) error {
@@ -424,12 +497,12 @@ const shownProblems = 5
 
 // printProblems lists the first few messages apply could not send, with a readable reason,
 // and counts the others, pointing at where they all are.
-func printProblems(w io.Writer, res runner.Result) {
+func printProblems(w io.Writer, res runner.Result, mask campaign.Mask) {
 	for i, pr := range res.Problems {
 		if i == shownProblems {
 			break
 		}
-		fmt.Fprintf(w, "  %s %s %s: %s\n", safetext.Escape(pr.Campaign), safetext.Escape(pr.To), pr.State, safetext.Escape(tidyReason(pr.Reason)))
+		fmt.Fprintf(w, "  %s %s %s: %s\n", safetext.Escape(pr.Campaign), safetext.Escape(mask.Number(pr.To)), pr.State, safetext.Escape(mask.Text(tidyReason(pr.Reason))))
 	}
 	shown := min(len(res.Problems), shownProblems)
 	if more := res.Failed + res.Unknown - shown; more > 0 && shown > 0 {

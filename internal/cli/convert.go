@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/smsform/smsform/campaign"
 	"github.com/smsform/smsform/internal/safefile"
 	"github.com/smsform/smsform/internal/safetext"
 	"github.com/smsform/smsform/runner"
@@ -27,9 +28,14 @@ func convertCommand(sys IO) *cli.Command {
 			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
 			&cli.IntFlag{Name: "parallelism", Value: 16, Usage: "conversions in flight"},
 			lockTimeoutFlag(),
+			maskFlag(),
 			stateFlag(false),
 		},
 		Action: func(c *cli.Context) error {
+			mask, err := numberMask(c, sys)
+			if err != nil {
+				return err
+			}
 			files := c.Args().Slice()
 			if len(files) == 0 {
 				return errors.New("convert needs at least one events CSV, such as `smsform convert events/2026-11-27.csv`")
@@ -69,7 +75,7 @@ func convertCommand(sys IO) *cli.Command {
 				opts.Progress = progress(sys, "Converting")
 			}
 			res, err := runner.Convert(c.Context, files, store, api, opts)
-			if perr := printConvert(sys, c.Bool("json"), opts.DryRun, res); perr != nil && err == nil {
+			if perr := printConvert(sys, c.Bool("json"), opts.DryRun, res, mask); perr != nil && err == nil {
 				err = perr
 			}
 			switch {
@@ -85,9 +91,9 @@ func convertCommand(sys IO) *cli.Command {
 	}
 }
 
-func printConvert(sys IO, asJSON, dryRun bool, res runner.ConvertResult) error {
+func printConvert(sys IO, asJSON, dryRun bool, res runner.ConvertResult, mask campaign.Mask) error {
 	if asJSON {
-		return printJSON(sys.Stdout, res)
+		return printDoc(sys.Stdout, res)
 	}
 	w := sys.Stdout
 	verb := "Submitted"
@@ -111,7 +117,7 @@ func printConvert(sys IO, asJSON, dryRun bool, res runner.ConvertResult) error {
 	}
 	fmt.Fprintln(w, ".")
 	for _, e := range res.Examples {
-		fmt.Fprintf(w, "  %s\n", safetext.Escape(e))
+		fmt.Fprintf(w, "  %s\n", safetext.Escape(mask.Text(e)))
 	}
 	return nil
 }
@@ -149,7 +155,7 @@ func reportCommand(sys IO) *cli.Command {
 			}
 			switch {
 			case c.Bool("json"):
-				return printJSON(sys.Stdout, rep)
+				return printDoc(sys.Stdout, rep)
 			case c.Bool("csv"):
 				return rep.WriteCSV(sys.Stdout)
 			case c.String("html") != "":

@@ -39,7 +39,7 @@ func TestTidyReason(t *testing.T) {
 func TestConvertSummaryCounts(t *testing.T) {
 	var out bytes.Buffer
 	res := runner.ConvertResult{Rows: 1234567, Submitted: 200000, AlreadyConverted: 1000, Unmatched: 1, DuplicateRows: 1, NotSentMessages: 2}
-	if err := printConvert(IO{Stdout: &out}, false, false, res); err != nil {
+	if err := printConvert(IO{Stdout: &out}, false, false, res, false); err != nil {
 		t.Fatal(err)
 	}
 	want := "Submitted 200,000 conversions from 1,234,567 rows; 1,000 already converted, 1 unmatched, 0 sent without tracking, 1 repeated row, 2 rows of messages never sent (rejected or unknown outcome).\n"
@@ -47,7 +47,7 @@ func TestConvertSummaryCounts(t *testing.T) {
 		t.Errorf("got  %q\nwant %q", out.String(), want)
 	}
 	out.Reset()
-	if err := printConvert(IO{Stdout: &out}, true, false, res); err != nil {
+	if err := printConvert(IO{Stdout: &out}, true, false, res, false); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), `"rows": 1234567,`) { // machine output keeps plain digits

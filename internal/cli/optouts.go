@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/smsform/smsform/campaign"
 	"github.com/smsform/smsform/internal/safetext"
 	"github.com/smsform/smsform/runner"
 	"github.com/smsform/smsform/state"
@@ -40,9 +41,9 @@ func printOptOutResult(sys IO, res runner.OptOutResult) {
 
 // warnOptOuts says, on stderr, what refresh could not record of the inbound replies as
 // Infobip gave them.
-func warnOptOuts(sys IO, res runner.OptOutResult) {
+func warnOptOuts(sys IO, res runner.OptOutResult, mask campaign.Mask) {
 	for _, w := range res.Warnings() {
-		fmt.Fprintf(sys.Stderr, "Warning: %s.\n", w)
+		fmt.Fprintf(sys.Stderr, "Warning: %s.\n", mask.Text(w))
 	}
 }
 
@@ -81,9 +82,14 @@ func optOutsCommand(sys IO) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "all", Usage: "list removed opt-outs too"},
 			&cli.BoolFlag{Name: "json", Usage: "print JSON"},
+			maskFlag(),
 			stateFlag(false),
 		},
 		Action: func(c *cli.Context) error {
+			mask, err := numberMask(c, sys)
+			if err != nil {
+				return err
+			}
 			if c.NArg() > 0 {
 				return fmt.Errorf("state opt-outs: unknown subcommand %q; use add or remove, or no argument to list", safetext.Escape(c.Args().First()))
 			}
@@ -120,13 +126,13 @@ func optOutsCommand(sys IO) *cli.Command {
 				if o.Reason != "" {
 					src += ": " + o.Reason
 				}
-				line := fmt.Sprintf("%s\t%s\t%s", safetext.Escape(o.Number), o.ReceivedAt.UTC().Format("2006-01-02T15:04Z"), safetext.Escape(src))
+				line := fmt.Sprintf("%s\t%s\t%s", safetext.Escape(mask.Number(o.Number)), o.ReceivedAt.UTC().Format("2006-01-02T15:04Z"), safetext.Escape(mask.Text(src)))
 				if c.Bool("all") && o.Removed() {
 					rem := fmt.Sprintf("%s by %s", o.RemovedAt.UTC().Format("2006-01-02T15:04Z"), o.RemovedBy)
 					if o.RemovedReason != "" {
 						rem += ": " + o.RemovedReason
 					}
-					line += "\t" + safetext.Escape(rem)
+					line += "\t" + safetext.Escape(mask.Text(rem))
 				}
 				fmt.Fprintln(tw, line)
 			}
@@ -141,9 +147,14 @@ func optOutsCommand(sys IO) *cli.Command {
 					&cli.StringFlag{Name: "reason", Usage: "why, for the record (`R`)"},
 					&cli.StringFlag{Name: "by", Usage: "who adds it (default $USER@host)"},
 					lockTimeoutFlag(),
+					maskFlag(),
 					stateFlag(false),
 				},
 				Action: func(c *cli.Context) error {
+					mask, err := numberMask(c, sys)
+					if err != nil {
+						return err
+					}
 					n, err := optOutNumber(c, "add")
 					if err != nil {
 						return err
@@ -162,10 +173,10 @@ func optOutsCommand(sys IO) *cli.Command {
 						return err
 					}
 					if !added {
-						fmt.Fprintf(sys.Stdout, "%s has opted out already; nothing recorded.\n", n)
+						fmt.Fprintf(sys.Stdout, "%s has opted out already; nothing recorded.\n", mask.Number(n))
 						return nil
 					}
-					fmt.Fprintf(sys.Stdout, "Recorded the opt-out of %s (by %s): marketing campaigns no longer send to it.\n", n, safetext.Escape(by))
+					fmt.Fprintf(sys.Stdout, "Recorded the opt-out of %s (by %s): marketing campaigns no longer send to it.\n", mask.Number(n), safetext.Escape(by))
 					return nil
 				},
 			},
@@ -177,9 +188,14 @@ func optOutsCommand(sys IO) *cli.Command {
 					&cli.StringFlag{Name: "by", Required: true, Usage: "who removes it (`WHO`): recorded with the opt-out"},
 					&cli.StringFlag{Name: "reason", Usage: "why, for the record (`R`)"},
 					lockTimeoutFlag(),
+					maskFlag(),
 					stateFlag(false),
 				},
 				Action: func(c *cli.Context) error {
+					mask, err := numberMask(c, sys)
+					if err != nil {
+						return err
+					}
 					n, err := optOutNumber(c, "remove")
 					if err != nil {
 						return err
@@ -198,9 +214,9 @@ func optOutsCommand(sys IO) *cli.Command {
 						return err
 					}
 					if !removed {
-						return fmt.Errorf("%s has no opt-out to remove; see `smsform state opt-outs -all`", n)
+						return fmt.Errorf("%s has no opt-out to remove; see `smsform state opt-outs -all`", mask.Number(n))
 					}
-					fmt.Fprintf(sys.Stdout, "Removed the opt-out of %s (by %s); it stays in the history (`smsform state opt-outs -all`).\n", n, safetext.Escape(by))
+					fmt.Fprintf(sys.Stdout, "Removed the opt-out of %s (by %s); it stays in the history (`smsform state opt-outs -all`).\n", mask.Number(n), safetext.Escape(by))
 					return nil
 				},
 			},

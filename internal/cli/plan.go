@@ -30,9 +30,14 @@ func validateCommand(sys IO) *cli.Command {
 			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON, every problem and warning listed"},
 			&cli.BoolFlag{Name: "all", Usage: fmt.Sprintf("list every problem (without it, the first %d)", campaign.MaxProblems)},
 			&cli.BoolFlag{Name: "strict", Usage: "treat warnings (characters forcing UCS-2, a send_at in the past) as errors"},
+			maskFlag(),
 			stateFlag(false),
 		},
 		Action: func(c *cli.Context) error {
+			mask, err := numberMask(c, sys)
+			if err != nil {
+				return err
+			}
 			// send_at is checked against the clock here too: too far ahead fails as in plan;
 			// in the past is a warning, since a campaign sent on schedule stays in git.
 			opts := campaign.Options{AllProblems: c.Bool("all") || c.Bool("json"), Now: time.Now()}
@@ -54,7 +59,7 @@ func validateCommand(sys IO) *cli.Command {
 			if len(warnings) > 0 {
 				fmt.Fprintf(sys.Stdout, "Warning: %d %s (-strict makes them errors):\n", len(warnings), pluralWord(len(warnings), "warning", "warnings"))
 				for _, w := range warnings {
-					fmt.Fprintln(sys.Stdout, w.String())
+					fmt.Fprintln(sys.Stdout, mask.Text(w.String()))
 				}
 				fmt.Fprintln(sys.Stdout)
 			}
@@ -108,7 +113,7 @@ func validateJSON(w io.Writer, set *campaign.Set, err error, warnings []campaign
 	default:
 		return err
 	}
-	if err := printJSON(w, out); err != nil {
+	if err := printDoc(w, out); err != nil {
 		return err
 	}
 	if !out.Valid {
@@ -154,6 +159,7 @@ func planFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "json", Usage: "print the plan as one JSON document"},
 		&cli.BoolFlag{Name: "verbose", Usage: "list every message, not the first few per campaign"},
 		&cli.BoolFlag{Name: "retry-failed", Usage: "plan failed messages for sending again, with a fresh messageId"},
+		maskFlag(),
 		stateFlag(false),
 	}
 }
@@ -167,57 +173,84 @@ func planCommand(sys IO) *cli.Command {
 			&cli.StringFlag{Name: "out", Usage: "save the plan to `FILE` for `smsform apply FILE`", TakesFile: true},
 			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 0 when there is nothing to send, 2 when there is, 1 on error"},
 			&cli.StringFlag{Name: "prices", Usage: "estimate the cost from `FILE`, a CSV of prefix,price,currency (CH,0.0725,CHF or +4179,0.065,CHF) per SMS part", TakesFile: true},
+			&cli.BoolFlag{Name: "markdown", Usage: "print the plan as Markdown for a pull-request comment or job summary: tables, a sample text per campaign, numbers always masked, at most 60,000 bytes"},
 		),
 		Action: func(c *cli.Context) error {
-			opts := runner.PlanOptions{RetryFailed: c.Bool("retry-failed")}
-			if f := c.String("prices"); f != "" {
-				prices, err := campaign.LoadPrices(f)
-				if err != nil {
-					return err
-				}
-				opts.Prices = prices
+			if c.Bool("markdown") && c.Bool("json") {
+				return errors.New("choose one of -json and -markdown")
 			}
-			paths, _, set, err := loadInputs(c.Args().Slice(), statePath(c), false)
-			if err != nil {
-				return err
-			}
-			store, err := openExisting(c, sys)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			p, err := planFrom(c.Context, store, set, opts)
-			if err != nil {
-				return err
-			}
-			if err := showPlan(sys.Stdout, p, c.Bool("json"), c.Bool("verbose")); err != nil {
-				return err
-			}
-			if out := c.String("out"); out != "" {
-				if err := p.Save(out, paths, backend.Name(statePath(c)), opts, time.Now()); err != nil {
-					return err
-				}
-				if !c.Bool("json") {
-					fmt.Fprintf(sys.Stdout, "\nSaved the plan to %s. To send exactly this, run:\n    smsform apply %s\n", out, out)
+			err := runPlan(c, sys)
+			var ee *exitError
+			if c.Bool("markdown") && err != nil && !(errors.As(err, &ee) && ee.err == nil) {
+				// The comment says why there is no plan, instead of keeping an old one.
+				if werr := runner.WriteMarkdownFailure(sys.Stdout, err, 0); werr != nil {
+					return errors.Join(err, werr)
 				}
 			}
-			if c.Bool("detailed-exitcode") && p.Summary.Send > 0 {
-				return exitCode(ExitChanges)
-			}
-			return nil
+			return err
 		},
 	}
 }
 
-func showPlan(w io.Writer, p *runner.Plan, asJSON, verbose bool) error {
+// runPlan is `smsform plan`.
+func runPlan(c *cli.Context, sys IO) error {
+	mask, err := numberMask(c, sys)
+	if err != nil {
+		return err
+	}
+	opts := runner.PlanOptions{RetryFailed: c.Bool("retry-failed")}
+	if f := c.String("prices"); f != "" {
+		prices, err := campaign.LoadPrices(f)
+		if err != nil {
+			return err
+		}
+		opts.Prices = prices
+	}
+	paths, _, set, err := loadInputs(c.Args().Slice(), statePath(c), false)
+	if err != nil {
+		return err
+	}
+	store, err := openExisting(c, sys)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	p, err := planFrom(c.Context, store, set, opts)
+	if err != nil {
+		return err
+	}
+	switch {
+	case c.Bool("markdown"):
+		err = p.WriteMarkdown(sys.Stdout, runner.MarkdownOptions{Warnings: campaign.LintSet(set)})
+	default:
+		err = showPlan(sys.Stdout, p, c.Bool("json"), c.Bool("verbose"), mask)
+	}
+	if err != nil {
+		return err
+	}
+	if out := c.String("out"); out != "" {
+		if err := p.Save(out, paths, backend.Name(statePath(c)), opts, time.Now()); err != nil {
+			return err
+		}
+		if !c.Bool("json") && !c.Bool("markdown") {
+			fmt.Fprintf(sys.Stdout, "\nSaved the plan to %s. To send exactly this, run:\n    smsform apply %s\n", out, out)
+		}
+	}
+	if c.Bool("detailed-exitcode") && p.Summary.Send > 0 {
+		return exitCode(ExitChanges)
+	}
+	return nil
+}
+
+func showPlan(w io.Writer, p *runner.Plan, asJSON, verbose bool, mask campaign.Mask) error {
 	if asJSON {
 		return p.WriteJSON(w)
 	}
-	shown := runner.DefaultShown
+	opts := runner.ViewOptions{Shown: runner.DefaultShown, Mask: mask}
 	if verbose {
-		shown = -1
+		opts.Shown = -1
 	}
-	return p.WriteText(w, shown)
+	return p.WriteText(w, opts)
 }
 
 func applyCommand(sys IO) *cli.Command {
@@ -340,6 +373,10 @@ func printReconciliation(w io.Writer, rec runner.Reconciliation) {
 }
 
 func runApply(c *cli.Context, sys IO) error {
+	mask, err := numberMask(c, sys)
+	if err != nil {
+		return err
+	}
 	if err := checkDurations(c); err != nil {
 		return err
 	}
@@ -404,7 +441,7 @@ func runApply(c *cli.Context, sys IO) error {
 			if abandoned > 0 {
 				fmt.Fprintf(human, "%d %s of unknown outcome, cleared for sending again, %s no longer in the files: recorded as abandoned, never sent again (see `smsform state list -only abandoned`).\n\n", abandoned, pluralWord(abandoned, "message", "messages"), pluralWord(abandoned, "is", "are"))
 			}
-			return showPlan(human, p, false, c.Bool("verbose"))
+			return showPlan(human, p, false, c.Bool("verbose"), mask)
 		},
 	}
 	if saved == nil && !c.Bool("auto-approve") {
@@ -431,12 +468,12 @@ func runApply(c *cli.Context, sys IO) error {
 	if err != nil && !out.Applied {
 		return err // stopped before sending anything: nothing to summarise
 	}
-	return finishApply(c, sys, store, out, ropts.Window, err)
+	return finishApply(c, sys, store, out, ropts.Window, mask, err)
 }
 
 // finishApply prints the result, also of a run that stopped on runErr, and picks the exit
 // code.
-func finishApply(c *cli.Context, sys IO, store runner.Store, out runner.ApplyOutcome, window time.Duration, runErr error) error {
+func finishApply(c *cli.Context, sys IO, store runner.Store, out runner.ApplyOutcome, window time.Duration, mask campaign.Mask, runErr error) error {
 	res, p := out.Result, out.Plan
 	n, err := store.CountUnresolved(context.WithoutCancel(c.Context))
 	if err != nil {
@@ -444,7 +481,7 @@ func finishApply(c *cli.Context, sys IO, store runner.Store, out runner.ApplyOut
 	}
 	res.Unresolved = n
 	if c.Bool("json") {
-		if err := printJSON(sys.Stdout, res); err != nil {
+		if err := printDoc(sys.Stdout, res); err != nil {
 			return err
 		}
 	} else {
@@ -461,7 +498,7 @@ func finishApply(c *cli.Context, sys IO, store runner.Store, out runner.ApplyOut
 			}
 			fmt.Fprintln(w, ".")
 		}
-		printProblems(w, res)
+		printProblems(w, res, mask)
 		if res.Unresolved > 0 {
 			unresolvedHelp(w, res.Unresolved, window)
 		}

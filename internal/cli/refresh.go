@@ -29,9 +29,14 @@ func refreshCommand(sys IO) *cli.Command {
 			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
 			stopWordsFlag(),
 			lockTimeoutFlag(),
+			maskFlag(),
 			stateFlag(false),
 		},
 		Action: func(c *cli.Context) error {
+			mask, err := numberMask(c, sys)
+			if err != nil {
+				return err
+			}
 			if err := checkDurations(c); err != nil {
 				return err
 			}
@@ -77,9 +82,9 @@ func refreshCommand(sys IO) *cli.Command {
 			if err != nil {
 				return err
 			}
-			warnOptOuts(sys, in)
+			warnOptOuts(sys, in, mask)
 			if c.Bool("json") {
-				if err := printJSON(sys.Stdout, map[string]any{"unknown_outcomes": rec, "delivery": del, "inbound": in}); err != nil {
+				if err := printDoc(sys.Stdout, map[string]any{"unknown_outcomes": rec, "delivery": del, "inbound": in}); err != nil {
 					return err
 				}
 			} else {

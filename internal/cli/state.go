@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/smsform/smsform/internal/safetext"
+	"github.com/smsform/smsform/runner"
 	"github.com/smsform/smsform/state"
 	"github.com/smsform/smsform/state/backend"
 )
@@ -77,6 +78,7 @@ func stateCommand(sys IO) *cli.Command {
 					stateFlag(false),
 					&cli.IntFlag{Name: "limit", Value: 1000, Usage: "at most `N` messages (0: all)"},
 					&cli.BoolFlag{Name: "json", Usage: "print JSON"},
+					maskFlag(),
 				},
 				Action: func(c *cli.Context) error {
 					f := state.Filter{Campaign: c.String("campaign"), Limit: c.Int("limit"), InFlight: true}
@@ -98,7 +100,7 @@ func stateCommand(sys IO) *cli.Command {
 				Name:      "show",
 				Usage:     "show one message by messageId or E.164 number",
 				ArgsUsage: "ID",
-				Flags:     []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print JSON"}, stateFlag(false)},
+				Flags:     []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print JSON"}, maskFlag(), stateFlag(false)},
 				Action: func(c *cli.Context) error {
 					if c.NArg() != 1 {
 						return fmt.Errorf("state show needs one messageId or number, such as sf-3f2a... or +41793026731")
@@ -134,9 +136,13 @@ func resolveCommand(sys IO) *cli.Command {
 			&cli.StringFlag{Name: "campaign", Usage: "only messages of this campaign `ID`"},
 			&cli.StringFlag{Name: "by", Usage: "who decides (default $USER@host)"},
 			lockTimeoutFlag(),
+			maskFlag(),
 			stateFlag(false),
 		},
 		Action: func(c *cli.Context) error {
+			if _, err := numberMask(c, sys); err != nil { // resolve prints no number, but its errors may
+				return err
+			}
 			as := c.String("as")
 			if as != "sent" && as != "unsent" {
 				return fmt.Errorf("-as must be sent or unsent, got %q", as)
@@ -181,6 +187,10 @@ func resolveCommand(sys IO) *cli.Command {
 }
 
 func listMessages(c *cli.Context, sys IO, f state.Filter, asJSON bool) error {
+	mask, err := numberMask(c, sys)
+	if err != nil {
+		return err
+	}
 	store, err := openExisting(c, sys)
 	if err != nil {
 		return err
@@ -191,14 +201,15 @@ func listMessages(c *cli.Context, sys IO, f state.Filter, asJSON bool) error {
 		return err
 	}
 	if asJSON {
-		if msgs == nil {
-			msgs = []state.Message{}
-		}
-		return printJSON(sys.Stdout, msgs)
+		return printJSON(sys.Stdout, runner.Messages(msgs))
 	}
 	if len(msgs) == 0 {
 		if f.MessageID != "" || f.To != "" {
-			return fmt.Errorf("no recorded message matches %s%s", f.MessageID, f.To)
+			what := safetext.Escape(f.MessageID)
+			if f.To != "" {
+				what = safetext.Escape(mask.Number(f.To))
+			}
+			return fmt.Errorf("no recorded message matches %s", what)
 		}
 		fmt.Fprintln(sys.Stdout, "No recorded messages match.")
 		return nil
@@ -208,8 +219,8 @@ func listMessages(c *cli.Context, sys IO, f state.Filter, asJSON bool) error {
 	for _, m := range msgs {
 		// Infobip's texts (status, reason) and whatever the state holds are escaped: a
 		// control character would break the table, or the terminal.
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", safetext.Escape(m.Campaign), m.Round, safetext.Escape(m.To), m.State,
-			safetext.Escape(m.StatusName), m.SmsCount, safetext.Escape(m.MessageID), m.UpdatedAt, safetext.Escape(m.Error))
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", safetext.Escape(m.Campaign), m.Round, safetext.Escape(mask.Number(m.To)), m.State,
+			safetext.Escape(m.StatusName), m.SmsCount, safetext.Escape(m.MessageID), m.UpdatedAt, safetext.Escape(mask.Text(m.Error)))
 	}
 	return tw.Flush()
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -29,9 +30,14 @@ func testSendCommand(sys IO) *cli.Command {
 			&cli.StringFlag{Name: "by", Usage: "who sends it, for the record (default $USER@host)"},
 			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
 			lockTimeoutFlag(),
+			maskFlag(),
 			stateFlag(false),
 		},
 		Action: func(c *cli.Context) error {
+			mask, err := numberMask(c, sys)
+			if err != nil {
+				return err
+			}
 			if c.NArg() == 0 {
 				return fmt.Errorf("test-send needs the campaign file or directory, such as campaigns/promo.yaml")
 			}
@@ -77,12 +83,20 @@ func testSendCommand(sys IO) *cli.Command {
 				return err
 			}
 			if c.Bool("json") {
-				if jerr := printJSON(sys.Stdout, ts); jerr != nil {
+				if jerr := printDoc(sys.Stdout, ts); jerr != nil {
 					return jerr
 				}
 			} else {
+				text := ts.Text
+				if mask {
+					shown, terr := runner.TestSendText(cp, opts, mask)
+					if terr != nil {
+						return errors.Join(err, terr)
+					}
+					text = shown
+				}
 				fmt.Fprintf(sys.Stdout, "Test send of campaign %s to %s: %s (messageId %s; not counted as sent).\n  %q\n",
-					safetext.Escape(ts.Campaign), ts.To, safetext.Escape(ts.Outcome), ts.MessageID, ts.Text)
+					safetext.Escape(ts.Campaign), mask.Number(ts.To), safetext.Escape(mask.Text(ts.Outcome)), ts.MessageID, text)
 			}
 			return err
 		},
