@@ -1,0 +1,288 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/smsform/smsform/state"
+)
+
+// Version reads the current version.
+func (q *Queries) Version(ctx context.Context) (state.Version, error) { return q.version(ctx, q.db) }
+
+func (q *Queries) version(ctx context.Context, db querier) (state.Version, error) {
+	var v state.Version
+	var serial string
+	err := db.QueryRowContext(ctx, "SELECT (SELECT value FROM meta WHERE key = 'lineage'), (SELECT value FROM meta WHERE key = 'serial')").Scan(&v.Lineage, &serial)
+	if err != nil {
+		return v, err
+	}
+	v.Serial, err = strconv.ParseInt(serial, 10, 64)
+	return v, err
+}
+
+// Snapshot reads the records of the given rounds in one read-only transaction that sees
+// one moment of the state (repeatable read; a read transaction in SQLite's WAL mode), so
+// that the version and the records agree.
+func (q *Queries) Snapshot(ctx context.Context, rounds []state.Round) (*state.Snapshot, error) {
+	tx, err := q.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	v, err := q.version(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	b := state.NewSnapshotBuilder(v)
+	stmt, err := tx.PrepareContext(ctx, q.d.SQL("SELECT destination, state, text_hash, attempt, COALESCE(error, ''), sending_at FROM messages WHERE campaign = ? AND round = ?"))
+	if err != nil {
+		return nil, err
+	}
+	defer stmt.Close()
+	// RawBytes: a million rows are read without a million strings.
+	var to, st, errText, sendingAt sql.RawBytes
+	var hash int64
+	var attempt int32
+	for _, r := range rounds {
+		if b.Has(r) {
+			continue
+		}
+		recs := b.Round(r)
+		rows, err := stmt.QueryContext(ctx, r.Campaign, r.Round)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			if err := rows.Scan(&to, &st, &hash, &attempt, &errText, &sendingAt); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			recs.PutRow(to, st, hash, attempt, errText, sendingAt)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+	}
+	// Batches in flight (another run is sending them, or one died) count as sending.
+	batches, err := q.inFlight(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	b.InFlight(batches)
+	list, err := q.optOuts(ctx, tx, false)
+	if err != nil {
+		return nil, err
+	}
+	b.OptOuts(list)
+	return b.Snapshot(), tx.Commit()
+}
+
+// InFlight lists the batches recorded as in flight.
+func (q *Queries) InFlight(ctx context.Context) ([]state.Batch, error) { return q.inFlight(ctx, q.db) }
+
+// MarkInterrupted records the messages of every batch left in flight as "unknown". Called
+// by the holder of the state lock: a batch it did not record itself belongs to a run that
+// died between recording the batch and recording its answer.
+func (q *Queries) MarkInterrupted(ctx context.Context) (int, error) {
+	n := 0
+	ts := state.FormatTime(time.Now())
+	err := q.write(ctx, func(tx *sql.Tx) (int64, error) {
+		batches, err := q.inFlight(ctx, tx) // inside the write transaction: nobody settles them meanwhile
+		if err != nil {
+			return 0, err
+		}
+		var changed int64
+		for _, b := range batches {
+			k, err := q.b.Upsert(ctx, tx, b.Messages, state.Interrupted(b), state.FormatTime(b.CreatedAt), ts)
+			if err != nil {
+				return 0, err
+			}
+			d, err := affected(tx.ExecContext(ctx, q.d.SQL("DELETE FROM inflight WHERE id = ?"), b.ID))
+			if err != nil {
+				return 0, err
+			}
+			changed += k + d
+			n += len(b.Messages)
+		}
+		return changed, nil
+	})
+	return n, err
+}
+
+func (q *Queries) inFlight(ctx context.Context, db querier) ([]state.Batch, error) {
+	rows, err := db.QueryContext(ctx, "SELECT id, created_at, messages FROM inflight ORDER BY id")
+	if err != nil {
+		return nil, err
+	}
+	return scanAll(rows, func(scan func(...any) error) (state.Batch, error) {
+		var b state.Batch
+		var createdAt, data string
+		if err := scan(&b.ID, &createdAt, &data); err != nil {
+			return b, err
+		}
+		b.CreatedAt = state.ParseTime(createdAt)
+		if err := json.Unmarshal([]byte(data), &b.Messages); err != nil {
+			return b, fmt.Errorf("in-flight batch %d: %w", b.ID, err)
+		}
+		return b, nil
+	})
+}
+
+// List returns recorded messages matching f, ordered by campaign, round and number, and,
+// when f wants them, the messages of batches in flight as sending (see
+// state.MergeInFlight). Batches in flight are read only then.
+func (q *Queries) List(ctx context.Context, f state.Filter) ([]state.Message, error) {
+	var where []string
+	var args []any
+	if f.Campaign != "" {
+		where, args = append(where, "campaign = ?"), append(args, f.Campaign)
+	}
+	if f.MessageID != "" {
+		where, args = append(where, "message_id = ?"), append(args, f.MessageID)
+	}
+	if f.To != "" {
+		where, args = append(where, "destination = ?"), append(args, f.To)
+	}
+	if len(f.States) > 0 {
+		where = append(where, "state IN ("+placeholders(len(f.States))+")")
+		for _, st := range f.States {
+			args = append(args, string(st))
+		}
+	}
+	query := `SELECT campaign, round, destination, attempt, message_id, bulk_id, state, COALESCE(status_group, 0),
+		COALESCE(status_id, 0), COALESCE(status_name, ''), sms_count, COALESCE(tracking_type, ''), COALESCE(error, ''),
+		created_at, updated_at FROM messages`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += ` ORDER BY campaign COLLATE "C", round, destination COLLATE "C"`
+	if f.Limit > 0 {
+		query += fmt.Sprintf(" LIMIT %d", f.Limit)
+	}
+	rows, err := q.db.QueryContext(ctx, q.d.SQL(query), args...)
+	if err != nil {
+		return nil, err
+	}
+	out, err := scanAll(rows, func(scan func(...any) error) (state.Message, error) {
+		var m state.Message
+		err := scan(&m.Campaign, &m.Round, &m.To, &m.Attempt, &m.MessageID, &m.BulkID, &m.State, &m.StatusGroup,
+			&m.StatusID, &m.StatusName, &m.SmsCount, &m.TrackingType, &m.Error, &m.CreatedAt, &m.UpdatedAt)
+		return m, err
+	})
+	if err != nil || !f.WantsInFlight() {
+		return out, err
+	}
+	batches, err := q.InFlight(ctx)
+	if err != nil {
+		return out, err
+	}
+	return state.MergeInFlight(out, batches, f), nil
+}
+
+// Counts returns how many messages are in each state, per campaign round.
+func (q *Queries) Counts(ctx context.Context) (map[state.Round]map[state.State]int, error) {
+	rows, err := q.db.QueryContext(ctx, "SELECT campaign, round, state, COUNT(*) FROM messages GROUP BY campaign, round, state")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[state.Round]map[state.State]int{}
+	for rows.Next() {
+		var r state.Round
+		var st state.State
+		var n int
+		if err := rows.Scan(&r.Campaign, &r.Round, &st, &n); err != nil {
+			return nil, err
+		}
+		if out[r] == nil {
+			out[r] = map[state.State]int{}
+		}
+		out[r][st] = n
+	}
+	return out, rows.Err()
+}
+
+// CountUnresolved counts the messages whose outcome is unknown (or still sending), those of
+// batches in flight included.
+func (q *Queries) CountUnresolved(ctx context.Context) (int, error) {
+	var n int
+	if err := q.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM messages WHERE state IN ('sending', 'unknown')").Scan(&n); err != nil {
+		return 0, err
+	}
+	batches, err := q.InFlight(ctx) // empty but while a run sends, or after one died
+	if err != nil {
+		return 0, err
+	}
+	stateOf := q.d.SQL("SELECT state FROM messages WHERE campaign = ? AND round = ? AND destination = ?")
+	for _, b := range batches {
+		for _, m := range b.Messages {
+			// A message resent after an unknown outcome is already counted by its row.
+			var st sql.NullString
+			err := q.db.QueryRowContext(ctx, stateOf, m.Campaign, m.Round, m.To).Scan(&st)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return 0, err
+			}
+			if st.String != string(state.Unknown) && st.String != string(state.Sending) {
+				n++
+			}
+		}
+	}
+	return n, nil
+}
+
+// Unresolved lists the messages in state "unknown", oldest attempt first.
+func (q *Queries) Unresolved(ctx context.Context) ([]state.Pending, error) {
+	rows, err := q.db.QueryContext(ctx, q.d.SQL(`SELECT campaign, round, destination, attempt, message_id, bulk_id, sending_at
+		FROM messages WHERE state = 'unknown' ORDER BY sending_at COLLATE "C", message_id COLLATE "C"`))
+	if err != nil {
+		return nil, err
+	}
+	return scanAll(rows, func(scan func(...any) error) (state.Pending, error) {
+		var p state.Pending
+		var at string
+		err := scan(&p.Campaign, &p.Round, &p.To, &p.Attempt, &p.MessageID, &p.BulkID, &at)
+		p.SendingAt = state.ParseTime(at)
+		return p, err
+	})
+}
+
+// Undecided lists the messages in state "unknown", oldest attempt first, with their first
+// attempt and any decision a person made about them (see state.Undecided). Times are text
+// in one sortable layout, so the earlier of two is the smaller.
+func (q *Queries) Undecided(ctx context.Context) ([]state.Undecided, error) {
+	rows, err := q.db.QueryContext(ctx, q.d.SQL(`SELECT campaign, round, destination, attempt, message_id, bulk_id, sending_at,
+			CASE WHEN first_message_id = message_id THEN first_sending_at
+				WHEN created_at COLLATE "C" < sending_at COLLATE "C" THEN created_at ELSE sending_at END,
+			COALESCE(resolution, ''), COALESCE(resolved_by, '')
+		FROM messages WHERE state = 'unknown' ORDER BY sending_at COLLATE "C", message_id COLLATE "C"`))
+	if err != nil {
+		return nil, err
+	}
+	return scanAll(rows, func(scan func(...any) error) (state.Undecided, error) {
+		var u state.Undecided
+		var at, first, resolution string
+		err := scan(&u.Campaign, &u.Round, &u.To, &u.Attempt, &u.MessageID, &u.BulkID, &at, &first, &resolution, &u.ResolvedBy)
+		u.SendingAt = state.ParseTime(at)
+		u.FirstAttemptAt = state.ParseTime(first)
+		u.Unsent = resolution == "unsent"
+		if !u.Unsent {
+			u.ResolvedBy = ""
+		}
+		return u, err
+	})
+}
+
+// Forget removes a batch whose request provably did nothing (the API refused the
+// credentials): its messages stay as they were before, unsent or failed.
+func (q *Queries) Forget(ctx context.Context, b *state.Batch) error {
+	return q.write(ctx, func(tx *sql.Tx) (int64, error) {
+		return affected(tx.ExecContext(ctx, q.d.SQL("DELETE FROM inflight WHERE id = ?"), b.ID))
+	})
+}
