@@ -2,13 +2,13 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/smsform/smsform/state"
+	"github.com/smsform/smsform/state/internal/sqlstore"
 )
 
 // Import writes rows exported from another state in one transaction (all or nothing),
@@ -46,11 +46,11 @@ func (s *Store) Import(ctx context.Context, export state.Export, batches []state
 			return 0, err
 		}
 		for _, b := range batches {
-			data, err := json.Marshal(b.Messages)
+			data, err := sqlstore.Batch(&b)
 			if err != nil {
 				return 0, err
 			}
-			if _, err := tx.Exec(ctx, "INSERT INTO inflight (created_at, messages) VALUES ($1, $2)", state.FormatTime(b.CreatedAt), string(data)); err != nil {
+			if _, err := tx.Exec(ctx, "INSERT INTO inflight (created_at, messages) VALUES ($1, $2)", state.FormatTime(b.CreatedAt), data); err != nil {
 				return 0, err
 			}
 			n++

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -11,16 +10,13 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/smsform/smsform/state"
+	"github.com/smsform/smsform/state/internal/sqlstore"
 )
 
 // MarkSending commits a request's messages as in flight before the request leaves: one row
 // for the whole batch.
 func (s *Store) MarkSending(ctx context.Context, msgs []state.Outgoing) (*state.Batch, error) {
-	b, err := state.NewBatch(msgs)
-	if err != nil {
-		return nil, err
-	}
-	data, err := json.Marshal(b.Messages)
+	b, data, err := sqlstore.NewBatch(msgs)
 	if err != nil {
 		return nil, err
 	}
@@ -29,7 +25,7 @@ func (s *Store) MarkSending(ctx context.Context, msgs []state.Outgoing) (*state.
 	// It records nothing unless this run still holds the lock it took (see Lock).
 	err = s.pool.QueryRow(ctx, `WITH batch AS (INSERT INTO inflight (created_at, messages) SELECT $1, $2 WHERE `+guardSQL("$3")+` RETURNING id),
 		serial AS (UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'serial' AND EXISTS (SELECT 1 FROM batch))
-		SELECT id FROM batch`, state.FormatTime(b.CreatedAt), string(data), int32(s.lockPID.Load())).Scan(&b.ID)
+		SELECT id FROM batch`, state.FormatTime(b.CreatedAt), data, int32(s.lockPID.Load())).Scan(&b.ID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("record %d messages as sending: %w; nothing more is sent: run again (messages in flight are reconciled)", len(msgs), ErrLockLost)
 	}

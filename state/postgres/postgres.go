@@ -10,16 +10,10 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"embed"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path"
-	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -29,10 +23,12 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/smsform/smsform/internal/safetext"
-	"github.com/smsform/smsform/state"
 	"github.com/smsform/smsform/state/internal/sqlstore"
 )
 
+// migrations are the migrations PostgreSQL writes its own way; the others are shared with
+// SQLite (see sqlstore.Migrations).
+//
 //go:embed migrations/*.sql
 var migrations embed.FS
 
@@ -156,19 +152,13 @@ func Open(ctx context.Context, raw string) (*Store, error) {
 	return s, nil
 }
 
-func migrationNames() ([]string, error) {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	slices.Sort(names)
-	return names, err
-}
-
 func (s *Store) checkVersion(ctx context.Context) error {
-	names, err := migrationNames()
+	ms, err := sqlstore.Migrations(migrations, sqlstore.Postgres)
 	if err != nil {
 		return err
 	}
 	var version int
-	err = s.pool.QueryRow(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&version)
+	err = s.db.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&version)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "42P01" { // undefined_table
 		return fmt.Errorf("%w %s: run `smsform init -state URL` (with the writer's URL) first; an apply against a new, empty state would send every campaign again", ErrNotInitialized, s.name)
@@ -177,24 +167,24 @@ func (s *Store) checkVersion(ctx context.Context) error {
 		return fmt.Errorf("read state %s: %w", s.name, err)
 	}
 	if version > 0 {
-		ok, err := hasLineage(ctx, s.pool)
+		ok, err := hasLineage(ctx, s.db)
 		if err != nil {
 			return fmt.Errorf("read state %s: %w", s.name, err)
 		}
 		if !ok {
 			return fmt.Errorf("%w %s: %s", ErrNotInitialized, s.name, foreignMigrations)
 		}
-		if version, err = alignedVersion(ctx, s.pool, version); err != nil {
+		if version, err = alignedVersion(ctx, s.db, version); err != nil {
 			return fmt.Errorf("read state %s: %w", s.name, err)
 		}
 	}
 	switch {
 	case version == 0:
 		return fmt.Errorf("%w %s: run `smsform init -state URL` first", ErrNotInitialized, s.name)
-	case version > len(names):
-		return fmt.Errorf("state %s: %w: schema version %d, this binary knows %d; upgrade smsform", s.name, state.ErrTooNew, version, len(names))
-	case version < len(names):
-		return fmt.Errorf("state %s has schema version %d, this smsform needs %d: run `smsform init -state URL` with the writer's URL to upgrade it", s.name, version, len(names))
+	case version > len(ms):
+		return fmt.Errorf("state %s: %w", s.name, sqlstore.TooNew(version, ms))
+	case version < len(ms):
+		return fmt.Errorf("state %s has schema version %d, this smsform needs %d: run `smsform init -state URL` with the writer's URL to upgrade it", s.name, version, len(ms))
 	}
 	return nil
 }
@@ -214,7 +204,7 @@ func alignedVersion(ctx context.Context, q queryer, version int) (int, error) {
 		return version, nil // 0001 is the same in both numberings
 	}
 	var aligned bool
-	if err := q.QueryRow(ctx, alignedMarker).Scan(&aligned); err != nil || aligned {
+	if err := q.QueryRowContext(ctx, alignedMarker).Scan(&aligned); err != nil || aligned {
 		return version, err
 	}
 	return version + 1, nil
@@ -224,25 +214,21 @@ func alignedVersion(ctx context.Context, q queryer, version int) (int, error) {
 // aligned into today's: each version from 2 on one higher, and 0002 (which that state's
 // 0001 did) recorded with the marker it writes. Run inside Init's transaction, under its
 // lock.
-func renumber(ctx context.Context, tx pgx.Tx, version int) (int, error) {
+func renumber(ctx context.Context, tx *sql.Tx, ms []sqlstore.Migration, version int) (int, error) {
 	aligned, err := alignedVersion(ctx, tx, version)
 	if err != nil || aligned == version {
 		return version, err
 	}
 	// From the highest down: versions are a primary key.
 	for v := version; v >= 2; v-- {
-		if _, err := tx.Exec(ctx, "UPDATE schema_migrations SET version = $1 WHERE version = $2", v+1, v); err != nil {
+		if _, err := tx.ExecContext(ctx, "UPDATE schema_migrations SET version = $1 WHERE version = $2", v+1, v); err != nil {
 			return 0, err
 		}
 	}
-	body, err := migrations.ReadFile("migrations/0002_conversions.sql")
-	if err != nil {
+	if err := ms[1].Run(ctx, tx, sqlstore.Postgres); err != nil {
 		return 0, err
 	}
-	if _, err := tx.Exec(ctx, string(body)); err != nil {
-		return 0, err
-	}
-	if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version) VALUES (2)"); err != nil {
+	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version) VALUES (2)"); err != nil {
 		return 0, err
 	}
 	return aligned, nil
@@ -253,10 +239,10 @@ func renumber(ctx context.Context, tx pgx.Tx, version int) (int, error) {
 // tool's table of the same name.
 func hasLineage(ctx context.Context, q queryer) (bool, error) {
 	var ok bool
-	if err := q.QueryRow(ctx, "SELECT to_regclass('meta') IS NOT NULL").Scan(&ok); err != nil || !ok {
+	if err := q.QueryRowContext(ctx, "SELECT to_regclass('meta') IS NOT NULL").Scan(&ok); err != nil || !ok {
 		return false, err
 	}
-	err := q.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM meta WHERE key = 'lineage')").Scan(&ok)
+	err := q.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM meta WHERE key = 'lineage')").Scan(&ok)
 	return ok, err
 }
 
@@ -269,69 +255,61 @@ func Init(ctx context.Context, raw string) (created bool, err error) {
 		return false, err
 	}
 	defer pool.Close()
-	names, err := migrationNames()
+	db := stdlib.OpenDBFromPool(pool)
+	defer db.Close()
+	ms, err := sqlstore.Migrations(migrations, sqlstore.Postgres)
 	if err != nil {
 		return false, err
 	}
-	name := Redact(raw)
-	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext('smsform.init.' || current_schema()))"); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"); err != nil {
-			return err
-		}
-		var version int
-		if err := tx.QueryRow(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&version); err != nil {
-			return err
-		}
-		if version > 0 {
-			// Migrations are run only on top of smsform's own: never into another tool's schema.
-			ok, err := hasLineage(ctx, tx)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return errors.New(foreignMigrations)
-			}
-			if version, err = renumber(ctx, tx, version); err != nil {
-				return fmt.Errorf("renumber the migrations: %w", err)
-			}
-		}
-		if version > len(names) {
-			return fmt.Errorf("%w: schema version %d, this binary knows %d; upgrade smsform", state.ErrTooNew, version, len(names))
-		}
-		created = version == 0
-		for _, file := range names[version:] {
-			n, _ := strconv.Atoi(strings.SplitN(path.Base(file), "_", 2)[0])
-			if n != version+1 {
-				return fmt.Errorf("migration %s is out of sequence", file)
-			}
-			body, err := migrations.ReadFile(file)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.Exec(ctx, string(body)); err != nil {
-				return fmt.Errorf("migration %s: %w", file, err)
-			}
-			if version == 0 {
-				lineage := make([]byte, 16)
-				rand.Read(lineage)
-				if _, err := tx.Exec(ctx, "INSERT INTO meta (key, value) VALUES ('lineage', $1), ('serial', '0')", hex.EncodeToString(lineage)); err != nil {
-					return err
-				}
-			}
-			if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version) VALUES ($1)", n); err != nil {
-				return err
-			}
-			version = n
-		}
-		return nil
-	})
-	if err != nil {
-		return false, fmt.Errorf("init state %s: %w", name, err)
+	if err := initSchema(ctx, db, ms, &created); err != nil {
+		return false, fmt.Errorf("init state %s: %w", Redact(raw), err)
 	}
 	return created, nil
+}
+
+// initSchema runs the migrations db has not run yet, in one transaction.
+func initSchema(ctx context.Context, db *sql.DB, ms []sqlstore.Migration, created *bool) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext('smsform.init.' || current_schema()))"); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"); err != nil {
+		return err
+	}
+	var version int
+	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&version); err != nil {
+		return err
+	}
+	if version > 0 {
+		// Migrations are run only on top of smsform's own: never into another tool's schema.
+		ok, err := hasLineage(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errors.New(foreignMigrations)
+		}
+		if version, err = renumber(ctx, tx, ms, version); err != nil {
+			return fmt.Errorf("renumber the migrations: %w", err)
+		}
+	}
+	if version > len(ms) {
+		return sqlstore.TooNew(version, ms)
+	}
+	*created = version == 0
+	for _, m := range ms[version:] {
+		if err := m.Run(ctx, tx, sqlstore.Postgres); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version) VALUES ($1)", m.Version); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }
 
 // Close closes the connections.
@@ -388,6 +366,7 @@ func (s *Store) writeSQL(ctx context.Context, fn func(tx *sql.Tx) (int64, error)
 // row lock on the serial is held for the commit only.
 const bumpSerial = "UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'serial'"
 
+// queryer is a *sql.DB or a *sql.Tx.
 type queryer interface {
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }

@@ -3,10 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 
 	"github.com/smsform/smsform/state"
+	"github.com/smsform/smsform/state/internal/sqlstore"
 )
 
 // Import writes rows exported from another state, in one transaction: a copy is all or
@@ -49,11 +49,11 @@ func (s *Store) Import(ctx context.Context, export state.Export, batches []state
 			return err
 		}
 		for _, b := range batches {
-			data, err := json.Marshal(b.Messages)
+			data, err := sqlstore.Batch(&b)
 			if err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, "INSERT INTO inflight (created_at, messages) VALUES (?, ?)", state.FormatTime(b.CreatedAt), string(data)); err != nil {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO inflight (created_at, messages) VALUES (?, ?)", state.FormatTime(b.CreatedAt), data); err != nil {
 				return err
 			}
 		}

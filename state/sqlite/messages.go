@@ -3,27 +3,23 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/smsform/smsform/state"
+	"github.com/smsform/smsform/state/internal/sqlstore"
 )
 
 // MarkSending durably records a request's messages as in flight ("sending") before the
 // request leaves: one row for the whole batch, committed with an fsync.
 func (s *Store) MarkSending(ctx context.Context, msgs []state.Outgoing) (*state.Batch, error) {
-	b, err := state.NewBatch(msgs)
-	if err != nil {
-		return nil, err
-	}
-	data, err := json.Marshal(b.Messages)
+	b, data, err := sqlstore.NewBatch(msgs)
 	if err != nil {
 		return nil, err
 	}
 	err = s.withTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "INSERT INTO inflight (created_at, messages) VALUES (?, ?)", state.FormatTime(b.CreatedAt), string(data))
+		res, err := tx.ExecContext(ctx, "INSERT INTO inflight (created_at, messages) VALUES (?, ?)", state.FormatTime(b.CreatedAt), data)
 		if err != nil {
 			return fmt.Errorf("record %d messages as sending: %w", len(msgs), err)
 		}

@@ -9,19 +9,14 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"database/sql/driver"
 	"embed"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"path"
-	"slices"
-	"strconv"
 	"strings"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -31,6 +26,9 @@ import (
 	"github.com/smsform/smsform/state/internal/sqlstore"
 )
 
+// migrations are the migrations SQLite writes its own way; the others are shared with
+// PostgreSQL (see sqlstore.Migrations).
+//
 //go:embed migrations/*.sql
 var migrations embed.FS
 
@@ -311,12 +309,13 @@ func (s *Store) Path() string { return s.path }
 // Name is the file's path, for messages.
 func (s *Store) Name() string { return s.path }
 
+// migrate brings the schema up to date: the migrations this file has not run yet (its
+// user_version counts those it has), each in a transaction of its own.
 func (s *Store) migrate(ctx context.Context) error {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+	ms, err := sqlstore.Migrations(migrations, sqlstore.SQLite)
 	if err != nil {
 		return err
 	}
-	slices.Sort(names)
 	for {
 		// The version is read inside the write transaction, so two processes opening a new
 		// file at once apply each migration once.
@@ -326,32 +325,17 @@ func (s *Store) migrate(ctx context.Context) error {
 			if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
 				return err
 			}
-			if version > len(names) {
-				return fmt.Errorf("%w: schema version %d, this binary knows %d; upgrade smsform", state.ErrTooNew, version, len(names))
+			if version > len(ms) {
+				return sqlstore.TooNew(version, ms)
 			}
-			if version == len(names) {
+			if version == len(ms) {
 				done = true
 				return nil
 			}
-			name := names[version]
-			if n, _ := strconv.Atoi(strings.SplitN(path.Base(name), "_", 2)[0]); n != version+1 {
-				return fmt.Errorf("migration %s is out of sequence", name)
-			}
-			body, err := migrations.ReadFile(name)
-			if err != nil {
+			if err := ms[version].Run(ctx, tx, sqlstore.SQLite); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-				return fmt.Errorf("migration %s: %w", name, err)
-			}
-			if version == 0 {
-				lineage := make([]byte, 16)
-				rand.Read(lineage)
-				if _, err := tx.ExecContext(ctx, "INSERT INTO meta(key, value) VALUES ('lineage', ?), ('serial', '0')", hex.EncodeToString(lineage)); err != nil {
-					return err
-				}
-			}
-			_, err = tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version+1))
+			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version+1))
 			return err
 		})
 		if done {

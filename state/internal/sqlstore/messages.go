@@ -84,6 +84,24 @@ func (q *Queries) Snapshot(ctx context.Context, rounds []state.Round) (*state.Sn
 	return b.Snapshot(), tx.Commit()
 }
 
+// Batch is a batch's messages as the inflight table keeps them: JSON, as InFlight reads
+// them back.
+func Batch(b *state.Batch) (string, error) {
+	data, err := json.Marshal(b.Messages)
+	return string(data), err
+}
+
+// NewBatch is msgs as a batch recorded now (see state.NewBatch), with its messages as the
+// inflight table keeps them.
+func NewBatch(msgs []state.Outgoing) (*state.Batch, string, error) {
+	b, err := state.NewBatch(msgs)
+	if err != nil {
+		return nil, "", err
+	}
+	data, err := Batch(b)
+	return b, data, err
+}
+
 // InFlight lists the batches recorded as in flight.
 func (q *Queries) InFlight(ctx context.Context) ([]state.Batch, error) { return q.inFlight(ctx, q.db) }
 

@@ -23,15 +23,17 @@ type Dialect struct {
 	numbered bool
 	// bytewise: text compares by its bytes without being told (COLLATE "C" is dropped).
 	bytewise bool
+	// identity is how a migration declares an auto-numbered primary key.
+	identity string
 }
 
 var (
 	// SQLite compares text by its bytes (BINARY) unless told otherwise, and knows no "C"
 	// collation.
-	SQLite = Dialect{bytewise: true}
+	SQLite = Dialect{bytewise: true, identity: "INTEGER PRIMARY KEY"}
 	// Postgres numbers its placeholders and compares text by the database's locale unless
 	// told COLLATE "C".
-	Postgres = Dialect{numbered: true}
+	Postgres = Dialect{numbered: true, identity: "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"}
 )
 
 const byteOrder = ` COLLATE "C"`
