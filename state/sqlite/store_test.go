@@ -374,26 +374,6 @@ func TestTwoStoresOneFile(t *testing.T) {
 	}
 }
 
-func TestNewSnapshot(t *testing.T) {
-	v := state.Version{Lineage: "abc", Serial: 7}
-	snap := state.NewSnapshot(v, map[state.Key]state.Record{
-		{Campaign: "a", Round: 1, To: "+41790000001"}: {State: state.Sent, Hash: 1 << 63},
-		{Campaign: "a", Round: 2, To: "+41790000001"}: {State: state.Failed, Error: "x"},
-	})
-	if snap.Version != v {
-		t.Errorf("Version = %+v", snap.Version)
-	}
-	if r := snap.Records(state.Round{Campaign: "a", Round: 1})["+41790000001"]; r.State != state.Sent || r.Hash != 1<<63 {
-		t.Errorf("round 1 = %+v", r)
-	}
-	if r := snap.Records(state.Round{Campaign: "a", Round: 2})["+41790000001"]; r.State != state.Failed {
-		t.Errorf("round 2 = %+v", r)
-	}
-	if r := snap.Records(state.Round{Campaign: "b", Round: 1}); len(r) != 0 {
-		t.Errorf("round b/1 = %+v", r)
-	}
-}
-
 func BenchmarkMarkSending(b *testing.B) {
 	s, _ := open(b)
 	ctx := context.Background()
