@@ -144,7 +144,7 @@ func Open(ctx context.Context, raw string) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{pool: pool, db: stdlib.OpenDBFromPool(pool), cfg: cfg, name: Redact(raw)}
-	s.Queries = sqlstore.New(s.db, sqlstore.Postgres, sqlstore.Backend{Write: s.writeSQL, Upsert: upsertTx})
+	s.Queries = sqlstore.New(s.db, sqlstore.Postgres, sqlstore.Backend{Write: s.writeSQL, Upsert: upsertTx, Query: reader{pool}, Read: s.read})
 	if err := s.checkVersion(ctx); err != nil {
 		s.Close()
 		return nil, err

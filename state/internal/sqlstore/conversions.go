@@ -12,29 +12,25 @@ import (
 func (q *Queries) Index(ctx context.Context) (*state.MessageIndex, error) {
 	// Sized up front: growing a million-entry slice and map by doubling would briefly hold
 	// both the old and the new copy.
-	sizes := map[string]int{}
-	total := 0
-	crows, err := q.db.QueryContext(ctx, "SELECT campaign, COUNT(*) FROM messages GROUP BY campaign")
+	type size struct {
+		campaign string
+		n        int
+	}
+	rows, err := q.query(ctx, nil, "SELECT campaign, COUNT(*) FROM messages GROUP BY campaign")
+	counts, err := scanAll(rows, err, func(c *size) []any { return []any{&c.campaign, &c.n} }, nil)
 	if err != nil {
 		return nil, err
 	}
-	for crows.Next() {
-		var c string
-		var n int
-		if err := crows.Scan(&c, &n); err != nil {
-			crows.Close()
-			return nil, err
-		}
-		sizes[c], total = n, total+n
+	sizes := map[string]int{}
+	total := 0
+	for _, c := range counts {
+		sizes[c.campaign], total = c.n, total+c.n
 	}
-	if err := crows.Close(); err != nil {
-		return nil, err
-	}
-	rows, err := q.db.QueryContext(ctx, q.d.SQL(`SELECT m.campaign, m.round, m.destination, m.message_id, m.state,
+	rows, err = q.query(ctx, nil, `SELECT m.campaign, m.round, m.destination, m.message_id, m.state,
 		m.tracking_type IS NOT NULL, COALESCE(c.state, '')
 		FROM messages m LEFT JOIN conversions c
 			ON c.campaign = m.campaign AND c.round = m.round AND c.destination = m.destination AND c.message_id = m.message_id
-		ORDER BY m.campaign COLLATE "C", m.round`))
+		ORDER BY m.campaign COLLATE "C", m.round`)
 	if err != nil {
 		return nil, err
 	}
@@ -44,8 +40,9 @@ func (q *Queries) Index(ctx context.Context) (*state.MessageIndex, error) {
 	var camp, to, id, st, conv sql.RawBytes
 	var round int32
 	var tracked bool
+	dest := []any{&camp, &round, &to, &id, &st, &tracked, &conv}
 	for rows.Next() {
-		if err := rows.Scan(&camp, &round, &to, &id, &st, &tracked, &conv); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
 		b.Add(camp, round, to, id, st, tracked, conv)
@@ -53,7 +50,7 @@ func (q *Queries) Index(ctx context.Context) (*state.MessageIndex, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	return b.Index(), nil
+	return b.Index(), rows.Close()
 }
 
 // ForgetConversions removes "submitting" records whose requests provably did nothing.

@@ -14,74 +14,70 @@ import (
 )
 
 // Version reads the current version.
-func (q *Queries) Version(ctx context.Context) (state.Version, error) { return q.version(ctx, q.db) }
+func (q *Queries) Version(ctx context.Context) (state.Version, error) { return q.version(ctx, nil) }
 
-func (q *Queries) version(ctx context.Context, db querier) (state.Version, error) {
+func (q *Queries) version(ctx context.Context, db Querier) (state.Version, error) {
 	var v state.Version
 	var serial string
-	err := db.QueryRowContext(ctx, "SELECT (SELECT value FROM meta WHERE key = 'lineage'), (SELECT value FROM meta WHERE key = 'serial')").Scan(&v.Lineage, &serial)
-	if err != nil {
+	rows, err := q.query(ctx, db, "SELECT (SELECT value FROM meta WHERE key = 'lineage'), (SELECT value FROM meta WHERE key = 'serial')")
+	if err := scanOne(rows, err, &v.Lineage, &serial); err != nil {
 		return v, err
 	}
 	v.Serial, err = strconv.ParseInt(serial, 10, 64)
 	return v, err
 }
 
-// Snapshot reads the records of the given rounds in one read-only transaction that sees
-// one moment of the state (repeatable read; a read transaction in SQLite's WAL mode), so
-// that the version and the records agree.
+// Snapshot reads the records of the given rounds, the batches in flight (another run is
+// sending them, or one died: they count as sending) and the active opt-outs in one
+// read-only transaction that sees one moment of the state, so that the version and the
+// records agree.
 func (q *Queries) Snapshot(ctx context.Context, rounds []state.Round) (*state.Snapshot, error) {
-	tx, err := q.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	v, err := q.version(ctx, tx)
-	if err != nil {
-		return nil, err
-	}
-	b := state.NewSnapshotBuilder(v)
-	stmt, err := tx.PrepareContext(ctx, q.d.SQL("SELECT destination, state, text_hash, attempt, COALESCE(error, ''), sending_at FROM messages WHERE campaign = ? AND round = ?"))
-	if err != nil {
-		return nil, err
-	}
-	defer stmt.Close()
-	// RawBytes: a million rows are read without a million strings.
-	var to, st, errText, sendingAt sql.RawBytes
-	var hash int64
-	var attempt int32
-	for _, r := range rounds {
-		if b.Has(r) {
-			continue
-		}
-		recs := b.Round(r)
-		rows, err := stmt.QueryContext(ctx, r.Campaign, r.Round)
+	var snap *state.Snapshot
+	err := q.b.Read(ctx, func(tx Querier) error {
+		v, err := q.version(ctx, tx)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		for rows.Next() {
-			if err := rows.Scan(&to, &st, &hash, &attempt, &errText, &sendingAt); err != nil {
-				rows.Close()
-				return nil, err
+		b := state.NewSnapshotBuilder(v)
+		// RawBytes: a million rows are read without a million strings.
+		var to, st, errText, sendingAt sql.RawBytes
+		var hash int64
+		var attempt int32
+		dest := []any{&to, &st, &hash, &attempt, &errText, &sendingAt}
+		for _, r := range rounds {
+			if b.Has(r) {
+				continue
 			}
-			recs.PutRow(to, st, hash, attempt, errText, sendingAt)
+			recs := b.Round(r)
+			rows, err := q.query(ctx, tx, "SELECT destination, state, text_hash, attempt, COALESCE(error, ''), sending_at FROM messages WHERE campaign = ? AND round = ?", r.Campaign, r.Round)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				if err := rows.Scan(dest...); err != nil {
+					rows.Close()
+					return err
+				}
+				recs.PutRow(to, st, hash, attempt, errText, sendingAt)
+			}
+			if err := rows.Close(); err != nil {
+				return err
+			}
 		}
-		if err := rows.Close(); err != nil {
-			return nil, err
+		batches, err := q.inFlight(ctx, tx)
+		if err != nil {
+			return err
 		}
-	}
-	// Batches in flight (another run is sending them, or one died) count as sending.
-	batches, err := q.inFlight(ctx, tx)
-	if err != nil {
-		return nil, err
-	}
-	b.InFlight(batches)
-	list, err := q.optOuts(ctx, tx, false)
-	if err != nil {
-		return nil, err
-	}
-	b.OptOuts(list)
-	return b.Snapshot(), tx.Commit()
+		b.InFlight(batches)
+		list, err := q.optOuts(ctx, tx, false)
+		if err != nil {
+			return err
+		}
+		b.OptOuts(list)
+		snap = b.Snapshot()
+		return nil
+	})
+	return snap, err
 }
 
 // Batch is a batch's messages as the inflight table keeps them: JSON, as InFlight reads
@@ -103,7 +99,19 @@ func NewBatch(msgs []state.Outgoing) (*state.Batch, string, error) {
 }
 
 // InFlight lists the batches recorded as in flight.
-func (q *Queries) InFlight(ctx context.Context) ([]state.Batch, error) { return q.inFlight(ctx, q.db) }
+func (q *Queries) InFlight(ctx context.Context) ([]state.Batch, error) { return q.inFlight(ctx, nil) }
+
+func (q *Queries) inFlight(ctx context.Context, db Querier) ([]state.Batch, error) {
+	var createdAt, data string
+	rows, err := q.query(ctx, db, "SELECT id, created_at, messages FROM inflight ORDER BY id")
+	return scanAll(rows, err, func(b *state.Batch) []any { return []any{&b.ID, &createdAt, &data} }, func(b *state.Batch) error {
+		b.CreatedAt = state.ParseTime(createdAt)
+		if err := json.Unmarshal([]byte(data), &b.Messages); err != nil {
+			return fmt.Errorf("in-flight batch %d: %w", b.ID, err)
+		}
+		return nil
+	})
+}
 
 // MarkInterrupted records the messages of every batch left in flight as "unknown". Called
 // by the holder of the state lock: a batch it did not record itself belongs to a run that
@@ -112,7 +120,7 @@ func (q *Queries) MarkInterrupted(ctx context.Context) (int, error) {
 	n := 0
 	ts := state.FormatTime(time.Now())
 	err := q.write(ctx, func(tx *sql.Tx) (int64, error) {
-		batches, err := q.inFlight(ctx, tx) // inside the write transaction: nobody settles them meanwhile
+		batches, err := q.inFlight(ctx, DB{tx}) // inside the write transaction: nobody settles them meanwhile
 		if err != nil {
 			return 0, err
 		}
@@ -132,25 +140,6 @@ func (q *Queries) MarkInterrupted(ctx context.Context) (int, error) {
 		return changed, nil
 	})
 	return n, err
-}
-
-func (q *Queries) inFlight(ctx context.Context, db querier) ([]state.Batch, error) {
-	rows, err := db.QueryContext(ctx, "SELECT id, created_at, messages FROM inflight ORDER BY id")
-	if err != nil {
-		return nil, err
-	}
-	return scanAll(rows, func(scan func(...any) error) (state.Batch, error) {
-		var b state.Batch
-		var createdAt, data string
-		if err := scan(&b.ID, &createdAt, &data); err != nil {
-			return b, err
-		}
-		b.CreatedAt = state.ParseTime(createdAt)
-		if err := json.Unmarshal([]byte(data), &b.Messages); err != nil {
-			return b, fmt.Errorf("in-flight batch %d: %w", b.ID, err)
-		}
-		return b, nil
-	})
 }
 
 // List returns recorded messages matching f, ordered by campaign, round and number, and,
@@ -184,16 +173,11 @@ func (q *Queries) List(ctx context.Context, f state.Filter) ([]state.Message, er
 	if f.Limit > 0 {
 		query += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
-	rows, err := q.db.QueryContext(ctx, q.d.SQL(query), args...)
-	if err != nil {
-		return nil, err
-	}
-	out, err := scanAll(rows, func(scan func(...any) error) (state.Message, error) {
-		var m state.Message
-		err := scan(&m.Campaign, &m.Round, &m.To, &m.Attempt, &m.MessageID, &m.BulkID, &m.State, &m.StatusGroup,
-			&m.StatusID, &m.StatusName, &m.SmsCount, &m.TrackingType, &m.Error, &m.CreatedAt, &m.UpdatedAt)
-		return m, err
-	})
+	rows, err := q.query(ctx, nil, query, args...)
+	out, err := scanAll(rows, err, func(m *state.Message) []any {
+		return []any{&m.Campaign, &m.Round, &m.To, &m.Attempt, &m.MessageID, &m.BulkID, &m.State, &m.StatusGroup,
+			&m.StatusID, &m.StatusName, &m.SmsCount, &m.TrackingType, &m.Error, &m.CreatedAt, &m.UpdatedAt}
+	}, nil)
 	if err != nil || !f.WantsInFlight() {
 		return out, err
 	}
@@ -206,48 +190,47 @@ func (q *Queries) List(ctx context.Context, f state.Filter) ([]state.Message, er
 
 // Counts returns how many messages are in each state, per campaign round.
 func (q *Queries) Counts(ctx context.Context) (map[state.Round]map[state.State]int, error) {
-	rows, err := q.db.QueryContext(ctx, "SELECT campaign, round, state, COUNT(*) FROM messages GROUP BY campaign, round, state")
+	type count struct {
+		r  state.Round
+		st state.State
+		n  int
+	}
+	rows, err := q.query(ctx, nil, "SELECT campaign, round, state, COUNT(*) FROM messages GROUP BY campaign, round, state")
+	counts, err := scanAll(rows, err, func(c *count) []any { return []any{&c.r.Campaign, &c.r.Round, &c.st, &c.n} }, nil)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	out := map[state.Round]map[state.State]int{}
-	for rows.Next() {
-		var r state.Round
-		var st state.State
-		var n int
-		if err := rows.Scan(&r.Campaign, &r.Round, &st, &n); err != nil {
-			return nil, err
+	for _, c := range counts {
+		if out[c.r] == nil {
+			out[c.r] = map[state.State]int{}
 		}
-		if out[r] == nil {
-			out[r] = map[state.State]int{}
-		}
-		out[r][st] = n
+		out[c.r][c.st] = c.n
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // CountUnresolved counts the messages whose outcome is unknown (or still sending), those of
 // batches in flight included.
 func (q *Queries) CountUnresolved(ctx context.Context) (int, error) {
 	var n int
-	if err := q.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM messages WHERE state IN ('sending', 'unknown')").Scan(&n); err != nil {
+	rows, err := q.query(ctx, nil, "SELECT COUNT(*) FROM messages WHERE state IN ('sending', 'unknown')")
+	if err := scanOne(rows, err, &n); err != nil {
 		return 0, err
 	}
 	batches, err := q.InFlight(ctx) // empty but while a run sends, or after one died
 	if err != nil {
 		return 0, err
 	}
-	stateOf := q.d.SQL("SELECT state FROM messages WHERE campaign = ? AND round = ? AND destination = ?")
 	for _, b := range batches {
 		for _, m := range b.Messages {
 			// A message resent after an unknown outcome is already counted by its row.
-			var st sql.NullString
-			err := q.db.QueryRowContext(ctx, stateOf, m.Campaign, m.Round, m.To).Scan(&st)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			var st string
+			rows, err := q.query(ctx, nil, "SELECT state FROM messages WHERE campaign = ? AND round = ? AND destination = ?", m.Campaign, m.Round, m.To)
+			if err := scanOne(rows, err, &st); err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return 0, err
 			}
-			if st.String != string(state.Unknown) && st.String != string(state.Sending) {
+			if st != string(state.Unknown) && st != string(state.Sending) {
 				n++
 			}
 		}
@@ -257,43 +240,34 @@ func (q *Queries) CountUnresolved(ctx context.Context) (int, error) {
 
 // Unresolved lists the messages in state "unknown", oldest attempt first.
 func (q *Queries) Unresolved(ctx context.Context) ([]state.Pending, error) {
-	rows, err := q.db.QueryContext(ctx, q.d.SQL(`SELECT campaign, round, destination, attempt, message_id, bulk_id, sending_at
-		FROM messages WHERE state = 'unknown' ORDER BY sending_at COLLATE "C", message_id COLLATE "C"`))
-	if err != nil {
-		return nil, err
-	}
-	return scanAll(rows, func(scan func(...any) error) (state.Pending, error) {
-		var p state.Pending
-		var at string
-		err := scan(&p.Campaign, &p.Round, &p.To, &p.Attempt, &p.MessageID, &p.BulkID, &at)
-		p.SendingAt = state.ParseTime(at)
-		return p, err
-	})
+	var at string
+	rows, err := q.query(ctx, nil, `SELECT campaign, round, destination, attempt, message_id, bulk_id, sending_at
+		FROM messages WHERE state = 'unknown' ORDER BY sending_at COLLATE "C", message_id COLLATE "C"`)
+	return scanAll(rows, err, func(p *state.Pending) []any {
+		return []any{&p.Campaign, &p.Round, &p.To, &p.Attempt, &p.MessageID, &p.BulkID, &at}
+	}, func(p *state.Pending) error { p.SendingAt = state.ParseTime(at); return nil })
 }
 
 // Undecided lists the messages in state "unknown", oldest attempt first, with their first
 // attempt and any decision a person made about them (see state.Undecided). Times are text
 // in one sortable layout, so the earlier of two is the smaller.
 func (q *Queries) Undecided(ctx context.Context) ([]state.Undecided, error) {
-	rows, err := q.db.QueryContext(ctx, q.d.SQL(`SELECT campaign, round, destination, attempt, message_id, bulk_id, sending_at,
+	var at, first, resolution string
+	rows, err := q.query(ctx, nil, `SELECT campaign, round, destination, attempt, message_id, bulk_id, sending_at,
 			CASE WHEN first_message_id = message_id THEN first_sending_at
 				WHEN created_at COLLATE "C" < sending_at COLLATE "C" THEN created_at ELSE sending_at END,
 			COALESCE(resolution, ''), COALESCE(resolved_by, '')
-		FROM messages WHERE state = 'unknown' ORDER BY sending_at COLLATE "C", message_id COLLATE "C"`))
-	if err != nil {
-		return nil, err
-	}
-	return scanAll(rows, func(scan func(...any) error) (state.Undecided, error) {
-		var u state.Undecided
-		var at, first, resolution string
-		err := scan(&u.Campaign, &u.Round, &u.To, &u.Attempt, &u.MessageID, &u.BulkID, &at, &first, &resolution, &u.ResolvedBy)
+		FROM messages WHERE state = 'unknown' ORDER BY sending_at COLLATE "C", message_id COLLATE "C"`)
+	return scanAll(rows, err, func(u *state.Undecided) []any {
+		return []any{&u.Campaign, &u.Round, &u.To, &u.Attempt, &u.MessageID, &u.BulkID, &at, &first, &resolution, &u.ResolvedBy}
+	}, func(u *state.Undecided) error {
 		u.SendingAt = state.ParseTime(at)
 		u.FirstAttemptAt = state.ParseTime(first)
 		u.Unsent = resolution == "unsent"
 		if !u.Unsent {
 			u.ResolvedBy = ""
 		}
-		return u, err
+		return nil
 	})
 }
 

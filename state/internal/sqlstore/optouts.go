@@ -15,41 +15,36 @@ const optOutColumns = `number, source, COALESCE(reply_id, ''), COALESCE(added_by
 // OptOuts lists the active opt-outs, or (all) every one ever recorded, in the order they
 // were recorded.
 func (q *Queries) OptOuts(ctx context.Context, all bool) ([]state.OptOut, error) {
-	return q.optOuts(ctx, q.db, all)
+	return q.optOuts(ctx, nil, all)
 }
 
-func (q *Queries) optOuts(ctx context.Context, db querier, all bool) ([]state.OptOut, error) {
+func (q *Queries) optOuts(ctx context.Context, db Querier, all bool) ([]state.OptOut, error) {
 	query := "SELECT " + optOutColumns + " FROM opt_outs"
 	if !all {
 		query += " WHERE removed_at IS NULL"
 	}
-	rows, err := db.QueryContext(ctx, query+" ORDER BY id")
+	var recv, rec, rem string
+	rows, err := q.query(ctx, db, query+" ORDER BY id")
+	list, err := scanAll(rows, err, func(o *state.OptOut) []any {
+		return []any{&o.Number, &o.Source, &o.ReplyID, &o.AddedBy, &o.Reason, &recv, &rec, &o.RemovedBy, &rem, &o.RemovedReason}
+	}, func(o *state.OptOut) error {
+		o.ReceivedAt, o.RecordedAt, o.RemovedAt = state.ParseTime(recv), state.ParseTime(rec), state.ParseTime(rem)
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("read opt-outs: %w", err)
 	}
-	return scanAll(rows, func(scan func(...any) error) (state.OptOut, error) {
-		var o state.OptOut
-		var recv, rec, rem string
-		err := scan(&o.Number, &o.Source, &o.ReplyID, &o.AddedBy, &o.Reason, &recv, &rec, &o.RemovedBy, &rem, &o.RemovedReason)
-		o.ReceivedAt, o.RecordedAt, o.RemovedAt = state.ParseTime(recv), state.ParseTime(rec), state.ParseTime(rem)
-		return o, err
-	})
+	return list, nil
 }
 
 // TestSends lists the test sends, oldest first.
 func (q *Queries) TestSends(ctx context.Context) ([]state.TestSend, error) {
-	rows, err := q.db.QueryContext(ctx, q.d.SQL(`SELECT message_id, destination, campaign, text, sent_by, sent_at, outcome
-		FROM test_sends ORDER BY sent_at COLLATE "C", message_id COLLATE "C"`))
-	if err != nil {
-		return nil, err
-	}
-	return scanAll(rows, func(scan func(...any) error) (state.TestSend, error) {
-		var ts state.TestSend
-		var at string
-		err := scan(&ts.MessageID, &ts.To, &ts.Campaign, &ts.Text, &ts.By, &at, &ts.Outcome)
-		ts.At = state.ParseTime(at)
-		return ts, err
-	})
+	var at string
+	rows, err := q.query(ctx, nil, `SELECT message_id, destination, campaign, text, sent_by, sent_at, outcome
+		FROM test_sends ORDER BY sent_at COLLATE "C", message_id COLLATE "C"`)
+	return scanAll(rows, err, func(ts *state.TestSend) []any {
+		return []any{&ts.MessageID, &ts.To, &ts.Campaign, &ts.Text, &ts.By, &at, &ts.Outcome}
+	}, func(ts *state.TestSend) error { ts.At = state.ParseTime(at); return nil })
 }
 
 // ExportSideTables reads the opt-outs (history included), replies and test sends.
@@ -62,18 +57,12 @@ func (q *Queries) ExportSideTables(ctx context.Context) (state.SideTables, error
 	if st.TestSends, err = q.TestSends(ctx); err != nil {
 		return st, err
 	}
-	rows, err := q.db.QueryContext(ctx, q.d.SQL(`SELECT message_id, sender, receiver, text, keyword, received_at
-		FROM inbound ORDER BY received_at COLLATE "C", message_id COLLATE "C"`))
-	if err != nil {
-		return st, err
-	}
-	st.Replies, err = scanAll(rows, func(scan func(...any) error) (state.Reply, error) {
-		var r state.Reply
-		var at string
-		err := scan(&r.MessageID, &r.From, &r.To, &r.Text, &r.Keyword, &at)
-		r.ReceivedAt = state.ParseTime(at)
-		return r, err
-	})
+	var at string
+	rows, err := q.query(ctx, nil, `SELECT message_id, sender, receiver, text, keyword, received_at
+		FROM inbound ORDER BY received_at COLLATE "C", message_id COLLATE "C"`)
+	st.Replies, err = scanAll(rows, err, func(r *state.Reply) []any {
+		return []any{&r.MessageID, &r.From, &r.To, &r.Text, &r.Keyword, &at}
+	}, func(r *state.Reply) error { r.ReceivedAt = state.ParseTime(at); return nil })
 	return st, err
 }
 

@@ -38,7 +38,7 @@ func (q *Queries) Report(ctx context.Context, campaign, by string) ([]state.Repo
 	sent := func(class state.DeliveryClass) string {
 		return "COUNT(CASE WHEN m.state = 'sent' AND " + classSQL(class, "m.status_group", "m.status_id") + " THEN 1 END)"
 	}
-	rows, err := q.db.QueryContext(ctx, q.d.SQL(`SELECT m.campaign, m.round, `+group+`, COUNT(*),
+	rows, err := q.query(ctx, nil, `SELECT m.campaign, m.round, `+group+`, COUNT(*),
 		COUNT(CASE WHEN m.state = 'sent' THEN 1 END),
 		COUNT(CASE WHEN m.state = 'sent' AND m.tracking_type IS NOT NULL THEN 1 END),
 		`+sent(state.Delivered)+`, `+sent(state.Undelivered)+`, `+sent(state.Expired)+`, `+sent(state.Rejected)+`,
@@ -48,16 +48,11 @@ func (q *Queries) Report(ctx context.Context, campaign, by string) ([]state.Repo
 		FROM messages m
 		WHERE ? = '' OR m.campaign = ?
 		GROUP BY `+groupBy("m", group)+`
-		ORDER BY m.campaign COLLATE "C", m.round`+orderBy(group)), campaign, campaign)
-	if err != nil {
-		return nil, err
-	}
-	out, err := scanAll(rows, func(scan func(...any) error) (state.ReportRow, error) {
-		var r state.ReportRow
-		err := scan(&r.Campaign, &r.Round, &r.Group, &r.Messages, &r.Sent, &r.SentTracked, &r.Delivered,
-			&r.Undelivered, &r.Expired, &r.Rejected, &r.Failed, &r.Unknown, &r.SmsParts)
-		return r, err
-	})
+		ORDER BY m.campaign COLLATE "C", m.round`+orderBy(group), campaign, campaign)
+	out, err := scanAll(rows, err, func(r *state.ReportRow) []any {
+		return []any{&r.Campaign, &r.Round, &r.Group, &r.Messages, &r.Sent, &r.SentTracked, &r.Delivered,
+			&r.Undelivered, &r.Expired, &r.Rejected, &r.Failed, &r.Unknown, &r.SmsParts}
+	}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -67,24 +62,24 @@ func (q *Queries) Report(ctx context.Context, campaign, by string) ([]state.Repo
 	}
 	// A conversion is of a sent message, which is never sent again under its key (an
 	// unknown outcome is resent with the same messageId): counting by key is exact.
-	crows, err := q.db.QueryContext(ctx, q.d.SQL(`SELECT c.campaign, c.round, `+convGroup+`, COUNT(*) FROM `+convFrom+`
-		WHERE c.state = 'converted' AND (? = '' OR c.campaign = ?) GROUP BY `+groupBy("c", convGroup)), campaign, campaign)
+	type count struct {
+		k [3]string
+		n int
+	}
+	var round int
+	rows, err = q.query(ctx, nil, `SELECT c.campaign, c.round, `+convGroup+`, COUNT(*) FROM `+convFrom+`
+		WHERE c.state = 'converted' AND (? = '' OR c.campaign = ?) GROUP BY `+groupBy("c", convGroup), campaign, campaign)
+	convs, err := scanAll(rows, err, func(c *count) []any { return []any{&c.k[0], &round, &c.k[2], &c.n} },
+		func(c *count) error { c.k[1] = strconv.Itoa(round); return nil })
 	if err != nil {
 		return nil, err
 	}
-	defer crows.Close()
-	for crows.Next() {
-		var k [3]string
-		var round, n int
-		if err := crows.Scan(&k[0], &round, &k[2], &n); err != nil {
-			return nil, err
-		}
-		k[1] = strconv.Itoa(round)
-		if i, ok := at[k]; ok {
-			out[i].Converted += n
+	for _, c := range convs {
+		if i, ok := at[c.k]; ok {
+			out[i].Converted += c.n
 		}
 	}
-	return out, crows.Err()
+	return out, nil
 }
 
 // groupBy groups by campaign round, and by g unless it is constant: a GROUP BY in the
@@ -108,18 +103,13 @@ func orderBy(g string) string {
 // state.Awaiting), sent since the given time (Infobip's logs keep 48 hours), optionally of
 // one campaign.
 func (q *Queries) AwaitingDelivery(ctx context.Context, campaign string, since time.Time) ([]state.Pending, error) {
-	rows, err := q.db.QueryContext(ctx, q.d.SQL(`SELECT campaign, round, destination, message_id, bulk_id FROM messages
+	rows, err := q.query(ctx, nil, `SELECT campaign, round, destination, message_id, bulk_id FROM messages
 		WHERE state = 'sent' AND `+classSQL(state.Awaiting, "status_group", "status_id")+`
-		AND sending_at COLLATE "C" >= ? AND (? = '' OR campaign = ?) ORDER BY bulk_id COLLATE "C"`),
+		AND sending_at COLLATE "C" >= ? AND (? = '' OR campaign = ?) ORDER BY bulk_id COLLATE "C"`,
 		state.FormatTime(since), campaign, campaign)
-	if err != nil {
-		return nil, err
-	}
-	return scanAll(rows, func(scan func(...any) error) (state.Pending, error) {
-		var a state.Pending
-		err := scan(&a.Campaign, &a.Round, &a.To, &a.MessageID, &a.BulkID)
-		return a, err
-	})
+	return scanAll(rows, err, func(p *state.Pending) []any {
+		return []any{&p.Campaign, &p.Round, &p.To, &p.MessageID, &p.BulkID}
+	}, nil)
 }
 
 // classSQL is the condition that a recorded status (its group and id columns, NULL when

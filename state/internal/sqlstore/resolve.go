@@ -35,15 +35,8 @@ func (q *Queries) Resolve(ctx context.Context, r state.Resolution) ([]state.Key,
 		note = "outcome was unknown; decided sent by %s at %s"
 	}
 	err := q.write(ctx, func(tx *sql.Tx) (int64, error) {
-		rows, err := tx.QueryContext(ctx, q.d.SQL("SELECT campaign, round, destination FROM messages WHERE "+where), args...)
-		if err != nil {
-			return 0, err
-		}
-		keys, err = scanAll(rows, func(scan func(...any) error) (state.Key, error) {
-			var k state.Key
-			err := scan(&k.Campaign, &k.Round, &k.To)
-			return k, err
-		})
+		rows, err := q.query(ctx, DB{tx}, "SELECT campaign, round, destination FROM messages WHERE "+where, args...)
+		keys, err = scanAll(rows, err, func(k *state.Key) []any { return []any{&k.Campaign, &k.Round, &k.To} }, nil)
 		if err != nil {
 			return 0, err
 		}

@@ -61,7 +61,36 @@ func (d Dialect) SQL(q string) string {
 	return b.String()
 }
 
-// Backend is what the shared writes need of the backend that embeds them.
+// Rows is a read's rows as the shared reads go through them: *sql.Rows is one.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close() error
+}
+
+// Querier runs a read.
+type Querier interface {
+	Query(ctx context.Context, query string, args ...any) (Rows, error)
+}
+
+// DB is database/sql's Querier, over a *sql.DB or a *sql.Tx.
+type DB struct {
+	Q interface {
+		QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	}
+}
+
+// Query runs the read.
+func (db DB) Query(ctx context.Context, query string, args ...any) (Rows, error) {
+	rows, err := db.Q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
+// Backend is what the shared queries need of the backend that embeds them.
 type Backend struct {
 	// Write runs fn in one durable write transaction (committed, and on disk, when it
 	// returns) and bumps the state's serial when fn changed any row; fn returns how many it
@@ -71,42 +100,104 @@ type Backend struct {
 	// recorded before being overwritten in place, and returns how many rows it wrote: the
 	// write apply makes for every answer, in the backend's fastest way.
 	Upsert func(ctx context.Context, tx *sql.Tx, msgs []state.Outgoing, outs []state.Outcome, sendingAt, ts string) (int64, error)
+	// Query runs the reads, and Read runs fn in a read-only transaction that sees one
+	// moment of the state. When nil, database/sql's, over the db given to New. A backend
+	// whose driver reads faster through its own protocol gives its own; it must fill a
+	// *sql.RawBytes it is asked to scan into as database/sql does (bytes valid until the
+	// next row).
+	Query Querier
+	Read  func(ctx context.Context, fn func(Querier) error) error
 }
 
 // Queries runs the shared queries of one state. A backend embeds it, so that its methods
 // are the backend's.
 type Queries struct {
-	db *sql.DB
-	d  Dialect
-	b  Backend
+	d Dialect
+	b Backend
 }
 
-// New returns the shared queries over db, in dialect d, writing through b.
-func New(db *sql.DB, d Dialect, b Backend) *Queries { return &Queries{db: db, d: d, b: b} }
+// New returns the shared queries over db, in dialect d, through b.
+func New(db *sql.DB, d Dialect, b Backend) *Queries {
+	if b.Query == nil {
+		b.Query = DB{db}
+	}
+	if b.Read == nil {
+		b.Read = func(ctx context.Context, fn func(Querier) error) error {
+			// Repeatable read where the database tells levels apart; in SQLite's WAL mode
+			// any read transaction sees one moment.
+			tx, err := db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+			if err != nil {
+				return err
+			}
+			defer tx.Rollback()
+			if err := fn(DB{tx}); err != nil {
+				return err
+			}
+			return tx.Commit()
+		}
+	}
+	return &Queries{d: d, b: b}
+}
 
 // write runs fn in the backend's durable write transaction.
 func (q *Queries) write(ctx context.Context, fn func(tx *sql.Tx) (int64, error)) error {
 	return q.b.Write(ctx, fn)
 }
 
-// querier is a *sql.DB or a *sql.Tx.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+// query runs a read in the dialect, through db (nil: outside a transaction).
+func (q *Queries) query(ctx context.Context, db Querier, query string, args ...any) (Rows, error) {
+	if db == nil {
+		db = q.b.Query
+	}
+	return db.Query(ctx, q.d.SQL(query), args...)
 }
 
-// scanAll reads every row with scan, and closes rows.
-func scanAll[T any](rows *sql.Rows, scan func(func(...any) error) (T, error)) ([]T, error) {
+// scanOne reads the one row a read returns into dest, and closes rows: sql.ErrNoRows when
+// there is none.
+func scanOne(rows Rows, err error, dest ...any) error {
+	if err != nil {
+		return err
+	}
 	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return sql.ErrNoRows
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return err
+	}
+	return rows.Close()
+}
+
+// scanAll reads every row of a read into a T, and closes rows. cols gives the destinations
+// of a row's columns, pointers into v or into variables that done (if not nil) turns into
+// v's fields. They are made once: a million rows are read without a million []any.
+func scanAll[T any](rows Rows, err error, cols func(v *T) []any, done func(v *T) error) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var v T
+	dest := cols(&v)
 	var out []T
 	for rows.Next() {
-		v, err := scan(rows.Scan)
-		if err != nil {
+		v = *new(T)
+		if err := rows.Scan(dest...); err != nil {
 			return nil, err
+		}
+		if done != nil {
+			if err := done(&v); err != nil {
+				return nil, err
+			}
 		}
 		out = append(out, v)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, rows.Close()
 }
 
 // affected is how many rows a statement changed.
