@@ -60,7 +60,7 @@ type Store struct {
 	*sqlstore.Queries // the reads, and the writes shared with SQLite
 
 	pool *pgxpool.Pool
-	db   *sql.DB // the pool, for the shared queries
+	db   *sql.DB // the pool through database/sql: the shared writes and the migrations
 	cfg  *pgxpool.Config
 	name string
 	// lockPID is the server process of the session holding the writer's lock, once this

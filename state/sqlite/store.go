@@ -3,7 +3,7 @@
 // writes; synchronous=FULL, so that a batch recorded as in flight is on disk before its
 // request leaves; one writer at a time through an OS lock on FILE.lock (lock.go). The reads,
 // and the writes whose cost does not depend on the database, are shared with PostgreSQL
-// (state/internal/sqlstore); the writes of apply and convert are this file's own, in
+// (state/internal/sqlstore); the writes of apply and convert are this package's own, in
 // multi-row statements prepared once (rowstmt.go).
 package sqlite
 

@@ -120,7 +120,7 @@ func (q *Queries) MarkInterrupted(ctx context.Context) (int, error) {
 	n := 0
 	ts := state.FormatTime(time.Now())
 	err := q.write(ctx, func(tx *sql.Tx) (int64, error) {
-		batches, err := q.inFlight(ctx, DB{tx}) // inside the write transaction: nobody settles them meanwhile
+		batches, err := q.inFlight(ctx, sqlDB{tx}) // inside the write transaction: nobody settles them meanwhile
 		if err != nil {
 			return 0, err
 		}

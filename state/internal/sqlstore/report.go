@@ -117,14 +117,14 @@ func (q *Queries) AwaitingDelivery(ctx context.Context, campaign string, since t
 // class of the first rule it matches, as state.Classify says.
 func classSQL(class state.DeliveryClass, group, id string) string {
 	group, id = "COALESCE("+group+", 0)", "COALESCE("+id+", 0)"
-	var terms []string
+	var groups, terms []string // whole groups; groups with conditions on the id
 	for i, r := range state.DeliveryRules {
 		if r.Class != class {
 			continue
 		}
-		cond := fmt.Sprintf("%s = %d", group, r.Group)
+		var cond []string
 		if r.ID != 0 {
-			cond += fmt.Sprintf(" AND %s = %d", id, r.ID)
+			cond = append(cond, fmt.Sprintf("%s = %d", id, r.ID))
 		}
 		shadowed := false
 		// An earlier rule of another class that matches some of these statuses takes them.
@@ -134,12 +134,19 @@ func classSQL(class state.DeliveryClass, group, id string) string {
 			case e.ID == 0 || e.ID == r.ID:
 				shadowed = true
 			default:
-				cond += fmt.Sprintf(" AND %s <> %d", id, e.ID)
+				cond = append(cond, fmt.Sprintf("%s <> %d", id, e.ID))
 			}
 		}
-		if !shadowed {
-			terms = append(terms, "("+cond+")")
+		switch {
+		case shadowed:
+		case len(cond) == 0:
+			groups = append(groups, strconv.Itoa(r.Group))
+		default:
+			terms = append(terms, fmt.Sprintf("(%s = %d AND %s)", group, r.Group, strings.Join(cond, " AND ")))
 		}
+	}
+	if len(groups) > 0 {
+		terms = append([]string{group + " IN (" + strings.Join(groups, ", ") + ")"}, terms...)
 	}
 	if len(terms) == 0 {
 		return "FALSE"

@@ -35,7 +35,7 @@ func (q *Queries) Resolve(ctx context.Context, r state.Resolution) ([]state.Key,
 		note = "outcome was unknown; decided sent by %s at %s"
 	}
 	err := q.write(ctx, func(tx *sql.Tx) (int64, error) {
-		rows, err := q.query(ctx, DB{tx}, "SELECT campaign, round, destination FROM messages WHERE "+where, args...)
+		rows, err := q.query(ctx, sqlDB{tx}, "SELECT campaign, round, destination FROM messages WHERE "+where, args...)
 		keys, err = scanAll(rows, err, func(k *state.Key) []any { return []any{&k.Campaign, &k.Round, &k.To} }, nil)
 		if err != nil {
 			return 0, err

@@ -1,9 +1,11 @@
-// Package sqlstore holds what the SQL backends (state/sqlite, state/postgres) share: every
-// read query, and the writes whose cost does not depend on the database, each written once
-// over database/sql. Where the two differ only in dialect, a Dialect says how (the form of
-// placeholders, how text is compared), as pressly/goose keeps a querier per dialect; the
-// writes whose speed does depend on the database (a batch's messages, COPY, unnest) stay
-// in the backends.
+// Package sqlstore holds what the SQL backends (state/sqlite, state/postgres) share, each
+// written once: every read query, the writes whose cost does not depend on the database,
+// and the migrations they make alike. Where the two differ only in dialect, a Dialect says
+// how (the form of placeholders, how text is compared), as pressly/goose keeps a querier
+// per dialect. Reads go through a Querier, database/sql's unless a backend's driver reads
+// faster through its own protocol (pgx); writes through database/sql, in the backend's
+// transaction. The writes whose speed does depend on the database (apply's and convert's:
+// multi-row statements, unnest, COPY) stay in the backends.
 package sqlstore
 
 import (
@@ -74,16 +76,16 @@ type Querier interface {
 	Query(ctx context.Context, query string, args ...any) (Rows, error)
 }
 
-// DB is database/sql's Querier, over a *sql.DB or a *sql.Tx.
-type DB struct {
-	Q interface {
+// sqlDB is database/sql's Querier, over a *sql.DB or a *sql.Tx.
+type sqlDB struct {
+	q interface {
 		QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	}
 }
 
 // Query runs the read.
-func (db DB) Query(ctx context.Context, query string, args ...any) (Rows, error) {
-	rows, err := db.Q.QueryContext(ctx, query, args...)
+func (db sqlDB) Query(ctx context.Context, query string, args ...any) (Rows, error) {
+	rows, err := db.q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +121,7 @@ type Queries struct {
 // New returns the shared queries over db, in dialect d, through b.
 func New(db *sql.DB, d Dialect, b Backend) *Queries {
 	if b.Query == nil {
-		b.Query = DB{db}
+		b.Query = sqlDB{db}
 	}
 	if b.Read == nil {
 		b.Read = func(ctx context.Context, fn func(Querier) error) error {
@@ -130,7 +132,7 @@ func New(db *sql.DB, d Dialect, b Backend) *Queries {
 				return err
 			}
 			defer tx.Rollback()
-			if err := fn(DB{tx}); err != nil {
+			if err := fn(sqlDB{tx}); err != nil {
 				return err
 			}
 			return tx.Commit()
