@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/smsform/smsform/state"
@@ -47,10 +48,10 @@ func (q *Queries) Index(ctx context.Context) (*state.MessageIndex, error) {
 		}
 		b.Add(camp, round, to, id, st, tracked, conv)
 	}
-	if err := rows.Err(); err != nil {
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return nil, err
 	}
-	return b.Index(), rows.Close()
+	return b.Index(), nil
 }
 
 // ForgetConversions removes "submitting" records whose requests provably did nothing.

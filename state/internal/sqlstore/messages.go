@@ -60,7 +60,7 @@ func (q *Queries) Snapshot(ctx context.Context, rounds []state.Round) (*state.Sn
 				}
 				recs.PutRow(to, st, hash, attempt, errText, sendingAt)
 			}
-			if err := rows.Close(); err != nil {
+			if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 				return err
 			}
 		}
