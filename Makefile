@@ -45,7 +45,7 @@ bench: build
 		(cd bin/v2-src && $(GO) build -o ../smsform-v2 .) && rm -rf bin/v2-src; \
 	else echo "no git history here: the v2 build ($(V2_COMMIT)) is not measured; run make bench in a git clone to compare with it"; fi
 	$(GO) run ./bench -n $(BENCH_N) $$(test -x bin/smsform-v2 && echo -compare-bin bin/smsform-v2)
-	$(GO) test -run '^$$' -bench . -benchmem ./campaign ./state ./runner ./internal/infobip
+	$(GO) test -run '^$$' -bench . -benchmem ./campaign ./state/... ./runner ./internal/infobip
 
 # Each fuzz target in turn (go test fuzzes one at a time); the seed corpus, hostile inputs
 # included, is in campaign/testdata/fuzz and also runs with every `go test`.

@@ -8,7 +8,7 @@ import (
 
 	"github.com/smsform/smsform/campaign"
 	"github.com/smsform/smsform/runner"
-	"github.com/smsform/smsform/state"
+	"github.com/smsform/smsform/state/sqlite"
 )
 
 // TestExamplesPlan: every example loads, validates without warnings (they are what users
@@ -42,7 +42,7 @@ func examplesPlan(t *testing.T, opts runner.PlanOptions) (*campaign.Set, *runner
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := state.Open(context.Background(), filepath.Join(t.TempDir(), "smsform.db"))
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "smsform.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/smsform/smsform/internal/infobip"
 	"github.com/smsform/smsform/runner"
 	"github.com/smsform/smsform/state"
+	"github.com/smsform/smsform/state/sqlite"
 )
 
 // hostileAPI is an Infobip API that answers what a hostile or broken one could: each
@@ -94,7 +95,7 @@ func newOutputEnv(t *testing.T, bin string, api *hostileAPI) *outputEnv {
 	if err := os.MkdirAll(e.dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := state.Init(context.Background(), e.state); err != nil {
+	if _, err := sqlite.Init(context.Background(), e.state); err != nil {
 		t.Fatal(err)
 	}
 	return e
@@ -365,7 +366,7 @@ func TestHostileOutput(t *testing.T) {
 		t.Parallel()
 		e := newOutputEnv(t, bin, &hostileAPI{})
 		ctx := context.Background()
-		st, err := state.Open(ctx, e.state)
+		st, err := sqlite.Open(ctx, e.state)
 		if err != nil {
 			t.Fatal(err)
 		}

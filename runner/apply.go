@@ -63,7 +63,7 @@ type batch struct {
 // Apply sends every message the plan marks Send, in batches, recording each batch as
 // sending before its request and with Infobip's answer after. It returns what it did even
 // when it stops on an error.
-func Apply(ctx context.Context, p *Plan, sender Sender, store Store, opts ApplyOptions) (Result, error) {
+func Apply(ctx context.Context, p *Plan, sender Sender, store state.Store, opts ApplyOptions) (Result, error) {
 	if opts.Parallelism <= 0 {
 		opts.Parallelism = 4
 	}
@@ -125,7 +125,7 @@ func Apply(ctx context.Context, p *Plan, sender Sender, store Store, opts ApplyO
 
 type applier struct {
 	sender Sender
-	store  Store
+	store  state.Store
 	opts   ApplyOptions
 	total  int
 	settle chan state.Settlement

@@ -22,6 +22,7 @@ import (
 	"github.com/smsform/smsform/internal/sandbox"
 	"github.com/smsform/smsform/runner"
 	"github.com/smsform/smsform/state"
+	"github.com/smsform/smsform/state/sqlite"
 )
 
 // fullYAML uses every send option; plain none.
@@ -93,7 +94,7 @@ func byMessageID(t *testing.T, sb *sandbox.Server) map[string]sandbox.Received {
 	return m
 }
 
-func stateOf(t *testing.T, s *state.Store, f state.Filter) map[string]state.Message {
+func stateOf(t *testing.T, s *sqlite.Store, f state.Filter) map[string]state.Message {
 	t.Helper()
 	msgs, err := s.List(context.Background(), f)
 	if err != nil {
@@ -108,7 +109,7 @@ func stateOf(t *testing.T, s *state.Store, f state.Filter) map[string]state.Mess
 
 // unresolved counts the messages of unknown outcome, including those of batches left in
 // flight, which List does not show.
-func unresolved(t *testing.T, s *state.Store) int {
+func unresolved(t *testing.T, s *sqlite.Store) int {
 	t.Helper()
 	n, err := s.CountUnresolved(context.Background())
 	if err != nil {

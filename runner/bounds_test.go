@@ -9,6 +9,7 @@ import (
 	"github.com/smsform/smsform/internal/sandbox"
 	"github.com/smsform/smsform/runner"
 	"github.com/smsform/smsform/state"
+	"github.com/smsform/smsform/state/sqlite"
 )
 
 // answering is a Sender that answers every request with err, or with status for each
@@ -64,7 +65,7 @@ func TestApplyStoresBoundedReasons(t *testing.T) {
 
 // recordingStore keeps the conversions recorded through it.
 type recordingStore struct {
-	*state.Store
+	*sqlite.Store
 	conversions []state.Conversion
 }
 

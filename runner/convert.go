@@ -87,7 +87,7 @@ func CheckEvents(files []string, campaignFlag string) error {
 
 // Convert matches every event row to a recorded message and submits one conversion per
 // message that was sent with tracking and not converted before. Call CheckEvents first.
-func Convert(ctx context.Context, files []string, store Store, api Converter, opts ConvertOptions) (ConvertResult, error) {
+func Convert(ctx context.Context, files []string, store state.Store, api Converter, opts ConvertOptions) (ConvertResult, error) {
 	var res ConvertResult
 	idx, err := store.Index(ctx)
 	if err != nil {
@@ -229,7 +229,7 @@ const convChunk = 1000
 // the state nor for the slowest request of a chunk: a marker records chunks as
 // "submitting" (durably) and hands their conversions to the workers, and the answers are
 // settled in batches as they come.
-func submit(ctx context.Context, files []string, idx *state.MessageIndex, todo []pendingConv, store Store, api Converter, opts ConvertOptions, res *ConvertResult) error {
+func submit(ctx context.Context, files []string, idx *state.MessageIndex, todo []pendingConv, store state.Store, api Converter, opts ConvertOptions, res *ConvertResult) error {
 	par := opts.Parallelism
 	if par <= 0 {
 		par = 16

@@ -20,6 +20,7 @@ import (
 	"github.com/smsform/smsform/internal/sandbox"
 	"github.com/smsform/smsform/runner"
 	"github.com/smsform/smsform/state"
+	"github.com/smsform/smsform/state/sqlite"
 )
 
 // newsYAML is a campaign sent without tracking; its first number is also one of otpYAML's.
@@ -40,7 +41,7 @@ destinations_file: promo.csv
 `
 
 // applyFiles loads the campaign files, plans them against s and applies the plan.
-func applyFiles(t testing.TB, s *state.Store, sender runner.Sender, files map[string]string) *campaign.Set {
+func applyFiles(t testing.TB, s *sqlite.Store, sender runner.Sender, files map[string]string) *campaign.Set {
 	t.Helper()
 	set := load(t, files)
 	res, err := runner.Apply(context.Background(), planFromStore(t, set, s, runner.PlanOptions{}), sender, s, runner.ApplyOptions{})
@@ -108,7 +109,7 @@ func (c *countingConverter) ids() []string {
 }
 
 // conversionsOf reads the conversion state of every indexed message, by messageId.
-func conversionsOf(t *testing.T, s *state.Store) map[string]state.ConversionState {
+func conversionsOf(t *testing.T, s *sqlite.Store) map[string]state.ConversionState {
 	t.Helper()
 	idx, err := s.Index(context.Background())
 	if err != nil {
@@ -130,7 +131,7 @@ type convRow struct {
 }
 
 // conversionRows reads the conversions table directly: the runner has no reader of its own.
-func conversionRows(t *testing.T, s *state.Store) map[string]convRow {
+func conversionRows(t *testing.T, s *sqlite.Store) map[string]convRow {
 	t.Helper()
 	db, err := sql.Open("sqlite", s.Path())
 	if err != nil {

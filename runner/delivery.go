@@ -35,7 +35,7 @@ type DeliveryResult struct {
 // RefreshDelivery reads the delivery status of sent messages that are still pending from
 // Infobip's logs (re-readable, unlike delivery reports), a request's messages at a time by
 // bulkId, and stores what changed.
-func RefreshDelivery(ctx context.Context, store Store, logs LogReader, opts DeliveryOptions) (DeliveryResult, error) {
+func RefreshDelivery(ctx context.Context, store state.Store, logs LogReader, opts DeliveryOptions) (DeliveryResult, error) {
 	var res DeliveryResult
 	pending, err := store.AwaitingDelivery(ctx, opts.Campaign, opts.Now.Add(-logsWindow))
 	if err != nil || len(pending) == 0 {

@@ -13,6 +13,7 @@ import (
 	"github.com/smsform/smsform/internal/sandbox"
 	"github.com/smsform/smsform/runner"
 	"github.com/smsform/smsform/state"
+	"github.com/smsform/smsform/state/sqlite"
 )
 
 // fastDelivery are delivery options without the logs' rate limit, at the current time.
@@ -20,7 +21,7 @@ func fastDelivery(campaign string) runner.DeliveryOptions {
 	return runner.DeliveryOptions{Campaign: campaign, Limiter: rate.NewLimiter(rate.Inf, 1), Now: time.Now()}
 }
 
-func refresh(t *testing.T, s *state.Store, logs runner.LogReader, opts runner.DeliveryOptions) runner.DeliveryResult {
+func refresh(t *testing.T, s *sqlite.Store, logs runner.LogReader, opts runner.DeliveryOptions) runner.DeliveryResult {
 	t.Helper()
 	res, err := runner.RefreshDelivery(context.Background(), s, logs, opts)
 	if err != nil {

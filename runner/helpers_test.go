@@ -12,6 +12,7 @@ import (
 	"github.com/smsform/smsform/campaign"
 	"github.com/smsform/smsform/runner"
 	"github.com/smsform/smsform/state"
+	"github.com/smsform/smsform/state/sqlite"
 )
 
 // now is the clock every plan in these tests is made at.
@@ -55,9 +56,9 @@ func numbersCSV(n int) string {
 }
 
 // openStore opens a fresh state file.
-func openStore(t testing.TB) *state.Store {
+func openStore(t testing.TB) *sqlite.Store {
 	t.Helper()
-	s, err := state.Open(context.Background(), filepath.Join(t.TempDir(), "smsform.db"))
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "smsform.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +67,7 @@ func openStore(t testing.TB) *state.Store {
 }
 
 // planFromStore snapshots the store and plans set against it.
-func planFromStore(t testing.TB, set *campaign.Set, s *state.Store, opts runner.PlanOptions) *runner.Plan {
+func planFromStore(t testing.TB, set *campaign.Set, s *sqlite.Store, opts runner.PlanOptions) *runner.Plan {
 	t.Helper()
 	snap, err := s.Snapshot(context.Background(), runner.Rounds(set))
 	if err != nil {

@@ -140,7 +140,7 @@ func (r OptOutResult) Warnings() []string {
 //
 // An API that hands out again a reply of this run, or more than maxPulls pulls, stops the
 // run (Stopped says why): what it still holds waits for the next run.
-func RefreshOptOuts(ctx context.Context, st StateWriter, in InboundReader, opts RefreshOptOutsOptions) (OptOutResult, error) {
+func RefreshOptOuts(ctx context.Context, st state.Writer, in InboundReader, opts RefreshOptOutsOptions) (OptOutResult, error) {
 	var res OptOutResult
 	seen := map[string]bool{} // the replies of this run, by messageId
 	for {

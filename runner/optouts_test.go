@@ -8,6 +8,7 @@ import (
 
 	"github.com/smsform/smsform/runner"
 	"github.com/smsform/smsform/state"
+	"github.com/smsform/smsform/state/sqlite"
 )
 
 // pulls is an inbound reader that hands out one prepared pull per call, then fails (when
@@ -15,7 +16,7 @@ import (
 // returned must already be committed.
 type pulls struct {
 	t         *testing.T
-	store     *state.Store
+	store     *sqlite.Store
 	answers   [][]runner.InboundReply
 	failAfter bool
 	calls     int

@@ -43,7 +43,7 @@ type Reconciliation struct {
 // suppressed (opted out, or on a suppression list): they are recorded as abandoned (their
 // outcome stays unknown; nothing resends them, not even -retry-failed, since the first send
 // may have gone through) instead of keeping every run at exit 3. It returns how many.
-func (r Reconciliation) Abandon(ctx context.Context, store Store, p *Plan) (int, error) {
+func (r Reconciliation) Abandon(ctx context.Context, store state.Store, p *Plan) (int, error) {
 	plans := map[state.Round]*CampaignPlan{}
 	for _, cp := range p.Campaigns {
 		plans[state.Round{Campaign: cp.Campaign.ID, Round: cp.Campaign.Round}] = cp
@@ -101,7 +101,7 @@ type ReconcileOptions struct {
 // verdict: on a default account they stay unknown until the logs show them or a person
 // decides; with a declared idempotency window they are planned for a resend with the same
 // messageId while the first attempt is well inside it.
-func Reconcile(ctx context.Context, store Store, logs LogReader, opts ReconcileOptions) (Reconciliation, error) {
+func Reconcile(ctx context.Context, store state.Store, logs LogReader, opts ReconcileOptions) (Reconciliation, error) {
 	rec := Reconciliation{ResendKeys: map[state.Key]bool{}, Reasons: map[Verdict]string{}}
 	undecided, err := store.Undecided(ctx)
 	if err != nil || len(undecided) == 0 {
@@ -169,7 +169,7 @@ func Reconcile(ctx context.Context, store Store, logs LogReader, opts ReconcileO
 // NoteResends records, durably and before any of them is sent, the first attempt of the
 // messages the plan sends again with the same messageId, so that an idempotency window is
 // measured from it however often they are resent.
-func (r Reconciliation) NoteResends(ctx context.Context, store Store, p *Plan) error {
+func (r Reconciliation) NoteResends(ctx context.Context, store state.Store, p *Plan) error {
 	var keys []state.Key
 	for _, cp := range p.Campaigns {
 		for _, m := range cp.Messages {

@@ -13,6 +13,7 @@ import (
 	"github.com/smsform/smsform/internal/sandbox"
 	"github.com/smsform/smsform/runner"
 	"github.com/smsform/smsform/state"
+	"github.com/smsform/smsform/state/sqlite"
 )
 
 // TestReconcile: answers lost after Infobip accepted are found in its logs (by bulkId for a
@@ -109,7 +110,7 @@ func (c *countingLogs) Logs(ctx context.Context, q runner.LogQuery) (runner.LogP
 	return c.LogReader.Logs(ctx, q)
 }
 
-func listAll(t *testing.T, s *state.Store) []state.Message {
+func listAll(t *testing.T, s *sqlite.Store) []state.Message {
 	t.Helper()
 	msgs, err := s.List(context.Background(), state.Filter{})
 	if err != nil {
@@ -121,7 +122,7 @@ func listAll(t *testing.T, s *state.Store) []state.Message {
 // clearedForResend records key's first attempt as in flight in a run that died, reconciles
 // it on an idempotent account after the grace (not in the logs: cleared for a resend) and
 // plans set with that.
-func clearedForResend(t *testing.T, s runner.Store, set *campaign.Set, key state.Key) (runner.Reconciliation, *runner.Plan) {
+func clearedForResend(t *testing.T, s state.Store, set *campaign.Set, key state.Key) (runner.Reconciliation, *runner.Plan) {
 	t.Helper()
 	ctx := context.Background()
 	_, client := startSandbox(t, sandbox.Options{}, nil)

@@ -82,7 +82,7 @@ type Report struct {
 }
 
 // BuildReport reads the report from the state, grouped by "", ByDay, ByCountry or ByType.
-func BuildReport(ctx context.Context, store StateReader, campaignID, by string) (*Report, error) {
+func BuildReport(ctx context.Context, store state.Reader, campaignID, by string) (*Report, error) {
 	group := map[string]string{"": state.ByNone, ByDay: state.ByDay, ByType: state.ByType, ByCountry: state.ByPrefix}
 	sg, ok := group[by]
 	if !ok {

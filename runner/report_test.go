@@ -16,7 +16,7 @@ import (
 
 	"github.com/smsform/smsform/internal/sandbox"
 	"github.com/smsform/smsform/runner"
-	"github.com/smsform/smsform/state"
+	"github.com/smsform/smsform/state/sqlite"
 )
 
 // The report scenario's campaigns:
@@ -37,7 +37,7 @@ const lostYAML = "id: lost\nfrom: InfoSMS\ntext: Gone\ntracking: {track: SMS, ty
 
 // reportScenario builds the state of the report scenario; with delivered, the delivery
 // statuses are refreshed from the sandbox's logs too.
-func reportScenario(t *testing.T, delivered bool) *state.Store {
+func reportScenario(t *testing.T, delivered bool) *sqlite.Store {
 	t.Helper()
 	ctx := context.Background()
 	s := openStore(t)
@@ -98,7 +98,7 @@ func addFigures(a, b runner.Figures) runner.Figures {
 	return a
 }
 
-func buildReport(t *testing.T, s *state.Store, campaign, by string) *runner.Report {
+func buildReport(t *testing.T, s *sqlite.Store, campaign, by string) *runner.Report {
 	t.Helper()
 	rep, err := runner.BuildReport(context.Background(), s, campaign, by)
 	if err != nil {

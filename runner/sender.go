@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/smsform/smsform/internal/safetext"
+	"github.com/smsform/smsform/state"
 )
 
 // Request is one request of messages: one campaign round's messages sharing its options. It
@@ -68,11 +69,11 @@ type Status struct {
 	Description string
 }
 
-// Status groups and the ids smsform treats specially.
+// The status groups apply and refresh tell apart (package state holds them all, with what
+// they mean for the record).
 const (
-	GroupPending  = 1
-	GroupRejected = 5
-	statusDupID   = 23 // REJECTED_DUPLICATE_MESSAGE_ID
+	GroupPending  = state.GroupPending
+	GroupRejected = state.GroupRejected
 )
 
 // Rejected reports whether the API refused the message.
@@ -80,7 +81,7 @@ func (s Status) Rejected() bool { return s.Group == GroupRejected }
 
 // DuplicateMessageID reports whether the API refused the message because its messageId was
 // used before: proof that an earlier send with that id went through.
-func (s Status) DuplicateMessageID() bool { return s.Group == GroupRejected && s.ID == statusDupID }
+func (s Status) DuplicateMessageID() bool { return state.DuplicateMessageID(s.Group, s.ID) }
 
 // Answer is the API's answer about one message of a request.
 type Answer struct {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/smsform/smsform/campaign"
+	"github.com/smsform/smsform/state"
 )
 
 // API is what an apply needs from Infobip: sending, and the logs to reconcile with.
@@ -19,7 +20,7 @@ type API interface {
 // recorded. The cli fills it from flags and prints what the hooks are handed; everything
 // that decides lives here, so it is tested without the cli.
 type ApplyRun struct {
-	Store Store
+	Store state.Store
 	Set   *campaign.Set
 	// Saved is the plan file being applied, nil when planning afresh.
 	Saved *SavedPlan

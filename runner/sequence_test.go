@@ -11,6 +11,7 @@ import (
 	"github.com/smsform/smsform/internal/sandbox"
 	"github.com/smsform/smsform/runner"
 	"github.com/smsform/smsform/state"
+	"github.com/smsform/smsform/state/sqlite"
 )
 
 // fakeClock is a clock a test moves; the sandbox and the run share it, offset from the
@@ -32,7 +33,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-func applyRun(t *testing.T, s *state.Store, api runner.API, clk *fakeClock, window time.Duration, yaml string) runner.ApplyOutcome {
+func applyRun(t *testing.T, s *sqlite.Store, api runner.API, clk *fakeClock, window time.Duration, yaml string) runner.ApplyOutcome {
 	t.Helper()
 	out, err := runner.RunApply(context.Background(), runner.ApplyRun{
 		Store: s, Set: load(t, map[string]string{"otp.yaml": yaml}),

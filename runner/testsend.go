@@ -35,7 +35,7 @@ type TestSendOptions struct {
 // tracking, delivery webhook or schedule, and records it apart from the campaign's
 // messages, so plan, report and convert never count it. A number that opted out, or is on
 // one of the campaign's suppression lists, is refused. The caller holds the state's lock.
-func TestSend(ctx context.Context, st Store, snd Sender, c *campaign.Campaign, opts TestSendOptions) (*state.TestSend, error) {
+func TestSend(ctx context.Context, st state.Store, snd Sender, c *campaign.Campaign, opts TestSendOptions) (*state.TestSend, error) {
 	optOuts, err := st.OptOuts(ctx, false)
 	if err != nil {
 		return nil, err

@@ -2,10 +2,7 @@ package state
 
 import (
 	"bytes"
-	"context"
-	"database/sql"
 	"encoding/hex"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -60,7 +57,15 @@ type indexed struct {
 
 var convCodes = []ConversionState{"", Submitting, Converted, ConvFailed, ConvUnknown}
 
-func convCode(c ConversionState) uint8 { return codeOf(convCodes, c) }
+// convCodeOf is the one-byte form of a conversion state read as bytes.
+func convCodeOf(c []byte) uint8 {
+	for i, s := range convCodes {
+		if string(c) == string(s) {
+			return uint8(i)
+		}
+	}
+	return 0
+}
 
 // Len is the number of messages indexed.
 func (x *MessageIndex) Len() int { return len(x.msgs) }
@@ -115,54 +120,6 @@ func idKey(id string) ([16]byte, bool) {
 	return k, err == nil
 }
 
-// Index reads every recorded message with its conversion state.
-func (s *Store) Index(ctx context.Context) (*MessageIndex, error) {
-	// Sized up front: growing a million-entry slice and map by doubling would briefly hold
-	// both the old and the new copy.
-	sizes := map[string]int{}
-	total := 0
-	crows, err := s.db.QueryContext(ctx, "SELECT campaign, COUNT(*) FROM messages GROUP BY campaign")
-	if err != nil {
-		return nil, err
-	}
-	for crows.Next() {
-		var c string
-		var n int
-		if err := crows.Scan(&c, &n); err != nil {
-			crows.Close()
-			return nil, err
-		}
-		sizes[c], total = n, total+n
-	}
-	if err := crows.Close(); err != nil {
-		return nil, err
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT m.campaign, m.round, m.destination, m.message_id, m.state,
-		m.tracking_type IS NOT NULL, COALESCE(c.state, '')
-		FROM messages m LEFT JOIN conversions c
-			ON c.campaign = m.campaign AND c.round = m.round AND c.destination = m.destination AND c.message_id = m.message_id
-		ORDER BY m.campaign, m.round`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	b := NewIndexBuilder(total, sizes)
-	// RawBytes: a million rows are read without a million strings.
-	var camp, to, id, st, conv sql.RawBytes
-	var round int32
-	var tracked bool
-	for rows.Next() {
-		if err := rows.Scan(&camp, &round, &to, &id, &st, &tracked, &conv); err != nil {
-			return nil, err
-		}
-		b.Add(camp, round, to, id, st, tracked, conv)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return b.Index(), nil
-}
-
 // Conversion is one conversion to record: of the message with the key and messageId.
 type Conversion struct {
 	Key
@@ -173,103 +130,55 @@ type Conversion struct {
 	Source     string
 }
 
-// markSubmittingSQL builds the statement recording n conversions as submitting; the time is
-// bound once. A conversion that counted is never redone.
-func markSubmittingSQL(n int) string {
-	return `INSERT INTO conversions (campaign, round, destination, message_id, state, source, submitted_at, updated_at)
-		SELECT v.column1, v.column2, v.column3, v.column4, 'submitting', v.column5, k.ts, k.ts
-		FROM (SELECT ? AS ts) AS k, (VALUES ` + strings.TrimSuffix(strings.Repeat("(?,?,?,?,?),", n), ",") + `) AS v
-		WHERE true
-		ON CONFLICT (campaign, round, destination) DO UPDATE SET message_id = excluded.message_id, state = 'submitting',
-			error = NULL, source = excluded.source, submitted_at = excluded.submitted_at, updated_at = excluded.updated_at
-		WHERE conversions.state != 'converted'`
+// IndexBuilder assembles a MessageIndex from rows that come ordered by campaign and round.
+type IndexBuilder struct {
+	x     *MessageIndex
+	sizes map[string]int
 }
 
-// settleConvertedSQL builds the statement settling n conversions; the time is bound once.
-func settleConvertedSQL(n int) string {
-	return `UPDATE conversions SET state = v.column5, process_key = v.column6, error = v.column7, updated_at = k.ts
-		FROM (SELECT ? AS ts) AS k, (VALUES ` + strings.TrimSuffix(strings.Repeat("(?,?,?,?,?,?,?),", n), ",") + `) AS v
-		WHERE conversions.campaign = v.column1 AND conversions.round = v.column2
-			AND conversions.destination = v.column3 AND conversions.message_id = v.column4`
+// NewIndexBuilder starts an index; sizes (messages per campaign, may be nil) lets it size
+// its maps up front, as a million-entry map grown by doubling briefly holds two copies.
+func NewIndexBuilder(total int, sizes map[string]int) *IndexBuilder {
+	return &IndexBuilder{x: &MessageIndex{msgs: make([]indexed, 0, total), byTo: map[string]map[uint64]int32{}}, sizes: sizes}
 }
 
-// MarkSubmitting durably records conversions as "submitting" before their requests leave.
-func (s *Store) MarkSubmitting(ctx context.Context, cs []Conversion) error {
-	if err := s.markSubmitting.prepare(ctx, s.db); err != nil {
-		return err
+// Add indexes one message with the state of its conversion ("" when none). The bytes are
+// not kept: a backend may pass buffers it reuses.
+func (b *IndexBuilder) Add(campaign []byte, round int32, to, id, st []byte, tracked bool, conv []byte) {
+	x := b.x
+	m := indexed{round: round, state: stateCodeOf(st), conv: convCodeOf(conv), tracked: tracked}
+	n, ok := numberKey(string(to))
+	if !ok {
+		return // not a number: no event can match it
 	}
-	ts := now()
-	cs = sortedByKey(cs, func(c Conversion) Key { return c.Key })
-	return s.withTx(ctx, func(tx *sql.Tx) error {
-		return s.markSubmitting.exec(ctx, tx, len(cs), nil,
-			func(args []any, start, end int) []any {
-				args = append(args, ts)
-				for _, c := range cs[start:end] {
-					args = append(args, c.Campaign, c.Round, c.To, c.MessageID, c.Source)
-				}
-				return args
-			}, func(start, end int) string { return conversionsWhat(cs, start, end) })
-	})
-}
-
-// RecordConversions settles conversions after their answers.
-func (s *Store) RecordConversions(ctx context.Context, cs []Conversion) error {
-	if len(cs) == 0 {
-		return nil
-	}
-	if err := s.settleConverted.prepare(ctx, s.db); err != nil {
-		return err
-	}
-	ts := now()
-	cs = sortedByKey(cs, func(c Conversion) Key { return c.Key })
-	return s.withTx(ctx, func(tx *sql.Tx) error {
-		return s.settleConverted.exec(ctx, tx, len(cs), nil,
-			func(args []any, start, end int) []any {
-				args = append(args, ts)
-				for _, c := range cs[start:end] {
-					args = append(args, c.Campaign, c.Round, c.To, c.MessageID, string(c.State), nullStr(c.ProcessKey), nullStr(c.Error))
-				}
-				return args
-			}, func(start, end int) string { return conversionsWhat(cs, start, end) })
-	})
-}
-
-func conversionsWhat(cs []Conversion, start, end int) string {
-	return fmt.Sprintf("record conversions of %s to %s", cs[start].MessageID, cs[end-1].MessageID)
-}
-
-// ForgetConversions removes "submitting" records whose requests provably did nothing.
-func (s *Store) ForgetConversions(ctx context.Context, cs []Conversion) error {
-	if len(cs) == 0 {
-		return nil
-	}
-	return s.withTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, "DELETE FROM conversions WHERE campaign = ? AND round = ? AND destination = ? AND state = 'submitting'")
-		if err != nil {
-			return err
+	m.to = n
+	i := int32(len(x.msgs))
+	if k, ok := idKey(string(id)); ok {
+		m.id = k
+	} else {
+		if x.others == nil {
+			x.others, x.otherIDs = map[string]int32{}, map[int32]string{}
 		}
-		defer stmt.Close()
-		for _, c := range cs {
-			if _, err := stmt.ExecContext(ctx, c.Campaign, c.Round, c.To); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+		x.others[string(id)], x.otherIDs[i] = i, string(id)
+	}
+	if len(x.campaigns) == 0 || x.campaigns[len(x.campaigns)-1] != string(campaign) {
+		x.campaigns = append(x.campaigns, string(campaign))
+		x.byTo[string(campaign)] = make(map[uint64]int32, b.sizes[string(campaign)])
+	}
+	m.campaign = uint16(len(x.campaigns) - 1)
+	x.msgs = append(x.msgs, m)
+	x.byTo[x.campaigns[m.campaign]][n] = i // rows come in round order: the latest round wins
 }
 
-// MarkConversionsInterrupted turns conversions left "submitting" by a run that died into
-// "unknown".
-func (s *Store) MarkConversionsInterrupted(ctx context.Context) (int, error) {
-	var n int64
-	err := s.withTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE conversions SET state = 'unknown', updated_at = ?,
-			error = 'the run submitting it stopped before recording the answer' WHERE state = 'submitting'`, now())
-		if err != nil {
-			return err
+// Index is the finished index.
+func (b *IndexBuilder) Index() *MessageIndex {
+	x := b.x
+	x.byID = make([]int32, 0, len(x.msgs))
+	for i := range x.msgs {
+		if _, other := x.otherIDs[int32(i)]; !other {
+			x.byID = append(x.byID, int32(i))
 		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	return int(n), err
+	}
+	slices.SortFunc(x.byID, func(a, b int32) int { return bytes.Compare(x.msgs[a].id[:], x.msgs[b].id[:]) })
+	return x
 }

@@ -1,469 +1,138 @@
-// Package state is smsform's record of every message: the value types every backend shares
-// (Key, Outgoing, Batch, Snapshot, MessageIndex, ...) and the embedded backend, a SQLite
-// file (modernc.org/sqlite, no cgo) with embedded, numbered migrations. PostgreSQL is in
-// state/postgres. The state is the only proof of what was sent, so every write is a
-// transaction and the writes that prevent a double send are durable before the request
-// they guard leaves.
 package state
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"database/sql/driver"
-	"embed"
-	"encoding/hex"
-	"errors"
-	"fmt"
-	"io"
-	"io/fs"
-	"os"
-	"path"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
-
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
-
-	"github.com/smsform/smsform/internal/safefile"
 )
 
-//go:embed migrations/*.sql
-var migrations embed.FS
+// The interfaces below are what a backend implements, small ones composed into Store (as
+// Terraform's statemgr composes its reader, writer and locker), so that each user names
+// only what it needs: plan and report a Reader, which works with a database role that may
+// only SELECT; `state migrate` a Copier. Every backend passes the same conformance suite
+// (state/statetest).
 
-// ErrTooNew means the state file was written by a newer smsform.
-var ErrTooNew = errors.New("state file is newer than this smsform")
-
-// Store is an open state file.
-type Store struct {
-	db   *sql.DB
-	path string
-
-	// Multi-row statements, prepared when first needed.
-	upserts         rowStmts
-	markSubmitting  rowStmts
-	settleConverted rowStmts
+// Reader is what plan and report need of a state: reads only.
+type Reader interface {
+	// Name is the state as a user wrote it, without a password: for messages.
+	Name() string
+	Version(ctx context.Context) (Version, error)
+	// Snapshot reads the records of the given rounds, with the batches in flight counted as
+	// sending and the active opt-outs, in one read transaction, so that the version and
+	// the records agree.
+	Snapshot(ctx context.Context, rounds []Round) (*Snapshot, error)
+	// List returns recorded messages matching f, ordered by campaign, round and number.
+	List(ctx context.Context, f Filter) ([]Message, error)
+	// Counts returns how many messages are in each state, per campaign round.
+	Counts(ctx context.Context) (map[Round]map[State]int, error)
+	// Report aggregates the state per campaign round, and per group of by (ByDay, ...).
+	Report(ctx context.Context, campaign, by string) ([]ReportRow, error)
+	// Index reads every recorded message with its conversion state.
+	Index(ctx context.Context) (*MessageIndex, error)
+	// Unresolved lists the messages of unknown outcome, oldest attempt first.
+	Unresolved(ctx context.Context) ([]Pending, error)
+	// Undecided lists the unknown outcomes with their first attempt and any decision a
+	// person made about them.
+	Undecided(ctx context.Context) ([]Undecided, error)
+	// CountUnresolved counts the messages of unknown outcome, those in flight included.
+	CountUnresolved(ctx context.Context) (int, error)
+	// AwaitingDelivery lists sent messages whose delivery is still to be read from the
+	// logs, sent since the given time, optionally of one campaign.
+	AwaitingDelivery(ctx context.Context, campaign string, since time.Time) ([]Pending, error)
+	// OptOuts lists the active opt-outs, or (all) every one ever recorded, removed ones too.
+	OptOuts(ctx context.Context, all bool) ([]OptOut, error)
+	// TestSends lists the test sends, oldest first.
+	TestSends(ctx context.Context) ([]TestSend, error)
 }
 
-// Open opens the state file at path and brings its schema up to date, creating it (mode
-// 0600) when there is none, or when the file there is empty or a blank SQLite database, as
-// `smsform init` does. Anything else that is not a state is refused (see OpenExisting).
-func Open(ctx context.Context, path string) (*Store, error) {
-	s, _, err := open(ctx, path, true, nil)
-	return s, err
+// Writer is what apply, convert and refresh record. Each method is one transaction;
+// MarkSending, MarkSubmitting and NoteFirstAttempts are durable when they return, because
+// the request they guard leaves right after. Writes are made by the holder of the state's
+// lock only.
+type Writer interface {
+	// MarkSending records a request's messages as in flight ("sending") before it leaves.
+	MarkSending(ctx context.Context, msgs []Outgoing) (*Batch, error)
+	// SettleMany records the outcome of every message of several batches and removes them
+	// from those in flight. A message recorded before is overwritten in place.
+	SettleMany(ctx context.Context, items []Settlement) error
+	// Forget removes a batch whose request provably did nothing.
+	Forget(ctx context.Context, b *Batch) error
+	// RecordOutcomes settles recorded messages of unknown outcome (reconciliation).
+	RecordOutcomes(ctx context.Context, outs []Outcome) error
+	// MarkInterrupted records the messages of every batch left in flight as unknown: for
+	// the lock's holder, any such batch belongs to a run that died.
+	MarkInterrupted(ctx context.Context) (int, error)
+	// RecordDeliveries stores delivery statuses of sent messages; they stay sent.
+	RecordDeliveries(ctx context.Context, ds []Delivery) error
+	// MarkSubmitting records conversions as "submitting" before their requests leave.
+	MarkSubmitting(ctx context.Context, cs []Conversion) error
+	// RecordConversions settles conversions after their answers.
+	RecordConversions(ctx context.Context, cs []Conversion) error
+	// ForgetConversions removes "submitting" records whose requests provably did nothing.
+	ForgetConversions(ctx context.Context, cs []Conversion) error
+	// MarkConversionsInterrupted turns conversions left "submitting" into unknown ones.
+	MarkConversionsInterrupted(ctx context.Context) (int, error)
+	// NoteFirstAttempts remembers, before messages of unknown outcome are sent again with
+	// the same messageId, when that messageId was first sent, and uses up a person's
+	// "unsent" decision: the idempotency window runs from the first attempt.
+	NoteFirstAttempts(ctx context.Context, keys []Key) error
+	// Resolve records a person's decision about messages of unknown (or abandoned) outcome
+	// and returns the keys it applied to.
+	Resolve(ctx context.Context, r Resolution) ([]Key, error)
+	// RecordReplies records one pull of inbound replies and the opt-outs of the new ones in
+	// one durable transaction: the API hands each reply out once.
+	RecordReplies(ctx context.Context, replies []Reply) (ReplyCounts, error)
+	// AddOptOut records an opt-out by hand, and reports false when the number has one.
+	AddOptOut(ctx context.Context, o OptOut) (bool, error)
+	// RemoveOptOut lifts a number's opt-out, keeping who lifted it, when and why; it
+	// reports false when the number has none.
+	RemoveOptOut(ctx context.Context, number, by, reason string, at time.Time) (bool, error)
+	// RecordTestSend records a test send.
+	RecordTestSend(ctx context.Context, ts TestSend) error
 }
 
-// open recognises what is at path before SQLite opens it for writing: a state is opened;
-// nothing, an empty file or a blank database become a state only when mayCreate; anything
-// else is refused. created says whether a state was made. A file (or its side files)
-// readable by others is tightened to 0600 first, and warn is told.
-func open(ctx context.Context, path string, mayCreate bool, warn func(string)) (s *Store, created bool, err error) {
-	what, err := inspect(ctx, path)
-	if err != nil {
-		return nil, false, err
-	}
-	if what != foundState && !mayCreate {
-		return nil, false, notState(path, what)
-	}
-	if what == foundNothing {
-		if err := create(path); err != nil {
-			return nil, false, err
-		}
-	}
-	if err := tighten(path, warn); err != nil {
-		return nil, false, err
-	}
-	s, err = openDB(ctx, path)
-	return s, what != foundState, err
+// Lock is a held writer's lock.
+type Lock interface {
+	// Release gives the lock up.
+	Release() error
 }
 
-// openDB opens the SQLite file at path, which inspect recognised, and brings its schema up
-// to date.
-func openDB(ctx context.Context, path string) (*Store, error) {
-	// WAL lets plan read while apply writes; synchronous=FULL makes each commit durable
-	// before it returns, because a "sending" row lost to a power cut could mean a double
-	// send; busy_timeout makes a second connection wait instead of failing; _txlock=immediate
-	// takes the write lock at BEGIN, so a transaction never fails half-way on a lock upgrade.
-	// A 64 MB page cache keeps the B-tree of a million messages in memory while apply
-	// writes it: with SQLite's default 2 MB, most inserts wait on a page read. Checkpoints
-	// every 10000 pages (40 MB of WAL) instead of 1000 copy each page back once rather than
-	// over and over while a million rows go in.
-	dsn := fileURI(path) +
-		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=cache_size(-65536)" +
-		"&_pragma=wal_autocheckpoint(10000)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("open state %s: %w", path, err)
-	}
-	// One connection: SQLite has one writer anyway, and this keeps the pragmas on every use.
-	db.SetMaxOpenConns(1)
-	s := &Store{db: db, path: path}
-	s.upserts.build = upsertSQL
-	s.markSubmitting.build = markSubmittingSQL
-	s.settleConverted.build = settleConvertedSQL
-	if err := s.check(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open state %s: %w", path, err)
-	}
-	if err := s.migrate(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open state %s: %w", path, err)
-	}
-	return s, nil
+// Locker takes a state's one-writer lock.
+type Locker interface {
+	// Lock takes the lock for command, waiting up to timeout (0: fail at once) while
+	// another process holds it; then it is a *LockedError naming the holder. A backend
+	// whose lock can be lost while its process lives (a database session) makes the writes
+	// that guard a request check, from then on, that the lock is still held.
+	Lock(ctx context.Context, command string, timeout time.Duration) (Lock, error)
 }
 
-// fileURI is path as SQLite's URI filename, escaped: '?', '#' and '%' would otherwise be
-// read as parts of the URI.
-func fileURI(path string) string {
-	return "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+// Export hands every message row to msgs and every conversion row to convs, CopyChunk at
+// a time, in key order.
+type Export func(msgs func([]MessageRow) error, convs func([]ConversionRow) error) error
+
+// Copier is what copying a state to another backend needs (`smsform state migrate`).
+type Copier interface {
+	// Contents counts the rows of each table.
+	Contents(ctx context.Context) (Contents, error)
+	// ExportMessages hands every message row to fn, in key order, CopyChunk at a time.
+	ExportMessages(ctx context.Context, fn func([]MessageRow) error) error
+	// ExportConversions hands every conversion row to fn, in key order, CopyChunk at a time.
+	ExportConversions(ctx context.Context, fn func([]ConversionRow) error) error
+	// InFlight lists the batches recorded as in flight.
+	InFlight(ctx context.Context) ([]Batch, error)
+	// ExportSideTables reads the opt-outs (history included), replies and test sends.
+	ExportSideTables(ctx context.Context) (SideTables, error)
+	// Import writes what export hands over, the batches in flight and the side tables, in
+	// one transaction: a copy is all or nothing.
+	Import(ctx context.Context, export Export, batches []Batch, side SideTables) error
 }
 
-// create makes the file with mode 0600 before SQLite does, so phone numbers are never
-// readable by others, whatever the umask. SQLite gives the -wal and -shm files the same mode.
-func create(path string) error {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("create state %s: %w (set --state or SMSFORM_STATE to a writable path)", path, err)
-	}
-	return f.Close()
-}
-
-// What inspect found at a state's path.
-type found int
-
-const (
-	foundNothing found = iota // no file
-	foundEmpty                // a file of 0 bytes
-	foundBlank                // a SQLite database without a table
-	foundState                // smsform's schema and lineage
-)
-
-// ErrNotState means the file at a state's path is not a state smsform made: an empty file,
-// another file, or a database without smsform's schema.
-var ErrNotState = errors.New("not an smsform state")
-
-// notStateError is an error that says in its own words what was found instead of a state,
-// and is ErrNotState.
-type notStateError string
-
-func (e notStateError) Error() string        { return string(e) }
-func (e notStateError) Is(target error) bool { return target == ErrNotState }
-
-func notStatef(format string, args ...any) error { return notStateError(fmt.Sprintf(format, args...)) }
-
-// sideFiles are the files SQLite and smsform keep beside a state: its lock, its write-ahead
-// log, the log's index and a rollback journal (which SQLite would replay into the file).
-func sideFiles(path string) []string {
-	return []string{LockPath(path), path + "-wal", path + "-shm", path + "-journal"}
-}
-
-// checkFiles refuses a state path, or a side file's, that is a symbolic link or not a
-// regular file: SQLite, the lock and the 0600 tightening would follow a link planted there
-// (the default ./smsform.db is in the repository's checkout) and write, lock or chmod the
-// file it points to.
-func checkFiles(path string) error {
-	info, err := os.Lstat(path)
-	switch {
-	case err == nil && info.IsDir():
-		return fmt.Errorf("open state %s: it is a directory; point --state (or SMSFORM_STATE) at the state file", path)
-	case err == nil && info.Mode()&fs.ModeSymlink != 0:
-		return notStatef("state %s is a symbolic link: smsform does not follow one where a state goes, since it would write and chmod the file it points to; point --state (or SMSFORM_STATE) at the state file itself", path)
-	case err == nil && !info.Mode().IsRegular():
-		return notStatef("state %s is not a regular file; point --state (or SMSFORM_STATE) at the state file", path)
-	case err != nil && !errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("open state %s: %w", path, err)
-	}
-	for _, p := range sideFiles(path) {
-		if err := safefile.Check(p); err != nil {
-			return fmt.Errorf("state %s: %w; smsform keeps its lock, -wal, -shm and -journal files beside it (remove what is not one)", path, err)
-		}
-	}
-	return nil
-}
-
-// sqliteHeader is how every SQLite database file starts.
-const sqliteHeader = "SQLite format 3\x00"
-
-// inspect tells what is at a state's path without writing anything: nothing, an empty file,
-// a blank database or a state. Anything else is an error that says what was found.
-func inspect(ctx context.Context, path string) (found, error) {
-	if err := checkFiles(path); err != nil {
-		return 0, err
-	}
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return foundNothing, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("open state %s: %w", path, err)
-	}
-	head := make([]byte, len(sqliteHeader))
-	n, err := io.ReadFull(f, head)
-	f.Close()
-	switch {
-	case n == 0 && (err == io.EOF || err == nil):
-		return foundEmpty, nil
-	case err != nil && err != io.ErrUnexpectedEOF:
-		return 0, fmt.Errorf("open state %s: %w", path, err)
-	case string(head[:n]) != sqliteHeader:
-		return 0, notStatef("state %s is not a SQLite database: point --state (or SMSFORM_STATE) at the state file; smsform does not change another file", path)
-	}
-	// Read-only: nothing is written. Without a write-ahead log beside the file (no run has
-	// it open, none died with it open), also immutable, so that not even a -shm is made for
-	// reading a file that may not be a state; with one, the log is read too (it may hold the
-	// commit of an init that was killed before it closed the file).
-	uri := fileURI(path) + "?mode=ro"
-	if _, err := os.Lstat(path + "-wal"); err != nil {
-		uri += "&immutable=1"
-	}
-	db, err := sql.Open("sqlite", uri)
-	if err != nil {
-		return 0, fmt.Errorf("open state %s: %w", path, err)
-	}
-	defer db.Close()
-	var version, objects, lineage int
-	err = db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version)
-	if err == nil {
-		err = db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&objects)
-	}
-	if err == nil && version > 0 {
-		err = db.QueryRowContext(ctx, "SELECT count(*) FROM meta WHERE key = 'lineage'").Scan(&lineage)
-	}
-	switch {
-	case err != nil && version > 0:
-		return 0, notStatef("state %s is a SQLite database, but not an smsform state (its schema has no lineage); point --state (or SMSFORM_STATE) at the state file; smsform does not change another application's database", path)
-	case err != nil:
-		return 0, fmt.Errorf("open state %s: cannot read it as a SQLite state file (%w); check --state or SMSFORM_STATE", path, err)
-	case version == 0 && objects == 0:
-		return foundBlank, nil
-	case lineage == 0:
-		return 0, notStatef("state %s is a SQLite database, but not an smsform state (it has tables, but not smsform's); point --state (or SMSFORM_STATE) at the state file; smsform does not change another application's database", path)
-	}
-	return foundState, nil
-}
-
-// notState is the refusal of what inspect found when it is not a state, for every command
-// but init.
-func notState(path string, what found) error {
-	const next = "Point --state (or SMSFORM_STATE) at the state apply used, or restore it from a backup; run `smsform init -state %s` only if this state is really new (an apply against a new, empty state sends every campaign again)"
-	switch what {
-	case foundNothing:
-		return fmt.Errorf("%w at %s: run `smsform init -state %s` to create one, or point --state (or SMSFORM_STATE) at the state apply used", ErrNoState, path, path)
-	case foundEmpty:
-		return notStatef("state %s is empty (0 bytes): it is not a state. "+next, path, path)
-	default:
-		return notStatef("state %s is a SQLite database without smsform's tables: it is not a state. "+next, path, path)
-	}
-}
-
-// tighten makes a state file, and the side files SQLite keeps beside it, private (0600)
-// when others may read them, and tells warn.
-func tighten(path string, warn func(string)) error {
-	for _, p := range []string{path, path + "-wal", path + "-shm"} {
-		info, err := os.Lstat(p)
-		if err != nil || !info.Mode().IsRegular() || info.Mode().Perm()&0o077 == 0 {
-			continue
-		}
-		if err := os.Chmod(p, info.Mode().Perm()&0o700); err != nil {
-			return fmt.Errorf("state %s has mode %04o (readable by others) and cannot be tightened: %w; run `chmod 600 %s`", p, info.Mode().Perm(), err, p)
-		}
-		if warn != nil {
-			warn(fmt.Sprintf("Warning: state file %s had mode %04o, readable by others; tightened it to %04o (it holds phone numbers).", p, info.Mode().Perm(), info.Mode().Perm()&0o700))
-		}
-	}
-	return nil
-}
-
-func (s *Store) check(ctx context.Context) error {
-	var mode string
-	if err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
-		return fmt.Errorf("cannot read it as a SQLite state file (%w); check --state or SMSFORM_STATE", err)
-	}
-	if mode != "wal" {
-		return fmt.Errorf("journal_mode is %q, not wal; is the file on a network share? Try a local path", mode)
-	}
-	return nil
-}
-
-// Close closes the file.
-func (s *Store) Close() error {
-	s.upserts.close()
-	s.markSubmitting.close()
-	s.settleConverted.close()
-	return s.db.Close()
-}
-
-// Path is where the file is.
-func (s *Store) Path() string { return s.path }
-
-// Name is the file's path, for messages.
-func (s *Store) Name() string { return s.path }
-
-func (s *Store) migrate(ctx context.Context) error {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return err
-	}
-	slices.Sort(names)
-	for {
-		// The version is read inside the write transaction, so two processes opening a new
-		// file at once apply each migration once.
-		done := false
-		err := s.withTx(ctx, func(tx *sql.Tx) error {
-			var version int
-			if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-				return err
-			}
-			if version > len(names) {
-				return fmt.Errorf("%w: schema version %d, this binary knows %d; upgrade smsform", ErrTooNew, version, len(names))
-			}
-			if version == len(names) {
-				done = true
-				return nil
-			}
-			name := names[version]
-			if n, _ := strconv.Atoi(strings.SplitN(path.Base(name), "_", 2)[0]); n != version+1 {
-				return fmt.Errorf("migration %s is out of sequence", name)
-			}
-			body, err := migrations.ReadFile(name)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-				return fmt.Errorf("migration %s: %w", name, err)
-			}
-			if version == 0 {
-				lineage := make([]byte, 16)
-				rand.Read(lineage)
-				if _, err := tx.ExecContext(ctx, "INSERT INTO meta(key, value) VALUES ('lineage', ?), ('serial', '0')", hex.EncodeToString(lineage)); err != nil {
-					return err
-				}
-			}
-			_, err = tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version+1))
-			return err
-		})
-		if done {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// withTx runs fn in a durable write transaction and bumps the serial if it changed
-// anything, so a saved plan can tell the state changed since. Every write goes through here or through withLazyTx.
-func (s *Store) withTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	return s.finish(ctx, tx, fn)
-}
-
-// withLazyTx is withTx without the fsync at commit (synchronous=NORMAL), for writes whose
-// loss a crash can only turn into work for reconciliation, never into a double send: the
-// answers recorded after a request. In WAL mode the next durable commit makes them durable
-// too, so they are never lost behind a later "sending" record.
-func (s *Store) withLazyTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	conn, err := s.db.Conn(ctx) // the only connection: no other write can slip in between
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = NORMAL"); err != nil {
-		return err
-	}
-	defer func() {
-		// The connection must not go back to the pool without its durability: if the
-		// reset fails, it is thrown away and the pool opens a new one (with FULL).
-		if _, err := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous = FULL"); err != nil {
-			conn.Raw(func(any) error { return driver.ErrBadConn })
-		}
-	}()
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	return s.finish(ctx, tx, fn)
-}
-
-// finish runs fn and commits, bumping the serial when fn changed any row: a transaction
-// that found nothing to do leaves a saved plan valid.
-func (s *Store) finish(ctx context.Context, tx *sql.Tx, fn func(*sql.Tx) error) error {
-	defer tx.Rollback()
-	var before, after int64
-	if err := tx.QueryRowContext(ctx, "SELECT total_changes()").Scan(&before); err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.QueryRowContext(ctx, "SELECT total_changes()").Scan(&after); err != nil {
-		return err
-	}
-	if after != before {
-		if _, err := tx.ExecContext(ctx, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'serial'"); err != nil {
-			return err
-		}
-	}
-	return tx.Commit()
-}
-
-// Version identifies a state's content: lineage is fixed when the file is created, serial
-// grows with every write.
-type Version struct {
-	Lineage string `json:"lineage"`
-	Serial  int64  `json:"serial"`
-}
-
-// Version reads the current version.
-func (s *Store) Version(ctx context.Context) (Version, error) {
-	var v Version
-	err := readVersion(ctx, s.db, &v)
-	return v, err
-}
-
-const timeLayout = "2006-01-02T15:04:05.000Z"
-
-func now() string { return time.Now().UTC().Format(timeLayout) }
-
-// FormatTime is t as every backend stores it: UTC text to the millisecond, which sorts
-// as it reads and survives a copy between backends unchanged.
-func FormatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
-
-// ParseTime reads a time written by FormatTime (the zero time if it cannot).
-func ParseTime(s string) time.Time { return parseTime(s) }
-
-func parseTime(s string) time.Time {
-	t, _ := time.Parse(timeLayout, s)
-	return t
-}
-
-// ErrNoState means there is no state at the path given: `smsform init` creates one.
-var ErrNoState = errors.New("no state")
-
-// OpenExisting opens a state file that `smsform init` created, refusing to create one: an
-// apply against a new, empty state would send every campaign again. It refuses, saying what
-// it found, anything but a state: an empty file, another file, a database without smsform's
-// schema, a symbolic link. A state (or its -wal and -shm files) readable by others is
-// tightened to 0600 first, and warn is told.
-func OpenExisting(ctx context.Context, path string, warn func(string)) (*Store, error) {
-	s, _, err := open(ctx, path, false, warn)
-	return s, err
-}
-
-// Init creates the state file at path (mode 0600) or brings an existing one's schema up to
-// date, and reports whether it created it. An empty file or a blank SQLite database becomes
-// a state; any other file is refused.
-func Init(ctx context.Context, path string) (created bool, err error) {
-	s, created, err := open(ctx, path, true, nil)
-	if err != nil {
-		return false, err
-	}
-	return created, s.Close()
+// Store is a state smsform reads and writes, whichever backend keeps it (a SQLite file, a
+// PostgreSQL database).
+type Store interface {
+	Reader
+	Writer
+	Locker
+	Copier
+	// Close closes the state. A lock taken from it is given up by its own Release.
+	Close() error
 }

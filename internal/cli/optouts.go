@@ -30,7 +30,7 @@ func stopWords(c *cli.Context) (runner.StopWords, error) {
 }
 
 // refreshOptOuts pulls the inbound replies and records them, and the opt-outs among them.
-func refreshOptOuts(c *cli.Context, store runner.Store, in runner.InboundReader, sw runner.StopWords) (runner.OptOutResult, error) {
+func refreshOptOuts(c *cli.Context, store state.Store, in runner.InboundReader, sw runner.StopWords) (runner.OptOutResult, error) {
 	return runner.RefreshOptOuts(c.Context, store, in, runner.RefreshOptOutsOptions{StopWords: sw, Now: time.Now()})
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/smsform/smsform/internal/infobip/sms"
 	"github.com/smsform/smsform/internal/safetext"
 	"github.com/smsform/smsform/runner"
+	"github.com/smsform/smsform/state"
 	"github.com/smsform/smsform/state/backend"
 )
 
@@ -146,7 +147,7 @@ func loadInputs(args []string, statePath string, allowSaved bool) ([]string, *ru
 }
 
 // planFrom reads the state and plans.
-func planFrom(ctx context.Context, store runner.StateReader, set *campaign.Set, opts runner.PlanOptions) (*runner.Plan, error) {
+func planFrom(ctx context.Context, store state.Reader, set *campaign.Set, opts runner.PlanOptions) (*runner.Plan, error) {
 	snap, err := store.Snapshot(ctx, runner.Rounds(set))
 	if err != nil {
 		return nil, fmt.Errorf("read state %s: %w", store.Name(), err)
@@ -297,8 +298,7 @@ func lazyClient(sys IO) func() (*sms.API, error) {
 
 // openLocked takes the state's write lock and opens it. Any message left "sending" belongs
 // to a run that died: it becomes "unknown".
-func openLocked(c *cli.Context, sys IO, command string) (runner.Store, func(), error) {
-	path := statePath(c)
+func openLocked(c *cli.Context, sys IO, command string) (state.Store, func(), error) {
 	if d := c.Duration("lock-timeout"); d < 0 {
 		return nil, nil, fmt.Errorf("-lock-timeout must not be negative, got %s", d)
 	}
@@ -308,12 +308,11 @@ func openLocked(c *cli.Context, sys IO, command string) (runner.Store, func(), e
 	if err != nil {
 		return nil, nil, err
 	}
-	lock, err := backend.AcquireLock(c.Context, path, command, c.Duration("lock-timeout"))
+	lock, err := store.Lock(c.Context, command, c.Duration("lock-timeout"))
 	if err != nil {
 		store.Close()
 		return nil, nil, err
 	}
-	backend.Guard(store, lock)
 	closeAll := func() { store.Close(); lock.Release() }
 	n, err := store.MarkInterrupted(c.Context)
 	if err != nil {
@@ -473,7 +472,7 @@ func runApply(c *cli.Context, sys IO) error {
 
 // finishApply prints the result, also of a run that stopped on runErr, and picks the exit
 // code.
-func finishApply(c *cli.Context, sys IO, store runner.Store, out runner.ApplyOutcome, window time.Duration, mask campaign.Mask, runErr error) error {
+func finishApply(c *cli.Context, sys IO, store state.Store, out runner.ApplyOutcome, window time.Duration, mask campaign.Mask, runErr error) error {
 	res, p := out.Result, out.Plan
 	n, err := store.CountUnresolved(context.WithoutCancel(c.Context))
 	if err != nil {

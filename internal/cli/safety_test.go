@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/smsform/smsform/state"
+	"github.com/smsform/smsform/state/sqlite"
 )
 
 // TestBaseURLNeverEchoesPassword: an INFOBIP_BASE_URL with a user and password, malformed
@@ -48,7 +49,7 @@ func TestBaseURLNeverEchoesPassword(t *testing.T) {
 func TestReportHTMLMode(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "s.db")
-	st, err := state.Open(context.Background(), db)
+	st, err := sqlite.Open(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +81,7 @@ func TestReportHTMLMode(t *testing.T) {
 func TestStateListEscapesReasons(t *testing.T) {
 	ctx := context.Background()
 	db := filepath.Join(t.TempDir(), "s.db")
-	st, err := state.Open(ctx, db)
+	st, err := sqlite.Open(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/smsform/smsform/runner"
+	"github.com/smsform/smsform/state"
 	"github.com/smsform/smsform/state/backend"
 )
 
@@ -94,6 +95,6 @@ func progressFor(c *cli.Context, sys IO, what string) func(done, total int) {
 }
 
 // openExisting opens the state, refusing to create an empty one (`smsform init` does).
-func openExisting(c *cli.Context, sys IO) (runner.Store, error) {
+func openExisting(c *cli.Context, sys IO) (state.Store, error) {
 	return backend.Open(c.Context, statePath(c), func(msg string) { fmt.Fprintln(sys.Stderr, msg) })
 }

@@ -16,25 +16,26 @@ import (
 	"time"
 
 	"github.com/smsform/smsform/internal/safetext"
+	"github.com/smsform/smsform/state"
 )
 
 // SendAtLayout is the time format Infobip expects for sendAt.
 const SendAtLayout = "2006-01-02T15:04:05.000-0700"
 
-// Status groups as Infobip reports them.
+// Status groups as Infobip reports them (package state says what they mean for the record).
 const (
-	GroupPending       = 1
-	GroupUndeliverable = 2
-	GroupDelivered     = 3
-	GroupExpired       = 4
-	GroupRejected      = 5
+	GroupPending       = state.GroupPending
+	GroupUndeliverable = state.GroupUndeliverable
+	GroupDelivered     = state.GroupDelivered
+	GroupExpired       = state.GroupExpired
+	GroupRejected      = state.GroupRejected
 )
 
 // Status ids smsform treats specially.
 const (
 	StatusPendingAccepted        = 26
 	StatusDeliveredToHandset     = 5
-	StatusRejectedDuplicateMsgID = 23
+	StatusRejectedDuplicateMsgID = state.StatusDuplicateMessageID
 	StatusRejectedTooLong        = 25
 )
 
@@ -122,9 +123,7 @@ func (s Status) Rejected() bool { return s.GroupID == GroupRejected }
 
 // DuplicateMessageID reports whether Infobip refused the message because its messageId was
 // already used, which proves an earlier send with that id went through.
-func (s Status) DuplicateMessageID() bool {
-	return s.GroupID == GroupRejected && s.ID == StatusRejectedDuplicateMsgID
-}
+func (s Status) DuplicateMessageID() bool { return state.DuplicateMessageID(s.GroupID, s.ID) }
 
 // LogsResponseV1 is the answer of the older GET /sms/1/logs and GET /sms/1/reports.
 type LogsResponseV1 struct {

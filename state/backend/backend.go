@@ -1,7 +1,9 @@
 // Package backend picks the state's backend from what a user wrote in --state or
-// SMSFORM_STATE: a postgres:// or postgresql:// URL is a PostgreSQL database (package
-// state/postgres), anything else a SQLite file (package state). The CLI calls it and hands
-// the result to runner, which sees only runner.Store.
+// SMSFORM_STATE, through one table (kinds): a postgres:// or postgresql:// URL is a
+// PostgreSQL database (package state/postgres), a path a SQLite file (package
+// state/sqlite). It is the one package that imports both; the CLI calls it and hands the
+// result, a state.Store, to runner. Adding a backend is a package of its own and one entry
+// in kinds.
 package backend
 
 import (
@@ -10,21 +12,125 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/smsform/smsform/internal/safetext"
-	"github.com/smsform/smsform/runner"
 	"github.com/smsform/smsform/state"
 	"github.com/smsform/smsform/state/postgres"
+	"github.com/smsform/smsform/state/sqlite"
 )
 
-// IsPostgres reports whether spec names a PostgreSQL database.
-func IsPostgres(spec string) bool { return postgres.IsURL(spec) }
+// kind is one kind of state: the specs that name one, and what creates, opens and unlocks
+// it.
+type kind struct {
+	// id names the kind (Kind).
+	id string
+	// form is how a user writes a spec of this kind, for the error that refuses another.
+	form string
+	// match reports whether spec names a state of this kind.
+	match func(spec string) bool
+	// name is spec as it may be shown and saved: without a password or any other
+	// credential.
+	name func(spec string) string
+	// same reports whether two specs of this kind name one state.
+	same func(a, b string) bool
+	// init creates the state or brings its schema up to date, and reports whether it
+	// created it.
+	init func(ctx context.Context, spec string) (bool, error)
+	// open opens an existing state, refusing to create one; warn hears of anything fixed
+	// on the way.
+	open func(ctx context.Context, spec string, warn func(string)) (state.Store, error)
+	// unlock clears a stale lock and reports the holder it removed, never breaking a live
+	// holder's lock (force: unless the backend can tell that holder is gone).
+	unlock func(ctx context.Context, spec string, force bool) (state.Holder, error)
+}
+
+// kinds are the backends smsform knows, the first that matches a spec taking it.
+var kinds = []kind{
+	{
+		id:    "postgres",
+		form:  "a postgres:// URL",
+		match: postgres.IsURL, // postgres:// or postgresql://, the scheme in any case
+		name:  postgres.Redact,
+		same:  func(a, b string) bool { return postgres.Redact(a) == postgres.Redact(b) },
+		init:  postgres.Init,
+		open: func(ctx context.Context, spec string, _ func(string)) (state.Store, error) {
+			return opened(postgres.Open(ctx, spec))
+		},
+		// A PostgreSQL lock belongs to a live session by definition: force changes nothing.
+		unlock: func(ctx context.Context, spec string, _ bool) (state.Holder, error) {
+			return postgres.Unlock(ctx, spec)
+		},
+	},
+	{
+		id:    "sqlite",
+		form:  "a SQLite file path",
+		match: isPath,
+		name:  func(spec string) string { return spec },
+		same:  func(a, b string) bool { return realPath(a) == realPath(b) },
+		init:  sqlite.Init,
+		open: func(ctx context.Context, spec string, warn func(string)) (state.Store, error) {
+			return opened(sqlite.OpenExisting(ctx, spec, warn))
+		},
+		// Broken by force only when its holder is not alive on this host.
+		unlock: func(_ context.Context, spec string, force bool) (state.Holder, error) {
+			return sqlite.Unlock(spec, force)
+		},
+	},
+}
+
+// opened is a backend's store as a state.Store: nil, not a nil pointer in an interface,
+// when it failed.
+func opened[S state.Store](s S, err error) (state.Store, error) {
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// isPath reports whether spec is a file path: not a URL, and not a PostgreSQL key=value
+// connection string ("host=db password=..."), which smsform does not take and which would
+// otherwise be printed, password and all, as the name of a file.
+func isPath(spec string) bool { return safetext.URLScheme(spec) == "" && !keyValue.MatchString(spec) }
+
+var keyValue = regexp.MustCompile(`(?i)(^|\s)(host|hostaddr|port|dbname|user|password|passfile|sslmode|sslpassword|sslkey|service|servicefile|connect_timeout|options|application_name)\s*=`)
+
+// realPath is a file path made absolute, through any symbolic links, so that two
+// spellings of one file compare equal.
+func realPath(p string) string {
+	if q, err := filepath.Abs(p); err == nil {
+		p = q
+	}
+	if q, err := filepath.EvalSymlinks(p); err == nil {
+		p = q
+	}
+	return p
+}
+
+func kindOf(spec string) *kind {
+	for i := range kinds {
+		if kinds[i].match(spec) {
+			return &kinds[i]
+		}
+	}
+	return nil
+}
+
+// Kind names the backend that takes spec ("postgres", "sqlite"), "" when none does.
+func Kind(spec string) string {
+	if k := kindOf(spec); k != nil {
+		return k.id
+	}
+	return ""
+}
 
 // Name is spec as it may be shown and saved: a URL without its password or any other
 // credential (see safetext.RedactURL); a file path as it is.
 func Name(spec string) string {
-	switch {
+	switch k := kindOf(spec); {
+	case k != nil:
+		return k.name(spec)
 	case safetext.URLScheme(spec) != "":
 		return safetext.RedactURL(spec)
 	case keyValue.MatchString(spec):
@@ -33,124 +139,73 @@ func Name(spec string) string {
 	return spec
 }
 
-// keyValue matches a PostgreSQL key=value connection string ("host=db password=..."),
-// which smsform does not take: it would otherwise be a file path, printed with its password.
-var keyValue = regexp.MustCompile(`(?i)(^|\s)(host|hostaddr|port|dbname|user|password|passfile|sslmode|sslpassword|sslkey|service|servicefile|connect_timeout|options|application_name)\s*=`)
-
-// ErrSpec means a state spec is neither a file path nor a PostgreSQL URL.
+// ErrSpec means a state spec is neither a file path nor a URL of a database smsform keeps
+// a state in.
 var ErrSpec = errors.New("not a state smsform can use")
 
-// check refuses a spec that would otherwise be taken for a file path while it is meant as a
-// database: a URL of another scheme, a key=value connection string. Neither is printed
-// whole: both may hold a password.
-func check(spec string) error {
-	if sch := safetext.URLScheme(spec); sch != "" && !IsPostgres(spec) {
-		return fmt.Errorf("state %s is a URL smsform cannot use (%w): give a SQLite file path, or a postgres:// URL", Name(spec), ErrSpec)
+// check finds the kind of spec, refusing what would otherwise be taken for a file path
+// while it is meant as a database: a URL of another scheme, a key=value connection string.
+// Neither is printed whole: both may hold a password.
+func check(spec string) (*kind, error) {
+	if k := kindOf(spec); k != nil {
+		return k, nil
+	}
+	var forms []string
+	for _, k := range kinds {
+		forms = append(forms, k.form)
 	}
 	if keyValue.MatchString(spec) {
-		return fmt.Errorf("the state looks like a PostgreSQL key=value connection string (%w; not shown, as it may hold a password): give a URL, postgres://USER@HOST:PORT/DB?sslmode=require (password in PGPASSWORD), or, for a file of that name, a path starting with ./", ErrSpec)
+		return nil, fmt.Errorf("the state looks like a PostgreSQL key=value connection string (%w; not shown, as it may hold a password): give a URL, postgres://USER@HOST:PORT/DB?sslmode=require (password in PGPASSWORD), or, for a file of that name, a path starting with ./", ErrSpec)
 	}
-	return nil
+	return nil, fmt.Errorf("state %s is a URL smsform cannot use (%w): give %s", Name(spec), ErrSpec, strings.Join(forms, ", or "))
 }
 
 // Same reports whether two specs name the same state (two spellings of one file path, or
 // one URL with or without its password).
 func Same(a, b string) bool {
-	if IsPostgres(a) || IsPostgres(b) {
-		return Name(a) == Name(b)
+	switch ka, kb := kindOf(a), kindOf(b); {
+	case ka != kb:
+		return false
+	case ka == nil:
+		return a == b
+	default:
+		return ka.same(a, b)
 	}
-	abs := func(p string) string {
-		if q, err := filepath.Abs(p); err == nil {
-			p = q
-		}
-		if q, err := filepath.EvalSymlinks(p); err == nil {
-			p = q
-		}
-		return p
-	}
-	return abs(a) == abs(b)
 }
 
 // Init creates the state (a SQLite file, or the schema in a PostgreSQL database) or brings
 // its schema up to date, and reports whether it created it. It is the only way a state
 // comes to exist.
 func Init(ctx context.Context, spec string) (bool, error) {
-	if err := check(spec); err != nil {
+	k, err := check(spec)
+	if err != nil {
 		return false, err
 	}
-	if IsPostgres(spec) {
-		return postgres.Init(ctx, spec)
-	}
-	return state.Init(ctx, spec)
+	return k.init(ctx, spec)
 }
 
 // Open opens an existing state. It refuses a state that does not exist, with an error that
 // says to run `smsform init`; warn hears of anything fixed on the way (a state file's mode).
 // Opening a PostgreSQL state writes nothing, so that plan and report work with a role that
 // may only SELECT.
-func Open(ctx context.Context, spec string, warn func(string)) (runner.Store, error) {
-	if err := check(spec); err != nil {
+func Open(ctx context.Context, spec string, warn func(string)) (state.Store, error) {
+	k, err := check(spec)
+	if err != nil {
 		return nil, err
 	}
-	if IsPostgres(spec) {
-		return postgres.Open(ctx, spec)
-	}
-	return state.OpenExisting(ctx, spec, warn)
-}
-
-// Lock is a held writer's lock.
-type Lock interface{ Release() error }
-
-// AcquireLock takes the state's one-writer lock for command, waiting up to timeout.
-func AcquireLock(ctx context.Context, spec, command string, timeout time.Duration) (Lock, error) {
-	if err := check(spec); err != nil {
-		return nil, err
-	}
-	if IsPostgres(spec) {
-		return postgres.AcquireLock(ctx, spec, command, timeout)
-	}
-	return state.AcquireLock(ctx, spec, command, timeout)
-}
-
-// Guard ties a store's writes to the lock its run holds, where the backend can check it: a
-// PostgreSQL store then records nothing in flight once the lock's session is gone (its
-// connection broke), so a run never sends beside the next holder. A file's OS lock cannot be
-// lost while its process lives.
-func Guard(s runner.Store, l Lock) {
-	ps, ok := s.(*postgres.Store)
-	pl, ok2 := l.(*postgres.Lock)
-	if ok && ok2 {
-		ps.Guard(pl)
-	}
+	return k.open(ctx, spec, warn)
 }
 
 // Unlock clears a stale lock and reports the holder it removed. It never breaks a live
 // holder's lock: a PostgreSQL lock belongs to a live session by definition; a SQLite one is
 // broken by force only when its holder is not alive on this host.
 func Unlock(ctx context.Context, spec string, force bool) (state.Holder, error) {
-	if err := check(spec); err != nil {
+	k, err := check(spec)
+	if err != nil {
 		return state.Holder{}, err
 	}
-	if IsPostgres(spec) {
-		return postgres.Unlock(ctx, spec)
-	}
-	return state.Unlock(spec, force)
+	return k.unlock(ctx, spec, force)
 }
-
-// copier is what a backend offers for copying a state to another.
-type copier interface {
-	Contents(ctx context.Context) (state.Contents, error)
-	ExportMessages(ctx context.Context, fn func([]state.MessageRow) error) error
-	ExportConversions(ctx context.Context, fn func([]state.ConversionRow) error) error
-	InFlight(ctx context.Context) ([]state.Batch, error)
-	ExportSideTables(ctx context.Context) (state.SideTables, error)
-	Import(ctx context.Context, export func(msgs func([]state.MessageRow) error, convs func([]state.ConversionRow) error) error, batches []state.Batch, side state.SideTables) error
-}
-
-var (
-	_ copier = (*state.Store)(nil)
-	_ copier = (*postgres.Store)(nil)
-)
 
 // ErrNotEmpty means a copy's destination already holds a state.
 var ErrNotEmpty = errors.New("the destination is not empty")
@@ -163,18 +218,18 @@ func Migrate(ctx context.Context, from, to string, timeout time.Duration, warn f
 	if Same(from, to) {
 		return state.Contents{}, fmt.Errorf("state migrate: -from and -to are the same state (%s)", Name(from))
 	}
-	open := func(spec, role string) (copier, func(), error) {
+	open := func(spec, role string) (state.Store, func(), error) {
 		// Opened first: a missing state says to run init.
 		s, err := Open(ctx, spec, warn)
 		if err != nil {
 			return nil, nil, fmt.Errorf("state migrate: %s: %w", role, err)
 		}
-		lock, err := AcquireLock(ctx, spec, "state migrate", timeout)
+		lock, err := s.Lock(ctx, "state migrate", timeout)
 		if err != nil {
 			s.Close()
 			return nil, nil, fmt.Errorf("state migrate: %s: %w", role, err)
 		}
-		return s.(copier), func() { s.Close(); lock.Release() }, nil
+		return s, func() { s.Close(); lock.Release() }, nil
 	}
 	src, closeSrc, err := open(from, "-from")
 	if err != nil {

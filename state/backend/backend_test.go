@@ -17,8 +17,8 @@ func TestChoice(t *testing.T) {
 		"smsform.db": false, "/var/lib/smsform/smsform.db": false, "postgres.db": false, "./postgres://x": false,
 		"postgres://u@h/db": true, "postgresql://u@h/db?sslmode=require": true,
 	} {
-		if got := backend.IsPostgres(spec); got != pg {
-			t.Errorf("IsPostgres(%q) = %v, want %v", spec, got, pg)
+		if got := backend.Kind(spec) == "postgres"; got != pg {
+			t.Errorf("Kind(%q) = %q; want postgres: %v", spec, backend.Kind(spec), pg)
 		}
 	}
 	if got := backend.Name("postgres://u:pw-5up3r@h/db"); strings.Contains(got, "pw-5up3r") {

@@ -16,8 +16,8 @@ import (
 func TestSpecs(t *testing.T) {
 	const pw = "pw-5up3r"
 	for _, spec := range []string{"POSTGRES://u:" + pw + "@h/db", "PostgreSQL://u@h/db?sslpassword=" + pw, " postgres://u:" + pw + "@h/db"} {
-		if !backend.IsPostgres(spec) {
-			t.Errorf("IsPostgres(%q) = false", spec)
+		if backend.Kind(spec) != "postgres" {
+			t.Errorf("Kind(%q) = %q, want postgres", spec, backend.Kind(spec))
 		}
 		if got := backend.Name(spec); strings.Contains(got, pw) || !strings.HasPrefix(got, "postgres") {
 			t.Errorf("Name(%q) = %q", spec, got)

@@ -10,52 +10,6 @@ import (
 	"github.com/smsform/smsform/state"
 )
 
-// Index reads every recorded message with its conversion state.
-func (s *Store) Index(ctx context.Context) (*state.MessageIndex, error) {
-	sizes := map[string]int{}
-	total := 0
-	crows, err := s.pool.Query(ctx, "SELECT campaign, COUNT(*) FROM messages GROUP BY campaign")
-	if err != nil {
-		return nil, err
-	}
-	for crows.Next() {
-		var c string
-		var n int
-		if err := crows.Scan(&c, &n); err != nil {
-			crows.Close()
-			return nil, err
-		}
-		sizes[c], total = n, total+n
-	}
-	crows.Close()
-	if err := crows.Err(); err != nil {
-		return nil, err
-	}
-	rows, err := s.pool.Query(ctx, `SELECT m.campaign, m.round, m.destination, m.message_id, m.state,
-		m.tracking_type IS NOT NULL, COALESCE(c.state, '')
-		FROM messages m LEFT JOIN conversions c
-			ON c.campaign = m.campaign AND c.round = m.round AND c.destination = m.destination AND c.message_id = m.message_id
-		ORDER BY m.campaign COLLATE "C", m.round`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	b := state.NewIndexBuilder(total, sizes)
-	var camp, to, id, st, conv []byte
-	var round int32
-	var tracked bool
-	for rows.Next() {
-		if err := rows.Scan(&camp, &round, &to, &id, &st, &tracked, &conv); err != nil {
-			return nil, err
-		}
-		b.Add(camp, round, to, id, st, tracked, conv)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return b.Index(), nil
-}
-
 // conversionArrays spreads conversions into columns for unnest, one per key (the last
 // wins): one statement must not touch a row twice.
 func conversionArrays(cs []state.Conversion) (c []string, r []int32, d, mid, st, pk, e, src []string) {
@@ -113,32 +67,6 @@ func (s *Store) RecordConversions(ctx context.Context, cs []state.Conversion) er
 		}
 		return tag.RowsAffected(), nil
 	})
-}
-
-// ForgetConversions removes "submitting" records whose requests provably did nothing.
-func (s *Store) ForgetConversions(ctx context.Context, cs []state.Conversion) error {
-	if len(cs) == 0 {
-		return nil
-	}
-	c, r, d, _, _, _, _, _ := conversionArrays(cs)
-	return s.write(ctx, true, func(tx pgx.Tx) (int64, error) {
-		tag, err := tx.Exec(ctx, `DELETE FROM conversions v USING unnest($1::text[], $2::int[], $3::text[]) AS u(c, r, d)
-			WHERE v.campaign = u.c AND v.round = u.r AND v.destination = u.d AND v.state = 'submitting'`, c, r, d)
-		return tag.RowsAffected(), err
-	})
-}
-
-// MarkConversionsInterrupted turns conversions left "submitting" by a run that died into
-// "unknown".
-func (s *Store) MarkConversionsInterrupted(ctx context.Context) (int, error) {
-	var n int64
-	err := s.write(ctx, true, func(tx pgx.Tx) (int64, error) {
-		tag, err := tx.Exec(ctx, `UPDATE conversions SET state = 'unknown', updated_at = $1,
-			error = 'the run submitting it stopped before recording the answer' WHERE state = 'submitting'`, state.FormatTime(time.Now()))
-		n = tag.RowsAffected()
-		return n, err
-	})
-	return int(n), err
 }
 
 // RecordDeliveries stores delivery statuses of sent messages; the messages stay sent.

@@ -2,83 +2,18 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/smsform/smsform/state"
+	"github.com/smsform/smsform/state/internal/sqlstore"
 )
-
-// Contents counts the rows of each table.
-func (s *Store) Contents(ctx context.Context) (state.Contents, error) {
-	var c state.Contents
-	err := s.pool.QueryRow(ctx, `SELECT (SELECT COUNT(*) FROM messages), (SELECT COUNT(*) FROM conversions),
-		(SELECT COUNT(*) FROM inflight), (SELECT COUNT(*) FROM opt_outs), (SELECT COUNT(*) FROM inbound),
-		(SELECT COUNT(*) FROM test_sends)`).Scan(&c.Messages, &c.Conversions, &c.InFlight, &c.OptOuts, &c.Replies, &c.TestSends)
-	return c, err
-}
-
-// ExportMessages hands every message row to fn, in key order, state.CopyChunk at a time.
-func (s *Store) ExportMessages(ctx context.Context, fn func([]state.MessageRow) error) error {
-	rows, err := s.pool.Query(ctx, `SELECT campaign, round, destination, attempt, message_id, bulk_id, text_hash, state,
-		status_group, status_id, status_name, sms_count, tracking_type, error, created_at, sending_at, updated_at, done_at,
-		first_message_id, first_sending_at, resolution, resolved_by, resolved_at
-		FROM messages ORDER BY campaign COLLATE "C", round, destination COLLATE "C"`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	chunks := state.NewChunks(fn)
-	for rows.Next() {
-		var m state.MessageRow
-		var st string
-		if err := rows.Scan(&m.Campaign, &m.Round, &m.To, &m.Attempt, &m.MessageID, &m.BulkID, &m.Hash, &st,
-			&m.StatusGroup, &m.StatusID, &m.StatusName, &m.SmsCount, &m.TrackingType, &m.Error, &m.CreatedAt, &m.SendingAt, &m.UpdatedAt, &m.DoneAt,
-			&m.FirstMessageID, &m.FirstSendingAt, &m.Resolution, &m.ResolvedBy, &m.ResolvedAt); err != nil {
-			return err
-		}
-		m.State = state.State(st)
-		if err := chunks.Add(m); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	return chunks.Flush()
-}
-
-// ExportConversions hands every conversion row to fn, in key order, state.CopyChunk at a
-// time.
-func (s *Store) ExportConversions(ctx context.Context, fn func([]state.ConversionRow) error) error {
-	rows, err := s.pool.Query(ctx, `SELECT campaign, round, destination, message_id, state, process_key, error, source,
-		submitted_at, updated_at FROM conversions ORDER BY campaign COLLATE "C", round, destination COLLATE "C"`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	chunks := state.NewChunks(fn)
-	for rows.Next() {
-		var c state.ConversionRow
-		var st string
-		if err := rows.Scan(&c.Campaign, &c.Round, &c.To, &c.MessageID, &st, &c.ProcessKey, &c.Error, &c.Source, &c.SubmittedAt, &c.UpdatedAt); err != nil {
-			return err
-		}
-		c.State = state.ConversionState(st)
-		if err := chunks.Add(c); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	return chunks.Flush()
-}
 
 // Import writes rows exported from another state in one transaction (all or nothing),
 // through COPY: the fastest way into PostgreSQL.
-func (s *Store) Import(ctx context.Context, export func(msgs func([]state.MessageRow) error, convs func([]state.ConversionRow) error) error, batches []state.Batch, side state.SideTables) error {
+func (s *Store) Import(ctx context.Context, export state.Export, batches []state.Batch, side state.SideTables) error {
 	return s.write(ctx, true, func(tx pgx.Tx) (int64, error) {
 		var n int64
 		err := export(func(rows []state.MessageRow) error {
@@ -111,11 +46,11 @@ func (s *Store) Import(ctx context.Context, export func(msgs func([]state.Messag
 			return 0, err
 		}
 		for _, b := range batches {
-			data, err := json.Marshal(b.Messages)
+			data, err := sqlstore.Batch(&b)
 			if err != nil {
 				return 0, err
 			}
-			if _, err := tx.Exec(ctx, "INSERT INTO inflight (created_at, messages) VALUES ($1, $2)", state.FormatTime(b.CreatedAt), string(data)); err != nil {
+			if _, err := tx.Exec(ctx, "INSERT INTO inflight (created_at, messages) VALUES ($1, $2)", state.FormatTime(b.CreatedAt), data); err != nil {
 				return 0, err
 			}
 			n++
@@ -123,4 +58,49 @@ func (s *Store) Import(ctx context.Context, export func(msgs func([]state.Messag
 		k, err := importSideTables(ctx, tx, side)
 		return n + k, err
 	})
+}
+
+// importSideTables copies side tables from another state, recorded times kept, through
+// COPY as the messages are (the opt-outs' ids are made anew, in the order recorded).
+func importSideTables(ctx context.Context, tx pgx.Tx, st state.SideTables) (int64, error) {
+	n, err := tx.CopyFrom(ctx, pgx.Identifier{"opt_outs"}, []string{"number", "source", "reply_id", "added_by", "reason", "received_at",
+		"recorded_at", "removed_by", "removed_at", "removed_reason"}, pgx.CopyFromSlice(len(st.OptOuts), func(i int) ([]any, error) {
+		o := st.OptOuts[i]
+		var removedAt *string
+		if o.Removed() {
+			at := state.FormatTime(o.RemovedAt)
+			removedAt = &at
+		}
+		return []any{o.Number, o.Source, nullable(o.ReplyID), nullable(o.AddedBy), nullable(o.Reason), state.FormatTime(o.ReceivedAt),
+			state.FormatTime(o.RecordedAt), nullable(o.RemovedBy), removedAt, nullable(o.RemovedReason)}, nil
+	}))
+	if err != nil {
+		return 0, fmt.Errorf("copy opt-outs: %w", err)
+	}
+	at := state.FormatTime(time.Now())
+	k, err := tx.CopyFrom(ctx, pgx.Identifier{"inbound"}, []string{"message_id", "sender", "receiver", "text", "keyword", "received_at", "recorded_at"},
+		pgx.CopyFromSlice(len(st.Replies), func(i int) ([]any, error) {
+			r := st.Replies[i]
+			return []any{r.MessageID, r.From, r.To, r.Text, r.Keyword, state.FormatTime(r.ReceivedAt), at}, nil
+		}))
+	if n += k; err != nil {
+		return n, fmt.Errorf("copy replies: %w", err)
+	}
+	k, err = tx.CopyFrom(ctx, pgx.Identifier{"test_sends"}, []string{"message_id", "destination", "campaign", "text", "sent_by", "sent_at", "outcome"},
+		pgx.CopyFromSlice(len(st.TestSends), func(i int) ([]any, error) {
+			ts := st.TestSends[i]
+			return []any{ts.MessageID, ts.To, ts.Campaign, ts.Text, ts.By, state.FormatTime(ts.At), ts.Outcome}, nil
+		}))
+	if n += k; err != nil {
+		return n, fmt.Errorf("copy test sends: %w", err)
+	}
+	return n, nil
+}
+
+// nullable is s, or NULL when empty.
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }

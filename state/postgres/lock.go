@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/smsform/smsform/state"
 )
@@ -24,14 +25,21 @@ type Lock struct {
 	conn *pgx.Conn
 }
 
-// AcquireLock takes the lock for command, waiting up to timeout (0: fail at once) while
-// another session holds it, then writes who holds it for the next one to read.
-func AcquireLock(ctx context.Context, raw, command string, timeout time.Duration) (*Lock, error) {
-	cfg, err := config(raw)
+// Lock takes the state's lock for command, waiting up to timeout (0: fail at once) while
+// another session holds it, then writes who holds it for the next one to read. From then
+// on, the writes that come before a request (MarkSending, MarkSubmitting) check, in their
+// own transaction, that the lock's session still holds it: a run whose lock connection
+// broke would otherwise go on sending beside the next holder.
+func (s *Store) Lock(ctx context.Context, command string, timeout time.Duration) (state.Lock, error) {
+	l, err := acquire(ctx, s.cfg, s.name, command, timeout)
 	if err != nil {
 		return nil, err
 	}
-	name := Redact(raw)
+	s.lockPID.Store(l.conn.PgConn().PID())
+	return l, nil
+}
+
+func acquire(ctx context.Context, cfg *pgxpool.Config, name, command string, timeout time.Duration) (*Lock, error) {
 	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig)
 	if err != nil {
 		return nil, fmt.Errorf("connect to state %s: %w; check the URL, the network and the credentials (PGPASSWORD)", name, err)

@@ -2,35 +2,30 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
+	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/smsform/smsform/state"
+	"github.com/smsform/smsform/state/internal/sqlstore"
 )
 
 // MarkSending commits a request's messages as in flight before the request leaves: one row
 // for the whole batch.
 func (s *Store) MarkSending(ctx context.Context, msgs []state.Outgoing) (*state.Batch, error) {
-	if err := state.CheckOutgoing(msgs); err != nil {
-		return nil, err
-	}
-	b := &state.Batch{Messages: state.SortedByKey(msgs, func(m state.Outgoing) state.Key { return m.Key }),
-		CreatedAt: state.ParseTime(state.FormatTime(time.Now()))}
-	data, err := json.Marshal(b.Messages)
+	b, data, err := sqlstore.NewBatch(msgs)
 	if err != nil {
 		return nil, err
 	}
 	// One statement, so one round trip and one (durable) commit: the batch and the serial
 	// bump are a single implicit transaction.
-	// It records nothing unless this run still holds the lock (see Guard).
+	// It records nothing unless this run still holds the lock it took (see Lock).
 	err = s.pool.QueryRow(ctx, `WITH batch AS (INSERT INTO inflight (created_at, messages) SELECT $1, $2 WHERE `+guardSQL("$3")+` RETURNING id),
 		serial AS (UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'serial' AND EXISTS (SELECT 1 FROM batch))
-		SELECT id FROM batch`, state.FormatTime(b.CreatedAt), string(data), int32(s.lockPID)).Scan(&b.ID)
+		SELECT id FROM batch`, state.FormatTime(b.CreatedAt), data, int32(s.lockPID.Load())).Scan(&b.ID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("record %d messages as sending: %w; nothing more is sent: run again (messages in flight are reconciled)", len(msgs), ErrLockLost)
 	}
@@ -45,11 +40,11 @@ func (s *Store) MarkSending(ctx context.Context, msgs []state.Outgoing) (*state.
 // The commit is not waited for (synchronous_commit off): if it is lost, the batches are
 // still in flight and the next run reconciles them.
 func (s *Store) SettleMany(ctx context.Context, items []state.Settlement) error {
+	if err := state.CheckSettlements(items); err != nil {
+		return err
+	}
 	ids := make([]int64, 0, len(items))
 	for _, it := range items {
-		if len(it.Outcomes) != len(it.Batch.Messages) {
-			return fmt.Errorf("settle: %d outcomes for %d messages", len(it.Outcomes), len(it.Batch.Messages))
-		}
 		ids = append(ids, it.Batch.ID)
 	}
 	ts := state.FormatTime(time.Now())
@@ -92,14 +87,18 @@ const upsertSQL = `INSERT INTO messages (campaign, round, destination, attempt, 
 		tracking_type = excluded.tracking_type, error = excluded.error, sending_at = excluded.sending_at,
 		updated_at = excluded.updated_at`
 
-// upsert writes a batch's messages with their outcomes, a message recorded before being
-// overwritten in place. A batch holds each key once, as one statement must.
-func upsert(ctx context.Context, tx pgx.Tx, msgs []state.Outgoing, outs []state.Outcome, sendingAt, ts string) (int64, error) {
-	tag, err := tx.Exec(ctx, upsertSQL, upsertArgs(msgs, outs, sendingAt, ts)...)
-	if err != nil && len(msgs) > 0 {
-		return 0, fmt.Errorf("record messages %s to %s: %w", msgs[0].MessageID, msgs[len(msgs)-1].MessageID, err)
+// upsertTx writes a batch's messages with their outcomes in tx, a message recorded before
+// being overwritten in place (sqlstore.Backend.Upsert): one statement over arrays, which
+// database/sql hands to pgx as they are. A batch holds each key once, as one statement must.
+func upsertTx(ctx context.Context, tx *sql.Tx, msgs []state.Outgoing, outs []state.Outcome, sendingAt, ts string) (int64, error) {
+	res, err := tx.ExecContext(ctx, upsertSQL, upsertArgs(msgs, outs, sendingAt, ts)...)
+	if err != nil {
+		if len(msgs) > 0 {
+			err = fmt.Errorf("record messages %s to %s: %w", msgs[0].MessageID, msgs[len(msgs)-1].MessageID, err)
+		}
+		return 0, err
 	}
-	return tag.RowsAffected(), err
+	return res.RowsAffected()
 }
 
 // upsertArgs spreads messages and their outcomes into the columns upsertSQL unnests.
@@ -122,46 +121,6 @@ func upsertArgs(msgs []state.Outgoing, outs []state.Outcome, sendingAt, ts strin
 		tt[i], tr[i] = m.TrackingType, m.Tracked
 	}
 	return []any{c, r, d, a, mid, bid, h, st, sg, si, sn, sc, tt, tr, e, ts, sendingAt}
-}
-
-// Forget removes a batch whose request provably did nothing.
-func (s *Store) Forget(ctx context.Context, b *state.Batch) error {
-	return s.write(ctx, true, func(tx pgx.Tx) (int64, error) {
-		tag, err := tx.Exec(ctx, "DELETE FROM inflight WHERE id = $1", b.ID)
-		return tag.RowsAffected(), err
-	})
-}
-
-// MarkInterrupted records the messages of every batch left in flight as "unknown"; called
-// by the lock's holder, for whom any batch in flight belongs to a run that died.
-func (s *Store) MarkInterrupted(ctx context.Context) (int, error) {
-	n := 0
-	ts := state.FormatTime(time.Now())
-	err := s.write(ctx, true, func(tx pgx.Tx) (int64, error) {
-		batches, err := readInflight(ctx, tx)
-		if err != nil {
-			return 0, err
-		}
-		var changed int64
-		for _, b := range batches {
-			outs := make([]state.Outcome, len(b.Messages))
-			for i, m := range b.Messages {
-				outs[i] = state.Outcome{Key: m.Key, MessageID: m.MessageID, State: state.Unknown, Error: "the run sending it stopped before recording the answer"}
-			}
-			c, err := upsert(ctx, tx, b.Messages, outs, state.FormatTime(b.CreatedAt), ts)
-			if err != nil {
-				return 0, err
-			}
-			tag, err := tx.Exec(ctx, "DELETE FROM inflight WHERE id = $1", b.ID)
-			if err != nil {
-				return 0, err
-			}
-			changed += c + tag.RowsAffected()
-			n += len(b.Messages)
-		}
-		return changed, nil
-	})
-	return n, err
 }
 
 // RecordOutcomes settles recorded messages of unknown outcome (reconciliation). Losing the
@@ -193,215 +152,28 @@ func (s *Store) RecordOutcomes(ctx context.Context, outs []state.Outcome) error 
 	})
 }
 
-// Snapshot reads the records of the given rounds in one read-only, repeatable-read
-// transaction, so the version and the records agree.
-func (s *Store) Snapshot(ctx context.Context, rounds []state.Round) (*state.Snapshot, error) {
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return nil, err
+// NoteFirstAttempts remembers, before messages of unknown outcome are sent again with the
+// same messageId, when that messageId was first sent, and uses up a person's "unsent"
+// decision. Committed durably before the resend leaves, like the in-flight record.
+func (s *Store) NoteFirstAttempts(ctx context.Context, keys []state.Key) error {
+	if len(keys) == 0 {
+		return nil
 	}
-	defer tx.Rollback(ctx)
-	v, err := readVersion(ctx, tx)
-	if err != nil {
-		return nil, err
+	c, r, d := make([]string, len(keys)), make([]int32, len(keys)), make([]string, len(keys))
+	for i, k := range keys {
+		c[i], r[i], d[i] = k.Campaign, int32(k.Round), k.To
 	}
-	b := state.NewSnapshotBuilder(v)
-	for _, r := range rounds {
-		if b.Has(r) {
-			continue
-		}
-		recs := b.Round(r)
-		rows, err := tx.Query(ctx, "SELECT destination, state, text_hash, attempt, COALESCE(error, ''), sending_at FROM messages WHERE campaign = $1 AND round = $2", r.Campaign, r.Round)
+	return s.write(ctx, true, func(tx pgx.Tx) (int64, error) {
+		// SET expressions see the row as it was, so the CASE reads the old first_message_id.
+		tag, err := tx.Exec(ctx, `UPDATE messages m SET
+				first_sending_at = CASE WHEN m.first_message_id IS NULL OR m.first_message_id <> m.message_id
+					THEN LEAST(m.created_at COLLATE "C", m.sending_at COLLATE "C") ELSE m.first_sending_at END,
+				first_message_id = m.message_id, resolution = NULL
+			FROM unnest($1::text[], $2::int[], $3::text[]) AS u(c, r, d)
+			WHERE m.campaign = u.c AND m.round = u.r AND m.destination = u.d AND m.state = 'unknown'`, c, r, d)
 		if err != nil {
-			return nil, err
+			return 0, fmt.Errorf("note the first attempts of %d messages: %w", len(keys), err)
 		}
-		var to, st, errText, sendingAt string
-		var hash int64
-		var attempt int32
-		for rows.Next() {
-			if err := rows.Scan(&to, &st, &hash, &attempt, &errText, &sendingAt); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			recs.Put(to, state.Record{State: state.State(st), Hash: uint64(hash), Attempt: int(attempt), Error: errText, SendingAt: state.ParseTime(sendingAt)})
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
-	batches, err := readInflight(ctx, tx)
-	if err != nil {
-		return nil, err
-	}
-	b.InFlight(batches)
-	list, err := readOptOuts(ctx, tx, false)
-	if err != nil {
-		return nil, err
-	}
-	snap := b.Snapshot()
-	snap.OptOuts = state.OptedOut(list)
-	return snap, tx.Commit(ctx)
-}
-
-// InFlight lists the batches recorded as in flight.
-func (s *Store) InFlight(ctx context.Context) ([]state.Batch, error) {
-	return readInflight(ctx, s.pool)
-}
-
-func readInflight(ctx context.Context, q queryer) ([]state.Batch, error) {
-	rows, err := q.Query(ctx, "SELECT id, created_at, messages FROM inflight ORDER BY id")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []state.Batch
-	for rows.Next() {
-		var b state.Batch
-		var createdAt, data string
-		if err := rows.Scan(&b.ID, &createdAt, &data); err != nil {
-			return nil, err
-		}
-		b.CreatedAt = state.ParseTime(createdAt)
-		if err := json.Unmarshal([]byte(data), &b.Messages); err != nil {
-			return nil, fmt.Errorf("in-flight batch %d: %w", b.ID, err)
-		}
-		out = append(out, b)
-	}
-	return out, rows.Err()
-}
-
-// List returns recorded messages matching f, ordered by campaign, round and number.
-func (s *Store) List(ctx context.Context, f state.Filter) ([]state.Message, error) {
-	var where []string
-	var args []any
-	arg := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, fmt.Sprintf(cond, len(args)))
-	}
-	if f.Campaign != "" {
-		arg("campaign = $%d", f.Campaign)
-	}
-	if f.MessageID != "" {
-		arg("message_id = $%d", f.MessageID)
-	}
-	if f.To != "" {
-		arg("destination = $%d", f.To)
-	}
-	if len(f.States) > 0 {
-		sts := make([]string, len(f.States))
-		for i, st := range f.States {
-			sts[i] = string(st)
-		}
-		arg("state = ANY($%d)", sts)
-	}
-	q := `SELECT campaign, round, destination, attempt, message_id, bulk_id, state, COALESCE(status_group, 0),
-		COALESCE(status_id, 0), COALESCE(status_name, ''), sms_count, COALESCE(tracking_type, ''), COALESCE(error, ''),
-		created_at, updated_at FROM messages`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	// COLLATE "C": the byte order SQLite sorts in, whatever the database's locale.
-	q += ` ORDER BY campaign COLLATE "C", round, destination COLLATE "C"`
-	if f.Limit > 0 {
-		q += fmt.Sprintf(" LIMIT %d", f.Limit)
-	}
-	rows, err := s.pool.Query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []state.Message
-	for rows.Next() {
-		var m state.Message
-		var st string
-		if err := rows.Scan(&m.Campaign, &m.Round, &m.To, &m.Attempt, &m.MessageID, &m.BulkID, &st, &m.StatusGroup,
-			&m.StatusID, &m.StatusName, &m.SmsCount, &m.TrackingType, &m.Error, &m.CreatedAt, &m.UpdatedAt); err != nil {
-			return nil, err
-		}
-		m.State = state.State(st)
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if !f.InFlight {
-		return out, nil
-	}
-	batches, err := readInflight(ctx, s.pool)
-	if err != nil {
-		return nil, err
-	}
-	return state.MergeInFlight(out, batches, f), nil
-}
-
-// Counts returns how many messages are in each state, per campaign round.
-func (s *Store) Counts(ctx context.Context) (map[state.Round]map[state.State]int, error) {
-	rows, err := s.pool.Query(ctx, "SELECT campaign, round, state, COUNT(*) FROM messages GROUP BY campaign, round, state")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[state.Round]map[state.State]int{}
-	for rows.Next() {
-		var r state.Round
-		var st string
-		var n int
-		if err := rows.Scan(&r.Campaign, &r.Round, &st, &n); err != nil {
-			return nil, err
-		}
-		if out[r] == nil {
-			out[r] = map[state.State]int{}
-		}
-		out[r][state.State(st)] = n
-	}
-	return out, rows.Err()
-}
-
-// CountUnresolved counts the messages whose outcome is unknown (or still sending), those of
-// batches in flight included.
-func (s *Store) CountUnresolved(ctx context.Context) (int, error) {
-	var n int
-	if err := s.pool.QueryRow(ctx, "SELECT COUNT(*) FROM messages WHERE state IN ('sending', 'unknown')").Scan(&n); err != nil {
-		return 0, err
-	}
-	batches, err := readInflight(ctx, s.pool)
-	if err != nil {
-		return 0, err
-	}
-	for _, b := range batches {
-		for _, m := range b.Messages {
-			// A message resent after an unknown outcome is already counted by its row.
-			var st string
-			err := s.pool.QueryRow(ctx, "SELECT state FROM messages WHERE campaign = $1 AND round = $2 AND destination = $3", m.Campaign, m.Round, m.To).Scan(&st)
-			if err != nil && err != pgx.ErrNoRows {
-				return 0, err
-			}
-			if st != string(state.Unknown) && st != string(state.Sending) {
-				n++
-			}
-		}
-	}
-	return n, nil
-}
-
-// Unresolved lists the messages in state "unknown", oldest attempt first.
-func (s *Store) Unresolved(ctx context.Context) ([]state.Pending, error) {
-	rows, err := s.pool.Query(ctx, `SELECT campaign, round, destination, attempt, message_id, bulk_id, sending_at
-		FROM messages WHERE state = 'unknown' ORDER BY sending_at COLLATE "C", message_id COLLATE "C"`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []state.Pending
-	for rows.Next() {
-		var p state.Pending
-		var at string
-		if err := rows.Scan(&p.Campaign, &p.Round, &p.To, &p.Attempt, &p.MessageID, &p.BulkID, &at); err != nil {
-			return nil, err
-		}
-		p.SendingAt = state.ParseTime(at)
-		out = append(out, p)
-	}
-	return out, rows.Err()
+		return tag.RowsAffected(), nil
+	})
 }

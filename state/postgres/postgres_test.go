@@ -12,7 +12,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/smsform/smsform/internal/pgtest"
-	"github.com/smsform/smsform/runner"
 	"github.com/smsform/smsform/state"
 	"github.com/smsform/smsform/state/postgres"
 	"github.com/smsform/smsform/state/statetest"
@@ -37,7 +36,7 @@ func newState(t testing.TB) (*postgres.Store, string) {
 }
 
 func TestConformance(t *testing.T) {
-	statetest.Run(t, func(t testing.TB) runner.Store {
+	statetest.Run(t, func(t testing.TB) state.Store {
 		s, _ := newState(t)
 		return s
 	})
@@ -151,7 +150,7 @@ func TestReadOnlyRole(t *testing.T) {
 	if _, err := r.MarkSending(ctx, []state.Outgoing{{Key: state.Key{Campaign: "c", Round: 1, To: "+41790000002"}, MessageID: "m2", BulkID: "b", Parts: 1}}); err == nil {
 		t.Error("a read-only role could write")
 	}
-	if _, err := postgres.AcquireLock(ctx, ro, "apply", 0); err == nil {
+	if _, err := r.Lock(ctx, "apply", 0); err == nil {
 		t.Error("a read-only role took the writer's lock")
 	}
 }
@@ -159,13 +158,13 @@ func TestReadOnlyRole(t *testing.T) {
 // TestLock: one holder at a time; the next one names it, waits with a timeout, and takes
 // the lock once the holder's session ends, however it ends.
 func TestLock(t *testing.T) {
-	_, url := newState(t)
+	s, url := newState(t)
 	ctx := context.Background()
-	l, err := postgres.AcquireLock(ctx, url, "apply", 0)
+	l, err := s.Lock(ctx, "apply", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = postgres.AcquireLock(ctx, url, "refresh", 0)
+	_, err = s.Lock(ctx, "refresh", 0)
 	var le *state.LockedError
 	if !errors.As(err, &le) || !errors.Is(err, state.ErrLocked) || le.Holder.Command != "apply" || le.Holder.PID != os.Getpid() || le.Holder.Since.IsZero() {
 		t.Fatalf("second lock: %v; want LockedError naming the apply", err)
@@ -179,7 +178,7 @@ func TestLock(t *testing.T) {
 	// A waiter gets the lock once the holder lets go.
 	got := make(chan error, 1)
 	go func() {
-		l2, err := postgres.AcquireLock(ctx, url, "convert", 30*time.Second)
+		l2, err := s.Lock(ctx, "convert", 30*time.Second)
 		if err == nil {
 			err = l2.Release()
 		}
@@ -208,18 +207,17 @@ func TestRedact(t *testing.T) {
 	}
 }
 
-// TestLockLost: once the session holding the lock is gone (here ended by the server), a
-// guarded store records no batch and no conversion as in flight, so nothing more is sent
-// beside the next holder.
+// TestLockLost: once the session holding the lock is gone (here ended by the server), the
+// store that took it records no batch and no conversion as in flight, so nothing more is
+// sent beside the next holder.
 func TestLockLost(t *testing.T) {
 	s, url := newState(t)
 	ctx := context.Background()
-	l, err := postgres.AcquireLock(ctx, url, "apply", 0)
+	l, err := s.Lock(ctx, "apply", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Release()
-	s.Guard(l)
 	msg := func(to string) []state.Outgoing {
 		return []state.Outgoing{{Key: state.Key{Campaign: "c", Round: 1, To: to}, MessageID: "m" + to, BulkID: "b", Parts: 1}}
 	}

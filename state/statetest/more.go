@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smsform/smsform/runner"
 	"github.com/smsform/smsform/state"
 )
 
@@ -16,7 +15,7 @@ func sfID(i int) string { return fmt.Sprintf("sf-%032x", i) }
 
 // testConversions: the index matches messages by id and by number (latest round), and
 // carries each one's conversion state through submitting, settling and forgetting.
-func testConversions(t *testing.T, open func(testing.TB) runner.Store) {
+func testConversions(t *testing.T, open func(testing.TB) state.Store) {
 	ctx := context.Background()
 	s := open(t)
 	msgs := []state.Outgoing{
@@ -103,7 +102,7 @@ func testConversions(t *testing.T, open func(testing.TB) runner.Store) {
 
 // testReportAndDeliveries: delivery statuses recorded from the logs show in the report,
 // grouped as asked, and a delivered message no longer awaits delivery.
-func testReportAndDeliveries(t *testing.T, open func(testing.TB) runner.Store) {
+func testReportAndDeliveries(t *testing.T, open func(testing.TB) state.Store) {
 	ctx := context.Background()
 	s := open(t)
 	var msgs []state.Outgoing
@@ -170,7 +169,7 @@ func testReportAndDeliveries(t *testing.T, open func(testing.TB) runner.Store) {
 
 // testUnresolved: messages of unknown outcome are listed oldest first, with their
 // attempt, and reconciliation's outcomes settle them.
-func testUnresolved(t *testing.T, open func(testing.TB) runner.Store) {
+func testUnresolved(t *testing.T, open func(testing.TB) state.Store) {
 	ctx := context.Background()
 	s := open(t)
 	first := out("u", 1, "+41790000002", 0, 1)
@@ -197,7 +196,7 @@ func testUnresolved(t *testing.T, open func(testing.TB) runner.Store) {
 
 // testInFlightListed: with InFlight, List shows the messages of batches in flight as
 // sending, a resend in place of its recorded row, in key order.
-func testInFlightListed(t *testing.T, open func(testing.TB) runner.Store) {
+func testInFlightListed(t *testing.T, open func(testing.TB) state.Store) {
 	s := open(t)
 	o := out("f", 1, "+41790000002", 0, 1)
 	settle(t, s, mark(t, s, o), state.Failed)
@@ -214,7 +213,7 @@ func testInFlightListed(t *testing.T, open func(testing.TB) runner.Store) {
 // testUndecidedAndResolve: a resend with the same messageId keeps the first
 // attempt's time (an idempotency window runs from it); `state resolve` records who decided
 // what, and a decision counts only until the next attempt.
-func testUndecidedAndResolve(t *testing.T, open func(testing.TB) runner.Store) {
+func testUndecidedAndResolve(t *testing.T, open func(testing.TB) state.Store) {
 	ctx := context.Background()
 	s := open(t)
 	a, b := out("c", 1, "+41790000001", 0, 1), out("c", 1, "+41790000002", 0, 2)

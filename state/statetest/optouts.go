@@ -5,12 +5,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smsform/smsform/runner"
 	"github.com/smsform/smsform/state"
 )
 
 // RunOptOuts runs the opt-out part of the suite.
-func RunOptOuts(t *testing.T, open func(testing.TB) runner.Store) {
+func RunOptOuts(t *testing.T, open func(testing.TB) state.Store) {
 	t.Run("RepliesRecordedOnce", func(t *testing.T) { testRepliesRecordedOnce(t, open) })
 	t.Run("OptOutAddRemoveHistory", func(t *testing.T) { testOptOutAddRemoveHistory(t, open) })
 	t.Run("TestSendsApart", func(t *testing.T) { testTestSendsApart(t, open) })
@@ -23,7 +22,7 @@ func stopReply(id, from string) state.Reply {
 		OptOut: &state.OptOut{Number: from, Source: "reply STOP (inbound messageId " + id + ")", ReplyID: id, ReceivedAt: received}}
 }
 
-func testRepliesRecordedOnce(t *testing.T, open func(testing.TB) runner.Store) {
+func testRepliesRecordedOnce(t *testing.T, open func(testing.TB) state.Store) {
 	ctx := context.Background()
 	s := open(t)
 	v0 := version(t, s)
@@ -63,7 +62,7 @@ func testRepliesRecordedOnce(t *testing.T, open func(testing.TB) runner.Store) {
 	}
 }
 
-func testOptOutAddRemoveHistory(t *testing.T, open func(testing.TB) runner.Store) {
+func testOptOutAddRemoveHistory(t *testing.T, open func(testing.TB) state.Store) {
 	ctx := context.Background()
 	s := open(t)
 	o := state.OptOut{Number: "+41793026731", Source: "added by hand", AddedBy: "ann", Reason: "asked by e-mail", ReceivedAt: received}
@@ -104,7 +103,7 @@ func testOptOutAddRemoveHistory(t *testing.T, open func(testing.TB) runner.Store
 	}
 }
 
-func testTestSendsApart(t *testing.T, open func(testing.TB) runner.Store) {
+func testTestSendsApart(t *testing.T, open func(testing.TB) state.Store) {
 	ctx := context.Background()
 	s := open(t)
 	ts := state.TestSend{MessageID: "sf-test-1", To: "+41793026731", Campaign: "promo", Text: "hi", By: "ann", At: received, Outcome: "sent"}

@@ -1,6 +1,7 @@
 // Package statetest is the conformance suite every state backend passes: the same tests,
-// run against the SQLite file (package state) and PostgreSQL (package state/postgres), so
-// that runner can use either without knowing which.
+// run against the SQLite file (package state/sqlite) and PostgreSQL (package
+// state/postgres), so that runner can use either without knowing which. It knows only the
+// state.Store interface.
 package statetest
 
 import (
@@ -13,13 +14,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smsform/smsform/runner"
 	"github.com/smsform/smsform/state"
 )
 
 // Run runs the conformance suite: every backend must pass it. open returns a new, empty,
 // initialised state, closed when the test ends.
-func Run(t *testing.T, open func(testing.TB) runner.Store) {
+func Run(t *testing.T, open func(testing.TB) state.Store) {
 	t.Run("SerialGrowsWithEveryWrite", func(t *testing.T) { testSerialGrowsWithEveryWrite(t, open) })
 	t.Run("MarkSendingSettleSnapshot", func(t *testing.T) { testMarkSendingSettleSnapshot(t, open) })
 	t.Run("TrackingType", func(t *testing.T) { testTrackingType(t, open) })
@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(testing.TB) runner.Store) {
 	t.Run("InFlightListed", func(t *testing.T) { testInFlightListed(t, open) })
 	t.Run("UndecidedAndResolve", func(t *testing.T) { testUndecidedAndResolve(t, open) })
 	RunOptOuts(t, open)
+	RunDrift(t, open)
 }
 
 // out is an outgoing message whose messageId is derived from its key and attempt.
@@ -72,7 +73,7 @@ func keyed(outs ...state.Outcome) []state.Outcome {
 	return outs
 }
 
-func version(t testing.TB, s runner.Store) state.Version {
+func version(t testing.TB, s state.Store) state.Version {
 	t.Helper()
 	v, err := s.Version(context.Background())
 	if err != nil {
@@ -82,7 +83,7 @@ func version(t testing.TB, s runner.Store) state.Version {
 }
 
 // mark records msgs as one batch in flight and returns it.
-func mark(t testing.TB, s runner.Store, msgs ...state.Outgoing) *state.Batch {
+func mark(t testing.TB, s state.Store, msgs ...state.Outgoing) *state.Batch {
 	t.Helper()
 	b, err := s.MarkSending(context.Background(), msgs)
 	if err != nil {
@@ -92,7 +93,7 @@ func mark(t testing.TB, s runner.Store, msgs ...state.Outgoing) *state.Batch {
 }
 
 // settle records every message of b with the one state.
-func settle(t testing.TB, s runner.Store, b *state.Batch, st state.State) {
+func settle(t testing.TB, s state.Store, b *state.Batch, st state.State) {
 	t.Helper()
 	outs := make([]state.Outcome, len(b.Messages))
 	for i, m := range b.Messages {
@@ -106,7 +107,7 @@ func settle(t testing.TB, s runner.Store, b *state.Batch, st state.State) {
 // settleEach records the messages of b with their outcomes, given in any order and matched
 // to the batch's messages by key (filled in from the messageId when missing). Every message
 // needs exactly one.
-func settleEach(t testing.TB, s runner.Store, b *state.Batch, outs ...state.Outcome) {
+func settleEach(t testing.TB, s state.Store, b *state.Batch, outs ...state.Outcome) {
 	t.Helper()
 	byKey := map[state.Key]state.Outcome{}
 	for _, o := range keyed(outs...) {
@@ -133,14 +134,14 @@ func settleEach(t testing.TB, s runner.Store, b *state.Batch, outs ...state.Outc
 }
 
 // record settles recorded messages of unknown outcome (reconciliation).
-func record(t testing.TB, s runner.Store, outs ...state.Outcome) {
+func record(t testing.TB, s state.Store, outs ...state.Outcome) {
 	t.Helper()
 	if err := s.RecordOutcomes(context.Background(), keyed(outs...)); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func unresolved(t testing.TB, s runner.Store) int {
+func unresolved(t testing.TB, s state.Store) int {
 	t.Helper()
 	n, err := s.CountUnresolved(context.Background())
 	if err != nil {
@@ -149,7 +150,7 @@ func unresolved(t testing.TB, s runner.Store) int {
 	return n
 }
 
-func snapshot(t testing.TB, s runner.Store, rounds ...state.Round) *state.Snapshot {
+func snapshot(t testing.TB, s state.Store, rounds ...state.Round) *state.Snapshot {
 	t.Helper()
 	snap, err := s.Snapshot(context.Background(), rounds)
 	if err != nil {
@@ -158,7 +159,7 @@ func snapshot(t testing.TB, s runner.Store, rounds ...state.Round) *state.Snapsh
 	return snap
 }
 
-func list(t testing.TB, s runner.Store, f state.Filter) []state.Message {
+func list(t testing.TB, s state.Store, f state.Filter) []state.Message {
 	t.Helper()
 	msgs, err := s.List(context.Background(), f)
 	if err != nil {
@@ -167,7 +168,7 @@ func list(t testing.TB, s runner.Store, f state.Filter) []state.Message {
 	return msgs
 }
 
-func testSerialGrowsWithEveryWrite(t *testing.T, open func(testing.TB) runner.Store) {
+func testSerialGrowsWithEveryWrite(t *testing.T, open func(testing.TB) state.Store) {
 	ctx := context.Background()
 	s := open(t)
 	prev := version(t, s)
@@ -232,7 +233,7 @@ func testSerialGrowsWithEveryWrite(t *testing.T, open func(testing.TB) runner.St
 
 // testMarkSendingSettleSnapshot: a settled batch's messages are read back with their
 // outcomes, an unsettled one's as sending, and nothing leaks between rounds.
-func testMarkSendingSettleSnapshot(t *testing.T, open func(testing.TB) runner.Store) {
+func testMarkSendingSettleSnapshot(t *testing.T, open func(testing.TB) state.Store) {
 	s := open(t)
 	r1 := state.Round{Campaign: "otp", Round: 1}
 	hashes := []uint64{0, 1, 1<<63 - 1, 1 << 63, 1<<63 + 12345, math.MaxUint64}
@@ -319,7 +320,7 @@ func testMarkSendingSettleSnapshot(t *testing.T, open func(testing.TB) runner.St
 
 // testTrackingType: the tracking type is kept only for tracked messages, whether the batch
 // is settled or turned unknown by MarkInterrupted (through the in-flight record).
-func testTrackingType(t *testing.T, open func(testing.TB) runner.Store) {
+func testTrackingType(t *testing.T, open func(testing.TB) state.Store) {
 	ctx := context.Background()
 	s := open(t)
 	for _, c := range []string{"settled", "interrupted"} {
@@ -343,7 +344,7 @@ func testTrackingType(t *testing.T, open func(testing.TB) runner.Store) {
 // testRetryOverwritesInPlace: a failed message sent again (a new attempt) keeps its row, now
 // with the new attempt's messageId and outcome; while the retry is in flight the row still
 // shows the old attempt and the snapshot shows it sending.
-func testRetryOverwritesInPlace(t *testing.T, open func(testing.TB) runner.Store) {
+func testRetryOverwritesInPlace(t *testing.T, open func(testing.TB) state.Store) {
 	s := open(t)
 	first := out("c", 1, "+41790000001", 0, 1)
 	settleEach(t, s, mark(t, s, first), state.Outcome{MessageID: first.MessageID, State: state.Failed, StatusGroup: 5, StatusID: 52, Error: "rejected"})
@@ -395,7 +396,7 @@ func testRetryOverwritesInPlace(t *testing.T, open func(testing.TB) runner.Store
 
 // testForget: forgetting a batch leaves its messages as they were before it, whatever their
 // state, records nothing for those never sent, and leaves other batches in flight.
-func testForget(t *testing.T, open func(testing.TB) runner.Store) {
+func testForget(t *testing.T, open func(testing.TB) state.Store) {
 	ctx := context.Background()
 	s := open(t)
 	round := state.Round{Campaign: "c", Round: 1}
@@ -442,7 +443,7 @@ func testForget(t *testing.T, open func(testing.TB) runner.Store) {
 	}
 }
 
-func testList(t *testing.T, open func(testing.TB) runner.Store) {
+func testList(t *testing.T, open func(testing.TB) state.Store) {
 	s := open(t)
 	// Written out of order, to see the ordering.
 	b := mark(t, s,
@@ -513,7 +514,7 @@ func testList(t *testing.T, open func(testing.TB) runner.Store) {
 	}
 }
 
-func testCounts(t *testing.T, open func(testing.TB) runner.Store) {
+func testCounts(t *testing.T, open func(testing.TB) state.Store) {
 	ctx := context.Background()
 	s := open(t)
 	counts, err := s.Counts(ctx)
@@ -561,7 +562,7 @@ func testCounts(t *testing.T, open func(testing.TB) runner.Store) {
 
 // testMarkSendingManyRows records 10,000 messages in one call and settles them in another:
 // one transaction, one serial bump each.
-func testMarkSendingManyRows(t *testing.T, open func(testing.TB) runner.Store) {
+func testMarkSendingManyRows(t *testing.T, open func(testing.TB) state.Store) {
 	s := open(t)
 	const n = 10_000
 	msgs := make([]state.Outgoing, n)
@@ -609,7 +610,7 @@ func testMarkSendingManyRows(t *testing.T, open func(testing.TB) runner.Store) {
 // testSettleManySizes settles, in one call, batches whose campaign rounds come in runs of
 // every awkward length (1, 63, 64, 65, 127, 200 messages), each message with its own
 // outcome: every row must hold its own values, whatever statement wrote it.
-func testSettleManySizes(t *testing.T, open func(testing.TB) runner.Store) {
+func testSettleManySizes(t *testing.T, open func(testing.TB) state.Store) {
 	s := open(t)
 	sizes := []int{1, 63, 64, 65, 127, 200}
 	var items []state.Settlement
@@ -668,7 +669,7 @@ func testSettleManySizes(t *testing.T, open func(testing.TB) runner.Store) {
 
 // testMarkSendingRefusesUnsettleable: a batch the messages table would refuse is not
 // recorded, so its request is never sent.
-func testMarkSendingRefusesUnsettleable(t *testing.T, open func(testing.TB) runner.Store) {
+func testMarkSendingRefusesUnsettleable(t *testing.T, open func(testing.TB) state.Store) {
 	s := open(t)
 	for _, o := range []state.Outgoing{out("c", 0, "+41790000001", 0, 1), out("c", 1, "+41790000001", -1, 1), out("", 1, "+41790000001", 0, 1)} {
 		if _, err := s.MarkSending(context.Background(), []state.Outgoing{o}); err == nil {
@@ -682,7 +683,7 @@ func testMarkSendingRefusesUnsettleable(t *testing.T, open func(testing.TB) runn
 
 // testSettleAtomic checks that a Settle that fails half-way writes nothing and leaves the
 // batch in flight.
-func testSettleAtomic(t *testing.T, open func(testing.TB) runner.Store) {
+func testSettleAtomic(t *testing.T, open func(testing.TB) state.Store) {
 	s := open(t)
 	round := state.Round{Campaign: "c", Round: 1}
 	settle(t, s, mark(t, s, out("c", 1, "+41790000001", 0, 1)), state.Sent)

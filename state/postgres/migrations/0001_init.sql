@@ -1,5 +1,6 @@
 -- The state of every message smsform ever started to send: the same tables as the SQLite
--- state (state/migrations), so that `smsform state migrate` copies rows as they are.
+-- state (state/sqlite/migrations, 0001 and 0002), so that `smsform state migrate` copies
+-- rows as they are.
 -- Times are text in one layout (UTC, milliseconds), as in SQLite, so a copy is exact.
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,

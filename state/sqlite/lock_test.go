@@ -1,4 +1,4 @@
-package state_test
+package sqlite_test
 
 import (
 	"context"
@@ -11,22 +11,23 @@ import (
 	"time"
 
 	"github.com/smsform/smsform/state"
+	"github.com/smsform/smsform/state/sqlite"
 )
 
 func TestLock(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "smsform.db")
-	l, err := state.AcquireLock(ctx, path, "apply", 0)
+	l, err := sqlite.AcquireLock(ctx, path, "apply", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, err := os.Stat(state.LockPath(path))
+	info, err := os.Stat(sqlite.LockPath(path))
 	if err != nil || info.Mode().Perm() != 0o600 {
 		t.Errorf("lock file: %v, %v; want mode 0600", info, err)
 	}
 
 	// flock is per open file, so a second acquire in this process is a second holder.
-	_, err = state.AcquireLock(ctx, path, "convert", 0)
+	_, err = sqlite.AcquireLock(ctx, path, "convert", 0)
 	var le *state.LockedError
 	if !errors.As(err, &le) || !errors.Is(err, state.ErrLocked) {
 		t.Fatalf("second AcquireLock = %v, want a LockedError", err)
@@ -46,7 +47,7 @@ func TestLock(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 		l.Release()
 	}()
-	l2, err := state.AcquireLock(ctx, path, "refresh", 10*time.Second)
+	l2, err := sqlite.AcquireLock(ctx, path, "refresh", 10*time.Second)
 	if err != nil {
 		t.Fatalf("AcquireLock waiting for a release: %v", err)
 	}
@@ -56,7 +57,7 @@ func TestLock(t *testing.T) {
 	if err := l2.Release(); err != nil {
 		t.Errorf("second Release: %v", err)
 	}
-	var nilLock *state.Lock
+	var nilLock *sqlite.Lock
 	if err := nilLock.Release(); err != nil {
 		t.Errorf("Release of nil: %v", err)
 	}
@@ -64,61 +65,61 @@ func TestLock(t *testing.T) {
 
 func TestLockWaitCanceled(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "smsform.db")
-	l, err := state.AcquireLock(context.Background(), path, "apply", 0)
+	l, err := sqlite.AcquireLock(context.Background(), path, "apply", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Release()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := state.AcquireLock(ctx, path, "apply", time.Hour); !errors.Is(err, context.Canceled) {
+	if _, err := sqlite.AcquireLock(ctx, path, "apply", time.Hour); !errors.Is(err, context.Canceled) {
 		t.Errorf("AcquireLock with a canceled context = %v", err)
 	}
 }
 
 func TestUnlock(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "smsform.db")
-	if h, err := state.Unlock(path, false); err != nil || h != (state.Holder{}) {
+	if h, err := sqlite.Unlock(path, false); err != nil || h != (state.Holder{}) {
 		t.Errorf("Unlock without a lock file = %+v, %v", h, err)
 	}
-	l, err := state.AcquireLock(context.Background(), path, "apply", 0)
+	l, err := sqlite.AcquireLock(context.Background(), path, "apply", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Release()
-	h, err := state.Unlock(path, false)
+	h, err := sqlite.Unlock(path, false)
 	if !errors.Is(err, state.ErrLocked) || h.Command != "apply" {
 		t.Errorf("Unlock of a held lock = %+v, %v; want ErrLocked naming the holder", h, err)
 	}
 	// A holder alive on this host is never broken, not even by force.
-	h, err = state.Unlock(path, true)
+	h, err = sqlite.Unlock(path, true)
 	if !errors.Is(err, state.ErrLocked) || h.PID != os.Getpid() || !strings.Contains(err.Error(), "alive") {
 		t.Errorf("forced Unlock of a live holder = %+v, %v; want a refusal naming it", h, err)
 	}
-	if _, err := state.AcquireLock(context.Background(), path, "apply", 0); !errors.Is(err, state.ErrLocked) {
+	if _, err := sqlite.AcquireLock(context.Background(), path, "apply", 0); !errors.Is(err, state.ErrLocked) {
 		t.Fatalf("after a refused forced unlock, AcquireLock = %v; want the lock still held", err)
 	}
 	// A holder on another machine sharing the file (where this host cannot check it) is
 	// broken by force: the user says it is gone.
 	other, _ := json.Marshal(state.Holder{Host: "elsewhere.invalid", PID: os.Getpid(), Command: "apply", Since: time.Now()})
-	if err := os.WriteFile(state.LockPath(path), other, 0o600); err != nil {
+	if err := os.WriteFile(sqlite.LockPath(path), other, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	h, err = state.Unlock(path, true)
+	h, err = sqlite.Unlock(path, true)
 	if err != nil || h.Host != "elsewhere.invalid" {
 		t.Errorf("forced Unlock of another host's holder = %+v, %v", h, err)
 	}
-	if _, err := os.Stat(state.LockPath(path)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(sqlite.LockPath(path)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("forced Unlock left the lock file: %v", err)
 	}
-	l2, err := state.AcquireLock(context.Background(), path, "apply", 0)
+	l2, err := sqlite.AcquireLock(context.Background(), path, "apply", 0)
 	if err != nil {
 		t.Fatalf("AcquireLock after a forced unlock: %v", err)
 	}
 	l2.Release()
 
 	// A released lock leaves a file nobody holds: Unlock clears it quietly.
-	if h, err := state.Unlock(path, false); err != nil || h != (state.Holder{}) {
+	if h, err := sqlite.Unlock(path, false); err != nil || h != (state.Holder{}) {
 		t.Errorf("Unlock of a free lock = %+v, %v", h, err)
 	}
 }

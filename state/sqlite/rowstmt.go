@@ -1,4 +1,4 @@
-package state
+package sqlite
 
 import (
 	"context"
@@ -60,11 +60,16 @@ func (r *rowStmts) close() {
 // exec writes n rows in tx, in chunks: as many rows as one statement takes, from start on,
 // while together(start, i) says row i may share start's statement (nil: any may). args
 // appends a chunk's arguments (its shared values, then each row's) to buf. A failure names
-// the chunk's rows through what.
+// the chunk's rows through what. It returns how many rows the statements changed. Without
+// prepare before, each statement is prepared in tx, for this transaction only.
 func (r *rowStmts) exec(ctx context.Context, tx *sql.Tx, n int, together func(start, i int) bool,
-	args func(buf []any, start, end int) []any, what func(start, end int) string) error {
+	args func(buf []any, start, end int) []any, what func(start, end int) string) (int64, error) {
+	r.mu.Lock()
+	stmts := r.stmts
+	r.mu.Unlock()
 	var inTx [7]*sql.Stmt // bound to tx when first used; closed with tx
 	var buf []any
+	var changed int64
 	for start := 0; start < n; {
 		m := 1
 		for m < maxStmtRows && start+m < n && (together == nil || together(start, start+m)) {
@@ -74,12 +79,23 @@ func (r *rowStmts) exec(ctx context.Context, tx *sql.Tx, n int, together func(st
 		end := start + maxStmtRows>>k
 		buf = args(buf[:0], start, end)
 		if inTx[k] == nil {
-			inTx[k] = tx.StmtContext(ctx, r.stmts[k])
+			if stmts[k] != nil {
+				inTx[k] = tx.StmtContext(ctx, stmts[k])
+			} else {
+				st, err := tx.PrepareContext(ctx, r.build(maxStmtRows>>k))
+				if err != nil {
+					return changed, err
+				}
+				inTx[k] = st
+			}
 		}
-		if _, err := inTx[k].ExecContext(ctx, buf...); err != nil {
-			return fmt.Errorf("%s: %w", what(start, end), err)
+		res, err := inTx[k].ExecContext(ctx, buf...)
+		if err != nil {
+			return changed, fmt.Errorf("%s: %w", what(start, end), err)
 		}
+		c, _ := res.RowsAffected()
+		changed += c
 		start = end
 	}
-	return nil
+	return changed, nil
 }

@@ -1,4 +1,4 @@
-package state_test
+package sqlite_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package state_test
+package sqlite_test
 
 import (
 	"context"
@@ -8,13 +8,14 @@ import (
 	"testing"
 
 	"github.com/smsform/smsform/state"
+	"github.com/smsform/smsform/state/sqlite"
 )
 
 // sfID is an smsform-style messageId: "sf-" and 32 hex digits.
 func sfID(n int) string { return fmt.Sprintf("sf-%032x", n) }
 
 // sent records a message as in flight and then sent, with tracking if trackingType is set.
-func sent(t *testing.T, s *state.Store, campaign string, round int, to, id, trackingType string) {
+func sent(t *testing.T, s *sqlite.Store, campaign string, round int, to, id, trackingType string) {
 	t.Helper()
 	o := state.Outgoing{Key: state.Key{Campaign: campaign, Round: round, To: to}, MessageID: id,
 		BulkID: fmt.Sprintf("%s-r%d-bulk", campaign, round), Parts: 1, TrackingType: trackingType, Tracked: trackingType != ""}
@@ -22,7 +23,7 @@ func sent(t *testing.T, s *state.Store, campaign string, round int, to, id, trac
 }
 
 // keyOfID finds the key of a recorded message by its messageId.
-func keyOfID(t *testing.T, s *state.Store, id string) state.Key {
+func keyOfID(t *testing.T, s *sqlite.Store, id string) state.Key {
 	t.Helper()
 	msgs := list(t, s, state.Filter{MessageID: id})
 	if len(msgs) != 1 {
@@ -31,7 +32,7 @@ func keyOfID(t *testing.T, s *state.Store, id string) state.Key {
 	return msgs[0].Key
 }
 
-func index(t *testing.T, s *state.Store) *state.MessageIndex {
+func index(t *testing.T, s *sqlite.Store) *state.MessageIndex {
 	t.Helper()
 	x, err := s.Index(context.Background())
 	if err != nil {
@@ -41,7 +42,7 @@ func index(t *testing.T, s *state.Store) *state.MessageIndex {
 }
 
 // conversionOf is the conversion state of a message in a fresh index, "" for none.
-func conversionOf(t *testing.T, s *state.Store, id string) state.ConversionState {
+func conversionOf(t *testing.T, s *sqlite.Store, id string) state.ConversionState {
 	t.Helper()
 	x := index(t, s)
 	i, ok := x.ByMessageID(id)
@@ -387,7 +388,7 @@ func TestReportSentWithoutStatus(t *testing.T) {
 }
 
 // withKeys fills in the keys of conversions given by messageId, from the recorded messages.
-func withKeys(t *testing.T, s *state.Store, cs ...state.Conversion) []state.Conversion {
+func withKeys(t *testing.T, s *sqlite.Store, cs ...state.Conversion) []state.Conversion {
 	t.Helper()
 	out := make([]state.Conversion, len(cs))
 	for i, c := range cs {

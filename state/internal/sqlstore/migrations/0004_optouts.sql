@@ -2,7 +2,7 @@
 -- hand. A removal keeps the row (removed_by, removed_at), so the history of who opted out,
 -- and who lifted it when, stays. One active opt-out per number.
 CREATE TABLE opt_outs (
-    id             INTEGER PRIMARY KEY,
+    id             {{identity}},        -- the order recorded
     number         TEXT NOT NULL,        -- E.164, with '+'
     source         TEXT NOT NULL,        -- "reply STOP at ... (inbound messageId ...)" or "added by hand"
     reply_id       TEXT,                 -- the inbound reply's messageId, when it came from one

@@ -1,4 +1,4 @@
-package state_test
+package sqlite_test
 
 import (
 	"context"
@@ -15,13 +15,14 @@ import (
 	"testing"
 
 	"github.com/smsform/smsform/state"
+	"github.com/smsform/smsform/state/sqlite"
 )
 
 // open opens a fresh state file in a temporary directory and closes it when the test ends.
-func open(t testing.TB) (*state.Store, string) {
+func open(t testing.TB) (*sqlite.Store, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "smsform.db")
-	s, err := state.Open(context.Background(), path)
+	s, err := sqlite.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +63,7 @@ func keyed(outs ...state.Outcome) []state.Outcome {
 	return outs
 }
 
-func version(t testing.TB, s *state.Store) state.Version {
+func version(t testing.TB, s *sqlite.Store) state.Version {
 	t.Helper()
 	v, err := s.Version(context.Background())
 	if err != nil {
@@ -72,7 +73,7 @@ func version(t testing.TB, s *state.Store) state.Version {
 }
 
 // mark records msgs as one batch in flight and returns it.
-func mark(t testing.TB, s *state.Store, msgs ...state.Outgoing) *state.Batch {
+func mark(t testing.TB, s *sqlite.Store, msgs ...state.Outgoing) *state.Batch {
 	t.Helper()
 	b, err := s.MarkSending(context.Background(), msgs)
 	if err != nil {
@@ -82,7 +83,7 @@ func mark(t testing.TB, s *state.Store, msgs ...state.Outgoing) *state.Batch {
 }
 
 // settle records every message of b with the one state.
-func settle(t testing.TB, s *state.Store, b *state.Batch, st state.State) {
+func settle(t testing.TB, s *sqlite.Store, b *state.Batch, st state.State) {
 	t.Helper()
 	outs := make([]state.Outcome, len(b.Messages))
 	for i, m := range b.Messages {
@@ -96,7 +97,7 @@ func settle(t testing.TB, s *state.Store, b *state.Batch, st state.State) {
 // settleEach records the messages of b with their outcomes, given in any order and matched
 // to the batch's messages by key (filled in from the messageId when missing). Every message
 // needs exactly one.
-func settleEach(t testing.TB, s *state.Store, b *state.Batch, outs ...state.Outcome) {
+func settleEach(t testing.TB, s *sqlite.Store, b *state.Batch, outs ...state.Outcome) {
 	t.Helper()
 	byKey := map[state.Key]state.Outcome{}
 	for _, o := range keyed(outs...) {
@@ -123,14 +124,14 @@ func settleEach(t testing.TB, s *state.Store, b *state.Batch, outs ...state.Outc
 }
 
 // record settles recorded messages of unknown outcome (reconciliation).
-func record(t testing.TB, s *state.Store, outs ...state.Outcome) {
+func record(t testing.TB, s *sqlite.Store, outs ...state.Outcome) {
 	t.Helper()
 	if err := s.RecordOutcomes(context.Background(), keyed(outs...)); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func unresolved(t testing.TB, s *state.Store) int {
+func unresolved(t testing.TB, s *sqlite.Store) int {
 	t.Helper()
 	n, err := s.CountUnresolved(context.Background())
 	if err != nil {
@@ -139,7 +140,7 @@ func unresolved(t testing.TB, s *state.Store) int {
 	return n
 }
 
-func snapshot(t testing.TB, s *state.Store, rounds ...state.Round) *state.Snapshot {
+func snapshot(t testing.TB, s *sqlite.Store, rounds ...state.Round) *state.Snapshot {
 	t.Helper()
 	snap, err := s.Snapshot(context.Background(), rounds)
 	if err != nil {
@@ -148,7 +149,7 @@ func snapshot(t testing.TB, s *state.Store, rounds ...state.Round) *state.Snapsh
 	return snap
 }
 
-func list(t testing.TB, s *state.Store, f state.Filter) []state.Message {
+func list(t testing.TB, s *sqlite.Store, f state.Filter) []state.Message {
 	t.Helper()
 	msgs, err := s.List(context.Background(), f)
 	if err != nil {
@@ -212,7 +213,7 @@ func TestReopenKeepsLineageAndData(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s2, err := state.Open(ctx, path)
+	s2, err := sqlite.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +254,7 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 	}
 	db.Close()
 
-	_, err = state.Open(context.Background(), path)
+	_, err = sqlite.Open(context.Background(), path)
 	if !errors.Is(err, state.ErrTooNew) {
 		t.Fatalf("Open of a schema-99 file: %v, want an error wrapping ErrTooNew", err)
 	}
@@ -267,7 +268,7 @@ func TestOpenRefusesNonSQLiteFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte("id: not-a-database\nfrom: InfoSMS\ntext: hello, this is not SQLite at all\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s, err := state.Open(context.Background(), path)
+	s, err := sqlite.Open(context.Background(), path)
 	if err == nil {
 		s.Close()
 		t.Fatal("Open of a YAML file succeeded")
@@ -279,7 +280,7 @@ func TestOpenRefusesNonSQLiteFile(t *testing.T) {
 
 func TestOpenInMissingDirectory(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "no", "such", "dir", "smsform.db")
-	_, err := state.Open(context.Background(), path)
+	_, err := sqlite.Open(context.Background(), path)
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("Open in a missing directory: %v, want fs.ErrNotExist", err)
 	}
@@ -296,7 +297,7 @@ func TestOpenPathWithURICharacters(t *testing.T) {
 		t.Run(sub, func(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, name)
-			s, err := state.Open(context.Background(), path)
+			s, err := sqlite.Open(context.Background(), path)
 			if err != nil {
 				t.Fatalf("Open(%q): %v (is the path pasted unescaped into a file: URI?)", name, err)
 			}
@@ -329,7 +330,7 @@ func TestOpenPathWithURICharacters(t *testing.T) {
 // busy_timeout make the second wait rather than fail.
 func TestTwoStoresOneFile(t *testing.T) {
 	a, path := open(t)
-	b, err := state.Open(context.Background(), path)
+	b, err := sqlite.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,7 +339,7 @@ func TestTwoStoresOneFile(t *testing.T) {
 	const n = 50
 	var wg sync.WaitGroup
 	errs := make(chan error, 2*n)
-	for w, s := range []*state.Store{a, b} {
+	for w, s := range []*sqlite.Store{a, b} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -373,26 +374,6 @@ func TestTwoStoresOneFile(t *testing.T) {
 	}
 }
 
-func TestNewSnapshot(t *testing.T) {
-	v := state.Version{Lineage: "abc", Serial: 7}
-	snap := state.NewSnapshot(v, map[state.Key]state.Record{
-		{Campaign: "a", Round: 1, To: "+41790000001"}: {State: state.Sent, Hash: 1 << 63},
-		{Campaign: "a", Round: 2, To: "+41790000001"}: {State: state.Failed, Error: "x"},
-	})
-	if snap.Version != v {
-		t.Errorf("Version = %+v", snap.Version)
-	}
-	if r := snap.Records(state.Round{Campaign: "a", Round: 1})["+41790000001"]; r.State != state.Sent || r.Hash != 1<<63 {
-		t.Errorf("round 1 = %+v", r)
-	}
-	if r := snap.Records(state.Round{Campaign: "a", Round: 2})["+41790000001"]; r.State != state.Failed {
-		t.Errorf("round 2 = %+v", r)
-	}
-	if r := snap.Records(state.Round{Campaign: "b", Round: 1}); len(r) != 0 {
-		t.Errorf("round b/1 = %+v", r)
-	}
-}
-
 func BenchmarkMarkSending(b *testing.B) {
 	s, _ := open(b)
 	ctx := context.Background()
@@ -419,24 +400,24 @@ func TestOpenExistingRefusesMissing(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "st.db")
-	_, err := state.OpenExisting(ctx, path, nil)
+	_, err := sqlite.OpenExisting(ctx, path, nil)
 	if !errors.Is(err, state.ErrNoState) || !strings.Contains(err.Error(), "smsform init") {
 		t.Fatalf("OpenExisting of a missing file: %v; want ErrNoState saying to run smsform init", err)
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("a refused open left files behind: %v", entries)
 	}
-	if _, err := state.OpenExisting(ctx, dir, nil); err == nil || !strings.Contains(err.Error(), "directory") {
+	if _, err := sqlite.OpenExisting(ctx, dir, nil); err == nil || !strings.Contains(err.Error(), "directory") {
 		t.Errorf("OpenExisting of a directory: %v", err)
 	}
-	created, err := state.Init(ctx, path)
+	created, err := sqlite.Init(ctx, path)
 	if err != nil || !created {
 		t.Fatalf("Init = %v, %v; want created", created, err)
 	}
-	if created, err := state.Init(ctx, path); err != nil || created {
+	if created, err := sqlite.Init(ctx, path); err != nil || created {
 		t.Fatalf("Init again = %v, %v; want an existing state", created, err)
 	}
-	s, err := state.OpenExisting(ctx, path, nil)
+	s, err := sqlite.OpenExisting(ctx, path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -448,14 +429,14 @@ func TestOpenExistingRefusesMissing(t *testing.T) {
 func TestOpenExistingTightensMode(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "st.db")
-	if _, err := state.Init(ctx, path); err != nil {
+	if _, err := sqlite.Init(ctx, path); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Chmod(path, 0o666); err != nil {
 		t.Fatal(err)
 	}
 	var warnings []string
-	s, err := state.OpenExisting(ctx, path, func(w string) { warnings = append(warnings, w) })
+	s, err := sqlite.OpenExisting(ctx, path, func(w string) { warnings = append(warnings, w) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -471,7 +452,7 @@ func TestOpenExistingTightensMode(t *testing.T) {
 		t.Errorf("warnings %q; want one naming the file, 0666 and 0600", warnings)
 	}
 	warnings = nil
-	s, err = state.OpenExisting(ctx, path, func(w string) { warnings = append(warnings, w) })
+	s, err = sqlite.OpenExisting(ctx, path, func(w string) { warnings = append(warnings, w) })
 	if err != nil {
 		t.Fatal(err)
 	}

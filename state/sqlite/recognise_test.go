@@ -1,4 +1,4 @@
-package state_test
+package sqlite_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/smsform/smsform/internal/safefile"
-	"github.com/smsform/smsform/state"
+	"github.com/smsform/smsform/state/sqlite"
 )
 
 // TestOpenExistingRecognisesAState: only a file init made is a state. An empty file, another
@@ -20,7 +20,7 @@ import (
 // file or a blank database.
 func TestOpenExistingRecognisesAState(t *testing.T) {
 	ctx := context.Background()
-	sqlite := func(t *testing.T, path string, stmts ...string) {
+	withSQL := func(t *testing.T, path string, stmts ...string) {
 		db, err := sql.Open("sqlite", "file:"+path)
 		if err != nil {
 			t.Fatal(err)
@@ -50,17 +50,17 @@ func TestOpenExistingRecognisesAState(t *testing.T) {
 			want: "is empty (0 bytes): it is not a state"},
 		{name: "text file", setup: func(t *testing.T, p string) { os.WriteFile(p, []byte("id: c1\nfrom: InfoSMS\n"), 0o644) },
 			want: "is not a SQLite database", initErr: "is not a SQLite database"},
-		{name: "another application's database", setup: func(t *testing.T, p string) { sqlite(t, p, "CREATE TABLE accounts (id INTEGER)") },
+		{name: "another application's database", setup: func(t *testing.T, p string) { withSQL(t, p, "CREATE TABLE accounts (id INTEGER)") },
 			want: "is a SQLite database, but not an smsform state", initErr: "not an smsform state"},
 		{name: "a database with a user_version but no lineage", setup: func(t *testing.T, p string) {
-			sqlite(t, p, "CREATE TABLE meta (key TEXT, value TEXT)", "PRAGMA user_version = 2")
+			withSQL(t, p, "CREATE TABLE meta (key TEXT, value TEXT)", "PRAGMA user_version = 2")
 		},
 			want: "is a SQLite database, but not an smsform state", initErr: "not an smsform state"},
-		{name: "blank database", setup: func(t *testing.T, p string) { sqlite(t, p, "CREATE TABLE t (x)", "DROP TABLE t") },
+		{name: "blank database", setup: func(t *testing.T, p string) { withSQL(t, p, "CREATE TABLE t (x)", "DROP TABLE t") },
 			want: "is a SQLite database without smsform's tables"},
 		{name: "symlink to a state", setup: func(t *testing.T, p string) {
 			target := filepath.Join(t.TempDir(), "real.db")
-			if _, err := state.Init(ctx, target); err != nil {
+			if _, err := sqlite.Init(ctx, target); err != nil {
 				t.Fatal(err)
 			}
 			os.Symlink(target, p)
@@ -70,7 +70,7 @@ func TestOpenExistingRecognisesAState(t *testing.T) {
 		{name: "FIFO", setup: func(t *testing.T, p string) { syscall.Mkfifo(p, 0o600) },
 			want: "is not a regular file", initErr: "is not a regular file"},
 		{name: "symlinked -wal", setup: func(t *testing.T, p string) {
-			if _, err := state.Init(ctx, p); err != nil {
+			if _, err := sqlite.Init(ctx, p); err != nil {
 				t.Fatal(err)
 			}
 			os.Symlink(filepath.Join(t.TempDir(), "x"), p+"-wal")
@@ -80,14 +80,14 @@ func TestOpenExistingRecognisesAState(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "st.db")
 			tc.setup(t, path)
 			before := content(path)
-			_, err := state.OpenExisting(ctx, path, nil)
-			if err == nil || !strings.Contains(err.Error(), tc.want) || !(errors.Is(err, state.ErrNotState) || errors.Is(err, safefile.ErrLink)) {
+			_, err := sqlite.OpenExisting(ctx, path, nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !(errors.Is(err, sqlite.ErrNotState) || errors.Is(err, safefile.ErrLink)) {
 				t.Fatalf("OpenExisting: %v; want ErrNotState (or ErrLink) saying %q", err, tc.want)
 			}
 			if content(path) != before {
 				t.Errorf("OpenExisting wrote into the file it refused")
 			}
-			created, err := state.Init(ctx, path)
+			created, err := sqlite.Init(ctx, path)
 			if tc.initErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.initErr) {
 					t.Fatalf("Init: %v; want an error saying %q", err, tc.initErr)
@@ -100,7 +100,7 @@ func TestOpenExistingRecognisesAState(t *testing.T) {
 			if err != nil || !created {
 				t.Fatalf("Init = %v, %v; want a state created", created, err)
 			}
-			s, err := state.OpenExisting(ctx, path, nil)
+			s, err := sqlite.OpenExisting(ctx, path, nil)
 			if err != nil {
 				t.Fatalf("OpenExisting after init: %v", err)
 			}
@@ -114,19 +114,19 @@ func TestOpenExistingRecognisesAState(t *testing.T) {
 func TestLockRefusesSymlink(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "st.db")
-	if _, err := state.Init(ctx, path); err != nil {
+	if _, err := sqlite.Init(ctx, path); err != nil {
 		t.Fatal(err)
 	}
 	victim := filepath.Join(t.TempDir(), "victim")
 	os.WriteFile(victim, []byte("keep me\n"), 0o644)
-	if err := os.Symlink(victim, state.LockPath(path)); err != nil {
+	if err := os.Symlink(victim, sqlite.LockPath(path)); err != nil {
 		t.Fatal(err)
 	}
-	if l, err := state.AcquireLock(ctx, path, "apply", 0); err == nil || !strings.Contains(err.Error(), "is a symbolic link") {
+	if l, err := sqlite.AcquireLock(ctx, path, "apply", 0); err == nil || !strings.Contains(err.Error(), "is a symbolic link") {
 		l.Release()
 		t.Errorf("AcquireLock through a symlink: %v", err)
 	}
-	if _, err := state.Unlock(path, true); err == nil || !strings.Contains(err.Error(), "is a symbolic link") {
+	if _, err := sqlite.Unlock(path, true); err == nil || !strings.Contains(err.Error(), "is a symbolic link") {
 		t.Errorf("Unlock through a symlink: %v", err)
 	}
 	if data, _ := os.ReadFile(victim); string(data) != "keep me\n" {

@@ -1,15 +1,15 @@
-package state_test
+package sqlite_test
 
 import (
 	"testing"
 
-	"github.com/smsform/smsform/runner"
+	"github.com/smsform/smsform/state"
 	"github.com/smsform/smsform/state/statetest"
 )
 
 // TestConformance runs the suite every backend passes against the SQLite file.
 func TestConformance(t *testing.T) {
-	statetest.Run(t, func(t testing.TB) runner.Store {
+	statetest.Run(t, func(t testing.TB) state.Store {
 		s, _ := open(t)
 		return s
 	})

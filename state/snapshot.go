@@ -1,0 +1,198 @@
+package state
+
+import (
+	"slices"
+	"strconv"
+	"time"
+)
+
+// Record is what the plan needs of a recorded message.
+type Record struct {
+	State   State
+	Hash    uint64
+	Attempt int
+	Error   string // for failed messages, Infobip's reason
+	// SendingAt is when the latest send attempt was recorded; an unknown outcome is only
+	// resent a grace period after it.
+	SendingAt time.Time
+}
+
+// Snapshot is the recorded messages of some campaign rounds, read once for a plan.
+type Snapshot struct {
+	Version Version
+	// OptOuts are the active opt-outs, by number, read with the messages.
+	OptOuts map[string]OptOut
+	rounds  map[Round]*Recorded
+}
+
+// Recorded is the recorded messages of one campaign round, kept compactly: a million of
+// them are a map of 24-byte values keyed by the numbers' digits, not a million strings.
+type Recorded struct {
+	recs map[uint64]compact
+	errs map[uint64]string // reasons of failed messages
+}
+
+type compact struct {
+	hash      uint64
+	sendingAt int64 // Unix milliseconds
+	attempt   int32
+	state     uint8
+}
+
+var stateCodes = []State{"", Sending, Sent, Failed, Unknown, Abandoned}
+
+func stateCode(st State) uint8 { return codeOf(stateCodes, st) }
+
+// stateCodeOf is stateCode of a state read as bytes, without making a string of them.
+func stateCodeOf(st []byte) uint8 {
+	for i, s := range stateCodes {
+		if string(st) == string(s) {
+			return uint8(i)
+		}
+	}
+	return 0
+}
+
+// codeOf is v's index in table, 0 (the empty value) when absent: the one-byte form of a
+// state in the compact snapshot and index.
+func codeOf[T comparable](table []T, v T) uint8 { return uint8(max(slices.Index(table, v), 0)) }
+
+// Put records one message.
+func (r *Recorded) Put(to string, rec Record) {
+	k, ok := numberKey(to)
+	if !ok {
+		return
+	}
+	r.set(k, compact{hash: rec.Hash, sendingAt: rec.SendingAt.UnixMilli(), attempt: int32(rec.Attempt), state: stateCode(rec.State)}, rec.Error)
+}
+
+// PutRow records one message from the columns a backend reads, its text as bytes: a
+// million rows are read without a million strings. The bytes are not kept (a backend may
+// pass buffers it reuses).
+func (r *Recorded) PutRow(to, st []byte, hash int64, attempt int32, errText, sendingAt []byte) {
+	if len(to) < 2 || to[0] != '+' {
+		return
+	}
+	k, err := strconv.ParseUint(string(to[1:]), 10, 64)
+	if err != nil {
+		return
+	}
+	r.set(k, compact{hash: uint64(hash), attempt: attempt, state: stateCodeOf(st), sendingAt: ParseTime(string(sendingAt)).UnixMilli()}, string(errText))
+}
+
+func (r *Recorded) set(k uint64, c compact, errText string) {
+	r.recs[k] = c
+	if errText != "" {
+		if r.errs == nil {
+			r.errs = map[uint64]string{}
+		}
+		r.errs[k] = errText
+	} else {
+		delete(r.errs, k)
+	}
+}
+
+func (r *Recorded) record(k uint64, c compact) Record {
+	rec := Record{State: stateCodes[c.state], Hash: c.hash, Attempt: int(c.attempt), Error: r.errs[k]}
+	if c.sendingAt != 0 {
+		rec.SendingAt = time.UnixMilli(c.sendingAt).UTC()
+	}
+	return rec
+}
+
+// Get returns the record of an E.164 number.
+func (r *Recorded) Get(to string) (Record, bool) {
+	if r == nil {
+		return Record{}, false
+	}
+	k, ok := numberKey(to)
+	if !ok {
+		return Record{}, false
+	}
+	c, ok := r.recs[k]
+	if !ok {
+		return Record{}, false
+	}
+	return r.record(k, c), true
+}
+
+// Len is the number of recorded messages.
+func (r *Recorded) Len() int {
+	if r == nil {
+		return 0
+	}
+	return len(r.recs)
+}
+
+// Each calls fn for every recorded message, in no particular order.
+func (r *Recorded) Each(fn func(to string, rec Record)) {
+	if r == nil {
+		return
+	}
+	for k, c := range r.recs {
+		fn("+"+strconv.FormatUint(k, 10), r.record(k, c))
+	}
+}
+
+// Round returns the recorded messages of a round (nil, which holds none, if it was not read).
+func (s *Snapshot) Round(r Round) *Recorded { return s.rounds[r] }
+
+// Records returns the recorded messages of a round as a map by E.164 number; for tests and
+// tools, as it builds the map.
+func (s *Snapshot) Records(r Round) map[string]Record {
+	if s.rounds[r] == nil {
+		return nil
+	}
+	out := map[string]Record{}
+	s.rounds[r].Each(func(to string, rec Record) { out[to] = rec })
+	return out
+}
+
+// NewSnapshot builds a snapshot from records, for tests and tools.
+func NewSnapshot(v Version, recs map[Key]Record) *Snapshot {
+	b := NewSnapshotBuilder(v)
+	for k, r := range recs {
+		b.Round(Round{k.Campaign, k.Round}).Put(k.To, r)
+	}
+	return b.Snapshot()
+}
+
+// SnapshotBuilder assembles a Snapshot as a backend reads it, round by round.
+type SnapshotBuilder struct{ snap *Snapshot }
+
+// NewSnapshotBuilder starts a snapshot of the state at version v.
+func NewSnapshotBuilder(v Version) *SnapshotBuilder {
+	return &SnapshotBuilder{snap: &Snapshot{Version: v, rounds: map[Round]*Recorded{}}}
+}
+
+// Round marks round r as read (a round read with no rows holds none) and returns its
+// records, for Put and PutRow.
+func (b *SnapshotBuilder) Round(r Round) *Recorded {
+	recs := b.snap.rounds[r]
+	if recs == nil {
+		recs = &Recorded{recs: map[uint64]compact{}}
+		b.snap.rounds[r] = recs
+	}
+	return recs
+}
+
+// Has reports whether round r was read.
+func (b *SnapshotBuilder) Has(r Round) bool { return b.snap.rounds[r] != nil }
+
+// InFlight counts the messages of batches in flight as sending, over what the rows said:
+// another run is sending them, or one died while it was.
+func (b *SnapshotBuilder) InFlight(batches []Batch) {
+	for _, bt := range batches {
+		for _, m := range bt.Messages {
+			if recs := b.snap.rounds[Round{m.Campaign, m.Round}]; recs != nil {
+				recs.Put(m.To, Record{State: Sending, Hash: m.Hash, Attempt: m.Attempt, SendingAt: bt.CreatedAt})
+			}
+		}
+	}
+}
+
+// OptOuts sets the active opt-outs read with the messages.
+func (b *SnapshotBuilder) OptOuts(list []OptOut) { b.snap.OptOuts = OptedOut(list) }
+
+// Snapshot is the finished snapshot.
+func (b *SnapshotBuilder) Snapshot() *Snapshot { return b.snap }

@@ -1,0 +1,176 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/smsform/smsform/state"
+	"github.com/smsform/smsform/state/internal/sqlstore"
+)
+
+// MarkSending durably records a request's messages as in flight ("sending") before the
+// request leaves: one row for the whole batch, committed with an fsync.
+func (s *Store) MarkSending(ctx context.Context, msgs []state.Outgoing) (*state.Batch, error) {
+	b, data, err := sqlstore.NewBatch(msgs)
+	if err != nil {
+		return nil, err
+	}
+	err = s.withTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "INSERT INTO inflight (created_at, messages) VALUES (?, ?)", state.FormatTime(b.CreatedAt), data)
+		if err != nil {
+			return fmt.Errorf("record %d messages as sending: %w", len(msgs), err)
+		}
+		b.ID, err = res.LastInsertId()
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// Settle records the outcome of every message of a batch, outs[i] being that of
+// b.Messages[i], and removes the batch from the in-flight ones. A message recorded before
+// (failed, or unknown and now resent) is overwritten in place. The commit is not fsynced
+// (see withLazyTx): if it is lost, the batch is still in flight and the next run reconciles it.
+func (s *Store) Settle(ctx context.Context, b *state.Batch, outs []state.Outcome) error {
+	return s.SettleMany(ctx, []state.Settlement{{Batch: b, Outcomes: outs}})
+}
+
+// SettleMany settles several batches in one transaction: the pages they share (their keys
+// are neighbours when apply sends in key order) are written once instead of once each.
+func (s *Store) SettleMany(ctx context.Context, items []state.Settlement) error {
+	if err := state.CheckSettlements(items); err != nil {
+		return err
+	}
+	if err := s.upserts.prepare(ctx, s.db); err != nil {
+		return err
+	}
+	ts := state.FormatTime(time.Now())
+	return s.withLazyTx(ctx, func(tx *sql.Tx) error {
+		for _, it := range items {
+			if _, err := s.upsertMessages(ctx, tx, it.Batch.Messages, it.Outcomes, state.FormatTime(it.Batch.CreatedAt), ts); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, "DELETE FROM inflight WHERE id = ?", it.Batch.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+const upsertColumns = 12
+
+// upsertSQL builds the statement writing n messages: the values a chunk's rows share
+// (campaign, round, times) are bound once.
+func upsertSQL(n int) string {
+	row := "(" + strings.TrimSuffix(strings.Repeat("?,", upsertColumns), ",") + ")"
+	return `INSERT INTO messages
+		(campaign, round, destination, attempt, message_id, bulk_id, text_hash, state, status_group, status_id,
+		 status_name, sms_count, tracking_type, error, created_at, sending_at, updated_at)
+		SELECT k.c, k.r, v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8,
+			v.column9, v.column10, v.column11, v.column12, k.ts, k.sat, k.ts
+		FROM (SELECT ? AS c, ? AS r, ? AS ts, ? AS sat) AS k, (VALUES ` + strings.TrimSuffix(strings.Repeat(row+",", n), ",") + `) AS v
+		WHERE true
+		ON CONFLICT (campaign, round, destination) DO UPDATE SET
+			attempt = excluded.attempt, message_id = excluded.message_id, bulk_id = excluded.bulk_id,
+			text_hash = excluded.text_hash, state = excluded.state, status_group = excluded.status_group,
+			status_id = excluded.status_id, status_name = excluded.status_name, sms_count = excluded.sms_count,
+			tracking_type = excluded.tracking_type, error = excluded.error, sending_at = excluded.sending_at,
+			updated_at = excluded.updated_at`
+}
+
+// upsertMessages writes messages with their outcomes, in key order, a message recorded
+// before being overwritten in place (sqlstore.Backend.Upsert). Its statements are prepared
+// for this transaction unless s.upserts was prepared before it.
+func (s *Store) upsertMessages(ctx context.Context, tx *sql.Tx, msgs []state.Outgoing, outs []state.Outcome, sendingAt, ts string) (int64, error) {
+	return s.upserts.exec(ctx, tx, len(msgs),
+		func(start, i int) bool { // a statement writes messages of one campaign round
+			return msgs[i].Campaign == msgs[start].Campaign && msgs[i].Round == msgs[start].Round
+		},
+		func(args []any, start, end int) []any {
+			args = append(args, msgs[start].Campaign, msgs[start].Round, ts, sendingAt)
+			for i := start; i < end; i++ {
+				m, o := msgs[i], outs[i]
+				var tt any
+				if m.Tracked {
+					tt = m.TrackingType
+				}
+				parts := m.Parts
+				if o.SmsCount > 0 {
+					parts = o.SmsCount
+				}
+				args = append(args, m.To, m.Attempt, m.MessageID, m.BulkID, int64(m.Hash), string(o.State),
+					nullInt(o.StatusGroup), nullInt(o.StatusID), nullStr(o.StatusName), parts, tt, nullStr(o.Error))
+			}
+			return args
+		},
+		func(start, end int) string {
+			return fmt.Sprintf("record messages %s to %s", msgs[start].MessageID, msgs[end-1].MessageID)
+		})
+}
+
+// RecordOutcomes settles recorded messages of unknown outcome (reconciliation). The commit
+// is not fsynced (see withLazyTx): losing it leaves them unknown, to be looked up again.
+func (s *Store) RecordOutcomes(ctx context.Context, outs []state.Outcome) error {
+	ts := state.FormatTime(time.Now())
+	outs = state.SortedByKey(outs, func(o state.Outcome) state.Key { return o.Key })
+	return s.withLazyTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `UPDATE messages SET state = ?, status_group = ?, status_id = ?,
+			status_name = ?, sms_count = CASE WHEN ? > 0 THEN ? ELSE sms_count END, error = ?, updated_at = ?
+			WHERE campaign = ? AND round = ? AND destination = ? AND message_id = ?`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, o := range outs {
+			if _, err := stmt.ExecContext(ctx, o.State, nullInt(o.StatusGroup), nullInt(o.StatusID), nullStr(o.StatusName), o.SmsCount, o.SmsCount, nullStr(o.Error), ts, o.Campaign, o.Round, o.To, o.MessageID); err != nil {
+				return fmt.Errorf("record outcome of %s: %w", o.MessageID, err)
+			}
+		}
+		return nil
+	})
+}
+
+func nullInt(v int) any {
+	if v == 0 {
+		return nil
+	}
+	return v
+}
+
+func nullStr(v string) any {
+	if v == "" {
+		return nil
+	}
+	return v
+}
+
+// NoteFirstAttempts remembers, before messages of unknown outcome are sent again with the
+// same messageId, when that messageId was first sent (their sending_at will move on), and
+// uses up a person's "unsent" decision: it was about the attempts before this one. Durable
+// before the resend leaves, like the in-flight record.
+func (s *Store) NoteFirstAttempts(ctx context.Context, keys []state.Key) error {
+	keys = state.SortedByKey(keys, func(k state.Key) state.Key { return k })
+	return s.withTx(ctx, func(tx *sql.Tx) error {
+		// SET expressions see the row as it was, so the CASE reads the old first_message_id.
+		stmt, err := tx.PrepareContext(ctx, `UPDATE messages SET
+				first_sending_at = CASE WHEN first_message_id IS NULL OR first_message_id <> message_id THEN min(created_at, sending_at) ELSE first_sending_at END,
+				first_message_id = message_id, resolution = NULL
+			WHERE campaign = ? AND round = ? AND destination = ? AND state = 'unknown'`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, k := range keys {
+			if _, err := stmt.ExecContext(ctx, k.Campaign, k.Round, k.To); err != nil {
+				return fmt.Errorf("note the first attempt of %s %s: %w", k.Campaign, k.To, err)
+			}
+		}
+		return nil
+	})
+}
