@@ -9,11 +9,15 @@ build:
 # The PostgreSQL tests use the server SMSFORM_TEST_POSTGRES names, or start a private cluster
 # from the installed binaries (Debian: /usr/lib/postgresql/*/bin); without PostgreSQL they fail
 # with the command that installs it (.ci/run installs it).
+# Before the tests: vet, gofmt, go.mod tidy (a directly imported module marked indirect, or a
+# stale go.sum, fails), and staticcheck at the version go.mod pins with its tool directive.
 test:
 	@test -n "$$SMSFORM_TEST_POSTGRES" || command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 		{ echo "PostgreSQL is needed by the state tests: apt-get update && apt-get install -y postgresql (or set SMSFORM_TEST_POSTGRES to a server URL)"; exit 1; }
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+	@$(GO) mod tidy -diff || { echo "go.mod or go.sum is not tidy: run go mod tidy and commit the result"; exit 1; }
+	$(GO) tool staticcheck ./...
 	$(GO) test -race -count=1 -timeout 40m ./...
 	@$(MAKE) --no-print-directory test-browser
 
