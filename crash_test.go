@@ -141,6 +141,7 @@ func TestKillApply(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills processes for a few seconds")
 	}
+	t.Parallel()
 	for _, tc := range []struct {
 		lag    time.Duration
 		window time.Duration
@@ -154,7 +155,10 @@ func TestKillApply(t *testing.T) {
 		// at once (grace 0) and the account drops the copies of those that went through.
 		{time.Hour, 24 * time.Hour},
 	} {
-		t.Run(fmt.Sprintf("logs-lag=%s,idempotency-window=%s", tc.lag, tc.window), func(t *testing.T) { killApply(t, tc.lag, tc.window, "", 22) })
+		t.Run(fmt.Sprintf("logs-lag=%s,idempotency-window=%s", tc.lag, tc.window), func(t *testing.T) {
+			t.Parallel()
+			killApply(t, tc.lag, tc.window, "", 22)
+		})
 	}
 }
 

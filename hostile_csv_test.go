@@ -45,10 +45,8 @@ func TestHostileCSVInputs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and writes 300 MB of CSVs; not run with -short")
 	}
-	bin := filepath.Join(t.TempDir(), "smsform")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	t.Parallel()
+	bin := hostileBin(t)
 	outside := t.TempDir()
 	writeFile(t, filepath.Join(outside, "secret.csv"), "messageId,"+secretMarker+"\nsf-1,x\n")
 

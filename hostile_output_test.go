@@ -202,10 +202,8 @@ func TestHostileOutput(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary; not run with -short")
 	}
-	bin := filepath.Join(t.TempDir(), "smsform")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	t.Parallel()
+	bin := hostileBin(t)
 	forged := "FORGED LINE ##[error]forged\n::error::forged\n##[add-mask]x"
 
 	t.Run("##[ in a campaign text (plan, plan -json)", func(t *testing.T) {

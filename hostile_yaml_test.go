@@ -35,10 +35,8 @@ func TestHostileYAML(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary; not run with -short")
 	}
-	bin := filepath.Join(t.TempDir(), "smsform")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	t.Parallel()
+	bin := hostileBin(t)
 	campaign := func(extra ...string) string {
 		return strings.Join(append([]string{`id: c1`, `from: InfoSMS`}, extra...), "\n") + "\n"
 	}

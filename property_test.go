@@ -81,8 +81,12 @@ func TestRandomFaults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs many processes")
 	}
+	t.Parallel()
 	for _, window := range []time.Duration{0, 24 * time.Hour} {
-		t.Run(fmt.Sprintf("idempotency-window=%s", window), func(t *testing.T) { randomFaults(t, window) })
+		t.Run(fmt.Sprintf("idempotency-window=%s", window), func(t *testing.T) {
+			t.Parallel()
+			randomFaults(t, window)
+		})
 	}
 }
 
