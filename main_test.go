@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -90,6 +92,32 @@ type sandboxes struct {
 	// sendBase is how many send requests had arrived at the last `sandbox start` or
 	// `sandbox faults`, from which `sandbox arrived` counts.
 	sendBase int
+
+	mu sync.Mutex
+	// held, while `sandbox hold` is in force, keeps send requests at the door until `sandbox
+	// release` closes it.
+	held chan struct{}
+}
+
+// door is the handler in front of the sandbox: while the script holds it, a send request
+// waits there until it is released (or the client gives up: then it never reaches the
+// sandbox, as a request dropped with its connection). A run holding the state's lock keeps
+// it for as long as the script needs, however slow the machine, where a latency would be a
+// guess.
+func (sb *sandboxes) door(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sb.mu.Lock()
+		held := sb.held
+		sb.mu.Unlock()
+		if held != nil && r.Method == http.MethodPost && r.URL.Path == infobip.PathMessages {
+			select {
+			case <-held:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // cmdSandbox drives the in-process fake Infobip API:
@@ -104,6 +132,8 @@ type sandboxes struct {
 //	sandbox conversions N asserts N conversions logged (POST /ct/1/log/end)
 //	sandbox arrived N     waits until N send requests have arrived since the last start or
 //	                      faults (counted on arrival, before -latency: they are in flight)
+//	sandbox hold          keeps send requests waiting at the door, not yet at the sandbox
+//	sandbox release       lets them in, and those that come after
 func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! sandbox")
@@ -142,8 +172,9 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 			opts.Rand = rand.New(rand.NewPCG(*seed, *seed))
 		}
 		sb.cur = sandbox.New(opts)
-		srv := httptest.NewServer(sb.cur)
+		srv := httptest.NewServer(sb.door(sb.cur))
 		ts.Defer(srv.Close)
+		ts.Defer(sb.release) // a script that ends holding: let the requests go before Close
 		ts.Setenv("INFOBIP_BASE_URL", srv.URL)
 		sb.sendBase = 0
 	case "arrived":
@@ -162,6 +193,16 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 			}
 		}
 		ts.Fatalf("%d send requests arrived at the sandbox within 10s, want %d", got, want)
+	case "hold":
+		sb.server(ts)
+		sb.mu.Lock()
+		if sb.held == nil {
+			sb.held = make(chan struct{})
+		}
+		sb.mu.Unlock()
+	case "release":
+		sb.server(ts)
+		sb.release()
 	case "received":
 		var lines []string
 		for _, r := range sb.server(ts).Received() {
@@ -196,6 +237,15 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(sb.server(ts).QueueInbound(sandbox.Inbound{From: args[1], Text: args[2]}))
 	default:
 		ts.Fatalf("unknown sandbox subcommand %q", args[0])
+	}
+}
+
+func (sb *sandboxes) release() {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	if sb.held != nil {
+		close(sb.held)
+		sb.held = nil
 	}
 }
 
