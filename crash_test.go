@@ -38,9 +38,10 @@ func must(t *testing.T, err error) {
 	}
 }
 
-// smsform runs the CLI (the test binary under the name smsform, see TestMain) with env.
-func smsform(ctx context.Context, env []string, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, "smsform", args...)
+// smsform runs the real binary (see realBin) with env.
+func smsform(t *testing.T, ctx context.Context, env []string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, realBin(t), args...)
 	cmd.Env = append(os.Environ(), env...)
 	return cmd
 }
@@ -93,7 +94,7 @@ func decideLikeAPerson(t *testing.T, ctx context.Context, env []string, srv *san
 			}
 		}
 	}
-	out, err := smsform(ctx, env, "state", "list", "-json", "-only", "unknown", "-limit", "0").Output()
+	out, err := smsform(t, ctx, env, "state", "list", "-json", "-only", "unknown", "-limit", "0").Output()
 	if err != nil {
 		t.Fatalf("state list: %v", err)
 	}
@@ -116,7 +117,7 @@ func decideLikeAPerson(t *testing.T, ctx context.Context, env []string, srv *san
 			continue
 		}
 		args := append([]string{"state", "resolve", "-as", as, "-by", "test"}, ids...)
-		if out, err := smsform(ctx, env, args...).CombinedOutput(); err != nil {
+		if out, err := smsform(t, ctx, env, args...).CombinedOutput(); err != nil {
 			t.Fatalf("state resolve -as %s: %v\n%s", as, err, out)
 		}
 	}
@@ -182,13 +183,13 @@ func killApply(t *testing.T, logsLag, window time.Duration, stateURL string, rou
 		env = append(env, "INFOBIP_IDEMPOTENCY_WINDOW="+window.String())
 	}
 	ctx := context.Background()
-	if out, err := smsform(ctx, env, "init").CombinedOutput(); err != nil {
+	if out, err := smsform(t, ctx, env, "init").CombinedOutput(); err != nil {
 		t.Fatalf("init: %v\n%s", err, out)
 	}
 	// Grace 0: where a resend is allowed at all, a message missing from the logs is resent at
 	// once (same messageId), the harshest setting for duplicates.
 	apply := func() *exec.Cmd {
-		return smsform(ctx, env, "apply", "-auto-approve", "-batch-size", "5", "-parallelism", "4", "-unknown-grace", "0s", dir)
+		return smsform(t, ctx, env, "apply", "-auto-approve", "-batch-size", "5", "-parallelism", "4", "-unknown-grace", "0s", dir)
 	}
 
 	// Round 1 runs undisturbed, to learn how long a whole apply takes here.
@@ -200,6 +201,9 @@ func killApply(t *testing.T, logsLag, window time.Duration, stateURL string, rou
 	full := time.Since(start)
 
 	kills, reruns, waited, decided := 0, 0, 0, 0
+	// midSend counts the kills that landed after the run had sent its first request: in the
+	// middle of its batches, not while it was starting.
+	midSend := 0
 	for round := 2; round <= rounds; round++ {
 		writeCampaign(t, dir, recipients, round)
 		srv.SetFaults(faults)
@@ -213,11 +217,14 @@ func killApply(t *testing.T, logsLag, window time.Duration, stateURL string, rou
 			var out strings.Builder
 			cmd.Stdout, cmd.Stderr = &out, &out
 			began := time.Now()
+			sentBefore := srv.Stats().Requests[sandbox.EndpointSend]
 			must(t, cmd.Start())
 			// Kill two runs of each round at a random moment (a run that ends before its
 			// moment does not count; four tries at most).
+			sending := false
 			if killsHere < 2 && attempt < 4 {
 				time.Sleep(time.Duration(rng.Int64N(int64(full) * 4 / 5)))
+				sending = srv.Stats().Requests[sandbox.EndpointSend] > sentBefore
 				cmd.Process.Kill()
 			}
 			err := cmd.Wait()
@@ -225,6 +232,9 @@ func killApply(t *testing.T, logsLag, window time.Duration, stateURL string, rou
 			case killed(err):
 				kills++
 				killsHere++
+				if sending {
+					midSend++
+				}
 				continue
 			case err == nil:
 				if attempt == 0 {
@@ -261,15 +271,18 @@ func killApply(t *testing.T, logsLag, window time.Duration, stateURL string, rou
 			break
 		}
 	}
-	out, err := smsform(ctx, env, "plan", "-detailed-exitcode", dir).CombinedOutput()
+	out, err := smsform(t, ctx, env, "plan", "-detailed-exitcode", dir).CombinedOutput()
 	if err != nil {
 		t.Fatalf("final plan: %v\n%s", err, out)
 	}
 	accepted := checkExactlyOnce(t, srv, recipients, rounds)
 	st := srv.Stats()
-	t.Logf("full apply %s; %d rounds, %d SIGKILLs, %d runs ended exit 3, %d messages decided by hand, %d accepted, %d double sends, %d duplicate messageIds refused (status 23), %d send requests",
-		full.Round(time.Millisecond), rounds, kills, waited, decided, accepted, st.DoubleSends, st.Duplicates, st.Requests[sandbox.EndpointSend])
+	t.Logf("full apply %s; %d rounds, %d SIGKILLs (%d after the run had begun sending), %d runs ended exit 3, %d messages decided by hand, %d accepted, %d double sends, %d duplicate messageIds refused (status 23), %d send requests",
+		full.Round(time.Millisecond), rounds, kills, midSend, waited, decided, accepted, st.DoubleSends, st.Duplicates, st.Requests[sandbox.EndpointSend])
 	if kills < rounds-2 {
 		t.Errorf("only %d runs were killed; the test proves little", kills)
+	}
+	if midSend < rounds/4 {
+		t.Errorf("only %d of %d SIGKILLs landed after the run had begun sending; the test proves little", midSend, kills)
 	}
 }

@@ -46,7 +46,7 @@ func TestHostileCSVInputs(t *testing.T) {
 		t.Skip("builds the binary and writes 300 MB of CSVs; not run with -short")
 	}
 	t.Parallel()
-	bin := hostileBin(t)
+	bin := realBin(t)
 	outside := t.TempDir()
 	writeFile(t, filepath.Join(outside, "secret.csv"), "messageId,"+secretMarker+"\nsf-1,x\n")
 

@@ -203,7 +203,7 @@ func TestHostileOutput(t *testing.T) {
 		t.Skip("builds the binary; not run with -short")
 	}
 	t.Parallel()
-	bin := hostileBin(t)
+	bin := realBin(t)
 	forged := "FORGED LINE ##[error]forged\n::error::forged\n##[add-mask]x"
 
 	t.Run("##[ in a campaign text (plan, plan -json)", func(t *testing.T) {

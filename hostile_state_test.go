@@ -170,7 +170,7 @@ func newSQLite(t *testing.T, path string, stmts ...string) {
 // lock or its side files live (the default ./smsform.db is in the repository's checkout).
 func TestHostileStateFile(t *testing.T) {
 	t.Parallel()
-	bin := hostileBin(t)
+	bin := realBin(t)
 	// newRepo is a checkout holding one campaign, with a state path st.db in it.
 	newRepo := func(t *testing.T) (dir, st string) {
 		dir = t.TempDir()
@@ -358,7 +358,7 @@ func TestHostileStateFile(t *testing.T) {
 // sslpassword=).
 func TestHostileStateSecrets(t *testing.T) {
 	t.Parallel()
-	bin := hostileBin(t)
+	bin := realBin(t)
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "c.yaml"), stateCampaign)
 	st := filepath.Join(dir, "st.db")
@@ -438,7 +438,7 @@ func TestHostileStateSecrets(t *testing.T) {
 // and sslpassword= parameters, a scheme in capitals) reach no output and no saved plan.
 func TestHostileStatePostgres(t *testing.T) {
 	t.Parallel()
-	bin := hostileBin(t)
+	bin := realBin(t)
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "c.yaml"), stateCampaign)
 

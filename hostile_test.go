@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -27,41 +26,6 @@ const hostileTimeout = 20 * time.Second
 // hostileMaxRSS bounds the memory of a run whose attack was memory.
 const hostileMaxRSS = 300 << 20
 
-// built is the smsform binary the hostile tests run, built once per test binary: without
-// -race, so that a run's time and memory are those of the real binary.
-var built struct {
-	once      sync.Once
-	dir, path string
-	err       error
-}
-
-// hostileBin builds the binary on first use and returns its path. removeHostileBin (from
-// TestMain) deletes it after the tests.
-func hostileBin(t *testing.T) string {
-	t.Helper()
-	built.once.Do(func() {
-		if built.dir, built.err = os.MkdirTemp("", "smsform-bin-"); built.err != nil {
-			return
-		}
-		path := filepath.Join(built.dir, "smsform")
-		if out, err := exec.Command("go", "build", "-o", path, ".").CombinedOutput(); err != nil {
-			built.err = fmt.Errorf("go build: %v\n%s", err, out)
-			return
-		}
-		built.path = path
-	})
-	if built.err != nil {
-		t.Fatal(built.err)
-	}
-	return built.path
-}
-
-func removeHostileBin() {
-	if built.dir != "" {
-		os.RemoveAll(built.dir)
-	}
-}
-
 // TestHostileInputs runs the real binary on each campaign a hostile contributor could put
 // in a pull request (issue: untrusted pull requests): each must exit 1 with a clear
 // problem, in bounded time and memory, printing no secret from the environment and no line
@@ -71,7 +35,7 @@ func TestHostileInputs(t *testing.T) {
 		t.Skip("builds the binary and writes a 2 GB sparse file; not run with -short")
 	}
 	t.Parallel()
-	bin := hostileBin(t)
+	bin := realBin(t)
 	t.Run("control: the measurement sees a child's memory", func(t *testing.T) {
 		rssFile := filepath.Join(t.TempDir(), "rss")
 		if out, err := measuredCommand(context.Background(), rssFile, "/bin/sh", "-c", `x=$(head -c 80000000 /dev/zero | tr '\0' a)`).CombinedOutput(); err != nil {

@@ -36,7 +36,7 @@ func TestHostileYAML(t *testing.T) {
 		t.Skip("builds the binary; not run with -short")
 	}
 	t.Parallel()
-	bin := hostileBin(t)
+	bin := realBin(t)
 	campaign := func(extra ...string) string {
 		return strings.Join(append([]string{`id: c1`, `from: InfoSMS`}, extra...), "\n") + "\n"
 	}

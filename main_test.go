@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -28,14 +29,14 @@ import (
 var updateScripts = flag.Bool("update", false, "rewrite the golden files embedded in testdata/script")
 
 func TestMain(m *testing.M) {
-	// Every smsform the tests run (scripts, kill tests) is this binary, built with -race, and
-	// the race runtime sleeps a second before a process exits (GORACE atexit_sleep_ms,
-	// default 1000) in case another thread is about to report: hundreds of runs would each
-	// wait out that second. A race found while a run works is reported as before (exit 66);
-	// a GORACE the caller set comes last, so its settings win.
+	// Every smsform a script runs is this binary, built with -race (so is the hostile tests'
+	// measure-rss launcher), and the race runtime sleeps a second before a process exits
+	// (GORACE atexit_sleep_ms, default 1000) in case another thread is about to report:
+	// hundreds of runs would each wait out that second. A race found while a run works is
+	// reported as before (exit 66); a GORACE the caller set comes last, so its settings win.
 	os.Setenv("GORACE", strings.TrimSpace("atexit_sleep_ms=10 "+os.Getenv("GORACE")))
 	// pgtest.M stops the private PostgreSQL cluster, if a test started one; afterTests
-	// removes the binary the hostile tests built.
+	// removes the real binary, if a test built it.
 	testscript.Main(afterTests{pgtest.M{M: m}}, map[string]func(){
 		"smsform":     func() { os.Exit(cli.Main(context.Background(), os.Args, cli.OSIO())) },
 		"measure-rss": measureRSS,
@@ -47,8 +48,41 @@ type afterTests struct{ m interface{ Run() int } }
 
 func (a afterTests) Run() int {
 	code := a.m.Run()
-	removeHostileBin()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
 	return code
+}
+
+// built is the real smsform binary, built once per test binary without -race, for the tests
+// that run it hundreds of times or measure it: the hostile tests bound its time and memory,
+// and the kill tests kill it at random moments as users run it (the race-built binary takes
+// four to five times the CPU, and its timing is not a user's). The scripts run every command
+// race-built.
+var built struct {
+	once      sync.Once
+	dir, path string
+	err       error
+}
+
+// realBin builds the binary on first use and returns its path.
+func realBin(t *testing.T) string {
+	t.Helper()
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "smsform-bin-"); built.err != nil {
+			return
+		}
+		path := filepath.Join(built.dir, "smsform")
+		if out, err := exec.Command("go", "build", "-o", path, ".").CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build: %v\n%s", err, out)
+			return
+		}
+		built.path = path
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
+	}
+	return built.path
 }
 
 // TestScripts runs the CLI end to end: every testdata/script/*.txtar is a session of
