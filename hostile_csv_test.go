@@ -170,7 +170,7 @@ func runCSVAttack(t *testing.T, bin string, tc csvAttack) {
 	ctx, cancel := context.WithTimeout(context.Background(), hostileTimeout)
 	defer cancel()
 	rssFile := filepath.Join(t.TempDir(), "rss")
-	cmd := measuredCommand(ctx, rssFile, bin, append([]string{"-state", stateFile}, tc.args...)...)
+	cmd := measuredCommand(t, ctx, rssFile, bin, append([]string{"-state", stateFile}, tc.args...)...)
 	cmd.Dir, cmd.Env = dir, env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

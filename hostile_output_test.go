@@ -121,7 +121,7 @@ func (e *outputEnv) run(t *testing.T, r outputRun) (string, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), hostileTimeout)
 	defer cancel()
 	rssFile := filepath.Join(t.TempDir(), "rss")
-	cmd := measuredCommand(ctx, rssFile, e.bin, args...)
+	cmd := measuredCommand(t, ctx, rssFile, e.bin, args...)
 	cmd.Dir = e.dir
 	cmd.Env = append(os.Environ(), "INFOBIP_API_KEY="+secretMarker, "INFOBIP_BASE_URL="+e.url, "SMSFORM_STATE=")
 	var stdout, stderr bytes.Buffer

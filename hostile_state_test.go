@@ -54,7 +54,7 @@ func runStateAttack(t *testing.T, bin, dir string, extra []string, args ...strin
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), hostileTimeout)
 	defer cancel()
-	cmd := measuredCommand(ctx, filepath.Join(t.TempDir(), "rss"), bin, args...)
+	cmd := measuredCommand(t, ctx, filepath.Join(t.TempDir(), "rss"), bin, args...)
 	cmd.Dir = dir
 	cmd.Env = append(stateSecretEnv(), extra...)
 	var stdout, stderr bytes.Buffer

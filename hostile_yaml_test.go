@@ -170,7 +170,7 @@ func runYAMLAttack(t *testing.T, bin string, tc yamlAttack) {
 	ctx, cancel := context.WithTimeout(context.Background(), hostileTimeout)
 	defer cancel()
 	rssFile := filepath.Join(t.TempDir(), "rss")
-	cmd := measuredCommand(ctx, rssFile, bin, args...)
+	cmd := measuredCommand(t, ctx, rssFile, bin, args...)
 	cmd.Env = append(os.Environ(), "INFOBIP_API_KEY="+secretMarker, "INFOBIP_BASE_URL=https://user:"+secretMarker+"@example.com", "SMSFORM_STATE=")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

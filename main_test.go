@@ -29,8 +29,7 @@ import (
 var updateScripts = flag.Bool("update", false, "rewrite the golden files embedded in testdata/script")
 
 func TestMain(m *testing.M) {
-	// Every smsform a script runs is this binary, built with -race (so is the hostile tests'
-	// measure-rss launcher), and the race runtime sleeps a second before a process exits
+	// Every smsform a script runs is this binary, built with -race, and the race runtime sleeps a second before a process exits
 	// (GORACE atexit_sleep_ms, default 1000) in case another thread is about to report:
 	// hundreds of runs would each wait out that second. A race found while a run works is
 	// reported as before (exit 66); a GORACE the caller set comes last, so its settings win.
@@ -38,8 +37,7 @@ func TestMain(m *testing.M) {
 	// pgtest.M stops the private PostgreSQL cluster, if a test started one; afterTests
 	// removes the real binary, if a test built it.
 	testscript.Main(afterTests{pgtest.M{M: m}}, map[string]func(){
-		"smsform":     func() { os.Exit(cli.Main(context.Background(), os.Args, cli.OSIO())) },
-		"measure-rss": measureRSS,
+		"smsform": func() { os.Exit(cli.Main(context.Background(), os.Args, cli.OSIO())) },
 	})
 }
 
@@ -48,42 +46,55 @@ type afterTests struct{ m interface{ Run() int } }
 
 func (a afterTests) Run() int {
 	code := a.m.Run()
-	if built.dir != "" {
-		os.RemoveAll(built.dir)
+	for _, b := range []*builtBin{smsformBin, launcherBin} {
+		if b.dir != "" {
+			os.RemoveAll(b.dir)
+		}
 	}
 	return code
 }
 
-// built is the real smsform binary, built once per test binary without -race, for the tests
-// that run it hundreds of times or measure it: the hostile tests bound its time and memory,
-// and the kill tests kill it at random moments as users run it (the race-built binary takes
-// four to five times the CPU, and its timing is not a user's). The scripts run every command
-// race-built.
-var built struct {
+// builtBin is a program built once per test binary, on first use, without -race.
+type builtBin struct {
+	pkg, name string
 	once      sync.Once
 	dir, path string
 	err       error
 }
 
-// realBin builds the binary on first use and returns its path.
-func realBin(t *testing.T) string {
+var (
+	// smsformBin is the real binary, for the tests that run it hundreds of times or measure
+	// it: the hostile tests bound its time and memory, and the kill tests kill it at random
+	// moments as users run it (the race-built binary takes four to five times the CPU, most
+	// of a run's time goes into starting it, and its timing is not a user's). The scripts
+	// run every command race-built.
+	smsformBin = &builtBin{pkg: ".", name: "smsform"}
+	// launcherBin is the hostile tests' measure-rss launcher (see measuredCommand).
+	launcherBin = &builtBin{pkg: "./testdata/measure-rss", name: "measure-rss"}
+)
+
+// get builds the program on first use and returns its path.
+func (b *builtBin) get(t *testing.T) string {
 	t.Helper()
-	built.once.Do(func() {
-		if built.dir, built.err = os.MkdirTemp("", "smsform-bin-"); built.err != nil {
+	b.once.Do(func() {
+		if b.dir, b.err = os.MkdirTemp("", "smsform-bin-"); b.err != nil {
 			return
 		}
-		path := filepath.Join(built.dir, "smsform")
-		if out, err := exec.Command("go", "build", "-o", path, ".").CombinedOutput(); err != nil {
-			built.err = fmt.Errorf("go build: %v\n%s", err, out)
+		path := filepath.Join(b.dir, b.name)
+		if out, err := exec.Command("go", "build", "-o", path, b.pkg).CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("go build %s: %v\n%s", b.pkg, err, out)
 			return
 		}
-		built.path = path
+		b.path = path
 	})
-	if built.err != nil {
-		t.Fatal(built.err)
+	if b.err != nil {
+		t.Fatal(b.err)
 	}
-	return built.path
+	return b.path
 }
+
+// realBin is the path of the real smsform binary.
+func realBin(t *testing.T) string { return smsformBin.get(t) }
 
 // TestScripts runs the CLI end to end: every testdata/script/*.txtar is a session of
 // commands with the outputs they must print. The Infobip API is the in-process sandbox.
