@@ -99,6 +99,7 @@ func realBin(t *testing.T) string { return smsformBin.get(t) }
 // TestScripts runs the CLI end to end: every testdata/script/*.txtar is a session of
 // commands with the outputs they must print. The Infobip API is the in-process sandbox.
 func TestScripts(t *testing.T) {
+	t.Parallel()
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script",
 		UpdateScripts: *updateScripts,
