@@ -29,13 +29,14 @@ import (
 var updateScripts = flag.Bool("update", false, "rewrite the golden files embedded in testdata/script")
 
 func TestMain(m *testing.M) {
-	// Every smsform a script runs is this binary, built with -race, and the race runtime sleeps a second before a process exits
-	// (GORACE atexit_sleep_ms, default 1000) in case another thread is about to report:
-	// hundreds of runs would each wait out that second. A race found while a run works is
-	// reported as before (exit 66); a GORACE the caller set comes last, so its settings win.
+	// Every smsform a script runs is this binary, built with -race, and the race runtime
+	// sleeps a second before a process exits (GORACE atexit_sleep_ms, default 1000) in case
+	// another thread is about to report: hundreds of runs would each wait out that second. A
+	// race found while a run works is reported as before (exit 66); a GORACE the caller set
+	// comes last, so its settings win.
 	os.Setenv("GORACE", strings.TrimSpace("atexit_sleep_ms=10 "+os.Getenv("GORACE")))
 	// pgtest.M stops the private PostgreSQL cluster, if a test started one; afterTests
-	// removes the real binary, if a test built it.
+	// removes the programs the tests built.
 	testscript.Main(afterTests{pgtest.M{M: m}}, map[string]func(){
 		"smsform": func() { os.Exit(cli.Main(context.Background(), os.Args, cli.OSIO())) },
 	})
