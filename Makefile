@@ -1,21 +1,33 @@
 # smsform: `make demo` for the tour, `make test` for the tests.
 GO ?= go
 
-.PHONY: build test test-browser demo bench fuzz clean
+.PHONY: build test lint test-go test-browser demo bench fuzz clean
 
 build:
 	$(GO) build -o bin/smsform .
 
-# The PostgreSQL tests use the server SMSFORM_TEST_POSTGRES names, or start a private cluster
-# from the installed binaries (Debian: /usr/lib/postgresql/*/bin); without PostgreSQL they fail
-# with the command that installs it (.ci/run installs it).
-test:
-	@test -n "$$SMSFORM_TEST_POSTGRES" || command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
-		{ echo "PostgreSQL is needed by the state tests: apt-get update && apt-get install -y postgresql (or set SMSFORM_TEST_POSTGRES to a server URL)"; exit 1; }
+# make test: the static checks, then the Go tests and the browser test side by side. About
+# three minutes on an idle 2-core machine (the README's Development section has the figures).
+test: lint
+	@$(MAKE) --no-print-directory -j2 test-go test-browser
+
+# vet, gofmt, go.mod tidy (a directly imported module marked indirect, or a stale go.sum,
+# fails), and staticcheck at the version go.mod pins with its tool directive.
+lint:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
-	$(GO) test -race -count=1 -timeout 40m ./...
-	@$(MAKE) --no-print-directory test-browser
+	@$(GO) mod tidy -diff || { echo "go.mod or go.sum is not tidy: run go mod tidy and commit the result"; exit 1; }
+	$(GO) tool staticcheck ./...
+
+# The Go tests, with the race detector. Most of the slow ones wait on processes they run, a
+# disk or a sandbox's latency: -parallel 4 (the default is one per core) keeps both cores of
+# a small machine busy. The PostgreSQL tests use the server SMSFORM_TEST_POSTGRES names, or
+# start a private cluster from the installed binaries (Debian: /usr/lib/postgresql/*/bin);
+# without PostgreSQL they fail with the command that installs it (.ci/run installs it).
+test-go:
+	@test -n "$$SMSFORM_TEST_POSTGRES" || command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		{ echo "PostgreSQL is needed by the state tests: apt-get update && apt-get install -y postgresql (or set SMSFORM_TEST_POSTGRES to a server URL)"; exit 1; }
+	$(GO) test -race -count=1 -parallel 4 -timeout 40m ./...
 
 # The HTML report in a real browser (e2e/report.test.mjs): it needs Debian's chromium, which
 # .ci/run installs; without it, one line says the test did not run.

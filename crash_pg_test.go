@@ -15,7 +15,11 @@ func TestKillApplyPostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills processes for a few seconds")
 	}
+	t.Parallel()
 	for _, lag := range []time.Duration{0, time.Hour} {
-		t.Run(fmt.Sprintf("logs-lag=%s", lag), func(t *testing.T) { killApply(t, lag, 0, pgtest.NewDatabase(t), 12) })
+		t.Run(fmt.Sprintf("logs-lag=%s", lag), func(t *testing.T) {
+			t.Parallel()
+			killApply(t, lag, 0, pgtest.NewDatabase(t), 12)
+		})
 	}
 }

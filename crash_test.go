@@ -38,9 +38,10 @@ func must(t *testing.T, err error) {
 	}
 }
 
-// smsform runs the CLI (the test binary under the name smsform, see TestMain) with env.
-func smsform(ctx context.Context, env []string, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, "smsform", args...)
+// smsform runs the real binary (see realBin) with env.
+func smsform(t *testing.T, ctx context.Context, env []string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, realBin(t), args...)
 	cmd.Env = append(os.Environ(), env...)
 	return cmd
 }
@@ -93,7 +94,7 @@ func decideLikeAPerson(t *testing.T, ctx context.Context, env []string, srv *san
 			}
 		}
 	}
-	out, err := smsform(ctx, env, "state", "list", "-json", "-only", "unknown", "-limit", "0").Output()
+	out, err := smsform(t, ctx, env, "state", "list", "-json", "-only", "unknown", "-limit", "0").Output()
 	if err != nil {
 		t.Fatalf("state list: %v", err)
 	}
@@ -121,7 +122,7 @@ func decideLikeAPerson(t *testing.T, ctx context.Context, env []string, srv *san
 			continue
 		}
 		args := append([]string{"state", "resolve", "-as", as, "-by", "test"}, ids...)
-		if out, err := smsform(ctx, env, args...).CombinedOutput(); err != nil {
+		if out, err := smsform(t, ctx, env, args...).CombinedOutput(); err != nil {
 			t.Fatalf("state resolve -as %s: %v\n%s", as, err, out)
 		}
 	}
@@ -146,6 +147,7 @@ func TestKillApply(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills processes for a few seconds")
 	}
+	t.Parallel()
 	for _, tc := range []struct {
 		lag    time.Duration
 		window time.Duration
@@ -159,7 +161,10 @@ func TestKillApply(t *testing.T) {
 		// at once (grace 0) and the account drops the copies of those that went through.
 		{time.Hour, 24 * time.Hour},
 	} {
-		t.Run(fmt.Sprintf("logs-lag=%s,idempotency-window=%s", tc.lag, tc.window), func(t *testing.T) { killApply(t, tc.lag, tc.window, "", 22) })
+		t.Run(fmt.Sprintf("logs-lag=%s,idempotency-window=%s", tc.lag, tc.window), func(t *testing.T) {
+			t.Parallel()
+			killApply(t, tc.lag, tc.window, "", 22)
+		})
 	}
 }
 
@@ -183,13 +188,13 @@ func killApply(t *testing.T, logsLag, window time.Duration, stateURL string, rou
 		env = append(env, "INFOBIP_IDEMPOTENCY_WINDOW="+window.String())
 	}
 	ctx := context.Background()
-	if out, err := smsform(ctx, env, "init").CombinedOutput(); err != nil {
+	if out, err := smsform(t, ctx, env, "init").CombinedOutput(); err != nil {
 		t.Fatalf("init: %v\n%s", err, out)
 	}
 	// Grace 0: where a resend is allowed at all, a message missing from the logs is resent at
 	// once (same messageId), the harshest setting for duplicates.
 	apply := func() *exec.Cmd {
-		return smsform(ctx, env, "apply", "-auto-approve", "-batch-size", "5", "-parallelism", "4", "-unknown-grace", "0s", dir)
+		return smsform(t, ctx, env, "apply", "-auto-approve", "-batch-size", "5", "-parallelism", "4", "-unknown-grace", "0s", dir)
 	}
 
 	// Round 1 runs undisturbed, to learn how long a whole apply takes here.
@@ -201,6 +206,9 @@ func killApply(t *testing.T, logsLag, window time.Duration, stateURL string, rou
 	full := time.Since(start)
 
 	kills, reruns, waited, decided := 0, 0, 0, 0
+	// midSend counts the kills that landed after the run had sent its first request: in the
+	// middle of its batches, not while it was starting.
+	midSend := 0
 	for round := 2; round <= rounds; round++ {
 		writeCampaign(t, dir, recipients, round)
 		srv.SetFaults(faults)
@@ -214,11 +222,14 @@ func killApply(t *testing.T, logsLag, window time.Duration, stateURL string, rou
 			var out strings.Builder
 			cmd.Stdout, cmd.Stderr = &out, &out
 			began := time.Now()
+			sentBefore := srv.Stats().Requests[sandbox.EndpointSend]
 			must(t, cmd.Start())
 			// Kill two runs of each round at a random moment (a run that ends before its
 			// moment does not count; four tries at most).
+			sending := false
 			if killsHere < 2 && attempt < 4 {
 				time.Sleep(time.Duration(rng.Int64N(int64(full) * 4 / 5)))
+				sending = srv.Stats().Requests[sandbox.EndpointSend] > sentBefore
 				cmd.Process.Kill()
 			}
 			err := cmd.Wait()
@@ -226,6 +237,9 @@ func killApply(t *testing.T, logsLag, window time.Duration, stateURL string, rou
 			case killed(err):
 				kills++
 				killsHere++
+				if sending {
+					midSend++
+				}
 				continue
 			case err == nil:
 				if attempt == 0 {
@@ -262,15 +276,18 @@ func killApply(t *testing.T, logsLag, window time.Duration, stateURL string, rou
 			break
 		}
 	}
-	out, err := smsform(ctx, env, "plan", "-detailed-exitcode", dir).CombinedOutput()
+	out, err := smsform(t, ctx, env, "plan", "-detailed-exitcode", dir).CombinedOutput()
 	if err != nil {
 		t.Fatalf("final plan: %v\n%s", err, out)
 	}
 	accepted := checkExactlyOnce(t, srv, recipients, rounds)
 	st := srv.Stats()
-	t.Logf("full apply %s; %d rounds, %d SIGKILLs, %d runs ended exit 3, %d messages decided by hand, %d accepted, %d double sends, %d duplicate messageIds refused (status 23), %d send requests",
-		full.Round(time.Millisecond), rounds, kills, waited, decided, accepted, st.DoubleSends, st.Duplicates, st.Requests[sandbox.EndpointSend])
+	t.Logf("full apply %s; %d rounds, %d SIGKILLs (%d after the run had begun sending), %d runs ended exit 3, %d messages decided by hand, %d accepted, %d double sends, %d duplicate messageIds refused (status 23), %d send requests",
+		full.Round(time.Millisecond), rounds, kills, midSend, waited, decided, accepted, st.DoubleSends, st.Duplicates, st.Requests[sandbox.EndpointSend])
 	if kills < rounds-2 {
 		t.Errorf("only %d runs were killed; the test proves little", kills)
+	}
+	if midSend < rounds/4 {
+		t.Errorf("only %d of %d SIGKILLs landed after the run had begun sending; the test proves little", midSend, kills)
 	}
 }

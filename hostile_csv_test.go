@@ -45,10 +45,8 @@ func TestHostileCSVInputs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and writes 300 MB of CSVs; not run with -short")
 	}
-	bin := filepath.Join(t.TempDir(), "smsform")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	t.Parallel()
+	bin := realBin(t)
 	outside := t.TempDir()
 	writeFile(t, filepath.Join(outside, "secret.csv"), "messageId,"+secretMarker+"\nsf-1,x\n")
 
@@ -172,7 +170,7 @@ func runCSVAttack(t *testing.T, bin string, tc csvAttack) {
 	ctx, cancel := context.WithTimeout(context.Background(), hostileTimeout)
 	defer cancel()
 	rssFile := filepath.Join(t.TempDir(), "rss")
-	cmd := measuredCommand(ctx, rssFile, bin, append([]string{"-state", stateFile}, tc.args...)...)
+	cmd := measuredCommand(t, ctx, rssFile, bin, append([]string{"-state", stateFile}, tc.args...)...)
 	cmd.Dir, cmd.Env = dir, env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -58,15 +59,42 @@ func sendRequest(t *testing.T, r *http.Request) infobip.MessagesRequest {
 }
 
 // answerSend answers a send with one status per destination.
+//
+// It writes what encoding/json writes for an infobip.MessagesResponse, but encodes each
+// distinct status once: encoding megabytes of text again for every message, under the race
+// detector, took longer than the run the answer was for.
 func answerSend(t *testing.T, w http.ResponseWriter, r *http.Request, status func(i int) infobip.Status) {
 	req := sendRequest(t, r)
-	out := infobip.MessagesResponse{BulkID: "b"}
+	encoded := map[infobip.Status][]byte{}
+	bw := bufio.NewWriter(w)
+	bw.WriteString(`{"bulkId":"b","messages":[`)
+	n := 0
 	for i, m := range req.Messages {
 		for _, d := range m.Destinations {
-			out.Messages = append(out.Messages, infobip.MessageStatus3{MessageID: d.MessageID, Destination: d.To, Status: status(i)})
+			st := status(i)
+			js, ok := encoded[st]
+			if !ok {
+				js = marshal(t, st)
+				encoded[st] = js
+			}
+			if n++; n > 1 {
+				bw.WriteByte(',')
+			}
+			fmt.Fprintf(bw, `{"messageId":%s,"destination":%s,"status":`, marshal(t, d.MessageID), marshal(t, d.To))
+			bw.Write(js)
+			bw.WriteByte('}')
 		}
 	}
-	json.NewEncoder(w).Encode(&out)
+	bw.WriteString("]}\n")
+	bw.Flush()
+}
+
+func marshal(t *testing.T, v any) []byte {
+	data, err := json.Marshal(v)
+	if err != nil {
+		t.Errorf("hostile API: %v", err)
+	}
+	return data
 }
 
 var pendingStatus = infobip.Status{GroupID: 1, GroupName: "PENDING", ID: 26, Name: "PENDING_ACCEPTED"}
@@ -123,7 +151,7 @@ func (e *outputEnv) run(t *testing.T, r outputRun) (string, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), hostileTimeout)
 	defer cancel()
 	rssFile := filepath.Join(t.TempDir(), "rss")
-	cmd := measuredCommand(ctx, rssFile, e.bin, args...)
+	cmd := measuredCommand(t, ctx, rssFile, e.bin, args...)
 	cmd.Dir = e.dir
 	cmd.Env = append(os.Environ(), "INFOBIP_API_KEY="+secretMarker, "INFOBIP_BASE_URL="+e.url, "SMSFORM_STATE=")
 	var stdout, stderr bytes.Buffer
@@ -204,10 +232,8 @@ func TestHostileOutput(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary; not run with -short")
 	}
-	bin := filepath.Join(t.TempDir(), "smsform")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	t.Parallel()
+	bin := realBin(t)
 	forged := "FORGED LINE ##[error]forged\n::error::forged\n##[add-mask]x"
 
 	t.Run("##[ in a campaign text (plan, plan -json)", func(t *testing.T) {
@@ -279,10 +305,9 @@ func TestHostileOutput(t *testing.T) {
 	t.Run("per-message rejections with 1 MB descriptions (apply)", func(t *testing.T) {
 		t.Parallel()
 		huge := strings.Repeat("x", 1<<20)
+		rejected := infobip.Status{GroupID: 5, GroupName: "REJECTED", ID: 52, Name: "REJECTED_DESTINATION ##[error]" + huge, Description: forged + huge}
 		e := newOutputEnv(t, bin, &hostileAPI{send: func(w http.ResponseWriter, r *http.Request) {
-			answerSend(t, w, r, func(int) infobip.Status {
-				return infobip.Status{GroupID: 5, GroupName: "REJECTED", ID: 52, Name: "REJECTED_DESTINATION ##[error]" + huge, Description: forged + huge}
-			})
+			answerSend(t, w, r, func(int) infobip.Status { return rejected })
 		}})
 		e.campaign(t, "Hi", 20)
 		e.run(t, outputRun{args: []string{"apply", "-auto-approve", "."}, code: 3, memory: true, stdout: `20 failed`})

@@ -31,16 +31,6 @@ import (
 // not the real one would send again.
 const stateCampaign = "id: c1\nfrom: InfoSMS\ntext: Hi\ndestinations: [{to: \"+41793026731\"}]\n"
 
-// buildStateBin builds the binary the tests of this file run.
-func buildStateBin(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "smsform")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // stateRun is what one run of the binary printed and how it exited.
 type stateRun struct {
 	stdout, stderr string
@@ -64,7 +54,7 @@ func runStateAttack(t *testing.T, bin, dir string, extra []string, args ...strin
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), hostileTimeout)
 	defer cancel()
-	cmd := measuredCommand(ctx, filepath.Join(t.TempDir(), "rss"), bin, args...)
+	cmd := measuredCommand(t, ctx, filepath.Join(t.TempDir(), "rss"), bin, args...)
 	cmd.Dir = dir
 	cmd.Env = append(stateSecretEnv(), extra...)
 	var stdout, stderr bytes.Buffer
@@ -179,7 +169,8 @@ func newSQLite(t *testing.T, path string, stmts ...string) {
 // is written into it, and nothing is written through a symlink planted where the state, its
 // lock or its side files live (the default ./smsform.db is in the repository's checkout).
 func TestHostileStateFile(t *testing.T) {
-	bin := buildStateBin(t)
+	t.Parallel()
+	bin := realBin(t)
 	// newRepo is a checkout holding one campaign, with a state path st.db in it.
 	newRepo := func(t *testing.T) (dir, st string) {
 		dir = t.TempDir()
@@ -366,7 +357,8 @@ func TestHostileStateFile(t *testing.T) {
 // '%'), whatever the scheme's case, and in whatever parameter it sits (password=,
 // sslpassword=).
 func TestHostileStateSecrets(t *testing.T) {
-	bin := buildStateBin(t)
+	t.Parallel()
+	bin := realBin(t)
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "c.yaml"), stateCampaign)
 	st := filepath.Join(dir, "st.db")
@@ -445,7 +437,8 @@ func TestHostileStateSecrets(t *testing.T) {
 // schema is refused by everything but init, and the URL's credentials (password, password=
 // and sslpassword= parameters, a scheme in capitals) reach no output and no saved plan.
 func TestHostileStatePostgres(t *testing.T) {
-	bin := buildStateBin(t)
+	t.Parallel()
+	bin := realBin(t)
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "c.yaml"), stateCampaign)
 

@@ -34,13 +34,11 @@ func TestHostileInputs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and writes a 2 GB sparse file; not run with -short")
 	}
-	bin := filepath.Join(t.TempDir(), "smsform")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	t.Parallel()
+	bin := realBin(t)
 	t.Run("control: the measurement sees a child's memory", func(t *testing.T) {
 		rssFile := filepath.Join(t.TempDir(), "rss")
-		if out, err := measuredCommand(context.Background(), rssFile, "/bin/sh", "-c", `x=$(head -c 80000000 /dev/zero | tr '\0' a)`).CombinedOutput(); err != nil {
+		if out, err := measuredCommand(t, context.Background(), rssFile, "/bin/sh", "-c", `x=$(head -c 80000000 /dev/zero | tr '\0' a)`).CombinedOutput(); err != nil {
 			t.Fatalf("sh: %v\n%s", err, out)
 		}
 		if peak := peakRSS(rssFile); peak < 80<<20 {
@@ -141,7 +139,7 @@ func TestHostileInputs(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), hostileTimeout)
 			defer cancel()
 			rssFile := filepath.Join(t.TempDir(), "rss")
-			cmd := measuredCommand(ctx, rssFile, bin, args...)
+			cmd := measuredCommand(t, ctx, rssFile, bin, args...)
 			cmd.Env = append(os.Environ(), "INFOBIP_API_KEY="+secretMarker, "INFOBIP_BASE_URL=https://user:"+secretMarker+"@example.com", "SMSFORM_STATE=")
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -184,43 +182,20 @@ func TestHostileInputs(t *testing.T) {
 	}
 }
 
-// measuredCommand runs bin through the test binary as "measure-rss", which writes bin's peak
-// RSS into rssFile. Measured from here, a child's peak would start at this test process's own:
-// Linux carries the parent's high-water mark over into a vfork()ed child when it execs, and
-// this process holds hundreds of MB after the other tests. The launcher is a fresh, small
-// process. A timeout kills the launcher's whole process group, bin with it.
-func measuredCommand(ctx context.Context, rssFile, bin string, args ...string) *exec.Cmd {
-	self, err := os.Executable()
-	if err != nil {
-		panic(err)
-	}
-	cmd := exec.CommandContext(ctx, self, append([]string{rssFile, bin}, args...)...)
-	cmd.Args[0] = "measure-rss"
+// measuredCommand runs bin through the measure-rss launcher (testdata/measure-rss), which
+// writes bin's peak RSS into rssFile. Measured from here, a child's peak would start at this
+// test process's own: Linux carries the parent's high-water mark over into a vfork()ed child
+// when it execs, and this process holds hundreds of MB after the other tests. The launcher is
+// a fresh, small process. A timeout kills the launcher's whole process group, bin with it.
+func measuredCommand(t *testing.T, ctx context.Context, rssFile, bin string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, launcherBin.get(t), append([]string{rssFile, bin}, args...)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	return cmd
 }
 
-// measureRSS is the test binary run as "measure-rss FILE BIN ARGS...": it runs BIN with
-// ARGS on its own standard streams, writes BIN's peak RSS in bytes into FILE and exits with
-// BIN's exit code.
-func measureRSS() {
-	cmd := exec.Command(os.Args[2], os.Args[3:]...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	err := cmd.Run()
-	if cmd.ProcessState == nil {
-		fmt.Fprintln(os.Stderr, "measure-rss:", err)
-		os.Exit(125)
-	}
-	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if err := os.WriteFile(os.Args[1], []byte(strconv.FormatInt(ru.Maxrss<<10, 10)), 0o644); err != nil { // Maxrss is in KiB
-		fmt.Fprintln(os.Stderr, "measure-rss:", err)
-		os.Exit(125)
-	}
-	os.Exit(cmd.ProcessState.ExitCode())
-}
-
-// peakRSS reads what measureRSS wrote: bytes, or 0 if nothing was written.
+// peakRSS reads what the launcher wrote: bytes, or 0 if nothing was written.
 func peakRSS(file string) int64 {
 	data, _ := os.ReadFile(file)
 	n, _ := strconv.ParseInt(string(data), 10, 64)

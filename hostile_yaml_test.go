@@ -35,10 +35,8 @@ func TestHostileYAML(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary; not run with -short")
 	}
-	bin := filepath.Join(t.TempDir(), "smsform")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	t.Parallel()
+	bin := realBin(t)
 	campaign := func(extra ...string) string {
 		return strings.Join(append([]string{`id: c1`, `from: InfoSMS`}, extra...), "\n") + "\n"
 	}
@@ -172,7 +170,7 @@ func runYAMLAttack(t *testing.T, bin string, tc yamlAttack) {
 	ctx, cancel := context.WithTimeout(context.Background(), hostileTimeout)
 	defer cancel()
 	rssFile := filepath.Join(t.TempDir(), "rss")
-	cmd := measuredCommand(ctx, rssFile, bin, args...)
+	cmd := measuredCommand(t, ctx, rssFile, bin, args...)
 	cmd.Env = append(os.Environ(), "INFOBIP_API_KEY="+secretMarker, "INFOBIP_BASE_URL=https://user:"+secretMarker+"@example.com", "SMSFORM_STATE=")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -5,13 +5,16 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,16 +29,78 @@ import (
 var updateScripts = flag.Bool("update", false, "rewrite the golden files embedded in testdata/script")
 
 func TestMain(m *testing.M) {
-	// pgtest.M stops the private PostgreSQL cluster, if a test started one.
-	testscript.Main(pgtest.M{M: m}, map[string]func(){
-		"smsform":     func() { os.Exit(cli.Main(context.Background(), os.Args, cli.OSIO())) },
-		"measure-rss": measureRSS,
+	// Every smsform a script runs is this binary, built with -race, and the race runtime
+	// sleeps a second before a process exits (GORACE atexit_sleep_ms, default 1000) in case
+	// another thread is about to report: hundreds of runs would each wait out that second. A
+	// race found while a run works is reported as before (exit 66); a GORACE the caller set
+	// comes last, so its settings win.
+	os.Setenv("GORACE", strings.TrimSpace("atexit_sleep_ms=10 "+os.Getenv("GORACE")))
+	// pgtest.M stops the private PostgreSQL cluster, if a test started one; afterTests
+	// removes the programs the tests built.
+	testscript.Main(afterTests{pgtest.M{M: m}}, map[string]func(){
+		"smsform": func() { os.Exit(cli.Main(context.Background(), os.Args, cli.OSIO())) },
 	})
 }
+
+// afterTests runs the tests, then removes what they left outside their temporary directories.
+type afterTests struct{ m interface{ Run() int } }
+
+func (a afterTests) Run() int {
+	code := a.m.Run()
+	for _, b := range []*builtBin{smsformBin, launcherBin} {
+		if b.dir != "" {
+			os.RemoveAll(b.dir)
+		}
+	}
+	return code
+}
+
+// builtBin is a program built once per test binary, on first use, without -race.
+type builtBin struct {
+	pkg, name string
+	once      sync.Once
+	dir, path string
+	err       error
+}
+
+var (
+	// smsformBin is the real binary, for the tests that run it hundreds of times or measure
+	// it: the hostile tests bound its time and memory, and the kill tests kill it at random
+	// moments as users run it (the race-built binary takes four to five times the CPU, most
+	// of a run's time goes into starting it, and its timing is not a user's). The scripts
+	// run every command race-built.
+	smsformBin = &builtBin{pkg: ".", name: "smsform"}
+	// launcherBin is the hostile tests' measure-rss launcher (see measuredCommand).
+	launcherBin = &builtBin{pkg: "./testdata/measure-rss", name: "measure-rss"}
+)
+
+// get builds the program on first use and returns its path.
+func (b *builtBin) get(t *testing.T) string {
+	t.Helper()
+	b.once.Do(func() {
+		if b.dir, b.err = os.MkdirTemp("", "smsform-bin-"); b.err != nil {
+			return
+		}
+		path := filepath.Join(b.dir, b.name)
+		if out, err := exec.Command("go", "build", "-o", path, b.pkg).CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("go build %s: %v\n%s", b.pkg, err, out)
+			return
+		}
+		b.path = path
+	})
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	return b.path
+}
+
+// realBin is the path of the real smsform binary.
+func realBin(t *testing.T) string { return smsformBin.get(t) }
 
 // TestScripts runs the CLI end to end: every testdata/script/*.txtar is a session of
 // commands with the outputs they must print. The Infobip API is the in-process sandbox.
 func TestScripts(t *testing.T) {
+	t.Parallel()
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script",
 		UpdateScripts: *updateScripts,
@@ -74,6 +139,32 @@ type sandboxes struct {
 	// sendBase is how many send requests had arrived at the last `sandbox start` or
 	// `sandbox faults`, from which `sandbox arrived` counts.
 	sendBase int
+
+	mu sync.Mutex
+	// held, while `sandbox hold` is in force, keeps send requests at the door until `sandbox
+	// release` closes it.
+	held chan struct{}
+}
+
+// door is the handler in front of the sandbox: while the script holds it, a send request
+// waits there until it is released (or the client gives up: then it never reaches the
+// sandbox, as a request dropped with its connection). A run holding the state's lock keeps
+// it for as long as the script needs, however slow the machine, where a latency would be a
+// guess.
+func (sb *sandboxes) door(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sb.mu.Lock()
+		held := sb.held
+		sb.mu.Unlock()
+		if held != nil && r.Method == http.MethodPost && r.URL.Path == infobip.PathMessages {
+			select {
+			case <-held:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // cmdSandbox drives the in-process fake Infobip API:
@@ -88,6 +179,8 @@ type sandboxes struct {
 //	sandbox conversions N asserts N conversions logged (POST /ct/1/log/end)
 //	sandbox arrived N     waits until N send requests have arrived since the last start or
 //	                      faults (counted on arrival, before -latency: they are in flight)
+//	sandbox hold          keeps send requests waiting at the door, not yet at the sandbox
+//	sandbox release       lets them in, and those that come after
 func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! sandbox")
@@ -126,8 +219,9 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 			opts.Rand = rand.New(rand.NewPCG(*seed, *seed))
 		}
 		sb.cur = sandbox.New(opts)
-		srv := httptest.NewServer(sb.cur)
+		srv := httptest.NewServer(sb.door(sb.cur))
 		ts.Defer(srv.Close)
+		ts.Defer(sb.release) // a script that ends holding: let the requests go before Close
 		ts.Setenv("INFOBIP_BASE_URL", srv.URL)
 		sb.sendBase = 0
 	case "arrived":
@@ -146,6 +240,16 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 			}
 		}
 		ts.Fatalf("%d send requests arrived at the sandbox within 10s, want %d", got, want)
+	case "hold":
+		sb.server(ts)
+		sb.mu.Lock()
+		if sb.held == nil {
+			sb.held = make(chan struct{})
+		}
+		sb.mu.Unlock()
+	case "release":
+		sb.server(ts)
+		sb.release()
 	case "received":
 		var lines []string
 		for _, r := range sb.server(ts).Received() {
@@ -180,6 +284,15 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(sb.server(ts).QueueInbound(sandbox.Inbound{From: args[1], Text: args[2]}))
 	default:
 		ts.Fatalf("unknown sandbox subcommand %q", args[0])
+	}
+}
+
+func (sb *sandboxes) release() {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	if sb.held != nil {
+		close(sb.held)
+		sb.held = nil
 	}
 }
 

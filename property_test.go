@@ -81,8 +81,12 @@ func TestRandomFaults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs many processes")
 	}
+	t.Parallel()
 	for _, window := range []time.Duration{0, 24 * time.Hour} {
-		t.Run(fmt.Sprintf("idempotency-window=%s", window), func(t *testing.T) { randomFaults(t, window) })
+		t.Run(fmt.Sprintf("idempotency-window=%s", window), func(t *testing.T) {
+			t.Parallel()
+			randomFaults(t, window)
+		})
 	}
 }
 
@@ -102,7 +106,7 @@ func randomFaults(t *testing.T, window time.Duration) {
 		env = append(env, "INFOBIP_IDEMPOTENCY_WINDOW="+window.String())
 	}
 	ctx := context.Background()
-	if out, err := smsform(ctx, env, "init").CombinedOutput(); err != nil {
+	if out, err := smsform(t, ctx, env, "init").CombinedOutput(); err != nil {
 		t.Fatalf("init: %v\n%s", err, out)
 	}
 
@@ -128,7 +132,7 @@ func randomFaults(t *testing.T, window time.Duration) {
 			sb.SetFaults(f)
 			desc = fmt.Sprintf("faults %+v", f)
 		case 1:
-			out, err := smsform(ctx, env, "refresh", "-unknown-grace", "1h").CombinedOutput()
+			out, err := smsform(t, ctx, env, "refresh", "-unknown-grace", "1h").CombinedOutput()
 			if c := exitCodeOf(err); c != 0 && c != 3 {
 				t.Fatalf("step %d refresh: %v\n%s", step, err, out)
 			}
@@ -149,7 +153,7 @@ func randomFaults(t *testing.T, window time.Duration) {
 					allowed[step] = true
 				}
 			}
-			cmd := smsform(ctx, env, "apply", "-auto-approve", "-batch-size", "10", "-unknown-grace", grace, dir)
+			cmd := smsform(t, ctx, env, "apply", "-auto-approve", "-batch-size", "10", "-unknown-grace", grace, dir)
 			var out bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &out
 			must(t, cmd.Start())
@@ -172,7 +176,7 @@ func randomFaults(t *testing.T, window time.Duration) {
 	// sent) waits for a person on a default account.
 	sb.SetFaults(sandbox.Faults{})
 	for rerun := 0; ; rerun++ {
-		out, err := smsform(ctx, env, "apply", "-auto-approve", "-unknown-grace", "0s", dir).CombinedOutput()
+		out, err := smsform(t, ctx, env, "apply", "-auto-approve", "-unknown-grace", "0s", dir).CombinedOutput()
 		if err == nil {
 			break
 		}
@@ -198,7 +202,7 @@ func randomFaults(t *testing.T, window time.Duration) {
 	for _, r := range sb.Received() {
 		accepted[r.MessageID] = true
 	}
-	out, err := smsform(ctx, env, "state", "list", "-json", "-limit", "0").Output()
+	out, err := smsform(t, ctx, env, "state", "list", "-json", "-limit", "0").Output()
 	must(t, err)
 	var list struct {
 		Messages []struct {

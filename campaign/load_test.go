@@ -887,14 +887,6 @@ func TestYAMLErrorWithoutLine(t *testing.T) {
 	checkProblems(t, dir, err, []want{{"c.yaml", 3, "", "control characters are not allowed"}})
 }
 
-func problemLines(ve *campaign.ValidationError) []int {
-	var out []int
-	for _, p := range ve.Problems {
-		out = append(out, p.Line)
-	}
-	return out
-}
-
 // TestCSVHeaderToTwice: a second `to` column is as wrong as any other repeated column.
 func TestCSVHeaderToTwice(t *testing.T) {
 	t.Parallel()

@@ -410,14 +410,6 @@ func plural(n int, one, many string) string {
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
-func csvMessage(err error) string {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
-}
-
 // prepare normalises a row's number, checks its consent, assigns its variant and renders
 // its text (every variant's, in an experiment), or records why it cannot be sent. It only
 // touches the row, so workers can prepare rows in parallel.

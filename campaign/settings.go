@@ -400,6 +400,3 @@ func parseAmount(s string) (MicroUnits, bool) {
 	}
 	return decimalMicro(s), true
 }
-
-// isSettingsFile reports a path named smsform.yaml: never read as a campaign.
-func isSettingsFile(p string) bool { return filepath.Base(p) == SettingsFile }

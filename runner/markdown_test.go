@@ -96,7 +96,7 @@ func outsideCode(t *testing.T, doc string) string {
 		trimmed := strings.TrimRight(line, "\n")
 		switch {
 		case fence == "" && strings.HasPrefix(trimmed, "```"):
-			fence = strings.TrimRight(trimmed, "text")
+			fence = strings.TrimSuffix(trimmed, "text")
 		case fence != "" && trimmed == fence:
 			fence = ""
 		case fence == "":

@@ -105,6 +105,7 @@ func (a *API) SubmitConversion(ctx context.Context, messageID string) (string, e
 func ConversionError(err error) error {
 	var ae *infobip.APIError
 	if errors.As(err, &ae) && ae.StatusCode == http.StatusNotFound {
+		//lint:ignore ST1005 Infobip is a name; the text is recorded and shown as a sentence.
 		return &runner.SendError{Failure: runner.RequestRefused, Err: fmt.Errorf(
 			"Infobip does not know this message as tracked (404): %w; check that its campaign sets tracking and was sent by the account %s belongs to", err, infobip.EnvAPIKey)}
 	}
