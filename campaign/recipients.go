@@ -23,6 +23,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/smsform/smsform/internal/safetext"
+	"github.com/smsform/smsform/internal/words"
 )
 
 // MaxTextBytes is the longest text Infobip accepts, in bytes.
@@ -398,14 +399,7 @@ func noToColumn(header []string) string {
 	if h := NumberColumn(header); h != "" {
 		return fmt.Sprintf("the header has no `to` column; rename %q, the column of numbers, to `to`", h)
 	}
-	return fmt.Sprintf("the header has no `to` column (it has %d %s); the first line must name the columns, the numbers' one `to`", len(header), plural(len(header), "column", "columns"))
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
+	return fmt.Sprintf("the header has no `to` column (it has %d %s); the first line must name the columns, the numbers' one `to`", len(header), words.Plural(len(header), "column", "columns"))
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }

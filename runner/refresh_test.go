@@ -113,7 +113,7 @@ func TestRunRefreshStopsOnError(t *testing.T) {
 	delivery := false
 	_, err := runner.RunRefresh(context.Background(), runner.RefreshRun{
 		Store: s, API: refreshAPI{failingLogs{client}, in}, Now: clk.Now,
-		Reconcile: runner.ReconcileOptions{Limiter: rate.NewLimiter(rate.Inf, 1)},
+		Reconcile:    runner.ReconcileOptions{Limiter: rate.NewLimiter(rate.Inf, 1)},
 		DeliveryRead: func(runner.DeliveryResult) { delivery = true },
 	})
 	if err == nil || delivery || pulled != 0 {
