@@ -28,6 +28,9 @@ type RefreshRun struct {
 	// Reconciled, if set, is told what looking unknown outcomes up found, before the
 	// delivery status is read.
 	Reconciled func(Reconciliation)
+	// DeliveryProgress, if set, is called as the delivery status starts to be read, for
+	// that step's Progress (whose clock starts then).
+	DeliveryProgress func() func(done, total int)
 	// DeliveryRead, if set, is told what reading the delivery status found, before the
 	// replies are pulled.
 	DeliveryRead func(DeliveryResult)
@@ -69,6 +72,9 @@ func RunRefresh(ctx context.Context, r RefreshRun) (RefreshOutcome, error) {
 	}
 	dopts := r.Delivery
 	dopts.Now = r.Now()
+	if r.DeliveryProgress != nil {
+		dopts.Progress = r.DeliveryProgress()
+	}
 	if out.Delivery, err = RefreshDelivery(ctx, r.Store, r.API, dopts); err != nil {
 		return out, err
 	}
