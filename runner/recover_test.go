@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/smsform/smsform/internal/sandbox"
 	"github.com/smsform/smsform/runner"
@@ -123,4 +124,38 @@ func TestLoadInputs(t *testing.T) {
 var sameNames = runner.StateNames{
 	Same: func(a, b string) bool { return a == b },
 	Name: func(s string) string { return s },
+}
+
+// TestRunApplySavedPlan: applying a saved plan takes what it decided (-retry-failed) from
+// the plan, not from the run; its outcome counts what is left of unknown outcome.
+func TestRunApplySavedPlan(t *testing.T) {
+	ctx := context.Background()
+	dir := writeFiles(t, map[string]string{"otp.yaml": otpYAML})
+	s := openStore(t)
+	_, client := startSandbox(t, sandbox.Options{RejectTo: []string{"41790000002"}}, nil)
+	in, err := runner.LoadInputs([]string{dir}, s.Path(), sameNames, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := runner.RunApply(ctx, runner.ApplyRun{Store: s, Set: in.Set, Connect: func() (runner.API, error) { return client, nil }})
+	if err != nil || out.Result.Sent != 2 || out.Result.Failed != 1 || out.Result.Unresolved != 0 {
+		t.Fatalf("first apply: %+v, %v", out.Result, err)
+	}
+	p, err := runner.PlanFrom(ctx, s, in.Set, time.Now(), runner.PlanOptions{RetryFailed: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "p.plan")
+	if err := p.Save(file, []string{dir}, s.Path(), runner.PlanOptions{RetryFailed: true}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	saved, err := runner.LoadInputs([]string{file}, s.Path(), sameNames, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The run's own options say nothing of retrying: the saved plan decides.
+	out, err = runner.RunApply(ctx, runner.ApplyRun{Store: s, Set: saved.Set, Saved: saved.Saved, Connect: func() (runner.API, error) { return client, nil }})
+	if err != nil || !out.Applied || out.Plan.Summary.Send != 1 || out.Result.Failed != 1 {
+		t.Errorf("saved plan with retry_failed: plan %+v, result %+v, %v; want the failed message sent again", out.Plan.Summary, out.Result, err)
+	}
 }

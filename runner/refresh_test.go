@@ -25,7 +25,7 @@ func TestRunRefresh(t *testing.T) {
 	clk := &fakeClock{}
 	sb, client := startSandbox(t, sandbox.Options{Now: clk.Now, DropRate: 1, LogsLag: time.Hour}, nil)
 	s := openStore(t)
-	if out := applyRun(t, s, client, clk, 0, otpYAML); out.Result.Unknown != 3 {
+	if out := applyRun(t, s, client, clk, 0, otpYAML); out.Result.Unknown != 3 || out.Result.Unresolved != 3 {
 		t.Fatalf("first apply: %+v", out.Result)
 	}
 	sw, _ := runner.NewStopWords(runner.DefaultStopWords)

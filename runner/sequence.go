@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -61,9 +62,24 @@ type ApplyOutcome struct {
 // a dead run left in flight as unknown): check a saved plan against the state; look
 // unknown outcomes up in the logs and decide about the others (Decide); plan, with the
 // resends cleared; abandon resends the files no longer hold; confirm; note the resends'
-// first attempts; send. The outcome is returned also when a step fails after sending
+// first attempts; send; count the messages the state holds of unknown outcome
+// (Result.Unresolved). The outcome is returned also when a step fails after sending
 // started.
 func RunApply(ctx context.Context, r ApplyRun) (ApplyOutcome, error) {
+	out, err := runApply(ctx, r)
+	if err != nil && !out.Applied {
+		return out, err
+	}
+	// Counted also after a stop or a failure: a signal or an error must not hide them.
+	n, cerr := r.Store.CountUnresolved(context.WithoutCancel(ctx))
+	if cerr != nil {
+		return out, errors.Join(err, cerr)
+	}
+	out.Result.Unresolved = n
+	return out, err
+}
+
+func runApply(ctx context.Context, r ApplyRun) (ApplyOutcome, error) {
 	var out ApplyOutcome
 	if r.Now == nil {
 		r.Now = time.Now

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -106,7 +105,7 @@ func runApply(c *cli.Context, sys IO) error {
 		if err != nil && !out.Applied {
 			return err // stopped before sending anything: nothing to summarise
 		}
-		return finishApply(c, sys, store, out, ropts.Window, mask, err)
+		return finishApply(c, sys, out, ropts.Window, mask, err)
 	})
 }
 
@@ -132,13 +131,8 @@ func confirm(sys IO, p *runner.Plan, asJSON bool) error {
 
 // finishApply prints the result, also of a run that stopped on runErr, and picks the exit
 // code.
-func finishApply(c *cli.Context, sys IO, store state.Store, out runner.ApplyOutcome, window time.Duration, mask campaign.Mask, runErr error) error {
+func finishApply(c *cli.Context, sys IO, out runner.ApplyOutcome, window time.Duration, mask campaign.Mask, runErr error) error {
 	res, p := out.Result, out.Plan
-	n, err := store.CountUnresolved(context.WithoutCancel(c.Context))
-	if err != nil {
-		return errors.Join(runErr, err)
-	}
-	res.Unresolved = n
 	if c.Bool("json") {
 		if err := printDoc(sys.Stdout, res); err != nil {
 			return err
