@@ -118,10 +118,7 @@ func optOutAddCommand(sys IO) *cli.Command {
 			if err != nil {
 				return err
 			}
-			by := c.String("by")
-			if by == "" {
-				by = whoAmI(sys)
-			}
+			by := author(c, sys)
 			return withLockedStore(c, sys, "state opt-outs add", func(store state.Store) error {
 				added, err := store.AddOptOut(c.Context, state.OptOut{Number: n, Source: "added by hand", AddedBy: by, Reason: c.String("reason"), ReceivedAt: time.Now()})
 				if err != nil {

@@ -37,10 +37,7 @@ func resolveCommand(sys IO) *cli.Command {
 			if c.NArg() == 0 && c.String("campaign") == "" {
 				return fmt.Errorf("state resolve decides every unknown message only with -campaign ID; name the messages (messageIds or +NUMBERs), or give -campaign")
 			}
-			by := c.String("by")
-			if by == "" {
-				by = whoAmI(sys)
-			}
+			by := author(c, sys)
 			return withLockedStore(c, sys, "state resolve", func(store state.Store) error {
 				keys, err := store.Resolve(c.Context, state.Resolution{Sent: as == "sent", Campaign: c.String("campaign"), Targets: c.Args().Slice(), By: by})
 				if err != nil {

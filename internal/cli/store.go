@@ -76,8 +76,11 @@ func lazyClient(sys IO) func() (*sms.API, error) {
 	}
 }
 
-// whoAmI is who a person recorded as the author of a decision is by default: $USER@host.
-func whoAmI(sys IO) string {
+// author is who a person recorded as the author of a decision is: -by, else $USER@host.
+func author(c *cli.Context, sys IO) string {
+	if by := c.String("by"); by != "" {
+		return by
+	}
 	by := sys.Getenv("USER")
 	if by == "" {
 		by = "unknown user"

@@ -54,10 +54,7 @@ func testSendCommand(sys IO) *cli.Command {
 			if err != nil {
 				return err
 			}
-			opts := runner.TestSendOptions{To: to, Recipient: c.Int("recipient"), By: c.String("by"), Now: time.Now()}
-			if opts.By == "" {
-				opts.By = whoAmI(sys)
-			}
+			opts := runner.TestSendOptions{To: to, Recipient: c.Int("recipient"), By: author(c, sys), Now: time.Now()}
 			if c.IsSet("recipient") && opts.Recipient < 1 {
 				return fmt.Errorf("test-send: -recipient counts from 1, got %d", opts.Recipient)
 			}
