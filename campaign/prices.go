@@ -180,6 +180,12 @@ func regionOf(e164 string) string {
 		}
 		// A leading zero (Italy) needs the full parse, below.
 		if nn, err := strconv.ParseUint(national, 10, 64); err == nil && !strings.HasPrefix(national, "0") {
+			if r, ok := sharedRegion(cc, national); ok {
+				if r == "" {
+					return fmt.Sprintf("+%d", cc)
+				}
+				return r
+			}
 			// Built directly rather than parsed: Parse spends most of its time on formats
 			// an E.164 number never has.
 			num := &phonenumbers.PhoneNumber{CountryCode: proto.Int32(int32(cc)), NationalNumber: proto.Uint64(nn)}

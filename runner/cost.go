@@ -40,16 +40,17 @@ func (c *Cost) add(prices *campaign.Prices, to string, parts int) {
 	c.addAmount(price.Currency, price.Amount*campaign.MicroUnits(parts))
 }
 
+// addAmount adds to the total in currency; writing it out is left to merge, once per
+// campaign rather than once per message.
 func (c *Cost) addAmount(currency string, m campaign.MicroUnits) {
 	i, found := slices.BinarySearchFunc(c.Totals, currency, func(a Amount, cur string) int { return cmp.Compare(a.Currency, cur) })
 	if !found {
 		c.Totals = slices.Insert(c.Totals, i, Amount{Currency: currency})
 	}
 	c.Totals[i].Amount += m
-	c.Totals[i].Decimal = c.Totals[i].Amount.String()
 }
 
-// merge adds another cost into c.
+// merge adds a campaign's cost, complete, into c, and writes out the totals of both.
 func (c *Cost) merge(o *Cost) {
 	c.Priced += o.Priced
 	c.Unpriced += o.Unpriced
@@ -58,6 +59,15 @@ func (c *Cost) merge(o *Cost) {
 	}
 	for _, a := range o.Totals {
 		c.addAmount(a.Currency, a.Amount)
+	}
+	o.writeOut()
+	c.writeOut()
+}
+
+// writeOut sets each total's Decimal from its Amount.
+func (c *Cost) writeOut() {
+	for i := range c.Totals {
+		c.Totals[i].Decimal = c.Totals[i].Amount.String()
 	}
 }
 

@@ -13,14 +13,17 @@ import (
 
 // BenchmarkPlanCost100k plans 100,000 fresh messages with a prices file: Swiss numbers
 // (their country is known from the calling code) and US numbers (+1 is shared by many
-// countries, so each number is parsed to find its own).
+// countries, so each number's own is looked up), and the same US numbers planned without
+// prices, the reference a priced plan is compared with.
 func BenchmarkPlanCost100k(b *testing.B) {
 	for _, tt := range []struct {
 		name   string
 		number func(i int) string
+		prices bool
 	}{
-		{"CH", func(i int) string { return fmt.Sprintf("+4179%07d", i) }},
-		{"US", func(i int) string { return fmt.Sprintf("+1212%d%06d", 2+i%8, i) }},
+		{"CH", func(i int) string { return fmt.Sprintf("+4179%07d", i) }, true},
+		{"US", func(i int) string { return fmt.Sprintf("+1212%d%06d", 2+i%8, i) }, true},
+		{"US-no-prices", func(i int) string { return fmt.Sprintf("+1212%d%06d", 2+i%8, i) }, false},
 	} {
 		b.Run(tt.name, func(b *testing.B) {
 			var csv strings.Builder
@@ -37,9 +40,11 @@ func BenchmarkPlanCost100k(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			prices, err := campaign.LoadPrices(filepath.Join(dir, "prices.csv"))
-			if err != nil {
-				b.Fatal(err)
+			var prices *campaign.Prices
+			if tt.prices {
+				if prices, err = campaign.LoadPrices(filepath.Join(dir, "prices.csv")); err != nil {
+					b.Fatal(err)
+				}
 			}
 			snap := state.NewSnapshot(state.Version{Lineage: "x", Serial: 1}, nil)
 			b.ReportAllocs()
@@ -49,7 +54,7 @@ func BenchmarkPlanCost100k(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if p.Cost.Priced != benchN {
+				if tt.prices && p.Cost.Priced != benchN {
 					b.Fatalf("cost %+v", p.Cost)
 				}
 			}

@@ -1,0 +1,133 @@
+package campaign
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/nyaruka/phonenumbers"
+	"google.golang.org/protobuf/proto"
+)
+
+// slowRegionOf is regionOf as libphonenumber answers it, every regular expression run for
+// every number: what the region table must agree with.
+func slowRegionOf(e164 string) string {
+	if cc, national := CallingCode(strings.TrimPrefix(e164, "+")); cc != 0 {
+		if regions := phonenumbers.GetRegionCodesForCountryCode(cc); len(regions) == 1 {
+			return regions[0]
+		}
+		if nn, err := strconv.ParseUint(national, 10, 64); err == nil && !strings.HasPrefix(national, "0") {
+			num := &phonenumbers.PhoneNumber{CountryCode: proto.Int32(int32(cc)), NationalNumber: proto.Uint64(nn)}
+			if r := phonenumbers.GetRegionCodeForNumber(num); r != "" && r != "ZZ" {
+				return r
+			}
+			return fmt.Sprintf("+%d", cc)
+		}
+	}
+	num, err := phonenumbers.Parse(e164, "")
+	if err == nil {
+		if r := phonenumbers.GetRegionCodeForNumber(num); r != "" && r != "ZZ" {
+			return r
+		}
+		return fmt.Sprintf("+%d", num.GetCountryCode())
+	}
+	return "unknown"
+}
+
+// sharedCallingCodes are the calling codes several regions share (+1, +7, +44, +47, +61,
+// +212, +262, +290, +358, +590, +599 ...), from libphonenumber itself.
+func sharedCallingCodes() []int {
+	var ccs []int
+	for cc := 1; cc < 1000; cc++ {
+		if len(phonenumbers.GetRegionCodesForCountryCode(cc)) > 1 {
+			ccs = append(ccs, cc)
+		}
+	}
+	return ccs
+}
+
+// TestRegionTableAgrees: for numbers of every calling code several regions share, valid
+// ones of every type of every region, numbers sharing their first digits, random digits of
+// every length, and what is not a number at all, the table answers what libphonenumber does,
+// and does answer (rather than leave it to libphonenumber) every number it is built for.
+func TestRegionTableAgrees(t *testing.T) {
+	ccs := sharedCallingCodes()
+	for _, want := range []int{1, 7, 44, 47, 61, 212, 262, 290, 358, 590, 599} {
+		if !slices.Contains(ccs, want) {
+			t.Fatalf("+%d is not among the shared calling codes %v", want, ccs)
+		}
+	}
+	rnd := rand.New(rand.NewPCG(18, 4))
+	digits := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte('0' + rnd.IntN(10))
+		}
+		return string(b)
+	}
+	compared, answered := 0, 0
+	compare := func(e164 string) {
+		t.Helper()
+		compared++
+		if got, want := regionOf(e164), slowRegionOf(e164); got != want {
+			t.Errorf("regionOf(%q) = %q; libphonenumber says %q", e164, got, want)
+		}
+	}
+	for _, cc := range ccs {
+		prefix := "+" + strconv.Itoa(cc)
+		var examples []string
+		for _, region := range phonenumbers.GetRegionCodesForCountryCode(cc) {
+			md := metadata()[region]
+			for _, d := range []*phonenumbers.PhoneNumberDesc{md.GetGeneralDesc(), md.GetFixedLine(), md.GetMobile(), md.GetTollFree(),
+				md.GetPremiumRate(), md.GetSharedCost(), md.GetVoip(), md.GetPersonalNumber(), md.GetPager(), md.GetUan(), md.GetVoicemail()} {
+				if ex := d.GetExampleNumber(); ex != "" {
+					examples = append(examples, ex)
+				}
+			}
+		}
+		if len(examples) == 0 {
+			t.Fatalf("+%d: no example numbers in the metadata", cc)
+		}
+		for _, ex := range examples {
+			num, err := phonenumbers.Parse(prefix+ex, "")
+			if err != nil || !phonenumbers.IsValidNumber(num) {
+				continue
+			}
+			if !strings.HasPrefix(ex, "0") {
+				if _, ok := sharedRegion(cc, ex); !ok {
+					t.Errorf("+%d %s: the table did not answer", cc, ex)
+				}
+				answered++
+			}
+			compare(prefix + ex)
+			// Numbers sharing its first k digits: the same region, another, or none.
+			for k := 1; k < len(ex); k++ {
+				for range 4 {
+					compare(prefix + ex[:k] + digits(len(ex)-k))
+				}
+			}
+			compare(prefix + ex + digits(1)) // one digit too many
+			compare(prefix + ex[:len(ex)-1]) // one too few
+		}
+		for n := 1; n <= 18; n++ {
+			for range 40 {
+				compare(prefix + digits(n))
+			}
+		}
+		for _, bad := range []string{"", "0", "00", "x", "1x", "-1", "+1", " 1", "٣"} {
+			compare(prefix + bad)
+		}
+	}
+	// Every area code of the North American plan, each with numbers of both exchange kinds.
+	for area := range 1000 {
+		compare(fmt.Sprintf("+1%03d%s", area, digits(7)))
+		compare(fmt.Sprintf("+1%03d2%s", area, digits(6)))
+	}
+	if answered < 200 {
+		t.Errorf("the table answered %d valid example numbers; want the examples of every shared calling code", answered)
+	}
+	t.Logf("%d numbers compared, %d valid examples answered by the table", compared, answered)
+}
