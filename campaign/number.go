@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/nyaruka/phonenumbers"
 	"google.golang.org/protobuf/proto"
@@ -82,14 +83,25 @@ func validE164(raw string) bool {
 // the digits after it; 0 and digits when none of the first one, two or three digits is a
 // calling code. Calling codes are prefix-free, so at most one of them is.
 func CallingCode(digits string) (cc int, rest string) {
+	code := 0
 	for n := 1; n <= 3 && n <= len(digits); n++ {
 		if digits[n-1] < '0' || digits[n-1] > '9' {
 			break
 		}
-		c, _ := strconv.Atoi(digits[:n])
-		if phonenumbers.GetRegionCodeForCountryCode(c) != "ZZ" {
-			return c, digits[n:]
+		code = code*10 + int(digits[n-1]-'0')
+		if callingCodes()[code] {
+			return code, digits[n:]
 		}
 	}
 	return 0, digits
 }
+
+// callingCodes says which numbers below 1000 are calling codes, as libphonenumber does:
+// asked once, rather than three map lookups for every number.
+var callingCodes = sync.OnceValue(func() *[1000]bool {
+	var codes [1000]bool
+	for c := range codes {
+		codes[c] = phonenumbers.GetRegionCodeForCountryCode(c) != "ZZ"
+	}
+	return &codes
+})

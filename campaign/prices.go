@@ -59,10 +59,19 @@ type Price struct {
 
 // Prices is a prices file, read.
 type Prices struct {
-	File      string
-	byRegion  map[string]Price
-	byPrefix  map[string]Price // by the prefix's digits, without '+'
-	maxPrefix int
+	File     string
+	byRegion map[string]Price
+	byPrefix map[string]Price // by the prefix's digits, without '+'
+	// trie holds byPrefix by digit, its root first: a number's longest priced prefix is
+	// one step per digit, however many prefixes the file has.
+	trie []prefixNode
+}
+
+// A prefixNode is one digit of a prefix; price is set where a prefix ends.
+type prefixNode struct {
+	next   [10]int32 // index in trie; 0: no prefix continues with this digit
+	price  *Price
+	prefix string // "+4179"
 }
 
 var (
@@ -100,7 +109,24 @@ func LoadPrices(path string) (*Prices, error) {
 		err.(*ValidationError).Subject = path
 		return nil, err
 	}
+	p.buildTrie()
 	return p, nil
+}
+
+func (p *Prices) buildTrie() {
+	p.trie = []prefixNode{{}}
+	for digits, price := range p.byPrefix {
+		n := 0
+		for i := 0; i < len(digits); i++ {
+			d := digits[i] - '0'
+			if p.trie[n].next[d] == 0 {
+				p.trie = append(p.trie, prefixNode{})
+				p.trie[n].next[d] = int32(len(p.trie) - 1)
+			}
+			n = int(p.trie[n].next[d])
+		}
+		p.trie[n].price, p.trie[n].prefix = &price, "+"+digits
+	}
 }
 
 func (p *Prices) read(cr *csv.Reader, ps *problems) {
@@ -148,7 +174,6 @@ func (p *Prices) read(cr *csv.Reader, ps *problems) {
 		}
 		if ok {
 			table[key] = price
-			p.maxPrefix = max(p.maxPrefix, len(key))
 		}
 	}
 }
@@ -158,10 +183,17 @@ func (p *Prices) read(cr *csv.Reader, ps *problems) {
 // say which recipients had none.
 func (p *Prices) Find(e164 string) (Price, string, bool) {
 	digits := strings.TrimPrefix(e164, "+")
-	for n := min(p.maxPrefix, len(digits)); n > 0; n-- {
-		if pr, ok := p.byPrefix[digits[:n]]; ok {
-			return pr, "+" + digits[:n], true
+	var longest *prefixNode
+	for i, n := 0, 0; i < len(digits) && len(p.trie) > 0 && digits[i] >= '0' && digits[i] <= '9'; i++ {
+		if n = int(p.trie[n].next[digits[i]-'0']); n == 0 {
+			break
 		}
+		if p.trie[n].price != nil {
+			longest = &p.trie[n]
+		}
+	}
+	if longest != nil {
+		return *longest.price, longest.prefix, true
 	}
 	region := regionOf(e164)
 	if pr, ok := p.byRegion[region]; ok {
@@ -179,13 +211,15 @@ func regionOf(e164 string) string {
 			return regions[0]
 		}
 		// A leading zero (Italy) needs the full parse, below.
-		if nn, err := strconv.ParseUint(national, 10, 64); err == nil && !strings.HasPrefix(national, "0") {
+		if national != "" && national[0] != '0' {
 			if r, ok := sharedRegion(cc, national); ok {
 				if r == "" {
 					return fmt.Sprintf("+%d", cc)
 				}
 				return r
 			}
+		}
+		if nn, err := strconv.ParseUint(national, 10, 64); err == nil && !strings.HasPrefix(national, "0") {
 			// Built directly rather than parsed: Parse spends most of its time on formats
 			// an E.164 number never has.
 			num := &phonenumbers.PhoneNumber{CountryCode: proto.Int32(int32(cc)), NationalNumber: proto.Uint64(nn)}

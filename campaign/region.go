@@ -5,6 +5,7 @@ import (
 	"regexp/syntax"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/nyaruka/phonenumbers"
 )
@@ -18,10 +19,10 @@ import (
 // regular expressions, one state per digit, each state built the first time a number
 // reaches it and kept: the same answer, for every number, in constant time.
 
-// maxRegionStates bounds the states one calling code's table keeps, about 300 bytes each;
-// numbers reaching past them (which only numbers made to reach them would) are answered by
-// libphonenumber, as before.
-const maxRegionStates = 50_000
+// maxRegionStates bounds the states one calling code's table keeps, a kilobyte or two
+// each: the numbers of all +1 area codes reach about 600. Numbers reaching past the bound
+// (which only numbers made to reach it would) are answered by libphonenumber, as before.
+const maxRegionStates = 10_000
 
 // maxNationalLength is the longest national number libphonenumber reads
 // (MAX_LENGTH_FOR_NSN); a table answers numbers up to that length.
@@ -29,8 +30,10 @@ const maxNationalLength = 17
 
 var (
 	regionTablesMu sync.Mutex
-	regionTables   = map[int]*regionTable{}
-	metadata       = sync.OnceValue(func() map[string]*phonenumbers.PhoneMetadata {
+	// regionTables holds each calling code's table once built (a table of no regions where
+	// none can be built), read without a lock.
+	regionTables [1000]atomic.Pointer[regionTable]
+	metadata           = sync.OnceValue(func() map[string]*phonenumbers.PhoneMetadata {
 		coll, err := phonenumbers.MetadataCollection()
 		if err != nil {
 			return nil
@@ -47,17 +50,21 @@ var (
 // without a leading zero) of a calling code several regions share, "" where no region
 // claims it; ok is false where the table cannot answer and libphonenumber must.
 func sharedRegion(cc int, national string) (region string, ok bool) {
-	if len(national) == 0 || len(national) > maxNationalLength {
+	if len(national) == 0 || len(national) > maxNationalLength || cc <= 0 || cc >= len(regionTables) {
 		return "", false
 	}
-	regionTablesMu.Lock()
-	t, built := regionTables[cc]
-	if !built {
-		t = newRegionTable(phonenumbers.GetRegionCodesForCountryCode(cc))
-		regionTables[cc] = t
-	}
-	regionTablesMu.Unlock()
+	t := regionTables[cc].Load()
 	if t == nil {
+		regionTablesMu.Lock()
+		if t = regionTables[cc].Load(); t == nil {
+			if t = newRegionTable(phonenumbers.GetRegionCodesForCountryCode(cc)); t == nil {
+				t = &regionTable{}
+			}
+			regionTables[cc].Store(t)
+		}
+		regionTablesMu.Unlock()
+	}
+	if t.start == nil {
 		return "", false
 	}
 	return t.lookup(national)
@@ -90,15 +97,16 @@ type patternRule struct {
 	lengths []int32 // empty: any length
 }
 
-// A regionState is where the digits read so far leave every automaton: for each, its
-// active instructions, and for a leading-digits automaton whether it has matched already.
+// A regionState is where the digits read so far leave the automata: the instructions still
+// active (automaton<<16 | instruction, sorted; an automaton that can no longer match has
+// none), and the leading-digits automata that have matched already. It holds only what is
+// alive, a few dozen entries, however many regions share the calling code.
 type regionState struct {
 	depth   int
-	sets    [][]uint32
-	matched []bool
-	next    [10]*regionState
-	answer  string
-	decided bool
+	active  []uint32
+	matched []uint16
+	next    [10]atomic.Pointer[regionState] // built once, then read without the lock
+	answer  string                          // the region of a number ending here; "": none
 }
 
 // newRegionTable builds the table of regions from their metadata, or nil where a pattern
@@ -118,8 +126,8 @@ func newRegionTable(regions []string) *regionTable {
 		if err != nil {
 			return 0, false
 		}
-		if len(prog.Inst) > 0xffff {
-			return 0, false // a state's key counts instructions in two bytes
+		if len(prog.Inst) > 0xffff || len(t.progs) >= 0xffff {
+			return 0, false // a state's entries hold each in 16 bits
 		}
 		for _, inst := range prog.Inst {
 			if inst.Op == syntax.InstEmptyWidth {
@@ -165,78 +173,98 @@ func newRegionTable(regions []string) *regionTable {
 		}
 		t.regions = append(t.regions, r)
 	}
-	start := &regionState{sets: make([][]uint32, len(t.progs)), matched: make([]bool, len(t.progs))}
+	start := &regionState{}
 	for i, prog := range t.progs {
-		start.sets[i] = closure(prog, nil, uint32(prog.Start))
-		start.matched[i] = t.prefix[i] && hasMatch(prog, start.sets[i])
+		start.active = closure(prog, uint32(i), start.active, uint32(prog.Start))
 	}
+	slices.Sort(start.active)
+	start = t.matchLeading(start)
 	t.start = t.intern(start)
 	return t
 }
 
-// lookup walks national's digits through the table.
+// lookup walks national's digits through the table; only a step not taken before takes
+// the lock.
 func (t *regionTable) lookup(national string) (string, bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
 	s := t.start
 	for i := 0; i < len(national); i++ {
 		d := national[i] - '0'
 		if d > 9 {
 			return "", false
 		}
-		if s.next[d] == nil {
-			if len(t.states) >= maxRegionStates {
+		next := s.next[d].Load()
+		if next == nil {
+			if next = t.build(s, national[i]); next == nil {
 				return "", false
 			}
-			s.next[d] = t.intern(t.step(s, national[i]))
 		}
-		s = s.next[d]
-	}
-	if !s.decided {
-		s.answer, s.decided = t.decide(s), true
+		s = next
 	}
 	return s.answer, true
 }
 
+// build keeps the state after s and c, or returns nil where the table is full.
+func (t *regionTable) build(s *regionState, c byte) *regionState {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if next := s.next[c-'0'].Load(); next != nil {
+		return next
+	}
+	if len(t.states) >= maxRegionStates {
+		return nil
+	}
+	next := t.intern(t.step(s, c))
+	s.next[c-'0'].Store(next)
+	return next
+}
+
 // step is the state after reading one more digit.
 func (t *regionTable) step(s *regionState, c byte) *regionState {
-	n := &regionState{depth: s.depth + 1, sets: make([][]uint32, len(t.progs)), matched: make([]bool, len(t.progs))}
-	for i, prog := range t.progs {
-		var set []uint32
-		for _, pc := range s.sets[i] {
-			inst := &prog.Inst[pc]
-			if inst.Op != syntax.InstMatch && inst.MatchRune(rune(c)) {
-				set = closure(prog, set, inst.Out)
-			}
-		}
-		slices.Sort(set)
-		n.matched[i] = s.matched[i] || t.prefix[i] && hasMatch(prog, set)
-		if !n.matched[i] {
-			// Once leading digits have matched, what follows does not matter.
-			n.sets[i] = set
+	n := &regionState{depth: s.depth + 1, matched: s.matched}
+	for _, e := range s.active {
+		i, pc := e>>16, e&0xffff
+		prog := t.progs[i]
+		if inst := &prog.Inst[pc]; inst.Op != syntax.InstMatch && inst.MatchRune(rune(c)) {
+			n.active = closure(prog, i, n.active, inst.Out)
 		}
 	}
-	return n
+	slices.Sort(n.active)
+	return t.matchLeading(n)
+}
+
+// matchLeading moves the leading-digits automata that match where s is into s.matched:
+// once they have matched, what follows does not matter.
+func (t *regionTable) matchLeading(s *regionState) *regionState {
+	var newly []uint16
+	for _, e := range s.active {
+		if i := e >> 16; t.prefix[i] && t.progs[i].Inst[e&0xffff].Op == syntax.InstMatch {
+			newly = append(newly, uint16(i))
+		}
+	}
+	if len(newly) == 0 {
+		return s
+	}
+	s.matched = slices.Compact(slices.Sorted(slices.Values(slices.Concat(s.matched, newly))))
+	s.active = slices.DeleteFunc(s.active, func(e uint32) bool { return slices.Contains(s.matched, uint16(e>>16)) })
+	return s
 }
 
 // intern returns the state already kept for s's key, or keeps s.
 func (t *regionTable) intern(s *regionState) *regionState {
-	// The depth, then per automaton whether it matched and its instructions, counted.
-	b := []byte{byte(s.depth)}
-	for i, set := range s.sets {
-		m := byte(0)
-		if s.matched[i] {
-			m = 1
-		}
-		b = append(b, m, byte(len(set)>>8), byte(len(set)))
-		for _, pc := range set {
-			b = binary.BigEndian.AppendUint32(b, pc)
-		}
+	b := make([]byte, 0, 1+4+4*len(s.active)+2*len(s.matched))
+	b = append(b, byte(s.depth))
+	b = binary.BigEndian.AppendUint16(b, uint16(len(s.active)))
+	for _, e := range s.active {
+		b = binary.BigEndian.AppendUint32(b, e)
+	}
+	for _, i := range s.matched {
+		b = binary.BigEndian.AppendUint16(b, i)
 	}
 	key := string(b)
 	if kept, ok := t.states[key]; ok {
 		return kept
 	}
+	s.answer = t.decide(s)
 	t.states[key] = s
 	return s
 }
@@ -247,11 +275,13 @@ func (t *regionTable) decide(s *regionState) string {
 		if len(p.lengths) > 0 && !slices.Contains(p.lengths, int32(s.depth)) {
 			return false
 		}
-		return hasMatch(t.progs[p.prog], s.sets[p.prog])
+		return slices.ContainsFunc(s.active, func(e uint32) bool {
+			return int(e>>16) == p.prog && t.progs[p.prog].Inst[e&0xffff].Op == syntax.InstMatch
+		})
 	}
 	for _, r := range t.regions {
 		if r.leading >= 0 {
-			if s.matched[r.leading] {
+			if slices.Contains(s.matched, uint16(r.leading)) {
 				return r.code
 			}
 			continue
@@ -263,9 +293,9 @@ func (t *regionTable) decide(s *regionState) string {
 	return ""
 }
 
-// closure adds pc and what it reaches without reading a digit to set, keeping only the
-// instructions that read one or match.
-func closure(prog *syntax.Prog, set []uint32, pc uint32) []uint32 {
+// closure adds pc of automaton i, and what it reaches without reading a digit, to set,
+// keeping only the instructions that read one or match.
+func closure(prog *syntax.Prog, i uint32, set []uint32, pc uint32) []uint32 {
 	stack := []uint32{pc}
 	seen := map[uint32]bool{}
 	for len(stack) > 0 {
@@ -282,14 +312,10 @@ func closure(prog *syntax.Prog, set []uint32, pc uint32) []uint32 {
 			stack = append(stack, inst.Out)
 		case syntax.InstFail:
 		default:
-			if !slices.Contains(set, pc) {
-				set = append(set, pc)
+			if e := i<<16 | pc; !slices.Contains(set, e) {
+				set = append(set, e)
 			}
 		}
 	}
 	return set
-}
-
-func hasMatch(prog *syntax.Prog, set []uint32) bool {
-	return slices.ContainsFunc(set, func(pc uint32) bool { return prog.Inst[pc].Op == syntax.InstMatch })
 }

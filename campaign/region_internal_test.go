@@ -3,6 +3,7 @@ package campaign
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -130,4 +131,45 @@ func TestRegionTableAgrees(t *testing.T) {
 		t.Errorf("the table answered %d valid example numbers; want the examples of every shared calling code", answered)
 	}
 	t.Logf("%d numbers compared, %d valid examples answered by the table", compared, answered)
+}
+
+// TestPricesFindLongestPrefix: the trie finds what trying every prefix of a number,
+// longest first, finds, with prefixes nested, apart, longer than the number, and regions
+// of shared calling codes after them.
+func TestPricesFindLongestPrefix(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/prices.csv"
+	rows := "prefix,price,currency\nCH,0.07,CHF\nUS,0.0079,USD\nCA,0.009,CAD\nJE,0.03,GBP\n" +
+		"+41,0.06,CHF\n+4179,0.05,CHF\n+417912,0.04,CHF\n+1212,0.007,USD\n+1212555123456,0.001,USD\n+44,0.04,GBP\n"
+	if err := os.WriteFile(path, []byte(rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := LoadPrices(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := func(e164 string) (Price, string, bool) {
+		digits := strings.TrimPrefix(e164, "+")
+		for n := len(digits); n > 0; n-- {
+			if pr, ok := p.byPrefix[digits[:n]]; ok {
+				return pr, "+" + digits[:n], true
+			}
+		}
+		region := slowRegionOf(e164)
+		pr, ok := p.byRegion[region]
+		return pr, region, ok
+	}
+	rnd := rand.New(rand.NewPCG(18, 5))
+	starts := []string{"+41", "+4179", "+41791", "+417912", "+1", "+1212", "+1416", "+44", "+441534", "+49", "+7", "+"}
+	for range 5000 {
+		e164 := starts[rnd.IntN(len(starts))]
+		for range rnd.IntN(12) {
+			e164 += string(byte('0' + rnd.IntN(10)))
+		}
+		gp, gw, gok := p.Find(e164)
+		wp, ww, wok := slow(e164)
+		if gp != wp || gw != ww || gok != wok {
+			t.Errorf("Find(%q) = %+v, %q, %v; trying every prefix gives %+v, %q, %v", e164, gp, gw, gok, wp, ww, wok)
+		}
+	}
 }
