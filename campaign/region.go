@@ -33,7 +33,7 @@ var (
 	// regionTables holds each calling code's table once built (a table of no regions where
 	// none can be built), read without a lock.
 	regionTables [1000]atomic.Pointer[regionTable]
-	metadata           = sync.OnceValue(func() map[string]*phonenumbers.PhoneMetadata {
+	metadata     = sync.OnceValue(func() map[string]*phonenumbers.PhoneMetadata {
 		coll, err := phonenumbers.MetadataCollection()
 		if err != nil {
 			return nil
