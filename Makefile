@@ -43,7 +43,9 @@ demo: build
 	./scripts/demo.sh
 
 # The end-to-end table (1M recipients; BENCH_N=100000 for a quicker look), then the
-# benchmarks of the hot functions.
+# benchmarks of the hot functions. BENCH_N may be a list ("1000000 5000000 10000000"): the
+# table is of the first size, and a growth table gives the time and peak RSS of validate,
+# plan, apply and re-plan at each.
 # The apply of the last build that sent through the superseded v2 endpoint (V2_COMMIT) is
 # measured in the same run, against the same sandbox; it is built from git history, and left
 # out, with a note, where there is none (a source archive).
@@ -56,7 +58,8 @@ bench: build
 		mkdir -p bin/v2-src && git archive $(V2_COMMIT) | tar -x -C bin/v2-src && \
 		(cd bin/v2-src && $(GO) build -o ../smsform-v2 .) && rm -rf bin/v2-src; \
 	else echo "no git history here: the v2 build ($(V2_COMMIT)) is not measured; run make bench in a git clone to compare with it"; fi
-	$(GO) run ./bench -n $(BENCH_N) $$(test -x bin/smsform-v2 && echo -compare-bin bin/smsform-v2)
+	set -- $(BENCH_N); first=$$1; shift; \
+	$(GO) run ./bench -n $$first -growth "$$*" $$(test -x bin/smsform-v2 && echo -compare-bin bin/smsform-v2)
 	$(GO) test -run '^$$' -bench . -benchmem ./campaign ./state/... ./runner ./internal/infobip
 
 # Each fuzz target in turn (go test fuzzes one at a time); the seed corpus, hostile inputs

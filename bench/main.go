@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -36,6 +37,7 @@ func main() {
 	baselineBin := flag.String("baseline", "bin/baseline", "the baseline sender binary")
 	profile := flag.String("profile", "", "write a CPU profile of each step into this directory")
 	compare := flag.String("compare-bin", "", "an older smsform binary (one that sends through the superseded /sms/2/text/advanced) whose apply is measured in the same run, against the same sandbox, for comparison")
+	growthNs := flag.String("growth", "", "more recipient counts, such as \"5000000 10000000\": validate, plan, apply and re-plan are measured at each, for the growth table")
 	pgURL := flag.String("postgres", "", "a PostgreSQL server URL (a role that may CREATE DATABASE) for the PostgreSQL rows; empty: a private cluster with the settings of pgSettings; \"off\": no PostgreSQL rows")
 	flag.Parse()
 	log.SetFlags(0)
@@ -144,6 +146,15 @@ func main() {
 		log.Printf("%-32s %8s %6d MB", r.name, r.wall.Round(time.Millisecond), r.rssKB/1024)
 		ratios = append(ratios, fmt.Sprintf("apply is %.1fx the %s sender", rate(apply)/rate(r), mode))
 	}
+	batched := batchedBaseline(blAbs, env, url, recipients, *n)
+	rows = append(rows, batched)
+	ratios = append(ratios, fmt.Sprintf("apply is %.2fx the batched client (target >= 0.8x)", rate(apply)/rate(batched)))
+
+	growth := []growthRow{growthOf(*n, rows)}
+	for _, gn := range parseNs(*growthNs) {
+		reset(url)
+		growth = append(growth, measureGrowth(abs, url, work, gn))
+	}
 
 	fmt.Printf("\nsmsform, %d recipients from a CSV, against the local sandbox (%d CPUs)\n", *n, runtime.NumCPU())
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -153,6 +164,90 @@ func main() {
 	}
 	tw.Flush()
 	fmt.Println(strings.Join(append(ratios, pgRatios...), "; ") + ".")
+	printGrowth(growth)
+}
+
+// batchedBaseline sends the whole campaign as apply does, in the same batches with the same
+// parallelism (apply's defaults, runner.ApplyOptions), with no state and no checks, into a
+// sandbox emptied before and after.
+func batchedBaseline(bin string, env []string, url, recipients string, n int) row {
+	reset(url)
+	defer reset(url)
+	r := runCmd(bin, env, "-mode", "batched", "-n", fmt.Sprint(n), "-csv", recipients, "-batch-size", "500", "-parallelism", "4")
+	r.name, r.items = "baseline: batched client", n
+	log.Printf("%-32s %8s %6d MB", r.name, r.wall.Round(time.Millisecond), r.rssKB/1024)
+	return r
+}
+
+// growthSteps are the steps of the growth table, by the names the main table gives them.
+var growthSteps = []string{"validate", "plan (empty state)", "apply -auto-approve (v3)", "plan (all recorded)"}
+
+// A growthRow is the growth table's line for one campaign size: each step's wall time and
+// peak RSS.
+type growthRow struct {
+	n     int
+	steps []row
+}
+
+// growthOf picks the growth table's steps out of the main table's rows.
+func growthOf(n int, rows []row) growthRow {
+	g := growthRow{n: n}
+	for _, name := range growthSteps {
+		for _, r := range rows {
+			if r.name == name {
+				g.steps = append(g.steps, r)
+				break
+			}
+		}
+	}
+	return g
+}
+
+// measureGrowth runs the growth table's steps on a campaign of n recipients, in a work
+// directory and a state of its own.
+func measureGrowth(bin, url, work string, n int) growthRow {
+	dir := filepath.Join(work, fmt.Sprintf("growth-%d", n))
+	campaigns := filepath.Join(dir, "campaigns")
+	check(os.MkdirAll(campaigns, 0o755))
+	check(writeCampaign(campaigns, n))
+	env := append(os.Environ(), "INFOBIP_BASE_URL="+url, "INFOBIP_API_KEY=bench", "SMSFORM_STATE="+filepath.Join(dir, "smsform.db"))
+	run(bin, env, "init")
+	g := growthRow{n: n}
+	for i, args := range [][]string{{"validate", campaigns}, {"plan", campaigns}, {"apply", "-auto-approve", campaigns}, {"plan", "-detailed-exitcode", campaigns}} {
+		r := run(bin, env, args...)
+		r.name, r.items = growthSteps[i], n
+		log.Printf("%-32s %8s %6d MB", fmt.Sprintf("%s (%d)", r.name, n), r.wall.Round(time.Millisecond), r.rssKB/1024)
+		g.steps = append(g.steps, r)
+	}
+	check(os.RemoveAll(dir))
+	return g
+}
+
+func printGrowth(rows []growthRow) {
+	fmt.Printf("\ngrowth: wall time and peak RSS per step and campaign size\n")
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "recipients\tvalidate\tplan\tapply\tre-plan\t")
+	for _, g := range rows {
+		fmt.Fprintf(tw, "%d\t", g.n)
+		for _, r := range g.steps {
+			fmt.Fprintf(tw, "%.2f s, %d MB\t", r.wall.Seconds(), r.rssKB/1024)
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
+}
+
+// parseNs reads a list of recipient counts separated by spaces or commas.
+func parseNs(s string) []int {
+	var ns []int
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' }) {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			log.Fatalf("-growth: %q is not a number of recipients", f)
+		}
+		ns = append(ns, n)
+	}
+	return ns
 }
 
 // pgSettings are the server settings of the private cluster the bench starts: the defaults

@@ -1,9 +1,13 @@
-// Command baseline is what smsform is measured against: two simple, fair ways to send a
-// personalised campaign through the same API, one request per message.
+// Command baseline is what smsform is measured against: simple, fair ways to send a
+// personalised campaign through the same API.
 //
-//	baseline -mode careful   a durable record per message: recorded "sending" (fsync) before
-//	                         its request, and its outcome after, in SQLite
-//	baseline -mode stateless no record at all
+//	baseline -mode careful   one request per message, with a durable record per message:
+//	                         recorded "sending" (fsync) before its request, and its outcome
+//	                         after, in SQLite
+//	baseline -mode stateless one request per message, no record at all
+//	baseline -mode batched   the requests apply sends (POST /sms/3/messages, -batch-size
+//	                         messages each, -parallelism in flight, the same body), with no
+//	                         state and no checks: what sending costs, and apply's bound
 //
 // It reads the campaign CSV (to,name,code) that bench writes and sends the first -n rows.
 package main
@@ -26,19 +30,30 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite"
+
+	"github.com/smsform/smsform/internal/infobip"
+	"github.com/smsform/smsform/runner"
 )
 
 func main() {
-	mode := flag.String("mode", "stateless", "careful or stateless")
+	mode := flag.String("mode", "stateless", "careful, stateless or batched")
 	csvPath := flag.String("csv", "", "recipients CSV (to,name,code)")
 	n := flag.Int("n", 50_000, "messages to send")
 	par := flag.Int("parallelism", 16, "requests in flight")
 	db := flag.String("db", "baseline.db", "state file of the careful mode")
+	batchSize := flag.Int("batch-size", 500, "messages per request of the batched mode")
 	flag.Parse()
 	log.SetFlags(0)
 	base, key := os.Getenv("INFOBIP_BASE_URL"), os.Getenv("INFOBIP_API_KEY")
 
 	rows := readRows(*csvPath, *n)
+	if *mode == "batched" {
+		start := time.Now()
+		sendBatched(base, key, rows, *batchSize, *par)
+		el := time.Since(start)
+		fmt.Printf("%s: %d messages in %.2f s, %.0f msg/s\n", *mode, len(rows), el.Seconds(), float64(len(rows))/el.Seconds())
+		return
+	}
 	var rec recorder = noRecord{}
 	if *mode == "careful" {
 		rec = openCareful(*db)
@@ -118,6 +133,70 @@ func send(client *http.Client, base, key, id string, r [3]string) string {
 		return "failed"
 	}
 	return out.Messages[0].Status.GroupName
+}
+
+// sendBatched sends rows as apply does: the bench campaign's messages (the same ids, texts,
+// options and bulk ids) in requests of batchSize, par in flight, through a client with
+// apply's transport settings; an answer is read and decoded, and nothing else is done
+// with it.
+func sendBatched(base, key string, rows [][3]string, batchSize, par int) {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = 64
+	client := &http.Client{Timeout: 30 * time.Second, Transport: transport}
+	jobs := make(chan [][3]string)
+	var wg sync.WaitGroup
+	for range par {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range jobs {
+				postBatch(client, base, key, b)
+			}
+		}()
+	}
+	for len(rows) > 0 {
+		n := min(batchSize, len(rows))
+		jobs <- rows[:n]
+		rows = rows[n:]
+	}
+	close(jobs)
+	wg.Wait()
+}
+
+func postBatch(client *http.Client, base, key string, rows [][3]string) {
+	const campaign = "bench"
+	req := &infobip.MessagesRequest{Messages: make([]infobip.MessageV3, len(rows))}
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = runner.MessageID(campaign, 1, r[0], 0)
+		req.Messages[i] = infobip.MessageV3{
+			Sender:       "InfoSMS",
+			Destinations: []infobip.Destination{{To: strings.TrimPrefix(r[0], "+"), MessageID: ids[i]}},
+			Content:      infobip.TextContent{Text: fmt.Sprintf("Hi %s, your code is %s.", r[1], r[2])},
+			Options:      &infobip.MessageOptionsV3{CampaignReferenceID: campaign},
+		}
+	}
+	req.Options = &infobip.RequestOptionsV3{
+		Schedule:                  &infobip.Schedule{BulkID: runner.BulkID(campaign, 1, ids)},
+		IncludeSmsCountInResponse: true,
+		ConversionTracking:        &infobip.ConversionTracking{UseConversionTracking: true, ConversionTrackingName: "Bench"},
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	hreq, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, base+infobip.PathMessages, bytes.NewReader(body))
+	hreq.Header.Set("Authorization", "App "+key)
+	hreq.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(hreq)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out infobip.MessagesResponse
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&out) != nil || len(out.Messages) != len(rows) {
+		log.Fatalf("batch of %d: status %d, %d answers", len(rows), resp.StatusCode, len(out.Messages))
+	}
 }
 
 type recorder interface {
