@@ -156,7 +156,7 @@ func autoDecision(e *Experiment, arms []stats.Arm, set campaign.ExperimentSettin
 		return d.Reason
 	}
 	e.Winner, e.DecidedBy, e.decided = d.Winner, state.DecidedByAuto, d.Reason
-	return "winner " + d.Reason
+	return d.Reason
 }
 
 // byWords says who decided: the file (a person) or auto.
