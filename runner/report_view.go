@@ -28,6 +28,9 @@ func (f Figures) Rate() string {
 // of messages still pending. Campaign ids and groups come from the state, which tools other
 // than smsform can write: they are escaped.
 func (r *Report) WriteText(w io.Writer) error {
+	if r.Variants != nil {
+		return r.Variants.writeText(w)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	head := "CAMPAIGN\tROUND\t"
 	if r.By != "" {
@@ -70,6 +73,9 @@ func (r *Report) WriteText(w io.Writer) error {
 // WriteCSV writes one row per campaign round (and group). Text from the state is escaped as
 // in the other views, and cells that a spreadsheet would run as a formula are escaped too.
 func (r *Report) WriteCSV(w io.Writer) error {
+	if r.Variants != nil {
+		return r.Variants.writeCSV(w)
+	}
 	cw := csv.NewWriter(w)
 	head := []string{"campaign", "round"}
 	if r.By != "" {

@@ -136,6 +136,12 @@ func TestJSONOutputsMatchSchemas(t *testing.T) {
 	check("convert", 0, "convert", "-json", "-state", st, filepath.Join(dir, "events.csv"))
 	check("report", 0, "report", "-json", "-state", st)
 	check("report", 0, "report", "-json", "-by", "country", "-state", st)
+	// The experiment's winner named: the held are sent it, and the decision recorded.
+	files(map[string]string{"c/exp.yaml": strings.Replace(readFile(t, filepath.Join(c, "exp.yaml")), "experiment: {sample: 50%}", "experiment: {sample: 50%, winner: personal}", 1)})
+	if code, out, errs := run(t, env, false, "apply", "-auto-approve", "-state", st, c); code != 0 {
+		t.Fatalf("apply with a winner: exit %d\n%s%s", code, out, errs)
+	}
+	check("report-variant", 0, "report", "-json", "-by", "variant", "-state", st)
 
 	files(map[string]string{
 		"lint/a.yaml": "id: a\nfrom: Shop\ntext: \"It\u2019s on\"\ndestinations: [{to: \"+41793026731\"}]\n",
