@@ -103,6 +103,11 @@ func buildVariantReport(ctx context.Context, store state.Reader, campaignID stri
 		c := &vr.Campaigns[n-1]
 		f := figuresOf(r)
 		plain[n-1].Figures = plain[n-1].Figures.plus(f)
+		group := r.Group
+		if name, ok := strings.CutSuffix(r.Group, state.HeldSuffix); ok {
+			group = "held: " + name
+		}
+		plain[n-1].Groups = append(plain[n-1].Groups, ReportGroup{Group: group, Figures: f})
 		if name, ok := strings.CutSuffix(r.Group, state.HeldSuffix); ok {
 			c.Held = &HeldRow{Variant: name, Sent: f.Sent, Delivered: f.Delivered, Converted: f.Converted, SentTracked: f.SentTracked, Rate: f.ConversionRate}
 			continue
@@ -234,4 +239,57 @@ func (vr *VariantReport) writeCSV(w io.Writer) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// htmlExperiment is one experiment's chart on the page: each variant's rate as a bar with
+// its 95 % interval as whiskers, on a scale that holds the widest interval.
+type htmlExperiment struct {
+	ID, Title, Decision string
+	Variants            []htmlVariant
+	Ticks               []htmlTick
+}
+
+// htmlVariant is one variant's line: the bar's width and the whiskers' ends, in percent of
+// the track.
+type htmlVariant struct {
+	Name                   string
+	Sent, Converted        int
+	Rate, Interval, PValue string
+	Width, Low, High       string
+	Best                   bool
+	Note                   string
+}
+
+// htmlCharts are the experiments' charts.
+func (vr *VariantReport) htmlCharts() []htmlExperiment {
+	pct := func(f, scale float64) string { return strconv.FormatFloat(min(f/scale, 1)*100, 'f', 1, 64) }
+	var out []htmlExperiment
+	for i, c := range vr.Campaigns {
+		id := safetext.Escape(c.ID)
+		e := htmlExperiment{ID: fmt.Sprintf("experiment-%d", i+1), Title: fmt.Sprintf("%s (round %d)", id, c.Round), Decision: c.decisionText()}
+		top := 0.0
+		for _, v := range c.Variants {
+			if v.SentTracked > 0 {
+				top = max(top, v.CIHigh)
+			}
+		}
+		scale, ticks := niceScale(top)
+		e.Ticks = ticks
+		for _, v := range c.Variants {
+			hv := htmlVariant{Name: safetext.Escape(v.Name), Sent: v.SentTracked, Converted: v.Converted}
+			if v.SentTracked == 0 {
+				hv.Note = "nothing sent with tracking yet"
+			} else {
+				hv.Rate, hv.Interval = htmlRate(v.Rate), interval(v.CILow, v.CIHigh)
+				hv.Width, hv.Low, hv.High = pct(v.Rate, scale), pct(v.CILow, scale), pct(v.CIHigh, scale)
+				hv.PValue, hv.Best = "best", v.PValue == nil
+				if v.PValue != nil {
+					hv.PValue = stats.PValue(*v.PValue) + " vs best"
+				}
+			}
+			e.Variants = append(e.Variants, hv)
+		}
+		out = append(out, e)
+	}
+	return out
 }

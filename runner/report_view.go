@@ -188,7 +188,7 @@ type htmlTick struct {
 }
 
 // viewNames say on the page which view of the report it is.
-var viewNames = map[string]string{"": "per campaign", ByDay: "by day sent", ByCountry: "by country", ByType: "by tracking type"}
+var viewNames = map[string]string{"": "per campaign", ByDay: "by day sent", ByCountry: "by country", ByType: "by tracking type", ByVariant: "by variant"}
 
 // WriteHTML writes one self-contained page (inline CSS, no scripts, nothing loaded from
 // elsewhere) in the report's view: totals, a chart of the conversion rate of every campaign
@@ -213,6 +213,11 @@ func (r *Report) WriteHTML(w io.Writer, daily *Report, generated time.Time) erro
 	second := htmlChart{ID: "chart-groups", Title: "Conversion rate " + viewNames[ByDay], Empty: "Nothing sent yet."}
 	if r.By != "" {
 		second.Title = "Conversion rate " + viewNames[r.By]
+	}
+	var experiments []htmlExperiment
+	if r.Variants != nil {
+		// Variants are compared within their experiment, never summed across campaigns.
+		groups, experiments = nil, r.Variants.htmlCharts()
 	}
 	if groups != nil {
 		sums := map[string]*Figures{}
@@ -274,7 +279,7 @@ func (r *Report) WriteHTML(w io.Writer, daily *Report, generated time.Time) erro
 	return reportTmpl.Execute(w, map[string]any{
 		"Report": r, "View": viewNames[r.By], "By": r.By, "First": first,
 		"Campaigns": htmlChart{ID: "chart-campaigns", Title: "Conversion rate per campaign", Empty: "No campaign recorded yet.", Bars: campaigns, Ticks: campaignTicks},
-		"Groups":    second, "Rows": rows,
+		"Groups":    second, "Rows": rows, "Experiments": experiments,
 		"Generated": generated.UTC().Format("2006-01-02 15:04 UTC"),
 	})
 }
