@@ -334,9 +334,9 @@ func (cp *CampaignPlan) VariantName(m Message) string {
 }
 
 // planHeld returns, for a recipient held out of the test, the variant it is planned with:
-// the winner, unless it was sent the winner already, when it is compared with the text
-// the file asks for now (the variant it names, or else the recorded winner); -1 without
-// winner. It weighs their texts.
+// the winner, unless it was sent already, when it is compared with the text the file asks
+// for now (the variant it names, or else the recorded winner; without either, the variant
+// it was sent in the test); -1 without winner. It weighs their texts.
 func (cp *CampaignPlan) planHeld(recs *state.Recorded) (func(i int) int, error) {
 	e, c := cp.Experiment, cp.Campaign
 	if e == nil {
@@ -347,13 +347,16 @@ func (cp *CampaignPlan) planHeld(recs *state.Recorded) (func(i int) int, error) 
 		compare = named
 	}
 	variantOf := func(i int) int {
-		if rec, ok := recs.Get(c.Recipients[i].To); ok && rec.State == state.Sent {
-			return compare
+		to := c.Recipients[i].To
+		if rec, ok := recs.Get(to); ok && rec.State == state.Sent {
+			if compare >= 0 {
+				return compare
+			}
+			// Sent, and held now without a winner: the sample shrank since. It was sent in
+			// the test, so with the variant the weights give it (independent of the sample).
+			return c.Assigner().Variant(to)
 		}
 		return e.Winner
-	}
-	if e.Winner < 0 && compare < 0 {
-		return variantOf, nil
 	}
 	return variantOf, cp.weighHeld(variantOf)
 }
@@ -377,4 +380,10 @@ func (e *Experiment) jsonView() jsonExperiment {
 		j.Winner, j.DecidedBy = &w, &by
 	}
 	return j
+}
+
+// HasText reports whether a planned message has a text: all but those of recipients held
+// out of an experiment's test without a winner.
+func (cp *CampaignPlan) HasText(m Message) bool {
+	return cp.Experiment == nil || m.Variant >= 0
 }

@@ -218,3 +218,30 @@ func TestApplyExperimentRecordsDecisionOnce(t *testing.T) {
 		t.Errorf("decisions changed: %+v", ds2)
 	}
 }
+
+// TestPlanExperimentSampleShrank: recipients sent in the test and held out of it once the
+// sample shrank are compared with the variant they were sent (the weights give it whatever
+// the sample), not shown as changed, and every view writes the plan.
+func TestPlanExperimentSampleShrank(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t)
+	set := load(t, experimentFiles("{sample: 100%}"))
+	if _, err := runner.Apply(ctx, planFromStore(t, set, store, runner.PlanOptions{}), &oneSender{}, store, runner.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	set = load(t, experimentFiles("{sample: 50%}"))
+	p := planFromStore(t, set, store, runner.PlanOptions{})
+	if p.Summary.Noop != 200 || p.Summary.Held != 0 || p.Summary.Changed != 0 {
+		t.Fatalf("summary %+v, want 200 already sent", p.Summary)
+	}
+	var b strings.Builder
+	if err := p.WriteText(&b, runner.ViewOptions{Shown: -1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.WriteJSON(&b); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.WriteMarkdown(&b, runner.MarkdownOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}

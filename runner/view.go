@@ -113,9 +113,12 @@ func (p *Plan) WriteText(w io.Writer, opts ViewOptions) error {
 			}
 			listed++
 			rec := cp.Recipient(m)
-			text, err := mask.Render(r, rec)
-			if err != nil {
-				return err
+			var text string
+			if cp.HasText(m) {
+				var err error
+				if text, err = mask.Render(r, rec); err != nil {
+					return err
+				}
 			}
 			fmt.Fprintf(bw, "  %s %-16s ", symbols[m.Action], mask.Number(rec.To))
 			if v := cp.VariantName(m); v != "" {
@@ -261,7 +264,7 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 			bw.WriteByte('\n')
 			rec := cp.Recipient(m)
 			var text string
-			if m.Action != Held { // no text is a held recipient's until there is a winner
+			if cp.HasText(m) { // no text is a held recipient's until there is a winner
 				var err error
 				if text, err = r.Render(rec); err != nil {
 					return err
