@@ -150,7 +150,7 @@ func autoDecision(e *Experiment, arms []stats.Arm, set campaign.ExperimentSettin
 	}
 	d := stats.Decide(arms, set.MinSent, set.Confidence.Fraction())
 	if d.Winner < 0 {
-		if strings.HasPrefix(d.Reason, "no winner yet: every variant needs") || strings.Contains(d.Reason, "no conversions") {
+		if len(d.Comparisons) == 0 { // a reason without figures: too few sent, no conversions, a tie
 			return d.Reason + "; test " + figures
 		}
 		return d.Reason

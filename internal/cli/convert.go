@@ -192,7 +192,7 @@ func reportCommand(sys IO) *cli.Command {
 				fmt.Fprintf(sys.Stdout, "Wrote %s (%s).\n", c.String("html"), view)
 				return nil
 			}
-			if len(rep.Campaigns) == 0 {
+			if len(rep.Campaigns) == 0 && rep.Variants == nil {
 				fmt.Fprintln(sys.Stdout, "Nothing recorded yet: run `smsform apply` first.")
 				return nil
 			}
