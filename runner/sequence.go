@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -20,9 +21,12 @@ type API interface {
 // recorded. The cli fills it from flags and prints what the hooks are handed; everything
 // that decides lives here, so it is tested without the cli.
 type ApplyRun struct {
+	// Store is the state, taken with Lock: what a run that died left in flight is unknown
+	// by then.
 	Store state.Store
 	Set   *campaign.Set
-	// Saved is the plan file being applied, nil when planning afresh.
+	// Saved is the plan file being applied, nil when planning afresh; its RetryFailed
+	// replaces Plan's.
 	Saved *SavedPlan
 	Plan  PlanOptions
 	// Connect returns the API, called only when there is something to look up or send:
@@ -54,17 +58,35 @@ type ApplyOutcome struct {
 	Applied bool
 }
 
-// RunApply carries out the apply sequence: record what a dead run left in flight as unknown;
-// look unknown outcomes up in the logs and decide about the others (Decide); plan, with the
-// resends cleared; abandon resends the files no longer hold; confirm; note the resends' first
-// attempts; send. The outcome is returned also when a step fails after sending started.
+// RunApply carries out the apply sequence on a state taken with Lock (which recorded what
+// a dead run left in flight as unknown): check a saved plan against the state; look
+// unknown outcomes up in the logs and decide about the others (Decide); plan, with the
+// resends cleared; abandon resends the files no longer hold; confirm; note the resends'
+// first attempts; send; count the messages the state holds of unknown outcome
+// (Result.Unresolved). The outcome is returned also when a step fails after sending
+// started.
 func RunApply(ctx context.Context, r ApplyRun) (ApplyOutcome, error) {
+	out, err := runApply(ctx, r)
+	if err != nil && !out.Applied {
+		return out, err
+	}
+	// Counted also after a stop or a failure: a signal or an error must not hide them.
+	n, cerr := r.Store.CountUnresolved(context.WithoutCancel(ctx))
+	if cerr != nil {
+		return out, errors.Join(err, cerr)
+	}
+	out.Result.Unresolved = n
+	return out, err
+}
+
+func runApply(ctx context.Context, r ApplyRun) (ApplyOutcome, error) {
 	var out ApplyOutcome
 	if r.Now == nil {
 		r.Now = time.Now
 	}
-	if _, err := r.Store.MarkInterrupted(ctx); err != nil {
-		return out, err
+	if r.Saved != nil {
+		// What to plan was decided when the plan was made.
+		r.Plan.RetryFailed = r.Saved.RetryFailed
 	}
 	if r.Saved != nil && !r.Saved.ScheduledFrom.IsZero() {
 		// The send times the saved plan showed, computed again from its clock.
@@ -158,9 +180,5 @@ func RunApply(ctx context.Context, r ApplyRun) (ApplyOutcome, error) {
 }
 
 func (r *ApplyRun) plan(ctx context.Context) (*Plan, error) {
-	snap, err := r.Store.Snapshot(ctx, Rounds(r.Set))
-	if err != nil {
-		return nil, fmt.Errorf("read state %s: %w", r.Store.Name(), err)
-	}
-	return MakePlan(r.Set, snap, r.Now(), r.Plan)
+	return PlanFrom(ctx, r.Store, r.Set, r.Now(), r.Plan)
 }
