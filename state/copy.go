@@ -27,7 +27,7 @@ type MessageRow struct {
 	ResolvedBy     *string
 	ResolvedAt     *string
 	// The experiment's variant and whether the recipient was held out of its test
-	// (migration 0006).
+	// (migration 0005).
 	Variant *string
 	Held    int
 }
