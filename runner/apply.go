@@ -74,6 +74,10 @@ func Apply(ctx context.Context, p *Plan, sender Sender, store state.Store, opts 
 		opts.Now = time.Now
 	}
 	a := &applier{sender: sender, store: store, opts: opts, total: p.Summary.Send}
+	// An experiment's decision is recorded before its held recipients are sent the winner.
+	if err := recordDecisions(context.WithoutCancel(ctx), p, store, opts.Now()); err != nil {
+		return Result{NotSent: a.total}, err
+	}
 	// A fatal error stops the feeding of new batches, never the requests in flight: their
 	// answers must be recorded, or they would become unknown outcomes.
 	feedCtx, stopFeeding := context.WithCancel(ctx)
@@ -279,11 +283,12 @@ func buildRequest(b batch, now time.Time) (*Request, []state.Outgoing, error) {
 		}
 		id := MessageID(c.ID, c.Round, rec.To, int(m.Attempt))
 		ids[i] = id
-		req.Messages[i] = OutMessage{ID: id, To: rec.To, Text: text}
+		variant := b.cp.VariantName(m)
+		req.Messages[i] = OutMessage{ID: id, To: rec.To, Text: text, Variant: variant}
 		out[i] = state.Outgoing{
 			Key:     state.Key{Campaign: c.ID, Round: c.Round, To: rec.To},
 			Attempt: int(m.Attempt), MessageID: id, Hash: rec.Hash, Parts: int(rec.Parts),
-			Tracked: c.Tracking != nil,
+			Tracked: c.Tracking != nil, Variant: variant, Held: variant != "" && c.Recipients[m.Recipient].Held(),
 		}
 		if c.Tracking != nil {
 			out[i].TrackingType = c.Tracking.Type

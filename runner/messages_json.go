@@ -1,11 +1,15 @@
 package runner
 
-import "github.com/smsform/smsform/state"
+import (
+	"github.com/smsform/smsform/internal/safetext"
+	"github.com/smsform/smsform/state"
+)
 
 // MessagesFormatVersion is the format_version of `state list -json` and `state show
 // -json`. Version 1 was a bare list with Go's field names ("MessageID"); 2 is a document
-// with snake_case keys, as every other JSON output has.
-const MessagesFormatVersion = "2"
+// with snake_case keys, as every other JSON output has; 2.1 adds each message's variant
+// and held.
+const MessagesFormatVersion = "2.1"
 
 // MessageList is `state list -json` and `state show -json`: the recorded messages.
 type MessageList struct {
@@ -31,6 +35,10 @@ type RecordedMessage struct {
 	Error        string `json:"error"`
 	CreatedAt    string `json:"created_at"`
 	UpdatedAt    string `json:"updated_at"`
+	// Variant is the experiment's variant the message was sent with ("" without
+	// variants); Held marks a recipient held out of the test and sent the winner.
+	Variant string `json:"variant"`
+	Held    bool   `json:"held"`
 }
 
 // Messages makes the JSON view of recorded messages.
@@ -41,7 +49,20 @@ func Messages(msgs []state.Message) MessageList {
 			Campaign: m.Campaign, Round: m.Round, To: m.To, Attempt: m.Attempt, MessageID: m.MessageID, BulkID: m.BulkID,
 			State: m.State, StatusGroup: m.StatusGroup, StatusID: m.StatusID, StatusName: m.StatusName, SmsParts: m.SmsCount,
 			TrackingType: m.TrackingType, Error: m.Error, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt,
+			Variant: m.Variant, Held: m.Held,
 		}
 	}
 	return out
+}
+
+// VariantLabel is a recorded message's variant for a table: its name, "NAME (held)" for a
+// held recipient sent the winner, "-" without variant.
+func VariantLabel(m state.Message) string {
+	switch {
+	case m.Variant == "":
+		return "-"
+	case m.Held:
+		return safetext.Escape(m.Variant) + " (held)"
+	}
+	return safetext.Escape(m.Variant)
 }

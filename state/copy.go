@@ -26,6 +26,10 @@ type MessageRow struct {
 	Resolution     *string
 	ResolvedBy     *string
 	ResolvedAt     *string
+	// The experiment's variant and whether the recipient was held out of its test
+	// (migration 0005).
+	Variant *string
+	Held    int
 }
 
 // ConversionRow is one row of the conversions table as it is stored.
@@ -45,6 +49,7 @@ type ConversionRow struct {
 type Contents struct {
 	Messages, Conversions, InFlight int
 	OptOuts, Replies, TestSends     int
+	Decisions                       int
 }
 
 // Empty reports whether the state holds nothing.

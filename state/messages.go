@@ -18,6 +18,10 @@ type Outgoing struct {
 	Parts        int    `json:"p"`
 	TrackingType string `json:"tt,omitempty"` // "" without tracking
 	Tracked      bool   `json:"tr,omitempty"`
+	// Variant is the name of the experiment's variant the text is ("" without variants);
+	// Held marks a recipient held out of the test and sent the winner.
+	Variant string `json:"v,omitempty"`
+	Held    bool   `json:"hd,omitempty"`
 }
 
 // Batch is the messages of one request, recorded as in flight by MarkSending.
@@ -97,6 +101,10 @@ type Message struct {
 	Error        string
 	CreatedAt    string
 	UpdatedAt    string
+	// Variant is the experiment's variant the message was sent with ("" without); Held
+	// marks one sent the winner after being held out of the test.
+	Variant string
+	Held    bool
 }
 
 // Filter selects messages for List.
@@ -133,7 +141,8 @@ func MergeInFlight(out []Message, batches []Batch, f Filter) []Message {
 				continue
 			}
 			m := Message{Key: o.Key, Attempt: o.Attempt, MessageID: o.MessageID, BulkID: o.BulkID, State: Sending,
-				SmsCount: o.Parts, TrackingType: o.TrackingType, CreatedAt: FormatTime(b.CreatedAt), UpdatedAt: FormatTime(b.CreatedAt)}
+				SmsCount: o.Parts, TrackingType: o.TrackingType, CreatedAt: FormatTime(b.CreatedAt), UpdatedAt: FormatTime(b.CreatedAt),
+				Variant: o.Variant, Held: o.Held}
 			if i, ok := at[o.Key]; ok {
 				m.CreatedAt = out[i].CreatedAt // a resend of a recorded message
 				out[i] = m

@@ -23,6 +23,8 @@ type Snapshot struct {
 	// OptOuts are the active opt-outs, by number, read with the messages.
 	OptOuts map[string]OptOut
 	rounds  map[Round]*Recorded
+	// trials are what the state holds of the experiment rounds read (see Trial).
+	trials map[Round]*Trial
 }
 
 // Recorded is the recorded messages of one campaign round, kept compactly: a million of

@@ -42,6 +42,9 @@ type Reader interface {
 	OptOuts(ctx context.Context, all bool) ([]OptOut, error)
 	// TestSends lists the test sends, oldest first.
 	TestSends(ctx context.Context) ([]TestSend, error)
+	// Decisions lists the experiments' recorded decisions, of one campaign or ("") all,
+	// by campaign and round.
+	Decisions(ctx context.Context, campaign string) ([]Decision, error)
 }
 
 // Writer is what apply, convert and refresh record. Each method is one transaction;
@@ -88,6 +91,9 @@ type Writer interface {
 	RemoveOptOut(ctx context.Context, number, by, reason string, at time.Time) (bool, error)
 	// RecordTestSend records a test send.
 	RecordTestSend(ctx context.Context, ts TestSend) error
+	// RecordDecision records an experiment round's decision, durably, unless one is
+	// recorded already, and returns the one recorded: a decision never changes.
+	RecordDecision(ctx context.Context, d Decision) (Decision, error)
 }
 
 // Lock is a held writer's lock.
