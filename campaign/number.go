@@ -56,8 +56,10 @@ func Number(raw, region, regionHint string) (string, string) {
 }
 
 // validE164 checks a number already written in E.164 without a full parse, which spends
-// most of its time in regular expressions for formats E.164 never has. Anything it does not
-// accept goes through the full parse, so the answer is the same either way.
+// most of its time in regular expressions for formats E.164 never has, and asks the region
+// table of its calling code (region.go) rather than libphonenumber's patterns, one by one.
+// Anything it does not accept goes through the full parse, so the answer is the same either
+// way.
 func validE164(raw string) bool {
 	if len(raw) < 8 || len(raw) > 16 || raw[0] != '+' || raw[1] == '0' {
 		return false
@@ -70,6 +72,9 @@ func validE164(raw string) bool {
 	cc, national := CallingCode(raw[1:])
 	if cc == 0 || national == "" || national[0] == '0' {
 		return false // a leading zero (Italy) needs the full parse
+	}
+	if _, valid, ok := numberRegion(cc, national); ok {
+		return valid
 	}
 	nn, err := strconv.ParseUint(national, 10, 64)
 	if err != nil {

@@ -212,7 +212,7 @@ func regionOf(e164 string) string {
 		}
 		// A leading zero (Italy) needs the full parse, below.
 		if national != "" && national[0] != '0' {
-			if r, ok := sharedRegion(cc, national); ok {
+			if r, _, ok := numberRegion(cc, national); ok {
 				if r == "" {
 					return fmt.Sprintf("+%d", cc)
 				}

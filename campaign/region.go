@@ -10,14 +10,17 @@ import (
 	"github.com/nyaruka/phonenumbers"
 )
 
-// The country of a number whose calling code several countries share (+1, +7, +44) is the
+// Whether a number is valid, and the country of a number whose calling code several
+// countries share (+1, +7, +44), come from libphonenumber's metadata: the country is the
 // first of them, in libphonenumber's order, whose leading digits start the national number
-// or whose patterns accept it as a number of some type. libphonenumber answers by running
-// up to a dozen regular expressions per country, every time: 8 µs for a +1 number, 14 times
-// what the rest of a plan spends on it. A regionTable answers the same question from the
-// same metadata by walking the digits through a deterministic automaton built from those
-// regular expressions, one state per digit, each state built the first time a number
-// reaches it and kept: the same answer, for every number, in constant time.
+// or whose patterns accept it as a number of some type, and the number is valid where its
+// country's patterns accept it. libphonenumber answers by running up to a dozen regular
+// expressions per country, every time: 8 µs for a +1 number, 14 times what the rest of a
+// plan spends on it, and most of what validate spends on a Swiss one. A regionTable answers
+// the same questions from the same metadata by walking the digits through a deterministic
+// automaton built from those regular expressions, one state per digit, each state built the
+// first time a number reaches it and kept: the same answers, for every number, in constant
+// time.
 
 // maxRegionStates bounds the states one calling code's table keeps, a kilobyte or two
 // each: the numbers of all +1 area codes reach about 600. Numbers reaching past the bound
@@ -46,12 +49,13 @@ var (
 	})
 )
 
-// sharedRegion is phonenumbers.GetRegionCodeForNumber for the national number (digits,
-// without a leading zero) of a calling code several regions share, "" where no region
-// claims it; ok is false where the table cannot answer and libphonenumber must.
-func sharedRegion(cc int, national string) (region string, ok bool) {
+// numberRegion is phonenumbers.GetRegionCodeForNumber for the national number (digits,
+// without a leading zero) of calling code cc ("" where no region claims it), and
+// phonenumbers.IsValidNumber; ok is false where the table cannot answer and libphonenumber
+// must.
+func numberRegion(cc int, national string) (region string, valid, ok bool) {
 	if len(national) == 0 || len(national) > maxNationalLength || cc <= 0 || cc >= len(regionTables) {
-		return "", false
+		return "", false, false
 	}
 	t := regionTables[cc].Load()
 	if t == nil {
@@ -65,9 +69,13 @@ func sharedRegion(cc int, national string) (region string, ok bool) {
 		regionTablesMu.Unlock()
 	}
 	if t.start == nil {
-		return "", false
+		return "", false, false
 	}
-	return t.lookup(national)
+	s, ok := t.lookup(national)
+	if !ok {
+		return "", false, false
+	}
+	return s.region, s.valid, true
 }
 
 // A regionTable decides the region of a calling code's national numbers: regions in
@@ -106,14 +114,16 @@ type regionState struct {
 	active  []uint32
 	matched []uint16
 	next    [10]atomic.Pointer[regionState] // built once, then read without the lock
-	answer  string                          // the region of a number ending here; "": none
+	region  string                          // the region of a number ending here; "": none
+	valid   bool                            // whether such a number is valid for its region
 }
 
-// newRegionTable builds the table of regions from their metadata, or nil where a pattern
-// uses what the automaton does not read (an anchor or a word boundary).
+// newRegionTable builds the table of a calling code's regions from their metadata, or nil
+// where a pattern uses what the automaton does not read (an anchor or a word boundary), or
+// for the non-geographical codes (+800, +882), whose metadata is kept apart.
 func newRegionTable(regions []string) *regionTable {
 	meta := metadata()
-	if len(regions) < 2 || meta == nil {
+	if len(regions) == 0 || meta == nil || slices.Contains(regions, phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY) {
 		return nil
 	}
 	t := &regionTable{states: map[string]*regionState{}}
@@ -185,22 +195,22 @@ func newRegionTable(regions []string) *regionTable {
 
 // lookup walks national's digits through the table; only a step not taken before takes
 // the lock.
-func (t *regionTable) lookup(national string) (string, bool) {
+func (t *regionTable) lookup(national string) (*regionState, bool) {
 	s := t.start
 	for i := 0; i < len(national); i++ {
 		d := national[i] - '0'
 		if d > 9 {
-			return "", false
+			return nil, false
 		}
 		next := s.next[d].Load()
 		if next == nil {
 			if next = t.build(s, national[i]); next == nil {
-				return "", false
+				return nil, false
 			}
 		}
 		s = next
 	}
-	return s.answer, true
+	return s, true
 }
 
 // build keeps the state after s and c, or returns nil where the table is full.
@@ -264,13 +274,15 @@ func (t *regionTable) intern(s *regionState) *regionState {
 	if kept, ok := t.states[key]; ok {
 		return kept
 	}
-	s.answer = t.decide(s)
+	s.region, s.valid = t.decide(s)
 	t.states[key] = s
 	return s
 }
 
-// decide is getRegionCodeForNumberFromRegionList at the end of a number.
-func (t *regionTable) decide(s *regionState) string {
+// decide is GetRegionCodeForNumber and IsValidNumber at the end of a number: the only
+// region of a calling code, or the first whose leading digits start the number or whose
+// patterns accept it; valid where the region's patterns accept it.
+func (t *regionTable) decide(s *regionState) (string, bool) {
 	full := func(p patternRule) bool {
 		if len(p.lengths) > 0 && !slices.Contains(p.lengths, int32(s.depth)) {
 			return false
@@ -279,18 +291,22 @@ func (t *regionTable) decide(s *regionState) string {
 			return int(e>>16) == p.prog && t.progs[p.prog].Inst[e&0xffff].Op == syntax.InstMatch
 		})
 	}
+	validFor := func(r regionRule) bool { return full(r.general) && slices.ContainsFunc(r.types, full) }
+	if len(t.regions) == 1 {
+		return t.regions[0].code, validFor(t.regions[0])
+	}
 	for _, r := range t.regions {
 		if r.leading >= 0 {
 			if slices.Contains(s.matched, uint16(r.leading)) {
-				return r.code
+				return r.code, validFor(r)
 			}
 			continue
 		}
-		if full(r.general) && slices.ContainsFunc(r.types, full) {
-			return r.code
+		if validFor(r) {
+			return r.code, true
 		}
 	}
-	return ""
+	return "", false
 }
 
 // closure adds pc of automaton i, and what it reaches without reading a digit, to set,

@@ -98,7 +98,7 @@ func TestRegionTableAgrees(t *testing.T) {
 				continue
 			}
 			if !strings.HasPrefix(ex, "0") {
-				if _, ok := sharedRegion(cc, ex); !ok {
+				if _, _, ok := numberRegion(cc, ex); !ok {
 					t.Errorf("+%d %s: the table did not answer", cc, ex)
 				}
 				answered++
@@ -172,4 +172,84 @@ func TestPricesFindLongestPrefix(t *testing.T) {
 			t.Errorf("Find(%q) = %+v, %q, %v; trying every prefix gives %+v, %q, %v", e164, gp, gw, gok, wp, ww, wok)
 		}
 	}
+}
+
+// slowValidE164 is validE164 as libphonenumber answers it.
+func slowValidE164(raw string) bool {
+	if len(raw) < 8 || len(raw) > 16 || raw[0] != '+' || raw[1] == '0' {
+		return false
+	}
+	for i := 1; i < len(raw); i++ {
+		if raw[i] < '0' || raw[i] > '9' {
+			return false
+		}
+	}
+	cc, national := CallingCode(raw[1:])
+	if cc == 0 || national == "" || national[0] == '0' {
+		return false
+	}
+	nn, err := strconv.ParseUint(national, 10, 64)
+	if err != nil {
+		return false
+	}
+	return phonenumbers.IsValidNumber(&phonenumbers.PhoneNumber{CountryCode: proto.Int32(int32(cc)), NationalNumber: proto.Uint64(nn)})
+}
+
+// TestValidE164Agrees: for every calling code, the table says a number is valid where
+// libphonenumber does, on the example numbers of every type of every region, numbers
+// sharing their first digits, and random digits of every length.
+func TestValidE164Agrees(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(18, 6))
+	digits := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte('0' + rnd.IntN(10))
+		}
+		return string(b)
+	}
+	compared, valid := 0, 0
+	compare := func(e164 string) {
+		compared++
+		got, want := validE164(e164), slowValidE164(e164)
+		if got != want {
+			t.Errorf("validE164(%q) = %v; libphonenumber says %v", e164, got, want)
+		}
+		if want {
+			valid++
+		}
+	}
+	for cc := 1; cc < 1000; cc++ {
+		regions := phonenumbers.GetRegionCodesForCountryCode(cc)
+		if len(regions) == 0 {
+			continue
+		}
+		prefix := "+" + strconv.Itoa(cc)
+		for _, region := range regions {
+			md := metadata()[region]
+			if region == phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY || md == nil {
+				compare(prefix + digits(8))
+				continue
+			}
+			for _, d := range []*phonenumbers.PhoneNumberDesc{md.GetFixedLine(), md.GetMobile(), md.GetTollFree(), md.GetPremiumRate(),
+				md.GetSharedCost(), md.GetVoip(), md.GetPersonalNumber(), md.GetPager(), md.GetUan(), md.GetVoicemail()} {
+				ex := d.GetExampleNumber()
+				if ex == "" {
+					continue
+				}
+				compare(prefix + ex)
+				for k := 1; k < len(ex); k++ {
+					compare(prefix + ex[:k] + digits(len(ex)-k))
+				}
+				compare(prefix + ex + digits(1))
+				compare(prefix + ex[:len(ex)-1])
+			}
+		}
+		for n := 4; n <= 14; n++ {
+			compare(prefix + digits(n))
+		}
+	}
+	if valid < 1000 {
+		t.Errorf("%d of %d numbers compared were valid; want the examples of every region", valid, compared)
+	}
+	t.Logf("%d numbers compared, %d valid", compared, valid)
 }
