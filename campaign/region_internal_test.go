@@ -62,13 +62,7 @@ func TestRegionTableAgrees(t *testing.T) {
 		}
 	}
 	rnd := rand.New(rand.NewPCG(18, 4))
-	digits := func(n int) string {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = byte('0' + rnd.IntN(10))
-		}
-		return string(b)
-	}
+	digits := func(n int) string { return randomDigits(rnd, n) }
 	compared, answered := 0, 0
 	compare := func(e164 string) {
 		t.Helper()
@@ -200,13 +194,7 @@ func slowValidE164(raw string) bool {
 // sharing their first digits, and random digits of every length.
 func TestValidE164Agrees(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(18, 6))
-	digits := func(n int) string {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = byte('0' + rnd.IntN(10))
-		}
-		return string(b)
-	}
+	digits := func(n int) string { return randomDigits(rnd, n) }
 	compared, valid := 0, 0
 	compare := func(e164 string) {
 		compared++
@@ -252,4 +240,13 @@ func TestValidE164Agrees(t *testing.T) {
 		t.Errorf("%d of %d numbers compared were valid; want the examples of every region", valid, compared)
 	}
 	t.Logf("%d numbers compared, %d valid", compared, valid)
+}
+
+// randomDigits is n random digits.
+func randomDigits(rnd *rand.Rand, n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte('0' + rnd.IntN(10))
+	}
+	return string(b)
 }
