@@ -250,3 +250,50 @@ func randomDigits(rnd *rand.Rand, n int) string {
 	}
 	return string(b)
 }
+
+// TestRegionTablesBounded walks every calling code's table through every digit string up to
+// the longest national number: every state any input can reach. None reaches the bound
+// (past which libphonenumber would answer, slowly), and all of them together stay small,
+// so no campaign file, however made, can make the tables grow past that.
+func TestRegionTablesBounded(t *testing.T) {
+	total := 0
+	for cc := 1; cc < 1000; cc++ {
+		regions := phonenumbers.GetRegionCodesForCountryCode(cc)
+		if len(regions) == 0 {
+			continue
+		}
+		tb := newRegionTable(regions)
+		if tb == nil {
+			if !slices.Contains(regions, phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY) {
+				t.Errorf("+%d %v: no table", cc, regions)
+			}
+			continue
+		}
+		frontier := []*regionState{tb.start}
+		for depth := 0; depth < maxNationalLength && len(frontier) > 0; depth++ {
+			var next []*regionState
+			seen := map[*regionState]bool{}
+			for _, s := range frontier {
+				for d := byte('0'); d <= '9'; d++ {
+					n := s.next[d-'0'].Load()
+					if n == nil {
+						if n = tb.build(s, d); n == nil {
+							t.Fatalf("+%d: more than %d states", cc, maxRegionStates)
+						}
+					}
+					if !seen[n] {
+						seen[n] = true
+						next = append(next, n)
+					}
+				}
+			}
+			frontier = next
+		}
+		total += len(tb.states)
+	}
+	// 26,314 states with the metadata of phonenumbers v1.8.1, about 10 MB.
+	if total > 100_000 {
+		t.Errorf("the tables of all calling codes hold %d states; the bound per calling code assumes far fewer", total)
+	}
+	t.Logf("%d states in all", total)
+}
