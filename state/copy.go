@@ -26,6 +26,11 @@ type MessageRow struct {
 	Resolution     *string
 	ResolvedBy     *string
 	ResolvedAt     *string
+	// The contact policy's (migration 0005): purpose, scheduled send time, consent.
+	Purpose       *string
+	SendAt        *string
+	ConsentAt     *string
+	ConsentSource *string
 }
 
 // ConversionRow is one row of the conversions table as it is stored.

@@ -18,6 +18,14 @@ type Outgoing struct {
 	Parts        int    `json:"p"`
 	TrackingType string `json:"tt,omitempty"` // "" without tracking
 	Tracked      bool   `json:"tr,omitempty"`
+	// Purpose is the campaign's (Marketing, Transactional): the caps count marketing only.
+	Purpose string `json:"pu,omitempty"`
+	// SendAt is when the message goes out when not at once (send_at, quiet hours), as
+	// FormatTime writes it; "" for at once.
+	SendAt string `json:"sa,omitempty"`
+	// ConsentAt and ConsentSource are the consent evidence it is sent on, "" without.
+	ConsentAt     string `json:"ca,omitempty"`
+	ConsentSource string `json:"cs,omitempty"`
 }
 
 // Batch is the messages of one request, recorded as in flight by MarkSending.
@@ -97,6 +105,12 @@ type Message struct {
 	Error        string
 	CreatedAt    string
 	UpdatedAt    string
+	// Purpose, SendAt, ConsentAt and ConsentSource are as recorded from Outgoing ("" in
+	// messages recorded before they were).
+	Purpose       string
+	SendAt        string
+	ConsentAt     string
+	ConsentSource string
 }
 
 // Filter selects messages for List.
@@ -133,7 +147,8 @@ func MergeInFlight(out []Message, batches []Batch, f Filter) []Message {
 				continue
 			}
 			m := Message{Key: o.Key, Attempt: o.Attempt, MessageID: o.MessageID, BulkID: o.BulkID, State: Sending,
-				SmsCount: o.Parts, TrackingType: o.TrackingType, CreatedAt: FormatTime(b.CreatedAt), UpdatedAt: FormatTime(b.CreatedAt)}
+				SmsCount: o.Parts, TrackingType: o.TrackingType, CreatedAt: FormatTime(b.CreatedAt), UpdatedAt: FormatTime(b.CreatedAt),
+				Purpose: o.Purpose, SendAt: o.SendAt, ConsentAt: o.ConsentAt, ConsentSource: o.ConsentSource}
 			if i, ok := at[o.Key]; ok {
 				m.CreatedAt = out[i].CreatedAt // a resend of a recorded message
 				out[i] = m

@@ -39,7 +39,7 @@ type compact struct {
 	state     uint8
 }
 
-var stateCodes = []State{"", Sending, Sent, Failed, Unknown, Abandoned}
+var stateCodes = []State{"", Sending, Sent, Failed, Unknown, Abandoned, Capped}
 
 func stateCode(st State) uint8 { return codeOf(stateCodes, st) }
 
