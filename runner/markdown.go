@@ -55,6 +55,7 @@ var mdColumns = []mdColumn{
 	{"Unknown outcome", func(c Counts) int { return c.Unknown }},
 	{"Failed", func(c Counts) int { return c.Failed }},
 	{"Suppressed", func(c Counts) int { return c.Suppressed }},
+	{"Capped", func(c Counts) int { return c.Capped }},
 	{"No longer in the files", func(c Counts) int { return c.Orphaned }},
 }
 
@@ -79,6 +80,9 @@ func (p *Plan) WriteMarkdown(w io.Writer, opts MarkdownOptions) error {
 	fmt.Fprintf(&head, "**%s**\n\n", mdInline(p.SummaryLine()))
 	if p.Cost != nil {
 		fmt.Fprintf(&head, "Estimated cost: %s.\n\n", mdInline(safetext.Clip(p.Cost.Text(), mdMaxCostText)))
+	}
+	for _, w := range p.limitWarnings() {
+		fmt.Fprintf(&head, "**%s**\n\n", mdInline(w))
 	}
 	d.must(head.String())
 
@@ -281,7 +285,7 @@ func (p *Plan) markdownCampaign(cp *CampaignPlan, mask campaign.Mask) (string, e
 		b.WriteString(whenText(cp))
 	}
 
-	notSent := cp.Counts.Changed + cp.Counts.Unknown + cp.Counts.Failed + cp.Counts.Suppressed + cp.Counts.Orphaned
+	notSent := cp.Counts.Changed + cp.Counts.Unknown + cp.Counts.Failed + cp.Counts.Suppressed + cp.Counts.Capped + cp.Counts.Orphaned
 	if notSent > 0 {
 		fmt.Fprintf(&b, "Not sent (%s):\n\n", Thousands(notSent))
 		listed := 0
@@ -304,6 +308,8 @@ func (p *Plan) markdownCampaign(cp *CampaignPlan, mask campaign.Mask) (string, e
 				why = fmt.Sprintf("failed: %s; `apply -retry-failed` sends it again", mdInline(mdClip(mask.Text(cp.Errors[m.Recipient]))))
 			case Suppressed:
 				why = "suppressed: " + mdInline(mdClip(mask.Text(suppressionText(cp.Suppressions[m.Recipient]))))
+			case Capped:
+				why = mdInline(mdClip(capText(cp, m)))
 			}
 			fmt.Fprintf(&b, "- `%s` %s: %s\n", symbols[m.Action], to, why)
 		}

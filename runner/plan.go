@@ -28,9 +28,12 @@ const (
 	// Suppressed would be sent, but the number is on a suppression list of a marketing
 	// campaign: never sent.
 	Suppressed
+	// Capped would be sent, but a frequency cap holds it back (caps.go), or it is
+	// recorded so: never sent for its round.
+	Capped
 )
 
-var actionNames = [...]string{"send", "noop", "changed", "unknown", "failed", "suppressed"}
+var actionNames = [...]string{"send", "noop", "changed", "unknown", "failed", "suppressed", "capped"}
 
 func (a Action) String() string { return actionNames[a] }
 
@@ -54,6 +57,9 @@ type Counts struct {
 	// Suppressed counts messages held back by a suppression list (omitted when none, so
 	// plans of campaigns without lists read as before).
 	Suppressed int `json:"suppressed,omitempty"`
+	// Capped counts messages held back by a frequency cap, in this plan or recorded so
+	// (omitted when none).
+	Capped int `json:"capped,omitempty"`
 }
 
 func (c *Counts) add(o Counts) {
@@ -65,6 +71,7 @@ func (c *Counts) add(o Counts) {
 	c.Orphaned += o.Orphaned
 	c.SmsParts += o.SmsParts
 	c.Suppressed += o.Suppressed
+	c.Capped += o.Capped
 }
 
 // CampaignPlan is the plan of one campaign round.
@@ -73,8 +80,12 @@ type CampaignPlan struct {
 	Messages []Message // in file order
 	// Orphaned are numbers recorded for this round that the files no longer list (sorted).
 	Orphaned []string
-	// Errors holds, for failed messages, the recorded reason, by recipient index.
+	// Errors holds, for failed and recorded capped messages, the recorded reason, by
+	// recipient index.
 	Errors map[int32]string
+	// Capped holds, for the messages this plan caps (to be recorded so by apply), why, by
+	// recipient index.
+	Capped map[int32]string
 	// Suppressions holds, for suppressed messages, the list entry, by recipient index.
 	Suppressions map[int32]campaign.Suppression
 	Counts       Counts
@@ -162,11 +173,21 @@ func MakePlan(set *campaign.Set, snap *state.Snapshot, now time.Time, opts PlanO
 			}
 		}
 		bad = append(bad, cp.schedule(p.ScheduledFrom, now)...)
+		p.Campaigns = append(p.Campaigns, cp)
+	}
+	if len(bad) == 0 {
+		// Caps need every campaign's send times; what they hold back is counted again.
+		for _, cp := range applyCaps(p.Campaigns, snap.Contacts, p.ScheduledFrom, opts.Resend) {
+			cp.recount(opts)
+			cp.Schedule, cp.groupOf = nil, nil
+			bad = append(bad, cp.schedule(p.ScheduledFrom, now)...)
+		}
+	}
+	for _, cp := range p.Campaigns {
 		p.Summary.add(cp.Counts)
 		if p.Cost != nil {
 			p.Cost.merge(cp.Cost)
 		}
-		p.Campaigns = append(p.Campaigns, cp)
 	}
 	if len(bad) > 0 {
 		return nil, &campaign.ValidationError{Problems: bad}
@@ -191,6 +212,13 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string
 				if rec.Hash != r.Hash {
 					m.Action = Changed
 				}
+			case state.Capped:
+				// Held back by a cap when it was due: never sent later for this round.
+				m.Action = Capped
+				if cp.Errors == nil {
+					cp.Errors = map[int32]string{}
+				}
+				cp.Errors[int32(i)] = rec.Error
 			case state.Failed:
 				if opts.RetryFailed {
 					m.Attempt++
@@ -222,24 +250,7 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string
 			}
 		}
 		cp.Messages[i] = m
-		switch m.Action {
-		case Send:
-			cp.Counts.Send++
-			cp.Counts.SmsParts += int(r.Parts)
-			if cp.Cost != nil {
-				cp.Cost.add(opts.Prices, r.To, int(r.Parts))
-			}
-		case Noop:
-			cp.Counts.Noop++
-		case Changed:
-			cp.Counts.Changed++
-		case Unknown:
-			cp.Counts.Unknown++
-		case Failed:
-			cp.Counts.Failed++
-		case Suppressed:
-			cp.Counts.Suppressed++
-		}
+		cp.count(m, opts)
 	}
 	if matched < recs.Len() {
 		inFiles := make(map[string]struct{}, len(c.Recipients))
@@ -255,6 +266,42 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string
 		cp.Counts.Orphaned = len(cp.Orphaned)
 	}
 	return cp
+}
+
+// count adds a message to the campaign's counts (and cost).
+func (cp *CampaignPlan) count(m Message, opts PlanOptions) {
+	switch m.Action {
+	case Send:
+		r := cp.Recipient(m)
+		cp.Counts.Send++
+		cp.Counts.SmsParts += int(r.Parts)
+		if cp.Cost != nil {
+			cp.Cost.add(opts.Prices, r.To, int(r.Parts))
+		}
+	case Noop:
+		cp.Counts.Noop++
+	case Changed:
+		cp.Counts.Changed++
+	case Unknown:
+		cp.Counts.Unknown++
+	case Failed:
+		cp.Counts.Failed++
+	case Suppressed:
+		cp.Counts.Suppressed++
+	case Capped:
+		cp.Counts.Capped++
+	}
+}
+
+// recount counts the campaign's messages (and cost) again, after caps changed actions.
+func (cp *CampaignPlan) recount(opts PlanOptions) {
+	cp.Counts = Counts{Orphaned: cp.Counts.Orphaned}
+	if cp.Cost != nil {
+		cp.Cost = newCost()
+	}
+	for _, m := range cp.Messages {
+		cp.count(m, opts)
+	}
 }
 
 // MessageID is the deterministic messageId of a message: the same campaign, round, number

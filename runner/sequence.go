@@ -31,6 +31,9 @@ type ApplyRun struct {
 	Reconcile ReconcileOptions
 	Apply     ApplyOptions
 	Now       func() time.Time
+	// AllowOverLimit approves an apply over a settings file's limits sending at most this
+	// many messages (-allow-over-limit N); 0 approves none.
+	AllowOverLimit int
 
 	// Reconciled, if set, is told what reconciling found.
 	Reconciled func(Reconciliation)
@@ -126,8 +129,15 @@ func RunApply(ctx context.Context, r ApplyRun) (ApplyOutcome, error) {
 			return out, err
 		}
 	}
+	// Checked on the plan being applied, fresh or saved: nothing is sent or recorded over a
+	// limit that was not approved.
+	if err := p.CheckLimits(r.AllowOverLimit); err != nil {
+		return out, err
+	}
 	if p.Summary.Send == 0 {
-		return out, nil
+		// Capped messages are recorded even when nothing else is to do: a cap that has
+		// lifted by the next apply must not send a promotion late.
+		return out, r.recordCapped(ctx, p)
 	}
 	a, err := connect()
 	if err != nil {
@@ -146,6 +156,9 @@ func RunApply(ctx context.Context, r ApplyRun) (ApplyOutcome, error) {
 	if err := p.CheckQuiet(r.Now()); err != nil {
 		return out, err
 	}
+	if err := r.recordCapped(ctx, p); err != nil {
+		return out, err
+	}
 	if r.BeforeSend != nil {
 		r.BeforeSend(&r.Apply)
 	}
@@ -158,9 +171,27 @@ func RunApply(ctx context.Context, r ApplyRun) (ApplyOutcome, error) {
 }
 
 func (r *ApplyRun) plan(ctx context.Context) (*Plan, error) {
-	snap, err := r.Store.Snapshot(ctx, Rounds(r.Set))
-	if err != nil {
-		return nil, fmt.Errorf("read state %s: %w", r.Store.Name(), err)
+	now := r.Now()
+	from := now
+	if !r.Plan.ScheduleFrom.IsZero() && r.Plan.ScheduleFrom.Before(now) {
+		from = r.Plan.ScheduleFrom
 	}
-	return MakePlan(r.Set, snap, r.Now(), r.Plan)
+	snap, err := ReadState(ctx, r.Store, r.Set, from)
+	if err != nil {
+		return nil, err
+	}
+	return MakePlan(r.Set, snap, now, r.Plan)
+}
+
+// recordCapped records the messages the plan caps, under the lock the run holds, before
+// anything is sent.
+func (r *ApplyRun) recordCapped(ctx context.Context, p *Plan) error {
+	msgs, reasons := p.CappedOutgoing()
+	if len(msgs) == 0 {
+		return nil
+	}
+	if err := r.Store.RecordCapped(context.WithoutCancel(ctx), msgs, reasons); err != nil {
+		return fmt.Errorf("record %d capped %s: %w", len(msgs), plural(len(msgs), "message", "messages"), err)
+	}
+	return nil
 }

@@ -46,6 +46,9 @@ func (p *Plan) SummaryLine() string {
 	if s.Suppressed > 0 {
 		parts = append(parts, fmt.Sprintf("%s suppressed (on a suppression list; never sent)", Thousands(s.Suppressed)))
 	}
+	if s.Capped > 0 {
+		parts = append(parts, fmt.Sprintf("%s capped (over a frequency cap; never sent for this round)", Thousands(s.Capped)))
+	}
 	return "Plan: " + strings.Join(parts, ", ") + "."
 }
 
@@ -56,7 +59,7 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-var symbols = [...]string{Send: "+", Noop: " ", Changed: "~", Unknown: "?", Failed: "!", Suppressed: "x"}
+var symbols = [...]string{Send: "+", Noop: " ", Changed: "~", Unknown: "?", Failed: "!", Suppressed: "x", Capped: "#"}
 
 // ViewOptions say how the human views write a plan.
 type ViewOptions struct {
@@ -74,6 +77,9 @@ func (p *Plan) WriteText(w io.Writer, opts ViewOptions) error {
 	fmt.Fprintln(bw, p.SummaryLine())
 	if p.Cost != nil {
 		fmt.Fprintf(bw, "Estimated cost: %s.\n", p.Cost.Text())
+	}
+	for _, w := range p.limitWarnings() {
+		fmt.Fprintln(bw, safetext.Escape(w))
 	}
 	for _, cp := range p.Campaigns {
 		c := cp.Campaign
@@ -120,6 +126,8 @@ func (p *Plan) WriteText(w io.Writer, opts ViewOptions) error {
 				fmt.Fprintf(bw, "  (failed: %s; -retry-failed sends it again)", safetext.Escape(mask.Text(cp.Errors[m.Recipient])))
 			case Suppressed:
 				fmt.Fprintf(bw, "  (suppressed: %s)", mask.Text(suppressionText(cp.Suppressions[m.Recipient])))
+			case Capped:
+				fmt.Fprintf(bw, "  (%s)", safetext.Escape(capText(cp, m)))
 			}
 			fmt.Fprintln(bw)
 		}
@@ -136,7 +144,7 @@ func (p *Plan) WriteText(w io.Writer, opts ViewOptions) error {
 	}
 	switch s := p.Summary; {
 	case s.Send > 0:
-	case s.Changed+s.Unknown+s.Failed+s.Orphaned+s.Suppressed == 0:
+	case s.Changed+s.Unknown+s.Failed+s.Orphaned+s.Suppressed+s.Capped == 0:
 		fmt.Fprintln(bw, "\nNothing to send: the state already matches the campaign files.")
 	default:
 		fmt.Fprintln(bw, "\nNothing to send.")
@@ -155,6 +163,15 @@ type jsonMessage struct {
 	// at once (send_at, or the end of the recipient's quiet hours).
 	SendAt       string           `json:"send_at,omitempty"`
 	SuppressedBy *jsonSuppression `json:"suppressed_by,omitempty"`
+	// CappedBy says which frequency cap holds a capped message back and which messages
+	// count; Recorded that an earlier apply recorded it capped.
+	CappedBy *jsonCap `json:"capped_by,omitempty"`
+}
+
+// jsonCap is why a message is capped.
+type jsonCap struct {
+	Reason   string `json:"reason"`
+	Recorded bool   `json:"recorded"`
 }
 
 // jsonSuppression is the list entry that held a message back.
@@ -198,6 +215,10 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 		Counts
 		Cost *Cost `json:"cost,omitempty"`
 	}{p.Summary, p.Cost})
+	if over := p.OverLimits(); len(over) > 0 {
+		bw.WriteString(",\"over_limit\":")
+		put(over)
+	}
 	bw.WriteString(",\"campaigns\":[")
 	for i, cp := range p.Campaigns {
 		if i > 0 {
@@ -252,6 +273,10 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 			}
 			if at, ok := cp.SendAt(j); ok && at.After(p.ScheduledFrom) {
 				jm.SendAt = at.Format(time.RFC3339)
+			}
+			if m.Action == Capped {
+				why, recorded := cp.CapReason(m)
+				jm.Error, jm.CappedBy = "", &jsonCap{Reason: why, Recorded: recorded}
 			}
 			if s, ok := cp.Suppressions[m.Recipient]; ok {
 				jm.SuppressedBy = &jsonSuppression{Source: s.Source, Reason: s.Reason}

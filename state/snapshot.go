@@ -22,7 +22,10 @@ type Snapshot struct {
 	Version Version
 	// OptOuts are the active opt-outs, by number, read with the messages.
 	OptOuts map[string]OptOut
-	rounds  map[Round]*Recorded
+	// Contacts are the marketing messages frequency caps count, when the campaigns have a
+	// cap (read apart, with Reader.Contacts); nil otherwise.
+	Contacts *Contacts
+	rounds   map[Round]*Recorded
 }
 
 // Recorded is the recorded messages of one campaign round, kept compactly: a million of

@@ -142,17 +142,20 @@ func loadInputs(args []string, statePath string, allowSaved bool) ([]string, *ru
 			}
 		}
 	}
-	set, err := campaign.Load(paths...)
+	// With the clock: consent is checked against the send time of a campaign without
+	// send_at, which is now.
+	set, err := campaign.LoadWith(campaign.Options{Now: time.Now()}, paths...)
 	return paths, saved, set, err
 }
 
 // planFrom reads the state and plans.
 func planFrom(ctx context.Context, store state.Reader, set *campaign.Set, opts runner.PlanOptions) (*runner.Plan, error) {
-	snap, err := store.Snapshot(ctx, runner.Rounds(set))
+	now := time.Now()
+	snap, err := runner.ReadState(ctx, store, set, now)
 	if err != nil {
-		return nil, fmt.Errorf("read state %s: %w", store.Name(), err)
+		return nil, err
 	}
-	return runner.MakePlan(set, snap, time.Now(), opts)
+	return runner.MakePlan(set, snap, now, opts)
 }
 
 func planFlags() []cli.Flag {
@@ -266,6 +269,7 @@ func applyCommand(sys IO) *cli.Command {
 			unknownGraceFlag(),
 			idempotencyWindowFlag(),
 			lockTimeoutFlag(),
+			&cli.IntFlag{Name: "allow-over-limit", Usage: "approve an apply over a settings file's limits (smsform.yaml) sending at most `N` messages"},
 		),
 		Action: func(c *cli.Context) error { return runApply(c, sys) },
 	}
@@ -414,8 +418,11 @@ func runApply(c *cli.Context, sys IO) error {
 	client := lazyClient(sys)
 	release := func() {}
 	defer func() { release() }()
+	if c.Int("allow-over-limit") < 0 {
+		return fmt.Errorf("-allow-over-limit must be a number of messages, got %d", c.Int("allow-over-limit"))
+	}
 	run := runner.ApplyRun{
-		Store: store, Set: set, Saved: saved, Plan: opts, Reconcile: ropts,
+		Store: store, Set: set, Saved: saved, Plan: opts, Reconcile: ropts, AllowOverLimit: c.Int("allow-over-limit"),
 		Apply: runner.ApplyOptions{Parallelism: c.Int("parallelism"), BatchSize: c.Int("batch-size")},
 		BeforeSend: func(o *runner.ApplyOptions) {
 			// Signals are taken over only now: until sending starts, Ctrl-C simply ends the run.
@@ -496,6 +503,9 @@ func finishApply(c *cli.Context, sys IO, store state.Store, out runner.ApplyOutc
 				fmt.Fprintf(w, ", %s not sent", runner.Thousands(res.NotSent))
 			}
 			fmt.Fprintln(w, ".")
+		}
+		if n := p.NewlyCapped(); n > 0 {
+			fmt.Fprintf(w, "Recorded %s capped %s (over a frequency cap): never sent for this round.\n", runner.Thousands(n), pluralWord(n, "message", "messages"))
 		}
 		printProblems(w, res, mask)
 		if res.Unresolved > 0 {

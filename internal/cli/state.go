@@ -222,7 +222,15 @@ func listMessages(c *cli.Context, sys IO, f state.Filter, asJSON bool) error {
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", safetext.Escape(m.Campaign), m.Round, safetext.Escape(mask.Number(m.To)), m.State,
 			safetext.Escape(m.StatusName), m.SmsCount, safetext.Escape(m.MessageID), m.UpdatedAt, safetext.Escape(mask.Text(m.Error)))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if f.MessageID != "" || f.To != "" { // state show: the evidence each was sent on
+		for _, m := range msgs {
+			fmt.Fprintln(sys.Stdout, runner.Evidence(m))
+		}
+	}
+	return nil
 }
 
 func initCommand(sys IO) *cli.Command {
