@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/smsform/smsform/campaign"
+	"github.com/smsform/smsform/internal/safetext"
 )
 
 // Limits (spec §12): a settings file's limits bound what one apply sends of the campaigns
@@ -128,6 +129,27 @@ func (p *Plan) limitWarnings() []string {
 	var out []string
 	for _, o := range p.OverLimits() {
 		out = append(out, fmt.Sprintf("Warning: %s: apply refuses without -allow-over-limit %d.", o, p.Summary.Send))
+	}
+	return out
+}
+
+// SettingsLine is one settings file that applies, for validate and plan: its path and
+// what it asks for.
+type SettingsLine struct {
+	File     string `json:"file"`
+	Describe string `json:"describe"`
+}
+
+// String is the line the text views print.
+func (l SettingsLine) String() string {
+	return fmt.Sprintf("Settings %s: %s.", safetext.Escape(l.File), safetext.Escape(l.Describe))
+}
+
+// SettingsLines lists the settings files, as read (sorted by file).
+func SettingsLines(settings []*campaign.Settings) []SettingsLine {
+	out := make([]SettingsLine, 0, len(settings))
+	for _, s := range settings {
+		out = append(out, SettingsLine{File: s.File, Describe: s.Describe()})
 	}
 	return out
 }

@@ -78,6 +78,9 @@ func (p *Plan) WriteMarkdown(w io.Writer, opts MarkdownOptions) error {
 	var head strings.Builder
 	head.WriteString("### smsform plan\n\n")
 	fmt.Fprintf(&head, "**%s**\n\n", mdInline(p.SummaryLine()))
+	for _, l := range SettingsLines(p.Settings) {
+		fmt.Fprintf(&head, "%s\n\n", mdInline(l.String()))
+	}
 	if p.Cost != nil {
 		fmt.Fprintf(&head, "Estimated cost: %s.\n\n", mdInline(safetext.Clip(p.Cost.Text(), mdMaxCostText)))
 	}

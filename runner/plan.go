@@ -120,6 +120,8 @@ type Plan struct {
 	// ScheduledFrom is the clock the quiet-hours schedule was computed from: the plan's
 	// now, or a saved plan's (PlanOptions.ScheduleFrom).
 	ScheduledFrom time.Time
+	// Settings are the settings files (smsform.yaml) the campaigns were loaded with.
+	Settings []*campaign.Settings
 }
 
 // PlanOptions change what a plan does.
@@ -148,7 +150,7 @@ func Rounds(set *campaign.Set) []state.Round {
 // MakePlan compares the campaigns with the recorded state at time now. It is a pure
 // function: the same inputs give the same plan.
 func MakePlan(set *campaign.Set, snap *state.Snapshot, now time.Time, opts PlanOptions) (*Plan, error) {
-	p := &Plan{State: snap.Version, Inputs: set.Digest, ScheduledFrom: now}
+	p := &Plan{State: snap.Version, Inputs: set.Digest, ScheduledFrom: now, Settings: set.Settings}
 	if !opts.ScheduleFrom.IsZero() {
 		p.ScheduledFrom = opts.ScheduleFrom
 	}

@@ -18,8 +18,8 @@ import (
 // PlanFormatVersion is the format_version of the plan's JSON view (schema/plan.schema.json).
 // Its major number changes only when something is removed or changes meaning; a version
 // that adds fields or action values raises the minor one. 1.1 added, per campaign,
-// purpose, labels and counts.
-const PlanFormatVersion = "1.1"
+// purpose, labels and counts; 1.2 the contact policy (capped, settings, over_limit).
+const PlanFormatVersion = "1.2"
 
 // DefaultShown is how many messages per campaign the human view lists without -verbose.
 const DefaultShown = 5
@@ -75,6 +75,9 @@ func (p *Plan) WriteText(w io.Writer, opts ViewOptions) error {
 	shown, mask := opts.Shown, opts.Mask
 	bw := bufio.NewWriter(w)
 	fmt.Fprintln(bw, p.SummaryLine())
+	for _, s := range SettingsLines(p.Settings) {
+		fmt.Fprintln(bw, s)
+	}
 	if p.Cost != nil {
 		fmt.Fprintf(bw, "Estimated cost: %s.\n", p.Cost.Text())
 	}
@@ -215,6 +218,10 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 		Counts
 		Cost *Cost `json:"cost,omitempty"`
 	}{p.Summary, p.Cost})
+	if len(p.Settings) > 0 {
+		bw.WriteString(",\"settings\":")
+		put(SettingsLines(p.Settings))
+	}
 	if over := p.OverLimits(); len(over) > 0 {
 		bw.WriteString(",\"over_limit\":")
 		put(over)
