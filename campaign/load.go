@@ -3,6 +3,7 @@ package campaign
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -40,6 +41,10 @@ type Options struct {
 	// Now, when set, applies the plan-time rule on send_at (CheckSendAt) to every campaign:
 	// more than 180 days ahead is a problem, in the past a warning (Set.Warnings).
 	Now time.Time
+	// SendNow, when set, is the send time of campaigns without send_at, which consent
+	// must not be after, without the send_at rule of Now (plan and apply check send_at
+	// themselves, for what is still to send). Now implies it.
+	SendNow time.Time
 }
 
 // LoadWith is Load with options.
@@ -81,7 +86,7 @@ func LoadWith(opts Options, paths ...string) (*Set, error) {
 			c.Settings = governing
 			c.sendBy = c.SendTime()
 			if c.sendBy.IsZero() {
-				c.sendBy = opts.Now
+				c.sendBy = cmp.Or(opts.Now, opts.SendNow)
 			}
 			if first, dup := seen[c.ID]; dup && c.ID != "" {
 				// Still checked below, so all its problems come at once; left out of the set.

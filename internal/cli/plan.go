@@ -150,7 +150,7 @@ func loadInputs(args []string, statePath string, allowSaved bool) ([]string, *ru
 	}
 	// With the clock: consent is checked against the send time of a campaign without
 	// send_at, which is now.
-	set, err := campaign.LoadWith(campaign.Options{Now: time.Now()}, paths...)
+	set, err := campaign.LoadWith(campaign.Options{SendNow: time.Now()}, paths...)
 	return paths, saved, set, err
 }
 
