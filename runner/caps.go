@@ -56,6 +56,7 @@ type capper struct {
 	contacts *state.Contacts
 	from     time.Time
 	planned  map[string][]counted
+	near     []counted // reused by check
 }
 
 // capOrder is the order in which campaigns claim a number's place under a cap: priority
@@ -148,15 +149,16 @@ func (cp *CampaignPlan) sendTime(j int, from time.Time) time.Time {
 func (k *capper) check(c *campaign.Campaign, to string, t time.Time, limit *campaign.Cap) (string, bool) {
 	per := limit.Window().Milliseconds()
 	tm := t.UnixMilli()
-	var near []counted
-	for _, x := range k.contacts.Of(to) {
+	near := k.near[:0]
+	k.contacts.Each(to, func(x state.Contact) {
 		if x.Campaign == c.ID && x.Round == c.Round {
-			continue // this very message, recorded before (a failed one retried)
+			return // this very message, recorded before (a failed one retried)
 		}
 		if at := x.At.UnixMilli(); at > tm-per && at < tm+per {
 			near = append(near, counted{at: at, campaign: x.Campaign})
 		}
-	}
+	})
+	k.near = near
 	for _, x := range k.planned[to] {
 		if x.at > tm-per && x.at < tm+per {
 			near = append(near, x)

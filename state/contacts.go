@@ -104,18 +104,24 @@ func (c *Contacts) Len() int {
 
 // Of returns the messages indexed for an E.164 number, earliest first; nil when none.
 func (c *Contacts) Of(to string) []Contact {
+	var out []Contact
+	c.Each(to, func(x Contact) { out = append(out, x) })
+	return out
+}
+
+// Each calls fn with every message indexed for an E.164 number, earliest first, without
+// allocating: what a plan of a million recipients calls once per recipient.
+func (c *Contacts) Each(to string, fn func(Contact)) {
 	if c == nil || len(c.entries) == 0 {
-		return nil
+		return
 	}
 	k, ok := numberKey(to)
 	if !ok {
-		return nil
+		return
 	}
 	i, _ := slices.BinarySearchFunc(c.entries, k, func(e contactEntry, k uint64) int { return cmp.Compare(e.to, k) })
-	var out []Contact
 	for ; i < len(c.entries) && c.entries[i].to == k; i++ {
 		e := c.entries[i]
-		out = append(out, Contact{Campaign: c.campaigns[e.campaign], Round: int(e.round), At: time.UnixMilli(e.at).UTC()})
+		fn(Contact{Campaign: c.campaigns[e.campaign], Round: int(e.round), At: time.UnixMilli(e.at).UTC()})
 	}
-	return out
 }
