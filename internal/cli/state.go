@@ -74,7 +74,7 @@ func stateCommand(sys IO) *cli.Command {
 				Usage: "list recorded messages",
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "campaign", Usage: "only this campaign `ID`"},
-					&cli.StringSliceFlag{Name: "only", Usage: "only messages in these states: sending, sent, failed, unknown, abandoned (comma-separated)"},
+					&cli.StringSliceFlag{Name: "only", Usage: "only messages in these states: sending, sent, failed, unknown, abandoned, capped (comma-separated)"},
 					stateFlag(false),
 					&cli.IntFlag{Name: "limit", Value: 1000, Usage: "at most `N` messages (0: all)"},
 					&cli.BoolFlag{Name: "json", Usage: "print JSON"},
@@ -86,9 +86,9 @@ func stateCommand(sys IO) *cli.Command {
 						for _, one := range strings.Split(s, ",") {
 							st := state.State(strings.TrimSpace(one))
 							switch st {
-							case state.Sending, state.Sent, state.Failed, state.Unknown, state.Abandoned:
+							case state.Sending, state.Sent, state.Failed, state.Unknown, state.Abandoned, state.Capped:
 							default:
-								return fmt.Errorf("-only %q: use sending, sent, failed, unknown or abandoned", one)
+								return fmt.Errorf("-only %q: use sending, sent, failed, unknown, abandoned or capped", one)
 							}
 							f.States = append(f.States, st)
 						}
