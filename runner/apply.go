@@ -40,6 +40,8 @@ type Result struct {
 	Stopped  bool             `json:"stopped,omitempty"`
 	// Unresolved counts the messages in the whole state left with an unknown outcome.
 	Unresolved int `json:"unresolved"`
+	// Capped counts the messages a frequency cap held back, recorded capped by this apply.
+	Capped int `json:"capped,omitempty"`
 }
 
 // MessageProblem is one message that did not end as sent.

@@ -137,7 +137,8 @@ func RunApply(ctx context.Context, r ApplyRun) (ApplyOutcome, error) {
 	if p.Summary.Send == 0 {
 		// Capped messages are recorded even when nothing else is to do: a cap that has
 		// lifted by the next apply must not send a promotion late.
-		return out, r.recordCapped(ctx, p)
+		out.Result.Capped, err = r.recordCapped(ctx, p)
+		return out, err
 	}
 	a, err := connect()
 	if err != nil {
@@ -156,7 +157,8 @@ func RunApply(ctx context.Context, r ApplyRun) (ApplyOutcome, error) {
 	if err := p.CheckQuiet(r.Now()); err != nil {
 		return out, err
 	}
-	if err := r.recordCapped(ctx, p); err != nil {
+	capped, err := r.recordCapped(ctx, p)
+	if err != nil {
 		return out, err
 	}
 	if r.BeforeSend != nil {
@@ -167,6 +169,7 @@ func RunApply(ctx context.Context, r ApplyRun) (ApplyOutcome, error) {
 	}
 	out.Applied = true
 	out.Result, err = Apply(ctx, p, a, r.Store, r.Apply)
+	out.Result.Capped = capped
 	return out, err
 }
 
@@ -184,14 +187,14 @@ func (r *ApplyRun) plan(ctx context.Context) (*Plan, error) {
 }
 
 // recordCapped records the messages the plan caps, under the lock the run holds, before
-// anything is sent.
-func (r *ApplyRun) recordCapped(ctx context.Context, p *Plan) error {
+// anything is sent, and returns how many.
+func (r *ApplyRun) recordCapped(ctx context.Context, p *Plan) (int, error) {
 	msgs, reasons := p.CappedOutgoing()
 	if len(msgs) == 0 {
-		return nil
+		return 0, nil
 	}
 	if err := r.Store.RecordCapped(context.WithoutCancel(ctx), msgs, reasons); err != nil {
-		return fmt.Errorf("record %d capped %s: %w", len(msgs), plural(len(msgs), "message", "messages"), err)
+		return 0, fmt.Errorf("record %d capped %s: %w", len(msgs), plural(len(msgs), "message", "messages"), err)
 	}
-	return nil
+	return len(msgs), nil
 }

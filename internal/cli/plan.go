@@ -510,7 +510,7 @@ func finishApply(c *cli.Context, sys IO, store state.Store, out runner.ApplyOutc
 			}
 			fmt.Fprintln(w, ".")
 		}
-		if n := p.NewlyCapped(); n > 0 {
+		if n := res.Capped; n > 0 {
 			fmt.Fprintf(w, "Recorded %s capped %s (over a frequency cap): never sent for this round.\n", runner.Thousands(n), pluralWord(n, "message", "messages"))
 		}
 		printProblems(w, res, mask)
