@@ -45,6 +45,11 @@ type Options struct {
 	// must not be after, without the send_at rule of Now (plan and apply check send_at
 	// themselves, for what is still to send). Now implies it.
 	SendNow time.Time
+	// Parsed, when set, is called once every campaign file is parsed, with the campaigns
+	// and the settings that govern them, before their recipients are read (the long part
+	// of a load): a caller may start then what depends only on those, such as reading the
+	// state a plan will need. The campaigns are not checked yet; the load may still fail.
+	Parsed func(campaigns []*Campaign)
 }
 
 // LoadWith is Load with options.
@@ -99,6 +104,9 @@ func LoadWith(opts Options, paths ...string) (*Set, error) {
 		}
 	}
 	all := append(set.Campaigns[:len(set.Campaigns):len(set.Campaigns)], dups...)
+	if opts.Parsed != nil {
+		opts.Parsed(set.Campaigns)
+	}
 	loadRecipients(all, &ps, digest)
 	lists := &suppressionLists{byKey: map[string]*SuppressionList{}, files: map[string]*listFile{}}
 	for _, c := range all {

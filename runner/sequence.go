@@ -179,7 +179,7 @@ func (r *ApplyRun) plan(ctx context.Context) (*Plan, error) {
 	if !r.Plan.ScheduleFrom.IsZero() && r.Plan.ScheduleFrom.Before(now) {
 		from = r.Plan.ScheduleFrom
 	}
-	snap, err := ReadState(ctx, r.Store, r.Set, from)
+	snap, err := ReadState(ctx, r.Store, r.Set, from, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -54,7 +54,31 @@ func (c *Contacts) AddRow(campaign []byte, round int32, to, at []byte) {
 		c.campaigns = append(c.campaigns, string(campaign))
 		c.ids[string(campaign)] = id
 	}
-	c.entries = append(c.entries, contactEntry{to: k, at: ParseTime(string(at)).UnixMilli(), campaign: id, round: round})
+	c.entries = append(c.entries, contactEntry{to: k, at: unixMilli(at), campaign: id, round: round})
+}
+
+// unixMilli reads a time as FormatTime writes it (2006-01-02T15:04:05.000Z) into Unix
+// milliseconds, digit by digit: a million of them through time.Parse cost a quarter of a
+// second. Anything else goes through ParseTime.
+func unixMilli(b []byte) int64 {
+	if len(b) != len(timeLayout) || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' || b[19] != '.' || b[23] != 'Z' {
+		return ParseTime(string(b)).UnixMilli()
+	}
+	num := func(i, n int) int {
+		v := 0
+		for _, c := range b[i : i+n] {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	y, mo, d, h, mi, sec, ms := num(0, 4), num(5, 2), num(8, 2), num(11, 2), num(14, 2), num(17, 2), num(20, 3)
+	if min(y, mo, d, h, mi, sec, ms) < 0 {
+		return ParseTime(string(b)).UnixMilli()
+	}
+	return time.Date(y, time.Month(mo), d, h, mi, sec, ms*int(time.Millisecond), time.UTC).UnixMilli()
 }
 
 // AddInFlight indexes the marketing messages of batches in flight (another run is sending

@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -131,7 +132,8 @@ func validateJSON(w io.Writer, set *campaign.Set, err error, warnings []campaign
 
 // loadInputs resolves the arguments of plan and apply: campaign paths, or (for apply) one
 // saved plan file, whose paths are used.
-func loadInputs(args []string, statePath string, allowSaved bool) ([]string, *runner.SavedPlan, *campaign.Set, error) {
+// parsed, when set, is campaign.Options.Parsed.
+func loadInputs(args []string, statePath string, allowSaved bool, parsed func([]*campaign.Campaign)) ([]string, *runner.SavedPlan, *campaign.Set, error) {
 	paths := args
 	var saved *runner.SavedPlan
 	if allowSaved && len(args) == 1 {
@@ -150,14 +152,14 @@ func loadInputs(args []string, statePath string, allowSaved bool) ([]string, *ru
 	}
 	// With the clock: consent is checked against the send time of a campaign without
 	// send_at, which is now.
-	set, err := campaign.LoadWith(campaign.Options{SendNow: time.Now()}, paths...)
+	set, err := campaign.LoadWith(campaign.Options{SendNow: time.Now(), Parsed: parsed}, paths...)
 	return paths, saved, set, err
 }
 
-// planFrom reads the state and plans.
-func planFrom(ctx context.Context, store state.Reader, set *campaign.Set, opts runner.PlanOptions) (*runner.Plan, error) {
+// planFrom reads the state (the caps' contacts from early, when given) and plans.
+func planFrom(ctx context.Context, store state.Reader, set *campaign.Set, opts runner.PlanOptions, early *runner.ContactsRead) (*runner.Plan, error) {
 	now := time.Now()
-	snap, err := runner.ReadState(ctx, store, set, now)
+	snap, err := runner.ReadState(ctx, store, set, now, early)
 	if err != nil {
 		return nil, err
 	}
@@ -216,16 +218,34 @@ func runPlan(c *cli.Context, sys IO) error {
 		}
 		opts.Prices = prices
 	}
-	paths, _, set, err := loadInputs(c.Args().Slice(), statePath(c), false)
+	// Under a frequency cap, the state's marketing messages are read while the recipients
+	// load: the state is opened then, once.
+	var store state.Store
+	var openErr error
+	var once sync.Once
+	open := func() (state.Reader, error) {
+		once.Do(func() { store, openErr = openExisting(c, sys) })
+		return store, openErr
+	}
+	ctx, cancel := context.WithCancel(c.Context)
+	var early *runner.ContactsRead
+	defer func() {
+		cancel()
+		early.Wait()
+		if store != nil {
+			store.Close()
+		}
+	}()
+	paths, _, set, err := loadInputs(c.Args().Slice(), statePath(c), false, func(cs []*campaign.Campaign) {
+		early = runner.PrefetchContacts(ctx, open, cs, time.Now())
+	})
 	if err != nil {
 		return err
 	}
-	store, err := openExisting(c, sys)
-	if err != nil {
+	if _, err := open(); err != nil {
 		return err
 	}
-	defer store.Close()
-	p, err := planFrom(c.Context, store, set, opts)
+	p, err := planFrom(c.Context, store, set, opts, early)
 	if err != nil {
 		return err
 	}
@@ -405,7 +425,7 @@ func runApply(c *cli.Context, sys IO) error {
 	if asJSON {
 		human = io.Discard
 	}
-	_, saved, set, err := loadInputs(c.Args().Slice(), statePath(c), true)
+	_, saved, set, err := loadInputs(c.Args().Slice(), statePath(c), true, nil)
 	if err != nil {
 		return err
 	}

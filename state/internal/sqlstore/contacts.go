@@ -17,7 +17,9 @@ import (
 func (q *Queries) Contacts(ctx context.Context, since time.Time) (*state.Contacts, error) {
 	var c *state.Contacts
 	err := q.b.Read(ctx, func(tx Querier) error {
-		c = state.NewContacts(0)
+		// Sized for a good share of a large state at once: grown by doubling, a million
+		// entries would be copied over and over.
+		c = state.NewContacts(1 << 18)
 		rows, err := q.query(ctx, tx, `SELECT campaign, round, destination, COALESCE(send_at, sending_at) FROM messages
 			WHERE state IN ('sent', 'sending', 'unknown') AND (purpose IS NULL OR purpose = 'marketing')
 			AND COALESCE(send_at, sending_at) COLLATE "C" > ?`, state.FormatTime(since))
