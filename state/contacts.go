@@ -22,6 +22,7 @@ type Contacts struct {
 	entries   []contactEntry // sorted by number, then time
 	campaigns []string       // interned campaign ids
 	ids       map[string]int32
+	last      int32 // the campaign of the row added last: rows come by campaign
 	// repeats: batches in flight were added, whose messages may be rows too (a resend).
 	repeats bool
 }
@@ -48,11 +49,15 @@ func (c *Contacts) AddRow(campaign []byte, round int32, to, at []byte) {
 	if err != nil {
 		return
 	}
-	id, ok := c.ids[string(campaign)]
-	if !ok {
-		id = int32(len(c.campaigns))
-		c.campaigns = append(c.campaigns, string(campaign))
-		c.ids[string(campaign)] = id
+	id := c.last
+	if len(c.campaigns) == 0 || c.campaigns[id] != string(campaign) {
+		var ok bool
+		if id, ok = c.ids[string(campaign)]; !ok {
+			id = int32(len(c.campaigns))
+			c.campaigns = append(c.campaigns, string(campaign))
+			c.ids[string(campaign)] = id
+		}
+		c.last = id
 	}
 	c.entries = append(c.entries, contactEntry{to: k, at: unixMilli(at), campaign: id, round: round})
 }
