@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/smsform/smsform/internal/words"
 )
 
 // An experiment sends variants of a text and compares their conversions (spec §11):
@@ -207,7 +209,7 @@ func (c *Campaign) validateExperiment(ps *problems, bad map[string]bool) {
 
 func (c *Campaign) validateVariants(ps *problems, bad map[string]bool) {
 	if n := len(c.Variants); n < MinVariants || n > MaxVariants {
-		c.problem(ps, "variants", "has %d %s; an experiment compares %d to %d", n, plural(n, "variant", "variants"), MinVariants, MaxVariants)
+		c.problem(ps, "variants", "has %d %s; an experiment compares %d to %d", n, words.Plural(n, "variant", "variants"), MinVariants, MaxVariants)
 	}
 	if c.Tracking == nil && !bad["tracking"] {
 		c.problem(ps, "variants", "need tracking (tracking: {track: SMS, type: ...}): variants are compared by their conversions, which only tracked messages record")
@@ -336,5 +338,5 @@ func (c *Campaign) sampleWarning() *Problem {
 	}
 	return &Problem{File: c.File, Line: c.Line(field), Field: field, Msg: fmt.Sprintf(
 		"winner: auto can never decide: the test gives variant %s %d %s, fewer than min_sent %d%s; lower min_sent, raise sample, add recipients, or name the winner (winner: NAME)",
-		c.Variants[low].Name, counts[low], plural(counts[low], "recipient", "recipients"), c.exp.MinSent, which)}
+		c.Variants[low].Name, counts[low], words.Plural(counts[low], "recipient", "recipients"), c.exp.MinSent, which)}
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"text/template"
+
+	"github.com/smsform/smsform/internal/words"
 )
 
 // lookalike is a character that forces a whole text into UCS-2 (70 characters a part
@@ -127,7 +129,7 @@ func (c *Campaign) lintVariants() []Problem {
 			continue
 		}
 		body := lintBody{field: fmt.Sprintf("variants[%d].text", i), text: v.Text, src: v.src,
-			scope: fmt.Sprintf("across the %d %s of variant %s", n, plural(n, "recipient", "recipients"), v.Name)}
+			scope: fmt.Sprintf("across the %d %s of variant %s", n, words.Plural(n, "recipient", "recipients"), v.Name)}
 		var found []Problem
 		found, fixed[i] = c.lintText(body, now, who)
 		out = append(out, found...)
@@ -195,14 +197,14 @@ func (c *Campaign) lintText(body lintBody, now int, who func(int) int) ([]Proble
 		}
 		msg := fmt.Sprintf("%s: U+%04X %s (%s)%s forces UCS-2 encoding; %s (GSM-7)", where, f.r, l.name, printable(f.r), times, describeReplacement(l.with))
 		if with, ok := c.partsWith([]string{strings.ReplaceAll(body.text, string(f.r), l.with)}, who); ok {
-			msg += fmt.Sprintf(": it costs %d SMS %s %s (%d with it, %d without)", now-with, plural(now-with, "part", "parts"), body.scope, now, with)
+			msg += fmt.Sprintf(": it costs %d SMS %s %s (%d with it, %d without)", now-with, words.Plural(now-with, "part", "parts"), body.scope, now, with)
 		}
 		out = append(out, Problem{File: c.File, Line: line, Field: body.field, Msg: msg})
 	}
 	if len(order) > 1 {
 		if with, ok := c.partsWith([]string{all}, who); ok {
 			out = append(out, Problem{File: c.File, Line: c.Line(body.field), Field: body.field,
-				Msg: fmt.Sprintf("replacing all %d of these characters saves %d SMS %s %s (%d now, %d after)", len(order), now-with, plural(now-with, "part", "parts"), body.scope, now, with)})
+				Msg: fmt.Sprintf("replacing all %d of these characters saves %d SMS %s %s (%d now, %d after)", len(order), now-with, words.Plural(now-with, "part", "parts"), body.scope, now, with)})
 		}
 	}
 	return out, all
@@ -259,7 +261,7 @@ func (c *Campaign) lintVars(texts []string, pick func(int) int) []Problem {
 	l := lookalikes[ch]
 	return []Problem{{File: file, Line: int(rec.Line), Field: field, Msg: fmt.Sprintf(
 		"U+%04X %s (%s) forces UCS-2 encoding for this recipient; %s (GSM-7) in the data. %d %s hold such characters (this is the first); cleaning them saves %d SMS %s across the campaign",
-		ch, l.name, printable(ch), describeReplacement(l.with), total.count, plural(total.count, "recipient's vars", "recipients' vars"), total.saved, plural(total.saved, "part", "parts"))}}
+		ch, l.name, printable(ch), describeReplacement(l.with), total.count, words.Plural(total.count, "recipient's vars", "recipients' vars"), total.saved, words.Plural(total.saved, "part", "parts"))}}
 }
 
 func isLookalike(r rune) bool { _, ok := lookalikes[r]; return ok }

@@ -3,8 +3,6 @@ package campaign
 import (
 	"strconv"
 	"strings"
-
-	"github.com/nyaruka/phonenumbers"
 )
 
 // Mask says whether human output masks phone numbers (`-mask-numbers`,
@@ -102,14 +100,11 @@ func MaskNumber(n string) string {
 	return b.String()
 }
 
-// countryCode is the calling code digits start with, 0 for none: calling codes are
-// prefix-free, so at most one of the first one, two or three digits is one.
+// countryCode is the calling code digits start with, 0 for none or for digits that are
+// only a calling code.
 func countryCode(digits []byte) int {
-	for n := 1; n <= 3 && n < len(digits); n++ {
-		cc, _ := strconv.Atoi(string(digits[:n]))
-		if phonenumbers.GetRegionCodeForCountryCode(cc) != "ZZ" {
-			return cc
-		}
+	if cc, rest := CallingCode(string(digits)); rest != "" {
+		return cc
 	}
 	return 0
 }

@@ -174,29 +174,20 @@ func (p *Prices) Find(e164 string) (Price, string, bool) {
 // (+1, +7, +44) needs the national number matched against each country's ranges, which is
 // skipped for the others.
 func regionOf(e164 string) string {
-	for n := 1; n <= 3 && n < len(e164); n++ {
-		cc, err := strconv.Atoi(e164[1 : 1+n])
-		if err != nil {
-			break
-		}
-		regions := phonenumbers.GetRegionCodesForCountryCode(cc)
-		switch {
-		case len(regions) == 1:
+	if cc, national := CallingCode(strings.TrimPrefix(e164, "+")); cc != 0 {
+		if regions := phonenumbers.GetRegionCodesForCountryCode(cc); len(regions) == 1 {
 			return regions[0]
-		case len(regions) == 0:
-			continue // calling codes are prefix-free: at most one length matches
 		}
-		national, err := strconv.ParseUint(e164[1+n:], 10, 64)
-		if err != nil || strings.HasPrefix(e164[1+n:], "0") {
-			break // a leading zero (Italy) needs the full parse
+		// A leading zero (Italy) needs the full parse, below.
+		if nn, err := strconv.ParseUint(national, 10, 64); err == nil && !strings.HasPrefix(national, "0") {
+			// Built directly rather than parsed: Parse spends most of its time on formats
+			// an E.164 number never has.
+			num := &phonenumbers.PhoneNumber{CountryCode: proto.Int32(int32(cc)), NationalNumber: proto.Uint64(nn)}
+			if r := phonenumbers.GetRegionCodeForNumber(num); r != "" && r != "ZZ" {
+				return r
+			}
+			return fmt.Sprintf("+%d", cc)
 		}
-		// Built directly rather than parsed: Parse spends most of its time on formats an
-		// E.164 number never has.
-		num := &phonenumbers.PhoneNumber{CountryCode: proto.Int32(int32(cc)), NationalNumber: proto.Uint64(national)}
-		if r := phonenumbers.GetRegionCodeForNumber(num); r != "" && r != "ZZ" {
-			return r
-		}
-		return fmt.Sprintf("+%d", cc)
 	}
 	num, err := phonenumbers.Parse(e164, "")
 	if err == nil {

@@ -1,6 +1,7 @@
 package campaign
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -45,11 +46,11 @@ func Zones(e164 string) ([]*time.Location, error) {
 	// again would cost twenty times the lookup, for every recipient of every plan.
 	lookup := e164
 	if !plainE164(e164) {
-		num, err := phonenumbers.Parse(e164, "")
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", e164, err)
+		n, problem := Number(e164, "", "write it in E.164")
+		if problem != "" {
+			return nil, errors.New(problem)
 		}
-		lookup = phonenumbers.Format(num, phonenumbers.E164)
+		lookup = n
 	}
 	names, err := phonenumbers.GetTimezonesForPrefix(lookup)
 	if err != nil {

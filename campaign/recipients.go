@@ -19,10 +19,8 @@ import (
 	"text/template"
 	"unicode/utf8"
 
-	"github.com/nyaruka/phonenumbers"
-	"google.golang.org/protobuf/proto"
-
 	"github.com/smsform/smsform/internal/safetext"
+	"github.com/smsform/smsform/internal/words"
 )
 
 // MaxTextBytes is the longest text Infobip accepts, in bytes.
@@ -398,14 +396,7 @@ func noToColumn(header []string) string {
 	if h := NumberColumn(header); h != "" {
 		return fmt.Sprintf("the header has no `to` column; rename %q, the column of numbers, to `to`", h)
 	}
-	return fmt.Sprintf("the header has no `to` column (it has %d %s); the first line must name the columns, the numbers' one `to`", len(header), plural(len(header), "column", "columns"))
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
+	return fmt.Sprintf("the header has no `to` column (it has %d %s); the first line must name the columns, the numbers' one `to`", len(header), words.Plural(len(header), "column", "columns"))
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
@@ -499,38 +490,6 @@ func (c *Campaign) renderChecked(r *Renderer, rec *Recipient, field string, fail
 		return parts, r.hash(text), true
 	}
 	return 0, 0, false
-}
-
-// Normalize turns a written number into E.164, or says what is wrong with it.
-func Normalize(raw, region string) (string, string) {
-	raw = strings.TrimSpace(raw)
-	if raw == "" {
-		return "", "is required"
-	}
-	if validE164(raw) {
-		return raw, ""
-	}
-	num, err := phonenumbers.Parse(raw, region)
-	if err != nil {
-		if region == "" && !strings.HasPrefix(raw, "+") {
-			return "", fmt.Sprintf("%s has no country code: write it as +<country><number>, or set default_region", safetext.Quote(raw))
-		}
-		return "", fmt.Sprintf("%s is not a phone number: %v", safetext.Quote(raw), err)
-	}
-	if !phonenumbers.IsValidNumber(num) {
-		where := region
-		if r := phonenumbers.GetRegionCodeForNumber(num); r != "" && r != "ZZ" {
-			where = r
-		} else if cc := int(num.GetCountryCode()); cc != 0 && cc != phonenumbers.GetCountryCodeForRegion(region) {
-			// Written with its own country code: default_region has nothing to do with it.
-			where = fmt.Sprintf("country code +%d", cc)
-		}
-		if where == "" {
-			return "", fmt.Sprintf("%s is not a valid number", safetext.Quote(raw))
-		}
-		return "", fmt.Sprintf("%s is not a valid number for %s", safetext.Quote(raw), where)
-	}
-	return phonenumbers.Format(num, phonenumbers.E164), ""
 }
 
 // hash is order-independent, so inline vars and CSV columns compare equal.
@@ -732,35 +691,4 @@ func renderError(err error) error {
 		msg = msg[i:]
 	}
 	return fmt.Errorf("template: %s", msg)
-}
-
-// validE164 checks a number already written in E.164 without a full parse, which spends
-// most of its time in regular expressions for formats E.164 never has. Anything it does not
-// accept goes through the full parse, so the answer is the same either way.
-func validE164(raw string) bool {
-	if len(raw) < 8 || len(raw) > 16 || raw[0] != '+' || raw[1] == '0' {
-		return false
-	}
-	for i := 1; i < len(raw); i++ {
-		if raw[i] < '0' || raw[i] > '9' {
-			return false
-		}
-	}
-	for n := 1; n <= 3; n++ {
-		cc, _ := strconv.Atoi(raw[1 : 1+n])
-		if phonenumbers.GetRegionCodeForCountryCode(cc) == "ZZ" {
-			continue // calling codes are prefix-free: at most one length matches
-		}
-		national := raw[1+n:]
-		if national == "" || national[0] == '0' {
-			return false // a leading zero (Italy) needs the full parse
-		}
-		nn, err := strconv.ParseUint(national, 10, 64)
-		if err != nil {
-			return false
-		}
-		num := &phonenumbers.PhoneNumber{CountryCode: proto.Int32(int32(cc)), NationalNumber: proto.Uint64(nn)}
-		return phonenumbers.IsValidNumber(num)
-	}
-	return false
 }

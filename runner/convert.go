@@ -31,6 +31,9 @@ type ConvertOptions struct {
 	Parallelism int // requests in flight; default 16
 	Stop        <-chan struct{}
 	Progress    func(done, total int)
+	// Recovered, if set, is told how many conversions a run that died left "submitting":
+	// Convert records them as unknown, never submitted again, before anything else.
+	Recovered func(n int)
 }
 
 // ConvertResult counts what convert found and did.
@@ -85,10 +88,19 @@ func CheckEvents(files []string, campaignFlag string) error {
 	return nil
 }
 
-// Convert matches every event row to a recorded message and submits one conversion per
-// message that was sent with tracking and not converted before. Call CheckEvents first.
+// Convert first records the conversions a run that died left "submitting" as unknown (the
+// API may have taken them: they are never submitted again), then matches every event row
+// to a recorded message and submits one conversion per message that was sent with tracking
+// and not converted before. Call CheckEvents first, and take the store with Lock.
 func Convert(ctx context.Context, files []string, store state.Store, api Converter, opts ConvertOptions) (ConvertResult, error) {
 	var res ConvertResult
+	n, err := store.MarkConversionsInterrupted(ctx)
+	if err != nil {
+		return res, err
+	}
+	if n > 0 && opts.Recovered != nil {
+		opts.Recovered(n)
+	}
 	idx, err := store.Index(ctx)
 	if err != nil {
 		return res, err

@@ -8,6 +8,7 @@ import (
 
 	"github.com/smsform/smsform/campaign"
 	"github.com/smsform/smsform/internal/safetext"
+	"github.com/smsform/smsform/internal/words"
 )
 
 // eventFile is one events CSV and how its rows name a message.
@@ -38,7 +39,7 @@ func eventColumns(path string, header []string, campaignFlag string) (eventFile,
 	case f.toCol < 0:
 		// The header is not listed: the file may be anything (a committed symlink to a file
 		// of secrets), and its first line anything.
-		msg := fmt.Sprintf("no column names a message: want messageId (or message_id), or to (or phone) with campaign; the header (%d %s) has no messageId, message_id, to or phone", len(header), plural(len(header), "column", "columns"))
+		msg := fmt.Sprintf("no column names a message: want messageId (or message_id), or to (or phone) with campaign; the header (%d %s) has no messageId, message_id, to or phone", len(header), words.Plural(len(header), "column", "columns"))
 		if name := campaign.NumberColumn(header); name != "" {
 			msg += fmt.Sprintf(": rename %s, the column of numbers, to `to`", safetext.Quote(name))
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/smsform/smsform/campaign"
 	"github.com/smsform/smsform/internal/safetext"
+	"github.com/smsform/smsform/internal/words"
 )
 
 // Limits (spec §12): a settings file's limits bound what one apply sends of the campaigns
@@ -91,7 +92,7 @@ func (p *Plan) OverLimits() []OverLimit {
 // String says what goes over which limit: "this apply would send 2,000,000 messages;
 // smsform.yaml:12 limits.max_messages is 100,000".
 func (o OverLimit) String() string {
-	what := fmt.Sprintf("%s %s", o.Planned, plural(o.Messages, "message", "messages"))
+	what := fmt.Sprintf("%s %s", o.Planned, words.Plural(o.Messages, "message", "messages"))
 	if o.Currency != "" {
 		what = fmt.Sprintf("messages costing %s %s", o.Planned, o.Currency)
 	}
@@ -119,7 +120,7 @@ func (p *Plan) CheckLimits(allow int) error {
 		return fmt.Errorf("%w: %s; nothing was sent: rerun with -allow-over-limit %d to approve", ErrOverLimit, what, n)
 	case allow < n:
 		return fmt.Errorf("%w: -allow-over-limit %d approves %s %s, but %s; nothing was sent: rerun with -allow-over-limit %d to approve",
-			ErrOverLimit, allow, Thousands(allow), plural(allow, "message", "messages"), what, n)
+			ErrOverLimit, allow, Thousands(allow), words.Plural(allow, "message", "messages"), what, n)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/smsform/smsform/campaign"
 	"github.com/smsform/smsform/internal/safetext"
+	"github.com/smsform/smsform/internal/words"
 )
 
 // MarkdownLimit is the most bytes the Markdown view writes: GitHub refuses a comment over
@@ -126,7 +127,7 @@ func (p *Plan) WriteMarkdown(w io.Writer, opts MarkdownOptions) error {
 
 	if len(opts.Warnings) > 0 {
 		if d.add(fmt.Sprintf("#### Warnings\n\n%s %s about the campaign files (`smsform validate` lists %s; `validate -strict` fails on %s):\n\n",
-			Thousands(len(opts.Warnings)), plural(len(opts.Warnings), "warning", "warnings"), plural(len(opts.Warnings), "it", "them"), plural(len(opts.Warnings), "it", "them"))) {
+			Thousands(len(opts.Warnings)), words.Plural(len(opts.Warnings), "warning", "warnings"), words.Plural(len(opts.Warnings), "it", "them"), words.Plural(len(opts.Warnings), "it", "them"))) {
 			shown := 0
 			for _, pr := range opts.Warnings[:min(len(opts.Warnings), mdShownWarnings)] {
 				if !d.add("- " + mdProblem(pr) + "\n") {
@@ -233,7 +234,7 @@ func idleLine(idle []*CampaignPlan) string {
 		more = fmt.Sprintf(" and %s more", Thousands(len(idle)-mdShownIdle))
 	}
 	return fmt.Sprintf("%s %s every message sent, nothing to do: %s%s.\n\n", Thousands(len(idle)),
-		plural(len(idle), "campaign has", "campaigns have"), strings.Join(ids, ", "), more)
+		words.Plural(len(idle), "campaign has", "campaigns have"), strings.Join(ids, ", "), more)
 }
 
 // markdownCampaign is one campaign's section: what it is, the text it sends, when, and
@@ -279,7 +280,7 @@ func (p *Plan) markdownCampaign(cp *CampaignPlan, mask campaign.Mask) (string, e
 		if s.variant != "" {
 			what = "Variant " + mdInline(s.variant)
 		}
-		fmt.Fprintf(&b, "%s for %s (the first recipient to send): %s, %d SMS %s.\n\n", what, mask.Number(rec.To), enc, rec.Parts, plural(int(rec.Parts), "part", "parts"))
+		fmt.Fprintf(&b, "%s for %s (the first recipient to send): %s, %d SMS %s.\n\n", what, mask.Number(rec.To), enc, rec.Parts, words.Plural(int(rec.Parts), "part", "parts"))
 		b.WriteString(mdCode(shown))
 		b.WriteByte('\n')
 	}
@@ -411,7 +412,7 @@ func WriteMarkdownFailure(w io.Writer, err error, limit int) error {
 			subject = "the campaign files"
 		}
 		d.must(fmt.Sprintf("**No plan: %s %s in %s.** Nothing can be sent until %s fixed.\n\n", Thousands(ve.Count()),
-			plural(ve.Count(), "problem", "problems"), mdInline(subject), plural(ve.Count(), "it is", "they are")))
+			words.Plural(ve.Count(), "problem", "problems"), mdInline(subject), words.Plural(ve.Count(), "it is", "they are")))
 		shown := 0
 		for _, pr := range ve.Problems[:min(len(ve.Problems), mdShownProblems)] {
 			if !d.add("- " + mdProblem(pr) + "\n") {
@@ -485,13 +486,13 @@ func (d *markdownDoc) finish() {
 		left = append(left, "part of the summary")
 	}
 	if d.cutRows > 0 {
-		left = append(left, fmt.Sprintf("%s %s of the table", Thousands(d.cutRows), plural(d.cutRows, "row", "rows")))
+		left = append(left, fmt.Sprintf("%s %s of the table", Thousands(d.cutRows), words.Plural(d.cutRows, "row", "rows")))
 	}
 	if d.cutWarnings > 0 {
-		left = append(left, fmt.Sprintf("%s %s", Thousands(d.cutWarnings), plural(d.cutWarnings, "warning", "warnings")))
+		left = append(left, fmt.Sprintf("%s %s", Thousands(d.cutWarnings), words.Plural(d.cutWarnings, "warning", "warnings")))
 	}
 	if d.cutCampaigns > 0 {
-		left = append(left, fmt.Sprintf("the details of %s %s", Thousands(d.cutCampaigns), plural(d.cutCampaigns, "campaign", "campaigns")))
+		left = append(left, fmt.Sprintf("the details of %s %s", Thousands(d.cutCampaigns), words.Plural(d.cutCampaigns, "campaign", "campaigns")))
 	}
 	if len(left) == 0 {
 		return

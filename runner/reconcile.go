@@ -9,6 +9,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/smsform/smsform/internal/safetext"
+	"github.com/smsform/smsform/internal/words"
 	"github.com/smsform/smsform/state"
 )
 
@@ -240,7 +241,7 @@ func lookupLogs(ctx context.Context, logs LogReader, lim *rate.Limiter, pending 
 				stopped = fmt.Sprintf("Infobip's logs had more than %d pages of %d for one query", maxLogPages, logsMaxResults)
 			}
 			if stopped != "" {
-				stopped += fmt.Sprintf("; smsform stopped reading them after %d %s", pages, plural(pages, "page", "pages"))
+				stopped += fmt.Sprintf("; smsform stopped reading them after %d %s", pages, words.Plural(pages, "page", "pages"))
 				return errLogsStopped
 			}
 			cursors[page.Next] = true

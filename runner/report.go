@@ -5,10 +5,11 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
+	"strings"
 
 	"github.com/nyaruka/phonenumbers"
 
+	"github.com/smsform/smsform/campaign"
 	"github.com/smsform/smsform/state"
 )
 
@@ -132,25 +133,18 @@ func BuildReport(ctx context.Context, store state.Reader, campaignID, by string)
 // by the area code that follows, which the prefix holds: libphonenumber is asked about a
 // number in that area. Should it know none, the label names the main country and the code.
 func countryOf(prefix string) string {
-	for n := 1; n <= 3 && n < len(prefix); n++ {
-		cc, err := strconv.Atoi(prefix[1 : 1+n])
-		if err != nil {
-			break
+	cc, _ := campaign.CallingCode(strings.TrimPrefix(prefix, "+"))
+	region := phonenumbers.GetRegionCodeForCountryCode(cc)
+	switch {
+	case cc == 0:
+		return "unknown"
+	case cc == 1 || cc == 7:
+		if r := regionOfArea(prefix); r != "" {
+			return r
 		}
-		region := phonenumbers.GetRegionCodeForCountryCode(cc)
-		switch {
-		case region == "ZZ":
-			continue
-		case cc == 1 || cc == 7:
-			if r := regionOfArea(prefix); r != "" {
-				return r
-			}
-			return fmt.Sprintf("%s (+%d)", region, cc)
-		default:
-			return region
-		}
+		return fmt.Sprintf("%s (+%d)", region, cc)
 	}
-	return "unknown"
+	return region
 }
 
 // regionOfArea asks libphonenumber for the region of a number starting with prefix, padded

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/smsform/smsform/internal/safetext"
+	"github.com/smsform/smsform/internal/words"
 )
 
 // Rate formats a conversion rate for people: "50.0%", or "-" without tracked sends.
@@ -61,7 +62,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	if n := r.Total.Pending(); n > 0 {
 		_, err := fmt.Fprintf(w, "\n%s sent %s no delivery status yet (PENDING): run `smsform refresh` to read it from Infobip's logs.\n",
-			Thousands(n), plural(n, "message has", "messages have"))
+			Thousands(n), words.Plural(n, "message has", "messages have"))
 		return err
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/smsform/smsform/campaign"
+	"github.com/smsform/smsform/internal/words"
 )
 
 // SendGroup is the messages to send of one campaign with quiet hours whose recipients share
@@ -132,7 +133,7 @@ func (p *Plan) CheckQuiet(now time.Time) error {
 			}
 			if next := campaign.NextAllowed(zones, *q, now); !next.Equal(now) {
 				return fmt.Errorf("%w: %s %s in %s would receive campaign %q now (%s), inside their quiet hours %s; the plan was made at %s: run `smsform plan` again, which schedules them for %s",
-					ErrStalePlan, Thousands(g.Count), plural(g.Count, "recipient", "recipients"), strings.Join(g.Zones, ", "), cp.Campaign.ID,
+					ErrStalePlan, Thousands(g.Count), words.Plural(g.Count, "recipient", "recipients"), strings.Join(g.Zones, ", "), cp.Campaign.ID,
 					now.UTC().Format(time.RFC3339), q, p.ScheduledFrom.UTC().Format(time.RFC3339), next.UTC().Format(time.RFC3339))
 			}
 		}
@@ -165,7 +166,7 @@ func sendTimes(cp *CampaignPlan) (times []time.Time, parts [][]Message) {
 
 // scheduleText says when a group goes out, for the human view.
 func scheduleText(g SendGroup, quiet campaign.Quiet, sendAt bool) string {
-	who := fmt.Sprintf("%s %s in %s", Thousands(g.Count), plural(g.Count, "recipient", "recipients"), strings.Join(g.Zones, ", "))
+	who := fmt.Sprintf("%s %s in %s", Thousands(g.Count), words.Plural(g.Count, "recipient", "recipients"), strings.Join(g.Zones, ", "))
 	if !g.Moved {
 		when := "sent now"
 		if sendAt {

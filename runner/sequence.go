@@ -2,10 +2,12 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/smsform/smsform/campaign"
+	"github.com/smsform/smsform/internal/words"
 	"github.com/smsform/smsform/state"
 )
 
@@ -20,9 +22,12 @@ type API interface {
 // recorded. The cli fills it from flags and prints what the hooks are handed; everything
 // that decides lives here, so it is tested without the cli.
 type ApplyRun struct {
+	// Store is the state, taken with Lock: what a run that died left in flight is unknown
+	// by then.
 	Store state.Store
 	Set   *campaign.Set
-	// Saved is the plan file being applied, nil when planning afresh.
+	// Saved is the plan file being applied, nil when planning afresh; its RetryFailed
+	// replaces Plan's.
 	Saved *SavedPlan
 	Plan  PlanOptions
 	// Connect returns the API, called only when there is something to look up or send:
@@ -57,17 +62,35 @@ type ApplyOutcome struct {
 	Applied bool
 }
 
-// RunApply carries out the apply sequence: record what a dead run left in flight as unknown;
-// look unknown outcomes up in the logs and decide about the others (Decide); plan, with the
-// resends cleared; abandon resends the files no longer hold; confirm; note the resends' first
-// attempts; send. The outcome is returned also when a step fails after sending started.
+// RunApply carries out the apply sequence on a state taken with Lock (which recorded what
+// a dead run left in flight as unknown): check a saved plan against the state; look
+// unknown outcomes up in the logs and decide about the others (Decide); plan, with the
+// resends cleared; abandon resends the files no longer hold; confirm; note the resends'
+// first attempts; send; count the messages the state holds of unknown outcome
+// (Result.Unresolved). The outcome is returned also when a step fails after sending
+// started.
 func RunApply(ctx context.Context, r ApplyRun) (ApplyOutcome, error) {
+	out, err := runApply(ctx, r)
+	if err != nil && !out.Applied {
+		return out, err
+	}
+	// Counted also after a stop or a failure: a signal or an error must not hide them.
+	n, cerr := r.Store.CountUnresolved(context.WithoutCancel(ctx))
+	if cerr != nil {
+		return out, errors.Join(err, cerr)
+	}
+	out.Result.Unresolved = n
+	return out, err
+}
+
+func runApply(ctx context.Context, r ApplyRun) (ApplyOutcome, error) {
 	var out ApplyOutcome
 	if r.Now == nil {
 		r.Now = time.Now
 	}
-	if _, err := r.Store.MarkInterrupted(ctx); err != nil {
-		return out, err
+	if r.Saved != nil {
+		// What to plan was decided when the plan was made.
+		r.Plan.RetryFailed = r.Saved.RetryFailed
 	}
 	if r.Saved != nil && !r.Saved.ScheduledFrom.IsZero() {
 		// The send times the saved plan showed, computed again from its clock.
@@ -174,16 +197,7 @@ func RunApply(ctx context.Context, r ApplyRun) (ApplyOutcome, error) {
 }
 
 func (r *ApplyRun) plan(ctx context.Context) (*Plan, error) {
-	now := r.Now()
-	from := now
-	if !r.Plan.ScheduleFrom.IsZero() && r.Plan.ScheduleFrom.Before(now) {
-		from = r.Plan.ScheduleFrom
-	}
-	snap, err := ReadState(ctx, r.Store, r.Set, from, nil)
-	if err != nil {
-		return nil, err
-	}
-	return MakePlan(r.Set, snap, now, r.Plan)
+	return PlanFrom(ctx, r.Store, r.Set, r.Now(), r.Plan, nil)
 }
 
 // recordCapped records the messages the plan caps, under the lock the run holds, before
@@ -194,7 +208,7 @@ func (r *ApplyRun) recordCapped(ctx context.Context, p *Plan) (int, error) {
 		return 0, nil
 	}
 	if err := r.Store.RecordCapped(context.WithoutCancel(ctx), msgs, reasons); err != nil {
-		return 0, fmt.Errorf("record %d capped %s: %w", len(msgs), plural(len(msgs), "message", "messages"), err)
+		return 0, fmt.Errorf("record %d capped %s: %w", len(msgs), words.Plural(len(msgs), "message", "messages"), err)
 	}
 	return len(msgs), nil
 }

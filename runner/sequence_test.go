@@ -35,6 +35,12 @@ func (c *fakeClock) Advance(d time.Duration) {
 
 func applyRun(t *testing.T, s *sqlite.Store, api runner.API, clk *fakeClock, window time.Duration, yaml string) runner.ApplyOutcome {
 	t.Helper()
+	// As every run that writes: the lock first, which recovers what a dead run left in flight.
+	release, _, err := runner.Lock(context.Background(), s, "apply", 0)
+	if err != nil {
+		t.Fatalf("Lock: %v", err)
+	}
+	defer release()
 	out, err := runner.RunApply(context.Background(), runner.ApplyRun{
 		Store: s, Set: load(t, map[string]string{"otp.yaml": yaml}),
 		Connect:   func() (runner.API, error) { return api, nil },

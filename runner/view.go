@@ -13,6 +13,7 @@ import (
 
 	"github.com/smsform/smsform/campaign"
 	"github.com/smsform/smsform/internal/safetext"
+	"github.com/smsform/smsform/internal/words"
 )
 
 // PlanFormatVersion is the format_version of the plan's JSON view (schema/plan.schema.json).
@@ -27,7 +28,7 @@ const DefaultShown = 5
 // SummaryLine is the plan's first line, made to fit a pull-request comment.
 func (p *Plan) SummaryLine() string {
 	s := p.Summary
-	parts := []string{fmt.Sprintf("%s to send (%s SMS %s)", Thousands(s.Send), Thousands(s.SmsParts), plural(s.SmsParts, "part", "parts"))}
+	parts := []string{fmt.Sprintf("%s to send (%s SMS %s)", Thousands(s.Send), Thousands(s.SmsParts), words.Plural(s.SmsParts, "part", "parts"))}
 	if s.Noop > 0 {
 		parts = append(parts, fmt.Sprintf("%s already sent", Thousands(s.Noop)))
 	}
@@ -50,13 +51,6 @@ func (p *Plan) SummaryLine() string {
 		parts = append(parts, fmt.Sprintf("%s capped (over a frequency cap; never sent for this round)", Thousands(s.Capped)))
 	}
 	return "Plan: " + strings.Join(parts, ", ") + "."
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 var symbols = [...]string{Send: "+", Noop: " ", Changed: "~", Unknown: "?", Failed: "!", Suppressed: "x", Capped: "#"}
@@ -314,7 +308,7 @@ func (c *Cost) Text() string {
 		}
 		fmt.Fprintf(&b, "%s %s", a.Amount, a.Currency)
 	}
-	fmt.Fprintf(&b, " for %s priced %s", Thousands(c.Priced), plural(c.Priced, "message", "messages"))
+	fmt.Fprintf(&b, " for %s priced %s", Thousands(c.Priced), words.Plural(c.Priced, "message", "messages"))
 	if c.Unpriced > 0 {
 		keys := make([]string, 0, len(c.UnpricedBy))
 		for k := range c.UnpricedBy {
@@ -330,7 +324,7 @@ func (c *Cost) Text() string {
 		for _, k := range keys {
 			by = append(by, fmt.Sprintf("%s %s", safetext.Escape(k), Thousands(c.UnpricedBy[k])))
 		}
-		fmt.Fprintf(&b, "; %s %s no price (%s): not counted, add them to the prices file", Thousands(c.Unpriced), plural(c.Unpriced, "message has", "messages have"), strings.Join(by, ", "))
+		fmt.Fprintf(&b, "; %s %s no price (%s): not counted, add them to the prices file", Thousands(c.Unpriced), words.Plural(c.Unpriced, "message has", "messages have"), strings.Join(by, ", "))
 	}
 	return b.String()
 }

@@ -3,14 +3,14 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/smsform/smsform/campaign"
-	"github.com/smsform/smsform/internal/safefile"
 	"github.com/smsform/smsform/internal/safetext"
+	"github.com/smsform/smsform/internal/words"
 	"github.com/smsform/smsform/runner"
+	"github.com/smsform/smsform/state"
 )
 
 func convertCommand(sys IO) *cli.Command {
@@ -21,16 +21,13 @@ func convertCommand(sys IO) *cli.Command {
 		Description: "Each row names a sent message by a messageId (or message_id) column, or by a to (or phone)\n" +
 			"column plus a campaign column or -campaign ID (the campaign's latest round). Every file is\n" +
 			"checked first: a malformed one stops the run before anything is submitted.",
-		Flags: []cli.Flag{
+		Flags: stateFlags(true,
 			&cli.StringFlag{Name: "campaign", Usage: "campaign `ID` for rows that match by number and have no campaign column"},
 			&cli.StringFlag{Name: "region", Usage: "country (such as CH) for numbers written without a country code"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "match and count only; submit nothing"},
 			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
 			&cli.IntFlag{Name: "parallelism", Value: 16, Usage: "conversions in flight"},
-			lockTimeoutFlag(),
-			maskFlag(),
-			stateFlag(false),
-		},
+		),
 		Action: func(c *cli.Context) error {
 			mask, err := numberMask(c, sys)
 			if err != nil {
@@ -49,40 +46,38 @@ func convertCommand(sys IO) *cli.Command {
 			if err := runner.CheckEvents(files, c.String("campaign")); err != nil {
 				return err
 			}
-			store, closeAll, err := openLocked(c, sys, "convert")
-			if err != nil {
-				return err
-			}
-			defer closeAll()
-			if n, err := store.MarkConversionsInterrupted(c.Context); err != nil {
-				return err
-			} else if n > 0 {
-				fmt.Fprintf(sys.Stderr, "%s %s left 'submitting' by a run that stopped: recorded as unknown, not submitted again.\n", runner.Thousands(n), pluralWord(n, "conversion was", "conversions were"))
-			}
-			opts := runner.ConvertOptions{Campaign: c.String("campaign"), Region: c.String("region"), DryRun: c.Bool("dry-run"), Parallelism: c.Int("parallelism")}
-			var api runner.Converter
-			if !opts.DryRun {
-				cl, err := lazyClient(sys)()
-				if err != nil {
-					return err
+			opts := runner.ConvertOptions{Campaign: c.String("campaign"), Region: c.String("region"), DryRun: c.Bool("dry-run"), Parallelism: c.Int("parallelism"),
+				Recovered: func(n int) {
+					fmt.Fprintf(sys.Stderr, "%s %s left 'submitting' by a run that stopped: recorded as unknown, not submitted again.\n", runner.Thousands(n), words.Plural(n, "conversion was", "conversions were"))
+				}}
+			var res runner.ConvertResult
+			err = withLockedStore(c, sys, "convert", func(store state.Store) error {
+				var api runner.Converter
+				if !opts.DryRun {
+					cl, err := lazyClient(sys)()
+					if err != nil {
+						return err
+					}
+					api = cl
 				}
-				api = cl
-			}
-			stop, release := interrupts(sys)
-			defer release()
-			opts.Stop = stop
-			if sys.ErrTerminal && !c.Bool("json") {
-				opts.Progress = progress(sys, "Converting")
-			}
-			res, err := runner.Convert(c.Context, files, store, api, opts)
-			if perr := printConvert(sys, c.Bool("json"), opts.DryRun, res, mask); perr != nil && err == nil {
-				err = perr
-			}
+				stop, release := interrupts(sys)
+				defer release()
+				opts.Stop = stop
+				if sys.ErrTerminal && !c.Bool("json") {
+					opts.Progress = progress(sys, "Converting")
+				}
+				var err error
+				res, err = runner.Convert(c.Context, files, store, api, opts)
+				if perr := printConvert(sys, c.Bool("json"), opts.DryRun, res, mask); perr != nil && err == nil {
+					err = perr
+				}
+				return err
+			})
 			switch {
 			case err != nil:
 				return err
 			case res.Stopped:
-				return &exitError{code: ExitError, err: fmt.Errorf("stopped by a signal: %s not submitted; run convert again", runner.Thousands(res.NotSent)+" "+pluralWord(res.NotSent, "conversion", "conversions"))}
+				return &exitError{code: ExitError, err: fmt.Errorf("stopped by a signal: %s not submitted; run convert again", runner.Thousands(res.NotSent)+" "+words.Plural(res.NotSent, "conversion", "conversions"))}
 			case res.Failed > 0 || res.Unknown > 0:
 				return exitCode(ExitPartial)
 			}
@@ -101,7 +96,7 @@ func printConvert(sys IO, asJSON, dryRun bool, res runner.ConvertResult, mask ca
 	if dryRun {
 		verb, n = "Would submit", res.ToSubmit
 	}
-	count := func(n int, one, many string) string { return runner.Thousands(n) + " " + pluralWord(n, one, many) }
+	count := func(n int, one, many string) string { return runner.Thousands(n) + " " + words.Plural(n, one, many) }
 	fmt.Fprintf(w, "%s %s from %s; %s already converted, %s unmatched, %s sent without tracking, %s",
 		verb, count(n, "conversion", "conversions"), count(res.Rows, "row", "rows"),
 		runner.Thousands(res.AlreadyConverted), runner.Thousands(res.Unmatched), runner.Thousands(res.Untracked),
@@ -120,83 +115,4 @@ func printConvert(sys IO, asJSON, dryRun bool, res runner.ConvertResult, mask ca
 		fmt.Fprintf(w, "  %s\n", safetext.Escape(mask.Text(e)))
 	}
 	return nil
-}
-
-func reportCommand(sys IO) *cli.Command {
-	return &cli.Command{
-		Name:  "report",
-		Usage: "sent / delivered / failed / converted and conversion rate per campaign, from the state",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "campaign", Usage: "only this campaign `ID`"},
-			&cli.StringFlag{Name: "by", Usage: "split each campaign round by day (sent), country or type (tracking type)"},
-			&cli.BoolFlag{Name: "json", Usage: "print JSON"},
-			&cli.BoolFlag{Name: "csv", Usage: "print CSV (cells a spreadsheet would run as formulas are escaped)"},
-			&cli.StringFlag{Name: "html", Usage: "write a self-contained HTML page with charts to `FILE`, in the view -by picks", TakesFile: true},
-			stateFlag(false),
-		},
-		Action: func(c *cli.Context) error {
-			formats := 0
-			for _, f := range []bool{c.Bool("json"), c.Bool("csv"), c.String("html") != ""} {
-				if f {
-					formats++
-				}
-			}
-			if formats > 1 {
-				return errors.New("choose one of -json, -csv and -html")
-			}
-			store, err := openExisting(c, sys)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			rep, err := runner.BuildReport(c.Context, store, c.String("campaign"), c.String("by"))
-			if err != nil {
-				return err
-			}
-			switch {
-			case c.Bool("json"):
-				return printDoc(sys.Stdout, rep)
-			case c.Bool("csv"):
-				return rep.WriteCSV(sys.Stdout)
-			case c.String("html") != "":
-				// Without -by, the page's second chart is per day sent.
-				var daily *runner.Report
-				if rep.By == "" {
-					if daily, err = runner.BuildReport(c.Context, store, c.String("campaign"), runner.ByDay); err != nil {
-						return err
-					}
-				}
-				// 0644 whatever the umask: the page holds counts and rates, no numbers or
-				// secrets, and is made to be shared (a CI artifact, a web server); a
-				// group- or world-writable report could be altered before it is read. Never
-				// through a link: its target would be overwritten and chmodded.
-				f, err := safefile.Create(c.String("html"), 0o644)
-				if err != nil {
-					return err
-				}
-				if err := f.Chmod(0o644); err != nil {
-					f.Close()
-					return err
-				}
-				if err := rep.WriteHTML(f, daily, time.Now()); err != nil {
-					f.Close()
-					return err
-				}
-				if err := f.Close(); err != nil {
-					return err
-				}
-				view := "per campaign"
-				if rep.By != "" {
-					view = "by " + rep.By
-				}
-				fmt.Fprintf(sys.Stdout, "Wrote %s (%s).\n", c.String("html"), view)
-				return nil
-			}
-			if len(rep.Campaigns) == 0 {
-				fmt.Fprintln(sys.Stdout, "Nothing recorded yet: run `smsform apply` first.")
-				return nil
-			}
-			return rep.WriteText(sys.Stdout)
-		},
-	}
 }

@@ -11,8 +11,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/smsform/smsform/runner"
-	"github.com/smsform/smsform/state"
-	"github.com/smsform/smsform/state/backend"
 )
 
 // interrupts turns the first SIGINT/SIGTERM into a closed stop channel: no new requests,
@@ -92,9 +90,4 @@ func progressFor(c *cli.Context, sys IO, what string) func(done, total int) {
 		return nil
 	}
 	return progress(sys, what)
-}
-
-// openExisting opens the state, refusing to create an empty one (`smsform init` does).
-func openExisting(c *cli.Context, sys IO) (state.Store, error) {
-	return backend.Open(c.Context, statePath(c), func(msg string) { fmt.Fprintln(sys.Stderr, msg) })
 }

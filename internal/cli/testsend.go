@@ -11,6 +11,7 @@ import (
 	"github.com/smsform/smsform/campaign"
 	"github.com/smsform/smsform/internal/safetext"
 	"github.com/smsform/smsform/runner"
+	"github.com/smsform/smsform/state"
 )
 
 func testSendCommand(sys IO) *cli.Command {
@@ -22,17 +23,14 @@ func testSendCommand(sys IO) *cli.Command {
 			"and sends it at once to -to, with a messageId of its own (sf-test-...), without conversion\n" +
 			"tracking, delivery webhook or schedule. It is recorded apart from the campaign's messages\n" +
 			"(plan, report and convert never count it) and refused for a number that opted out.",
-		Flags: []cli.Flag{
+		Flags: stateFlags(true,
 			&cli.StringFlag{Name: "to", Required: true, Usage: "the test phone's `NUMBER` (E.164, or national with the campaign's default_region)"},
 			&cli.IntFlag{Name: "recipient", Usage: "render the text of recipient `N` (1-based, in file order; default 1)"},
 			&cli.StringFlag{Name: "vars", Usage: "render with these vars instead: `k=v,...`"},
 			&cli.StringFlag{Name: "campaign", Usage: "the campaign `ID`, when the files hold several"},
 			&cli.StringFlag{Name: "by", Usage: "who sends it, for the record (default $USER@host)"},
 			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
-			lockTimeoutFlag(),
-			maskFlag(),
-			stateFlag(false),
-		},
+		),
 		Action: func(c *cli.Context) error {
 			mask, err := numberMask(c, sys)
 			if err != nil {
@@ -52,14 +50,11 @@ func testSendCommand(sys IO) *cli.Command {
 			if err != nil {
 				return err
 			}
-			to, problem := campaign.Normalize(c.String("to"), cp.DefaultRegion)
-			if problem != "" {
-				return fmt.Errorf("test-send: -to %s", safetext.Escape(problem))
+			to, err := phoneNumber("test-send: -to", c.String("to"), cp.DefaultRegion, "set default_region")
+			if err != nil {
+				return err
 			}
-			opts := runner.TestSendOptions{To: to, Recipient: c.Int("recipient"), By: c.String("by"), Now: time.Now()}
-			if opts.By == "" {
-				opts.By = whoAmI(sys)
-			}
+			opts := runner.TestSendOptions{To: to, Recipient: c.Int("recipient"), By: author(c, sys), Now: time.Now()}
 			if c.IsSet("recipient") && opts.Recipient < 1 {
 				return fmt.Errorf("test-send: -recipient counts from 1, got %d", opts.Recipient)
 			}
@@ -73,32 +68,29 @@ func testSendCommand(sys IO) *cli.Command {
 			if err != nil {
 				return err
 			}
-			store, closeAll, err := openLocked(c, sys, "test-send")
-			if err != nil {
-				return err
-			}
-			defer closeAll()
-			ts, err := runner.TestSend(c.Context, store, cl, cp, opts)
-			if ts == nil && err != nil {
-				return err
-			}
-			if c.Bool("json") {
-				if jerr := printDoc(sys.Stdout, ts); jerr != nil {
-					return jerr
+			return withLockedStore(c, sys, "test-send", func(store state.Store) error {
+				ts, err := runner.TestSend(c.Context, store, cl, cp, opts)
+				if ts == nil && err != nil {
+					return err
 				}
-			} else {
-				text := ts.Text
-				if mask {
-					shown, terr := runner.TestSendText(cp, opts, mask)
-					if terr != nil {
-						return errors.Join(err, terr)
+				if c.Bool("json") {
+					if jerr := printDoc(sys.Stdout, ts); jerr != nil {
+						return jerr
 					}
-					text = shown
+				} else {
+					text := ts.Text
+					if mask {
+						shown, terr := runner.TestSendText(cp, opts, mask)
+						if terr != nil {
+							return errors.Join(err, terr)
+						}
+						text = shown
+					}
+					fmt.Fprintf(sys.Stdout, "Test send of campaign %s to %s: %s (messageId %s; not counted as sent).\n  %q\n",
+						safetext.Escape(ts.Campaign), mask.Number(ts.To), safetext.Escape(mask.Text(ts.Outcome)), ts.MessageID, text)
 				}
-				fmt.Fprintf(sys.Stdout, "Test send of campaign %s to %s: %s (messageId %s; not counted as sent).\n  %q\n",
-					safetext.Escape(ts.Campaign), mask.Number(ts.To), safetext.Escape(mask.Text(ts.Outcome)), ts.MessageID, text)
-			}
-			return err
+				return err
+			})
 		},
 	}
 }
