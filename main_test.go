@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -284,6 +285,26 @@ func cmdSandbox(ts *testscript.TestScript, neg bool, args []string) {
 		if got != want {
 			ts.Fatalf("sandbox %s: got %d, want %d", args[0], got, want)
 		}
+	case "events": // write the sandbox's event export: events [-seed N] [-variant NAME=RATE]... [-text PART=RATE]... [-default RATE] FILE
+		fs := flag.NewFlagSet("sandbox events", flag.ContinueOnError)
+		var o sandbox.EventOptions
+		fs.Uint64Var(&o.Seed, "seed", 0, "")
+		fs.Float64Var(&o.Default, "default", 0, "")
+		var variants, texts []string
+		fs.Func("variant", "", func(v string) error { variants = append(variants, v); return nil })
+		fs.Func("text", "", func(v string) error { texts = append(texts, v); return nil })
+		ts.Check(fs.Parse(args[1:]))
+		if fs.NArg() != 1 {
+			ts.Fatalf("usage: sandbox events [-seed N] [-variant NAME=RATE]... [-text PART=RATE]... [-default RATE] FILE")
+		}
+		var err error
+		o.ByVariant, err = sandbox.ParsePropensities(variants)
+		ts.Check(err)
+		o.ByText, err = sandbox.ParsePropensities(texts)
+		ts.Check(err)
+		var buf bytes.Buffer
+		ts.Check(sb.server(ts).WriteEvents(&buf, o))
+		ts.Check(os.WriteFile(ts.MkAbs(fs.Arg(0)), buf.Bytes(), 0o644))
 	case "inbound": // queue a reply FROM (international digits) with TEXT
 		if len(args) != 3 {
 			ts.Fatalf("usage: sandbox inbound FROM TEXT")
@@ -316,6 +337,9 @@ func describe(r sandbox.Received) string {
 	fmt.Fprintf(&b, "%s from=%s", r.To, r.From)
 	if r.Tracking != nil {
 		fmt.Fprintf(&b, " tracking=%s/%s", r.Tracking.Track, r.Tracking.Type)
+	}
+	if strings.Contains(r.CampaignReference, ":") { // an experiment's variant: <campaign>:<variant>
+		fmt.Fprintf(&b, " ref=%s", r.CampaignReference)
 	}
 	if r.ValidityPeriod > 0 {
 		fmt.Fprintf(&b, " validity=%dm", r.ValidityPeriod)

@@ -488,11 +488,11 @@ func TestExampleExperiment(t *testing.T) {
 	if len(c.Recipients) != 400 || counts[campaign.HeldVariant] < 150 || counts[0] < 60 || counts[1] < 60 {
 		t.Errorf("%d recipients: held %d, short %d, personal %d", len(c.Recipients), counts[-1], counts[0], counts[1])
 	}
-	// The examples directory leaves it out (plan cannot send it yet) but holds the caps
-	// example, whose settings govern only its own directory.
+	// The examples directory holds it (plan sends experiments) and the caps example, whose
+	// settings govern only its own directory.
 	all := mustLoad(t, filepath.Join("..", "examples"))
-	if all.Find("spring-sale") != nil {
-		t.Error("examples/.smsformignore should leave the experiment out of `plan examples`")
+	if all.Find("spring-sale") == nil {
+		t.Error("`plan examples` should plan the experiment: examples/.smsformignore leaves it out")
 	}
 	deals := all.Find("weekly-deals")
 	if deals == nil || deals.Settings == nil || !deals.Settings.ConsentRequired() || deals.Priority != 10 {

@@ -667,6 +667,18 @@ func (r *Renderer) renderPlain(v Vars) (text string, ok bool, err error) {
 	return b.String(), true, nil
 }
 
+// Weigh renders a recipient's text with r and returns its SMS parts and hash, as Load
+// computes them for the text a recipient is assigned: for a recipient held out of an
+// experiment's test and sent the winner, whose text Load could not know.
+func (r *Renderer) Weigh(rec Recipient) (parts int, hash uint64, err error) {
+	text, err := r.Render(rec)
+	if err != nil {
+		return 0, 0, err
+	}
+	parts, _ = Parts(text)
+	return parts, r.hash(text), nil
+}
+
 // hash is the fingerprint of a rendered text with the campaign's send options, as stored
 // in state to notice a changed message.
 func (r *Renderer) hash(text string) uint64 {

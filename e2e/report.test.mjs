@@ -17,7 +17,7 @@ const browserPath = process.env.CHROMIUM || '/usr/bin/chromium';
 // Phones, a tablet, laptops, desktops: 1024 and 1040 sit either side of the table's switch to
 // cards.
 const widths = [360, 420, 768, 1024, 1040, 1280, 1920];
-const views = ['', 'day', 'country', 'type'];
+const views = ['', 'day', 'country', 'type', 'variant'];
 const work = mkdtempSync(join(tmpdir(), 'smsform-e2e-'));
 const failures = [];
 const fail = (msg) => { failures.push(msg); console.error('FAIL ' + msg); };
@@ -50,6 +50,12 @@ function campaignFiles() {
     ...sale.slice(0, 3).map((n) => `${longID},${n},purchase`),
     ...otp.slice(0, 3).map((n) => `otp-welcome,${n},pin_entered`)];
   writeFileSync(join(work, 'events.csv'), events.join('\n') + '\n');
+  // An experiment: two variants, everyone in the test; one conversion in each (picked from
+  // the plan, which says each number's variant), so its rates stay under the others'.
+  const ab = numbers('+4179400', 40, 4);
+  writeFileSync(join(c, 'ab.yaml'), 'id: ab-test\nfrom: InfoSMS\ntracking: {track: SMS, type: Promo}\ndestinations_file: ab.csv\n' +
+    'variants:\n  - {name: short, text: "Sale: 20% off."}\n  - {name: personal-with-a-rather-long-name, text: "Hi {{.name}}, 20% off for you."}\n');
+  writeFileSync(join(c, 'ab.csv'), 'to,name\n' + ab.map((n, i) => `${n},N${i}`).join('\n') + '\n');
   // Sent after the refresh: its messages stay pending.
   const later = join(work, 'later');
   mkdirSync(later);
@@ -89,6 +95,11 @@ async function buildReports() {
       const d = JSON.parse(out).delivery;
       if (d.checked === d.updated) break;
     }
+    const plan = JSON.parse(smsform(env, 'plan', '-json', c));
+    const firstOf = {};
+    for (const m of plan.campaigns.find((x) => x.id === 'ab-test').messages) firstOf[m.variant] ??= m.to;
+    writeFileSync(join(work, 'events.csv'), readFileSync(join(work, 'events.csv'), 'utf8') +
+      Object.values(firstOf).map((n) => `ab-test,${n},purchase`).join('\n') + '\n');
     smsform(env, 'convert', join(work, 'events.csv'));
     smsform(env, 'apply', '-auto-approve', c, later);
     const files = {};
@@ -124,6 +135,14 @@ function inPage() {
       problems.push(`${name} is clipped (${el.scrollWidth}px of text in ${el.clientWidth}px) and has no title with its text`);
     }
   }
+  // A variant's interval (whiskers) lies within its track, is drawn, and has both caps.
+  for (const ci of document.querySelectorAll('.ci')) {
+    const r = ci.getBoundingClientRect(), t = ci.parentElement.getBoundingClientRect();
+    const label = ci.closest('.bar-row').querySelector('.label').textContent;
+    if (r.left < t.left - 0.5 || r.right > t.right + 0.5) problems.push(`the interval of ${label} leaves its track (${Math.round(r.left)}..${Math.round(r.right)} of ${Math.round(t.left)}..${Math.round(t.right)})`);
+    if (r.width < 1 || !shown(ci)) problems.push(`the interval of ${label} is not drawn`);
+    if ([...ci.querySelectorAll('.cap')].filter((c) => shown(c) && c.getBoundingClientRect().height >= 10).length !== 2) problems.push(`the interval of ${label} lacks its caps`);
+  }
   // Tick labels must not overlap each other.
   for (const axis of document.querySelectorAll('.ticks')) {
     const ticks = [...axis.querySelectorAll('span')].filter(shown).map((e) => e.getBoundingClientRect());
@@ -143,6 +162,12 @@ function inPage() {
     notes: [...document.querySelectorAll('#chart-campaigns .note')].map((e) => e.closest('.bar-row').querySelector('.label').textContent + ': ' + e.textContent),
     values: [...document.querySelectorAll('#chart-campaigns .value strong')].map((e) => e.textContent),
     pending: document.querySelector('#total-pending').textContent,
+    whiskers: [...document.querySelectorAll('.experiment .bar-row.variant')].map((row) => {
+      const ci = row.querySelector('.ci'), t = row.querySelector('.track');
+      if (!ci) return null;
+      const r = ci.getBoundingClientRect(), tr = t.getBoundingClientRect();
+      return { name: row.querySelector('.label').textContent, low: (r.left - tr.left) / tr.width, high: (r.right - tr.left) / tr.width };
+    }),
     // Each drawn bar's length as a share of its track.
     bars: Object.fromEntries([...document.querySelectorAll('#chart-campaigns .fill')].map((f) => [
       f.closest('.bar-row').querySelector('.label').textContent,
@@ -179,7 +204,11 @@ async function main() {
         for (const p of got.problems) fail(`view "${by || 'campaign'}" at ${width}px: ${p}`);
         // On a 0-10% scale, 8.8% and 7.5% are bars of 88% and 75% of the track: plainly apart.
         const otp = got.bars['otp-welcome'], sale = got.bars[longID];
-        if (!(Math.abs(otp - 0.88) < 0.02 && Math.abs(sale - 0.75) < 0.02)) {
+        if (by === 'variant') {
+          // Only the experiment is in this view: its two variants, each with whiskers that
+          // start at or below the bar's end and end above it.
+          if (got.whiskers.length !== 2 || got.whiskers.some((w) => !w || !(w.high > w.low))) fail(`view "variant" at ${width}px: whiskers ${JSON.stringify(got.whiskers)}`);
+        } else if (!(Math.abs(otp - 0.88) < 0.02 && Math.abs(sale - 0.75) < 0.02)) {
           fail(`view "${by}" at ${width}px: bars of 8.8% and 7.5% are ${otp} and ${sale} of the track, want 0.88 and 0.75`);
         }
         if (shots) await page.screenshot({ path: join(shots, `report-${by || 'campaign'}-${width}.png`), fullPage: true });
@@ -193,7 +222,7 @@ async function main() {
   }
 
   // Each view is its own page, and says which it is.
-  const want = { '': 'View: per campaign', day: 'View: by day sent', country: 'View: by country', type: 'View: by tracking type' };
+  const want = { '': 'View: per campaign', day: 'View: by day sent', country: 'View: by country', type: 'View: by tracking type', variant: 'View: by variant' };
   for (const by of views) {
     if (seen[by].view.trim() !== want[by]) fail(`view "${by}" says "${seen[by].view}", want "${want[by]}"`);
   }
@@ -207,7 +236,7 @@ async function main() {
   expect(JSON.stringify(seen.type.groups) === JSON.stringify(['(no tracking)', 'One_Time_Pin', 'Promo']), `type groups ${seen.type.groups}`);
   expect(seen[''].notes.includes('newsletter-december: no conversion tracking'), `notes ${seen[''].notes}`);
   // The 7.5% and 8.8% campaigns and the 0% reminder are each labelled.
-  expect(JSON.stringify(seen[''].values) === JSON.stringify(['8.8%', '0%', '7.5%']), `rates ${seen[''].values}`);
+  expect(JSON.stringify(seen[''].values) === JSON.stringify(['5.0%', '8.8%', '0%', '7.5%']), `rates ${seen[''].values}`);
   expect(seen[''].pending === '2', `pending ${seen[''].pending}, want the reminder's 2`);
 
   if (failures.length) {

@@ -76,6 +76,10 @@ func Apply(ctx context.Context, p *Plan, sender Sender, store state.Store, opts 
 		opts.Now = time.Now
 	}
 	a := &applier{sender: sender, store: store, opts: opts, total: p.Summary.Send}
+	// An experiment's decision is recorded before its held recipients are sent the winner.
+	if err := recordDecisions(context.WithoutCancel(ctx), p, store, opts.Now()); err != nil {
+		return Result{NotSent: a.total}, err
+	}
 	// A fatal error stops the feeding of new batches, never the requests in flight: their
 	// answers must be recorded, or they would become unknown outcomes.
 	feedCtx, stopFeeding := context.WithCancel(ctx)
@@ -282,7 +286,7 @@ func buildRequest(b batch, now time.Time) (*Request, []state.Outgoing, error) {
 		out[i] = outgoing(b.cp, m)
 		id := out[i].MessageID
 		ids[i] = id
-		req.Messages[i] = OutMessage{ID: id, To: rec.To, Text: text}
+		req.Messages[i] = OutMessage{ID: id, To: rec.To, Text: text, Variant: out[i].Variant}
 		if !req.SendAt.IsZero() {
 			// When it goes out is when frequency caps count it.
 			out[i].SendAt = state.FormatTime(req.SendAt)
@@ -302,8 +306,10 @@ func outgoing(cp *CampaignPlan, m Message) state.Outgoing {
 	o := state.Outgoing{
 		Key:     state.Key{Campaign: c.ID, Round: c.Round, To: rec.To},
 		Attempt: int(m.Attempt), MessageID: MessageID(c.ID, c.Round, rec.To, int(m.Attempt)), Hash: rec.Hash, Parts: int(rec.Parts),
-		Tracked: c.Tracking != nil, Purpose: purposeOf(c),
+		Tracked: c.Tracking != nil, Purpose: purposeOf(c), Variant: cp.VariantName(m),
 	}
+	// Held is of the recipient as the file has it: planned, it takes the winner's variant.
+	o.Held = o.Variant != "" && c.Recipients[m.Recipient].Held()
 	if c.Tracking != nil {
 		o.TrackingType = c.Tracking.Type
 	}

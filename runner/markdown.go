@@ -56,6 +56,7 @@ var mdColumns = []mdColumn{
 	{"Unknown outcome", func(c Counts) int { return c.Unknown }},
 	{"Failed", func(c Counts) int { return c.Failed }},
 	{"Suppressed", func(c Counts) int { return c.Suppressed }},
+	{"Held (experiment)", func(c Counts) int { return c.Held }},
 	{"Capped", func(c Counts) int { return c.Capped }},
 	{"No longer in the files", func(c Counts) int { return c.Orphaned }},
 }
@@ -92,7 +93,7 @@ func (p *Plan) WriteMarkdown(w io.Writer, opts MarkdownOptions) error {
 
 	var active, idle []*CampaignPlan
 	for _, cp := range p.Campaigns {
-		if cp.Counts.Noop == len(cp.Messages) && cp.Counts.Orphaned == 0 {
+		if cp.Counts.Noop == len(cp.Messages) && cp.Counts.Orphaned == 0 && cp.Experiment == nil {
 			idle = append(idle, cp)
 		} else {
 			active = append(active, cp)
@@ -263,6 +264,9 @@ func (p *Plan) markdownCampaign(cp *CampaignPlan, mask campaign.Mask) (string, e
 	if cp.Cost != nil && cp.Counts.Send > 0 {
 		fmt.Fprintf(&b, "Estimated cost: %s.\n\n", mdInline(safetext.Clip(cp.Cost.Text(), mdMaxCostText)))
 	}
+	if e := cp.Experiment; e != nil {
+		fmt.Fprintf(&b, "%s.\n\n", mdInline(upperFirst(e.ExperimentLine())))
+	}
 
 	r := c.NewRenderer()
 	for _, s := range cp.samples() {
@@ -341,12 +345,21 @@ type sample struct {
 // samples are the messages whose text the Markdown view shows: the first to send (one per
 // variant, once campaigns have variants).
 func (cp *CampaignPlan) samples() []sample {
+	var out []sample
+	seen := map[int8]bool{}
 	for _, m := range cp.Messages {
-		if m.Action == Send {
+		if m.Action != Send || seen[m.Variant] {
+			continue
+		}
+		if cp.Experiment == nil {
 			return []sample{{msg: m}}
 		}
+		seen[m.Variant] = true
+		out = append(out, sample{variant: cp.VariantName(m), msg: m})
 	}
-	return nil
+	// In the file's order of the variants.
+	slices.SortStableFunc(out, func(a, b sample) int { return int(a.msg.Variant) - int(b.msg.Variant) })
+	return out
 }
 
 // whenText says when a campaign's messages go out.

@@ -11,9 +11,10 @@ import (
 
 // MessagesFormatVersion is the format_version of `state list -json` and `state show
 // -json`. Version 1 was a bare list with Go's field names ("MessageID"); 2 is a document
-// with snake_case keys, as every other JSON output has; 2.1 added the state capped and,
-// per message, purpose, send_at and the consent evidence.
-const MessagesFormatVersion = "2.1"
+// with snake_case keys, as every other JSON output has; 2.1 adds each message's variant
+// and held; 2.2 the state capped and, per message, purpose, send_at and the consent
+// evidence.
+const MessagesFormatVersion = "2.2"
 
 // MessageList is `state list -json` and `state show -json`: the recorded messages.
 type MessageList struct {
@@ -39,6 +40,10 @@ type RecordedMessage struct {
 	Error        string `json:"error"`
 	CreatedAt    string `json:"created_at"`
 	UpdatedAt    string `json:"updated_at"`
+	// Variant is the experiment's variant the message was sent with ("" without
+	// variants); Held marks a recipient held out of the test and sent the winner.
+	Variant string `json:"variant"`
+	Held    bool   `json:"held"`
 	// Purpose (marketing, transactional), when the message went out if scheduled, and the
 	// consent evidence it was sent on: omitted when not recorded (messages recorded before
 	// they were, or none given).
@@ -56,10 +61,23 @@ func Messages(msgs []state.Message) MessageList {
 			Campaign: m.Campaign, Round: m.Round, To: m.To, Attempt: m.Attempt, MessageID: m.MessageID, BulkID: m.BulkID,
 			State: m.State, StatusGroup: m.StatusGroup, StatusID: m.StatusID, StatusName: m.StatusName, SmsParts: m.SmsCount,
 			TrackingType: m.TrackingType, Error: m.Error, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt,
+			Variant: m.Variant, Held: m.Held,
 			Purpose: m.Purpose, SendAt: m.SendAt, ConsentAt: m.ConsentAt, ConsentSource: m.ConsentSource,
 		}
 	}
 	return out
+}
+
+// VariantLabel is a recorded message's variant for a table: its name, "NAME (held)" for a
+// held recipient sent the winner, "-" without variant.
+func VariantLabel(m state.Message) string {
+	switch {
+	case m.Variant == "":
+		return "-"
+	case m.Held:
+		return safetext.Escape(m.Variant) + " (held)"
+	}
+	return safetext.Escape(m.Variant)
 }
 
 // Evidence says, for `state show`, what a message was sent as and on what consent:

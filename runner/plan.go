@@ -28,12 +28,15 @@ const (
 	// Suppressed would be sent, but the number is on a suppression list of a marketing
 	// campaign: never sent.
 	Suppressed
+	// Held is a recipient held out of an experiment's test while no winner is decided: not
+	// sent, not recorded; it is sent the winner once there is one.
+	Held
 	// Capped would be sent, but a frequency cap holds it back (caps.go), or it is
 	// recorded so: never sent for its round.
 	Capped
 )
 
-var actionNames = [...]string{"send", "noop", "changed", "unknown", "failed", "suppressed", "capped"}
+var actionNames = [...]string{"send", "noop", "changed", "unknown", "failed", "suppressed", "held", "capped"}
 
 func (a Action) String() string { return actionNames[a] }
 
@@ -43,6 +46,9 @@ type Message struct {
 	Recipient int32 // index into Campaign.Recipients
 	Attempt   int32 // 0 for the first send; -retry-failed bumps it for a fresh messageId
 	Action    Action
+	// Variant is, in an experiment, the index of the variant the message is sent with (a
+	// held recipient's: the winner's), -1 for a held recipient without winner; 0 otherwise.
+	Variant int8
 }
 
 // Counts are a plan's figures.
@@ -57,6 +63,9 @@ type Counts struct {
 	// Suppressed counts messages held back by a suppression list (omitted when none, so
 	// plans of campaigns without lists read as before).
 	Suppressed int `json:"suppressed,omitempty"`
+	// Held counts recipients held out of an experiment's test while no winner is decided
+	// (omitted when none).
+	Held int `json:"held,omitempty"`
 	// Capped counts messages held back by a frequency cap, in this plan or recorded so
 	// (omitted when none).
 	Capped int `json:"capped,omitempty"`
@@ -71,6 +80,7 @@ func (c *Counts) add(o Counts) {
 	c.Orphaned += o.Orphaned
 	c.SmsParts += o.SmsParts
 	c.Suppressed += o.Suppressed
+	c.Held += o.Held
 	c.Capped += o.Capped
 }
 
@@ -96,11 +106,22 @@ type CampaignPlan struct {
 	// each message's group, -1 for messages not sent. Both nil without quiet hours.
 	Schedule []SendGroup
 	groupOf  []int32
+	// Experiment is the state of the campaign's experiment; nil without variants. rolled
+	// holds, by recipient index, what a held recipient's text weighs with the variant it
+	// is planned with (see experiment.go); nil when no held recipient has one.
+	Experiment *Experiment
+	rolled     []rolled
 }
 
-// Recipient returns the recipient of a planned message.
+// Recipient returns the recipient of a planned message: in an experiment, a held
+// recipient planned with the winner carries the winner's variant, hash and parts.
 func (cp *CampaignPlan) Recipient(m Message) campaign.Recipient {
-	return cp.Campaign.Recipients[m.Recipient]
+	r := cp.Campaign.Recipients[m.Recipient]
+	if r.Held() && m.Variant >= 0 && cp.rolled != nil {
+		w := cp.rolled[m.Recipient]
+		r.Variant, r.Hash, r.Parts = m.Variant, w.hash, w.parts
+	}
+	return r
 }
 
 // MessageID returns the messageId of a planned message.
@@ -159,14 +180,19 @@ func MakePlan(set *campaign.Set, snap *state.Snapshot, now time.Time, opts PlanO
 	}
 	var bad []campaign.Problem
 	for _, c := range set.Campaigns {
+		round := state.Round{Campaign: c.ID, Round: c.Round}
+		var e *Experiment
 		if c.IsExperiment() {
-			// Until plan knows held recipients and winners, sending the variants would
-			// send the held ones too: refused, whole.
-			bad = append(bad, campaign.Problem{File: c.File, Line: c.Line("variants"), Field: "variants",
-				Msg: fmt.Sprintf("campaign %s has variants: validate checks them, but this version of plan and apply cannot send an experiment yet; nothing is sent", c.ID)})
-			continue
+			var pr *campaign.Problem
+			if e, pr = planExperiment(c, snap.Trial(round), now); pr != nil {
+				bad = append(bad, *pr)
+				continue
+			}
 		}
-		cp := planCampaign(c, snap.Round(state.Round{Campaign: c.ID, Round: c.Round}), snap.OptOuts, opts)
+		cp, err := planCampaign(c, snap.Round(round), snap.OptOuts, opts, e)
+		if err != nil {
+			return nil, err
+		}
 		// send_at matters only for what is still to send: a campaign sent yesterday at its
 		// send_at must not stop today's plan.
 		if cp.Counts.Send > 0 {
@@ -197,14 +223,22 @@ func MakePlan(set *campaign.Set, snap *state.Snapshot, now time.Time, opts PlanO
 	return p, nil
 }
 
-func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string]state.OptOut, opts PlanOptions) *CampaignPlan {
-	cp := &CampaignPlan{Campaign: c, Messages: make([]Message, len(c.Recipients))}
+func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string]state.OptOut, opts PlanOptions, e *Experiment) (*CampaignPlan, error) {
+	cp := &CampaignPlan{Campaign: c, Messages: make([]Message, len(c.Recipients)), Experiment: e}
 	if opts.Prices != nil {
 		cp.Cost = newCost()
 	}
+	heldVariant, err := cp.planHeld(recs)
+	if err != nil {
+		return nil, err
+	}
 	matched := 0
 	for i, r := range c.Recipients {
-		m := Message{Recipient: int32(i), Action: Send}
+		m := Message{Recipient: int32(i), Action: Send, Variant: r.Variant}
+		if r.Held() {
+			m.Variant = int8(heldVariant(i))
+			r = cp.Recipient(m)
+		}
 		if rec, ok := recs.Get(r.To); ok {
 			matched++
 			m.Attempt = int32(rec.Attempt)
@@ -251,6 +285,9 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string
 				cp.Suppressions[int32(i)] = s
 			}
 		}
+		if m.Action == Send && m.Variant < 0 {
+			m.Action = Held
+		}
 		cp.Messages[i] = m
 		cp.count(m, opts)
 	}
@@ -267,7 +304,7 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string
 		slices.Sort(cp.Orphaned)
 		cp.Counts.Orphaned = len(cp.Orphaned)
 	}
-	return cp
+	return cp, nil
 }
 
 // count adds a message to the campaign's counts (and cost).
@@ -290,6 +327,8 @@ func (cp *CampaignPlan) count(m Message, opts PlanOptions) {
 		cp.Counts.Failed++
 	case Suppressed:
 		cp.Counts.Suppressed++
+	case Held:
+		cp.Counts.Held++
 	case Capped:
 		cp.Counts.Capped++
 	}

@@ -80,14 +80,28 @@ type Report struct {
 	By        string           `json:"by,omitempty"`
 	Campaigns []ReportCampaign `json:"campaigns"`
 	Total     Figures          `json:"total"`
+	// Variants is the report by variant (report_variant.go), which its views show instead;
+	// Campaigns then holds the experiment campaigns' totals.
+	Variants *VariantReport `json:"-"`
 }
 
 // BuildReport reads the report from the state, grouped by "", ByDay, ByCountry or ByType.
 func BuildReport(ctx context.Context, store state.Reader, campaignID, by string) (*Report, error) {
 	group := map[string]string{"": state.ByNone, ByDay: state.ByDay, ByType: state.ByType, ByCountry: state.ByPrefix}
 	sg, ok := group[by]
+	if by == ByVariant {
+		vr, plain, err := buildVariantReport(ctx, store, campaignID)
+		if err != nil {
+			return nil, err
+		}
+		rep := &Report{By: by, Campaigns: plain, Variants: vr}
+		for _, c := range plain {
+			rep.Total = rep.Total.plus(c.Figures)
+		}
+		return rep, nil
+	}
 	if !ok {
-		return nil, fmt.Errorf("-by %q: use day, country or type", by)
+		return nil, fmt.Errorf("-by %q: use day, country, type or variant", by)
 	}
 	rows, err := store.Report(ctx, campaignID, sg)
 	if err != nil {

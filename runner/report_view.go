@@ -29,6 +29,9 @@ func (f Figures) Rate() string {
 // of messages still pending. Campaign ids and groups come from the state, which tools other
 // than smsform can write: they are escaped.
 func (r *Report) WriteText(w io.Writer) error {
+	if r.Variants != nil {
+		return r.Variants.writeText(w)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	head := "CAMPAIGN\tROUND\t"
 	if r.By != "" {
@@ -71,6 +74,9 @@ func (r *Report) WriteText(w io.Writer) error {
 // WriteCSV writes one row per campaign round (and group). Text from the state is escaped as
 // in the other views, and cells that a spreadsheet would run as a formula are escaped too.
 func (r *Report) WriteCSV(w io.Writer) error {
+	if r.Variants != nil {
+		return r.Variants.writeCSV(w)
+	}
 	cw := csv.NewWriter(w)
 	head := []string{"campaign", "round"}
 	if r.By != "" {
@@ -183,7 +189,7 @@ type htmlTick struct {
 }
 
 // viewNames say on the page which view of the report it is.
-var viewNames = map[string]string{"": "per campaign", ByDay: "by day sent", ByCountry: "by country", ByType: "by tracking type"}
+var viewNames = map[string]string{"": "per campaign", ByDay: "by day sent", ByCountry: "by country", ByType: "by tracking type", ByVariant: "by variant"}
 
 // WriteHTML writes one self-contained page (inline CSS, no scripts, nothing loaded from
 // elsewhere) in the report's view: totals, a chart of the conversion rate of every campaign
@@ -208,6 +214,11 @@ func (r *Report) WriteHTML(w io.Writer, daily *Report, generated time.Time) erro
 	second := htmlChart{ID: "chart-groups", Title: "Conversion rate " + viewNames[ByDay], Empty: "Nothing sent yet."}
 	if r.By != "" {
 		second.Title = "Conversion rate " + viewNames[r.By]
+	}
+	var experiments []htmlExperiment
+	if r.Variants != nil {
+		// Variants are compared within their experiment, never summed across campaigns.
+		groups, experiments = nil, r.Variants.htmlCharts()
 	}
 	if groups != nil {
 		sums := map[string]*Figures{}
@@ -269,7 +280,7 @@ func (r *Report) WriteHTML(w io.Writer, daily *Report, generated time.Time) erro
 	return reportTmpl.Execute(w, map[string]any{
 		"Report": r, "View": viewNames[r.By], "By": r.By, "First": first,
 		"Campaigns": htmlChart{ID: "chart-campaigns", Title: "Conversion rate per campaign", Empty: "No campaign recorded yet.", Bars: campaigns, Ticks: campaignTicks},
-		"Groups":    second, "Rows": rows,
+		"Groups":    second, "Rows": rows, "Experiments": experiments,
 		"Generated": generated.UTC().Format("2006-01-02 15:04 UTC"),
 	})
 }

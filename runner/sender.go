@@ -33,6 +33,9 @@ type OutMessage struct {
 	ID   string // the deterministic messageId
 	To   string // E.164, with '+'
 	Text string
+	// Variant is the name of the experiment's variant the text is, "" without variants:
+	// the API can file the message under it.
+	Variant string
 }
 
 // TimeWindow restricts delivery to some days, from one time of day to another (UTC),

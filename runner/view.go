@@ -19,8 +19,10 @@ import (
 // PlanFormatVersion is the format_version of the plan's JSON view (schema/plan.schema.json).
 // Its major number changes only when something is removed or changes meaning; a version
 // that adds fields or action values raises the minor one. 1.1 added, per campaign,
-// purpose, labels and counts; 1.2 the contact policy (capped, settings, over_limit).
-const PlanFormatVersion = "1.2"
+// purpose, labels and counts; 1.2 experiments: the action held, the summary's held, per
+// message variant and per campaign experiment; 1.3 the contact policy: the action capped
+// (capped_by), the summary's capped, settings and over_limit.
+const PlanFormatVersion = "1.3"
 
 // DefaultShown is how many messages per campaign the human view lists without -verbose.
 const DefaultShown = 5
@@ -47,13 +49,16 @@ func (p *Plan) SummaryLine() string {
 	if s.Suppressed > 0 {
 		parts = append(parts, fmt.Sprintf("%s suppressed (on a suppression list; never sent)", Thousands(s.Suppressed)))
 	}
+	if s.Held > 0 {
+		parts = append(parts, fmt.Sprintf("%s held for an experiment's winner (not sent yet)", Thousands(s.Held)))
+	}
 	if s.Capped > 0 {
 		parts = append(parts, fmt.Sprintf("%s capped (over a frequency cap; never sent for this round)", Thousands(s.Capped)))
 	}
 	return "Plan: " + strings.Join(parts, ", ") + "."
 }
 
-var symbols = [...]string{Send: "+", Noop: " ", Changed: "~", Unknown: "?", Failed: "!", Suppressed: "x", Capped: "#"}
+var symbols = [...]string{Send: "+", Noop: " ", Changed: "~", Unknown: "?", Failed: "!", Suppressed: "x", Held: ".", Capped: "#"}
 
 // ViewOptions say how the human views write a plan.
 type ViewOptions struct {
@@ -80,7 +85,7 @@ func (p *Plan) WriteText(w io.Writer, opts ViewOptions) error {
 	}
 	for _, cp := range p.Campaigns {
 		c := cp.Campaign
-		if cp.Counts.Noop == len(cp.Messages) && cp.Counts.Orphaned == 0 {
+		if cp.Counts.Noop == len(cp.Messages) && cp.Counts.Orphaned == 0 && cp.Experiment == nil {
 			continue
 		}
 		fmt.Fprintf(bw, "\n  # campaign %q (round %d) from %s", c.ID, c.Round, c.From)
@@ -97,11 +102,14 @@ func (p *Plan) WriteText(w io.Writer, opts ViewOptions) error {
 		for _, g := range cp.Schedule {
 			fmt.Fprintf(bw, "  # %s\n", scheduleText(g, *c.Quiet, c.SendAt != ""))
 		}
+		if e := cp.Experiment; e != nil {
+			fmt.Fprintf(bw, "  # %s\n", e.ExperimentLine())
+		}
 		r := c.NewRenderer()
 		listed, cut := 0, 0
 		for _, m := range cp.Messages {
-			if m.Action == Noop {
-				continue
+			if m.Action == Noop || m.Action == Held {
+				continue // the held are counted in the summary and the experiment's line
 			}
 			if shown >= 0 && listed >= shown {
 				cut++
@@ -109,11 +117,18 @@ func (p *Plan) WriteText(w io.Writer, opts ViewOptions) error {
 			}
 			listed++
 			rec := cp.Recipient(m)
-			text, err := mask.Render(r, rec)
-			if err != nil {
-				return err
+			var text string
+			if cp.HasText(m) {
+				var err error
+				if text, err = mask.Render(r, rec); err != nil {
+					return err
+				}
 			}
-			fmt.Fprintf(bw, "  %s %-16s %s", symbols[m.Action], mask.Number(rec.To), strconv.Quote(text))
+			fmt.Fprintf(bw, "  %s %-16s ", symbols[m.Action], mask.Number(rec.To))
+			if v := cp.VariantName(m); v != "" {
+				fmt.Fprintf(bw, "[%s] ", v)
+			}
+			fmt.Fprint(bw, strconv.Quote(text))
 			switch m.Action {
 			case Changed:
 				fmt.Fprint(bw, "  (changed after send; not resent)")
@@ -141,7 +156,7 @@ func (p *Plan) WriteText(w io.Writer, opts ViewOptions) error {
 	}
 	switch s := p.Summary; {
 	case s.Send > 0:
-	case s.Changed+s.Unknown+s.Failed+s.Orphaned+s.Suppressed+s.Capped == 0:
+	case s.Changed+s.Unknown+s.Failed+s.Orphaned+s.Suppressed+s.Held+s.Capped == 0:
 		fmt.Fprintln(bw, "\nNothing to send: the state already matches the campaign files.")
 	default:
 		fmt.Fprintln(bw, "\nNothing to send.")
@@ -160,6 +175,9 @@ type jsonMessage struct {
 	// at once (send_at, or the end of the recipient's quiet hours).
 	SendAt       string           `json:"send_at,omitempty"`
 	SuppressedBy *jsonSuppression `json:"suppressed_by,omitempty"`
+	// Variant is, in an experiment, the variant the message is sent with (omitted for a
+	// held recipient without winner, and without variants).
+	Variant string `json:"variant,omitempty"`
 	// CappedBy says which frequency cap holds a capped message back and which messages
 	// count; Recorded that an earlier apply recorded it capped.
 	CappedBy *jsonCap `json:"capped_by,omitempty"`
@@ -256,6 +274,10 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 			bw.WriteString(",\"schedule\":")
 			put(cp.Schedule)
 		}
+		if cp.Experiment != nil {
+			bw.WriteString(",\"experiment\":")
+			put(cp.Experiment.jsonView())
+		}
 		bw.WriteString(",\"messages\":[")
 		r := c.NewRenderer()
 		for j, m := range cp.Messages {
@@ -264,13 +286,16 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 			}
 			bw.WriteByte('\n')
 			rec := cp.Recipient(m)
-			text, err := r.Render(rec)
-			if err != nil {
-				return err
+			var text string
+			if cp.HasText(m) { // no text is a held recipient's until there is a winner
+				var err error
+				if text, err = r.Render(rec); err != nil {
+					return err
+				}
 			}
 			jm := jsonMessage{
 				Action: m.Action.String(), To: rec.To, Text: text, Parts: rec.Parts,
-				MessageID: cp.MessageID(m), Error: cp.Errors[m.Recipient],
+				MessageID: cp.MessageID(m), Error: cp.Errors[m.Recipient], Variant: cp.VariantName(m),
 			}
 			if at, ok := cp.SendAt(j); ok && at.After(p.ScheduledFrom) {
 				jm.SendAt = at.Format(time.RFC3339)

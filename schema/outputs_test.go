@@ -13,7 +13,7 @@ import (
 // 2020-12 and names itself by its file. internal/cli's TestJSONOutputsMatchSchemas checks
 // real output against them.
 func TestOutputsCompile(t *testing.T) {
-	want := []string{"apply", "convert", "plan", "refresh", "report", "state-list", "state-opt-outs", "test-send", "validate"}
+	want := []string{"apply", "convert", "plan", "refresh", "report-variant", "report", "state-list", "state-opt-outs", "test-send", "validate"}
 	if got := schema.Outputs(); !slices.Equal(got, want) {
 		t.Fatalf("Outputs() = %v, want %v", got, want)
 	}

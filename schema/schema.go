@@ -55,12 +55,12 @@ func compile(id string, data []byte, what string) (*jsonschema.Schema, error) {
 
 // outputs are the schemas of the -json outputs.
 //
-//go:embed apply.schema.json convert.schema.json plan.schema.json refresh.schema.json report.schema.json
+//go:embed apply.schema.json convert.schema.json plan.schema.json refresh.schema.json report.schema.json report-variant.schema.json
 //go:embed state-list.schema.json state-opt-outs.schema.json test-send.schema.json validate.schema.json
 var outputs embed.FS
 
 // Outputs names the schemas of the -json outputs: plan, apply, refresh, convert, report,
-// validate, test-send, state-list (state list and state show) and state-opt-outs. (The
+// report-variant (report -by variant), validate, test-send, state-list (state list and state show) and state-opt-outs. (The
 // campaign's schema, and any other of what smsform reads, is not one.)
 func Outputs() []string {
 	names, _ := fs.Glob(outputs, "*.schema.json")

@@ -26,11 +26,15 @@ type MessageRow struct {
 	Resolution     *string
 	ResolvedBy     *string
 	ResolvedAt     *string
-	// The contact policy's (migration 0005): purpose, scheduled send time, consent.
+	// The contact policy's (migration 0006): purpose, scheduled send time, consent.
 	Purpose       *string
 	SendAt        *string
 	ConsentAt     *string
 	ConsentSource *string
+	// The experiment's variant and whether the recipient was held out of its test
+	// (migration 0005).
+	Variant *string
+	Held    int
 }
 
 // ConversionRow is one row of the conversions table as it is stored.
@@ -50,6 +54,7 @@ type ConversionRow struct {
 type Contents struct {
 	Messages, Conversions, InFlight int
 	OptOuts, Replies, TestSends     int
+	Decisions                       int
 }
 
 // Empty reports whether the state holds nothing.

@@ -26,6 +26,10 @@ type Outgoing struct {
 	// ConsentAt and ConsentSource are the consent evidence it is sent on, "" without.
 	ConsentAt     string `json:"ca,omitempty"`
 	ConsentSource string `json:"cs,omitempty"`
+	// Variant is the name of the experiment's variant the text is ("" without variants);
+	// Held marks a recipient held out of the test and sent the winner.
+	Variant string `json:"v,omitempty"`
+	Held    bool   `json:"hd,omitempty"`
 }
 
 // Batch is the messages of one request, recorded as in flight by MarkSending.
@@ -111,6 +115,10 @@ type Message struct {
 	SendAt        string
 	ConsentAt     string
 	ConsentSource string
+	// Variant is the experiment's variant the message was sent with ("" without); Held
+	// marks one sent the winner after being held out of the test.
+	Variant string
+	Held    bool
 }
 
 // Filter selects messages for List.
@@ -148,7 +156,8 @@ func MergeInFlight(out []Message, batches []Batch, f Filter) []Message {
 			}
 			m := Message{Key: o.Key, Attempt: o.Attempt, MessageID: o.MessageID, BulkID: o.BulkID, State: Sending,
 				SmsCount: o.Parts, TrackingType: o.TrackingType, CreatedAt: FormatTime(b.CreatedAt), UpdatedAt: FormatTime(b.CreatedAt),
-				Purpose: o.Purpose, SendAt: o.SendAt, ConsentAt: o.ConsentAt, ConsentSource: o.ConsentSource}
+				Purpose: o.Purpose, SendAt: o.SendAt, ConsentAt: o.ConsentAt, ConsentSource: o.ConsentSource,
+				Variant: o.Variant, Held: o.Held}
 			if i, ok := at[o.Key]; ok {
 				m.CreatedAt = out[i].CreatedAt // a resend of a recorded message
 				out[i] = m

@@ -56,11 +56,13 @@ type TestSend struct {
 
 // SideTables is what a state holds beside messages and conversions, copied whole by
 // `smsform state migrate`: opt-outs (history included, in the order recorded), inbound
-// replies and test sends. They are small next to the messages.
+// replies, test sends and experiments' decisions. They are small next to the messages.
 type SideTables struct {
 	OptOuts   []OptOut
 	Replies   []Reply
 	TestSends []TestSend
+	// Decisions are the experiments' recorded decisions.
+	Decisions []Decision
 }
 
 // OptedOut indexes active opt-outs by number.

@@ -24,6 +24,10 @@ const (
 	ByDay    = "day"
 	ByType   = "type"
 	ByPrefix = "prefix" // the first digits of the number; the caller maps them to countries
+	// ByVariant groups by an experiment's variant: the name, with HeldSuffix for the held
+	// recipients sent the winner; "" for messages without variant.
+	ByVariant  = "variant"
+	HeldSuffix = " held"
 	// PrefixLen is how much of a number ByPrefix groups by: '+' and up to four digits,
 	// enough for every country calling code.
 	PrefixLen = 5

@@ -26,6 +26,8 @@ type Snapshot struct {
 	// cap (read apart, with Reader.Contacts); nil otherwise.
 	Contacts *Contacts
 	rounds   map[Round]*Recorded
+	// trials are what the state holds of the experiment rounds read (see Trial).
+	trials map[Round]*Trial
 }
 
 // Recorded is the recorded messages of one campaign round, kept compactly: a million of

@@ -45,6 +45,9 @@ type Reader interface {
 	// Contacts reads the marketing messages of every campaign that frequency caps count
 	// (recorded sent, sending or unknown, or in flight) that went out after since.
 	Contacts(ctx context.Context, since time.Time) (*Contacts, error)
+	// Decisions lists the experiments' recorded decisions, of one campaign or ("") all,
+	// by campaign and round.
+	Decisions(ctx context.Context, campaign string) ([]Decision, error)
 }
 
 // Writer is what apply, convert and refresh record. Each method is one transaction;
@@ -94,6 +97,9 @@ type Writer interface {
 	// RecordCapped records messages a frequency cap held back as Capped, reasons[i] being
 	// that of msgs[i], in one transaction: they are never sent for their round.
 	RecordCapped(ctx context.Context, msgs []Outgoing, reasons []string) error
+	// RecordDecision records an experiment round's decision, durably, unless one is
+	// recorded already, and returns the one recorded: a decision never changes.
+	RecordDecision(ctx context.Context, d Decision) (Decision, error)
 }
 
 // Lock is a held writer's lock.

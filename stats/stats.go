@@ -45,7 +45,16 @@ func Wilson(converted, sent int, confidence float64) Interval {
 	denom := 1 + z2/n
 	center := (p + z2/(2*n)) / denom
 	half := z / denom * math.Sqrt(p*(1-p)/n+z2/(4*n*n))
-	return Interval{max(0, center-half), min(1, center+half)}
+	iv := Interval{max(0, center-half), min(1, center+half)}
+	// With none (or all) converted the end is exactly 0 (or 1); computed, it can miss by
+	// a rounding error (2.8e-17), which a report would print.
+	if converted <= 0 {
+		iv.Low = 0
+	}
+	if converted >= sent {
+		iv.High = 1
+	}
+	return iv
 }
 
 // ZTest is the two-sided p-value of the two-proportion z-test with pooled variance:

@@ -17,7 +17,7 @@ func reportCommand(sys IO) *cli.Command {
 		Usage: "sent / delivered / failed / converted and conversion rate per campaign, from the state",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "campaign", Usage: "only this campaign `ID`"},
-			&cli.StringFlag{Name: "by", Usage: "split each campaign round by day (sent), country or type (tracking type)"},
+			&cli.StringFlag{Name: "by", Usage: "split each campaign round by day (sent), country, type (tracking type) or variant (an experiment's, with intervals and p-values)"},
 			&cli.BoolFlag{Name: "json", Usage: "print JSON"},
 			&cli.BoolFlag{Name: "csv", Usage: "print CSV (cells a spreadsheet would run as formulas are escaped)"},
 			&cli.StringFlag{Name: "html", Usage: "write a self-contained HTML page with charts to `FILE`, in the view -by picks", TakesFile: true},
@@ -54,7 +54,7 @@ func reportCommand(sys IO) *cli.Command {
 					return printDoc(sys.Stdout, rep)
 				case c.Bool("csv"):
 					return rep.WriteCSV(sys.Stdout)
-				case len(rep.Campaigns) == 0:
+				case len(rep.Campaigns) == 0 && rep.Variants == nil:
 					fmt.Fprintln(sys.Stdout, "Nothing recorded yet: run `smsform apply` first.")
 					return nil
 				}

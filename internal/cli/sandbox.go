@@ -64,6 +64,7 @@ func sandboxCommand(sys IO) *cli.Command {
 					fmt.Fprintln(sys.Stdout, "Like a default Infobip account, it delivers a repeated messageId again (a double send, counted at /sandbox/stats).")
 				}
 				fmt.Fprintf(sys.Stdout, "What it received: %s/sandbox/messages\n", url)
+				fmt.Fprintf(sys.Stdout, "Events for smsform convert, each message converting with a chance per variant: %s/sandbox/events?seed=1&variant=NAME=0.05\n", url)
 			})
 		},
 	}

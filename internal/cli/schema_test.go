@@ -78,6 +78,11 @@ func TestJSONOutputsMatchSchemas(t *testing.T) {
 			"  - {to: \"+447911123460\", vars: {name: Ann}}\n  - {to: \"+447911123461\", vars: {name: Ben}}\n  - {to: \"+447911123462\", vars: {name: Cleo}}\n",
 		"c/otp.yaml": "id: otp\nfrom: InfoSMS\npurpose: transactional\ntracking: {track: SMS, type: One_Time_Pin}\ntext: \"Code {{.code}}\"\ndestinations:\n" +
 			"  - {to: \"+41793026731\", vars: {code: \"1234\"}}\n  - {to: \"+41793026732\", vars: {code: \"5678\"}}\n",
+		// An experiment: half of the recipients in the test, the rest held (no winner).
+		"c/exp.yaml": "id: exp\nfrom: ShopCo\ntracking: {track: SMS, type: Sale}\nvariants:\n  - {name: short, text: \"Sale today\"}\n" +
+			"  - {name: personal, text: \"Hi {{.name}}, sale today\"}\nexperiment: {sample: 50%}\ndestinations:\n" +
+			"  - {to: \"+41793026741\", vars: {name: Ann}}\n  - {to: \"+41793026742\", vars: {name: Ben}}\n  - {to: \"+41793026743\", vars: {name: Cid}}\n" +
+			"  - {to: \"+41793026744\", vars: {name: Dan}}\n  - {to: \"+41793026745\", vars: {name: Eve}}\n  - {to: \"+41793026746\", vars: {name: Fay}}\n",
 	})
 	if code, out, errs := run(t, env, false, "init", "-state", st); code != 0 {
 		t.Fatalf("init: exit %d\n%s%s", code, out, errs)
@@ -113,7 +118,7 @@ func TestJSONOutputsMatchSchemas(t *testing.T) {
 			actions[m.(map[string]any)["action"].(string)] = true
 		}
 	}
-	for _, a := range []string{"send", "noop", "changed", "unknown", "failed", "suppressed"} {
+	for _, a := range []string{"send", "noop", "changed", "unknown", "failed", "suppressed", "held"} {
 		if !actions[a] {
 			t.Errorf("the plan checked has no message with action %q", a)
 		}
@@ -153,6 +158,12 @@ func TestJSONOutputsMatchSchemas(t *testing.T) {
 	check("convert", 0, "convert", "-json", "-state", st, filepath.Join(dir, "events.csv"))
 	check("report", 0, "report", "-json", "-state", st)
 	check("report", 0, "report", "-json", "-by", "country", "-state", st)
+	// The experiment's winner named: the held are sent it, and the decision recorded.
+	files(map[string]string{"c/exp.yaml": strings.Replace(readFile(t, filepath.Join(c, "exp.yaml")), "experiment: {sample: 50%}", "experiment: {sample: 50%, winner: personal}", 1)})
+	if code, out, errs := run(t, env, false, "apply", "-auto-approve", "-state", st, c); code != 0 {
+		t.Fatalf("apply with a winner: exit %d\n%s%s", code, out, errs)
+	}
+	check("report-variant", 0, "report", "-json", "-by", "variant", "-state", st)
 
 	files(map[string]string{
 		"lint/a.yaml": "id: a\nfrom: Shop\ntext: \"It\u2019s on\"\ndestinations: [{to: \"+41793026731\"}]\n",

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -107,11 +108,21 @@ func listMessages(c *cli.Context, sys IO, f state.Filter, asJSON bool) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(sys.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "CAMPAIGN\tROUND\tTO\tSTATE\tSTATUS\tPARTS\tMESSAGE ID\tUPDATED\tREASON")
+	// A VARIANT column when some message was sent with an experiment's variant.
+	variants := slices.ContainsFunc(msgs, func(m state.Message) bool { return m.Variant != "" })
+	head := "CAMPAIGN\tROUND\tTO\tSTATE\tSTATUS\tPARTS\tMESSAGE ID\tUPDATED\tREASON"
+	if variants {
+		head = strings.Replace(head, "\tSTATE", "\tVARIANT\tSTATE", 1)
+	}
+	fmt.Fprintln(tw, head)
 	for _, m := range msgs {
 		// Infobip's texts (status, reason) and whatever the state holds are escaped: a
 		// control character would break the table, or the terminal.
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", safetext.Escape(m.Campaign), m.Round, safetext.Escape(mask.Number(m.To)), m.State,
+		to := safetext.Escape(mask.Number(m.To))
+		if variants {
+			to += "\t" + runner.VariantLabel(m)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", safetext.Escape(m.Campaign), m.Round, to, m.State,
 			safetext.Escape(m.StatusName), m.SmsCount, safetext.Escape(m.MessageID), m.UpdatedAt, safetext.Escape(mask.Text(m.Error)))
 	}
 	if err := tw.Flush(); err != nil {

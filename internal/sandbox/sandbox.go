@@ -20,6 +20,8 @@
 //	DELETE /sandbox/messages                             forget everything (no auth)
 //	GET  /sandbox/stats                                  counters (no auth)
 //	POST /sandbox/inbound                                queue an inbound reply {from, text} (no auth)
+//	GET  /sandbox/events                                 an event export in which messages convert
+//	                                                     with a propensity per variant or text (no auth)
 //
 // Like a default Infobip account, a messageId accepted before is accepted and delivered
 // again: a double send, counted in Stats.DoubleSends and marked in Received.Copy. Only with

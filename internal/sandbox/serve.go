@@ -218,6 +218,8 @@ func (s *Server) serveSandbox(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, &st)
 	case "/sandbox/inbound":
 		s.serveQueueInbound(w, r)
+	case "/sandbox/events":
+		s.serveEvents(w, r)
 	default:
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "Resource not found: "+r.URL.Path, nil, false)
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/smsform/smsform/state"
 )
 
-// RunPolicy runs the conformance tests of the contact policy (migration 0005): capped
+// RunPolicy runs the conformance tests of the contact policy (migration 0006): capped
 // messages, the marketing messages frequency caps count, the consent evidence.
 func RunPolicy(t *testing.T, open func(testing.TB) state.Store) {
 	t.Run("RecordCappedSnapshotListReport", func(t *testing.T) { testRecordCapped(t, open) })

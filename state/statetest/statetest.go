@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(testing.TB) state.Store) {
 	RunOptOuts(t, open)
 	RunDrift(t, open)
 	RunPolicy(t, open)
+	RunExperiments(t, open)
 }
 
 // out is an outgoing message whose messageId is derived from its key and attempt.

@@ -76,8 +76,22 @@ func Request(req *runner.Request) *infobip.MessagesRequest {
 	if req.TrackingType != "" {
 		body.Options.ConversionTracking = &infobip.ConversionTracking{UseConversionTracking: true, ConversionTrackingName: req.TrackingType}
 	}
+	variants := map[string]*infobip.MessageOptionsV3{}
 	for i, m := range req.Messages {
 		msg := tmpl
+		if m.Variant != "" {
+			// An experiment's variant is filed under "<campaign>:<variant>", so Infobip's
+			// logs, reports and analytics tell the variants apart; the conversion tracking
+			// stays the campaign's, one process for every variant.
+			opts := variants[m.Variant]
+			if opts == nil {
+				o := *tmpl.Options
+				o.CampaignReferenceID = VariantReference(req.Campaign, m.Variant)
+				opts = &o
+				variants[m.Variant] = opts
+			}
+			msg.Options = opts
+		}
 		msg.Content.Text = m.Text
 		to := m.To
 		if len(to) > 0 && to[0] == '+' {
@@ -88,6 +102,10 @@ func Request(req *runner.Request) *infobip.MessagesRequest {
 	}
 	return body
 }
+
+// VariantReference is the campaignReferenceId of a message of an experiment's variant:
+// the campaign id, a colon and the variant's name (at most 64 + 1 + 32 characters).
+func VariantReference(campaign, variant string) string { return campaign + ":" + variant }
 
 // SubmitConversion posts POST /ct/1/log/end/{messageId} and answers the tracking process's
 // key.

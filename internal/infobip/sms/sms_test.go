@@ -156,3 +156,27 @@ func TestSubmitConversion(t *testing.T) {
 		})
 	}
 }
+
+// TestRequestVariants: a message of an experiment's variant is filed under
+// "<campaign>:<variant>" in campaignReferenceId, its other options the campaign's; the
+// conversion tracking stays the campaign's, for every variant; a message without variant
+// keeps the campaign id.
+func TestRequestVariants(t *testing.T) {
+	req := &runner.Request{BulkID: "b", Campaign: "spring-sale", From: "Shop", Validity: time.Hour, TrackingType: "Spring_Sale",
+		Messages: []runner.OutMessage{{ID: "sf-1", To: "+41790000001", Text: "Hi Ann", Variant: "personal"},
+			{ID: "sf-2", To: "+41790000002", Text: "Sale", Variant: "short"}, {ID: "sf-3", To: "+41790000003", Text: "Hi Cid", Variant: "personal"},
+			{ID: "sf-4", To: "+41790000004", Text: "Plain"}}}
+	body := sms.Request(req)
+	want := []string{"spring-sale:personal", "spring-sale:short", "spring-sale:personal", "spring-sale"}
+	for i, m := range body.Messages {
+		if m.Options.CampaignReferenceID != want[i] || m.Options.ValidityPeriod == nil || m.Options.ValidityPeriod.Amount != 60 {
+			t.Errorf("message %d options %+v, want campaignReferenceId %s and the campaign's validity", i, m.Options, want[i])
+		}
+	}
+	if ct := body.Options.ConversionTracking; ct == nil || ct.ConversionTrackingName != "Spring_Sale" {
+		t.Errorf("conversion tracking %+v", ct)
+	}
+	if got := sms.VariantReference("c", "v"); got != "c:v" {
+		t.Errorf("VariantReference = %q", got)
+	}
+}

@@ -42,26 +42,38 @@ func (q *Queries) Snapshot(ctx context.Context, rounds []state.Round) (*state.Sn
 		// RawBytes: a million rows are read without a million strings.
 		var to, st, errText, sendingAt sql.RawBytes
 		var hash int64
-		var attempt int32
-		dest := []any{&to, &st, &hash, &attempt, &errText, &sendingAt}
+		var attempt, variant int32
+		dest := []any{&to, &st, &hash, &attempt, &errText, &sendingAt, &variant}
 		for _, r := range rounds {
 			if b.Has(r) {
 				continue
 			}
 			recs := b.Round(r)
-			rows, err := q.query(ctx, tx, "SELECT destination, state, text_hash, attempt, COALESCE(error, ''), sending_at FROM messages WHERE campaign = ? AND round = ?", r.Campaign, r.Round)
+			rows, err := q.query(ctx, tx, `SELECT destination, state, text_hash, attempt, COALESCE(error, ''), sending_at,
+				CASE WHEN variant IS NULL THEN 0 ELSE 1 END FROM messages WHERE campaign = ? AND round = ?`, r.Campaign, r.Round)
 			if err != nil {
 				return err
 			}
+			variants := false
 			for rows.Next() {
 				if err := rows.Scan(dest...); err != nil {
 					rows.Close()
 					return err
 				}
 				recs.PutRow(to, st, hash, attempt, errText, sendingAt)
+				variants = variants || variant != 0
 			}
 			if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 				return err
+			}
+			// An experiment's figures are read only for a round sent with variants: the
+			// rounds of plain campaigns cost one more lookup (their decision), no scan.
+			t, err := q.trial(ctx, tx, r, variants)
+			if err != nil {
+				return err
+			}
+			if t != nil {
+				b.Trial(r, t)
 			}
 		}
 		batches, err := q.inFlight(ctx, tx)
@@ -163,9 +175,10 @@ func (q *Queries) List(ctx context.Context, f state.Filter) ([]state.Message, er
 			args = append(args, string(st))
 		}
 	}
+	var held int
 	query := `SELECT campaign, round, destination, attempt, message_id, bulk_id, state, COALESCE(status_group, 0),
 		COALESCE(status_id, 0), COALESCE(status_name, ''), sms_count, COALESCE(tracking_type, ''), COALESCE(error, ''),
-		created_at, updated_at, COALESCE(purpose, ''), COALESCE(send_at, ''), COALESCE(consent_at, ''),
+		created_at, updated_at, COALESCE(variant, ''), held, COALESCE(purpose, ''), COALESCE(send_at, ''), COALESCE(consent_at, ''),
 		COALESCE(consent_source, '') FROM messages`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
@@ -177,9 +190,9 @@ func (q *Queries) List(ctx context.Context, f state.Filter) ([]state.Message, er
 	rows, err := q.query(ctx, nil, query, args...)
 	out, err := scanAll(rows, err, func(m *state.Message) []any {
 		return []any{&m.Campaign, &m.Round, &m.To, &m.Attempt, &m.MessageID, &m.BulkID, &m.State, &m.StatusGroup,
-			&m.StatusID, &m.StatusName, &m.SmsCount, &m.TrackingType, &m.Error, &m.CreatedAt, &m.UpdatedAt,
+			&m.StatusID, &m.StatusName, &m.SmsCount, &m.TrackingType, &m.Error, &m.CreatedAt, &m.UpdatedAt, &m.Variant, &held,
 			&m.Purpose, &m.SendAt, &m.ConsentAt, &m.ConsentSource}
-	}, nil)
+	}, func(m *state.Message) error { m.Held = held != 0; return nil })
 	if err != nil || !f.WantsInFlight() {
 		return out, err
 	}

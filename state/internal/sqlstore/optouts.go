@@ -57,6 +57,9 @@ func (q *Queries) ExportSideTables(ctx context.Context) (state.SideTables, error
 	if st.TestSends, err = q.TestSends(ctx); err != nil {
 		return st, err
 	}
+	if st.Decisions, err = q.Decisions(ctx, ""); err != nil {
+		return st, err
+	}
 	var at string
 	rows, err := q.query(ctx, nil, `SELECT message_id, sender, receiver, text, keyword, received_at
 		FROM inbound ORDER BY received_at COLLATE "C", message_id COLLATE "C"`)
@@ -170,6 +173,11 @@ func (q *Queries) ImportSideTables(ctx context.Context, tx *sql.Tx, st state.Sid
 		if _, err := tx.ExecContext(ctx, q.d.SQL(`INSERT INTO test_sends (message_id, destination, campaign, text, sent_by, sent_at, outcome)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`), ts.MessageID, ts.To, ts.Campaign, ts.Text, ts.By, state.FormatTime(ts.At), ts.Outcome); err != nil {
 			return fmt.Errorf("copy test send %s: %w", ts.MessageID, err)
+		}
+	}
+	for _, d := range st.Decisions {
+		if _, err := q.insertDecision(ctx, tx, d); err != nil {
+			return fmt.Errorf("copy the decision of %s round %d: %w", d.Campaign, d.Round.Round, err)
 		}
 	}
 	return nil

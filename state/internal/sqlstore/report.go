@@ -24,6 +24,8 @@ func (q *Queries) Report(ctx context.Context, campaign, by string) ([]state.Repo
 		group = "substr(m.sending_at, 1, 10)"
 	case state.ByType:
 		group = "COALESCE(m.tracking_type, '')"
+	case state.ByVariant:
+		group = "COALESCE(m.variant, '') || CASE WHEN m.held = 1 THEN '" + state.HeldSuffix + "' ELSE '' END"
 	case state.ByPrefix:
 		group = fmt.Sprintf("substr(m.destination, 1, %d)", state.PrefixLen)
 		convGroup, convFrom = fmt.Sprintf("substr(c.destination, 1, %d)", state.PrefixLen), "conversions c"

@@ -26,7 +26,7 @@ func TestMigrations(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(ms) != 4 || ms[0].Name != "0001_init.sql" || ms[3].Version != 4 {
+		if len(ms) != 5 || ms[0].Name != "0001_init.sql" || ms[3].Version != 4 || ms[4].Name != "0005_experiments.sql" {
 			t.Fatalf("Migrations = %+v", ms)
 		}
 		if opt := ms[3].SQL; strings.Contains(opt, "{{") || !strings.Contains(opt, d.identity) {

@@ -1,4 +1,4 @@
--- Contact policy (issue 20): the same schema as the SQLite state's 0005, which rebuilds its
+-- Contact policy (issue 20): the same schema as the SQLite state's 0006, which rebuilds its
 -- table where PostgreSQL changes the CHECK in place. A message a frequency cap held back is
 -- recorded 'capped', with the cap's reason in error. New columns, NULL in rows recorded
 -- before: purpose ('marketing' | 'transactional'; NULL counts as marketing for the caps),

@@ -8,7 +8,7 @@
 --                   NULL: at once, when it was recorded sending (sending_at)
 --   consent_at      the consent evidence the message was sent on: when the person agreed
 --   consent_source  and where
-CREATE TABLE messages_0005 (
+CREATE TABLE messages_0006 (
     campaign      TEXT    NOT NULL,
     round         INTEGER NOT NULL,
     destination   TEXT    NOT NULL,
@@ -32,6 +32,8 @@ CREATE TABLE messages_0005 (
     resolution    TEXT CHECK (resolution IN ('sent', 'unsent')),
     resolved_by   TEXT,
     resolved_at   TEXT,
+    variant       TEXT,
+    held          INTEGER NOT NULL DEFAULT 0,
     purpose       TEXT CHECK (purpose IN ('marketing', 'transactional')),
     send_at       TEXT,
     consent_at    TEXT,
@@ -39,11 +41,11 @@ CREATE TABLE messages_0005 (
     PRIMARY KEY (campaign, round, destination),
     CHECK (round >= 1 AND attempt >= 0)
 ) WITHOUT ROWID;
-INSERT INTO messages_0005 (campaign, round, destination, attempt, message_id, bulk_id, text_hash, state, status_group,
+INSERT INTO messages_0006 (campaign, round, destination, attempt, message_id, bulk_id, text_hash, state, status_group,
     status_id, status_name, sms_count, tracking_type, error, created_at, sending_at, updated_at, done_at,
-    first_message_id, first_sending_at, resolution, resolved_by, resolved_at)
+    first_message_id, first_sending_at, resolution, resolved_by, resolved_at, variant, held)
 SELECT campaign, round, destination, attempt, message_id, bulk_id, text_hash, state, status_group,
     status_id, status_name, sms_count, tracking_type, error, created_at, sending_at, updated_at, done_at,
-    first_message_id, first_sending_at, resolution, resolved_by, resolved_at FROM messages;
+    first_message_id, first_sending_at, resolution, resolved_by, resolved_at, variant, held FROM messages;
 DROP TABLE messages;
-ALTER TABLE messages_0005 RENAME TO messages;
+ALTER TABLE messages_0006 RENAME TO messages;
