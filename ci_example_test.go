@@ -80,6 +80,16 @@ func TestCIExamples(t *testing.T) {
 			if apply.Env["INFOBIP_API_KEY"] == "" {
 				t.Error("the apply job gets no INFOBIP_API_KEY")
 			}
+			// A send over a limit of smsform.yaml is approved in the workflow's own diff.
+			approved := false
+			for _, s := range apply.Steps {
+				if strings.Contains(s.Run, "smsform apply ") {
+					approved = strings.Contains(s.Run, `-allow-over-limit "$ALLOW_OVER_LIMIT"`) && s.Env["ALLOW_OVER_LIMIT"] == "0"
+				}
+			}
+			if !approved {
+				t.Error(`the apply step does not pass -allow-over-limit "$ALLOW_OVER_LIMIT" from the step's env, "0" (none approved) by default`)
+			}
 			if apply.Concurrency.Group == "" || apply.Concurrency.CancelInProgress {
 				t.Errorf("apply's concurrency %+v: want a group that never cancels a running apply", apply.Concurrency)
 			}

@@ -112,6 +112,13 @@ func TestScripts(t *testing.T) {
 			env.Setenv("SEND_AT_FAR", now.Add(200*24*time.Hour).Format(time.RFC3339))
 			env.Setenv("SEND_AT_SOON_INFOBIP", now.Add(36*time.Hour).Format(infobip.SendAtLayout))
 			setQuietEnv(env, now)
+			// Send times for the frequency caps' window (contact_policy.txtar): T0, exactly
+			// 7 days after it, and a second less; _Z as a cap's reason prints a time.
+			t0 := now.Add(48 * time.Hour).Truncate(time.Hour)
+			env.Setenv("CAP_T0", t0.Format(time.RFC3339))
+			env.Setenv("CAP_T0_Z", t0.Format("2006-01-02 15:04Z"))
+			env.Setenv("CAP_T0_7D", t0.Add(7*24*time.Hour).Format(time.RFC3339))
+			env.Setenv("CAP_T0_7D_1S", t0.Add(7*24*time.Hour-time.Second).Format(time.RFC3339))
 			env.Setenv("SMSFORM_STATE", "") // each script says where its state is
 			env.Values[sandboxKey{}] = &sandboxes{}
 			return nil

@@ -100,6 +100,16 @@ func main() {
 	}
 	measure("plan (all recorded)", *n, "plan", "-detailed-exitcode", campaigns)
 	planAll := rows[len(rows)-1]
+	// Frequency caps: a new campaign to the same numbers, planned without a cap and under
+	// one that counts the million marketing messages just recorded (target <= 1.5x).
+	next := filepath.Join(work, "next")
+	check(writeNext(next, campaigns))
+	measure("plan (new campaign, no cap)", *n, "plan", next)
+	noCap := rows[len(rows)-1]
+	check(os.WriteFile(filepath.Join(next, "smsform.yaml"), []byte("contact_policy:\n  marketing: {max: 2, per: 7d}\n"), 0o644))
+	measure("plan (new campaign, cap 2/7d)", *n, "plan", next)
+	ratios = append(ratios, fmt.Sprintf("plan under a cap counting %d recorded messages takes %.2fx the plan without (target <= 1.5x)",
+		*n, rows[len(rows)-1].wall.Seconds()/noCap.wall.Seconds()))
 	measure(fmt.Sprintf("convert (%d rows, %d distinct)", *n, *n/2), *n/2, "convert", events)
 	measure(fmt.Sprintf("report (%d conversions)", *n/2), *n, "report")
 	reset(url)
@@ -377,6 +387,23 @@ tracking: {track: SMS, type: Bench}
 destinations_file: recipients.csv
 `
 	return os.WriteFile(filepath.Join(dir, "bench.yaml"), []byte(yaml), 0o644)
+}
+
+// writeNext writes, in dir, a second marketing campaign to the recipients of the campaign
+// in campaigns (its CSV linked, not copied).
+func writeNext(dir, campaigns string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := os.Link(filepath.Join(campaigns, "recipients.csv"), filepath.Join(dir, "recipients.csv")); err != nil {
+		return err
+	}
+	yaml := `id: next
+from: InfoSMS
+text: "Hi {{.name}}, our next offer: {{.code}}."
+destinations_file: recipients.csv
+`
+	return os.WriteFile(filepath.Join(dir, "next.yaml"), []byte(yaml), 0o644)
 }
 
 func check(err error) {

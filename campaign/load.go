@@ -3,6 +3,7 @@ package campaign
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -40,6 +41,15 @@ type Options struct {
 	// Now, when set, applies the plan-time rule on send_at (CheckSendAt) to every campaign:
 	// more than 180 days ahead is a problem, in the past a warning (Set.Warnings).
 	Now time.Time
+	// SendNow, when set, is the send time of campaigns without send_at, which consent
+	// must not be after, without the send_at rule of Now (plan and apply check send_at
+	// themselves, for what is still to send). Now implies it.
+	SendNow time.Time
+	// Parsed, when set, is called once every campaign file is parsed, with the campaigns
+	// and the settings that govern them, before their recipients are read (the long part
+	// of a load): a caller may start then what depends only on those, such as reading the
+	// state a plan will need. The campaigns are not checked yet; the load may still fail.
+	Parsed func(campaigns []*Campaign)
 }
 
 // LoadWith is Load with options.
@@ -81,7 +91,7 @@ func LoadWith(opts Options, paths ...string) (*Set, error) {
 			c.Settings = governing
 			c.sendBy = c.SendTime()
 			if c.sendBy.IsZero() {
-				c.sendBy = opts.Now
+				c.sendBy = cmp.Or(opts.Now, opts.SendNow)
 			}
 			if first, dup := seen[c.ID]; dup && c.ID != "" {
 				// Still checked below, so all its problems come at once; left out of the set.
@@ -94,6 +104,9 @@ func LoadWith(opts Options, paths ...string) (*Set, error) {
 		}
 	}
 	all := append(set.Campaigns[:len(set.Campaigns):len(set.Campaigns)], dups...)
+	if opts.Parsed != nil {
+		opts.Parsed(set.Campaigns)
+	}
 	loadRecipients(all, &ps, digest)
 	lists := &suppressionLists{byKey: map[string]*SuppressionList{}, files: map[string]*listFile{}}
 	for _, c := range all {

@@ -125,6 +125,9 @@ func (s *Settings) Pos(path string) string { return fmt.Sprintf("%s:%d", s.File,
 
 func (s *Settings) line(path string) int { return lineOf(s.lines, path) }
 
+// Line is the line of a field of the settings, as Pos names it.
+func (s *Settings) Line(path string) int { return s.line(path) }
+
 // MarketingCap is the marketing frequency cap, or nil.
 func (s *Settings) MarketingCap() *Cap {
 	if s == nil || s.ContactPolicy == nil {

@@ -483,3 +483,27 @@ func TestSettingsConfined(t *testing.T) {
 	_, err = campaign.Load(big)
 	checkProblems(t, big, err, []want{{"smsform.yaml", 0, "", "the limit is 1048576; a settings file is a few lines"}})
 }
+
+// TestLoadParsedHook: Options.Parsed sees every campaign with its settings before the
+// recipients are read, also when the load then fails on a recipient.
+func TestLoadParsedHook(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"smsform.yaml": "contact_policy:\n  marketing: {max: 1, per: 7d}\n",
+		"a.yaml":       "id: a\nfrom: Shop\ntext: Hi\ndestinations_file: a.csv\n",
+		"a.csv":        "to\n+41793026731\n+4179302\n",
+	})
+	var seen []*campaign.Campaign
+	_, err := campaign.LoadWith(campaign.Options{Parsed: func(cs []*campaign.Campaign) {
+		seen = cs
+		if len(cs) == 1 && len(cs[0].Recipients) != 0 {
+			t.Errorf("Parsed after the recipients were read: %d", len(cs[0].Recipients))
+		}
+	}}, dir)
+	if err == nil {
+		t.Fatal("the bad number loaded")
+	}
+	if len(seen) != 1 || seen[0].ID != "a" || seen[0].Settings.MarketingCap() == nil {
+		t.Fatalf("Parsed saw %v", seen)
+	}
+}

@@ -40,6 +40,8 @@ type Result struct {
 	Stopped  bool             `json:"stopped,omitempty"`
 	// Unresolved counts the messages in the whole state left with an unknown outcome.
 	Unresolved int `json:"unresolved"`
+	// Capped counts the messages a frequency cap held back, recorded capped by this apply.
+	Capped int `json:"capped,omitempty"`
 }
 
 // MessageProblem is one message that did not end as sent.
@@ -281,17 +283,13 @@ func buildRequest(b batch, now time.Time) (*Request, []state.Outgoing, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", c.Pos(rec), err)
 		}
-		id := MessageID(c.ID, c.Round, rec.To, int(m.Attempt))
+		out[i] = outgoing(b.cp, m)
+		id := out[i].MessageID
 		ids[i] = id
-		variant := b.cp.VariantName(m)
-		req.Messages[i] = OutMessage{ID: id, To: rec.To, Text: text, Variant: variant}
-		out[i] = state.Outgoing{
-			Key:     state.Key{Campaign: c.ID, Round: c.Round, To: rec.To},
-			Attempt: int(m.Attempt), MessageID: id, Hash: rec.Hash, Parts: int(rec.Parts),
-			Tracked: c.Tracking != nil, Variant: variant, Held: variant != "" && c.Recipients[m.Recipient].Held(),
-		}
-		if c.Tracking != nil {
-			out[i].TrackingType = c.Tracking.Type
+		req.Messages[i] = OutMessage{ID: id, To: rec.To, Text: text, Variant: out[i].Variant}
+		if !req.SendAt.IsZero() {
+			// When it goes out is when frequency caps count it.
+			out[i].SendAt = state.FormatTime(req.SendAt)
 		}
 	}
 	req.BulkID = BulkID(c.ID, c.Round, ids)
@@ -299,6 +297,28 @@ func buildRequest(b batch, now time.Time) (*Request, []state.Outgoing, error) {
 		out[i].BulkID = req.BulkID
 	}
 	return req, out, nil
+}
+
+// outgoing is the state's row of a planned message: its key and messageId, what the plan
+// compares (hash), and what the record keeps as evidence (purpose, consent).
+func outgoing(cp *CampaignPlan, m Message) state.Outgoing {
+	c, rec := cp.Campaign, cp.Recipient(m)
+	o := state.Outgoing{
+		Key:     state.Key{Campaign: c.ID, Round: c.Round, To: rec.To},
+		Attempt: int(m.Attempt), MessageID: MessageID(c.ID, c.Round, rec.To, int(m.Attempt)), Hash: rec.Hash, Parts: int(rec.Parts),
+		Tracked: c.Tracking != nil, Purpose: purposeOf(c), Variant: cp.VariantName(m),
+	}
+	// Held is of the recipient as the file has it: planned, it takes the winner's variant.
+	o.Held = o.Variant != "" && c.Recipients[m.Recipient].Held()
+	if c.Tracking != nil {
+		o.TrackingType = c.Tracking.Type
+	}
+	if c.IsMarketing() {
+		if at, source, ok := c.Consent(rec); ok {
+			o.ConsentAt, o.ConsentSource = state.FormatTime(at), source
+		}
+	}
+	return o
 }
 
 // requestFor holds a campaign's options, which every request of it carries.

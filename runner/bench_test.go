@@ -3,6 +3,7 @@ package runner_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/smsform/smsform/campaign"
 	"github.com/smsform/smsform/internal/sandbox"
@@ -68,4 +69,47 @@ func BenchmarkApply100k(b *testing.B) {
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(b.N*benchN)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// BenchmarkPlanCap100k plans a new campaign of 100,000 recipients, each of whom got a
+// marketing message 3 days ago, without a cap (Off) and under a cap of 2/7d that counts
+// them (On): the caps' cost in the plan itself (end to end, with the state's read: make
+// bench).
+func BenchmarkPlanCap100k(b *testing.B) {
+	for _, capped := range []bool{false, true} {
+		name := "Off"
+		files := map[string]string{
+			"next.yaml": "id: next\nfrom: InfoSMS\ntext: \"Hello {{.name}}, this is message {{.name}} of the benchmark.\"\ndestinations_file: bench.csv\n",
+			"bench.csv": numbersCSV(benchN),
+		}
+		if capped {
+			name = "On"
+			files["smsform.yaml"] = "contact_policy:\n  marketing: {max: 2, per: 7d}\n"
+		}
+		b.Run(name, func(b *testing.B) {
+			set := load(b, files)
+			snap := state.NewSnapshot(state.Version{Lineage: "x", Serial: 1}, nil)
+			if capped {
+				c := state.NewContacts(benchN)
+				at := []byte(state.FormatTime(now.Add(-72 * time.Hour)))
+				for _, r := range set.Campaigns[0].Recipients {
+					c.AddRow([]byte("bench"), 1, []byte(r.To), at)
+				}
+				c.Sort()
+				snap.Contacts = c
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				p, err := runner.MakePlan(set, snap, now, runner.PlanOptions{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if p.Summary.Send != benchN {
+					b.Fatalf("summary %+v", p.Summary)
+				}
+			}
+			b.ReportMetric(float64(b.N*benchN)/b.Elapsed().Seconds(), "msgs/s")
+		})
+	}
 }

@@ -57,6 +57,7 @@ var mdColumns = []mdColumn{
 	{"Failed", func(c Counts) int { return c.Failed }},
 	{"Suppressed", func(c Counts) int { return c.Suppressed }},
 	{"Held (experiment)", func(c Counts) int { return c.Held }},
+	{"Capped", func(c Counts) int { return c.Capped }},
 	{"No longer in the files", func(c Counts) int { return c.Orphaned }},
 }
 
@@ -79,8 +80,14 @@ func (p *Plan) WriteMarkdown(w io.Writer, opts MarkdownOptions) error {
 	var head strings.Builder
 	head.WriteString("### smsform plan\n\n")
 	fmt.Fprintf(&head, "**%s**\n\n", mdInline(p.SummaryLine()))
+	for _, l := range SettingsLines(p.Settings) {
+		fmt.Fprintf(&head, "%s\n\n", mdInline(l.String()))
+	}
 	if p.Cost != nil {
 		fmt.Fprintf(&head, "Estimated cost: %s.\n\n", mdInline(safetext.Clip(p.Cost.Text(), mdMaxCostText)))
+	}
+	for _, w := range p.limitWarnings() {
+		fmt.Fprintf(&head, "**%s**\n\n", mdInline(w))
 	}
 	d.must(head.String())
 
@@ -286,7 +293,7 @@ func (p *Plan) markdownCampaign(cp *CampaignPlan, mask campaign.Mask) (string, e
 		b.WriteString(whenText(cp))
 	}
 
-	notSent := cp.Counts.Changed + cp.Counts.Unknown + cp.Counts.Failed + cp.Counts.Suppressed + cp.Counts.Orphaned
+	notSent := cp.Counts.Changed + cp.Counts.Unknown + cp.Counts.Failed + cp.Counts.Suppressed + cp.Counts.Capped + cp.Counts.Orphaned
 	if notSent > 0 {
 		fmt.Fprintf(&b, "Not sent (%s):\n\n", Thousands(notSent))
 		listed := 0
@@ -309,6 +316,8 @@ func (p *Plan) markdownCampaign(cp *CampaignPlan, mask campaign.Mask) (string, e
 				why = fmt.Sprintf("failed: %s; `apply -retry-failed` sends it again", mdInline(mdClip(mask.Text(cp.Errors[m.Recipient]))))
 			case Suppressed:
 				why = "suppressed: " + mdInline(mdClip(mask.Text(suppressionText(cp.Suppressions[m.Recipient]))))
+			case Capped:
+				why = mdInline(mdClip(capText(cp, m)))
 			}
 			fmt.Fprintf(&b, "- `%s` %s: %s\n", symbols[m.Action], to, why)
 		}

@@ -31,9 +31,12 @@ const (
 	// Held is a recipient held out of an experiment's test while no winner is decided: not
 	// sent, not recorded; it is sent the winner once there is one.
 	Held
+	// Capped would be sent, but a frequency cap holds it back (caps.go), or it is
+	// recorded so: never sent for its round.
+	Capped
 )
 
-var actionNames = [...]string{"send", "noop", "changed", "unknown", "failed", "suppressed", "held"}
+var actionNames = [...]string{"send", "noop", "changed", "unknown", "failed", "suppressed", "held", "capped"}
 
 func (a Action) String() string { return actionNames[a] }
 
@@ -63,6 +66,9 @@ type Counts struct {
 	// Held counts recipients held out of an experiment's test while no winner is decided
 	// (omitted when none).
 	Held int `json:"held,omitempty"`
+	// Capped counts messages held back by a frequency cap, in this plan or recorded so
+	// (omitted when none).
+	Capped int `json:"capped,omitempty"`
 }
 
 func (c *Counts) add(o Counts) {
@@ -75,6 +81,7 @@ func (c *Counts) add(o Counts) {
 	c.SmsParts += o.SmsParts
 	c.Suppressed += o.Suppressed
 	c.Held += o.Held
+	c.Capped += o.Capped
 }
 
 // CampaignPlan is the plan of one campaign round.
@@ -83,8 +90,12 @@ type CampaignPlan struct {
 	Messages []Message // in file order
 	// Orphaned are numbers recorded for this round that the files no longer list (sorted).
 	Orphaned []string
-	// Errors holds, for failed messages, the recorded reason, by recipient index.
+	// Errors holds, for failed and recorded capped messages, the recorded reason, by
+	// recipient index.
 	Errors map[int32]string
+	// Capped holds, for the messages this plan caps (to be recorded so by apply), why, by
+	// recipient index.
+	Capped map[int32]string
 	// Suppressions holds, for suppressed messages, the list entry, by recipient index.
 	Suppressions map[int32]campaign.Suppression
 	Counts       Counts
@@ -130,6 +141,8 @@ type Plan struct {
 	// ScheduledFrom is the clock the quiet-hours schedule was computed from: the plan's
 	// now, or a saved plan's (PlanOptions.ScheduleFrom).
 	ScheduledFrom time.Time
+	// Settings are the settings files (smsform.yaml) the campaigns were loaded with.
+	Settings []*campaign.Settings
 }
 
 // PlanOptions change what a plan does.
@@ -158,7 +171,7 @@ func Rounds(set *campaign.Set) []state.Round {
 // MakePlan compares the campaigns with the recorded state at time now. It is a pure
 // function: the same inputs give the same plan.
 func MakePlan(set *campaign.Set, snap *state.Snapshot, now time.Time, opts PlanOptions) (*Plan, error) {
-	p := &Plan{State: snap.Version, Inputs: set.Digest, ScheduledFrom: now}
+	p := &Plan{State: snap.Version, Inputs: set.Digest, ScheduledFrom: now, Settings: set.Settings}
 	if !opts.ScheduleFrom.IsZero() {
 		p.ScheduledFrom = opts.ScheduleFrom
 	}
@@ -188,11 +201,21 @@ func MakePlan(set *campaign.Set, snap *state.Snapshot, now time.Time, opts PlanO
 			}
 		}
 		bad = append(bad, cp.schedule(p.ScheduledFrom, now)...)
+		p.Campaigns = append(p.Campaigns, cp)
+	}
+	if len(bad) == 0 {
+		// Caps need every campaign's send times; what they hold back is counted again.
+		for _, cp := range applyCaps(p.Campaigns, snap.Contacts, p.ScheduledFrom, opts.Resend) {
+			cp.recount(opts)
+			cp.Schedule, cp.groupOf = nil, nil
+			bad = append(bad, cp.schedule(p.ScheduledFrom, now)...)
+		}
+	}
+	for _, cp := range p.Campaigns {
 		p.Summary.add(cp.Counts)
 		if p.Cost != nil {
 			p.Cost.merge(cp.Cost)
 		}
-		p.Campaigns = append(p.Campaigns, cp)
 	}
 	if len(bad) > 0 {
 		return nil, &campaign.ValidationError{Problems: bad}
@@ -225,6 +248,13 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string
 				if rec.Hash != r.Hash {
 					m.Action = Changed
 				}
+			case state.Capped:
+				// Held back by a cap when it was due: never sent later for this round.
+				m.Action = Capped
+				if cp.Errors == nil {
+					cp.Errors = map[int32]string{}
+				}
+				cp.Errors[int32(i)] = rec.Error
 			case state.Failed:
 				if opts.RetryFailed {
 					m.Attempt++
@@ -259,26 +289,7 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string
 			m.Action = Held
 		}
 		cp.Messages[i] = m
-		switch m.Action {
-		case Send:
-			cp.Counts.Send++
-			cp.Counts.SmsParts += int(r.Parts)
-			if cp.Cost != nil {
-				cp.Cost.add(opts.Prices, r.To, int(r.Parts))
-			}
-		case Noop:
-			cp.Counts.Noop++
-		case Changed:
-			cp.Counts.Changed++
-		case Unknown:
-			cp.Counts.Unknown++
-		case Failed:
-			cp.Counts.Failed++
-		case Suppressed:
-			cp.Counts.Suppressed++
-		case Held:
-			cp.Counts.Held++
-		}
+		cp.count(m, opts)
 	}
 	if matched < recs.Len() {
 		inFiles := make(map[string]struct{}, len(c.Recipients))
@@ -294,6 +305,44 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string
 		cp.Counts.Orphaned = len(cp.Orphaned)
 	}
 	return cp, nil
+}
+
+// count adds a message to the campaign's counts (and cost).
+func (cp *CampaignPlan) count(m Message, opts PlanOptions) {
+	switch m.Action {
+	case Send:
+		r := cp.Recipient(m)
+		cp.Counts.Send++
+		cp.Counts.SmsParts += int(r.Parts)
+		if cp.Cost != nil {
+			cp.Cost.add(opts.Prices, r.To, int(r.Parts))
+		}
+	case Noop:
+		cp.Counts.Noop++
+	case Changed:
+		cp.Counts.Changed++
+	case Unknown:
+		cp.Counts.Unknown++
+	case Failed:
+		cp.Counts.Failed++
+	case Suppressed:
+		cp.Counts.Suppressed++
+	case Held:
+		cp.Counts.Held++
+	case Capped:
+		cp.Counts.Capped++
+	}
+}
+
+// recount counts the campaign's messages (and cost) again, after caps changed actions.
+func (cp *CampaignPlan) recount(opts PlanOptions) {
+	cp.Counts = Counts{Orphaned: cp.Counts.Orphaned}
+	if cp.Cost != nil {
+		cp.Cost = newCost()
+	}
+	for _, m := range cp.Messages {
+		cp.count(m, opts)
+	}
 }
 
 // MessageID is the deterministic messageId of a message: the same campaign, round, number

@@ -92,11 +92,11 @@ func TestLoadInputs(t *testing.T) {
 	ctx := context.Background()
 	dir := writeFiles(t, map[string]string{"otp.yaml": otpYAML})
 	s := openStore(t)
-	set, err := runner.LoadInputs([]string{dir}, s.Path(), sameNames, false)
+	set, err := runner.LoadInputs([]string{dir}, s.Path(), sameNames, false, nil)
 	if err != nil || set.Saved != nil || len(set.Set.Campaigns) != 1 {
 		t.Fatalf("LoadInputs(dir) = %+v, %v", set, err)
 	}
-	p, err := runner.PlanFrom(ctx, s, set.Set, now, runner.PlanOptions{RetryFailed: true})
+	p, err := runner.PlanFrom(ctx, s, set.Set, now, runner.PlanOptions{RetryFailed: true}, nil)
 	if err != nil || p.Summary.Send != 3 {
 		t.Fatalf("PlanFrom: %+v, %v", p, err)
 	}
@@ -104,18 +104,18 @@ func TestLoadInputs(t *testing.T) {
 	if err := p.Save(file, []string{dir}, s.Path(), runner.PlanOptions{RetryFailed: true}, now); err != nil {
 		t.Fatal(err)
 	}
-	in, err := runner.LoadInputs([]string{file}, s.Path(), sameNames, true)
+	in, err := runner.LoadInputs([]string{file}, s.Path(), sameNames, true, nil)
 	if err != nil || in.Saved == nil || !in.Saved.RetryFailed || len(in.Paths) != 1 || in.Paths[0] != dir || len(in.Set.Campaigns) != 1 {
 		t.Fatalf("LoadInputs(plan) = %+v, %v", in, err)
 	}
 	if err := in.Saved.Check(p); err != nil {
 		t.Errorf("fresh plan: %v", err)
 	}
-	if _, err := runner.LoadInputs([]string{file}, filepath.Join(t.TempDir(), "other.db"), sameNames, true); !errors.Is(err, runner.ErrStalePlan) {
+	if _, err := runner.LoadInputs([]string{file}, filepath.Join(t.TempDir(), "other.db"), sameNames, true, nil); !errors.Is(err, runner.ErrStalePlan) {
 		t.Errorf("with another state: %v, want ErrStalePlan", err)
 	}
 	// For plan, a plan file is no campaign file.
-	if _, err := runner.LoadInputs([]string{file}, s.Path(), sameNames, false); err == nil {
+	if _, err := runner.LoadInputs([]string{file}, s.Path(), sameNames, false, nil); err == nil {
 		t.Error("plan accepted a saved plan as campaign files")
 	}
 }
@@ -133,7 +133,7 @@ func TestRunApplySavedPlan(t *testing.T) {
 	dir := writeFiles(t, map[string]string{"otp.yaml": otpYAML})
 	s := openStore(t)
 	_, client := startSandbox(t, sandbox.Options{RejectTo: []string{"41790000002"}}, nil)
-	in, err := runner.LoadInputs([]string{dir}, s.Path(), sameNames, false)
+	in, err := runner.LoadInputs([]string{dir}, s.Path(), sameNames, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func TestRunApplySavedPlan(t *testing.T) {
 	if err != nil || out.Result.Sent != 2 || out.Result.Failed != 1 || out.Result.Unresolved != 0 {
 		t.Fatalf("first apply: %+v, %v", out.Result, err)
 	}
-	p, err := runner.PlanFrom(ctx, s, in.Set, time.Now(), runner.PlanOptions{RetryFailed: true})
+	p, err := runner.PlanFrom(ctx, s, in.Set, time.Now(), runner.PlanOptions{RetryFailed: true}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestRunApplySavedPlan(t *testing.T) {
 	if err := p.Save(file, []string{dir}, s.Path(), runner.PlanOptions{RetryFailed: true}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	saved, err := runner.LoadInputs([]string{file}, s.Path(), sameNames, true)
+	saved, err := runner.LoadInputs([]string{file}, s.Path(), sameNames, true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,8 +29,10 @@ type StateNames struct {
 
 // LoadInputs resolves the arguments of plan and apply: campaign paths, or (allowSaved, for
 // apply) one saved plan file, whose paths are then loaded. A saved plan made with another
-// state than statePath is refused as stale, before the files are read.
-func LoadInputs(args []string, statePath string, names StateNames, allowSaved bool) (Inputs, error) {
+// state than statePath is refused as stale, before the files are read. The campaigns are
+// loaded with the clock, so that consent is checked against now for those sent now;
+// parsed, when set, is campaign.Options.Parsed (see PrefetchContacts).
+func LoadInputs(args []string, statePath string, names StateNames, allowSaved bool, parsed func([]*campaign.Campaign)) (Inputs, error) {
 	in := Inputs{Paths: args}
 	if allowSaved && len(args) == 1 {
 		if info, err := os.Stat(args[0]); err == nil && !info.IsDir() {
@@ -46,7 +48,7 @@ func LoadInputs(args []string, statePath string, names StateNames, allowSaved bo
 			}
 		}
 	}
-	set, err := campaign.Load(in.Paths...)
+	set, err := campaign.LoadWith(campaign.Options{SendNow: time.Now(), Parsed: parsed}, in.Paths...)
 	if err != nil {
 		return Inputs{}, err
 	}
@@ -54,11 +56,17 @@ func LoadInputs(args []string, statePath string, names StateNames, allowSaved bo
 	return in, nil
 }
 
-// PlanFrom reads what the state holds of set's campaigns and plans them at now.
-func PlanFrom(ctx context.Context, store state.Reader, set *campaign.Set, now time.Time, opts PlanOptions) (*Plan, error) {
-	snap, err := store.Snapshot(ctx, Rounds(set))
+// PlanFrom reads what the state holds of set's campaigns (and, under a frequency cap, the
+// marketing messages it counts, from early when given) and plans them at now.
+func PlanFrom(ctx context.Context, store state.Reader, set *campaign.Set, now time.Time, opts PlanOptions, early *ContactsRead) (*Plan, error) {
+	// A saved plan's schedule runs from its own clock: the caps count from the earlier.
+	from := now
+	if !opts.ScheduleFrom.IsZero() && opts.ScheduleFrom.Before(now) {
+		from = opts.ScheduleFrom
+	}
+	snap, err := ReadState(ctx, store, set, from, early)
 	if err != nil {
-		return nil, fmt.Errorf("read state %s: %w", store.Name(), err)
+		return nil, err
 	}
 	return MakePlan(set, snap, now, opts)
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/smsform/smsform/campaign"
+	"github.com/smsform/smsform/internal/words"
 	"github.com/smsform/smsform/state"
 )
 
@@ -35,6 +36,9 @@ type ApplyRun struct {
 	Reconcile ReconcileOptions
 	Apply     ApplyOptions
 	Now       func() time.Time
+	// AllowOverLimit approves an apply over a settings file's limits sending at most this
+	// many messages (-allow-over-limit N); 0 approves none.
+	AllowOverLimit int
 
 	// Reconciled, if set, is told what reconciling found.
 	Reconciled func(Reconciliation)
@@ -148,8 +152,16 @@ func runApply(ctx context.Context, r ApplyRun) (ApplyOutcome, error) {
 			return out, err
 		}
 	}
+	// Checked on the plan being applied, fresh or saved: nothing is sent or recorded over a
+	// limit that was not approved.
+	if err := p.CheckLimits(r.AllowOverLimit); err != nil {
+		return out, err
+	}
 	if p.Summary.Send == 0 {
-		return out, nil
+		// Capped messages are recorded even when nothing else is to do: a cap that has
+		// lifted by the next apply must not send a promotion late.
+		out.Result.Capped, err = r.recordCapped(ctx, p)
+		return out, err
 	}
 	a, err := connect()
 	if err != nil {
@@ -168,6 +180,10 @@ func runApply(ctx context.Context, r ApplyRun) (ApplyOutcome, error) {
 	if err := p.CheckQuiet(r.Now()); err != nil {
 		return out, err
 	}
+	capped, err := r.recordCapped(ctx, p)
+	if err != nil {
+		return out, err
+	}
 	if r.BeforeSend != nil {
 		r.BeforeSend(&r.Apply)
 	}
@@ -176,9 +192,23 @@ func runApply(ctx context.Context, r ApplyRun) (ApplyOutcome, error) {
 	}
 	out.Applied = true
 	out.Result, err = Apply(ctx, p, a, r.Store, r.Apply)
+	out.Result.Capped = capped
 	return out, err
 }
 
 func (r *ApplyRun) plan(ctx context.Context) (*Plan, error) {
-	return PlanFrom(ctx, r.Store, r.Set, r.Now(), r.Plan)
+	return PlanFrom(ctx, r.Store, r.Set, r.Now(), r.Plan, nil)
+}
+
+// recordCapped records the messages the plan caps, under the lock the run holds, before
+// anything is sent, and returns how many.
+func (r *ApplyRun) recordCapped(ctx context.Context, p *Plan) (int, error) {
+	msgs, reasons := p.CappedOutgoing()
+	if len(msgs) == 0 {
+		return 0, nil
+	}
+	if err := r.Store.RecordCapped(context.WithoutCancel(ctx), msgs, reasons); err != nil {
+		return 0, fmt.Errorf("record %d capped %s: %w", len(msgs), words.Plural(len(msgs), "message", "messages"), err)
+	}
+	return len(msgs), nil
 }

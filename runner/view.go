@@ -20,8 +20,9 @@ import (
 // Its major number changes only when something is removed or changes meaning; a version
 // that adds fields or action values raises the minor one. 1.1 added, per campaign,
 // purpose, labels and counts; 1.2 experiments: the action held, the summary's held, per
-// message variant and per campaign experiment.
-const PlanFormatVersion = "1.2"
+// message variant and per campaign experiment; 1.3 the contact policy: the action capped
+// (capped_by), the summary's capped, settings and over_limit.
+const PlanFormatVersion = "1.3"
 
 // DefaultShown is how many messages per campaign the human view lists without -verbose.
 const DefaultShown = 5
@@ -51,10 +52,13 @@ func (p *Plan) SummaryLine() string {
 	if s.Held > 0 {
 		parts = append(parts, fmt.Sprintf("%s held for an experiment's winner (not sent yet)", Thousands(s.Held)))
 	}
+	if s.Capped > 0 {
+		parts = append(parts, fmt.Sprintf("%s capped (over a frequency cap; never sent for this round)", Thousands(s.Capped)))
+	}
 	return "Plan: " + strings.Join(parts, ", ") + "."
 }
 
-var symbols = [...]string{Send: "+", Noop: " ", Changed: "~", Unknown: "?", Failed: "!", Suppressed: "x", Held: "."}
+var symbols = [...]string{Send: "+", Noop: " ", Changed: "~", Unknown: "?", Failed: "!", Suppressed: "x", Held: ".", Capped: "#"}
 
 // ViewOptions say how the human views write a plan.
 type ViewOptions struct {
@@ -70,8 +74,14 @@ func (p *Plan) WriteText(w io.Writer, opts ViewOptions) error {
 	shown, mask := opts.Shown, opts.Mask
 	bw := bufio.NewWriter(w)
 	fmt.Fprintln(bw, p.SummaryLine())
+	for _, s := range SettingsLines(p.Settings) {
+		fmt.Fprintln(bw, s)
+	}
 	if p.Cost != nil {
 		fmt.Fprintf(bw, "Estimated cost: %s.\n", p.Cost.Text())
+	}
+	for _, w := range p.limitWarnings() {
+		fmt.Fprintln(bw, safetext.Escape(w))
 	}
 	for _, cp := range p.Campaigns {
 		c := cp.Campaign
@@ -128,6 +138,8 @@ func (p *Plan) WriteText(w io.Writer, opts ViewOptions) error {
 				fmt.Fprintf(bw, "  (failed: %s; -retry-failed sends it again)", safetext.Escape(mask.Text(cp.Errors[m.Recipient])))
 			case Suppressed:
 				fmt.Fprintf(bw, "  (suppressed: %s)", mask.Text(suppressionText(cp.Suppressions[m.Recipient])))
+			case Capped:
+				fmt.Fprintf(bw, "  (%s)", safetext.Escape(capText(cp, m)))
 			}
 			fmt.Fprintln(bw)
 		}
@@ -144,7 +156,7 @@ func (p *Plan) WriteText(w io.Writer, opts ViewOptions) error {
 	}
 	switch s := p.Summary; {
 	case s.Send > 0:
-	case s.Changed+s.Unknown+s.Failed+s.Orphaned+s.Suppressed+s.Held == 0:
+	case s.Changed+s.Unknown+s.Failed+s.Orphaned+s.Suppressed+s.Held+s.Capped == 0:
 		fmt.Fprintln(bw, "\nNothing to send: the state already matches the campaign files.")
 	default:
 		fmt.Fprintln(bw, "\nNothing to send.")
@@ -166,6 +178,15 @@ type jsonMessage struct {
 	// Variant is, in an experiment, the variant the message is sent with (omitted for a
 	// held recipient without winner, and without variants).
 	Variant string `json:"variant,omitempty"`
+	// CappedBy says which frequency cap holds a capped message back and which messages
+	// count; Recorded that an earlier apply recorded it capped.
+	CappedBy *jsonCap `json:"capped_by,omitempty"`
+}
+
+// jsonCap is why a message is capped.
+type jsonCap struct {
+	Reason   string `json:"reason"`
+	Recorded bool   `json:"recorded"`
 }
 
 // jsonSuppression is the list entry that held a message back.
@@ -209,6 +230,14 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 		Counts
 		Cost *Cost `json:"cost,omitempty"`
 	}{p.Summary, p.Cost})
+	if len(p.Settings) > 0 {
+		bw.WriteString(",\"settings\":")
+		put(SettingsLines(p.Settings))
+	}
+	if over := p.OverLimits(); len(over) > 0 {
+		bw.WriteString(",\"over_limit\":")
+		put(over)
+	}
 	bw.WriteString(",\"campaigns\":[")
 	for i, cp := range p.Campaigns {
 		if i > 0 {
@@ -270,6 +299,10 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 			}
 			if at, ok := cp.SendAt(j); ok && at.After(p.ScheduledFrom) {
 				jm.SendAt = at.Format(time.RFC3339)
+			}
+			if m.Action == Capped {
+				why, recorded := cp.CapReason(m)
+				jm.Error, jm.CappedBy = "", &jsonCap{Reason: why, Recorded: recorded}
 			}
 			if s, ok := cp.Suppressions[m.Recipient]; ok {
 				jm.SuppressedBy = &jsonSuppression{Source: s.Source, Reason: s.Reason}

@@ -195,7 +195,7 @@ func TestWriteJSON(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.FormatVersion != "1.2" {
+	if doc.FormatVersion != "1.3" {
 		t.Errorf("format_version %q", doc.FormatVersion)
 	}
 	for _, k := range []string{"send", "noop", "changed", "unknown", "failed", "orphaned", "sms_parts"} {

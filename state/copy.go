@@ -26,6 +26,11 @@ type MessageRow struct {
 	Resolution     *string
 	ResolvedBy     *string
 	ResolvedAt     *string
+	// The contact policy's (migration 0006): purpose, scheduled send time, consent.
+	Purpose       *string
+	SendAt        *string
+	ConsentAt     *string
+	ConsentSource *string
 	// The experiment's variant and whether the recipient was held out of its test
 	// (migration 0005).
 	Variant *string

@@ -18,6 +18,14 @@ type Outgoing struct {
 	Parts        int    `json:"p"`
 	TrackingType string `json:"tt,omitempty"` // "" without tracking
 	Tracked      bool   `json:"tr,omitempty"`
+	// Purpose is the campaign's (Marketing, Transactional): the caps count marketing only.
+	Purpose string `json:"pu,omitempty"`
+	// SendAt is when the message goes out when not at once (send_at, quiet hours), as
+	// FormatTime writes it; "" for at once.
+	SendAt string `json:"sa,omitempty"`
+	// ConsentAt and ConsentSource are the consent evidence it is sent on, "" without.
+	ConsentAt     string `json:"ca,omitempty"`
+	ConsentSource string `json:"cs,omitempty"`
 	// Variant is the name of the experiment's variant the text is ("" without variants);
 	// Held marks a recipient held out of the test and sent the winner.
 	Variant string `json:"v,omitempty"`
@@ -101,6 +109,12 @@ type Message struct {
 	Error        string
 	CreatedAt    string
 	UpdatedAt    string
+	// Purpose, SendAt, ConsentAt and ConsentSource are as recorded from Outgoing ("" in
+	// messages recorded before they were).
+	Purpose       string
+	SendAt        string
+	ConsentAt     string
+	ConsentSource string
 	// Variant is the experiment's variant the message was sent with ("" without); Held
 	// marks one sent the winner after being held out of the test.
 	Variant string
@@ -142,6 +156,7 @@ func MergeInFlight(out []Message, batches []Batch, f Filter) []Message {
 			}
 			m := Message{Key: o.Key, Attempt: o.Attempt, MessageID: o.MessageID, BulkID: o.BulkID, State: Sending,
 				SmsCount: o.Parts, TrackingType: o.TrackingType, CreatedAt: FormatTime(b.CreatedAt), UpdatedAt: FormatTime(b.CreatedAt),
+				Purpose: o.Purpose, SendAt: o.SendAt, ConsentAt: o.ConsentAt, ConsentSource: o.ConsentSource,
 				Variant: o.Variant, Held: o.Held}
 			if i, ok := at[o.Key]; ok {
 				m.CreatedAt = out[i].CreatedAt // a resend of a recorded message

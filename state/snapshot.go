@@ -22,7 +22,10 @@ type Snapshot struct {
 	Version Version
 	// OptOuts are the active opt-outs, by number, read with the messages.
 	OptOuts map[string]OptOut
-	rounds  map[Round]*Recorded
+	// Contacts are the marketing messages frequency caps count, when the campaigns have a
+	// cap (read apart, with Reader.Contacts); nil otherwise.
+	Contacts *Contacts
+	rounds   map[Round]*Recorded
 	// trials are what the state holds of the experiment rounds read (see Trial).
 	trials map[Round]*Trial
 }
@@ -41,7 +44,7 @@ type compact struct {
 	state     uint8
 }
 
-var stateCodes = []State{"", Sending, Sent, Failed, Unknown, Abandoned}
+var stateCodes = []State{"", Sending, Sent, Failed, Unknown, Abandoned, Capped}
 
 func stateCode(st State) uint8 { return codeOf(stateCodes, st) }
 

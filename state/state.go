@@ -30,6 +30,15 @@ const (
 	// Abandoned is an unknown outcome that can no longer be resolved or resent: not found in
 	// the logs after the grace, and no longer in the files.
 	Abandoned State = "abandoned"
+	// Capped is a marketing message a frequency cap held back (the reason in its error):
+	// never sent for its round, so that a promotion does not go out late.
+	Capped State = "capped"
+)
+
+// The purposes recorded with a message (see campaign.Campaign.Purpose).
+const (
+	Marketing     = "marketing"
+	Transactional = "transactional"
 )
 
 // Key names one message: a number in one round of one campaign.

@@ -42,6 +42,9 @@ type Reader interface {
 	OptOuts(ctx context.Context, all bool) ([]OptOut, error)
 	// TestSends lists the test sends, oldest first.
 	TestSends(ctx context.Context) ([]TestSend, error)
+	// Contacts reads the marketing messages of every campaign that frequency caps count
+	// (recorded sent, sending or unknown, or in flight) that went out after since.
+	Contacts(ctx context.Context, since time.Time) (*Contacts, error)
 	// Decisions lists the experiments' recorded decisions, of one campaign or ("") all,
 	// by campaign and round.
 	Decisions(ctx context.Context, campaign string) ([]Decision, error)
@@ -91,6 +94,9 @@ type Writer interface {
 	RemoveOptOut(ctx context.Context, number, by, reason string, at time.Time) (bool, error)
 	// RecordTestSend records a test send.
 	RecordTestSend(ctx context.Context, ts TestSend) error
+	// RecordCapped records messages a frequency cap held back as Capped, reasons[i] being
+	// that of msgs[i], in one transaction: they are never sent for their round.
+	RecordCapped(ctx context.Context, msgs []Outgoing, reasons []string) error
 	// RecordDecision records an experiment round's decision, durably, unless one is
 	// recorded already, and returns the one recorded: a decision never changes.
 	RecordDecision(ctx context.Context, d Decision) (Decision, error)

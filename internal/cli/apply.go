@@ -29,6 +29,7 @@ func applyCommand(sys IO) *cli.Command {
 			unknownGraceFlag(),
 			idempotencyWindowFlag(),
 			lockTimeoutFlag(),
+			&cli.IntFlag{Name: "allow-over-limit", Usage: "approve an apply over a settings file's limits (smsform.yaml) sending at most `N` messages"},
 		),
 		Action: func(c *cli.Context) error { return runApply(c, sys) },
 	}
@@ -58,7 +59,10 @@ func runApply(c *cli.Context, sys IO) error {
 	if asJSON {
 		human = io.Discard
 	}
-	in, err := runner.LoadInputs(c.Args().Slice(), statePath(c), stateNames, true)
+	if c.Int("allow-over-limit") < 0 {
+		return fmt.Errorf("-allow-over-limit must be a number of messages, got %d", c.Int("allow-over-limit"))
+	}
+	in, err := runner.LoadInputs(c.Args().Slice(), statePath(c), stateNames, true, nil)
 	if err != nil {
 		return err
 	}
@@ -71,7 +75,8 @@ func runApply(c *cli.Context, sys IO) error {
 		defer func() { release() }()
 		run := runner.ApplyRun{
 			Store: store, Set: in.Set, Saved: in.Saved, Plan: runner.PlanOptions{RetryFailed: c.Bool("retry-failed")}, Reconcile: ropts,
-			Apply: runner.ApplyOptions{Parallelism: c.Int("parallelism"), BatchSize: c.Int("batch-size")},
+			AllowOverLimit: c.Int("allow-over-limit"),
+			Apply:          runner.ApplyOptions{Parallelism: c.Int("parallelism"), BatchSize: c.Int("batch-size")},
 			BeforeSend: func(o *runner.ApplyOptions) {
 				// Signals are taken over only now: until sending starts, Ctrl-C simply ends the run.
 				o.Stop, release = interrupts(sys)
@@ -150,6 +155,9 @@ func finishApply(c *cli.Context, sys IO, out runner.ApplyOutcome, window time.Du
 				fmt.Fprintf(w, ", %s not sent", runner.Thousands(res.NotSent))
 			}
 			fmt.Fprintln(w, ".")
+		}
+		if n := res.Capped; n > 0 {
+			fmt.Fprintf(w, "Recorded %s capped %s (over a frequency cap): never sent for this round.\n", runner.Thousands(n), words.Plural(n, "message", "messages"))
 		}
 		printProblems(w, res, mask)
 		if res.Unresolved > 0 {

@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -67,15 +69,34 @@ func runPlan(c *cli.Context, sys IO) error {
 		}
 		opts.Prices = prices
 	}
-	in, err := runner.LoadInputs(c.Args().Slice(), statePath(c), stateNames, false)
+	// Under a frequency cap, the state's marketing messages are read while the recipients
+	// load (runner.PrefetchContacts): the state is opened then, once.
+	var store state.Store
+	var openErr error
+	var once sync.Once
+	open := func() (state.Reader, error) {
+		once.Do(func() { store, openErr = openExisting(c, sys) })
+		return store, openErr
+	}
+	ctx, cancel := context.WithCancel(c.Context)
+	var early *runner.ContactsRead
+	defer func() {
+		cancel()
+		early.Wait()
+		if store != nil {
+			store.Close()
+		}
+	}()
+	in, err := runner.LoadInputs(c.Args().Slice(), statePath(c), stateNames, false, func(cs []*campaign.Campaign) {
+		early = runner.PrefetchContacts(ctx, open, cs, time.Now())
+	})
 	if err != nil {
 		return err
 	}
-	var p *runner.Plan
-	err = withStore(c, sys, func(store state.Store) (err error) {
-		p, err = runner.PlanFrom(c.Context, store, in.Set, time.Now(), opts)
+	if _, err := open(); err != nil {
 		return err
-	})
+	}
+	p, err := runner.PlanFrom(c.Context, store, in.Set, time.Now(), opts, early)
 	if err != nil {
 		return err
 	}

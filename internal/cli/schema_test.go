@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -122,6 +124,26 @@ func TestJSONOutputsMatchSchemas(t *testing.T) {
 		}
 	}
 
+	// A contact policy: at most 1 marketing message per number in 7 days, consent required,
+	// a limit of 1 message and 0.01 CHF. deal-a (scheduled) goes first by priority and
+	// deal-b is capped; the plan is over the limits; apply, approved, records the capped
+	// messages and the consent evidence of the others.
+	files(map[string]string{
+		"policy/smsform.yaml": "contact_policy:\n  marketing: {max: 1, per: 7d}\nconsent:\n  marketing: required\n  column: consent_at\n" +
+			"  source_column: consent_source\nlimits:\n  max_messages: 1\n  max_cost: {CHF: \"0.01\"}\n",
+		"policy/deal-a.yaml": "id: deal-a\npriority: 1\nfrom: ShopCo\ntext: Deal A\nsend_at: " + time.Now().Add(36*time.Hour).UTC().Format(time.RFC3339) + "\ndestinations_file: people.csv\n",
+		"policy/deal-b.yaml": "id: deal-b\nfrom: ShopCo\ntext: Deal B\ndestinations_file: people.csv\n",
+		"policy/people.csv":  "to,consent_at,consent_source\n+41793026740,2026-01-15,web form\n+41793026741,2026-02-01T10:00:00Z,shop\n",
+	})
+	policy := filepath.Join(dir, "policy")
+	check("validate", 0, "validate", "-json", policy)
+	doc = check("plan", 0, "plan", "-json", "-prices", filepath.Join(dir, "prices.csv"), "-state", st, policy)
+	if sum := doc.(map[string]any)["summary"].(map[string]any); fmt.Sprint(sum["send"]) != "2" || fmt.Sprint(sum["capped"]) != "2" || len(doc.(map[string]any)["over_limit"].([]any)) != 2 {
+		t.Fatalf("the policy plan caps %v of 2 and goes over %v (want both limits)", sum["capped"], doc.(map[string]any)["over_limit"])
+	}
+	check("apply", 0, "apply", "-json", "-auto-approve", "-allow-over-limit", "2", "-state", st, policy)
+	check("plan", 0, "plan", "-json", "-state", st, policy)
+
 	// Replies: a STOP and one from a sender that is no number; the unknown one is found.
 	for _, body := range []string{`{"from":"41793026739","text":"STOP"}`, `{"from":"999793026799","text":"hi"}`} {
 		resp, err := http.Post(srv.URL+"/sandbox/inbound", "application/json", strings.NewReader(body))
@@ -153,6 +175,7 @@ func TestJSONOutputsMatchSchemas(t *testing.T) {
 	check("test-send", 0, "test-send", "-json", "-state", st, "-to", "+41793026738", "-campaign", "otp", c)
 	check("state-list", 0, "state", "list", "-json", "-state", st)
 	check("state-list", 0, "state", "show", "-json", "-state", st, "+447911123462")
+	check("state-list", 0, "state", "show", "-json", "-state", st, "+41793026740")
 
 	for _, args := range [][]string{
 		{"state", "opt-outs", "add", "-state", st, "-by", "ann", "-reason", "phoned", "+41793026737"},

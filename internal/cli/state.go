@@ -36,7 +36,7 @@ func listCommand(sys IO) *cli.Command {
 		Usage: "list recorded messages",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "campaign", Usage: "only this campaign `ID`"},
-			&cli.StringSliceFlag{Name: "only", Usage: "only messages in these states: sending, sent, failed, unknown, abandoned (comma-separated)"},
+			&cli.StringSliceFlag{Name: "only", Usage: "only messages in these states: sending, sent, failed, unknown, abandoned, capped (comma-separated)"},
 			stateFlag(false),
 			&cli.IntFlag{Name: "limit", Value: 1000, Usage: "at most `N` messages (0: all)"},
 			&cli.BoolFlag{Name: "json", Usage: "print JSON"},
@@ -48,9 +48,9 @@ func listCommand(sys IO) *cli.Command {
 				for _, one := range strings.Split(s, ",") {
 					st := state.State(strings.TrimSpace(one))
 					switch st {
-					case state.Sending, state.Sent, state.Failed, state.Unknown, state.Abandoned:
+					case state.Sending, state.Sent, state.Failed, state.Unknown, state.Abandoned, state.Capped:
 					default:
-						return fmt.Errorf("-only %q: use sending, sent, failed, unknown or abandoned", one)
+						return fmt.Errorf("-only %q: use sending, sent, failed, unknown, abandoned or capped", one)
 					}
 					f.States = append(f.States, st)
 				}
@@ -125,5 +125,13 @@ func listMessages(c *cli.Context, sys IO, f state.Filter, asJSON bool) error {
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", safetext.Escape(m.Campaign), m.Round, to, m.State,
 			safetext.Escape(m.StatusName), m.SmsCount, safetext.Escape(m.MessageID), m.UpdatedAt, safetext.Escape(mask.Text(m.Error)))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if f.MessageID != "" || f.To != "" { // state show: the evidence each was sent on
+		for _, m := range msgs {
+			fmt.Fprintln(sys.Stdout, runner.Evidence(m))
+		}
+	}
+	return nil
 }

@@ -54,6 +54,9 @@ func validateCommand(sys IO) *cli.Command {
 				}
 				fmt.Fprintln(sys.Stdout)
 			}
+			for _, l := range runner.SettingsLines(set.Settings) {
+				fmt.Fprintln(sys.Stdout, l)
+			}
 			n := 0
 			for _, cp := range set.Campaigns {
 				n += len(cp.Recipients)
@@ -85,6 +88,8 @@ func validateJSON(w io.Writer, set *campaign.Set, err error, warnings []campaign
 		Problems   []problem `json:"problems"`
 		Dropped    int       `json:"problems_not_listed,omitempty"`
 		Warnings   []problem `json:"warnings"`
+		// Settings are the settings files that apply (omitted when none).
+		Settings []runner.SettingsLine `json:"settings,omitempty"`
 	}{Valid: err == nil && !strict, Problems: []problem{}, Warnings: []problem{}}
 	var ve *campaign.ValidationError
 	switch {
@@ -96,6 +101,7 @@ func validateJSON(w io.Writer, set *campaign.Set, err error, warnings []campaign
 		for _, p := range warnings {
 			out.Warnings = append(out.Warnings, toJSON(p))
 		}
+		out.Settings = runner.SettingsLines(set.Settings)
 	case errors.As(err, &ve):
 		for _, p := range ve.Problems {
 			out.Problems = append(out.Problems, toJSON(p))

@@ -19,11 +19,13 @@ func (s *Store) Import(ctx context.Context, export state.Export, batches []state
 		err := export(func(rows []state.MessageRow) error {
 			c, err := tx.CopyFrom(ctx, pgx.Identifier{"messages"}, []string{"campaign", "round", "destination", "attempt", "message_id", "bulk_id",
 				"text_hash", "state", "status_group", "status_id", "status_name", "sms_count", "tracking_type", "error", "created_at", "sending_at",
-				"updated_at", "done_at", "first_message_id", "first_sending_at", "resolution", "resolved_by", "resolved_at", "variant", "held"}, pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
+				"updated_at", "done_at", "first_message_id", "first_sending_at", "resolution", "resolved_by", "resolved_at", "variant", "held",
+				"purpose", "send_at", "consent_at", "consent_source"}, pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
 				m := rows[i]
 				return []any{m.Campaign, int32(m.Round), m.To, int32(m.Attempt), m.MessageID, m.BulkID, m.Hash, string(m.State),
 					m.StatusGroup, m.StatusID, m.StatusName, int32(m.SmsCount), m.TrackingType, m.Error, m.CreatedAt, m.SendingAt, m.UpdatedAt, m.DoneAt,
-					m.FirstMessageID, m.FirstSendingAt, m.Resolution, m.ResolvedBy, m.ResolvedAt, m.Variant, int32(m.Held)}, nil
+					m.FirstMessageID, m.FirstSendingAt, m.Resolution, m.ResolvedBy, m.ResolvedAt, m.Variant, int32(m.Held),
+					m.Purpose, m.SendAt, m.ConsentAt, m.ConsentSource}, nil
 			}))
 			n += c
 			if err != nil {

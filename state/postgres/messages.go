@@ -75,18 +75,21 @@ func (s *Store) SettleMany(ctx context.Context, items []state.Settlement) error 
 
 const upsertSQL = `INSERT INTO messages (campaign, round, destination, attempt, message_id, bulk_id, text_hash, state,
 		status_group, status_id, status_name, sms_count, tracking_type, error, created_at, sending_at, updated_at,
-		variant, held)
+		variant, held, purpose, send_at, consent_at, consent_source)
 	SELECT u.c, u.r, u.d, u.a, u.mid, u.bid, u.h, u.st, NULLIF(u.sg, 0), NULLIF(u.si, 0), NULLIF(u.sn, ''), u.sc,
-		CASE WHEN u.tr THEN u.tt END, NULLIF(u.e, ''), $16, $17, $16, NULLIF(u.v, ''), u.hd
+		CASE WHEN u.tr THEN u.tt END, NULLIF(u.e, ''), $16, $17, $16, NULLIF(u.v, ''), u.hd,
+		NULLIF(u.pu, ''), NULLIF(u.sa, ''), NULLIF(u.ca, ''), NULLIF(u.cs, '')
 	FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::text[], $6::text[], $7::bigint[], $8::text[],
-		$9::int[], $10::int[], $11::text[], $12::int[], $13::text[], $14::bool[], $15::text[], $18::text[], $19::int[])
-		AS u(c, r, d, a, mid, bid, h, st, sg, si, sn, sc, tt, tr, e, v, hd)
+		$9::int[], $10::int[], $11::text[], $12::int[], $13::text[], $14::bool[], $15::text[], $18::text[], $19::int[],
+		$20::text[], $21::text[], $22::text[], $23::text[])
+		AS u(c, r, d, a, mid, bid, h, st, sg, si, sn, sc, tt, tr, e, v, hd, pu, sa, ca, cs)
 	ON CONFLICT (campaign, round, destination) DO UPDATE SET
 		attempt = excluded.attempt, message_id = excluded.message_id, bulk_id = excluded.bulk_id,
 		text_hash = excluded.text_hash, state = excluded.state, status_group = excluded.status_group,
 		status_id = excluded.status_id, status_name = excluded.status_name, sms_count = excluded.sms_count,
 		tracking_type = excluded.tracking_type, error = excluded.error, sending_at = excluded.sending_at,
-		updated_at = excluded.updated_at, variant = excluded.variant, held = excluded.held`
+		updated_at = excluded.updated_at, variant = excluded.variant, held = excluded.held, purpose = excluded.purpose,
+		send_at = excluded.send_at, consent_at = excluded.consent_at, consent_source = excluded.consent_source`
 
 // upsertTx writes a batch's messages with their outcomes in tx, a message recorded before
 // being overwritten in place (sqlstore.Backend.Upsert): one statement over arrays, which
@@ -112,6 +115,7 @@ func upsertArgs(msgs []state.Outgoing, outs []state.Outcome, sendingAt, ts strin
 		tr                            = make([]bool, n)
 		v                             = make([]string, n)
 		hd                            = make([]int32, n)
+		pu, sa, ca, cs                = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	)
 	for i, m := range msgs {
 		o := outs[i]
@@ -125,8 +129,9 @@ func upsertArgs(msgs []state.Outgoing, outs []state.Outcome, sendingAt, ts strin
 		if m.Held {
 			hd[i] = 1
 		}
+		pu[i], sa[i], ca[i], cs[i] = m.Purpose, m.SendAt, m.ConsentAt, m.ConsentSource
 	}
-	return []any{c, r, d, a, mid, bid, h, st, sg, si, sn, sc, tt, tr, e, ts, sendingAt, v, hd}
+	return []any{c, r, d, a, mid, bid, h, st, sg, si, sn, sc, tt, tr, e, ts, sendingAt, v, hd, pu, sa, ca, cs}
 }
 
 // RecordOutcomes settles recorded messages of unknown outcome (reconciliation). Losing the

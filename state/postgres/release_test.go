@@ -142,6 +142,11 @@ func TestReleaseNumbering(t *testing.T) {
 			if err != nil || !added {
 				t.Errorf("AddOptOut after Init = %v, %v", added, err)
 			}
+			// And what 0006 (the contact policy) adds.
+			capped := state.Outgoing{Key: state.Key{Campaign: "c", Round: 1, To: "+41790000004"}, MessageID: "sf-4", Purpose: state.Marketing}
+			if err := s.RecordCapped(ctx, []state.Outgoing{capped}, []string{"over the cap"}); err != nil {
+				t.Errorf("RecordCapped after Init: %v", err)
+			}
 		})
 	}
 }

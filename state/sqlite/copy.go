@@ -15,8 +15,9 @@ func (s *Store) Import(ctx context.Context, export state.Export, batches []state
 	return s.withTx(ctx, func(tx *sql.Tx) error {
 		msgStmt, err := tx.PrepareContext(ctx, `INSERT INTO messages (campaign, round, destination, attempt, message_id, bulk_id,
 			text_hash, state, status_group, status_id, status_name, sms_count, tracking_type, error, created_at, sending_at,
-			updated_at, done_at, first_message_id, first_sending_at, resolution, resolved_by, resolved_at, variant, held)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			updated_at, done_at, first_message_id, first_sending_at, resolution, resolved_by, resolved_at, variant, held,
+			purpose, send_at, consent_at, consent_source)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
@@ -31,7 +32,8 @@ func (s *Store) Import(ctx context.Context, export state.Export, batches []state
 			for _, m := range rows {
 				if _, err := msgStmt.ExecContext(ctx, m.Campaign, m.Round, m.To, m.Attempt, m.MessageID, m.BulkID, m.Hash, string(m.State),
 					m.StatusGroup, m.StatusID, m.StatusName, m.SmsCount, m.TrackingType, m.Error, m.CreatedAt, m.SendingAt, m.UpdatedAt, m.DoneAt,
-					m.FirstMessageID, m.FirstSendingAt, m.Resolution, m.ResolvedBy, m.ResolvedAt, m.Variant, m.Held); err != nil {
+					m.FirstMessageID, m.FirstSendingAt, m.Resolution, m.ResolvedBy, m.ResolvedAt, m.Variant, m.Held,
+					m.Purpose, m.SendAt, m.ConsentAt, m.ConsentSource); err != nil {
 					return fmt.Errorf("copy message %s: %w", m.MessageID, err)
 				}
 			}

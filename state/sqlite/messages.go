@@ -63,7 +63,7 @@ func (s *Store) SettleMany(ctx context.Context, items []state.Settlement) error 
 	})
 }
 
-const upsertColumns = 14
+const upsertColumns = 18
 
 // upsertSQL builds the statement writing n messages: the values a chunk's rows share
 // (campaign, round, times) are bound once.
@@ -71,9 +71,11 @@ func upsertSQL(n int) string {
 	row := "(" + strings.TrimSuffix(strings.Repeat("?,", upsertColumns), ",") + ")"
 	return `INSERT INTO messages
 		(campaign, round, destination, attempt, message_id, bulk_id, text_hash, state, status_group, status_id,
-		 status_name, sms_count, tracking_type, error, variant, held, created_at, sending_at, updated_at)
+		 status_name, sms_count, tracking_type, error, variant, held, purpose, send_at, consent_at, consent_source,
+		 created_at, sending_at, updated_at)
 		SELECT k.c, k.r, v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8,
-			v.column9, v.column10, v.column11, v.column12, v.column13, v.column14, k.ts, k.sat, k.ts
+			v.column9, v.column10, v.column11, v.column12, v.column13, v.column14, v.column15, v.column16, v.column17,
+			v.column18, k.ts, k.sat, k.ts
 		FROM (SELECT ? AS c, ? AS r, ? AS ts, ? AS sat) AS k, (VALUES ` + strings.TrimSuffix(strings.Repeat(row+",", n), ",") + `) AS v
 		WHERE true
 		ON CONFLICT (campaign, round, destination) DO UPDATE SET
@@ -81,7 +83,8 @@ func upsertSQL(n int) string {
 			text_hash = excluded.text_hash, state = excluded.state, status_group = excluded.status_group,
 			status_id = excluded.status_id, status_name = excluded.status_name, sms_count = excluded.sms_count,
 			tracking_type = excluded.tracking_type, error = excluded.error, variant = excluded.variant,
-			held = excluded.held, sending_at = excluded.sending_at, updated_at = excluded.updated_at`
+			held = excluded.held, purpose = excluded.purpose, send_at = excluded.send_at, consent_at = excluded.consent_at,
+			consent_source = excluded.consent_source, sending_at = excluded.sending_at, updated_at = excluded.updated_at`
 }
 
 // upsertMessages writes messages with their outcomes, in key order, a message recorded
@@ -110,7 +113,7 @@ func (s *Store) upsertMessages(ctx context.Context, tx *sql.Tx, msgs []state.Out
 				}
 				args = append(args, m.To, m.Attempt, m.MessageID, m.BulkID, int64(m.Hash), string(o.State),
 					nullInt(o.StatusGroup), nullInt(o.StatusID), nullStr(o.StatusName), parts, tt, nullStr(o.Error),
-					nullStr(m.Variant), held)
+					nullStr(m.Variant), held, nullStr(m.Purpose), nullStr(m.SendAt), nullStr(m.ConsentAt), nullStr(m.ConsentSource))
 			}
 			return args
 		},

@@ -77,6 +77,9 @@ func open(ctx context.Context, path string, mayCreate bool, warn func(string)) (
 	return s, what != foundState, err
 }
 
+// pageCache is SQLite's page cache, in KiB (negative): 64 MB (see openDB).
+const pageCache = "-65536"
+
 // openDB opens the SQLite file at path, which inspect recognised, and brings its schema up
 // to date.
 func openDB(ctx context.Context, path string) (*Store, error) {
@@ -89,7 +92,7 @@ func openDB(ctx context.Context, path string) (*Store, error) {
 	// every 10000 pages (40 MB of WAL) instead of 1000 copy each page back once rather than
 	// over and over while a million rows go in.
 	dsn := fileURI(path) +
-		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=cache_size(-65536)" +
+		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=cache_size(" + pageCache + ")" +
 		"&_pragma=wal_autocheckpoint(10000)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {

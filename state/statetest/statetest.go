@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(testing.TB) state.Store) {
 	t.Run("UndecidedAndResolve", func(t *testing.T) { testUndecidedAndResolve(t, open) })
 	RunOptOuts(t, open)
 	RunDrift(t, open)
+	RunPolicy(t, open)
 	RunExperiments(t, open)
 }
 

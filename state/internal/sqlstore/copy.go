@@ -20,12 +20,12 @@ func (q *Queries) Contents(ctx context.Context) (state.Contents, error) {
 func (q *Queries) ExportMessages(ctx context.Context, fn func([]state.MessageRow) error) error {
 	rows, err := q.query(ctx, nil, `SELECT campaign, round, destination, attempt, message_id, bulk_id, text_hash, state,
 		status_group, status_id, status_name, sms_count, tracking_type, error, created_at, sending_at, updated_at, done_at,
-		first_message_id, first_sending_at, resolution, resolved_by, resolved_at, variant, held
+		first_message_id, first_sending_at, resolution, resolved_by, resolved_at, variant, held, purpose, send_at, consent_at, consent_source
 		FROM messages ORDER BY campaign COLLATE "C", round, destination COLLATE "C"`)
 	return export(rows, err, fn, func(m *state.MessageRow) []any {
 		return []any{&m.Campaign, &m.Round, &m.To, &m.Attempt, &m.MessageID, &m.BulkID, &m.Hash, &m.State,
 			&m.StatusGroup, &m.StatusID, &m.StatusName, &m.SmsCount, &m.TrackingType, &m.Error, &m.CreatedAt, &m.SendingAt, &m.UpdatedAt, &m.DoneAt,
-			&m.FirstMessageID, &m.FirstSendingAt, &m.Resolution, &m.ResolvedBy, &m.ResolvedAt, &m.Variant, &m.Held}
+			&m.FirstMessageID, &m.FirstSendingAt, &m.Resolution, &m.ResolvedBy, &m.ResolvedAt, &m.Variant, &m.Held, &m.Purpose, &m.SendAt, &m.ConsentAt, &m.ConsentSource}
 	})
 }
 

@@ -178,7 +178,8 @@ func (q *Queries) List(ctx context.Context, f state.Filter) ([]state.Message, er
 	var held int
 	query := `SELECT campaign, round, destination, attempt, message_id, bulk_id, state, COALESCE(status_group, 0),
 		COALESCE(status_id, 0), COALESCE(status_name, ''), sms_count, COALESCE(tracking_type, ''), COALESCE(error, ''),
-		created_at, updated_at, COALESCE(variant, ''), held FROM messages`
+		created_at, updated_at, COALESCE(variant, ''), held, COALESCE(purpose, ''), COALESCE(send_at, ''), COALESCE(consent_at, ''),
+		COALESCE(consent_source, '') FROM messages`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -189,7 +190,8 @@ func (q *Queries) List(ctx context.Context, f state.Filter) ([]state.Message, er
 	rows, err := q.query(ctx, nil, query, args...)
 	out, err := scanAll(rows, err, func(m *state.Message) []any {
 		return []any{&m.Campaign, &m.Round, &m.To, &m.Attempt, &m.MessageID, &m.BulkID, &m.State, &m.StatusGroup,
-			&m.StatusID, &m.StatusName, &m.SmsCount, &m.TrackingType, &m.Error, &m.CreatedAt, &m.UpdatedAt, &m.Variant, &held}
+			&m.StatusID, &m.StatusName, &m.SmsCount, &m.TrackingType, &m.Error, &m.CreatedAt, &m.UpdatedAt, &m.Variant, &held,
+			&m.Purpose, &m.SendAt, &m.ConsentAt, &m.ConsentSource}
 	}, func(m *state.Message) error { m.Held = held != 0; return nil })
 	if err != nil || !f.WantsInFlight() {
 		return out, err

@@ -48,7 +48,7 @@ func (q *Queries) Report(ctx context.Context, campaign, by string) ([]state.Repo
 		COUNT(CASE WHEN m.state IN ('sending', 'unknown', 'abandoned') THEN 1 END),
 		COALESCE(SUM(CASE WHEN m.state = 'sent' THEN m.sms_count ELSE 0 END), 0)
 		FROM messages m
-		WHERE ? = '' OR m.campaign = ?
+		WHERE m.state <> 'capped' AND (? = '' OR m.campaign = ?)
 		GROUP BY `+groupBy("m", group)+`
 		ORDER BY m.campaign COLLATE "C", m.round`+orderBy(group), campaign, campaign)
 	out, err := scanAll(rows, err, func(r *state.ReportRow) []any {

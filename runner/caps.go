@@ -1,0 +1,349 @@
+package runner
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/smsform/smsform/campaign"
+	"github.com/smsform/smsform/state"
+)
+
+// Frequency caps (spec §12): a marketing message is capped when its number would receive
+// more than the cap's max marketing messages in a window of the cap's length. What counts
+// are the marketing messages of the whole state, every campaign's, recorded sent, sending
+// or unknown (state.Contacts), and those this same plan sends before it, in capOrder.
+// Every message counts at the time it goes out: send_at, the end of its quiet hours, or
+// the plan's clock. A campaign without a cap is never capped, but its marketing messages
+// count against the campaigns whose settings cap: a cap is per number, across the state.
+// Transactional messages are neither capped nor counted; opt-outs and suppression lists
+// come first (a suppressed message is never sent, so neither capped nor counted).
+//
+// A window counts messages on both sides of t: a message planned for next week, or one a
+// higher-priority campaign of this plan sends later, would otherwise see this one go over
+// the cap in its own window. The cap is kept when no window of the cap's length that holds
+// t holds more than max messages; for messages all earlier than t, that is the window
+// (t-per, t] (one exactly per ago does not count).
+
+// CapsSince is how far back a plan of campaigns at now needs the state's marketing
+// messages: the longest cap's window before now (messages go out at now or later); ok is
+// false when no campaign is capped.
+func CapsSince(campaigns []*campaign.Campaign, now time.Time) (since time.Time, ok bool) {
+	var longest time.Duration
+	for _, c := range campaigns {
+		if cp := c.Settings.MarketingCap(); cp != nil && c.IsMarketing() {
+			longest = max(longest, cp.Window())
+		}
+	}
+	if longest == 0 {
+		return time.Time{}, false
+	}
+	return now.Add(-longest), true
+}
+
+// counted is one message a cap counts, for its reason.
+type counted struct {
+	at       int64 // Unix milliseconds
+	campaign string
+	planned  bool // sent by this plan, not recorded
+}
+
+// capper holds the messages the plan sends, by number, as campaigns are taken in order.
+type capper struct {
+	contacts *state.Contacts
+	from     time.Time
+	planned  map[string][]counted
+	near     []counted // reused by check
+}
+
+// capOrder is the order in which campaigns claim a number's place under a cap: priority
+// (higher first), then send time, then id.
+func capOrder(cps []*CampaignPlan, from time.Time) []*CampaignPlan {
+	order := slices.Clone(cps)
+	at := func(c *campaign.Campaign) time.Time {
+		if t := c.SendTime(); !t.IsZero() {
+			return t
+		}
+		return from
+	}
+	slices.SortStableFunc(order, func(a, b *CampaignPlan) int {
+		ca, cb := a.Campaign, b.Campaign
+		return cmp.Or(cmp.Compare(cb.Priority, ca.Priority), at(ca).Compare(at(cb)), strings.Compare(ca.ID, cb.ID))
+	})
+	return order
+}
+
+// applyCaps caps the messages to send over their campaign's cap, in capOrder, and reports
+// the campaigns it capped messages of. Messages sent again after an unknown outcome
+// (resend) are not capped: they complete a send already made.
+func applyCaps(cps []*CampaignPlan, contacts *state.Contacts, from time.Time, resend map[state.Key]bool) []*CampaignPlan {
+	order := capOrder(cps, from)
+	// The messages of this plan are remembered only while a later campaign may count them.
+	last := -1
+	capping := false
+	for i, cp := range order {
+		if cp.Campaign.IsMarketing() && cp.Counts.Send > 0 {
+			last = i
+			if cp.Campaign.Settings.MarketingCap() != nil {
+				capping = true
+			}
+		}
+	}
+	if !capping {
+		return nil
+	}
+	k := &capper{contacts: contacts, from: from, planned: map[string][]counted{}}
+	var capped []*CampaignPlan
+	for i, cp := range order {
+		c := cp.Campaign
+		if !c.IsMarketing() || cp.Counts.Send == 0 {
+			continue
+		}
+		limit := c.Settings.MarketingCap()
+		remember := i < last
+		n := 0
+		for j, m := range cp.Messages {
+			if m.Action != Send {
+				continue
+			}
+			rec := cp.Recipient(m)
+			t := cp.sendTime(j, from)
+			if limit != nil && !resend[state.Key{Campaign: c.ID, Round: c.Round, To: rec.To}] {
+				if why, over := k.check(c, rec.To, t, limit); over {
+					cp.Messages[j].Action = Capped
+					if cp.Capped == nil {
+						cp.Capped = map[int32]string{}
+					}
+					cp.Capped[m.Recipient] = why
+					n++
+					continue
+				}
+			}
+			if remember {
+				k.planned[rec.To] = append(k.planned[rec.To], counted{at: t.UnixMilli(), campaign: c.ID, planned: true})
+			}
+		}
+		if n > 0 {
+			capped = append(capped, cp)
+		}
+	}
+	return capped
+}
+
+// sendTime is when message j goes out: its quiet-hours group's time, the campaign's
+// send_at, or the plan's clock.
+func (cp *CampaignPlan) sendTime(j int, from time.Time) time.Time {
+	if at, ok := cp.SendAt(j); ok {
+		return at
+	}
+	if t := cp.Campaign.SendTime(); !t.IsZero() {
+		return t
+	}
+	return from
+}
+
+// check reports whether a message of c to a number at t goes over the cap, and why.
+func (k *capper) check(c *campaign.Campaign, to string, t time.Time, limit *campaign.Cap) (string, bool) {
+	per := limit.Window().Milliseconds()
+	tm := t.UnixMilli()
+	near := k.near[:0]
+	k.contacts.Each(to, func(x state.Contact) {
+		if x.Campaign == c.ID && x.Round == c.Round {
+			return // this very message, recorded before (a failed one retried)
+		}
+		if at := x.At.UnixMilli(); at > tm-per && at < tm+per {
+			near = append(near, counted{at: at, campaign: x.Campaign})
+		}
+	})
+	k.near = near
+	for _, x := range k.planned[to] {
+		if x.at > tm-per && x.at < tm+per {
+			near = append(near, x)
+		}
+	}
+	if len(near) < limit.Count() {
+		return "", false
+	}
+	in := worstWindow(tm, per, near)
+	if len(in) < limit.Count() {
+		return "", false
+	}
+	return capReason(len(in)+1, limit, in, k.from), true
+}
+
+// worstWindow returns the messages of near in the window of length per holding tm that
+// holds the most of them; of equals, the one ending at tm (the trailing window). near are
+// the messages within per of tm.
+func worstWindow(tm, per int64, near []counted) []counted {
+	slices.SortFunc(near, func(a, b counted) int {
+		return cmp.Or(cmp.Compare(a.at, b.at), strings.Compare(a.campaign, b.campaign))
+	})
+	var best []counted
+	// A window (s-per, s] holds tm for s in [tm, tm+per); its count changes only where s
+	// reaches a message, so those ends (and tm) are the ones to try.
+	try := func(s int64) {
+		var in []counted
+		for _, x := range near {
+			if x.at > s-per && x.at <= s {
+				in = append(in, x)
+			}
+		}
+		if len(in) > len(best) {
+			best = in
+		}
+	}
+	try(tm)
+	for _, x := range near {
+		if x.at > tm {
+			try(x.at)
+		}
+	}
+	return best
+}
+
+// capReason says which cap a message goes over and which messages count:
+// "3rd marketing message in 7d (cap 2/7d): sent 2026-12-05 09:00Z by promo-x, planned
+// 2026-12-06 09:00Z by promo-y".
+func capReason(nth int, limit *campaign.Cap, in []counted, from time.Time) string {
+	span := campaign.FormatSpan(limit.Window())
+	const shown = 5
+	items := make([]string, 0, min(len(in), shown))
+	for i, x := range in {
+		if i == shown {
+			items = append(items, fmt.Sprintf("and %d more", len(in)-shown))
+			break
+		}
+		at := time.UnixMilli(x.at).UTC()
+		verb := "sent"
+		switch {
+		case x.planned:
+			verb = "planned"
+		case at.After(from):
+			verb = "scheduled"
+		}
+		items = append(items, fmt.Sprintf("%s %s by %s", verb, at.Format("2006-01-02 15:04Z"), x.campaign))
+	}
+	return fmt.Sprintf("%s marketing message in %s (cap %d/%s): %s", ordinal(nth), span, limit.Count(), span, strings.Join(items, ", "))
+}
+
+// ordinal is 1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, 21st, ...
+func ordinal(n int) string {
+	suffix := "th"
+	if n%100 < 11 || n%100 > 13 {
+		switch n % 10 {
+		case 1:
+			suffix = "st"
+		case 2:
+			suffix = "nd"
+		case 3:
+			suffix = "rd"
+		}
+	}
+	return fmt.Sprintf("%d%s", n, suffix)
+}
+
+// CapReason returns why a capped message is held back; recorded is set when an earlier
+// apply recorded it so (the plan does not cap it again, the state does).
+func (cp *CampaignPlan) CapReason(m Message) (why string, recorded bool) {
+	if why, ok := cp.Capped[m.Recipient]; ok {
+		return why, false
+	}
+	return cp.Errors[m.Recipient], true
+}
+
+// capText is how the views show a capped message.
+func capText(cp *CampaignPlan, m Message) string {
+	why, recorded := cp.CapReason(m)
+	if recorded {
+		return "capped (recorded; never sent for this round): " + why
+	}
+	return "capped: " + why
+}
+
+// ReadState reads what a plan of set at now needs of the state: the records of its rounds
+// and, when a campaign is capped, the marketing messages the caps count (from early, when
+// given: see PrefetchContacts).
+func ReadState(ctx context.Context, store state.Reader, set *campaign.Set, now time.Time, early *ContactsRead) (*state.Snapshot, error) {
+	snap, err := store.Snapshot(ctx, Rounds(set))
+	if err != nil {
+		return nil, fmt.Errorf("read state %s: %w", store.Name(), err)
+	}
+	since, ok := CapsSince(set.Campaigns, now)
+	if !ok {
+		return snap, nil
+	}
+	if early != nil && !early.since.After(since) {
+		<-early.done
+		snap.Contacts, err = early.contacts, early.err
+	} else {
+		snap.Contacts, err = store.Contacts(ctx, since)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read state %s (the messages frequency caps count): %w", store.Name(), err)
+	}
+	return snap, nil
+}
+
+// ContactsRead is a read of the state's contacts started while the campaigns load.
+type ContactsRead struct {
+	since    time.Time
+	done     chan struct{}
+	contacts *state.Contacts
+	err      error
+}
+
+// PrefetchContacts starts reading, in the background, the marketing messages the caps of
+// campaigns (parsed, their recipients not read yet: campaign.Options.Parsed) will count in
+// a plan at now, from the state open returns; nil when no campaign is capped. Reading a
+// million messages takes seconds, as does loading a million recipients: side by side, a
+// plan under a cap takes little longer than one without. Wait ends the read.
+func PrefetchContacts(ctx context.Context, open func() (state.Reader, error), campaigns []*campaign.Campaign, now time.Time) *ContactsRead {
+	since, ok := CapsSince(campaigns, now)
+	if !ok {
+		return nil
+	}
+	r := &ContactsRead{since: since, done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		store, err := open()
+		if err != nil {
+			r.err = err
+			return
+		}
+		r.contacts, r.err = store.Contacts(ctx, since)
+	}()
+	return r
+}
+
+// Wait waits for the read to end (a nil read has none).
+func (r *ContactsRead) Wait() {
+	if r != nil {
+		<-r.done
+	}
+}
+
+// CappedOutgoing lists the messages the plan caps, to be recorded so (Store.RecordCapped),
+// with their reasons.
+func (p *Plan) CappedOutgoing() (msgs []state.Outgoing, reasons []string) {
+	for _, cp := range p.Campaigns {
+		for _, m := range cp.Messages {
+			if why, ok := cp.Capped[m.Recipient]; ok && m.Action == Capped {
+				msgs = append(msgs, outgoing(cp, m))
+				reasons = append(reasons, why)
+			}
+		}
+	}
+	return msgs, reasons
+}
+
+// NewlyCapped counts the messages the plan caps (not those recorded capped before).
+func (p *Plan) NewlyCapped() int {
+	n := 0
+	for _, cp := range p.Campaigns {
+		n += len(cp.Capped)
+	}
+	return n
+}
