@@ -31,7 +31,7 @@ func planCommand(sys IO) *cli.Command {
 		ArgsUsage: "[PATH...]",
 		Flags: append(planFlags(),
 			&cli.StringFlag{Name: "out", Usage: "save the plan to `FILE` for `smsform apply FILE`", TakesFile: true},
-			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 0 when there is nothing to send, 2 when there is, 1 on error"},
+			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 0 when apply has nothing to do, 2 when it has (messages to send, or capped messages to record), 1 on error"},
 			&cli.StringFlag{Name: "prices", Usage: "estimate the cost from `FILE`, a CSV of prefix,price,currency (CH,0.0725,CHF or +4179,0.065,CHF) per SMS part", TakesFile: true},
 			&cli.BoolFlag{Name: "markdown", Usage: "print the plan as Markdown for a pull-request comment or job summary: tables, a sample text per campaign, numbers always masked, at most 60,000 bytes"},
 		),
@@ -117,7 +117,9 @@ func runPlan(c *cli.Context, sys IO) error {
 			fmt.Fprintf(sys.Stdout, "\nSaved the plan to %s. To send exactly this, run:\n    smsform apply %s\n", out, out)
 		}
 	}
-	if c.Bool("detailed-exitcode") && p.Summary.Send > 0 {
+	// Capped messages still to record are work for apply too: left unrecorded, they would
+	// be sent once the cap's window had passed.
+	if c.Bool("detailed-exitcode") && (p.Summary.Send > 0 || p.NewlyCapped() > 0) {
 		return exitCode(ExitChanges)
 	}
 	return nil
