@@ -220,7 +220,7 @@ func (a *applier) send(ctx context.Context, b batch) error {
 	// The state writes must happen even when ctx is cancelled: a record of what was
 	// (maybe) sent is never skipped.
 	write := context.WithoutCancel(ctx)
-	sent, err := a.store.MarkSending(write, out)
+	sent, err := a.markSending(write, out)
 	if err != nil {
 		return fmt.Errorf("record batch of %s before sending: %w", c.ID, err)
 	}
@@ -259,6 +259,38 @@ func (a *applier) send(ctx context.Context, b batch) error {
 		a.opts.Progress(a.done, a.total)
 	}
 	return stop
+}
+
+// markSending records a batch as in flight. A state that can (state.SettlingWriter) records,
+// in the same durable transaction, the answers waiting for the settler: one commit instead
+// of two, and the order of durable facts unchanged (answers of requests already sent, then
+// the new batch, before its request leaves). Answers it could not record go back to the
+// settler, which records them on their own.
+func (a *applier) markSending(ctx context.Context, out []state.Outgoing) (*state.Batch, error) {
+	w, ok := a.store.(state.SettlingWriter)
+	if !ok {
+		return a.store.MarkSending(ctx, out)
+	}
+	var items []state.Settlement
+take:
+	for len(items) < settleGroup {
+		select {
+		case it := <-a.settle:
+			items = append(items, it)
+		default:
+			break take
+		}
+	}
+	if len(items) == 0 {
+		return a.store.MarkSending(ctx, out)
+	}
+	sent, err := w.MarkSendingAfter(ctx, items, out)
+	if err != nil {
+		for _, it := range items {
+			a.settle <- it
+		}
+	}
+	return sent, err
 }
 
 // buildRequest renders the batch's texts into one request and the matching state rows.

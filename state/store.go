@@ -102,6 +102,18 @@ type Writer interface {
 	RecordDecision(ctx context.Context, d Decision) (Decision, error)
 }
 
+// SettlingWriter is a Writer that can record answers in the transaction that marks the
+// next batch sending: one durable commit instead of a durable and a lazy one, and the
+// pages both write (the serial, the batches in flight) written once. The order of durable
+// facts is unchanged: the answers of batches already sent, then the new batch in flight,
+// both before its request leaves.
+type SettlingWriter interface {
+	// MarkSendingAfter settles items (SettleMany) and records msgs as in flight
+	// (MarkSending) in one durable transaction: neither is recorded without the other. It
+	// refuses msgs that MarkSending would refuse before touching items.
+	MarkSendingAfter(ctx context.Context, items []Settlement, msgs []Outgoing) (*Batch, error)
+}
+
 // Lock is a held writer's lock.
 type Lock interface {
 	// Release gives the lock up.

@@ -344,3 +344,66 @@ func TestListInFlight(t *testing.T) {
 		t.Errorf("List(InFlight, to) = %+v", got)
 	}
 }
+
+// TestMarkSendingAfter: answers recorded with the next batch are written, their batch leaves
+// those in flight, and the new batch is in flight, in one transaction (the serial moves by
+// one); a batch MarkSending would refuse leaves the answers unrecorded and their batch in
+// flight.
+func TestMarkSendingAfter(t *testing.T) {
+	ctx := context.Background()
+	s, path := open(t)
+	db := rawDB(t, path)
+	first := mark(t, s, out("c", 1, "+41790000001", 0, 1), out("c", 1, "+41790000002", 0, 2))
+	outs := make([]state.Outcome, len(first.Messages))
+	for i, m := range first.Messages {
+		outs[i] = state.Outcome{Key: m.Key, MessageID: m.MessageID, State: state.Sent, SmsCount: 2}
+	}
+	items := []state.Settlement{{Batch: first, Outcomes: outs}}
+
+	before, err := s.Version(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := out("c", 1, "+41790000003", 0, 3)
+	bad.MessageID = ""
+	if _, err := s.MarkSendingAfter(ctx, items, []state.Outgoing{bad}); err == nil {
+		t.Fatal("MarkSendingAfter accepted a message without a messageId")
+	}
+	if got := list(t, s, state.Filter{}); len(got) != 0 {
+		t.Errorf("a refused batch recorded the answers: %+v", got)
+	}
+	if n := inflightRows(t, db); n != 1 {
+		t.Errorf("%d batches in flight after a refused batch; want the first one still", n)
+	}
+
+	second, err := s.MarkSendingAfter(ctx, items, []state.Outgoing{out("c", 1, "+41790000003", 0, 3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := s.Version(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Serial != before.Serial+1 {
+		t.Errorf("serial %d -> %d; want one transaction", before.Serial, after.Serial)
+	}
+	got := list(t, s, state.Filter{})
+	if len(got) != 2 {
+		t.Fatalf("recorded %+v; want the first batch's two messages", got)
+	}
+	for _, m := range got {
+		if m.State != state.Sent || m.SmsCount != 2 {
+			t.Errorf("%s recorded %s with %d parts; want sent with 2", m.To, m.State, m.SmsCount)
+		}
+	}
+	batches, err := s.InFlight(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(batches) != 1 || batches[0].ID != second.ID || batches[0].Messages[0].To != "+41790000003" {
+		t.Errorf("in flight %+v; want only the second batch (%d)", batches, second.ID)
+	}
+	if recs := snapshot(t, s, state.Round{Campaign: "c", Round: 1}).Records(state.Round{Campaign: "c", Round: 1}); recs["+41790000003"].State != state.Sending {
+		t.Errorf("the second batch's message is %+v; want sending", recs["+41790000003"])
+	}
+}

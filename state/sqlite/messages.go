@@ -14,11 +14,25 @@ import (
 // MarkSending durably records a request's messages as in flight ("sending") before the
 // request leaves: one row for the whole batch, committed with an fsync.
 func (s *Store) MarkSending(ctx context.Context, msgs []state.Outgoing) (*state.Batch, error) {
+	return s.MarkSendingAfter(ctx, nil, msgs)
+}
+
+// MarkSendingAfter settles items and records msgs as in flight in one transaction,
+// committed with an fsync (state.SettlingWriter): apply records the answers it holds with
+// its next batch instead of in a commit of their own.
+func (s *Store) MarkSendingAfter(ctx context.Context, items []state.Settlement, msgs []state.Outgoing) (*state.Batch, error) {
 	b, data, err := sqlstore.NewBatch(msgs)
 	if err != nil {
 		return nil, err
 	}
+	if err := s.prepareSettle(ctx, items); err != nil {
+		return nil, err
+	}
+	ts := state.FormatTime(time.Now())
 	err = s.withTx(ctx, func(tx *sql.Tx) error {
+		if err := s.settleTx(ctx, tx, items, ts); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, "INSERT INTO inflight (created_at, messages) VALUES (?, ?)", state.FormatTime(b.CreatedAt), data)
 		if err != nil {
 			return fmt.Errorf("record %d messages as sending: %w", len(msgs), err)
@@ -43,24 +57,37 @@ func (s *Store) Settle(ctx context.Context, b *state.Batch, outs []state.Outcome
 // SettleMany settles several batches in one transaction: the pages they share (their keys
 // are neighbours when apply sends in key order) are written once instead of once each.
 func (s *Store) SettleMany(ctx context.Context, items []state.Settlement) error {
-	if err := state.CheckSettlements(items); err != nil {
-		return err
-	}
-	if err := s.upserts.prepare(ctx, s.db); err != nil {
+	if err := s.prepareSettle(ctx, items); err != nil {
 		return err
 	}
 	ts := state.FormatTime(time.Now())
-	return s.withLazyTx(ctx, func(tx *sql.Tx) error {
-		for _, it := range items {
-			if _, err := s.upsertMessages(ctx, tx, it.Batch.Messages, it.Outcomes, state.FormatTime(it.Batch.CreatedAt), ts); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, "DELETE FROM inflight WHERE id = ?", it.Batch.ID); err != nil {
-				return err
-			}
-		}
+	return s.withLazyTx(ctx, func(tx *sql.Tx) error { return s.settleTx(ctx, tx, items, ts) })
+}
+
+// prepareSettle checks settlements and, when there are any, prepares the statements that
+// write them; outside any transaction, as rowStmts.prepare must be.
+func (s *Store) prepareSettle(ctx context.Context, items []state.Settlement) error {
+	if len(items) == 0 {
 		return nil
-	})
+	}
+	if err := state.CheckSettlements(items); err != nil {
+		return err
+	}
+	return s.upserts.prepare(ctx, s.db)
+}
+
+// settleTx writes the settlements' messages with their outcomes in tx and removes their
+// batches from those in flight.
+func (s *Store) settleTx(ctx context.Context, tx *sql.Tx, items []state.Settlement, ts string) error {
+	for _, it := range items {
+		if _, err := s.upsertMessages(ctx, tx, it.Batch.Messages, it.Outcomes, state.FormatTime(it.Batch.CreatedAt), ts); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM inflight WHERE id = ?", it.Batch.ID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 const upsertColumns = 18
