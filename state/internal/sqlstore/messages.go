@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -92,10 +91,10 @@ func (q *Queries) Snapshot(ctx context.Context, rounds []state.Round) (*state.Sn
 	return snap, err
 }
 
-// Batch is a batch's messages as the inflight table keeps them: JSON, as InFlight reads
-// them back.
+// Batch is a batch's messages as the inflight table keeps them (state.EncodeBatch), as
+// InFlight reads them back.
 func Batch(b *state.Batch) (string, error) {
-	data, err := json.Marshal(b.Messages)
+	data, err := state.EncodeBatch(b.Messages)
 	return string(data), err
 }
 
@@ -118,7 +117,8 @@ func (q *Queries) inFlight(ctx context.Context, db Querier) ([]state.Batch, erro
 	rows, err := q.query(ctx, db, "SELECT id, created_at, messages FROM inflight ORDER BY id")
 	return scanAll(rows, err, func(b *state.Batch) []any { return []any{&b.ID, &createdAt, &data} }, func(b *state.Batch) error {
 		b.CreatedAt = state.ParseTime(createdAt)
-		if err := json.Unmarshal([]byte(data), &b.Messages); err != nil {
+		var err error
+		if b.Messages, err = state.DecodeBatch([]byte(data)); err != nil {
 			return fmt.Errorf("in-flight batch %d: %w", b.ID, err)
 		}
 		return nil
