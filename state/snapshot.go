@@ -75,14 +75,11 @@ func (r *Recorded) Put(to string, rec Record) {
 // million rows are read without a million strings. The bytes are not kept (a backend may
 // pass buffers it reuses).
 func (r *Recorded) PutRow(to, st []byte, hash int64, attempt int32, errText, sendingAt []byte) {
-	if len(to) < 2 || to[0] != '+' {
+	k, ok := numberKeyOf(to)
+	if !ok {
 		return
 	}
-	k, err := strconv.ParseUint(string(to[1:]), 10, 64)
-	if err != nil {
-		return
-	}
-	r.set(k, compact{hash: uint64(hash), attempt: attempt, state: stateCodeOf(st), sendingAt: ParseTime(string(sendingAt)).UnixMilli()}, string(errText))
+	r.set(k, compact{hash: uint64(hash), attempt: attempt, state: stateCodeOf(st), sendingAt: unixMilli(sendingAt)}, string(errText))
 }
 
 func (r *Recorded) set(k uint64, c compact, errText string) {
