@@ -265,18 +265,31 @@ func capText(cp *CampaignPlan, m Message) string {
 
 // ReadState reads what a plan of set at now needs of the state: the records of its rounds
 // and, when a campaign is capped, the marketing messages the caps count (from early, when
-// given: see PrefetchContacts).
-func ReadState(ctx context.Context, store state.Reader, set *campaign.Set, now time.Time, early *ContactsRead) (*state.Snapshot, error) {
-	snap, err := store.Snapshot(ctx, Rounds(set))
-	if err != nil {
-		return nil, fmt.Errorf("read state %s: %w", store.Name(), err)
+// given and read for the same rounds and a window that covers now's: see PrefetchState).
+func ReadState(ctx context.Context, store state.Reader, set *campaign.Set, now time.Time, early *StateRead) (*state.Snapshot, error) {
+	rounds := Rounds(set)
+	var snap *state.Snapshot
+	if early != nil {
+		<-early.done
+		// The early read saw the campaigns before they were checked: what it read is used
+		// only for exactly the rounds planned, and a failed read is done again here, where
+		// its error is reported as it always was.
+		if early.snapErr == nil && slices.Equal(early.rounds, rounds) {
+			snap = early.snap
+		}
+	}
+	if snap == nil {
+		var err error
+		if snap, err = store.Snapshot(ctx, rounds); err != nil {
+			return nil, fmt.Errorf("read state %s: %w", store.Name(), err)
+		}
 	}
 	since, ok := CapsSince(set.Campaigns, now)
 	if !ok {
 		return snap, nil
 	}
-	if early != nil && !early.since.After(since) {
-		<-early.done
+	var err error
+	if early != nil && early.capped && !early.since.After(since) {
 		snap.Contacts, err = early.contacts, early.err
 	} else {
 		snap.Contacts, err = store.Contacts(ctx, since)
@@ -287,39 +300,48 @@ func ReadState(ctx context.Context, store state.Reader, set *campaign.Set, now t
 	return snap, nil
 }
 
-// ContactsRead is a read of the state's contacts started while the campaigns load.
-type ContactsRead struct {
+// StateRead is a read of the state started while the campaigns load: the records of their
+// rounds and, under a frequency cap, the contacts the caps count.
+type StateRead struct {
+	done chan struct{}
+
+	rounds  []state.Round
+	snap    *state.Snapshot
+	snapErr error
+
+	capped   bool // contacts were read, since since
 	since    time.Time
-	done     chan struct{}
 	contacts *state.Contacts
 	err      error
 }
 
-// PrefetchContacts starts reading, in the background, the marketing messages the caps of
-// campaigns (parsed, their recipients not read yet: campaign.Options.Parsed) will count in
-// a plan at now, from the state open returns; nil when no campaign is capped. Reading a
-// million messages takes seconds, as does loading a million recipients: side by side, a
-// plan under a cap takes little longer than one without. Wait ends the read.
-func PrefetchContacts(ctx context.Context, open func() (state.Reader, error), campaigns []*campaign.Campaign, now time.Time) *ContactsRead {
-	since, ok := CapsSince(campaigns, now)
-	if !ok {
-		return nil
-	}
-	r := &ContactsRead{since: since, done: make(chan struct{})}
+// PrefetchState starts reading, in the background, what a plan at now of campaigns (parsed,
+// their recipients not read yet: campaign.Options.Parsed) will need of the state open
+// returns: the records of their rounds and, when a campaign is capped, the marketing
+// messages the caps count. Reading a million records or messages takes about as long as
+// loading a million recipients: side by side, a re-plan with everything recorded, or a
+// plan under a cap, takes little longer than an empty one. Wait ends the read.
+func PrefetchState(ctx context.Context, open func() (state.Reader, error), campaigns []*campaign.Campaign, now time.Time) *StateRead {
+	r := &StateRead{done: make(chan struct{})}
+	r.rounds = Rounds(&campaign.Set{Campaigns: campaigns})
+	r.since, r.capped = CapsSince(campaigns, now)
 	go func() {
 		defer close(r.done)
 		store, err := open()
 		if err != nil {
-			r.err = err
+			r.snapErr, r.err = err, err
 			return
 		}
-		r.contacts, r.err = store.Contacts(ctx, since)
+		r.snap, r.snapErr = store.Snapshot(ctx, r.rounds)
+		if r.capped {
+			r.contacts, r.err = store.Contacts(ctx, r.since)
+		}
 	}()
 	return r
 }
 
 // Wait waits for the read to end (a nil read has none).
-func (r *ContactsRead) Wait() {
+func (r *StateRead) Wait() {
 	if r != nil {
 		<-r.done
 	}

@@ -1,11 +1,16 @@
 package runner_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/smsform/smsform/campaign"
 	"github.com/smsform/smsform/runner"
 	"github.com/smsform/smsform/state"
 )
@@ -245,5 +250,78 @@ func TestCapsPlanIsPure(t *testing.T) {
 	again, _ := runner.MakePlan(set, emptySnapshot(), now, runner.PlanOptions{})
 	if first.Digest() != again.Digest() || first.Summary.Send != 50 || first.Summary.Capped != 50 {
 		t.Fatalf("summary %+v; digests equal %v", first.Summary, first.Digest() == again.Digest())
+	}
+}
+
+// snapshotCounter is a state that counts its Snapshot reads and keeps their rounds.
+type snapshotCounter struct {
+	state.Reader
+	mu    sync.Mutex
+	reads [][]state.Round
+}
+
+func (r *snapshotCounter) Snapshot(ctx context.Context, rounds []state.Round) (*state.Snapshot, error) {
+	r.mu.Lock()
+	r.reads = append(r.reads, rounds)
+	r.mu.Unlock()
+	return r.Reader.Snapshot(ctx, rounds)
+}
+
+func (r *snapshotCounter) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.reads)
+}
+
+// TestPrefetchState: the state read while the campaigns load is the plan's snapshot, read
+// once; read for other rounds than those planned, or failed, it is read again, and the plan
+// is the same as without it.
+func TestPrefetchState(t *testing.T) {
+	ctx := t.Context()
+	s := openStore(t)
+	o := state.Outgoing{Key: state.Key{Campaign: "otp", Round: 1, To: "+41790000001"}, MessageID: "x", BulkID: "b"}
+	if _, err := s.MarkSending(ctx, []state.Outgoing{o}); err != nil {
+		t.Fatal(err)
+	}
+	dir := writeFiles(t, map[string]string{"otp.yaml": otpYAML})
+	for _, tc := range []struct {
+		name  string
+		early func(open func() (state.Reader, error), cs []*campaign.Campaign) *runner.StateRead
+		reads int
+	}{
+		{"same rounds", func(open func() (state.Reader, error), cs []*campaign.Campaign) *runner.StateRead {
+			return runner.PrefetchState(ctx, open, cs, now)
+		}, 1},
+		{"other rounds", func(open func() (state.Reader, error), cs []*campaign.Campaign) *runner.StateRead {
+			return runner.PrefetchState(ctx, open, []*campaign.Campaign{{ID: "otp", Round: 2}}, now)
+		}, 2},
+		{"failed open", func(open func() (state.Reader, error), cs []*campaign.Campaign) *runner.StateRead {
+			return runner.PrefetchState(ctx, func() (state.Reader, error) { return nil, errors.New("no state") }, cs, now)
+		}, 1},
+		{"none", func(open func() (state.Reader, error), cs []*campaign.Campaign) *runner.StateRead { return nil }, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &snapshotCounter{Reader: s}
+			open := func() (state.Reader, error) { return r, nil }
+			var early *runner.StateRead
+			in, err := runner.LoadInputs([]string{dir}, s.Path(), sameNames, false, func(cs []*campaign.Campaign) { early = tc.early(open, cs) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := runner.PlanFrom(ctx, r, in.Set, now, runner.PlanOptions{}, early)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The message recorded sending is not sent again: the plan saw the record.
+			if p.Summary.Send != 2 {
+				t.Errorf("plan sends %d messages, want 2 (one of the three is recorded)", p.Summary.Send)
+			}
+			if got := r.count(); got != tc.reads {
+				t.Errorf("%d snapshot reads (%v), want %d", got, r.reads, tc.reads)
+			}
+			if last := r.reads[len(r.reads)-1]; !slices.Equal(last, runner.Rounds(in.Set)) {
+				t.Errorf("the plan's snapshot was read for %v, want %v", last, runner.Rounds(in.Set))
+			}
+		})
 	}
 }

@@ -31,7 +31,7 @@ type StateNames struct {
 // apply) one saved plan file, whose paths are then loaded. A saved plan made with another
 // state than statePath is refused as stale, before the files are read. The campaigns are
 // loaded with the clock, so that consent is checked against now for those sent now;
-// parsed, when set, is campaign.Options.Parsed (see PrefetchContacts).
+// parsed, when set, is campaign.Options.Parsed (see PrefetchState).
 func LoadInputs(args []string, statePath string, names StateNames, allowSaved bool, parsed func([]*campaign.Campaign)) (Inputs, error) {
 	in := Inputs{Paths: args}
 	if allowSaved && len(args) == 1 {
@@ -58,7 +58,7 @@ func LoadInputs(args []string, statePath string, names StateNames, allowSaved bo
 
 // PlanFrom reads what the state holds of set's campaigns (and, under a frequency cap, the
 // marketing messages it counts, from early when given) and plans them at now.
-func PlanFrom(ctx context.Context, store state.Reader, set *campaign.Set, now time.Time, opts PlanOptions, early *ContactsRead) (*Plan, error) {
+func PlanFrom(ctx context.Context, store state.Reader, set *campaign.Set, now time.Time, opts PlanOptions, early *StateRead) (*Plan, error) {
 	// A saved plan's schedule runs from its own clock: the caps count from the earlier.
 	from := now
 	if !opts.ScheduleFrom.IsZero() && opts.ScheduleFrom.Before(now) {

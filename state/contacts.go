@@ -3,7 +3,6 @@ package state
 import (
 	"cmp"
 	"slices"
-	"strconv"
 	"time"
 )
 
@@ -42,11 +41,8 @@ func NewContacts(n int) *Contacts {
 // AddRow indexes one message from the columns a backend reads; the bytes are not kept.
 // at is the time it went out as FormatTime writes it.
 func (c *Contacts) AddRow(campaign []byte, round int32, to, at []byte) {
-	if len(to) < 2 || to[0] != '+' {
-		return
-	}
-	k, err := strconv.ParseUint(string(to[1:]), 10, 64)
-	if err != nil {
+	k, ok := numberKeyOf(to)
+	if !ok {
 		return
 	}
 	id := c.last
@@ -64,7 +60,7 @@ func (c *Contacts) AddRow(campaign []byte, round int32, to, at []byte) {
 
 // unixMilli reads a time as FormatTime writes it (2006-01-02T15:04:05.000Z) into Unix
 // milliseconds, digit by digit: a million of them through time.Parse cost a quarter of a
-// second. Anything else goes through ParseTime.
+// second. Anything else (fields out of range included) goes through ParseTime.
 func unixMilli(b []byte) int64 {
 	if len(b) != len(timeLayout) || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' || b[19] != '.' || b[23] != 'Z' {
 		return ParseTime(string(b)).UnixMilli()
@@ -83,7 +79,12 @@ func unixMilli(b []byte) int64 {
 	if min(y, mo, d, h, mi, sec, ms) < 0 {
 		return ParseTime(string(b)).UnixMilli()
 	}
-	return time.Date(y, time.Month(mo), d, h, mi, sec, ms*int(time.Millisecond), time.UTC).UnixMilli()
+	t := time.Date(y, time.Month(mo), d, h, mi, sec, ms*int(time.Millisecond), time.UTC)
+	// time.Date normalises what time.Parse refuses (a 31 April, a minute 61).
+	if t.Year() != y || t.Month() != time.Month(mo) || t.Day() != d || t.Hour() != h || t.Minute() != mi || t.Second() != sec {
+		return ParseTime(string(b)).UnixMilli()
+	}
+	return t.UnixMilli()
 }
 
 // AddInFlight indexes the marketing messages of batches in flight (another run is sending

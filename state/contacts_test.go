@@ -14,6 +14,32 @@ func TestUnixMilli(t *testing.T) {
 	}
 }
 
+// TestUnixMilliOutOfRange: fields time.Parse refuses are not normalised by time.Date
+// (a 31 April is not a 1 May): every reading equals ParseTime's exactly, the zero time's
+// included, as the snapshot keeps it.
+func TestUnixMilliOutOfRange(t *testing.T) {
+	for _, s := range []string{"2026-04-31T10:00:00.000Z", "2026-02-29T10:00:00.000Z", "2024-02-29T10:00:00.000Z", "2026-12-07T24:00:00.000Z",
+		"2026-12-07T23:60:00.000Z", "2026-12-07T23:59:60.000Z", "2026-00-07T10:00:00.000Z", "2026-12-00T10:00:00.000Z", "0000-01-01T00:00:00.000Z",
+		"2026-13-01T00:00:00.000Z", "", "2026-12-07T10:24:54.889+01:00"} {
+		if got, want := unixMilli([]byte(s)), ParseTime(s).UnixMilli(); got != want {
+			t.Errorf("unixMilli(%q) = %d, ParseTime %d", s, got, want)
+		}
+	}
+}
+
+// TestNumberKeyOf: the digits read from bytes are numberKey's, for numbers and for what
+// is none.
+func TestNumberKeyOf(t *testing.T) {
+	for _, s := range []string{"+41790000001", "+1", "+999999999999999", "+9999999999999999999", "+18446744073709551615", "+18446744073709551616",
+		"+99999999999999999999", "", "+", "41790000001", "+4179 0000001", "++4179", "+-4179", "+4179000000a", "+0041"} {
+		k, ok := numberKeyOf([]byte(s))
+		wk, wok := numberKey(s)
+		if k != wk || ok != wok {
+			t.Errorf("numberKeyOf(%q) = %d, %v; numberKey %d, %v", s, k, ok, wk, wok)
+		}
+	}
+}
+
 // TestContactsByNumber: Of lists a number's messages earliest first, across campaigns; a
 // message both recorded and in flight (a resend) counts once, at its latest time;
 // transactional messages in flight and those before since are left out.

@@ -1,6 +1,8 @@
 package state_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/smsform/smsform/state"
@@ -42,4 +44,33 @@ func TestPutRow(t *testing.T) {
 	if n := snap.Round(state.Round{Campaign: "b", Round: 1}).Len(); n != 1 {
 		t.Errorf("%d records, want 1: a row that is not a number is no message", n)
 	}
+}
+
+// TestPutCodedRow: a row whose state is read as its code (StateCodes) holds what PutRow
+// records with the state as text, for every state; a code out of range is no state.
+func TestPutCodedRow(t *testing.T) {
+	at := []byte(state.FormatTime(state.Now()))
+	b := state.NewSnapshotBuilder(state.Version{})
+	text, coded := b.Round(state.Round{Campaign: "t", Round: 1}), b.Round(state.Round{Campaign: "c", Round: 1})
+	codes := state.StateCodes()
+	for code, st := range codes {
+		to := []byte(fmt.Sprintf("+4179000000%d", code))
+		text.PutRow(to, []byte(st), -7, 3, []byte("why"), at)
+		coded.PutCodedRow(to, int64(code), -7, 3, []byte("why"), at)
+	}
+	for _, code := range []int64{-1, int64(len(codes)), 1 << 40} {
+		coded.PutCodedRow([]byte(fmt.Sprintf("+4178%d", code&0xffff)), code, 1, 0, nil, at)
+	}
+	for code, st := range codes {
+		to := fmt.Sprintf("+4179000000%d", code)
+		got, ok := coded.Get(to)
+		if want, _ := text.Get(to); !ok || got != want || got.State != st {
+			t.Errorf("code %d: PutCodedRow recorded %+v, PutRow %+v (state %q)", code, got, want, st)
+		}
+	}
+	coded.Each(func(to string, rec state.Record) {
+		if strings.HasPrefix(to, "+4178") && rec.State != "" {
+			t.Errorf("%s: a code out of range recorded state %q", to, rec.State)
+		}
+	})
 }

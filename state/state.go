@@ -91,3 +91,20 @@ func numberKey(to string) (uint64, bool) {
 	k, err := strconv.ParseUint(to[1:], 10, 64)
 	return k, err == nil
 }
+
+// numberKeyOf is numberKey of a number read as bytes, digit by digit, without making a
+// string of them: a backend reads a million of them for a snapshot.
+func numberKeyOf(to []byte) (uint64, bool) {
+	// 19 digits always fit in a uint64; longer is no E.164 number, left to ParseUint.
+	if len(to) < 2 || to[0] != '+' || len(to) > 20 {
+		return numberKey(string(to))
+	}
+	var k uint64
+	for _, c := range to[1:] {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		k = k*10 + uint64(c-'0')
+	}
+	return k, true
+}

@@ -69,8 +69,9 @@ func runPlan(c *cli.Context, sys IO) error {
 		}
 		opts.Prices = prices
 	}
-	// Under a frequency cap, the state's marketing messages are read while the recipients
-	// load (runner.PrefetchContacts): the state is opened then, once.
+	// The state's records of the campaigns' rounds (and, under a frequency cap, the
+	// marketing messages it counts) are read while the recipients load
+	// (runner.PrefetchState): the state is opened then, once.
 	var store state.Store
 	var openErr error
 	var once sync.Once
@@ -79,7 +80,7 @@ func runPlan(c *cli.Context, sys IO) error {
 		return store, openErr
 	}
 	ctx, cancel := context.WithCancel(c.Context)
-	var early *runner.ContactsRead
+	var early *runner.StateRead
 	defer func() {
 		cancel()
 		early.Wait()
@@ -88,7 +89,7 @@ func runPlan(c *cli.Context, sys IO) error {
 		}
 	}()
 	in, err := runner.LoadInputs(c.Args().Slice(), statePath(c), stateNames, false, func(cs []*campaign.Campaign) {
-		early = runner.PrefetchContacts(ctx, open, cs, time.Now())
+		early = runner.PrefetchState(ctx, open, cs, time.Now())
 	})
 	if err != nil {
 		return err
