@@ -348,12 +348,19 @@ func (cp *CampaignPlan) planHeld(recs *state.Recorded) (func(i int) int, error) 
 	}
 	variantOf := func(i int) int {
 		to := c.Recipients[i].To
-		if rec, ok := recs.Get(to); ok && rec.State == state.Sent {
+		rec, ok := recs.Get(to)
+		if ok && rec.State == state.Sent {
 			if compare >= 0 {
 				return compare
 			}
 			// Sent, and held now without a winner: the sample shrank since. It was sent in
 			// the test, so with the variant the weights give it (independent of the sample).
+			return c.Assigner().Variant(to)
+		}
+		if ok && e.Winner < 0 {
+			// Recorded otherwise (failed, unknown) while no winner is decided: only the test
+			// sends before a decision, so it was a test message, with the variant the
+			// weights give it; shown, retried or resent as such.
 			return c.Assigner().Variant(to)
 		}
 		return e.Winner

@@ -245,3 +245,49 @@ func TestPlanExperimentSampleShrank(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// rejectSender rejects every message: each is recorded failed.
+type rejectSender struct{}
+
+func (rejectSender) Send(_ context.Context, req *runner.Request) ([]runner.Answer, error) {
+	out := make([]runner.Answer, len(req.Messages))
+	for i, m := range req.Messages {
+		out[i] = runner.Answer{MessageID: m.ID, Status: runner.Status{Group: runner.GroupRejected, ID: 52, Name: "REJECTED_DESTINATION"}}
+	}
+	return out, nil
+}
+
+// TestPlanExperimentSampleShrankFailed: test messages that failed, of recipients held once
+// the sample shrank, stay failed with the variant they were sent with (its text in every
+// view, as the plan's schema asks of a message that is not held); retried, they are sent
+// that variant again.
+func TestPlanExperimentSampleShrankFailed(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t)
+	set := load(t, experimentFiles("{sample: 100%}"))
+	if _, err := runner.Apply(ctx, planFromStore(t, set, store, runner.PlanOptions{}), rejectSender{}, store, runner.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	set = load(t, experimentFiles("{sample: 50%}"))
+	for _, retry := range []bool{false, true} {
+		p := planFromStore(t, set, store, runner.PlanOptions{RetryFailed: retry})
+		want := runner.Failed
+		if retry {
+			want = runner.Send
+		}
+		c := p.Campaigns[0]
+		for _, m := range c.Messages {
+			r := c.Recipient(m)
+			if m.Action != want || m.Variant < 0 || int(m.Variant) != set.Campaigns[0].Assigner().Variant(r.To) || r.Parts == 0 {
+				t.Fatalf("retry %v: %s planned %v with variant %d (parts %d), want %v with its test variant", retry, r.To, m.Action, m.Variant, r.Parts, want)
+			}
+		}
+		var b strings.Builder
+		if err := p.WriteJSON(&b); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(b.String(), `"text":""`) {
+			t.Errorf("retry %v: a message without its text in the plan's JSON", retry)
+		}
+	}
+}
