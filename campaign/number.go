@@ -60,7 +60,14 @@ func Number(raw, region, regionHint string) (string, string) {
 // table of its calling code (region.go) rather than libphonenumber's patterns, one by one.
 // Anything it does not accept goes through the full parse, so the answer is the same either
 // way.
-func validE164(raw string) bool {
+func validE164(raw string) bool { return validE164By(raw, numberRegion) }
+
+// regionAnswer answers a number's region and validity from its calling code and national
+// digits, or says it cannot (ok false): numberRegion, from the region tables.
+type regionAnswer func(cc int, national string) (region string, valid, ok bool)
+
+// validE164By is validE164 asking table first.
+func validE164By(raw string, table regionAnswer) bool {
 	if len(raw) < 8 || len(raw) > 16 || raw[0] != '+' || raw[1] == '0' {
 		return false
 	}
@@ -73,7 +80,7 @@ func validE164(raw string) bool {
 	if cc == 0 || national == "" || national[0] == '0' {
 		return false // a leading zero (Italy) needs the full parse
 	}
-	if _, valid, ok := numberRegion(cc, national); ok {
+	if _, valid, ok := table(cc, national); ok {
 		return valid
 	}
 	nn, err := strconv.ParseUint(national, 10, 64)

@@ -205,14 +205,18 @@ func (p *Prices) Find(e164 string) (Price, string, bool) {
 // regionOf is the country of an E.164 number; a calling code shared by several countries
 // (+1, +7, +44) needs the national number matched against each country's ranges, which is
 // skipped for the others.
-func regionOf(e164 string) string {
+func regionOf(e164 string) string { return regionOfBy(e164, numberRegion) }
+
+// regionOfBy is regionOf asking table first (numberRegion; the tests give one that never
+// answers, to compare with libphonenumber's own answer).
+func regionOfBy(e164 string, table regionAnswer) string {
 	if cc, national := CallingCode(strings.TrimPrefix(e164, "+")); cc != 0 {
 		if regions := phonenumbers.GetRegionCodesForCountryCode(cc); len(regions) == 1 {
 			return regions[0]
 		}
 		// A leading zero (Italy) needs the full parse, below.
 		if national != "" && national[0] != '0' {
-			if r, _, ok := numberRegion(cc, national); ok {
+			if r, _, ok := table(cc, national); ok {
 				if r == "" {
 					return fmt.Sprintf("+%d", cc)
 				}

@@ -10,33 +10,14 @@ import (
 	"testing"
 
 	"github.com/nyaruka/phonenumbers"
-	"google.golang.org/protobuf/proto"
 )
 
 // slowRegionOf is regionOf as libphonenumber answers it, every regular expression run for
 // every number: what the region table must agree with.
-func slowRegionOf(e164 string) string {
-	if cc, national := CallingCode(strings.TrimPrefix(e164, "+")); cc != 0 {
-		if regions := phonenumbers.GetRegionCodesForCountryCode(cc); len(regions) == 1 {
-			return regions[0]
-		}
-		if nn, err := strconv.ParseUint(national, 10, 64); err == nil && !strings.HasPrefix(national, "0") {
-			num := &phonenumbers.PhoneNumber{CountryCode: proto.Int32(int32(cc)), NationalNumber: proto.Uint64(nn)}
-			if r := phonenumbers.GetRegionCodeForNumber(num); r != "" && r != "ZZ" {
-				return r
-			}
-			return fmt.Sprintf("+%d", cc)
-		}
-	}
-	num, err := phonenumbers.Parse(e164, "")
-	if err == nil {
-		if r := phonenumbers.GetRegionCodeForNumber(num); r != "" && r != "ZZ" {
-			return r
-		}
-		return fmt.Sprintf("+%d", num.GetCountryCode())
-	}
-	return "unknown"
-}
+func slowRegionOf(e164 string) string { return regionOfBy(e164, noRegionTable) }
+
+// noRegionTable never answers, so libphonenumber does.
+func noRegionTable(int, string) (string, bool, bool) { return "", false, false }
 
 // sharedCallingCodes are the calling codes several regions share (+1, +7, +44, +47, +61,
 // +212, +262, +290, +358, +590, +599 ...), from libphonenumber itself.
@@ -169,25 +150,7 @@ func TestPricesFindLongestPrefix(t *testing.T) {
 }
 
 // slowValidE164 is validE164 as libphonenumber answers it.
-func slowValidE164(raw string) bool {
-	if len(raw) < 8 || len(raw) > 16 || raw[0] != '+' || raw[1] == '0' {
-		return false
-	}
-	for i := 1; i < len(raw); i++ {
-		if raw[i] < '0' || raw[i] > '9' {
-			return false
-		}
-	}
-	cc, national := CallingCode(raw[1:])
-	if cc == 0 || national == "" || national[0] == '0' {
-		return false
-	}
-	nn, err := strconv.ParseUint(national, 10, 64)
-	if err != nil {
-		return false
-	}
-	return phonenumbers.IsValidNumber(&phonenumbers.PhoneNumber{CountryCode: proto.Int32(int32(cc)), NationalNumber: proto.Uint64(nn)})
-}
+func slowValidE164(raw string) bool { return validE164By(raw, noRegionTable) }
 
 // TestValidE164Agrees: for every calling code, the table says a number is valid where
 // libphonenumber does, on the example numbers of every type of every region, numbers
