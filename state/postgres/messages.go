@@ -83,13 +83,7 @@ const upsertSQL = `INSERT INTO messages (campaign, round, destination, attempt, 
 		$9::int[], $10::int[], $11::text[], $12::int[], $13::text[], $14::bool[], $15::text[], $18::text[], $19::int[],
 		$20::text[], $21::text[], $22::text[], $23::text[])
 		AS u(c, r, d, a, mid, bid, h, st, sg, si, sn, sc, tt, tr, e, v, hd, pu, sa, ca, cs)
-	ON CONFLICT (campaign, round, destination) DO UPDATE SET
-		attempt = excluded.attempt, message_id = excluded.message_id, bulk_id = excluded.bulk_id,
-		text_hash = excluded.text_hash, state = excluded.state, status_group = excluded.status_group,
-		status_id = excluded.status_id, status_name = excluded.status_name, sms_count = excluded.sms_count,
-		tracking_type = excluded.tracking_type, error = excluded.error, sending_at = excluded.sending_at,
-		updated_at = excluded.updated_at, variant = excluded.variant, held = excluded.held, purpose = excluded.purpose,
-		send_at = excluded.send_at, consent_at = excluded.consent_at, consent_source = excluded.consent_source`
+	` + sqlstore.UpsertMessage
 
 // upsertTx writes a batch's messages with their outcomes in tx, a message recorded before
 // being overwritten in place (sqlstore.Backend.Upsert): one statement over arrays, which

@@ -105,13 +105,7 @@ func upsertSQL(n int) string {
 			v.column18, k.ts, k.sat, k.ts
 		FROM (SELECT ? AS c, ? AS r, ? AS ts, ? AS sat) AS k, (VALUES ` + strings.TrimSuffix(strings.Repeat(row+",", n), ",") + `) AS v
 		WHERE true
-		ON CONFLICT (campaign, round, destination) DO UPDATE SET
-			attempt = excluded.attempt, message_id = excluded.message_id, bulk_id = excluded.bulk_id,
-			text_hash = excluded.text_hash, state = excluded.state, status_group = excluded.status_group,
-			status_id = excluded.status_id, status_name = excluded.status_name, sms_count = excluded.sms_count,
-			tracking_type = excluded.tracking_type, error = excluded.error, variant = excluded.variant,
-			held = excluded.held, purpose = excluded.purpose, send_at = excluded.send_at, consent_at = excluded.consent_at,
-			consent_source = excluded.consent_source, sending_at = excluded.sending_at, updated_at = excluded.updated_at`
+		` + sqlstore.UpsertMessage
 }
 
 // upsertMessages writes messages with their outcomes, in key order, a message recorded

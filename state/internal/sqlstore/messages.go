@@ -93,6 +93,17 @@ func (q *Queries) Snapshot(ctx context.Context, rounds []state.Round) (*state.Sn
 
 // stateCodeSQL reads a message's state as its code (state.StateCodes): a number is read
 // without the two allocations a text column costs, a million times over.
+// UpsertMessage is how both backends' upserts of messages end: a key recorded before (a
+// failed message retried, an unknown one resent) is overwritten in place, every column but
+// the key and created_at.
+const UpsertMessage = `ON CONFLICT (campaign, round, destination) DO UPDATE SET
+	attempt = excluded.attempt, message_id = excluded.message_id, bulk_id = excluded.bulk_id,
+	text_hash = excluded.text_hash, state = excluded.state, status_group = excluded.status_group,
+	status_id = excluded.status_id, status_name = excluded.status_name, sms_count = excluded.sms_count,
+	tracking_type = excluded.tracking_type, error = excluded.error, variant = excluded.variant,
+	held = excluded.held, purpose = excluded.purpose, send_at = excluded.send_at, consent_at = excluded.consent_at,
+	consent_source = excluded.consent_source, sending_at = excluded.sending_at, updated_at = excluded.updated_at`
+
 var stateCodeSQL = func() string {
 	var b strings.Builder
 	b.WriteString("CASE state")
