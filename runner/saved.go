@@ -42,7 +42,7 @@ func LoadInputs(args []string, statePath string, names StateNames, allowSaved bo
 			}
 			if ok {
 				if !names.Same(sp.StatePath, statePath) {
-					return Inputs{}, fmt.Errorf("%w: the plan was made with state %s, this run uses %s", ErrStalePlan, names.Name(sp.StatePath), names.Name(statePath))
+					return Inputs{}, fmt.Errorf("%w: the plan was made with state %s, this run uses %s; apply it with that state (-state), or run `smsform plan -out` again with this one", ErrStalePlan, names.Name(sp.StatePath), names.Name(statePath))
 				}
 				in.Saved, in.Paths = sp, sp.Paths
 			}

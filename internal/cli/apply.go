@@ -60,7 +60,7 @@ func runApply(c *cli.Context, sys IO) error {
 		human = io.Discard
 	}
 	if c.Int("allow-over-limit") < 0 {
-		return fmt.Errorf("-allow-over-limit must be a number of messages, got %d", c.Int("allow-over-limit"))
+		return fmt.Errorf("-allow-over-limit %d is negative; give the number of messages plan says this apply sends, such as -allow-over-limit 120000", c.Int("allow-over-limit"))
 	}
 	in, err := runner.LoadInputs(c.Args().Slice(), statePath(c), stateNames, true, nil)
 	if err != nil {
