@@ -111,7 +111,7 @@ func applyCaps(cps []*CampaignPlan, contacts *state.Contacts, from time.Time, re
 			}
 			rec := cp.Recipient(m)
 			t := cp.sendTime(j, from)
-			if limit != nil && !resend[state.Key{Campaign: c.ID, Round: c.Round, To: rec.To}] {
+			if limit != nil && (len(resend) == 0 || !resend[state.Key{Campaign: c.ID, Round: c.Round, To: rec.To}]) {
 				if why, over := k.check(c, rec.To, t, limit); over {
 					cp.Messages[j].Action = Capped
 					if cp.Capped == nil {
