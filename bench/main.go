@@ -38,6 +38,7 @@ func main() {
 	profile := flag.String("profile", "", "write a CPU profile of each step into this directory")
 	compare := flag.String("compare-bin", "", "an older smsform binary (one that sends through the superseded /sms/2/text/advanced) whose apply is measured in the same run, against the same sandbox, for comparison")
 	growthNs := flag.String("growth", "", "more recipient counts, such as \"5000000 10000000\": validate, plan, apply and re-plan are measured at each, for the growth table")
+	growthOnly := flag.Bool("growth-only", false, "measure only the growth table's steps (validate, plan, apply, re-plan), at -n and each -growth size")
 	pgURL := flag.String("postgres", "", "a PostgreSQL server URL (a role that may CREATE DATABASE) for the PostgreSQL rows; empty: a private cluster with the settings of pgSettings; \"off\": no PostgreSQL rows")
 	flag.Parse()
 	log.SetFlags(0)
@@ -51,13 +52,25 @@ func main() {
 	check(err)
 	campaigns := filepath.Join(work, "campaigns")
 	check(os.MkdirAll(campaigns, 0o755))
-	start := time.Now()
-	check(writeCampaign(campaigns, *n))
-	log.Printf("generated %d recipients in %s (%s)", *n, time.Since(start).Round(time.Millisecond), work)
+	if !*growthOnly {
+		start := time.Now()
+		check(writeCampaign(campaigns, *n))
+		log.Printf("generated %d recipients in %s (%s)", *n, time.Since(start).Round(time.Millisecond), work)
+	}
 
 	url, stop := startSandbox(abs, work)
 	defer stop()
 	env := append(os.Environ(), "INFOBIP_BASE_URL="+url, "INFOBIP_API_KEY=bench", "SMSFORM_STATE="+filepath.Join(work, "smsform.db"))
+
+	if *growthOnly {
+		var growth []growthRow
+		for _, gn := range append([]int{*n}, parseNs(*growthNs)...) {
+			reset(url)
+			growth = append(growth, measureGrowth(abs, url, work, gn))
+		}
+		printGrowth(growth)
+		return
+	}
 
 	var rows []row
 	step := 0

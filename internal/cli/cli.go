@@ -105,6 +105,7 @@ func newApp(sys IO) *cli.App {
 			stateFlag(true),
 			maskFlag(),
 			&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile to `FILE` (for `go tool pprof`)"},
+			&cli.StringFlag{Name: "memprofile", Hidden: true, Usage: "write a heap profile to `FILE` when the command ends (for `go tool pprof`)"},
 		},
 		Before: func(c *cli.Context) error {
 			if path := c.String("cpuprofile"); path != "" {
@@ -121,6 +122,14 @@ func newApp(sys IO) *cli.App {
 		After: func(c *cli.Context) error {
 			if c.String("cpuprofile") != "" {
 				pprof.StopCPUProfile()
+			}
+			if path := c.String("memprofile"); path != "" {
+				f, err := safefile.Create(path, 0o666)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				return pprof.Lookup("heap").WriteTo(f, 0)
 			}
 			return nil
 		},
