@@ -74,10 +74,10 @@ func TestLoadAliasesShareVars(t *testing.T) {
 		`  - {to: "+41793026731", vars: &v {name: Ann, shop: Zurich}}`,
 		`  - {to: "+41793026732", vars: *v}`,
 	))
-	if len(c.Recipients) != 2 {
-		t.Fatalf("%d recipients, want 2", len(c.Recipients))
+	if c.Recipients.Len() != 2 {
+		t.Fatalf("%d recipients, want 2", c.Recipients.Len())
 	}
-	for _, r := range c.Recipients {
+	for _, r := range c.Recipients.All() {
 		if got := strings.Join(r.Vars.Values(), ","); got != "Ann,Zurich" {
 			t.Errorf("%s: vars %q, want Ann,Zurich", r.To, got)
 		}

@@ -62,7 +62,7 @@ func benchmarkLoad(b *testing.B, text ...string) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if got := len(set.Campaigns[0].Recipients); got != n {
+		if got := set.Campaigns[0].Recipients.Len(); got != n {
 			b.Fatalf("%d recipients, want %d", got, n)
 		}
 	}

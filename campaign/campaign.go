@@ -62,7 +62,7 @@ type Campaign struct {
 	File    string `yaml:"-"`
 	CSVFile string `yaml:"-"`
 	// Recipients are the normalised, de-duplicated, rendered destinations, in file order.
-	Recipients []Recipient `yaml:"-"`
+	Recipients *Recipients `yaml:"-"`
 	// Quiet is quiet_hours parsed; nil when unset.
 	Quiet *Quiet `yaml:"-"`
 	// Suppressions are the lists suppression_lists names, in its order, shared with every

@@ -142,7 +142,7 @@ func TestRootIsGitWorkTree(t *testing.T) {
 	_, err := campaign.Load(filepath.Join(repo, "campaigns"))
 	checkProblems(t, repo, err, []want{{"campaigns/bad/b.yml", 4, "destinations_file", "outside the campaign root " + realDir(t, repo)}})
 	set := mustLoad(t, filepath.Join(repo, "campaigns", "c.yaml"))
-	if n := len(set.Campaigns[0].Recipients); n != 1 {
+	if n := set.Campaigns[0].Recipients.Len(); n != 1 {
 		t.Errorf("a CSV elsewhere in the work tree: %d recipients, want 1", n)
 	}
 	if _, err := exec.LookPath("git"); err == nil {

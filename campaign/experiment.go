@@ -318,7 +318,7 @@ func (c *Campaign) sampleWarning() *Problem {
 		return nil
 	}
 	counts := make([]int, len(c.Variants))
-	for _, r := range c.Recipients {
+	for _, r := range c.Recipients.All() {
 		if !r.Held() && int(r.Variant) < len(counts) {
 			counts[r.Variant]++
 		}

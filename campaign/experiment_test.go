@@ -279,8 +279,8 @@ func TestExperimentSettings(t *testing.T) {
 	if c := loadOne(t, withVariants(`experiment: {winner: auto}`)); !c.ExperimentSettings().Auto() {
 		t.Error("winner: auto: Auto() is false")
 	}
-	if c := loadOne(t, withBase()); c.IsExperiment() || c.Recipients[0].Variant != 0 || c.Recipients[0].Held() {
-		t.Errorf("a campaign with text: IsExperiment %v, variant %d", c.IsExperiment(), c.Recipients[0].Variant)
+	if c := loadOne(t, withBase()); c.IsExperiment() || c.Recipients.At(0).Variant != 0 || c.Recipients.At(0).Held() {
+		t.Errorf("a campaign with text: IsExperiment %v, variant %d", c.IsExperiment(), c.Recipients.At(0).Variant)
 	}
 	v := loadOne(t, withVariants(`  - {name: heavy, text: H, weight: 7}`)).Variants
 	if v[0].Weighting() != 1 || v[2].Weighting() != 7 {
@@ -318,7 +318,7 @@ func TestVariantsAssigned(t *testing.T) {
 	held, counts := 0, [2]int{}
 	r := c.NewRenderer()
 	vr := []*campaign.Renderer{c.VariantRenderer(0), c.VariantRenderer(1)}
-	for _, rec := range c.Recipients {
+	for _, rec := range c.Recipients.All() {
 		v, in := a.Assign(rec.To)
 		if int(rec.Variant) != v || rec.Held() == in {
 			t.Fatalf("%s: variant %d (held %v), want %d (in the sample %v)", rec.To, rec.Variant, rec.Held(), v, in)
@@ -363,7 +363,7 @@ func TestAssignmentStable(t *testing.T) {
 	variantsOf := func(files map[string]string) map[string]int8 {
 		c := loadOne(t, files)
 		out := map[string]int8{}
-		for _, rec := range c.Recipients {
+		for _, rec := range c.Recipients.All() {
 			out[rec.To] = rec.Variant
 		}
 		return out
@@ -482,11 +482,11 @@ func TestExampleExperiment(t *testing.T) {
 		t.Fatalf("examples/experiment: %+v", c)
 	}
 	counts := map[int8]int{}
-	for _, rec := range c.Recipients {
+	for _, rec := range c.Recipients.All() {
 		counts[rec.Variant]++
 	}
-	if len(c.Recipients) != 400 || counts[campaign.HeldVariant] < 150 || counts[0] < 60 || counts[1] < 60 {
-		t.Errorf("%d recipients: held %d, short %d, personal %d", len(c.Recipients), counts[-1], counts[0], counts[1])
+	if c.Recipients.Len() != 400 || counts[campaign.HeldVariant] < 150 || counts[0] < 60 || counts[1] < 60 {
+		t.Errorf("%d recipients: held %d, short %d, personal %d", c.Recipients.Len(), counts[-1], counts[0], counts[1])
 	}
 	// The examples directory holds it (plan sends experiments) and the caps example, whose
 	// settings govern only its own directory.
@@ -504,7 +504,7 @@ func TestExampleExperiment(t *testing.T) {
 			t.Errorf("campaign %s (%s) takes settings: %v; only those of examples/caps, all of them, have settings", other.ID, other.File, other.Settings != nil)
 		}
 	}
-	for _, rec := range deals.Recipients {
+	for _, rec := range deals.Recipients.All() {
 		if _, src, ok := deals.Consent(rec); !ok || src == "" {
 			t.Errorf("%s: no consent evidence", rec.To)
 		}

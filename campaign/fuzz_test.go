@@ -72,10 +72,10 @@ func FuzzLoad(f *testing.F) {
 			return
 		}
 		for _, c := range set.Campaigns {
-			if len(c.Recipients) == 0 && c.DestinationsFile == "" {
+			if c.Recipients.Len() == 0 && c.DestinationsFile == "" {
 				t.Fatalf("campaign %q loaded without recipients", c.ID)
 			}
-			for _, r := range c.Recipients {
+			for _, r := range c.Recipients.All() {
 				if !strings.HasPrefix(r.To, "+") || r.Parts < 1 || r.Parts > campaign.MaxParts {
 					t.Fatalf("campaign %q: recipient %+v", c.ID, r)
 				}
@@ -159,7 +159,7 @@ func FuzzCSV(f *testing.F) {
 			}
 			return
 		}
-		for _, r := range set.Campaigns[0].Recipients {
+		for _, r := range set.Campaigns[0].Recipients.All() {
 			if !strings.HasPrefix(r.To, "+") || r.Parts < 1 || r.Parts > campaign.MaxParts {
 				t.Fatalf("recipient %+v", r)
 			}

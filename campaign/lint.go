@@ -81,7 +81,7 @@ func (c *Campaign) Lint() []Problem {
 		return nil
 	}
 	now := 0
-	for _, rec := range c.Recipients {
+	for _, rec := range c.Recipients.All() {
 		now += int(rec.Parts)
 	}
 	out, fixed := c.lintText(lintBody{field: "text", text: c.Text, src: c.textSrc, scope: "across the campaign"}, now, nil)
@@ -99,8 +99,8 @@ type lintBody struct {
 // lintVariants lints every variant's text and the vars, each recipient's text rendered
 // from its variant (by the weights, for a held one).
 func (c *Campaign) lintVariants() []Problem {
-	of := make([]int8, len(c.Recipients))
-	for i, rec := range c.Recipients {
+	of := make([]int8, c.Recipients.Len())
+	for i, rec := range c.Recipients.All() {
 		of[i] = int8(c.lintVariantOf(rec))
 	}
 	pick := func(i int) int { return int(of[i]) }
@@ -243,7 +243,7 @@ func (c *Campaign) lintVars(texts []string, pick func(int) int) []Problem {
 	if total.count == 0 {
 		return nil
 	}
-	rec := c.Recipients[first]
+	rec := c.Recipients.At(first)
 	field, ch := "", rune(0)
 	names, values := rec.Vars.Names(), rec.Vars.Values()
 	for j, v := range values {
@@ -320,7 +320,7 @@ func (c *Campaign) renderAll(texts []string, pick func(int) int, start func(work
 		}
 		tmpls[i] = t
 	}
-	workers := max(1, min(runtime.GOMAXPROCS(0), len(c.Recipients)/chunkRows))
+	workers := max(1, min(runtime.GOMAXPROCS(0), c.Recipients.Len()/chunkRows))
 	start(workers)
 	failed := make([]bool, workers)
 	var wg sync.WaitGroup
@@ -332,15 +332,19 @@ func (c *Campaign) renderAll(texts []string, pick func(int) int, start func(work
 			for i, t := range tmpls {
 				rs[i] = c.newRenderer(t)
 			}
-			lo, hi := w*len(c.Recipients)/workers, (w+1)*len(c.Recipients)/workers
-			for i := lo; i < hi; i++ {
+			n := c.Recipients.Len()
+			lo, hi := w*n/workers, (w+1)*n/workers
+			for i, rec := range c.Recipients.From(lo) {
+				if i >= hi {
+					break
+				}
 				k := 0
 				if pick != nil {
 					if k = pick(i); k < 0 {
 						continue
 					}
 				}
-				s, err := rs[k].Render(c.Recipients[i])
+				s, err := rs[k].Render(rec)
 				if err != nil {
 					failed[w] = true
 					return

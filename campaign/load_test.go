@@ -673,7 +673,7 @@ func TestDuplicateMergedOnce(t *testing.T) {
 		"r.csv": lines(`name,to`, `Ann,+41793026731`, `Ben,+41793026732`),
 	})
 	var got []string
-	for _, r := range c.Recipients {
+	for _, r := range c.Recipients.All() {
 		got = append(got, c.Pos(r)+" "+r.To)
 	}
 	want := []string{
@@ -903,10 +903,10 @@ func TestCSVBOMQuotedHeader(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, dir, withCSV("Hi {{.name}}", "\uFEFF"+lines(`"to","name"`, `"+41 79 302 67 31","Ann"`)))
 	c := mustLoad(t, dir).Campaigns[0]
-	if len(c.Recipients) != 1 {
-		t.Fatalf("%d recipients, want 1", len(c.Recipients))
+	if c.Recipients.Len() != 1 {
+		t.Fatalf("%d recipients, want 1", c.Recipients.Len())
 	}
-	r := c.Recipients[0]
+	r := c.Recipients.At(0)
 	if got := r.Vars.Map(map[string]string{}); r.To != "+41793026731" || len(got) != 1 || got["name"] != "Ann" {
 		t.Errorf("recipient %s with vars %v, want +41793026731 with name=Ann (the BOM and quotes gone from the header)", r.To, got)
 	}
@@ -937,7 +937,7 @@ func TestCSVPathRelativeToYAML(t *testing.T) {
 		for _, path := range []string{rel, filepath.Join(root, "campaigns")} {
 			set := mustLoad(t, path)
 			c := set.Campaigns[0]
-			if len(c.Recipients) != 1 || c.Recipients[0].To != "+41793026731" {
+			if c.Recipients.Len() != 1 || c.Recipients.At(0).To != "+41793026731" {
 				t.Errorf("cwd %s, Load(%s): recipients %+v, want +41793026731 from campaigns/otp/data/r.csv", cwd, path, c.Recipients)
 			}
 			if want := filepath.Join(path, "otp", "data", "r.csv"); c.CSVFile != want {
@@ -964,12 +964,15 @@ func TestCSVNamedByManyCampaigns(t *testing.T) {
 	})
 	set := mustLoad(t, dir)
 	a, b, c := set.Find("a"), set.Find("b"), set.Find("c")
-	if len(a.Recipients) != 3 || a.Recipients[0].FromCSV || a.Recipients[0].To != "+41793026739" {
+	if a.Recipients.Len() != 3 || a.Recipients.At(0).FromCSV || a.Recipients.At(0).To != "+41793026739" {
 		t.Fatalf("campaign a: recipients %+v, want its inline one first, then the CSV's two", a.Recipients)
 	}
-	a.Recipients = a.Recipients[1:]
 	for _, cp := range []*campaign.Campaign{a, b, c} {
-		if got := len(cp.Recipients); got != 2 {
+		skip := 0 // campaign a's inline recipient
+		if cp == a {
+			skip = 1
+		}
+		if got := cp.Recipients.Len() - skip; got != 2 {
 			t.Fatalf("campaign %s: %d recipients, want 2", cp.ID, got)
 		}
 		for i, want := range []struct {
@@ -977,13 +980,13 @@ func TestCSVNamedByManyCampaigns(t *testing.T) {
 			line int32
 			vars string
 		}{{"+41793026731", 2, "Ann Bern"}, {"+41793026733", 3, "Cid Chur"}} {
-			r := cp.Recipients[i]
+			r := cp.Recipients.At(skip + i)
 			if r.To != want.to || r.Line != want.line || !r.FromCSV || strings.Join(r.Vars.Values(), " ") != want.vars {
 				t.Errorf("campaign %s recipient %d: %s line %d vars %q, want %s line %d vars %q", cp.ID, i, r.To, r.Line, r.Vars.Values(), want.to, want.line, want.vars)
 			}
 		}
 	}
-	if a.Recipients[1].Hash == b.Recipients[1].Hash || b.Recipients[1].Hash == c.Recipients[1].Hash {
+	if a.Recipients.At(2).Hash == b.Recipients.At(1).Hash || b.Recipients.At(1).Hash == c.Recipients.At(1).Hash {
 		t.Error("campaigns with different texts got the same text hash for one row")
 	}
 	if c.CSVFile != filepath.Join(dir, "r.csv") {
@@ -1001,8 +1004,8 @@ func TestCSVAbsolutePath(t *testing.T) {
 		"c.yaml": lines(`id: c1`, `from: InfoSMS`, `text: Hi`, `destinations_file: `+filepath.Join(dir, "r.csv")),
 	})
 	c := mustLoad(t, dir).Campaigns[0]
-	if c.CSVFile != filepath.Join(dir, "r.csv") || len(c.Recipients) != 1 {
-		t.Errorf("CSVFile %s, %d recipients", c.CSVFile, len(c.Recipients))
+	if c.CSVFile != filepath.Join(dir, "r.csv") || c.Recipients.Len() != 1 {
+		t.Errorf("CSVFile %s, %d recipients", c.CSVFile, c.Recipients.Len())
 	}
 }
 
@@ -1306,10 +1309,10 @@ func TestLoadReservesWithoutChangingAnything(t *testing.T) {
 		"c.yaml": lines(`id: c1`, `from: Shop`, `text: "Hi {{.name}}"`, `destinations_file: r.csv`),
 		"r.csv":  csv.String(),
 	})
-	if len(good.Recipients) != n {
-		t.Fatalf("%d recipients, want %d", len(good.Recipients), n)
+	if good.Recipients.Len() != n {
+		t.Fatalf("%d recipients, want %d", good.Recipients.Len(), n)
 	}
-	for i, r := range good.Recipients {
+	for i, r := range good.Recipients.All() {
 		if want := fmt.Sprintf("+4179%07d", i); r.To != want || int(r.Line) != i+2 {
 			t.Fatalf("recipient %d = %s at line %d, want %s at line %d", i, r.To, r.Line, want, i+2)
 		}

@@ -86,12 +86,12 @@ destinations:
     vars: {name: Ann, phone: "+41 79 302 67 99"}
 `})
 	r := c.NewRenderer()
-	plain, err := campaign.Mask(false).Render(r, c.Recipients[0])
+	plain, err := campaign.Mask(false).Render(r, c.Recipients.At(0))
 	if err != nil || plain != "Hi Ann, call us on 0800 123 456 or reply to +41 79 302 67 99." {
 		t.Errorf("unmasked: %q, %v", plain, err)
 	}
 	// The template's own number is the campaign's and stays; the recipient's is masked.
-	masked, err := campaign.Mask(true).Render(r, c.Recipients[0])
+	masked, err := campaign.Mask(true).Render(r, c.Recipients.At(0))
 	if err != nil || masked != "Hi Ann, call us on 0800 123 456 or reply to +41 •• ••• •• 99." {
 		t.Errorf("masked: %q, %v", masked, err)
 	}

@@ -207,7 +207,7 @@ func (c *Campaign) checkZones(ps *problems) {
 	if c.Quiet == nil {
 		return
 	}
-	for _, r := range c.Recipients {
+	for _, r := range c.Recipients.All() {
 		if p, bad := c.ZoneProblem(r); bad {
 			ps.add(p.File, p.Line, p.Field, "%s", p.Msg)
 		}

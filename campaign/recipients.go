@@ -64,7 +64,8 @@ func loadRecipients(cs []*Campaign, ps *problems, digest hash.Hash) {
 // returns takes the CSV's recipients next, so that a number both inline and in the CSV is
 // checked too.
 func (c *Campaign) loadInline(ps *problems) *dedup {
-	d := &dedup{c: c, ps: ps, seen: map[uint64]firstSeen{}}
+	c.Recipients = newRecipients("")
+	d := &dedup{c: c, ps: ps, seen: newSeenTable(len(c.Destinations))}
 	r := c.NewRenderer()
 	for i, dst := range c.Destinations {
 		field := fmt.Sprintf("destinations[%d].to", i)
@@ -112,9 +113,12 @@ func (row *prepared) problemList() []Problem {
 // dedup adds prepared rows in file order: a number seen before with the same vars is sent
 // once, with other vars it is an error naming both places.
 type dedup struct {
-	c    *Campaign
-	ps   *problems
-	seen map[uint64]firstSeen // by E.164 digits
+	c  *Campaign
+	ps *problems
+	// seen holds every number read, by its E.164 digits: 1 + its index in c.Recipients,
+	// or 0 for a number first read on a row that failed, whose sighting is in failed.
+	seen   *seenTable
+	failed map[uint64]firstSeen
 }
 
 // firstSeen is where a number was first written, and a hash of its vars.
@@ -126,15 +130,29 @@ type firstSeen struct {
 
 // reserve makes room for n more recipients.
 func (d *dedup) reserve(n int) {
-	if n <= 0 {
-		return
+	if d.seen.n == 0 {
+		d.seen = newSeenTable(n)
 	}
-	d.c.Recipients = slices.Grow(d.c.Recipients, n)
-	seen := make(map[uint64]firstSeen, len(d.seen)+n)
-	for k, v := range d.seen {
-		seen[k] = v
+}
+
+// same tells whether the number of seen value v is key (seenTable.get).
+func (d *dedup) same(key uint64, v uint32) bool {
+	if v == 0 {
+		_, ok := d.failed[key]
+		return ok
 	}
-	d.seen = seen
+	to := d.c.Recipients.At(int(v - 1)).To
+	k, _ := strconv.ParseUint(to[1:], 10, 64)
+	return k == key
+}
+
+// first is where the number key was first read, whose seen value is v.
+func (d *dedup) first(key uint64, v uint32) firstSeen {
+	if v == 0 {
+		return d.failed[key]
+	}
+	r := d.c.Recipients.At(int(v - 1))
+	return firstSeen{vars: r.Vars.hash(), line: r.Line, fromCSV: r.FromCSV}
 }
 
 func (d *dedup) add(row prepared) {
@@ -148,21 +166,31 @@ func (d *dedup) add(row prepared) {
 		}
 		// The number is valid (the text is not): repeats of it are still checked.
 	}
+	file := c.File
+	if row.rec.FromCSV {
+		file = c.CSVFile
+	}
 	key, _ := strconv.ParseUint(row.rec.To[1:], 10, 64)
-	if first, dup := d.seen[key]; dup {
-		if first.vars != row.vars {
-			file := c.File
-			if row.rec.FromCSV {
-				file = c.CSVFile
-			}
+	v := uint32(c.Recipients.Len()) + 1
+	if row.failed() {
+		v = 0
+	}
+	if v, dup := d.seen.add(key, v, func(v uint32) bool { return d.same(key, v) }); dup {
+		if first := d.first(key, v); first.vars != row.vars {
 			at := c.Pos(Recipient{Line: first.line, FromCSV: first.fromCSV})
 			d.ps.add(file, int(row.rec.Line), row.field, "%s is also at %s with different vars; a number gets one message per campaign", row.rec.To, at)
 		}
 		return // the same number with the same vars is sent once
 	}
-	d.seen[key] = firstSeen{vars: row.vars, line: row.rec.Line, fromCSV: row.rec.FromCSV}
-	if !row.failed() {
-		c.Recipients = append(c.Recipients, row.rec)
+	if row.failed() {
+		if d.failed == nil {
+			d.failed = map[uint64]firstSeen{}
+		}
+		d.failed[key] = firstSeen{vars: row.vars, line: row.rec.Line, fromCSV: row.rec.FromCSV}
+		return
+	}
+	if err := c.Recipients.add(row.rec); err != nil {
+		d.ps.add(file, int(row.rec.Line), row.field, "%v", err)
 	}
 }
 
@@ -188,9 +216,9 @@ type csvChunk struct {
 	end      int64        // bytes of the file read when the chunk was full
 }
 
-// maxReserve bounds the recipients reserved from the first chunk's estimate (64 bytes
-// each): a file whose first rows are short cannot make Load reserve more than 64 MB.
-const maxReserve = 1 << 20
+// maxReserve bounds the recipients reserved from the first chunk's estimate (16 bytes of
+// table each): a file whose first rows are short cannot make Load reserve more than 64 MB.
+const maxReserve = 4 << 20
 
 const chunkRows = 2048
 

@@ -91,12 +91,12 @@ func TestRecipients(t *testing.T) {
 		{"+41793026733", csvFile + ":3", map[string]string{"name": "Dan", "pin": "222"}, 1, true},
 		{"+41793026734", csvFile + ":4", map[string]string{"name": strings.Repeat("x", 160), "pin": "333"}, 2, true},
 	}
-	if len(c.Recipients) != len(want) {
-		t.Fatalf("%d recipients, want %d: %+v", len(c.Recipients), len(want), c.Recipients)
+	if c.Recipients.Len() != len(want) {
+		t.Fatalf("%d recipients, want %d: %+v", c.Recipients.Len(), len(want), c.Recipients)
 	}
 	r := c.NewRenderer()
 	for i, w := range want {
-		got := c.Recipients[i]
+		got := c.Recipients.At(i)
 		vars := got.Vars.Map(map[string]string{"stale": "x"})
 		text, err := r.Render(got)
 		if err != nil {
@@ -114,17 +114,17 @@ func TestRecipients(t *testing.T) {
 	}
 	// Vars are sorted for inline destinations, in column order for a CSV, whose rows share
 	// one Names slice.
-	if got := c.Recipients[0].Vars.Names(); !slices.Equal(got, []string{"name", "pin"}) {
+	if got := c.Recipients.At(0).Vars.Names(); !slices.Equal(got, []string{"name", "pin"}) {
 		t.Errorf("inline Names = %q", got)
 	}
-	csv1, csv2 := c.Recipients[2].Vars, c.Recipients[3].Vars
+	csv1, csv2 := c.Recipients.At(2).Vars, c.Recipients.At(3).Vars
 	if !slices.Equal(csv1.Names(), []string{"pin", "name"}) || &csv1.Names()[0] != &csv2.Names()[0] {
 		t.Errorf("CSV Names = %q, shared %v", csv1.Names(), &csv1.Names()[0] == &csv2.Names()[0])
 	}
 	if !slices.Equal(csv2.Values(), []string{"222", "Dan"}) {
 		t.Errorf("CSV Values = %q", csv2.Values())
 	}
-	for _, rc := range c.Recipients {
+	for _, rc := range c.Recipients.All() {
 		if rc.Line <= 0 {
 			t.Errorf("%s: Line %d", rc.To, rc.Line)
 		}
@@ -158,7 +158,7 @@ func TestHash(t *testing.T) {
 		}, extra...)...)
 	}
 	const text, vars = "Hi {{.name}}", "{name: Ann}"
-	baseline := loadOne(t, campaignWith(text, vars, `validity_period: 2h`)).Recipients[0].Hash
+	baseline := loadOne(t, campaignWith(text, vars, `validity_period: 2h`)).Recipients.At(0).Hash
 	for _, tc := range []struct {
 		name  string
 		files map[string]string
@@ -185,7 +185,7 @@ func TestHash(t *testing.T) {
 		{"delivery_window", campaignWith(text, vars, `validity_period: 2h`, `delivery_window: {days: [MONDAY], from: "09:00", to: "17:00"}`), false},
 		{"speed_limit", campaignWith(text, vars, `validity_period: 2h`, `speed_limit: {amount: 10, time_unit: HOUR}`), false},
 	} {
-		got := loadOne(t, tc.files).Recipients[0].Hash
+		got := loadOne(t, tc.files).Recipients.At(0).Hash
 		if (got == baseline) != tc.same {
 			t.Errorf("%s: hash %x, baseline %x; want same = %v", tc.name, got, baseline, tc.same)
 		}
@@ -198,8 +198,8 @@ func TestHash(t *testing.T) {
 		`  - {to: "+41793026732", vars: {name: Ann}}`,
 		`  - {to: "+41793026733", vars: {name: Ben}}`,
 	))
-	if h := c.Recipients; h[0].Hash != h[1].Hash || h[0].Hash == h[2].Hash {
-		t.Errorf("hashes %x %x %x: want the first two equal, the third different", h[0].Hash, h[1].Hash, h[2].Hash)
+	if h := c.Recipients; h.At(0).Hash != h.At(1).Hash || h.At(0).Hash == h.At(2).Hash {
+		t.Errorf("hashes %x %x %x: want the first two equal, the third different", h.At(0).Hash, h.At(1).Hash, h.At(2).Hash)
 	}
 }
 

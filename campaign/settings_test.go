@@ -440,7 +440,7 @@ func TestConsentEvidence(t *testing.T) {
 	), nil, required...))
 	c := mustLoad(t, dir).Campaigns[0]
 	got := map[string]string{}
-	for _, rec := range c.Recipients {
+	for _, rec := range c.Recipients.All() {
 		at, src, ok := c.Consent(rec)
 		if !ok {
 			t.Fatalf("%s: no consent", rec.To)
@@ -458,7 +458,7 @@ func TestConsentEvidence(t *testing.T) {
 		}
 	}
 	plain := loadOne(t, withBase())
-	if _, _, ok := plain.Consent(plain.Recipients[0]); ok {
+	if _, _, ok := plain.Consent(plain.Recipients.At(0)); ok {
 		t.Error("a campaign without settings has no consent evidence")
 	}
 }
@@ -496,8 +496,8 @@ func TestLoadParsedHook(t *testing.T) {
 	var seen []*campaign.Campaign
 	_, err := campaign.LoadWith(campaign.Options{Parsed: func(cs []*campaign.Campaign) {
 		seen = cs
-		if len(cs) == 1 && len(cs[0].Recipients) != 0 {
-			t.Errorf("Parsed after the recipients were read: %d", len(cs[0].Recipients))
+		if len(cs) == 1 && cs[0].Recipients.Len() != 0 {
+			t.Errorf("Parsed after the recipients were read: %d", cs[0].Recipients.Len())
 		}
 	}}, dir)
 	if err == nil {

@@ -341,7 +341,7 @@ func outgoing(cp *CampaignPlan, m Message) state.Outgoing {
 		Tracked: c.Tracking != nil, Purpose: purposeOf(c), Variant: cp.VariantName(m),
 	}
 	// Held is of the recipient as the file has it: planned, it takes the winner's variant.
-	o.Held = o.Variant != "" && c.Recipients[m.Recipient].Held()
+	o.Held = o.Variant != "" && c.Recipients.At(int(m.Recipient)).Held()
 	if c.Tracking != nil {
 		o.TrackingType = c.Tracking.Type
 	}

@@ -282,7 +282,7 @@ func TestApplyBatches(t *testing.T) {
 		}
 	}
 	c := set.Campaigns[0]
-	for _, r := range c.Recipients {
+	for _, r := range c.Recipients.All() {
 		if g, ok := got[runner.MessageID("big", 1, r.To, 0)]; !ok || g.To != r.To[1:] || g.Text != "Hello "+r.Vars.Values()[0] {
 			t.Errorf("%s: received %+v", r.To, g)
 		}
@@ -522,7 +522,7 @@ func TestApplyDuplicateMessageID(t *testing.T) {
 	set := load(t, map[string]string{"otp.yaml": otpYAML})
 	s := openStore(t)
 	sb, client := startSandbox(t, sandbox.Options{IdempotencyWindow: time.Hour}, nil)
-	first := set.Campaigns[0].Recipients[0]
+	first := set.Campaigns[0].Recipients.At(0)
 	id := runner.MessageID("otp", 1, first.To, 0)
 	_, err := client.Client.Send(context.Background(), &infobip.MessagesRequest{Messages: []infobip.MessageV3{{
 		Sender: "InfoSMS", Content: infobip.TextContent{Text: "an earlier run"}, Destinations: []infobip.Destination{{To: first.To[1:], MessageID: id}},

@@ -19,7 +19,7 @@ func benchSet(b *testing.B) *campaign.Set {
 		"bench.yaml": "id: bench\nfrom: InfoSMS\ntext: \"Hello {{.name}}, this is message {{.name}} of the benchmark.\"\ndestinations_file: bench.csv\n",
 		"bench.csv":  numbersCSV(benchN),
 	})
-	if n := len(set.Campaigns[0].Recipients); n != benchN {
+	if n := set.Campaigns[0].Recipients.Len(); n != benchN {
 		b.Fatalf("%d recipients", n)
 	}
 	return set
@@ -29,7 +29,7 @@ func benchSet(b *testing.B) *campaign.Set {
 func BenchmarkPlan100k(b *testing.B) {
 	set := benchSet(b)
 	recs := make(map[state.Key]state.Record, benchN)
-	for _, r := range set.Campaigns[0].Recipients {
+	for _, r := range set.Campaigns[0].Recipients.All() {
 		recs[state.Key{Campaign: "bench", Round: 1, To: r.To}] = state.Record{State: state.Sent, Hash: r.Hash}
 	}
 	snap := state.NewSnapshot(state.Version{Lineage: "x", Serial: 1}, recs)
@@ -92,7 +92,7 @@ func BenchmarkPlanCap100k(b *testing.B) {
 			if capped {
 				c := state.NewContacts(benchN)
 				at := []byte(state.FormatTime(now.Add(-72 * time.Hour)))
-				for _, r := range set.Campaigns[0].Recipients {
+				for _, r := range set.Campaigns[0].Recipients.All() {
 					c.AddRow([]byte("bench"), 1, []byte(r.To), at)
 				}
 				c.Sort()

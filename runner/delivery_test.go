@@ -234,7 +234,7 @@ func TestRefreshDeliveryProvenByDuplicate(t *testing.T) {
 	s := openStore(t)
 	_, client := startSandbox(t, sandbox.Options{IdempotencyWindow: time.Hour}, nil)
 	// An earlier run's send of the first message went through, its answer lost.
-	first := set.Campaigns[0].Recipients[0]
+	first := set.Campaigns[0].Recipients.At(0)
 	id := runner.MessageID("otp", 1, first.To, 0)
 	if _, err := client.Client.Send(ctx, &infobip.MessagesRequest{Messages: []infobip.MessageV3{{
 		Sender: "InfoSMS", Content: infobip.TextContent{Text: "an earlier run"}, Destinations: []infobip.Destination{{To: first.To[1:], MessageID: id}},

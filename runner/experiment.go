@@ -91,7 +91,7 @@ func planExperiment(c *campaign.Campaign, trial *state.Trial, now time.Time) (*E
 		e.Variants[i] = VariantFigures{Name: v.Name, Weight: v.Weighting(), SentTracked: a.SentTracked, Converted: a.Converted}
 		arms[i] = stats.Arm{Name: v.Name, Sent: a.SentTracked, Converted: a.Converted}
 	}
-	for _, r := range c.Recipients {
+	for _, r := range c.Recipients.All() {
 		if r.Held() {
 			e.Held++
 		} else if int(r.Variant) < len(e.Variants) {
@@ -261,7 +261,7 @@ type rolled struct {
 func (cp *CampaignPlan) weighHeld(variantOf func(i int) int) error {
 	c := cp.Campaign
 	renderers := map[int]*campaign.Renderer{}
-	for i, r := range c.Recipients {
+	for i, r := range c.Recipients.All() {
 		if !r.Held() {
 			continue
 		}
@@ -279,7 +279,7 @@ func (cp *CampaignPlan) weighHeld(variantOf func(i int) int) error {
 			return fmt.Errorf("%s: %w", c.Pos(r), err)
 		}
 		if cp.rolled == nil {
-			cp.rolled = make([]rolled, len(c.Recipients))
+			cp.rolled = make([]rolled, c.Recipients.Len())
 		}
 		cp.rolled[i] = rolled{hash: hash, parts: int32(parts)}
 	}
@@ -318,7 +318,7 @@ func recordDecisions(ctx context.Context, p *Plan, store state.Writer, now time.
 // sendsHeld reports whether the plan sends a held recipient the winner.
 func (cp *CampaignPlan) sendsHeld() bool {
 	for _, m := range cp.Messages {
-		if m.Action == Send && cp.Campaign.Recipients[m.Recipient].Held() {
+		if m.Action == Send && cp.Campaign.Recipients.At(int(m.Recipient)).Held() {
 			return true
 		}
 	}
@@ -347,7 +347,7 @@ func (cp *CampaignPlan) planHeld(recs *state.Recorded) (func(i int) int, error) 
 		compare = named
 	}
 	variantOf := func(i int) int {
-		to := c.Recipients[i].To
+		to := c.Recipients.At(i).To
 		rec, ok := recs.Get(to)
 		if ok && rec.State == state.Sent {
 			if compare >= 0 {

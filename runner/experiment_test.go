@@ -40,7 +40,7 @@ func checkExperimentPlan(t *testing.T, cp *runner.CampaignPlan, winner string) m
 	r := cp.Campaign.NewRenderer()
 	for _, m := range cp.Messages {
 		got[m.Action]++
-		rec := cp.Campaign.Recipients[m.Recipient]
+		rec := cp.Campaign.Recipients.At(int(m.Recipient))
 		name := cp.VariantName(m)
 		switch {
 		case !rec.Held():

@@ -134,7 +134,7 @@ func TestWriteMarkdown(t *testing.T) {
 
 	// No phone number: not a recipient's, an orphan's, a var's, nor one in a reason.
 	for _, cp := range p.Campaigns {
-		for _, r := range cp.Campaign.Recipients {
+		for _, r := range cp.Campaign.Recipients.All() {
 			if strings.Contains(out, r.To) || strings.Contains(out, r.To[3:]) {
 				t.Errorf("the document shows %s", r.To)
 			}
@@ -272,7 +272,7 @@ func TestWriteMarkdownManyCurrencies(t *testing.T) {
 func TestWriteMarkdownNothingToSend(t *testing.T) {
 	set := load(t, map[string]string{"otp.yaml": otpYAML})
 	recs := map[state.Key]state.Record{}
-	for _, r := range set.Campaigns[0].Recipients {
+	for _, r := range set.Campaigns[0].Recipients.All() {
 		recs[state.Key{Campaign: "otp", Round: 1, To: r.To}] = state.Record{State: state.Sent, Hash: r.Hash}
 	}
 	p, err := runner.MakePlan(set, state.NewSnapshot(state.Version{}, recs), now, runner.PlanOptions{})

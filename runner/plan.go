@@ -116,7 +116,7 @@ type CampaignPlan struct {
 // Recipient returns the recipient of a planned message: in an experiment, a held
 // recipient planned with the winner carries the winner's variant, hash and parts.
 func (cp *CampaignPlan) Recipient(m Message) campaign.Recipient {
-	r := cp.Campaign.Recipients[m.Recipient]
+	r := cp.Campaign.Recipients.At(int(m.Recipient))
 	if r.Held() && m.Variant >= 0 && cp.rolled != nil {
 		w := cp.rolled[m.Recipient]
 		r.Variant, r.Hash, r.Parts = m.Variant, w.hash, w.parts
@@ -224,7 +224,7 @@ func MakePlan(set *campaign.Set, snap *state.Snapshot, now time.Time, opts PlanO
 }
 
 func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string]state.OptOut, opts PlanOptions, e *Experiment) (*CampaignPlan, error) {
-	cp := &CampaignPlan{Campaign: c, Messages: make([]Message, len(c.Recipients)), Experiment: e}
+	cp := &CampaignPlan{Campaign: c, Messages: make([]Message, c.Recipients.Len()), Experiment: e}
 	if opts.Prices != nil {
 		cp.Cost = newCost()
 	}
@@ -233,7 +233,7 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string
 		return nil, err
 	}
 	matched := 0
-	for i, r := range c.Recipients {
+	for i, r := range c.Recipients.All() {
 		m := Message{Recipient: int32(i), Action: Send, Variant: r.Variant}
 		if r.Held() {
 			m.Variant = int8(heldVariant(i))
@@ -292,8 +292,8 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string
 		cp.count(m, opts)
 	}
 	if matched < recs.Len() {
-		inFiles := make(map[string]struct{}, len(c.Recipients))
-		for _, r := range c.Recipients {
+		inFiles := make(map[string]struct{}, c.Recipients.Len())
+		for _, r := range c.Recipients.All() {
 			inFiles[r.To] = struct{}{}
 		}
 		recs.Each(func(to string, _ state.Record) {

@@ -37,11 +37,11 @@ destinations:
 func TestMakePlan(t *testing.T) {
 	set := load(t, map[string]string{"otp.yaml": otpYAML})
 	c := set.Campaigns[0]
-	if len(c.Recipients) != 3 || c.Recipients[2].Parts != 2 {
+	if c.Recipients.Len() != 3 || c.Recipients.At(2).Parts != 2 {
 		t.Fatalf("fixture: recipients %+v", c.Recipients)
 	}
-	to := func(i int) string { return c.Recipients[i].To }
-	hash := func(i int) uint64 { return c.Recipients[i].Hash }
+	to := func(i int) string { return c.Recipients.At(i).To }
+	hash := func(i int) uint64 { return c.Recipients.At(i).Hash }
 	key := func(i int) state.Key { return state.Key{Campaign: "otp", Round: 1, To: to(i)} }
 	orphan := func(n string) state.Key { return state.Key{Campaign: "otp", Round: 1, To: n} }
 
@@ -191,7 +191,7 @@ func TestMakePlan(t *testing.T) {
 func TestRetryFailedFreshMessageID(t *testing.T) {
 	set := load(t, map[string]string{"otp.yaml": otpYAML})
 	c := set.Campaigns[0]
-	r := c.Recipients[1]
+	r := c.Recipients.At(1)
 	snap := state.NewSnapshot(state.Version{}, map[state.Key]state.Record{
 		{Campaign: "otp", Round: 1, To: r.To}: {State: state.Failed, Hash: r.Hash, Attempt: 0, Error: "x"},
 	})
@@ -263,7 +263,7 @@ func TestMakePlanSendAtAfterSending(t *testing.T) {
 	set := load(t, map[string]string{"a.yaml": "id: a\nfrom: InfoSMS\ntext: hi\ndestinations: [{to: \"+41790000001\"}]\nsend_at: 2026-07-01T09:00:00Z\n"})
 	c := set.Campaigns[0]
 	snap := state.NewSnapshot(state.Version{}, map[state.Key]state.Record{
-		{Campaign: "a", Round: 1, To: c.Recipients[0].To}: {State: state.Sent, Hash: c.Recipients[0].Hash},
+		{Campaign: "a", Round: 1, To: c.Recipients.At(0).To}: {State: state.Sent, Hash: c.Recipients.At(0).Hash},
 	})
 	p, err := runner.MakePlan(set, snap, time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC), runner.PlanOptions{})
 	if err != nil || p.Summary.Noop != 1 {
@@ -329,7 +329,7 @@ func TestMakePlanSendAt(t *testing.T) {
 func TestMakePlanIsPure(t *testing.T) {
 	set := load(t, map[string]string{"otp.yaml": otpYAML, "r.yaml": "id: r\nfrom: InfoSMS\ntext: hi {{.name}}\ndestinations_file: r.csv\n", "r.csv": numbersCSV(50)})
 	recs := map[state.Key]state.Record{}
-	for i, r := range set.Find("r").Recipients {
+	for i, r := range set.Find("r").Recipients.All() {
 		switch i % 5 {
 		case 0:
 			recs[state.Key{Campaign: "r", Round: 1, To: r.To}] = state.Record{State: state.Sent, Hash: r.Hash}
@@ -454,11 +454,11 @@ func TestBulkIDLengthHugeRound(t *testing.T) {
 func TestMakePlanResend(t *testing.T) {
 	set := load(t, map[string]string{"otp.yaml": otpYAML})
 	c := set.Campaigns[0]
-	k0 := state.Key{Campaign: "otp", Round: 1, To: c.Recipients[0].To}
-	k1 := state.Key{Campaign: "otp", Round: 1, To: c.Recipients[1].To}
+	k0 := state.Key{Campaign: "otp", Round: 1, To: c.Recipients.At(0).To}
+	k1 := state.Key{Campaign: "otp", Round: 1, To: c.Recipients.At(1).To}
 	snap := state.NewSnapshot(state.Version{}, map[state.Key]state.Record{
-		k0: {State: state.Unknown, Hash: c.Recipients[0].Hash, Attempt: 1},
-		k1: {State: state.Sent, Hash: c.Recipients[1].Hash},
+		k0: {State: state.Unknown, Hash: c.Recipients.At(0).Hash, Attempt: 1},
+		k1: {State: state.Sent, Hash: c.Recipients.At(1).Hash},
 	})
 	p, err := runner.MakePlan(set, snap, now, runner.PlanOptions{Resend: map[state.Key]bool{k0: true, k1: true}})
 	if err != nil {

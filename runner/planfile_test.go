@@ -134,7 +134,7 @@ func TestSavedPlanCheckStale(t *testing.T) {
 	}
 
 	edited := load(t, map[string]string{"otp.yaml": strings.Replace(otpYAML, "your PIN", "the PIN", 1)})
-	r := set.Campaigns[0].Recipients[0]
+	r := set.Campaigns[0].Recipients.At(0)
 	tests := []struct {
 		name  string
 		fresh func() *runner.Plan

@@ -116,7 +116,7 @@ func TestUnknownOlderThanLogsNeedsPerson(t *testing.T) {
 	// The run died after recording the batch in flight: nothing reached Infobip.
 	set := load(t, map[string]string{"otp.yaml": otpYAML})
 	var ghosts []state.Outgoing
-	for _, r := range set.Campaigns[0].Recipients {
+	for _, r := range set.Campaigns[0].Recipients.All() {
 		ghosts = append(ghosts, state.Outgoing{Key: state.Key{Campaign: "otp", Round: 1, To: r.To},
 			MessageID: runner.MessageID("otp", 1, r.To, 0), BulkID: "otp-r1-x", Hash: r.Hash, Parts: 1})
 	}

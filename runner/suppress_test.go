@@ -34,7 +34,7 @@ destinations: [{to: "+41793026732"}]
 	recs := map[state.Key]state.Record{}
 	for _, c := range set.Campaigns {
 		if c.ID == "promo" {
-			recs[state.Key{Campaign: "promo", Round: 1, To: "+41793026733"}] = state.Record{State: state.Sent, Hash: c.Recipients[2].Hash}
+			recs[state.Key{Campaign: "promo", Round: 1, To: "+41793026733"}] = state.Record{State: state.Sent, Hash: c.Recipients.At(2).Hash}
 			recs[state.Key{Campaign: "promo", Round: 1, To: "+41793026734"}] = state.Record{State: state.Failed}
 		}
 	}

@@ -102,8 +102,8 @@ func testRecipient(c *campaign.Campaign, opts TestSendOptions) (campaign.Recipie
 	if n == 0 {
 		n = 1
 	}
-	if n < 1 || n > len(c.Recipients) {
-		return campaign.Recipient{}, fmt.Errorf("test-send: -recipient %d: campaign %s has recipients 1 to %d", n, c.ID, len(c.Recipients))
+	if n < 1 || n > c.Recipients.Len() {
+		return campaign.Recipient{}, fmt.Errorf("test-send: -recipient %d: campaign %s has recipients 1 to %d", n, c.ID, c.Recipients.Len())
 	}
-	return c.Recipients[n-1], nil
+	return c.Recipients.At(n - 1), nil
 }

@@ -92,17 +92,17 @@ func fixtureRecords(set *campaign.Set, failure string) map[state.Key]state.Recor
 		recs[state.Key{Campaign: c, Round: round, To: to}] = r
 	}
 	otp := set.Find("otp")
-	put("otp", 1, otp.Recipients[0].To, state.Record{State: state.Sent, Hash: otp.Recipients[0].Hash})
-	put("otp", 1, otp.Recipients[1].To, state.Record{State: state.Failed, Hash: otp.Recipients[1].Hash, Error: failure})
-	put("otp", 1, otp.Recipients[2].To, state.Record{State: state.Unknown, Hash: otp.Recipients[2].Hash})
+	put("otp", 1, otp.Recipients.At(0).To, state.Record{State: state.Sent, Hash: otp.Recipients.At(0).Hash})
+	put("otp", 1, otp.Recipients.At(1).To, state.Record{State: state.Failed, Hash: otp.Recipients.At(1).Hash, Error: failure})
+	put("otp", 1, otp.Recipients.At(2).To, state.Record{State: state.Unknown, Hash: otp.Recipients.At(2).Hash})
 	promo := set.Find("promo")
-	put("promo", 1, promo.Recipients[3].To, state.Record{State: state.Sent, Hash: promo.Recipients[3].Hash ^ 1})
-	put("promo", 1, promo.Recipients[4].To, state.Record{State: state.Sent, Hash: promo.Recipients[4].Hash})
+	put("promo", 1, promo.Recipients.At(3).To, state.Record{State: state.Sent, Hash: promo.Recipients.At(3).Hash ^ 1})
+	put("promo", 1, promo.Recipients.At(4).To, state.Record{State: state.Sent, Hash: promo.Recipients.At(4).Hash})
 	for i := range 7 {
 		put("promo", 1, fmt.Sprintf("+4478001%05d", i), state.Record{State: state.Sent})
 	}
 	done := set.Find("done")
-	put("done", 1, done.Recipients[0].To, state.Record{State: state.Sent, Hash: done.Recipients[0].Hash})
+	put("done", 1, done.Recipients.At(0).To, state.Record{State: state.Sent, Hash: done.Recipients.At(0).Hash})
 	return recs
 }
 
@@ -146,7 +146,7 @@ func TestWriteTextVerbose(t *testing.T) {
 func TestWriteTextNothingToSend(t *testing.T) {
 	set := load(t, map[string]string{"otp.yaml": otpYAML})
 	recs := map[state.Key]state.Record{}
-	for _, r := range set.Campaigns[0].Recipients {
+	for _, r := range set.Campaigns[0].Recipients.All() {
 		recs[state.Key{Campaign: "otp", Round: 1, To: r.To}] = state.Record{State: state.Sent, Hash: r.Hash}
 	}
 	p, err := runner.MakePlan(set, state.NewSnapshot(state.Version{}, recs), now, runner.PlanOptions{})

@@ -59,7 +59,7 @@ func validateCommand(sys IO) *cli.Command {
 			}
 			n := 0
 			for _, cp := range set.Campaigns {
-				n += len(cp.Recipients)
+				n += cp.Recipients.Len()
 			}
 			fmt.Fprintf(sys.Stdout, "Success! %d %s with %s %s in %d %s %s valid.\n",
 				len(set.Campaigns), words.Plural(len(set.Campaigns), "campaign", "campaigns"),
@@ -96,7 +96,7 @@ func validateJSON(w io.Writer, set *campaign.Set, err error, warnings []campaign
 	case err == nil:
 		out.Campaigns = len(set.Campaigns)
 		for _, c := range set.Campaigns {
-			out.Recipients += len(c.Recipients)
+			out.Recipients += c.Recipients.Len()
 		}
 		for _, p := range warnings {
 			out.Warnings = append(out.Warnings, toJSON(p))
