@@ -1,12 +1,9 @@
 package campaign
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"iter"
 	"os"
 	"runtime"
@@ -16,10 +13,12 @@ import (
 )
 
 // Recipients are a campaign's recipients in file order, kept compactly: each is encoded into
-// a run of bytes (its number's digits, hash, parts, line, variant and vars: a few dozen
-// bytes, where a struct with its strings took over a hundred), and past spillBytes the runs
-// go to an unlinked temporary file, so ten million recipients cost the process a few MB of
-// index rather than gigabytes. At and All decode them again; a nil *Recipients holds none.
+// a run of bytes (its number's digits, hash, parts, line, variant and where its vars are: a
+// dozen or two bytes, where a struct with its strings took over a hundred). The vars of a
+// destinations_file are written once for every campaign that names it. Past a few MB the
+// bytes go to unlinked temporary files, so ten million recipients cost the process an index
+// of a few MB rather than gigabytes. At and All decode them again; a nil *Recipients holds
+// none.
 //
 // Appending is for the loader only; once loaded, Recipients are read-only and safe for
 // concurrent use.
@@ -27,14 +26,14 @@ type Recipients struct {
 	n     int
 	index []int64 // offset of every blockRecs-th record
 	names []*[]string
-	ids   map[*[]string]uint64 // index in names
+	ids   map[*[]string]uint64 // index in names, plus 1
 
-	mem   []byte   // the records, while in memory
-	file  *os.File // the records past mem, once spilled
-	size  int64    // bytes written to file
-	spill string   // the temporary directory (empty: os.TempDir)
+	recs *spillLog // the records
+	own  *spillLog // the vars of inline recipients
+	csv  *spillLog // the vars of the destinations_file's rows, shared with other campaigns
 
 	mu    sync.Mutex
+	cur   [2]cursor          // over recs and vars, for At
 	cache [cacheBlocks]block // recently decoded blocks, for At
 	clock int
 }
@@ -42,8 +41,6 @@ type Recipients struct {
 const (
 	// blockRecs records share one index entry: At decodes at most this many to find one.
 	blockRecs = 32
-	// spillBytes of records are kept in memory; the rest go to a temporary file.
-	spillBytes = 16 << 20
 	// cacheBlocks decoded blocks are kept for At (apply's workers read a few apart).
 	cacheBlocks = 8
 )
@@ -53,10 +50,9 @@ type block struct {
 	recs  []Recipient
 }
 
-// newRecipients returns an empty list, spilling past spillBytes into dir (the system's
-// temporary directory when empty).
-func newRecipients(dir string) *Recipients {
-	rs := &Recipients{ids: map[*[]string]uint64{}, spill: dir}
+// newRecipients returns an empty list whose CSV rows' vars are in csv (nil: none).
+func newRecipients(csv *spillLog) *Recipients {
+	rs := &Recipients{ids: map[*[]string]uint64{}, recs: &spillLog{}, own: &spillLog{}, csv: csv}
 	for i := range rs.cache {
 		rs.cache[i].first = -1
 	}
@@ -71,67 +67,12 @@ func (rs *Recipients) Len() int {
 	return rs.n
 }
 
-// add appends a recipient. Its number must be E.164 ('+' and digits).
-func (rs *Recipients) add(r Recipient) error {
-	if rs.n%blockRecs == 0 {
-		rs.index = append(rs.index, int64(len(rs.mem))+rs.size)
-	}
-	var err error
-	rs.mem, err = rs.encode(rs.mem, r)
-	if err != nil {
-		return err
-	}
-	rs.n++
-	if len(rs.mem) >= spillBytes {
-		return rs.flush()
-	}
-	return nil
-}
-
-// flush moves the records in memory to the spill file, making it first.
-func (rs *Recipients) flush() error {
-	if rs.file == nil {
-		f, err := os.CreateTemp(rs.spill, "smsform-recipients-*")
-		if err != nil {
-			return fmt.Errorf("recipients past %d MB go to a temporary file: %w", spillBytes>>20, err)
-		}
-		// Unlinked at once where the system allows it: nothing is left behind, even by a
-		// killed run; elsewhere it is removed by Close.
-		if os.Remove(f.Name()) == nil {
-			rs.spill = ""
-		} else {
-			rs.spill = f.Name()
-		}
-		rs.file = f
-		runtime.AddCleanup(rs, func(f *os.File) { f.Close() }, f)
-	}
-	if _, err := rs.file.WriteAt(rs.mem, rs.size); err != nil {
-		return fmt.Errorf("write recipients to a temporary file: %w", err)
-	}
-	rs.size += int64(len(rs.mem))
-	rs.mem = rs.mem[:0]
-	return nil
-}
-
-// Close releases the temporary file, if any. The recipients are not readable afterwards.
-func (rs *Recipients) Close() error {
-	if rs == nil || rs.file == nil {
-		return nil
-	}
-	err := rs.file.Close()
-	if rs.spill != "" {
-		os.Remove(rs.spill)
-	}
-	rs.file = nil
-	return err
-}
-
-// encode appends the record of r: uvarint digits, hash (8 bytes), uvarint parts, uvarint
-// line, variant, flags, uvarint names id, uvarint length and the values.
-func (rs *Recipients) encode(b []byte, r Recipient) ([]byte, error) {
+// add appends a recipient. Its number must be E.164 ('+' and digits). A recipient from
+// the CSV has its vars at byte csvAt of the shared log; csvAt < 0 for an inline one.
+func (rs *Recipients) add(r Recipient, csvAt int64) error {
 	key, err := strconv.ParseUint(strings.TrimPrefix(r.To, "+"), 10, 64)
 	if err != nil || !strings.HasPrefix(r.To, "+") {
-		return b, fmt.Errorf("recipient %q: not an E.164 number", r.To)
+		return fmt.Errorf("recipient %q: not an E.164 number", r.To)
 	}
 	id := uint64(0)
 	if r.Vars.names != nil {
@@ -144,80 +85,109 @@ func (rs *Recipients) encode(b []byte, r Recipient) ([]byte, error) {
 	}
 	flags := byte(0)
 	if r.FromCSV {
-		flags = 1
+		flags |= 1
 	}
-	b = binary.AppendUvarint(b, key)
-	b = binary.LittleEndian.AppendUint64(b, r.Hash)
-	b = binary.AppendUvarint(b, uint64(r.Parts))
-	b = binary.AppendUvarint(b, uint64(r.Line))
-	b = append(b, byte(r.Variant), flags)
-	b = binary.AppendUvarint(b, id)
-	b = binary.AppendUvarint(b, uint64(len(r.Vars.values)))
-	return append(b, r.Vars.values...), nil
+	varsAt := csvAt
+	if csvAt < 0 {
+		if varsAt, err = add(rs.own, r.Vars.values); err != nil {
+			return err
+		}
+	} else {
+		flags |= 2
+	}
+	var b [64]byte
+	e := binary.AppendUvarint(b[:1], key) // b[0]: the record's length, below
+	e = binary.LittleEndian.AppendUint64(e, r.Hash)
+	e = binary.AppendUvarint(e, uint64(r.Parts))
+	e = binary.AppendUvarint(e, uint64(r.Line))
+	e = append(e, byte(r.Variant), flags)
+	e = binary.AppendUvarint(e, id)
+	e = binary.AppendUvarint(e, uint64(varsAt))
+	e = binary.AppendUvarint(e, uint64(len(r.Vars.values)))
+	e[0] = byte(len(e) - 1)
+	if rs.n%blockRecs == 0 {
+		rs.index = append(rs.index, rs.recs.size())
+	}
+	if _, err := add(rs.recs, e); err != nil {
+		return err
+	}
+	rs.n++
+	return nil
 }
 
-var errCorrupt = errors.New("recipients: a record does not decode")
+var errCorrupt = errors.New("a record does not decode")
 
-// decode reads one record from br.
-func (rs *Recipients) decode(br *bufio.Reader) (Recipient, error) {
+// decode reads the record at byte off of the records (through cursors over the records
+// and over the vars), returning it and the offset of the next.
+func (rs *Recipients) decode(recs, vars *cursor, off int64) (Recipient, int64, error) {
 	var r Recipient
-	key, err := binary.ReadUvarint(br)
+	head, err := recs.bytes(off, 1)
 	if err != nil {
-		return r, err
+		return r, 0, err
 	}
-	var h [8]byte
-	if _, err := io.ReadFull(br, h[:]); err != nil {
-		return r, errCorrupt
+	n := int64(head[0])
+	e, err := recs.bytes(off+1, n)
+	if err != nil {
+		return r, 0, err
 	}
-	parts, err1 := binary.ReadUvarint(br)
-	line, err2 := binary.ReadUvarint(br)
-	variant, err3 := br.ReadByte()
-	flags, err4 := br.ReadByte()
-	id, err5 := binary.ReadUvarint(br)
-	n, err6 := binary.ReadUvarint(br)
-	if err := errors.Join(err1, err2, err3, err4, err5, err6); err != nil || id > uint64(len(rs.names)) || n > MaxCSVBytes {
-		return r, errCorrupt
+	var vals [8]uint64
+	key, k := binary.Uvarint(e)
+	if k <= 0 || len(e) < k+8 {
+		return r, 0, errCorrupt
+	}
+	hash := binary.LittleEndian.Uint64(e[k:])
+	e = e[k+8:]
+	for i := range 3 { // parts, line; then variant and flags are bytes
+		if i == 2 {
+			if len(e) < 2 {
+				return r, 0, errCorrupt
+			}
+			vals[2], vals[3], e = uint64(e[0]), uint64(e[1]), e[2:]
+			break
+		}
+		if vals[i], k = binary.Uvarint(e); k <= 0 {
+			return r, 0, errCorrupt
+		}
+		e = e[k:]
+	}
+	for i := 4; i < 7; i++ { // names id, vars offset, vars length
+		if vals[i], k = binary.Uvarint(e); k <= 0 {
+			return r, 0, errCorrupt
+		}
+		e = e[k:]
+	}
+	id, flags := vals[4], vals[3]
+	if id > uint64(len(rs.names)) || vals[6] > MaxCSVBytes {
+		return r, 0, errCorrupt
+	}
+	from := rs.own
+	if flags&2 != 0 {
+		from = rs.csv
+	}
+	vars.over(from)
+	values, err := vars.bytes(int64(vals[5]), int64(vals[6]))
+	if err != nil {
+		return r, 0, err
 	}
 	// One string holds the number and the values: one allocation per recipient.
 	var sb strings.Builder
 	var digits [21]byte
-	sb.Grow(len(digits) + int(min(n, uint64(br.Size()))))
+	sb.Grow(len(digits) + len(values))
 	sb.WriteByte('+')
 	sb.Write(strconv.AppendUint(digits[:0], key, 10))
 	to := sb.Len()
-	for n > 0 {
-		chunk, err := br.Peek(int(min(n, uint64(br.Size()))))
-		if err != nil {
-			return r, errCorrupt
-		}
-		sb.Write(chunk)
-		br.Discard(len(chunk))
-		n -= uint64(len(chunk))
-	}
-	str := sb.String()
-	r = Recipient{To: str[:to], Hash: binary.LittleEndian.Uint64(h[:]), Parts: int32(parts), Line: int32(line), Variant: int8(variant), FromCSV: flags&1 != 0}
-	values := str[to:]
+	sb.Write(values)
+	s := sb.String()
+	r = Recipient{To: s[:to], Hash: hash, Parts: int32(vals[0]), Line: int32(vals[1]), Variant: int8(vals[2]), FromCSV: flags&1 != 0}
 	if id > 0 {
-		r.Vars = Vars{names: rs.names[id-1], values: values}
+		r.Vars = Vars{names: rs.names[id-1], values: s[to:]}
 	}
-	return r, nil
-}
-
-// reader reads the records from the one at byte offset off.
-func (rs *Recipients) reader(off int64) *bufio.Reader {
-	var src io.Reader
-	switch {
-	case off >= rs.size:
-		src = bytes.NewReader(rs.mem[off-rs.size:])
-	default:
-		src = io.MultiReader(io.NewSectionReader(rs.file, off, rs.size-off), bytes.NewReader(rs.mem))
-	}
-	return bufio.NewReaderSize(src, 4096)
+	return r, off + 1 + n, nil
 }
 
 // At returns recipient i (0 <= i < Len). It panics on an index out of range, as a slice
-// does, and when the temporary file cannot be read back (a disk that loses what it was
-// just given: nothing after that can be trusted).
+// does, and when a temporary file cannot be read back (a disk that loses what it was just
+// given: nothing after that can be trusted).
 func (rs *Recipients) At(i int) Recipient {
 	if i < 0 || i >= rs.Len() {
 		panic(fmt.Sprintf("campaign: recipient %d of %d", i, rs.Len()))
@@ -233,13 +203,14 @@ func (rs *Recipients) At(i int) Recipient {
 	b := &rs.cache[rs.clock]
 	rs.clock = (rs.clock + 1) % cacheBlocks
 	b.first, b.recs = -1, b.recs[:0]
-	br := rs.reader(rs.index[first/blockRecs])
+	rs.cur[0].over(rs.recs)
+	off := rs.index[first/blockRecs]
 	for k := first; k < min(first+blockRecs, rs.n); k++ {
-		r, err := rs.decode(br)
+		r, next, err := rs.decode(&rs.cur[0], &rs.cur[1], off)
 		if err != nil {
-			panic(fmt.Sprintf("campaign: read recipient %d back from the temporary file: %v", k, err))
+			panic(fmt.Sprintf("campaign: read recipient %d back: %v", k, err))
 		}
-		b.recs = append(b.recs, r)
+		b.recs, off = append(b.recs, r), next
 	}
 	b.first = first
 	return b.recs[i-first]
@@ -254,13 +225,16 @@ func (rs *Recipients) From(lo int) iter.Seq2[int, Recipient] {
 		if lo >= rs.Len() {
 			return
 		}
+		var recs, vars cursor
+		recs.over(rs.recs)
 		first := lo - lo%blockRecs
-		br := rs.reader(rs.index[first/blockRecs])
+		off := rs.index[first/blockRecs]
 		for i := first; i < rs.n; i++ {
-			r, err := rs.decode(br)
+			r, next, err := rs.decode(&recs, &vars, off)
 			if err != nil {
-				panic(fmt.Sprintf("campaign: read recipient %d back from the temporary file: %v", i, err))
+				panic(fmt.Sprintf("campaign: read recipient %d back: %v", i, err))
 			}
+			off = next
 			if i < lo {
 				continue
 			}
@@ -283,4 +257,107 @@ func (rs *Recipients) String() string {
 	}
 	b.WriteByte(']')
 	return b.String()
+}
+
+// spillLog is a log of bytes that is appended to and read back by offset. The first
+// memBytes stay in memory; past them, the log moves to an unlinked temporary file, and
+// only the tail still to be written is kept in memory.
+type spillLog struct {
+	mem     []byte
+	file    *os.File
+	written int64 // bytes in file
+}
+
+// memBytes a log keeps in memory before it spills (and writes at once when spilled).
+const memBytes = 1 << 20
+
+func (l *spillLog) size() int64 { return l.written + int64(len(l.mem)) }
+
+// add adds b to l and returns its offset.
+func add[B string | []byte](l *spillLog, b B) (int64, error) {
+	off := l.size()
+	if len(l.mem)+len(b) > memBytes {
+		if err := l.flush(); err != nil {
+			return 0, err
+		}
+	}
+	if len(b) > memBytes {
+		_, err := l.file.WriteAt([]byte(b), l.written)
+		l.written += int64(len(b))
+		return off, err
+	}
+	l.mem = append(l.mem, b...)
+	return off, nil
+}
+
+// flush writes the bytes in memory to the temporary file, making it first.
+func (l *spillLog) flush() error {
+	if l.file == nil {
+		f, err := os.CreateTemp("", "smsform-recipients-*")
+		if err != nil {
+			return fmt.Errorf("recipients past %d MB are kept in a temporary file: %w", memBytes>>20, err)
+		}
+		// Unlinked at once: nothing is left behind, even by a killed run, and the space is
+		// freed when the file is closed, here or when the log is collected.
+		os.Remove(f.Name())
+		l.file = f
+		runtime.AddCleanup(l, func(f *os.File) { f.Close() }, f)
+	}
+	if _, err := l.file.WriteAt(l.mem, l.written); err != nil {
+		return fmt.Errorf("write recipients to a temporary file: %w", err)
+	}
+	l.written += int64(len(l.mem))
+	l.mem = l.mem[:0]
+	return nil
+}
+
+// cursor reads a spillLog through a window of its bytes.
+type cursor struct {
+	log   *spillLog
+	buf   []byte
+	start int64 // offset of buf[0]
+}
+
+// window is how many bytes a cursor reads from a temporary file at once.
+const window = 64 << 10
+
+// over points c at l.
+func (c *cursor) over(l *spillLog) {
+	if c.log != l {
+		*c = cursor{log: l, buf: c.buf[:0]}
+	}
+}
+
+// bytes returns the n bytes at off, valid until the next call.
+func (c *cursor) bytes(off, n int64) ([]byte, error) {
+	l := c.log
+	if off < 0 || n < 0 || off+n > l.size() {
+		return nil, errCorrupt
+	}
+	if off >= l.written { // in memory
+		return l.mem[off-l.written : off-l.written+n], nil
+	}
+	if off >= c.start && off+n <= c.start+int64(len(c.buf)) {
+		return c.buf[off-c.start : off-c.start+n], nil
+	}
+	if off+n > l.written { // across the end of the file: one copy of both parts
+		b := make([]byte, n)
+		k, err := l.file.ReadAt(b[:l.written-off], off)
+		if err != nil || int64(k) != l.written-off {
+			return nil, fmt.Errorf("%w: %v", errCorrupt, err)
+		}
+		copy(b[k:], l.mem)
+		return b, nil
+	}
+	size := min(max(n, window), l.written-off)
+	if int64(cap(c.buf)) < size {
+		c.buf = make([]byte, size)
+	}
+	c.buf = c.buf[:size]
+	k, err := l.file.ReadAt(c.buf, off)
+	if int64(k) < n {
+		return nil, fmt.Errorf("%w: %v", errCorrupt, err)
+	}
+	c.buf, c.start = c.buf[:k], off
+	return c.buf[:n], nil
 }

@@ -49,11 +49,12 @@ func loadRecipients(cs []*Campaign, ps *problems, digest hash.Hash) {
 		key := realPath(c.CSVFile) + "\x00" + root
 		f := byKey[key]
 		if f == nil {
-			f = &destinationsFile{file: c.CSVFile, root: root}
+			f = &destinationsFile{file: c.CSVFile, root: root, vars: &spillLog{}}
 			byKey[key] = f
 			files = append(files, f)
 		}
 		f.users = append(f.users, d)
+		c.Recipients.csv = f.vars
 	}
 	for _, f := range files {
 		f.load(ps, digest)
@@ -64,13 +65,13 @@ func loadRecipients(cs []*Campaign, ps *problems, digest hash.Hash) {
 // returns takes the CSV's recipients next, so that a number both inline and in the CSV is
 // checked too.
 func (c *Campaign) loadInline(ps *problems) *dedup {
-	c.Recipients = newRecipients("")
+	c.Recipients = newRecipients(nil)
 	d := &dedup{c: c, ps: ps, seen: newSeenTable(len(c.Destinations))}
 	r := c.NewRenderer()
 	for i, dst := range c.Destinations {
 		field := fmt.Sprintf("destinations[%d].to", i)
 		vars := VarsOf(dst.Vars)
-		row := prepared{rec: Recipient{Vars: vars, Line: int32(c.Line(field))}, field: field}
+		row := prepared{rec: Recipient{Vars: vars, Line: int32(c.Line(field))}, field: field, csvAt: -1}
 		names := vars.Names()
 		if bad := slices.IndexFunc(names, func(n string) bool { return hasNUL(dst.Vars[n]) }); bad >= 0 {
 			row.fail(Problem{File: c.File, Line: int(row.rec.Line), Field: fmt.Sprintf("destinations[%d].vars.%s", i, names[bad]), Msg: "holds a NUL character, which no SMS can carry"})
@@ -89,6 +90,9 @@ type prepared struct {
 	problems *[]Problem
 	field    string // where the number is written: "destinations[2].to" or "to" in a CSV
 	vars     uint64 // hash of the vars, to compare repeats of a number
+	// csvAt is where a CSV row's vars are in the file's shared log (destinationsFile.vars);
+	// -1 for an inline recipient.
+	csvAt int64
 }
 
 // fail records a problem of the row.
@@ -189,7 +193,7 @@ func (d *dedup) add(row prepared) {
 		d.failed[key] = firstSeen{vars: row.vars, line: row.rec.Line, fromCSV: row.rec.FromCSV}
 		return
 	}
-	if err := c.Recipients.add(row.rec); err != nil {
+	if err := c.Recipients.add(row.rec, row.csvAt); err != nil {
 		d.ps.add(file, int(row.rec.Line), row.field, "%v", err)
 	}
 }
@@ -203,6 +207,8 @@ type destinationsFile struct {
 	file  string   // as the first campaign names it; problems of the file itself are here
 	root  string   // the campaign root it must resolve inside
 	users []*dedup // one per campaign that names it, in load order
+	// vars holds the vars of the file's rows, once for all the campaigns that name it.
+	vars *spillLog
 }
 
 // csvChunk is a run of CSV records prepared together by one worker, for every campaign
@@ -376,6 +382,7 @@ func (f *destinationsFile) load(ps *problems, digest hash.Hash) {
 	}
 	pending := map[int]*csvChunk{}
 	next := 0
+	var at []int64
 	for ch := range done {
 		pending[ch.seq] = ch
 		for ch, ok := pending[next]; ok; ch, ok = pending[next] {
@@ -383,13 +390,23 @@ func (f *destinationsFile) load(ps *problems, digest hash.Hash) {
 			for _, p := range ch.problems {
 				ps.add(p.File, p.Line, p.Field, "%s", p.Msg)
 			}
+			// Every good row's vars go to the shared log once, for all its campaigns.
+			at = at[:0]
+			for _, row := range ch.rows[0] {
+				off, err := add(f.vars, row.rec.Vars.values)
+				if err != nil {
+					ps.add(f.file, int(row.rec.Line), "", "%v", err)
+				}
+				at = append(at, off)
+			}
 			for k, d := range f.users {
 				if next == 0 && ch.end > 0 && ch.n == chunkRows {
 					// Reserve for the rows the file's size suggests, so that a million
 					// recipients are not copied over and over as the slice and map grow.
 					d.reserve(int(min(size*chunkRows/ch.end, maxReserve)))
 				}
-				for _, row := range ch.rows[k] {
+				for i, row := range ch.rows[k] {
+					row.csvAt = at[i]
 					d.add(row)
 				}
 			}

@@ -142,9 +142,11 @@ type applier struct {
 	err  error
 }
 
-// sendOrder lists the messages to send in the order of the state's primary key (by number),
-// so the state's B-tree grows at its right edge, in pages already in memory, instead of at
-// a random place for every message. Sending order carries no meaning for a campaign.
+// sendOrder lists the messages to send in the order of the state's primary key (by number)
+// within windows of sortWindow messages, so the state's B-tree grows at a few places at a
+// time, in pages already in memory, instead of at a random place for every message, while
+// what sorting costs stays the same for ten million messages as for one window. Sending
+// order carries no meaning for a campaign.
 func sendOrder(cp *CampaignPlan) []Message {
 	var send []Message
 	for _, m := range cp.Messages {
@@ -152,9 +154,27 @@ func sendOrder(cp *CampaignPlan) []Message {
 			send = append(send, m)
 		}
 	}
-	slices.SortFunc(send, func(a, b Message) int { return strings.Compare(cp.Recipient(a).To, cp.Recipient(b).To) })
+	type keyed struct {
+		to string
+		m  Message
+	}
+	var window []keyed
+	for lo := 0; lo < len(send); lo += sortWindow {
+		hi := min(lo+sortWindow, len(send))
+		window = window[:0]
+		for _, m := range send[lo:hi] {
+			window = append(window, keyed{cp.Recipient(m).To, m})
+		}
+		slices.SortFunc(window, func(a, b keyed) int { return strings.Compare(a.to, b.to) })
+		for i, k := range window {
+			send[lo+i] = k.m
+		}
+	}
 	return send
 }
+
+// sortWindow is how many messages sendOrder sorts together.
+const sortWindow = 1 << 16
 
 // feed hands a batch to the workers unless apply was told to stop.
 func (a *applier) feed(ctx context.Context, ch chan<- batch, b batch) bool {

@@ -105,11 +105,11 @@ func applyCaps(cps []*CampaignPlan, contacts *state.Contacts, from time.Time, re
 		limit := c.Settings.MarketingCap()
 		remember := i < last
 		n := 0
-		for j, m := range cp.Messages {
+		for j, rec := range cp.All() {
+			m := cp.Messages[j]
 			if m.Action != Send {
 				continue
 			}
-			rec := cp.Recipient(m)
 			t := cp.sendTime(j, from)
 			if limit != nil && (len(resend) == 0 || !resend[state.Key{Campaign: c.ID, Round: c.Round, To: rec.To}]) {
 				if why, over := k.check(c, rec.To, t, limit); over {

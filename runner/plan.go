@@ -7,6 +7,8 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"iter"
+	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -40,11 +42,11 @@ var actionNames = [...]string{"send", "noop", "changed", "unknown", "failed", "s
 
 func (a Action) String() string { return actionNames[a] }
 
-// Message is one planned message: 12 bytes per recipient, the rest is looked up in the
+// Message is one planned message: 8 bytes per recipient, the rest is looked up in the
 // campaign's recipients.
 type Message struct {
-	Recipient int32 // index into Campaign.Recipients
-	Attempt   int32 // 0 for the first send; -retry-failed bumps it for a fresh messageId
+	Recipient int32  // index into Campaign.Recipients
+	Attempt   uint16 // 0 for the first send; -retry-failed bumps it for a fresh messageId
 	Action    Action
 	// Variant is, in an experiment, the index of the variant the message is sent with (a
 	// held recipient's: the winner's), -1 for a held recipient without winner; 0 otherwise.
@@ -116,12 +118,28 @@ type CampaignPlan struct {
 // Recipient returns the recipient of a planned message: in an experiment, a held
 // recipient planned with the winner carries the winner's variant, hash and parts.
 func (cp *CampaignPlan) Recipient(m Message) campaign.Recipient {
-	r := cp.Campaign.Recipients.At(int(m.Recipient))
+	return cp.planned(m, cp.Campaign.Recipients.At(int(m.Recipient)))
+}
+
+// planned is the recipient r of message m as the plan sends it (see Recipient).
+func (cp *CampaignPlan) planned(m Message, r campaign.Recipient) campaign.Recipient {
 	if r.Held() && m.Variant >= 0 && cp.rolled != nil {
 		w := cp.rolled[m.Recipient]
 		r.Variant, r.Hash, r.Parts = m.Variant, w.hash, w.parts
 	}
 	return r
+}
+
+// All yields the index of every message with its recipient as Recipient gives it, reading
+// the recipients one after the other: what a pass over a whole campaign uses.
+func (cp *CampaignPlan) All() iter.Seq2[int, campaign.Recipient] {
+	return func(yield func(int, campaign.Recipient) bool) {
+		for i, r := range cp.Campaign.Recipients.All() {
+			if !yield(i, cp.planned(cp.Messages[i], r)) {
+				return
+			}
+		}
+	}
 }
 
 // MessageID returns the messageId of a planned message.
@@ -241,7 +259,10 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string
 		}
 		if rec, ok := recs.Get(r.To); ok {
 			matched++
-			m.Attempt = int32(rec.Attempt)
+			if rec.Attempt < 0 || rec.Attempt >= math.MaxUint16 {
+				return nil, fmt.Errorf("the state records attempt %d for %s in campaign %s round %d; attempts run from 0 to %d", rec.Attempt, r.To, c.ID, c.Round, math.MaxUint16-1)
+			}
+			m.Attempt = uint16(rec.Attempt)
 			switch rec.State {
 			case state.Sent:
 				m.Action = Noop
@@ -289,7 +310,7 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string
 			m.Action = Held
 		}
 		cp.Messages[i] = m
-		cp.count(m, opts)
+		cp.count(m, cp.planned(m, r), opts)
 	}
 	if matched < recs.Len() {
 		inFiles := make(map[string]struct{}, c.Recipients.Len())
@@ -307,11 +328,10 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string
 	return cp, nil
 }
 
-// count adds a message to the campaign's counts (and cost).
-func (cp *CampaignPlan) count(m Message, opts PlanOptions) {
+// count adds a message to the campaign's counts (and cost); r is its recipient, as planned.
+func (cp *CampaignPlan) count(m Message, r campaign.Recipient, opts PlanOptions) {
 	switch m.Action {
 	case Send:
-		r := cp.Recipient(m)
 		cp.Counts.Send++
 		cp.Counts.SmsParts += int(r.Parts)
 		if cp.Cost != nil {
@@ -340,8 +360,8 @@ func (cp *CampaignPlan) recount(opts PlanOptions) {
 	if cp.Cost != nil {
 		cp.Cost = newCost()
 	}
-	for _, m := range cp.Messages {
-		cp.count(m, opts)
+	for i, r := range cp.All() {
+		cp.count(cp.Messages[i], r, opts)
 	}
 }
 
@@ -381,8 +401,8 @@ func (p *Plan) Digest() string {
 	var b [8]byte
 	for _, cp := range p.Campaigns {
 		fmt.Fprintf(h, "%s\x00%d\x00", cp.Campaign.ID, cp.Campaign.Round)
-		for _, m := range cp.Messages {
-			r := cp.Recipient(m)
+		for i, r := range cp.All() {
+			m := cp.Messages[i]
 			h.Write([]byte(r.To))
 			binary.BigEndian.PutUint64(b[:], r.Hash)
 			h.Write(b[:])
@@ -402,9 +422,9 @@ func (p *Plan) Digest() string {
 func (p *Plan) SendDigest() string {
 	h := sha256.New()
 	for _, cp := range p.Campaigns {
-		for _, m := range cp.Messages {
-			if m.Action == Send {
-				fmt.Fprintf(h, "%s\x00%s\x00", cp.MessageID(m), cp.Recipient(m).To)
+		for i, r := range cp.All() {
+			if m := cp.Messages[i]; m.Action == Send {
+				fmt.Fprintf(h, "%s\x00%s\x00", MessageID(cp.Campaign.ID, cp.Campaign.Round, r.To, int(m.Attempt)), r.To)
 			}
 		}
 	}

@@ -47,7 +47,7 @@ func TestMakePlan(t *testing.T) {
 
 	type want struct {
 		actions  []runner.Action
-		attempts []int32
+		attempts []uint16
 		counts   runner.Counts
 		errors   map[int32]string
 		orphaned []string
@@ -94,7 +94,7 @@ func TestMakePlan(t *testing.T) {
 			},
 			want: want{
 				actions:  []runner.Action{runner.Send, runner.Failed, runner.Send},
-				attempts: []int32{0, 2, 0},
+				attempts: []uint16{0, 2, 0},
 				counts:   runner.Counts{Send: 2, Failed: 1, SmsParts: 3},
 				errors:   map[int32]string{1: "REJECTED_DESTINATION: Invalid destination address"},
 			},
@@ -107,7 +107,7 @@ func TestMakePlan(t *testing.T) {
 			opts: runner.PlanOptions{RetryFailed: true},
 			want: want{
 				actions:  []runner.Action{runner.Send, runner.Send, runner.Send},
-				attempts: []int32{0, 3, 0},
+				attempts: []uint16{0, 3, 0},
 				counts:   runner.Counts{Send: 3, SmsParts: 4},
 			},
 		},
@@ -153,7 +153,7 @@ func TestMakePlan(t *testing.T) {
 			}
 			cp := p.Campaigns[0]
 			var actions []runner.Action
-			var attempts []int32
+			var attempts []uint16
 			for i, m := range cp.Messages {
 				if m.Recipient != int32(i) {
 					t.Errorf("message %d is of recipient %d; want file order", i, m.Recipient)
@@ -165,7 +165,7 @@ func TestMakePlan(t *testing.T) {
 				t.Errorf("actions %v, want %v", actions, tt.want.actions)
 			}
 			if tt.want.attempts == nil {
-				tt.want.attempts = make([]int32, len(actions))
+				tt.want.attempts = make([]uint16, len(actions))
 			}
 			if !slices.Equal(attempts, tt.want.attempts) {
 				t.Errorf("attempts %v, want %v", attempts, tt.want.attempts)

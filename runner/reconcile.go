@@ -57,8 +57,8 @@ func (r Reconciliation) Abandon(ctx context.Context, store state.Store, p *Plan)
 		if cp := plans[round]; cp != nil {
 			if planned[round] == nil {
 				planned[round] = make(map[string]int, len(cp.Messages))
-				for i, pm := range cp.Messages {
-					planned[round][cp.Recipient(pm).To] = i
+				for i, r := range cp.All() {
+					planned[round][r.To] = i
 				}
 			}
 			i, ok := planned[round][m.To]
@@ -171,11 +171,16 @@ func Reconcile(ctx context.Context, store state.Store, logs LogReader, opts Reco
 // messages the plan sends again with the same messageId, so that an idempotency window is
 // measured from it however often they are resent.
 func (r Reconciliation) NoteResends(ctx context.Context, store state.Store, p *Plan) error {
+	if len(r.ResendKeys) == 0 {
+		return nil
+	}
 	var keys []state.Key
 	for _, cp := range p.Campaigns {
 		for _, m := range cp.Messages {
-			k := state.Key{Campaign: cp.Campaign.ID, Round: cp.Campaign.Round, To: cp.Recipient(m).To}
-			if m.Action == Send && r.ResendKeys[k] {
+			if m.Action != Send {
+				continue
+			}
+			if k := (state.Key{Campaign: cp.Campaign.ID, Round: cp.Campaign.Round, To: cp.Recipient(m).To}); r.ResendKeys[k] {
 				keys = append(keys, k)
 			}
 		}

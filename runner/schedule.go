@@ -38,12 +38,11 @@ func (cp *CampaignPlan) schedule(from, now time.Time) []campaign.Problem {
 	var bad []campaign.Problem
 	byZones := map[string]int32{}
 	cp.groupOf = make([]int32, len(cp.Messages))
-	for i, m := range cp.Messages {
+	for i, rec := range cp.All() {
 		cp.groupOf[i] = -1
-		if m.Action != Send {
+		if cp.Messages[i].Action != Send {
 			continue
 		}
-		rec := cp.Recipient(m)
 		zones, err := campaign.Zones(rec.To)
 		if err != nil {
 			// Load refuses these already (ZoneProblem); this guards a set made otherwise.
