@@ -706,3 +706,57 @@ func TestApplyConnectionRefused(t *testing.T) {
 		t.Errorf("%d messages left in flight", n)
 	}
 }
+
+// TestApplySpilledRecipients: two campaigns naming one CSV whose vars are large enough to be
+// kept in a temporary file (campaign.Recipients) are sent every message once, each text
+// rendered from its own row, and a fresh plan finds them all sent.
+func TestApplySpilledRecipients(t *testing.T) {
+	t.Parallel()
+	const n = 25_000
+	var csv strings.Builder
+	csv.WriteString("to,name,code\n")
+	for i := range n {
+		fmt.Fprintf(&csv, "+4179%07d,Name%d,%048d\n", i, i, i)
+	}
+	set := load(t, map[string]string{
+		"a.yaml": "id: a\nfrom: InfoSMS\ntext: \"Hi {{.name}}: {{.code}}\"\ndestinations_file: r.csv\ndestinations: [{to: \"+41780000001\", vars: {name: Inline, code: \"7\"}}]\n",
+		"b.yaml": "id: b\nfrom: InfoSMS\ntext: \"{{.code}} for {{.name}}\"\ndestinations_file: r.csv\n",
+		"r.csv":  csv.String(),
+	})
+	s := openStore(t)
+	sb, client := startSandbox(t, sandbox.Options{}, nil)
+	p := planFromStore(t, set, s, runner.PlanOptions{})
+	if p.Summary.Send != 2*n+1 {
+		t.Fatalf("plan: %+v", p.Summary)
+	}
+	res, err := runner.Apply(context.Background(), p, client, s, runner.ApplyOptions{})
+	if err != nil || res.Sent != 2*n+1 {
+		t.Fatalf("apply: %+v, %v", res, err)
+	}
+	got := byMessageID(t, sb)
+	if len(got) != 2*n+1 {
+		t.Fatalf("sandbox received %d messages, want %d", len(got), 2*n+1)
+	}
+	want := func(c string, to, name, code string) (string, string) {
+		text := "Hi " + name + ": " + code
+		if c == "b" {
+			text = code + " for " + name
+		}
+		return runner.MessageID(c, 1, to, 0), text
+	}
+	for i := range n {
+		to, name, code := fmt.Sprintf("+4179%07d", i), fmt.Sprintf("Name%d", i), fmt.Sprintf("%048d", i)
+		for _, c := range []string{"a", "b"} {
+			id, text := want(c, to, name, code)
+			if g := got[id]; g.Text != text || g.To != to[1:] {
+				t.Fatalf("campaign %s, row %d: received %q to %s, want %q to %s", c, i+2, g.Text, g.To, text, to[1:])
+			}
+		}
+	}
+	if id, text := want("a", "+41780000001", "Inline", "7"); got[id].Text != text {
+		t.Errorf("inline recipient: received %q, want %q", got[id].Text, text)
+	}
+	if again := planFromStore(t, set, s, runner.PlanOptions{}); again.Summary != (runner.Counts{Noop: 2*n + 1}) {
+		t.Errorf("plan after apply: %+v", again.Summary)
+	}
+}

@@ -1,0 +1,126 @@
+package campaign
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+)
+
+// TestRecipientsRoundTrip: what goes into a list comes back out alike, through At in any
+// order and through All and From, in memory and past the spill to temporary files, with
+// vars of its own (inline) and shared with another list (a destinations_file's).
+func TestRecipientsRoundTrip(t *testing.T) {
+	names := []string{"name", "code"}
+	shared := &spillLog{}
+	a, b := newRecipients(shared), newRecipients(shared)
+	var want []Recipient
+	const n = 60_000 // over 2 MB of vars: both logs spill
+	for i := range n {
+		r := Recipient{
+			To:   "+4179" + fmt.Sprintf("%07d", i),
+			Hash: rand.Uint64(), Parts: int32(i % 7), Line: int32(i + 2),
+			Variant: int8(i%3 - 1), FromCSV: i%5 != 0,
+		}
+		at := int64(-1)
+		if r.FromCSV {
+			r.Vars = NewVars(&names, "Name"+strconv.Itoa(i), fmt.Sprintf("%040d", i))
+			off, err := add(shared, r.Vars.values)
+			if err != nil {
+				t.Fatal(err)
+			}
+			at = off
+		} else {
+			r.Vars = VarsOf(map[string]string{"inline": strconv.Itoa(i)})
+		}
+		want = append(want, r)
+		for _, l := range []*Recipients{a, b} {
+			if err := l.add(r, at); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if shared.file == nil || a.recs.file == nil || a.own.size() == 0 {
+		t.Fatalf("nothing spilled: vars %d bytes, records %d bytes", shared.size(), a.recs.size())
+	}
+	same := func(got, want Recipient) bool {
+		return got.To == want.To && got.Hash == want.Hash && got.Parts == want.Parts && got.Line == want.Line &&
+			got.Variant == want.Variant && got.FromCSV == want.FromCSV &&
+			fmt.Sprint(got.Vars.Names(), got.Vars.Values()) == fmt.Sprint(want.Vars.Names(), want.Vars.Values())
+	}
+	for _, l := range []*Recipients{a, b} {
+		if l.Len() != n {
+			t.Fatalf("Len %d, want %d", l.Len(), n)
+		}
+		seen := 0
+		for i, r := range l.All() {
+			if i != seen || !same(r, want[i]) {
+				t.Fatalf("All: %d: %+v, want %d: %+v", i, r, seen, want[i])
+			}
+			seen++
+		}
+		if seen != n {
+			t.Fatalf("All yielded %d, want %d", seen, n)
+		}
+		for _, i := range rand.Perm(n)[:5000] {
+			if r := l.At(i); !same(r, want[i]) {
+				t.Fatalf("At(%d) = %+v, want %+v", i, r, want[i])
+			}
+		}
+		for _, lo := range []int{0, 1, 31, 32, 33, n - 1, n} {
+			k := lo
+			for i, r := range l.From(lo) {
+				if i != k || !same(r, want[i]) {
+					t.Fatalf("From(%d): %d: %+v, want %d", lo, i, r, k)
+				}
+				k++
+				if k > lo+40 {
+					break
+				}
+			}
+			if lo < n && k == lo {
+				t.Errorf("From(%d) yielded nothing", lo)
+			}
+		}
+	}
+	var none *Recipients
+	if none.Len() != 0 {
+		t.Error("a nil list is not empty")
+	}
+	for range none.All() {
+		t.Error("a nil list yields")
+	}
+}
+
+// TestSeenTable: numbers are found again, whatever their fingerprints share, across growth;
+// a fingerprint that matches is only a match when the caller confirms it.
+func TestSeenTable(t *testing.T) {
+	tab := newSeenTable(0)
+	const n = 200_000
+	key := func(i int) uint64 { return 41_790_000_000 + uint64(i)*7919 }
+	for i := range n {
+		if v, dup := tab.add(key(i), uint32(i+1), func(v uint32) bool { return key(int(v-1)) == key(i) }); dup {
+			t.Fatalf("number %d: found (value %d) before it was added", i, v)
+		}
+	}
+	if tab.n != n {
+		t.Fatalf("%d numbers, want %d", tab.n, n)
+	}
+	for i := range n {
+		v, dup := tab.add(key(i), 0, func(v uint32) bool { return key(int(v-1)) == key(i) })
+		if !dup || v != uint32(i+1) {
+			t.Fatalf("number %d: value %d, found %v; want %d", i, v, dup, i+1)
+		}
+	}
+	// A caller that never confirms: every number is new, and added.
+	if _, dup := tab.add(key(1), 9, func(uint32) bool { return false }); dup || tab.n != n+1 {
+		t.Errorf("an unconfirmed fingerprint was taken for a match (%d numbers)", tab.n)
+	}
+	slots := 0
+	for i := range tab.shards {
+		slots += len(tab.shards[i].slots)
+	}
+	if load := float64(tab.n) / float64(slots); load > maxLoad || load < maxLoad/4 {
+		t.Errorf("load %.2f over %d slots", load, slots)
+	}
+}
