@@ -280,12 +280,12 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 		}
 		bw.WriteString(",\"messages\":[")
 		r := c.NewRenderer()
-		for j, m := range cp.Messages {
+		for j, rec := range cp.All() {
+			m := cp.Messages[j]
 			if j > 0 {
 				bw.WriteByte(',')
 			}
 			bw.WriteByte('\n')
-			rec := cp.Recipient(m)
 			var text string
 			if cp.HasText(m) { // no text is a held recipient's until there is a winner
 				var err error
@@ -295,7 +295,7 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 			}
 			jm := jsonMessage{
 				Action: m.Action.String(), To: rec.To, Text: text, Parts: rec.Parts,
-				MessageID: cp.MessageID(m), Error: cp.Errors[m.Recipient], Variant: cp.VariantName(m),
+				MessageID: MessageID(c.ID, c.Round, rec.To, int(m.Attempt)), Error: cp.Errors[m.Recipient], Variant: cp.VariantName(m),
 			}
 			if at, ok := cp.SendAt(j); ok && at.After(p.ScheduledFrom) {
 				jm.SendAt = at.Format(time.RFC3339)
