@@ -135,7 +135,7 @@ type firstSeen struct {
 // reserve makes room for n more recipients.
 func (d *dedup) reserve(n int) {
 	if d.seen.n == 0 {
-		d.seen = newSeenTable(n)
+		d.seen = newSeenTable(n + n/8) // an estimate: room for a little more
 	}
 }
 
@@ -222,9 +222,10 @@ type csvChunk struct {
 	end      int64        // bytes of the file read when the chunk was full
 }
 
-// maxReserve bounds the recipients reserved from the first chunk's estimate (16 bytes of
-// table each): a file whose first rows are short cannot make Load reserve more than 64 MB.
-const maxReserve = 4 << 20
+// maxReserve bounds the recipients reserved from the first chunk's estimate (11 bytes of
+// table each, with the headroom reserve adds): a file whose first rows are short cannot
+// make Load reserve more than 176 MB, and only the part its rows fill is ever touched.
+const maxReserve = 16 << 20
 
 const chunkRows = 2048
 
