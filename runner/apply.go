@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -89,11 +87,10 @@ func Apply(ctx context.Context, p *Plan, sender Sender, store state.Store, opts 
 	go func() {
 		defer close(batches)
 		for _, cp := range p.Campaigns {
-			times, parts := sendTimes(cp)
-			for i, send := range parts {
+			for at, send := range sendWindows(cp) {
 				for len(send) > 0 {
 					n := min(opts.BatchSize, len(send))
-					if !a.feed(feedCtx, batches, batch{cp, send[:n:n], times[i]}) {
+					if !a.feed(feedCtx, batches, batch{cp, send[:n:n], at}) {
 						return
 					}
 					send = send[n:]
@@ -141,40 +138,6 @@ type applier struct {
 	res  Result
 	err  error
 }
-
-// sendOrder lists the messages to send in the order of the state's primary key (by number)
-// within windows of sortWindow messages, so the state's B-tree grows at a few places at a
-// time, in pages already in memory, instead of at a random place for every message, while
-// what sorting costs stays the same for ten million messages as for one window. Sending
-// order carries no meaning for a campaign.
-func sendOrder(cp *CampaignPlan) []Message {
-	var send []Message
-	for _, m := range cp.Messages {
-		if m.Action == Send {
-			send = append(send, m)
-		}
-	}
-	type keyed struct {
-		to string
-		m  Message
-	}
-	var window []keyed
-	for lo := 0; lo < len(send); lo += sortWindow {
-		hi := min(lo+sortWindow, len(send))
-		window = window[:0]
-		for _, m := range send[lo:hi] {
-			window = append(window, keyed{cp.Recipient(m).To, m})
-		}
-		slices.SortFunc(window, func(a, b keyed) int { return strings.Compare(a.to, b.to) })
-		for i, k := range window {
-			send[lo+i] = k.m
-		}
-	}
-	return send
-}
-
-// sortWindow is how many messages sendOrder sorts together.
-const sortWindow = 1 << 16
 
 // feed hands a batch to the workers unless apply was told to stop.
 func (a *applier) feed(ctx context.Context, ch chan<- batch, b batch) bool {

@@ -3,6 +3,7 @@ package runner
 import (
 	"cmp"
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 	"time"
@@ -140,28 +141,59 @@ func (p *Plan) CheckQuiet(now time.Time) error {
 	return nil
 }
 
-// sendTimes splits the messages to send of a campaign with quiet hours by send time,
-// earliest first, each part in sendOrder: messages of different times never share a
-// request. A campaign without quiet hours is one part at the zero time.
-func sendTimes(cp *CampaignPlan) (times []time.Time, parts [][]Message) {
-	send := sendOrder(cp)
-	if cp.groupOf == nil {
-		return []time.Time{{}}, [][]Message{send}
+// sendWindows yields the messages to send of a campaign by send time, earliest first (one
+// zero time without quiet hours), in windows of at most sortWindow messages, each sorted
+// by number: messages of different times never share a request, and the state's B-tree
+// grows at a few places at a time, in pages already in memory, rather than at a random
+// place for every message. Each window is a new slice, which its batches may keep.
+// Sending order carries no meaning for a campaign.
+func sendWindows(cp *CampaignPlan) iter.Seq2[time.Time, []Message] {
+	return func(yield func(time.Time, []Message) bool) {
+		times := []time.Time{{}}
+		if cp.groupOf != nil {
+			times = times[:0]
+			for _, g := range cp.Schedule {
+				times = append(times, g.At)
+			}
+			slices.SortFunc(times, time.Time.Compare)
+			times = slices.CompactFunc(times, time.Time.Equal)
+		}
+		type keyed struct {
+			to string
+			m  Message
+		}
+		var window []keyed
+		flush := func(at time.Time) bool {
+			slices.SortFunc(window, func(a, b keyed) int { return strings.Compare(a.to, b.to) })
+			send := make([]Message, len(window))
+			for i, k := range window {
+				send[i] = k.m
+			}
+			window = window[:0]
+			return yield(at, send)
+		}
+		for _, at := range times {
+			for i, r := range cp.All() {
+				m := cp.Messages[i]
+				if m.Action != Send {
+					continue
+				}
+				if t, _ := cp.SendAt(i); cp.groupOf != nil && !t.Equal(at) {
+					continue
+				}
+				if window = append(window, keyed{r.To, m}); len(window) == sortWindow && !flush(at) {
+					return
+				}
+			}
+			if len(window) > 0 && !flush(at) {
+				return
+			}
+		}
 	}
-	byTime := map[time.Time][]Message{}
-	for _, m := range send {
-		at, _ := cp.SendAt(int(m.Recipient))
-		byTime[at] = append(byTime[at], m)
-	}
-	for at := range byTime {
-		times = append(times, at)
-	}
-	slices.SortFunc(times, time.Time.Compare)
-	for _, at := range times {
-		parts = append(parts, byTime[at])
-	}
-	return times, parts
 }
+
+// sortWindow is how many messages sendWindows sorts together.
+const sortWindow = 1 << 16
 
 // scheduleText says when a group goes out, for the human view.
 func scheduleText(g SendGroup, quiet campaign.Quiet, sendAt bool) string {
