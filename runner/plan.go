@@ -250,6 +250,12 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string
 	if err != nil {
 		return nil, err
 	}
+	// planned marks the recorded messages the files still list, by slot: the rest are
+	// orphaned.
+	var planned []uint64
+	if recs.Len() > 0 {
+		planned = make([]uint64, (recs.Slots()+63)/64)
+	}
 	matched := 0
 	for i, r := range c.Recipients.All() {
 		m := Message{Recipient: int32(i), Action: Send, Variant: r.Variant}
@@ -257,8 +263,10 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string
 			m.Variant = int8(heldVariant(i))
 			r = cp.Recipient(m)
 		}
-		if rec, ok := recs.Get(r.To); ok {
+		k, _ := state.NumberKey(r.To)
+		if slot, rec, ok := recs.Find(k); ok {
 			matched++
+			planned[slot/64] |= 1 << (slot % 64)
 			if rec.Attempt < 0 || rec.Attempt >= math.MaxUint16 {
 				return nil, fmt.Errorf("the state records attempt %d for %s in campaign %s round %d; attempts run from 0 to %d", rec.Attempt, r.To, c.ID, c.Round, math.MaxUint16-1)
 			}
@@ -313,15 +321,12 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string
 		cp.count(m, cp.planned(m, r), opts)
 	}
 	if matched < recs.Len() {
-		inFiles := make(map[string]struct{}, c.Recipients.Len())
-		for _, r := range c.Recipients.All() {
-			inFiles[r.To] = struct{}{}
-		}
-		recs.Each(func(to string, _ state.Record) {
-			if _, ok := inFiles[to]; !ok {
+		for slot := range recs.Slots() {
+			if planned[slot/64]&(1<<(slot%64)) == 0 {
+				to, _, _ := recs.At(slot)
 				cp.Orphaned = append(cp.Orphaned, to)
 			}
-		})
+		}
 		slices.Sort(cp.Orphaned)
 		cp.Counts.Orphaned = len(cp.Orphaned)
 	}

@@ -145,7 +145,7 @@ func (c *Contacts) Each(to string, fn func(Contact)) {
 	if c == nil || len(c.entries) == 0 {
 		return
 	}
-	k, ok := numberKey(to)
+	k, ok := NumberKey(to)
 	if !ok {
 		return
 	}

@@ -33,7 +33,7 @@ func TestNumberKeyOf(t *testing.T) {
 	for _, s := range []string{"+41790000001", "+1", "+999999999999999", "+9999999999999999999", "+18446744073709551615", "+18446744073709551616",
 		"+99999999999999999999", "", "+", "41790000001", "+4179 0000001", "++4179", "+-4179", "+4179000000a", "+0041"} {
 		k, ok := numberKeyOf([]byte(s))
-		wk, wok := numberKey(s)
+		wk, wok := NumberKey(s)
 		if k != wk || ok != wok {
 			t.Errorf("numberKeyOf(%q) = %d, %v; numberKey %d, %v", s, k, ok, wk, wok)
 		}

@@ -99,7 +99,7 @@ func (x *MessageIndex) ByMessageID(id string) (int32, bool) {
 
 // ByNumber finds the message a campaign's latest round sent to an E.164 number.
 func (x *MessageIndex) ByNumber(campaign, to string) (int32, bool) {
-	k, ok := numberKey(to)
+	k, ok := NumberKey(to)
 	if !ok {
 		return 0, false
 	}
@@ -147,7 +147,7 @@ func NewIndexBuilder(total int, sizes map[string]int) *IndexBuilder {
 func (b *IndexBuilder) Add(campaign []byte, round int32, to, id, st []byte, tracked bool, conv []byte) {
 	x := b.x
 	m := indexed{round: round, state: stateCodeOf(st), conv: convCodeOf(conv), tracked: tracked}
-	n, ok := numberKey(string(to))
+	n, ok := NumberKey(string(to))
 	if !ok {
 		return // not a number: no event can match it
 	}

@@ -2,7 +2,6 @@ package state
 
 import (
 	"slices"
-	"strconv"
 	"time"
 )
 
@@ -30,20 +29,6 @@ type Snapshot struct {
 	trials map[Round]*Trial
 }
 
-// Recorded is the recorded messages of one campaign round, kept compactly: a million of
-// them are a map of 24-byte values keyed by the numbers' digits, not a million strings.
-type Recorded struct {
-	recs map[uint64]compact
-	errs map[uint64]string // reasons of failed messages
-}
-
-type compact struct {
-	hash      uint64
-	sendingAt int64 // Unix milliseconds
-	attempt   int32
-	state     uint8
-}
-
 var stateCodes = []State{"", Sending, Sent, Failed, Unknown, Abandoned, Capped}
 
 func stateCode(st State) uint8 { return codeOf(stateCodes, st) }
@@ -66,92 +51,6 @@ func stateCodeOf(st []byte) uint8 {
 // codeOf is v's index in table, 0 (the empty value) when absent: the one-byte form of a
 // state in the compact snapshot and index.
 func codeOf[T comparable](table []T, v T) uint8 { return uint8(max(slices.Index(table, v), 0)) }
-
-// Put records one message.
-func (r *Recorded) Put(to string, rec Record) {
-	k, ok := numberKey(to)
-	if !ok {
-		return
-	}
-	r.set(k, compact{hash: rec.Hash, sendingAt: rec.SendingAt.UnixMilli(), attempt: int32(rec.Attempt), state: stateCode(rec.State)}, rec.Error)
-}
-
-// PutRow records one message from the columns a backend reads, its text as bytes: a
-// million rows are read without a million strings. The bytes are not kept (a backend may
-// pass buffers it reuses).
-func (r *Recorded) PutRow(to, st []byte, hash int64, attempt int32, errText, sendingAt []byte) {
-	k, ok := numberKeyOf(to)
-	if !ok {
-		return
-	}
-	r.set(k, compact{hash: uint64(hash), attempt: attempt, state: stateCodeOf(st), sendingAt: unixMilli(sendingAt)}, string(errText))
-}
-
-// PutCodedRow is PutRow with the state as its code (StateCodes; anything else is none).
-func (r *Recorded) PutCodedRow(to []byte, code int64, hash int64, attempt int32, errText, sendingAt []byte) {
-	k, ok := numberKeyOf(to)
-	if !ok {
-		return
-	}
-	if code < 0 || code >= int64(len(stateCodes)) {
-		code = 0
-	}
-	r.set(k, compact{hash: uint64(hash), attempt: attempt, state: uint8(code), sendingAt: unixMilli(sendingAt)}, string(errText))
-}
-
-func (r *Recorded) set(k uint64, c compact, errText string) {
-	r.recs[k] = c
-	if errText != "" {
-		if r.errs == nil {
-			r.errs = map[uint64]string{}
-		}
-		r.errs[k] = errText
-	} else {
-		delete(r.errs, k)
-	}
-}
-
-func (r *Recorded) record(k uint64, c compact) Record {
-	rec := Record{State: stateCodes[c.state], Hash: c.hash, Attempt: int(c.attempt), Error: r.errs[k]}
-	if c.sendingAt != 0 {
-		rec.SendingAt = time.UnixMilli(c.sendingAt).UTC()
-	}
-	return rec
-}
-
-// Get returns the record of an E.164 number.
-func (r *Recorded) Get(to string) (Record, bool) {
-	if r == nil {
-		return Record{}, false
-	}
-	k, ok := numberKey(to)
-	if !ok {
-		return Record{}, false
-	}
-	c, ok := r.recs[k]
-	if !ok {
-		return Record{}, false
-	}
-	return r.record(k, c), true
-}
-
-// Len is the number of recorded messages.
-func (r *Recorded) Len() int {
-	if r == nil {
-		return 0
-	}
-	return len(r.recs)
-}
-
-// Each calls fn for every recorded message, in no particular order.
-func (r *Recorded) Each(fn func(to string, rec Record)) {
-	if r == nil {
-		return
-	}
-	for k, c := range r.recs {
-		fn("+"+strconv.FormatUint(k, 10), r.record(k, c))
-	}
-}
 
 // Round returns the recorded messages of a round (nil, which holds none, if it was not read).
 func (s *Snapshot) Round(r Round) *Recorded { return s.rounds[r] }
@@ -189,7 +88,7 @@ func NewSnapshotBuilder(v Version) *SnapshotBuilder {
 func (b *SnapshotBuilder) Round(r Round) *Recorded {
 	recs := b.snap.rounds[r]
 	if recs == nil {
-		recs = &Recorded{recs: map[uint64]compact{}}
+		recs = &Recorded{}
 		b.snap.rounds[r] = recs
 	}
 	return recs

@@ -83,8 +83,9 @@ func ParseTime(s string) time.Time {
 // recorded and read back compares equal to the one kept in memory.
 func Now() time.Time { return ParseTime(FormatTime(time.Now())) }
 
-// numberKey turns an E.164 number into its digits as an integer (E.164 has at most 15).
-func numberKey(to string) (uint64, bool) {
+// NumberKey turns an E.164 number into its digits as an integer (E.164 has at most 15):
+// how the state keys numbers in memory (Recorded.GetKey, Contacts).
+func NumberKey(to string) (uint64, bool) {
 	if len(to) < 2 || to[0] != '+' {
 		return 0, false
 	}
@@ -97,7 +98,7 @@ func numberKey(to string) (uint64, bool) {
 func numberKeyOf(to []byte) (uint64, bool) {
 	// 19 digits always fit in a uint64; longer is no E.164 number, left to ParseUint.
 	if len(to) < 2 || to[0] != '+' || len(to) > 20 {
-		return numberKey(string(to))
+		return NumberKey(string(to))
 	}
 	var k uint64
 	for _, c := range to[1:] {

@@ -49,7 +49,8 @@ func (q *Queries) Snapshot(ctx context.Context, rounds []state.Round) (*state.Sn
 			}
 			recs := b.Round(r)
 			rows, err := q.query(ctx, tx, `SELECT destination, `+stateCodeSQL+`, text_hash, attempt, COALESCE(error, ''), sending_at,
-				CASE WHEN variant IS NULL THEN 0 ELSE 1 END FROM messages WHERE campaign = ? AND round = ?`, r.Campaign, r.Round)
+				CASE WHEN variant IS NULL THEN 0 ELSE 1 END FROM messages WHERE campaign = ? AND round = ?
+				ORDER BY destination COLLATE "C"`, r.Campaign, r.Round) // the order state.Recorded keeps
 			if err != nil {
 				return err
 			}
