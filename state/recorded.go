@@ -358,10 +358,13 @@ func (r *Recorded) Slots() int { return r.Len() }
 
 // At returns the message in a slot, if the slot holds one.
 func (r *Recorded) At(slot int) (to string, rec Record, ok bool) {
-	if r == nil || slot < 0 || slot >= r.n {
+	if r == nil {
 		return "", Record{}, false
 	}
 	r.ready()
+	if slot < 0 || slot >= r.n {
+		return "", Record{}, false
+	}
 	k, rec := r.record(slot)
 	return "+" + strconv.FormatUint(k, 10), rec, true
 }
@@ -371,6 +374,7 @@ func (r *Recorded) Len() int {
 	if r == nil {
 		return 0
 	}
+	r.ready() // a number put twice out of order is counted once
 	return r.n
 }
 
