@@ -49,19 +49,32 @@ func (r Reconciliation) Abandon(ctx context.Context, store state.Store, p *Plan)
 	for _, cp := range p.Campaigns {
 		plans[state.Round{Campaign: cp.Campaign.ID, Round: cp.Campaign.Round}] = cp
 	}
-	planned := map[state.Round]map[string]int{} // number -> message index; built only for rounds with resends
+	// The message index of each number to resend, found in one pass over each round with
+	// resends: a map of the resends, not of every number in the files.
+	planned := map[state.Round]map[string]int{}
+	for _, m := range r.resend {
+		round := state.Round{Campaign: m.Campaign, Round: m.Round}
+		if planned[round] == nil {
+			planned[round] = map[string]int{}
+		}
+		planned[round][m.To] = -1
+	}
+	for round, at := range planned {
+		if cp := plans[round]; cp != nil {
+			for i, r := range cp.All() {
+				if _, ok := at[r.To]; ok {
+					at[r.To] = i
+				}
+			}
+		}
+	}
 	var outs []state.Outcome
 	for _, m := range r.resend {
 		round := state.Round{Campaign: m.Campaign, Round: m.Round}
 		why := fmt.Sprintf("round %d of campaign %s is no longer in the files", m.Round, m.Campaign)
 		if cp := plans[round]; cp != nil {
-			if planned[round] == nil {
-				planned[round] = make(map[string]int, len(cp.Messages))
-				for i, r := range cp.All() {
-					planned[round][r.To] = i
-				}
-			}
-			i, ok := planned[round][m.To]
+			i := planned[round][m.To]
+			ok := i >= 0
 			switch {
 			case ok && cp.Messages[i].Action == Send:
 				continue
