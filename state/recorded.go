@@ -130,6 +130,16 @@ func (r *Recorded) PutCodedRow(to []byte, code int64, hash int64, attempt int32,
 	r.set(k, uint64(hash), int64(attempt), uint8(code), unixMilli(sendingAt), string(errText))
 }
 
+// PutError sets the reason of a message put before, from a backend's column (the bytes
+// are not kept); the number must be recorded already.
+func (r *Recorded) PutError(to, errText []byte) {
+	k, ok := numberKeyOf(to)
+	if !ok || len(errText) == 0 {
+		return
+	}
+	r.errs = setRare(r.errs, k, string(errText))
+}
+
 func (r *Recorded) set(k, hash uint64, attempt int64, st uint8, at int64, errText string) {
 	order, ok := orderKey(k)
 	if !ok {

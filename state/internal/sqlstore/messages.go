@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,33 +39,42 @@ func (q *Queries) Snapshot(ctx context.Context, rounds []state.Round) (*state.Sn
 			return err
 		}
 		b := state.NewSnapshotBuilder(v)
-		// RawBytes: a million rows are read without a million strings.
-		var to, errText, sendingAt sql.RawBytes
-		var code, hash int64
-		var attempt, variant int32
-		dest := []any{&to, &code, &hash, &attempt, &errText, &sendingAt, &variant}
+		// RawBytes: a million rows are read without a million strings. Each column read
+		// costs the SQLite driver a call and a lock, so the state, whether the message has
+		// a variant and its attempt come as one number (packedSQL), and the reasons, which
+		// few messages have, in a second read.
+		var to, sendingAt sql.RawBytes
+		var packed, hash int64
+		dest := []any{&to, &packed, &hash, &sendingAt}
 		for _, r := range rounds {
 			if b.Has(r) {
 				continue
 			}
 			recs := b.Round(r)
-			rows, err := q.query(ctx, tx, `SELECT destination, `+stateCodeSQL+`, text_hash, attempt, COALESCE(error, ''), sending_at,
-				CASE WHEN variant IS NULL THEN 0 ELSE 1 END FROM messages WHERE campaign = ? AND round = ?
+			rows, err := q.query(ctx, tx, `SELECT destination, `+packedSQL+`, text_hash, sending_at
+				FROM messages WHERE campaign = ? AND round = ?
 				ORDER BY destination COLLATE "C"`, r.Campaign, r.Round) // the order state.Recorded keeps
 			if err != nil {
 				return err
 			}
-			variants := false
+			variants, unsent := false, false
 			for rows.Next() {
 				if err := rows.Scan(dest...); err != nil {
 					rows.Close()
 					return err
 				}
-				recs.PutCodedRow(to, code, hash, attempt, errText, sendingAt)
-				variants = variants || variant != 0
+				recs.PutCodedRow(to, packed&7, hash, int32(packed>>4), nil, sendingAt)
+				variants = variants || packed&8 != 0
+				unsent = unsent || packed&7 != sentCode
 			}
 			if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 				return err
+			}
+			// A message recorded sent has no reason: a round sent whole needs no second scan.
+			if unsent {
+				if err := q.reasons(ctx, tx, r, recs); err != nil {
+					return err
+				}
 			}
 			// An experiment's figures are read only for a round sent with variants: the
 			// rounds of plain campaigns cost one more lookup (their decision), no scan.
@@ -92,8 +102,24 @@ func (q *Queries) Snapshot(ctx context.Context, rounds []state.Round) (*state.Sn
 	return snap, err
 }
 
-// stateCodeSQL reads a message's state as its code (state.StateCodes): a number is read
-// without the two allocations a text column costs, a million times over.
+// reasons reads the reasons of round r's messages (failed, unknown...) into recs.
+func (q *Queries) reasons(ctx context.Context, tx Querier, r state.Round, recs *state.Recorded) error {
+	rows, err := q.query(ctx, tx, `SELECT destination, error FROM messages
+		WHERE campaign = ? AND round = ? AND error IS NOT NULL AND error <> ''`, r.Campaign, r.Round)
+	if err != nil {
+		return err
+	}
+	var to, errText sql.RawBytes
+	for rows.Next() {
+		if err := rows.Scan(&to, &errText); err != nil {
+			rows.Close()
+			return err
+		}
+		recs.PutError(to, errText)
+	}
+	return errors.Join(rows.Err(), rows.Close())
+}
+
 // UpsertMessage is how both backends' upserts of messages end: a key recorded before (a
 // failed message retried, an unknown one resent) is overwritten in place, every column but
 // the key and created_at.
@@ -105,6 +131,15 @@ const UpsertMessage = `ON CONFLICT (campaign, round, destination) DO UPDATE SET
 	held = excluded.held, purpose = excluded.purpose, send_at = excluded.send_at, consent_at = excluded.consent_at,
 	consent_source = excluded.consent_source, sending_at = excluded.sending_at, updated_at = excluded.updated_at`
 
+// packedSQL reads a message's state as its code (state.StateCodes, in the low 3 bits: a
+// number is read without the two allocations a text column costs, a million times over),
+// whether it has a variant (8) and its attempt (the rest, from bit 4).
+var packedSQL = "(" + stateCodeSQL + ") + CASE WHEN variant IS NULL THEN 0 ELSE 8 END + 16 * attempt"
+
+// sentCode is the code of state.Sent.
+var sentCode = int64(slices.Index(state.StateCodes(), state.Sent))
+
+// stateCodeSQL reads a message's state as its code (state.StateCodes).
 var stateCodeSQL = func() string {
 	var b strings.Builder
 	b.WriteString("CASE state")
