@@ -334,6 +334,9 @@ func (c *cursor) bytes(off, n int64) ([]byte, error) {
 	if off < 0 || n < 0 || off+n > l.size() {
 		return nil, errCorrupt
 	}
+	if n == 0 { // a recipient without vars
+		return nil, nil
+	}
 	if off >= l.written { // in memory
 		return l.mem[off-l.written : off-l.written+n], nil
 	}
