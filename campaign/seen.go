@@ -6,8 +6,8 @@ package campaign
 // dedup.same), so the numbers themselves are not kept twice. Open addressing with linear
 // probing, in flat arrays the garbage collector never scans, split into shards by the
 // number's hash, each growing on its own, so that growing never holds two copies of the
-// whole table: ten million numbers take 80 to 160 MB, where a Go map of their first
-// sighting took over 500.
+// whole table: ten million numbers take 110 to 220 MB (shards between three quarters and
+// three eighths full), where a Go map of their first sighting took about 450.
 type seenTable struct {
 	shards [seenShards]seenShard
 	n      int

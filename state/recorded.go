@@ -12,7 +12,7 @@ import (
 // Recorded is the recorded messages of one campaign round, kept compactly for a plan of
 // millions: a sorted array of 20 bytes a message (16 of key, state, attempt and text hash,
 // 4 of sendingAt), in chunks of chunkLen, with nothing the garbage collector scans and no
-// slack: ten million recorded messages take 200 MB, where a Go map took 480.
+// slack: ten million recorded messages take 200 MB, where a Go map took 670.
 //
 // The order is the numbers' as text ("+4179…" before "+418…"), which is the order the
 // state's primary key reads them in: a backend that reads a round in that order appends,
