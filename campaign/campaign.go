@@ -130,8 +130,8 @@ type SpeedLimit struct {
 }
 
 // Recipient is one destination after loading: its E.164 number, its vars, and what its
-// rendered text weighs. The text itself is not kept: it is rendered again when sent, so a
-// million recipients cost a million small structs, not a million texts.
+// rendered text weighs. The text itself is not kept: it is rendered again when sent. A
+// campaign keeps its recipients encoded (Recipients) and decodes one when asked.
 //
 // In a campaign with variants, Variant is the recipient's variant (an index into
 // Campaign.Variants), or HeldVariant for one outside the experiment's sample, who waits for the
@@ -155,9 +155,8 @@ const HeldVariant = -1
 // Held reports a recipient outside the experiment's sample, who waits for the winner.
 func (r Recipient) Held() bool { return r.Variant == HeldVariant }
 
-// Vars are a recipient's template variables, stored compactly: the names are shared by
-// all rows of one CSV file, the values are one string. A million recipients are a million
-// small structs.
+// Vars are a recipient's template variables: the names are shared by all rows of one CSV
+// file, the values are one string (which Recipients keeps in its log, once a file).
 type Vars struct {
 	names  *[]string
 	values string // joined by NUL, which no value holds (see NewVars)
