@@ -298,10 +298,19 @@ func (l *spillLog) flush() error {
 			return fmt.Errorf("recipients past %d MB are kept in a temporary file: %w", memBytes>>20, err)
 		}
 		// Unlinked at once: nothing is left behind, even by a killed run, and the space is
-		// freed when the file is closed, here or when the log is collected.
-		os.Remove(f.Name())
+		// freed when the file is closed, when the log is collected. A system that cannot
+		// unlink an open file (Windows) has it removed then instead.
+		name := f.Name()
+		if os.Remove(name) == nil {
+			name = ""
+		}
 		l.file = f
-		runtime.AddCleanup(l, func(f *os.File) { f.Close() }, f)
+		runtime.AddCleanup(l, func(f *os.File) {
+			f.Close()
+			if name != "" {
+				os.Remove(name)
+			}
+		}, f)
 	}
 	if _, err := l.file.WriteAt(l.mem, l.written); err != nil {
 		return fmt.Errorf("write recipients to a temporary file: %w", err)
