@@ -15,27 +15,37 @@ type Contact struct {
 }
 
 // Contacts are the marketing messages of the whole state that a plan's caps count, by
-// number and time: one sorted array of 24-byte entries (a million of them are 24 MB and
+// number and time: one sorted array of 16-byte entries (ten million of them are 160 MB and
 // one sort), searched by number, instead of a map of slices.
 type Contacts struct {
-	entries   []contactEntry // sorted by number, then time
-	campaigns []string       // interned campaign ids
-	ids       map[string]int32
-	last      int32 // the campaign of the row added last: rows come by campaign
+	entries []contactEntry // sorted by number, then time
+	rounds  []Round        // interned campaign rounds
+	ids     map[Round]uint64
+	last    uint64 // the round of the row added last: rows come by round
 	// repeats: batches in flight were added, whose messages may be rows too (a resend).
 	repeats bool
 }
 
+// contactEntry is one message: its number's digits, and its time (Unix milliseconds, in
+// the high atBits) above its campaign round (an index into rounds).
 type contactEntry struct {
-	to       uint64 // E.164 digits
-	at       int64  // Unix milliseconds
-	campaign int32
-	round    int32
+	to   uint64
+	when uint64
 }
+
+const (
+	roundBits = 20 // a million campaign rounds
+	atBits    = 64 - roundBits
+	// atSpan is the range of times an entry holds: 2⁴⁴ ms from 1970, until the year 2527;
+	// a time outside it (a state edited by hand) is clamped to its edge.
+	atSpan = int64(1) << atBits
+)
+
+func (e contactEntry) round() uint64 { return e.when & (1<<roundBits - 1) }
 
 // NewContacts starts an empty index, sized for n messages.
 func NewContacts(n int) *Contacts {
-	return &Contacts{entries: make([]contactEntry, 0, n), ids: map[string]int32{}}
+	return &Contacts{entries: make([]contactEntry, 0, n), ids: map[Round]uint64{}}
 }
 
 // AddRow indexes one message from the columns a backend reads; the bytes are not kept.
@@ -46,16 +56,21 @@ func (c *Contacts) AddRow(campaign []byte, round int32, to, at []byte) {
 		return
 	}
 	id := c.last
-	if len(c.campaigns) == 0 || c.campaigns[id] != string(campaign) {
+	if len(c.rounds) == 0 || c.rounds[id].Round != int(round) || c.rounds[id].Campaign != string(campaign) {
+		r := Round{Campaign: string(campaign), Round: int(round)}
 		var ok bool
-		if id, ok = c.ids[string(campaign)]; !ok {
-			id = int32(len(c.campaigns))
-			c.campaigns = append(c.campaigns, string(campaign))
-			c.ids[string(campaign)] = id
+		if id, ok = c.ids[r]; !ok {
+			if len(c.rounds) == 1<<roundBits {
+				return // more campaign rounds than a plan can hold: not counted
+			}
+			id = uint64(len(c.rounds))
+			c.rounds = append(c.rounds, r)
+			c.ids[r] = id
 		}
 		c.last = id
 	}
-	c.entries = append(c.entries, contactEntry{to: k, at: unixMilli(at), campaign: id, round: round})
+	ms := min(max(unixMilli(at), 0), atSpan-1)
+	c.entries = append(c.entries, contactEntry{to: k, when: uint64(ms)<<roundBits | id})
 }
 
 // unixMilli reads a time as FormatTime writes it (2006-01-02T15:04:05.000Z) into Unix
@@ -113,14 +128,14 @@ func (c *Contacts) AddInFlight(batches []Batch, since time.Time) {
 func (c *Contacts) Sort() {
 	if c.repeats {
 		slices.SortFunc(c.entries, func(a, b contactEntry) int {
-			return cmp.Or(cmp.Compare(a.to, b.to), cmp.Compare(a.campaign, b.campaign), cmp.Compare(a.round, b.round), cmp.Compare(b.at, a.at))
+			return cmp.Or(cmp.Compare(a.to, b.to), cmp.Compare(a.round(), b.round()), cmp.Compare(b.when, a.when))
 		})
 		c.entries = slices.CompactFunc(c.entries, func(a, b contactEntry) bool {
-			return a.to == b.to && a.campaign == b.campaign && a.round == b.round
+			return a.to == b.to && a.round() == b.round()
 		})
 	}
 	slices.SortFunc(c.entries, func(a, b contactEntry) int {
-		return cmp.Or(cmp.Compare(a.to, b.to), cmp.Compare(a.at, b.at), cmp.Compare(a.campaign, b.campaign), cmp.Compare(a.round, b.round))
+		return cmp.Or(cmp.Compare(a.to, b.to), cmp.Compare(a.when, b.when))
 	})
 }
 
@@ -152,6 +167,7 @@ func (c *Contacts) Each(to string, fn func(Contact)) {
 	i, _ := slices.BinarySearchFunc(c.entries, k, func(e contactEntry, k uint64) int { return cmp.Compare(e.to, k) })
 	for ; i < len(c.entries) && c.entries[i].to == k; i++ {
 		e := c.entries[i]
-		fn(Contact{Campaign: c.campaigns[e.campaign], Round: int(e.round), At: time.UnixMilli(e.at).UTC()})
+		r := c.rounds[e.round()]
+		fn(Contact{Campaign: r.Campaign, Round: r.Round, At: time.UnixMilli(int64(e.when >> roundBits)).UTC()})
 	}
 }
