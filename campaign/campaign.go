@@ -224,11 +224,14 @@ func (v Vars) Map(m map[string]string) map[string]string {
 }
 
 // Pos says where a recipient was written.
-func (c *Campaign) Pos(r Recipient) string {
+func (c *Campaign) Pos(r Recipient) string { return fmt.Sprintf("%s:%d", c.fileOf(r), r.Line) }
+
+// fileOf is the file a recipient was written in: the destinations_file, or the campaign's.
+func (c *Campaign) fileOf(r Recipient) string {
 	if r.FromCSV {
-		return fmt.Sprintf("%s:%d", c.CSVFile, r.Line)
+		return c.CSVFile
 	}
-	return fmt.Sprintf("%s:%d", c.File, r.Line)
+	return c.File
 }
 
 // Line returns the line of a field path such as "text" or "tracking.type". For an absent

@@ -252,10 +252,8 @@ func (c *Campaign) lintVars(texts []string, pick func(int) int) []Problem {
 			break
 		}
 	}
-	file := c.File
-	if rec.FromCSV {
-		file = c.CSVFile
-	} else {
+	file := c.fileOf(rec)
+	if !rec.FromCSV {
 		field = "vars." + field
 	}
 	l := lookalikes[ch]

@@ -193,11 +193,7 @@ func (c *Campaign) ZoneProblem(r Recipient) (Problem, bool) {
 	if _, err := Zones(r.To); err == nil {
 		return Problem{}, false
 	}
-	file := c.File
-	if r.FromCSV {
-		file = c.CSVFile
-	}
-	return Problem{File: file, Line: int(r.Line), Field: "to",
+	return Problem{File: c.fileOf(r), Line: int(r.Line), Field: "to",
 		Msg: fmt.Sprintf("no time zone is known for %s, so its quiet hours cannot be kept; correct the number, remove the recipient, or remove quiet_hours", r.To)}, true
 }
 

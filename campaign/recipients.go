@@ -170,10 +170,7 @@ func (d *dedup) add(row prepared) {
 		}
 		// The number is valid (the text is not): repeats of it are still checked.
 	}
-	file := c.File
-	if row.rec.FromCSV {
-		file = c.CSVFile
-	}
+	file := c.fileOf(row.rec)
 	key, _ := strconv.ParseUint(row.rec.To[1:], 10, 64)
 	v := uint32(c.Recipients.Len()) + 1
 	if row.failed() {
@@ -455,10 +452,7 @@ func (c *Campaign) prepare(r *Renderer, row *prepared, raw string) {
 		return
 	}
 	rec := &row.rec
-	file := c.File
-	if rec.FromCSV {
-		file = c.CSVFile
-	}
+	file := c.fileOf(*rec)
 	fail := func(field, format string, args ...any) {
 		row.fail(Problem{File: file, Line: int(rec.Line), Field: field, Msg: fmt.Sprintf(format, args...)})
 	}
