@@ -298,7 +298,7 @@ func buildRequest(b batch, now time.Time) (*Request, []state.Outgoing, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", c.Pos(rec), err)
 		}
-		out[i] = outgoing(b.cp, m)
+		out[i] = outgoing(b.cp, m, rec)
 		id := out[i].MessageID
 		ids[i] = id
 		req.Messages[i] = OutMessage{ID: id, To: rec.To, Text: text, Variant: out[i].Variant}
@@ -314,10 +314,11 @@ func buildRequest(b batch, now time.Time) (*Request, []state.Outgoing, error) {
 	return req, out, nil
 }
 
-// outgoing is the state's row of a planned message: its key and messageId, what the plan
-// compares (hash), and what the record keeps as evidence (purpose, consent).
-func outgoing(cp *CampaignPlan, m Message) state.Outgoing {
-	c, rec := cp.Campaign, cp.Recipient(m)
+// outgoing is the state's row of a planned message, whose recipient (cp.Recipient) is rec:
+// its key and messageId, what the plan compares (hash), and what the record keeps as
+// evidence (purpose, consent).
+func outgoing(cp *CampaignPlan, m Message, rec campaign.Recipient) state.Outgoing {
+	c := cp.Campaign
 	o := state.Outgoing{
 		Key:     state.Key{Campaign: c.ID, Round: c.Round, To: rec.To},
 		Attempt: int(m.Attempt), MessageID: MessageID(c.ID, c.Round, rec.To, int(m.Attempt)), Hash: rec.Hash, Parts: int(rec.Parts),

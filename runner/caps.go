@@ -353,7 +353,7 @@ func (p *Plan) CappedOutgoing() (msgs []state.Outgoing, reasons []string) {
 	for _, cp := range p.Campaigns {
 		for _, m := range cp.Messages {
 			if why, ok := cp.Capped[m.Recipient]; ok && m.Action == Capped {
-				msgs = append(msgs, outgoing(cp, m))
+				msgs = append(msgs, outgoing(cp, m, cp.Recipient(m)))
 				reasons = append(reasons, why)
 			}
 		}
