@@ -295,7 +295,7 @@ func (l *spillLog) flush() error {
 	if l.file == nil {
 		f, err := os.CreateTemp("", "smsform-recipients-*")
 		if err != nil {
-			return fmt.Errorf("recipients past %d MB are kept in a temporary file: %w", memBytes>>20, err)
+			return fmt.Errorf("recipients past %d MB are kept in a temporary file, which cannot be made: %w; set TMPDIR to a writable directory with room (about 25 bytes a recipient, plus the vars)", memBytes>>20, err)
 		}
 		// Unlinked at once: nothing is left behind, even by a killed run, and the space is
 		// freed when the file is closed, when the log is collected. A system that cannot
@@ -313,7 +313,7 @@ func (l *spillLog) flush() error {
 		}, f)
 	}
 	if _, err := l.file.WriteAt(l.mem, l.written); err != nil {
-		return fmt.Errorf("write recipients to a temporary file: %w", err)
+		return fmt.Errorf("write recipients to a temporary file: %w; free space in TMPDIR or set it to a directory with room (about 25 bytes a recipient, plus the vars)", err)
 	}
 	l.written += int64(len(l.mem))
 	l.mem = l.mem[:0]

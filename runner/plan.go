@@ -268,7 +268,7 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string
 			matched++
 			planned[slot/64] |= 1 << (slot % 64)
 			if rec.Attempt < 0 || rec.Attempt >= math.MaxUint16 {
-				return nil, fmt.Errorf("the state records attempt %d for %s in campaign %s round %d; attempts run from 0 to %d", rec.Attempt, r.To, c.ID, c.Round, math.MaxUint16-1)
+				return nil, fmt.Errorf("the state records attempt %d for %s in campaign %s round %d, which smsform never writes (attempts run from 0 to %d): the state was changed by something else; restore it from a copy you trust", rec.Attempt, r.To, c.ID, c.Round, math.MaxUint16-1)
 			}
 			m.Attempt = uint16(rec.Attempt)
 			switch rec.State {
