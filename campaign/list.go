@@ -39,6 +39,8 @@ type Recipients struct {
 }
 
 const (
+	// recordFields are the varints of a record after its hash (see add).
+	recordFields = 8
 	// blockRecs records share one index entry: At decodes at most this many to find one.
 	blockRecs = 32
 	// cacheBlocks decoded blocks are kept for At (apply's workers read a few apart).
@@ -67,13 +69,9 @@ func (rs *Recipients) Len() int {
 	return rs.n
 }
 
-// add appends a recipient. Its number must be E.164 ('+' and digits). A recipient from
-// the CSV has its vars at byte csvAt of the shared log; csvAt < 0 for an inline one.
-func (rs *Recipients) add(r Recipient, csvAt int64) error {
-	key, err := strconv.ParseUint(strings.TrimPrefix(r.To, "+"), 10, 64)
-	if err != nil || !strings.HasPrefix(r.To, "+") {
-		return fmt.Errorf("recipient %q: not an E.164 number", r.To)
-	}
+// add appends a recipient, whose E.164 number's digits are key. A recipient from the CSV
+// has its vars at byte csvAt of the shared log; csvAt < 0 for an inline one.
+func (rs *Recipients) add(r Recipient, key uint64, csvAt int64) error {
 	id := uint64(0)
 	if r.Vars.names != nil {
 		var ok bool
@@ -89,21 +87,19 @@ func (rs *Recipients) add(r Recipient, csvAt int64) error {
 	}
 	varsAt := csvAt
 	if csvAt < 0 {
+		var err error
 		if varsAt, err = add(rs.own, r.Vars.values); err != nil {
 			return err
 		}
 	} else {
 		flags |= 2
 	}
-	var b [64]byte
-	e := binary.AppendUvarint(b[:1], key) // b[0]: the record's length, below
-	e = binary.LittleEndian.AppendUint64(e, r.Hash)
-	e = binary.AppendUvarint(e, uint64(r.Parts))
-	e = binary.AppendUvarint(e, uint64(r.Line))
-	e = append(e, byte(r.Variant), flags)
-	e = binary.AppendUvarint(e, id)
-	e = binary.AppendUvarint(e, uint64(varsAt))
-	e = binary.AppendUvarint(e, uint64(len(r.Vars.values)))
+	// The record: its length (a byte), the hash (8 bytes), then the fields of recordFields.
+	var b [1 + 8 + recordFields*binary.MaxVarintLen64]byte
+	e := binary.LittleEndian.AppendUint64(b[:1], r.Hash)
+	for _, v := range [recordFields]uint64{key, uint64(r.Parts), uint64(r.Line), uint64(uint8(r.Variant)), uint64(flags), id, uint64(varsAt), uint64(len(r.Vars.values))} {
+		e = binary.AppendUvarint(e, v)
+	}
 	e[0] = byte(len(e) - 1)
 	if rs.n%blockRecs == 0 {
 		rs.index = append(rs.index, rs.recs.size())
@@ -130,34 +126,22 @@ func (rs *Recipients) decode(recs, vars *cursor, off int64) (Recipient, int64, e
 	if err != nil {
 		return r, 0, err
 	}
-	var vals [8]uint64
-	key, k := binary.Uvarint(e)
-	if k <= 0 || len(e) < k+8 {
+	if len(e) < 8 {
 		return r, 0, errCorrupt
 	}
-	hash := binary.LittleEndian.Uint64(e[k:])
-	e = e[k+8:]
-	for i := range 3 { // parts, line; then variant and flags are bytes
-		if i == 2 {
-			if len(e) < 2 {
-				return r, 0, errCorrupt
-			}
-			vals[2], vals[3], e = uint64(e[0]), uint64(e[1]), e[2:]
-			break
-		}
+	hash := binary.LittleEndian.Uint64(e)
+	e = e[8:]
+	var vals [recordFields]uint64 // key, parts, line, variant, flags, names id, vars offset, vars length
+	for i := range vals {
+		var k int
 		if vals[i], k = binary.Uvarint(e); k <= 0 {
 			return r, 0, errCorrupt
 		}
 		e = e[k:]
 	}
-	for i := 4; i < 7; i++ { // names id, vars offset, vars length
-		if vals[i], k = binary.Uvarint(e); k <= 0 {
-			return r, 0, errCorrupt
-		}
-		e = e[k:]
-	}
-	id, flags := vals[4], vals[3]
-	if id > uint64(len(rs.names)) || vals[6] > MaxCSVBytes {
+	key := vals[0]
+	flags, id := vals[4], vals[5]
+	if id > uint64(len(rs.names)) || vals[7] > MaxCSVBytes {
 		return r, 0, errCorrupt
 	}
 	from := rs.own
@@ -165,7 +149,7 @@ func (rs *Recipients) decode(recs, vars *cursor, off int64) (Recipient, int64, e
 		from = rs.csv
 	}
 	vars.over(from)
-	values, err := vars.bytes(int64(vals[5]), int64(vals[6]))
+	values, err := vars.bytes(int64(vals[6]), int64(vals[7]))
 	if err != nil {
 		return r, 0, err
 	}
@@ -178,7 +162,7 @@ func (rs *Recipients) decode(recs, vars *cursor, off int64) (Recipient, int64, e
 	to := sb.Len()
 	sb.Write(values)
 	s := sb.String()
-	r = Recipient{To: s[:to], Hash: hash, Parts: int32(vals[0]), Line: int32(vals[1]), Variant: int8(vals[2]), FromCSV: flags&1 != 0}
+	r = Recipient{To: s[:to], Hash: hash, Parts: int32(vals[1]), Line: int32(vals[2]), Variant: int8(vals[3]), FromCSV: flags&1 != 0}
 	if id > 0 {
 		r.Vars = Vars{names: rs.names[id-1], values: s[to:]}
 	}

@@ -35,7 +35,7 @@ func TestRecipientsRoundTrip(t *testing.T) {
 		}
 		want = append(want, r)
 		for _, l := range []*Recipients{a, b} {
-			if err := l.add(r, at); err != nil {
+			if err := l.add(r, 4179_0000000+uint64(i), at); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -190,7 +190,7 @@ func (d *dedup) add(row prepared) {
 		d.failed[key] = firstSeen{vars: row.vars, line: row.rec.Line, fromCSV: row.rec.FromCSV}
 		return
 	}
-	if err := c.Recipients.add(row.rec, row.csvAt); err != nil {
+	if err := c.Recipients.add(row.rec, key, row.csvAt); err != nil {
 		d.ps.add(file, int(row.rec.Line), row.field, "%v", err)
 	}
 }
