@@ -258,14 +258,14 @@ type rolled struct {
 
 // weighHeld renders, for each held recipient, the text of the variant it is planned with
 // (variantOf returns it, or -1), and keeps its weight for Recipient.
-func (cp *CampaignPlan) weighHeld(variantOf func(i int) int) error {
+func (cp *CampaignPlan) weighHeld(variantOf func(to string) int) error {
 	c := cp.Campaign
 	renderers := map[int]*campaign.Renderer{}
 	for i, r := range c.Recipients.All() {
 		if !r.Held() {
 			continue
 		}
-		v := variantOf(i)
+		v := variantOf(r.To)
 		if v < 0 {
 			continue
 		}
@@ -337,17 +337,16 @@ func (cp *CampaignPlan) VariantName(m Message) string {
 // the winner, unless it was sent already, when it is compared with the text the file asks
 // for now (the variant it names, or else the recorded winner; without either, the variant
 // it was sent in the test); -1 without winner. It weighs their texts.
-func (cp *CampaignPlan) planHeld(recs *state.Recorded) (func(i int) int, error) {
+func (cp *CampaignPlan) planHeld(recs *state.Recorded) (func(to string) int, error) {
 	e, c := cp.Experiment, cp.Campaign
 	if e == nil {
-		return func(int) int { return -1 }, nil
+		return func(string) int { return -1 }, nil
 	}
 	compare := e.Winner
 	if named := c.VariantIndex(c.ExperimentSettings().Winner); named >= 0 {
 		compare = named
 	}
-	variantOf := func(i int) int {
-		to := c.Recipients.At(i).To
+	variantOf := func(to string) int {
 		rec, ok := recs.Get(to)
 		if ok && rec.State == state.Sent {
 			if compare >= 0 {

@@ -260,11 +260,11 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string
 	for i, r := range c.Recipients.All() {
 		m := Message{Recipient: int32(i), Action: Send, Variant: r.Variant}
 		if r.Held() {
-			m.Variant = int8(heldVariant(i))
-			r = cp.Recipient(m)
+			m.Variant = int8(heldVariant(r.To))
+			r = cp.planned(m, r)
 		}
-		k, _ := state.NumberKey(r.To)
-		if slot, rec, ok := recs.Find(k); ok {
+		k, known := state.NumberKey(r.To)
+		if slot, rec, ok := recs.Find(k); known && ok {
 			matched++
 			planned[slot/64] |= 1 << (slot % 64)
 			if rec.Attempt < 0 || rec.Attempt >= math.MaxUint16 {
