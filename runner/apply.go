@@ -56,6 +56,7 @@ const maxProblems = 20
 type batch struct {
 	cp   *CampaignPlan
 	msgs []Message
+	recs []campaign.Recipient // of msgs, as cp.Recipient gives them
 	// at is the messages' send time under quiet hours; zero without them.
 	at time.Time
 }
@@ -87,13 +88,12 @@ func Apply(ctx context.Context, p *Plan, sender Sender, store state.Store, opts 
 	go func() {
 		defer close(batches)
 		for _, cp := range p.Campaigns {
-			for at, send := range sendWindows(cp) {
-				for len(send) > 0 {
-					n := min(opts.BatchSize, len(send))
-					if !a.feed(feedCtx, batches, batch{cp, send[:n:n], at}) {
+			for w := range sendWindows(cp) {
+				for lo := 0; lo < len(w.msgs); lo += opts.BatchSize {
+					hi := min(lo+opts.BatchSize, len(w.msgs))
+					if !a.feed(feedCtx, batches, batch{cp, w.msgs[lo:hi:hi], w.recs[lo:hi:hi], w.at}) {
 						return
 					}
-					send = send[n:]
 				}
 			}
 		}
@@ -293,7 +293,7 @@ func buildRequest(b batch, now time.Time) (*Request, []state.Outgoing, error) {
 	out := make([]state.Outgoing, len(b.msgs))
 	ids := make([]string, len(b.msgs))
 	for i, m := range b.msgs {
-		rec := b.cp.Recipient(m)
+		rec := b.recs[i]
 		text, err := r.Render(rec)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", c.Pos(rec), err)
@@ -324,8 +324,7 @@ func outgoing(cp *CampaignPlan, m Message, rec campaign.Recipient) state.Outgoin
 		Attempt: int(m.Attempt), MessageID: MessageID(c.ID, c.Round, rec.To, int(m.Attempt)), Hash: rec.Hash, Parts: int(rec.Parts),
 		Tracked: c.Tracking != nil, Purpose: purposeOf(c), Variant: cp.VariantName(m),
 	}
-	// Held is of the recipient as the file has it: planned, it takes the winner's variant.
-	o.Held = o.Variant != "" && c.Recipients.At(int(m.Recipient)).Held()
+	o.Held = o.Variant != "" && cp.heldOut(m)
 	if c.Tracking != nil {
 		o.TrackingType = c.Tracking.Type
 	}

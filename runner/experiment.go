@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -317,12 +318,14 @@ func recordDecisions(ctx context.Context, p *Plan, store state.Writer, now time.
 
 // sendsHeld reports whether the plan sends a held recipient the winner.
 func (cp *CampaignPlan) sendsHeld() bool {
-	for _, m := range cp.Messages {
-		if m.Action == Send && cp.Campaign.Recipients.At(int(m.Recipient)).Held() {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(cp.Messages, func(m Message) bool { return m.Action == Send && cp.heldOut(m) })
+}
+
+// heldOut reports whether message m is of a recipient the file holds out of the test,
+// planned with the winner: weighHeld weighed its text (a text weighs a part at least).
+// What Recipient gives has the winner's variant in place of the file's held one.
+func (cp *CampaignPlan) heldOut(m Message) bool {
+	return cp.rolled != nil && cp.rolled[m.Recipient].parts > 0
 }
 
 // VariantName is the name of the variant a planned message is sent with, or "".

@@ -147,8 +147,8 @@ func (p *Plan) CheckQuiet(now time.Time) error {
 // grows at a few places at a time, in pages already in memory, rather than at a random
 // place for every message. Each window is a new slice, which its batches may keep.
 // Sending order carries no meaning for a campaign.
-func sendWindows(cp *CampaignPlan) iter.Seq2[time.Time, []Message] {
-	return func(yield func(time.Time, []Message) bool) {
+func sendWindows(cp *CampaignPlan) iter.Seq[sendWindow] {
+	return func(yield func(sendWindow) bool) {
 		times := []time.Time{{}}
 		if cp.groupOf != nil {
 			times = times[:0]
@@ -159,18 +159,18 @@ func sendWindows(cp *CampaignPlan) iter.Seq2[time.Time, []Message] {
 			times = slices.CompactFunc(times, time.Time.Equal)
 		}
 		type keyed struct {
-			to string
-			m  Message
+			m Message
+			r campaign.Recipient
 		}
 		var window []keyed
 		flush := func(at time.Time) bool {
-			slices.SortFunc(window, func(a, b keyed) int { return strings.Compare(a.to, b.to) })
-			send := make([]Message, len(window))
+			slices.SortFunc(window, func(a, b keyed) int { return strings.Compare(a.r.To, b.r.To) })
+			w := sendWindow{at: at, msgs: make([]Message, len(window)), recs: make([]campaign.Recipient, len(window))}
 			for i, k := range window {
-				send[i] = k.m
+				w.msgs[i], w.recs[i] = k.m, k.r
 			}
 			window = window[:0]
-			return yield(at, send)
+			return yield(w)
 		}
 		for _, at := range times {
 			for i, r := range cp.All() {
@@ -181,7 +181,7 @@ func sendWindows(cp *CampaignPlan) iter.Seq2[time.Time, []Message] {
 				if t, _ := cp.SendAt(i); cp.groupOf != nil && !t.Equal(at) {
 					continue
 				}
-				if window = append(window, keyed{r.To, m}); len(window) == sortWindow && !flush(at) {
+				if window = append(window, keyed{m, r}); len(window) == sortWindow && !flush(at) {
 					return
 				}
 			}
@@ -190,6 +190,14 @@ func sendWindows(cp *CampaignPlan) iter.Seq2[time.Time, []Message] {
 			}
 		}
 	}
+}
+
+// sendWindow is a window of messages to send at one time, with their recipients as
+// CampaignPlan.Recipient gives them: read once, here, for the requests and the state rows.
+type sendWindow struct {
+	at   time.Time
+	msgs []Message
+	recs []campaign.Recipient
 }
 
 // sortWindow is how many messages sendWindows sorts together.
