@@ -321,7 +321,7 @@ func outgoing(cp *CampaignPlan, m Message, rec campaign.Recipient) state.Outgoin
 	c := cp.Campaign
 	o := state.Outgoing{
 		Key:     state.Key{Campaign: c.ID, Round: c.Round, To: rec.To},
-		Attempt: int(m.Attempt), MessageID: MessageID(c.ID, c.Round, rec.To, int(m.Attempt)), Hash: rec.Hash, Parts: int(rec.Parts),
+		Attempt: int(m.Attempt), MessageID: cp.messageID(m, rec), Hash: rec.Hash, Parts: int(rec.Parts),
 		Tracked: c.Tracking != nil, Purpose: purposeOf(c), Variant: cp.VariantName(m),
 	}
 	o.Held = o.Variant != "" && cp.heldOut(m)

@@ -63,15 +63,9 @@ type capper struct {
 // (higher first), then send time, then id.
 func capOrder(cps []*CampaignPlan, from time.Time) []*CampaignPlan {
 	order := slices.Clone(cps)
-	at := func(c *campaign.Campaign) time.Time {
-		if t := c.SendTime(); !t.IsZero() {
-			return t
-		}
-		return from
-	}
 	slices.SortStableFunc(order, func(a, b *CampaignPlan) int {
 		ca, cb := a.Campaign, b.Campaign
-		return cmp.Or(cmp.Compare(cb.Priority, ca.Priority), at(ca).Compare(at(cb)), strings.Compare(ca.ID, cb.ID))
+		return cmp.Or(cmp.Compare(cb.Priority, ca.Priority), goesOut(ca, from).Compare(goesOut(cb, from)), strings.Compare(ca.ID, cb.ID))
 	})
 	return order
 }
@@ -139,7 +133,13 @@ func (cp *CampaignPlan) sendTime(j int, from time.Time) time.Time {
 	if at, ok := cp.SendAt(j); ok {
 		return at
 	}
-	if t := cp.Campaign.SendTime(); !t.IsZero() {
+	return goesOut(cp.Campaign, from)
+}
+
+// goesOut is when a campaign's messages go out but for quiet hours: its send_at, or the
+// plan's clock.
+func goesOut(c *campaign.Campaign, from time.Time) time.Time {
+	if t := c.SendTime(); !t.IsZero() {
 		return t
 	}
 	return from
@@ -351,9 +351,16 @@ func (r *StateRead) Wait() {
 // with their reasons.
 func (p *Plan) CappedOutgoing() (msgs []state.Outgoing, reasons []string) {
 	for _, cp := range p.Campaigns {
-		for _, m := range cp.Messages {
-			if why, ok := cp.Capped[m.Recipient]; ok && m.Action == Capped {
-				msgs = append(msgs, outgoing(cp, m, cp.Recipient(m)))
+		if len(cp.Capped) == 0 {
+			continue
+		}
+		for i, r := range cp.All() {
+			m := cp.Messages[i]
+			if m.Action != Capped {
+				continue
+			}
+			if why, ok := cp.Capped[m.Recipient]; ok {
+				msgs = append(msgs, outgoing(cp, m, r))
 				reasons = append(reasons, why)
 			}
 		}

@@ -144,7 +144,12 @@ func (cp *CampaignPlan) All() iter.Seq2[int, campaign.Recipient] {
 
 // MessageID returns the messageId of a planned message.
 func (cp *CampaignPlan) MessageID(m Message) string {
-	return MessageID(cp.Campaign.ID, cp.Campaign.Round, cp.Recipient(m).To, int(m.Attempt))
+	return cp.messageID(m, cp.Recipient(m))
+}
+
+// messageID is MessageID of message m, whose recipient (Recipient) is r.
+func (cp *CampaignPlan) messageID(m Message, r campaign.Recipient) string {
+	return MessageID(cp.Campaign.ID, cp.Campaign.Round, r.To, int(m.Attempt))
 }
 
 // Plan is what apply would do. It is plain data: computing it does no I/O.
@@ -429,7 +434,7 @@ func (p *Plan) SendDigest() string {
 	for _, cp := range p.Campaigns {
 		for i, r := range cp.All() {
 			if m := cp.Messages[i]; m.Action == Send {
-				fmt.Fprintf(h, "%s\x00%s\x00", MessageID(cp.Campaign.ID, cp.Campaign.Round, r.To, int(m.Attempt)), r.To)
+				fmt.Fprintf(h, "%s\x00%s\x00", cp.messageID(m, r), r.To)
 			}
 		}
 	}

@@ -295,7 +295,7 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 			}
 			jm := jsonMessage{
 				Action: m.Action.String(), To: rec.To, Text: text, Parts: rec.Parts,
-				MessageID: MessageID(c.ID, c.Round, rec.To, int(m.Attempt)), Error: cp.Errors[m.Recipient], Variant: cp.VariantName(m),
+				MessageID: cp.messageID(m, rec), Error: cp.Errors[m.Recipient], Variant: cp.VariantName(m),
 			}
 			if at, ok := cp.SendAt(j); ok && at.After(p.ScheduledFrom) {
 				jm.SendAt = at.Format(time.RFC3339)
