@@ -107,6 +107,7 @@ func openDB(ctx context.Context, path string) (*Store, error) {
 			return s.withTx(ctx, func(tx *sql.Tx) error { _, err := fn(tx); return err })
 		},
 		Upsert: s.upsertMessages,
+		Each:   each,
 	})
 	s.upserts.build = upsertSQL
 	s.markSubmitting.build = markSubmittingSQL

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"time"
 
 	"github.com/smsform/smsform/state"
@@ -26,22 +25,16 @@ func (q *Queries) Contacts(ctx context.Context, since time.Time) (*state.Contact
 			return err
 		}
 		c = state.NewContacts(n)
-		rows, err = q.query(ctx, tx, `SELECT campaign, round, destination, COALESCE(send_at, sending_at) FROM messages
-			WHERE state IN ('sent', 'sending', 'unknown') AND (purpose IS NULL OR purpose = 'marketing')
-			AND COALESCE(send_at, sending_at) COLLATE "C" > ?`, state.FormatTime(since))
-		if err != nil {
-			return err
-		}
 		var campaign, to, at sql.RawBytes
 		var round int32
-		for rows.Next() {
-			if err := rows.Scan(&campaign, &round, &to, &at); err != nil {
-				rows.Close()
-				return err
-			}
-			c.AddRow(campaign, round, to, at)
-		}
-		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		err = q.each(ctx, tx, []string{"campaign", "round", "destination", "COALESCE(send_at, sending_at)"},
+			`messages WHERE state IN ('sent', 'sending', 'unknown') AND (purpose IS NULL OR purpose = 'marketing')
+			AND COALESCE(send_at, sending_at) COLLATE "C" > ?`, []any{state.FormatTime(since)},
+			[]any{&campaign, &round, &to, &at}, func() error {
+				c.AddRow(campaign, round, to, at)
+				return nil
+			})
+		if err != nil {
 			return err
 		}
 		batches, err := q.inFlight(ctx, tx)

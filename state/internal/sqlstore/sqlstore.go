@@ -11,6 +11,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strconv"
 	"strings"
 
@@ -109,6 +110,13 @@ type Backend struct {
 	// next row).
 	Query Querier
 	Read  func(ctx context.Context, fn func(Querier) error) error
+	// Each, when set, runs the read SELECT cols FROM from (in the dialect) through tx and,
+	// for every row, scans its columns into dest and calls row, stopping at row's first
+	// error. It is for the reads of a row per message, a million rows and more, that a
+	// driver can serve faster than row by row through Query. dest holds *sql.RawBytes
+	// (valid until the next row), *int64 and *int32 only. When nil, the read goes through
+	// Query and Scan.
+	Each func(ctx context.Context, tx Querier, cols []string, from string, args []any, dest []any, row func() error) error
 }
 
 // Queries runs the shared queries of one state. A backend embeds it, so that its methods
@@ -152,6 +160,33 @@ func (q *Queries) query(ctx context.Context, db Querier, query string, args ...a
 		db = q.b.Query
 	}
 	return db.Query(ctx, q.d.SQL(query), args...)
+}
+
+// each runs SELECT cols FROM from through db (see Backend.Each), scanning each row into
+// dest before calling row. dest holds *sql.RawBytes, *int64 and *int32 only, what every
+// backend's Each scans alike.
+func (q *Queries) each(ctx context.Context, db Querier, cols []string, from string, args []any, dest []any, row func() error) error {
+	if db == nil {
+		db = q.b.Query
+	}
+	if q.b.Each != nil {
+		return q.b.Each(ctx, db, cols, q.d.SQL(from), args, dest, row)
+	}
+	rows, err := q.query(ctx, db, "SELECT "+strings.Join(cols, ", ")+" FROM "+from, args...)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			rows.Close()
+			return err
+		}
+		if err := row(); err != nil {
+			rows.Close()
+			return err
+		}
+	}
+	return errors.Join(rows.Err(), rows.Close())
 }
 
 // scanOne reads the one row a read returns into dest, and closes rows: sql.ErrNoRows when
