@@ -73,8 +73,34 @@ func open(ctx context.Context, path string, mayCreate bool, warn func(string)) (
 	if err := tighten(path, warn); err != nil {
 		return nil, false, err
 	}
+	if what == foundNothing || what == foundEmpty {
+		if err := makePages(ctx, path); err != nil {
+			return nil, false, err
+		}
+	}
 	s, err = openDB(ctx, path)
 	return s, what != foundState, err
+}
+
+// pageSize is the size of a new state's pages, in bytes: 16 KiB rather than SQLite's 4.
+// Reading a million messages, as a re-plan does, steps through a quarter as many pages,
+// each read with one system call; a fifth of the read's time with 4 KiB pages.
+const pageSize = 16384
+
+// makePages gives the empty file at path its page size, which SQLite fixes when it writes
+// the first page: before the WAL mode that openDB sets does.
+func makePages(ctx context.Context, path string) error {
+	db, err := sql.Open("sqlite", fileURI(path))
+	if err != nil {
+		return fmt.Errorf("create state %s: %w", path, err)
+	}
+	defer db.Close()
+	for _, pragma := range []string{fmt.Sprintf("PRAGMA page_size = %d", pageSize), "PRAGMA journal_mode = WAL"} {
+		if _, err := db.ExecContext(ctx, pragma); err != nil {
+			return fmt.Errorf("create state %s: %w", path, err)
+		}
+	}
+	return db.Close()
 }
 
 // pageCache is SQLite's page cache, in KiB (negative): 64 MB (see openDB).

@@ -461,3 +461,49 @@ func TestOpenExistingTightensMode(t *testing.T) {
 		t.Errorf("a private file drew warnings: %q", warnings)
 	}
 }
+
+// TestPageSize: a new state is made with 16 KiB pages; a database made before, with
+// SQLite's 4 KiB, is opened and kept as it is.
+func TestPageSize(t *testing.T) {
+	pageSize := func(path string) int {
+		t.Helper()
+		db, err := sql.Open("sqlite", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var n int
+		if err := db.QueryRow("PRAGMA page_size").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	_, path := open(t)
+	if got := pageSize(path); got != 16384 {
+		t.Errorf("a new state's page size = %d, want 16384", got)
+	}
+
+	old := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE x (a); DROP TABLE x"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := sqlite.Init(context.Background(), old); err != nil {
+		t.Fatal(err)
+	}
+	s, err := sqlite.Open(context.Background(), old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.MarkSending(context.Background(), []state.Outgoing{out("c", 1, "+41790000001", 0, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := pageSize(old); got != 4096 {
+		t.Errorf("a 4 KiB database's page size = %d after init and a write, want it kept", got)
+	}
+}
