@@ -24,6 +24,7 @@ type Contacts struct {
 	last    uint64 // the round of the row added last: rows come by round
 	// repeats: batches in flight were added, whose messages may be rows too (a resend).
 	repeats bool
+	lastAt  timeMemo // the time AddRow read last
 }
 
 // contactEntry is one message: its number's digits, and its time (Unix milliseconds, in
@@ -69,7 +70,7 @@ func (c *Contacts) AddRow(campaign []byte, round int32, to, at []byte) {
 		}
 		c.last = id
 	}
-	ms := min(max(unixMilli(at), 0), atSpan-1)
+	ms := min(max(c.lastAt.unixMilli(at), 0), atSpan-1)
 	c.entries = append(c.entries, contactEntry{to: k, when: uint64(ms)<<roundBits | id})
 }
 
@@ -100,6 +101,26 @@ func unixMilli(b []byte) int64 {
 		return ParseTime(string(b)).UnixMilli()
 	}
 	return t.UnixMilli()
+}
+
+// A timeMemo reads times with unixMilli, remembering the last one: the messages of a
+// batch share their time, so that rows read in key order repeat it hundreds of times.
+type timeMemo struct {
+	text [len(timeLayout)]byte
+	ms   int64
+	ok   bool
+}
+
+func (m *timeMemo) unixMilli(b []byte) int64 {
+	if m.ok && string(b) == string(m.text[:]) {
+		return m.ms
+	}
+	ms := unixMilli(b)
+	if len(b) == len(m.text) {
+		copy(m.text[:], b)
+		m.ms, m.ok = ms, true
+	}
+	return ms
 }
 
 // AddInFlight indexes the marketing messages of batches in flight (another run is sending

@@ -65,3 +65,15 @@ func TestContactsByNumber(t *testing.T) {
 		t.Errorf("%d indexed", c.Len())
 	}
 }
+
+// TestTimeMemo: a remembered time is the one unixMilli reads, whether the text repeats,
+// changes, or is no time at all.
+func TestTimeMemo(t *testing.T) {
+	var m timeMemo
+	for _, s := range []string{"2026-12-07T10:24:54.889Z", "2026-12-07T10:24:54.889Z", "2026-12-07T10:24:54.890Z",
+		"garbage", "2026-12-07T10:24:54.890Z", "2026-04-31T10:00:00.000Z", "2026-04-31T10:00:00.000Z", "", "2026-12-07T10:24:54.889Z"} {
+		if got, want := m.unixMilli([]byte(s)), unixMilli([]byte(s)); got != want {
+			t.Errorf("timeMemo.unixMilli(%q) = %d, want %d", s, got, want)
+		}
+	}
+}

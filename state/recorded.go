@@ -43,6 +43,10 @@ type Recorded struct {
 	far      map[uint64]int64
 	attempts map[uint64]int32
 	errs     map[uint64]string
+	// lastAt is the sendingAt a Put read last.
+	lastAt timeMemo
+	// next is the slot after the one a lookup found last.
+	next atomic.Int64
 }
 
 // entry is one recorded message: km is its order key (orderKey) above an attempt and a
@@ -115,7 +119,7 @@ func (r *Recorded) PutRow(to, st []byte, hash int64, attempt int32, errText, sen
 	if !ok {
 		return
 	}
-	r.set(k, uint64(hash), int64(attempt), stateCodeOf(st), unixMilli(sendingAt), string(errText))
+	r.set(k, uint64(hash), int64(attempt), stateCodeOf(st), r.lastAt.unixMilli(sendingAt), string(errText))
 }
 
 // PutCodedRow is PutRow with the state as its code (StateCodes; anything else is none).
@@ -127,7 +131,7 @@ func (r *Recorded) PutCodedRow(to []byte, code int64, hash int64, attempt int32,
 	if code < 0 || code >= int64(len(stateCodes)) {
 		code = 0
 	}
-	r.set(k, uint64(hash), int64(attempt), uint8(code), unixMilli(sendingAt), string(errText))
+	r.set(k, uint64(hash), int64(attempt), uint8(code), r.lastAt.unixMilli(sendingAt), string(errText))
 }
 
 // PutError sets the reason of a message put before, from a backend's column (the bytes
@@ -313,7 +317,17 @@ func (r *Recorded) find(k uint64) (int, bool) {
 		return 0, false
 	}
 	r.ready()
-	return r.search(order)
+	// Numbers looked up in the state's order, as a campaign file sorted by number is,
+	// find theirs next to the last one found.
+	if h := int(r.next.Load()); h < r.n && r.entryAt(h).km>>metaBits == order {
+		r.next.Store(int64(h + 1))
+		return h, true
+	}
+	i, found := r.search(order)
+	if found {
+		r.next.Store(int64(i + 1))
+	}
+	return i, found
 }
 
 // record is the message in slot i.

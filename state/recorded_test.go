@@ -2,6 +2,7 @@ package state_test
 
 import (
 	"math"
+	"math/rand/v2"
 	"runtime"
 	"strconv"
 	"sync"
@@ -393,4 +394,38 @@ func TestRecordedConcurrentReads(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestRecordedLookupOrder: numbers looked up in the table's order, against it, in random
+// order and among numbers never recorded find what was put, whatever the last lookup found.
+func TestRecordedLookupOrder(t *testing.T) {
+	const n = 20_000
+	r := newRecorded()
+	number := func(i int) string { return "+4179" + strconv.Itoa(1_000_000+2*i) } // odd ones never put
+	for i := range n {
+		r.Put(number(i), state.Record{State: state.Sent, Hash: uint64(i)})
+	}
+	check := func(order string, i int) {
+		t.Helper()
+		got, ok := r.Get(number(i))
+		if !ok || got.Hash != uint64(i) {
+			t.Fatalf("%s: Get(%s) = %+v, %v; want hash %d", order, number(i), got, ok, i)
+		}
+		missing := "+4179" + strconv.Itoa(1_000_000+2*i+1)
+		if got, ok := r.Get(missing); ok {
+			t.Fatalf("%s: Get(%s) = %+v; never put", order, missing, got)
+		}
+	}
+	for i := range n {
+		check("ascending", i)
+	}
+	for i := n - 1; i >= 0; i-- {
+		check("descending", i)
+	}
+	for _, i := range rand.Perm(n) {
+		check("random", i)
+	}
+	for i := 0; i < n; i += 3 {
+		check("ascending with gaps", i)
+	}
 }
