@@ -100,8 +100,18 @@ func Apply(ctx context.Context, p *Plan, sender Sender, store state.Store, opts 
 	}()
 
 	a.settle = make(chan state.Settlement, opts.Parallelism)
+	// A state that takes several writers at once records answers in several transactions
+	// at once: on PostgreSQL one settler's upserts, on one connection, bounded apply.
+	settlers := 1
+	if w, ok := store.(state.ConcurrentWriter); ok {
+		settlers = max(1, w.Writers())
+	}
 	settled := make(chan struct{})
-	go func() { defer close(settled); a.settler(ctx, stopFeeding) }()
+	var settling sync.WaitGroup
+	for range settlers {
+		settling.Go(func() { a.settler(ctx, stopFeeding) })
+	}
+	go func() { settling.Wait(); close(settled) }()
 
 	var wg sync.WaitGroup
 	for range opts.Parallelism {

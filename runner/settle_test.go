@@ -119,3 +119,80 @@ func TestApplyRecordsAnswersWhenNextBatchRefused(t *testing.T) {
 		t.Errorf("left in flight: %d batches, %v", len(b), err)
 	}
 }
+
+// parallelStore is a state that says how many writers it takes (state.ConcurrentWriter,
+// unless writers is 0); its SettleMany notes how many run at once, and waits a moment for
+// a second one before it writes.
+type parallelStore struct {
+	state.Store // not *sqlite.Store: answers go to the settlers, not with the next batch
+	writers     int
+	inFlight    atomic.Int32
+	most        atomic.Int32
+	both        chan struct{}
+	bothOnce    sync.Once
+	wait        chan struct{} // closed a moment after the start
+}
+
+type concurrentStore struct{ *parallelStore }
+
+func (s concurrentStore) Writers() int { return s.writers }
+
+func (s *parallelStore) SettleMany(ctx context.Context, items []state.Settlement) error {
+	n := s.inFlight.Add(1)
+	defer s.inFlight.Add(-1)
+	for m := s.most.Load(); n > m && !s.most.CompareAndSwap(m, n); m = s.most.Load() {
+	}
+	if n >= 2 {
+		s.bothOnce.Do(func() { close(s.both) })
+	}
+	select {
+	case <-s.both:
+	case <-s.wait:
+	}
+	return s.Store.SettleMany(ctx, items)
+}
+
+// TestApplyConcurrentSettlers: a state that takes two writers at once has apply's answers
+// recorded by two transactions at once; one that does not, by one at a time. Either way
+// every message is recorded sent once, nothing left in flight.
+func TestApplyConcurrentSettlers(t *testing.T) {
+	for _, writers := range []int{0, 2} {
+		const n = 2000
+		set := load(t, map[string]string{
+			"big.yaml": "id: big\nfrom: InfoSMS\ntext: \"Hello {{.name}}\"\ndestinations_file: big.csv\n",
+			"big.csv":  numbersCSV(n),
+		})
+		db := openStore(t)
+		ps := &parallelStore{Store: db, writers: writers, both: make(chan struct{}), wait: make(chan struct{})}
+		time.AfterFunc(300*time.Millisecond, func() { close(ps.wait) })
+		var s state.Store = ps
+		if writers > 0 {
+			s = concurrentStore{ps}
+		}
+		sb, client := startSandbox(t, sandbox.Options{}, nil)
+		p := planFromStore(t, set, db, runner.PlanOptions{})
+		res, err := runner.Apply(context.Background(), p, client, s, runner.ApplyOptions{BatchSize: 100, Parallelism: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Sent != n || res.NotSent != 0 {
+			t.Errorf("writers %d: result %+v", writers, res)
+		}
+		if got, want := ps.most.Load(), int32(max(writers, 1)); got != want {
+			t.Errorf("writers %d: %d settling transactions at once at most, want %d", writers, got, want)
+		}
+		if got := len(byMessageID(t, sb)); got != n {
+			t.Errorf("writers %d: sandbox received %d messages, want %d", writers, got, n)
+		}
+		counts, err := ps.Counts(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := counts[state.Round{Campaign: "big", Round: 1}][state.Sent]; got != n {
+			t.Errorf("writers %d: recorded %d sent, want %d: %v", writers, got, n, counts)
+		}
+		if batches, err := ps.InFlight(context.Background()); err != nil || len(batches) != 0 {
+			t.Errorf("writers %d: %d batches left in flight (%v)", writers, len(batches), err)
+		}
+	}
+}

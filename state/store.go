@@ -114,6 +114,13 @@ type SettlingWriter interface {
 	MarkSendingAfter(ctx context.Context, items []Settlement, msgs []Outgoing) (*Batch, error)
 }
 
+// ConcurrentWriter is a Writer whose writes may run at once, each on a connection of its
+// own, as a database server's do (SQLite has a single writer). Writers is how many of
+// apply's answer-recording transactions run at once serve it best.
+type ConcurrentWriter interface {
+	Writers() int
+}
+
 // Lock is a held writer's lock.
 type Lock interface {
 	// Release gives the lock up.

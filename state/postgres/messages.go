@@ -182,3 +182,10 @@ func (s *Store) NoteFirstAttempts(ctx context.Context, keys []state.Key) error {
 		return tag.RowsAffected(), nil
 	})
 }
+
+// Writers is how many of apply's transactions recording answers run at once
+// (state.ConcurrentWriter): two, each on a connection of its own. One settler's upserts,
+// one after the other on one connection, bounded a PostgreSQL apply; two took a million
+// messages in 20.5–22.7 s against 23.4–24.9 s, alternating on the 2-core machine with the
+// server, the sandbox and apply on it.
+func (s *Store) Writers() int { return 2 }
