@@ -90,20 +90,21 @@ func (s *Store) settleTx(ctx context.Context, tx *sql.Tx, items []state.Settleme
 	return nil
 }
 
-const upsertColumns = 18
+const upsertColumns = 10
 
 // upsertSQL builds the statement writing n messages: the values a chunk's rows share
-// (campaign, round, times) are bound once.
+// (campaign, round, times, and the bulk, outcome, tracking and purpose, which one answer's
+// messages share) are bound once, the rest for each row.
 func upsertSQL(n int) string {
 	row := "(" + strings.TrimSuffix(strings.Repeat("?,", upsertColumns), ",") + ")"
 	return `INSERT INTO messages
-		(campaign, round, destination, attempt, message_id, bulk_id, text_hash, state, status_group, status_id,
-		 status_name, sms_count, tracking_type, error, variant, held, purpose, send_at, consent_at, consent_source,
+		(campaign, round, destination, attempt, message_id, text_hash, sms_count, variant, held, send_at, consent_at,
+		 consent_source, bulk_id, state, status_group, status_id, status_name, tracking_type, error, purpose,
 		 created_at, sending_at, updated_at)
 		SELECT k.c, k.r, v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8,
-			v.column9, v.column10, v.column11, v.column12, v.column13, v.column14, v.column15, v.column16, v.column17,
-			v.column18, k.ts, k.sat, k.ts
-		FROM (SELECT ? AS c, ? AS r, ? AS ts, ? AS sat) AS k, (VALUES ` + strings.TrimSuffix(strings.Repeat(row+",", n), ",") + `) AS v
+			v.column9, v.column10, k.bid, k.st, k.sg, k.si, k.sn, k.tt, k.e, k.pu, k.ts, k.sat, k.ts
+		FROM (SELECT ? AS c, ? AS r, ? AS ts, ? AS sat, ? AS bid, ? AS st, ? AS sg, ? AS si, ? AS sn, ? AS tt, ? AS e,
+			? AS pu) AS k, (VALUES ` + strings.TrimSuffix(strings.Repeat(row+",", n), ",") + `) AS v
 		WHERE true
 		` + sqlstore.UpsertMessage
 }
@@ -113,17 +114,18 @@ func upsertSQL(n int) string {
 // for this transaction unless s.upserts was prepared before it.
 func (s *Store) upsertMessages(ctx context.Context, tx *sql.Tx, msgs []state.Outgoing, outs []state.Outcome, sendingAt, ts string) (int64, error) {
 	return s.upserts.exec(ctx, tx, len(msgs),
-		func(start, i int) bool { // a statement writes messages of one campaign round
-			return msgs[i].Campaign == msgs[start].Campaign && msgs[i].Round == msgs[start].Round
+		func(start, i int) bool { // a statement writes messages that share what it binds once
+			a, b, oa, ob := &msgs[start], &msgs[i], &outs[start], &outs[i]
+			return a.Campaign == b.Campaign && a.Round == b.Round && a.BulkID == b.BulkID && oa.State == ob.State &&
+				oa.StatusGroup == ob.StatusGroup && oa.StatusID == ob.StatusID && oa.StatusName == ob.StatusName &&
+				oa.Error == ob.Error && trackingOf(a) == trackingOf(b) && a.Purpose == b.Purpose
 		},
 		func(args []any, start, end int) []any {
-			args = append(args, msgs[start].Campaign, msgs[start].Round, ts, sendingAt)
+			m, o := &msgs[start], &outs[start]
+			args = append(args, m.Campaign, m.Round, ts, sendingAt, m.BulkID, string(o.State), nullInt(o.StatusGroup),
+				nullInt(o.StatusID), nullStr(o.StatusName), trackingOf(m), nullStr(o.Error), nullStr(m.Purpose))
 			for i := start; i < end; i++ {
-				m, o := msgs[i], outs[i]
-				var tt any
-				if m.Tracked {
-					tt = m.TrackingType
-				}
+				m, o := &msgs[i], &outs[i]
 				parts := m.Parts
 				if o.SmsCount > 0 {
 					parts = o.SmsCount
@@ -132,15 +134,23 @@ func (s *Store) upsertMessages(ctx context.Context, tx *sql.Tx, msgs []state.Out
 				if m.Held {
 					held = 1
 				}
-				args = append(args, m.To, m.Attempt, m.MessageID, m.BulkID, int64(m.Hash), string(o.State),
-					nullInt(o.StatusGroup), nullInt(o.StatusID), nullStr(o.StatusName), parts, tt, nullStr(o.Error),
-					nullStr(m.Variant), held, nullStr(m.Purpose), nullStr(m.SendAt), nullStr(m.ConsentAt), nullStr(m.ConsentSource))
+				args = append(args, m.To, m.Attempt, m.MessageID, int64(m.Hash), parts, nullStr(m.Variant), held,
+					nullStr(m.SendAt), nullStr(m.ConsentAt), nullStr(m.ConsentSource))
 			}
 			return args
 		},
 		func(start, end int) string {
 			return fmt.Sprintf("record messages %s to %s", msgs[start].MessageID, msgs[end-1].MessageID)
 		})
+}
+
+// trackingOf is the tracking type a message is recorded with: none (NULL) when it was sent
+// without tracking.
+func trackingOf(m *state.Outgoing) any {
+	if m.Tracked {
+		return m.TrackingType
+	}
+	return nil
 }
 
 // RecordOutcomes settles recorded messages of unknown outcome (reconciliation). The commit

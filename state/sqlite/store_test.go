@@ -507,3 +507,114 @@ func TestPageSize(t *testing.T) {
 		t.Errorf("a 4 KiB database's page size = %d after init and a write, want it kept", got)
 	}
 }
+
+// TestSettleSharedValues: a batch whose messages share their outcome, tracking, purpose
+// and bulk in runs, and differ in one of them message by message in between, is recorded
+// field for field: a statement binds what its rows share once, and a row that differs in
+// any of it starts another.
+func TestSettleSharedValues(t *testing.T) {
+	s, _ := open(t)
+	ctx := context.Background()
+	const n, group = 440, 40
+	msgs := make([]state.Outgoing, n)
+	outs := make([]state.Outcome, n)
+	for i := range msgs {
+		m := out("c", 1, fmt.Sprintf("+4179%07d", i), i%3, uint64(i))
+		m.Parts, m.Tracked, m.TrackingType = 1+i%2, true, "SMS"
+		m.Variant, m.Held = []string{"", "A", "B"}[i%3], i%5 == 0
+		m.ConsentAt = []string{"", "2026-03-01T00:00:00.000Z"}[i%2]
+		o := state.Outcome{State: state.Failed, StatusGroup: 5, StatusID: 52, StatusName: "REJECTED_DESTINATION", Error: "rejected"}
+		// Each group of rows alternates one of the values a statement binds once; the
+		// first group alternates none.
+		alt := i%2 == 1
+		switch i / group {
+		case 1:
+			if alt {
+				o = state.Outcome{State: state.Sent, StatusGroup: 1, StatusID: 26, StatusName: "PENDING_ACCEPTED", SmsCount: 3}
+			}
+		case 2:
+			if alt {
+				o.Error = "rejected twice"
+			}
+		case 3:
+			if alt {
+				o.StatusName = "REJECTED_NETWORK"
+			}
+		case 4:
+			if alt {
+				o.StatusGroup = 4
+			}
+		case 5:
+			m.Tracked = !alt
+		case 6:
+			if alt {
+				m.TrackingType = "Sale"
+			}
+		case 7:
+			if alt {
+				m.Purpose = state.Marketing
+			}
+		case 8:
+			if alt {
+				m.BulkID = "another-bulk"
+			}
+		case 9:
+			if alt {
+				o.StatusID = 8
+			}
+		case 10:
+			if alt {
+				o.State = state.Unknown
+			}
+		}
+		msgs[i], outs[i] = m, o
+	}
+	b, err := s.MarkSending(ctx, msgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byBatch := make([]state.Outcome, len(b.Messages)) // the outcomes in the batch's order
+	for i, m := range b.Messages {
+		byBatch[i] = outs[slicesIndex(msgs, m.To)]
+		byBatch[i].Key, byBatch[i].MessageID = m.Key, m.MessageID
+	}
+	outs = byBatch
+	if err := s.Settle(ctx, b, outs); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.List(ctx, state.Filter{Campaign: "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != n {
+		t.Fatalf("%d messages recorded, want %d", len(got), n)
+	}
+	for _, g := range got {
+		j := slicesIndex(b.Messages, g.To)
+		m, o := b.Messages[j], outs[j]
+		parts := m.Parts
+		if o.SmsCount > 0 {
+			parts = o.SmsCount
+		}
+		tt := ""
+		if m.Tracked {
+			tt = m.TrackingType
+		}
+		want := state.Message{Key: m.Key, Attempt: m.Attempt, MessageID: m.MessageID, BulkID: m.BulkID, State: o.State,
+			StatusGroup: o.StatusGroup, StatusID: o.StatusID, StatusName: o.StatusName, SmsCount: parts, TrackingType: tt,
+			Error: o.Error, Purpose: m.Purpose, ConsentAt: m.ConsentAt, Variant: m.Variant, Held: m.Held,
+			CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt}
+		if g != want {
+			t.Errorf("recorded %+v\nwant     %+v", g, want)
+		}
+	}
+}
+
+func slicesIndex(msgs []state.Outgoing, to string) int {
+	for i, m := range msgs {
+		if m.To == to {
+			return i
+		}
+	}
+	return -1
+}
