@@ -130,7 +130,8 @@ type parallelStore struct {
 	most        atomic.Int32
 	both        chan struct{}
 	bothOnce    sync.Once
-	wait        chan struct{} // closed a moment after the start
+	wait        chan struct{} // closed a moment after the first SettleMany
+	waitOnce    sync.Once
 }
 
 type concurrentStore struct{ *parallelStore }
@@ -138,6 +139,7 @@ type concurrentStore struct{ *parallelStore }
 func (s concurrentStore) Writers() int { return s.writers }
 
 func (s *parallelStore) SettleMany(ctx context.Context, items []state.Settlement) error {
+	s.waitOnce.Do(func() { time.AfterFunc(300*time.Millisecond, func() { close(s.wait) }) })
 	n := s.inFlight.Add(1)
 	defer s.inFlight.Add(-1)
 	for m := s.most.Load(); n > m && !s.most.CompareAndSwap(m, n); m = s.most.Load() {
@@ -164,7 +166,6 @@ func TestApplyConcurrentSettlers(t *testing.T) {
 		})
 		db := openStore(t)
 		ps := &parallelStore{Store: db, writers: writers, both: make(chan struct{}), wait: make(chan struct{})}
-		time.AfterFunc(300*time.Millisecond, func() { close(ps.wait) })
 		var s state.Store = ps
 		if writers > 0 {
 			s = concurrentStore{ps}

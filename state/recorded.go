@@ -243,7 +243,8 @@ func (r *Recorded) ready() {
 }
 
 // sortEntries sorts the entries by number, the last put of a number winning. It holds
-// them twice while it runs: rows read out of order are a test's or a small round's.
+// them twice while it runs: the backends read a round in the order of its numbers, so rows
+// out of order are a test's, a small round's or a state's edited by hand.
 func (r *Recorded) sortEntries() {
 	type item struct {
 		e  entry
@@ -309,14 +310,17 @@ func (r *Recorded) search(order uint64) (int, bool) {
 
 // find returns the slot of the number with digits k.
 func (r *Recorded) find(k uint64) (int, bool) {
-	if r == nil || r.n == 0 {
+	if r == nil {
+		return 0, false
+	}
+	r.ready() // before n is read: a first sort rebuilds the entries
+	if r.n == 0 {
 		return 0, false
 	}
 	order, ok := orderKey(k)
 	if !ok {
 		return 0, false
 	}
-	r.ready()
 	// Numbers looked up in the state's order, as a campaign file sorted by number is,
 	// find theirs next to the last one found.
 	if h := int(r.next.Load()); h < r.n && r.entryAt(h).km>>metaBits == order {

@@ -429,3 +429,25 @@ func TestRecordedLookupOrder(t *testing.T) {
 		check("ascending with gaps", i)
 	}
 }
+
+// TestRecordedFirstReadsConcurrent: the first reads of a table put out of order, made at
+// once, each find every number (the first of them sorts the table under the others).
+func TestRecordedFirstReadsConcurrent(t *testing.T) {
+	const n = 5000
+	r := newRecorded()
+	for i := n - 1; i >= 0; i-- {
+		r.Put("+4179"+strconv.Itoa(1_000_000+i), state.Record{State: state.Sent, Hash: uint64(i)})
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := g; i < n; i += 97 {
+				if got, ok := r.Get("+4179" + strconv.Itoa(1_000_000+i)); !ok || got.Hash != uint64(i) {
+					t.Errorf("Get(%d) = %+v, %v", i, got, ok)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}

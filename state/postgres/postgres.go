@@ -105,7 +105,7 @@ func config(raw string) (*pgxpool.Config, error) {
 	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
 	cfg.ConnConfig.RuntimeParams["application_name"] = "smsform"
 	if !strings.Contains(raw, "pool_max_conns") {
-		cfg.MaxConns = 16 // apply's workers and its settler each hold one while they write
+		cfg.MaxConns = 16 // apply's workers and its settlers (Writers) each hold one while they write
 	}
 	return cfg, nil
 }

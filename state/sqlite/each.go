@@ -6,9 +6,9 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"unsafe"
 
 	sqlite "modernc.org/sqlite"
@@ -27,9 +27,18 @@ import (
 // (reads holds them): SQLite's functions are registered once for every connection.
 func each(ctx context.Context, tx sqlstore.Querier, cols []string, from string, args []any, dest []any, row func() error) error {
 	r := &eachRead{dest: dest, row: row}
-	id := nextRead.Add(1)
-	reads.Store(id, r)
+	id := rand.Int64()
+	for _, taken := reads.LoadOrStore(id, r); taken; _, taken = reads.LoadOrStore(id, r) {
+		id = rand.Int64()
+	}
 	defer reads.Delete(id)
+	defer func() { // no destination keeps a view of SQLite's memory past the read
+		for _, d := range dest {
+			if b, ok := d.(*sql.RawBytes); ok {
+				*b = nil
+			}
+		}
+	}()
 	// The rows come to the function in the order SQLite reads them, by the index the read
 	// uses, not by the read's ORDER BY, which orders the one row the function returns: a
 	// subquery would order them, at the cost of a copy of every row. The reads of messages
@@ -60,10 +69,10 @@ func (r *eachRead) error(err error) error {
 // eachFunction is the aggregate function each reads through.
 const eachFunction = "smsform_each"
 
-var (
-	reads    sync.Map // int64 -> *eachRead: the reads under way
-	nextRead atomic.Int64
-)
+// reads are the reads under way, by a random id: the function is SQLite's on every
+// connection, and states are opened with trusted_schema off, so that no view or trigger in
+// a state file may call it; an id it could not guess is a second guard.
+var reads sync.Map // int64 -> *eachRead
 
 // An eachRead is a read under way: its destinations, what it calls for each row, and the
 // first error that stopped it.
@@ -91,6 +100,9 @@ type eachCall struct {
 
 func (c *eachCall) Step(_ *sqlite.FunctionContext, args []driver.Value) error {
 	if c.r == nil {
+		if len(args) == 0 {
+			return errors.New(eachFunction + ": no read")
+		}
 		id, _ := args[0].(int64)
 		r, ok := reads.Load(id)
 		if !ok {

@@ -122,3 +122,43 @@ func nilness(b sql.RawBytes) string {
 	}
 	return ""
 }
+
+// TestEachGuards: the function called without a read's id is an error, not a crash; and
+// no view or trigger of a state file may call it (a state is opened with trusted_schema
+// off), while each's own reads still do.
+func TestEachGuards(t *testing.T) {
+	db := eachDB(t)
+	var res any
+	if err := db.QueryRow("SELECT " + eachFunction + "()").Scan(&res); err == nil {
+		t.Errorf("%s() returned %v", eachFunction, res)
+	}
+
+	path := filepath.Join(t.TempDir(), "smsform.db")
+	if _, err := Init(context.Background(), path); err != nil {
+		t.Fatal(err)
+	}
+	plain, err := sql.Open("sqlite", fileURI(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plain.Exec("CREATE VIEW sneaky AS SELECT " + eachFunction + "(1, 'x') AS v"); err != nil {
+		t.Fatal(err)
+	}
+	plain.Close()
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.db.QueryRow("SELECT v FROM sneaky").Scan(&res); err == nil || !strings.Contains(err.Error(), "unsafe use") {
+		t.Errorf("a view calling %s: %v, %v; want it refused as an unsafe use", eachFunction, res, err)
+	}
+	var k sql.RawBytes
+	n := 0
+	if err := each(context.Background(), dbQuerier{s.db}, []string{"key"}, "meta", nil, []any{&k}, func() error { n++; return nil }); err != nil || n == 0 {
+		t.Errorf("each in a state: %d rows, %v", n, err)
+	}
+	if k != nil {
+		t.Errorf("after the read, a destination still holds %q", k)
+	}
+}

@@ -90,15 +90,16 @@ const pageSize = 16384
 // makePages gives the empty file at path its page size, which SQLite fixes when it writes
 // the first page: before the WAL mode that openDB sets does.
 func makePages(ctx context.Context, path string) error {
-	db, err := sql.Open("sqlite", fileURI(path))
+	// The page size is set as the connection opens (the driver runs busy_timeout first): a
+	// second process making the same state at once waits for this one rather than fails.
+	db, err := sql.Open("sqlite", fmt.Sprintf("%s?_pragma=busy_timeout(10000)&_pragma=page_size(%d)", fileURI(path), pageSize))
 	if err != nil {
 		return fmt.Errorf("create state %s: %w", path, err)
 	}
 	defer db.Close()
-	for _, pragma := range []string{fmt.Sprintf("PRAGMA page_size = %d", pageSize), "PRAGMA journal_mode = WAL"} {
-		if _, err := db.ExecContext(ctx, pragma); err != nil {
-			return fmt.Errorf("create state %s: %w", path, err)
-		}
+	db.SetMaxOpenConns(1)
+	if _, err := db.ExecContext(ctx, "PRAGMA journal_mode = WAL"); err != nil {
+		return fmt.Errorf("create state %s: %w", path, err)
 	}
 	return db.Close()
 }
@@ -119,7 +120,7 @@ func openDB(ctx context.Context, path string) (*Store, error) {
 	// over and over while a million rows go in.
 	dsn := fileURI(path) +
 		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=cache_size(" + pageCache + ")" +
-		"&_pragma=wal_autocheckpoint(10000)&_txlock=immediate"
+		"&_pragma=wal_autocheckpoint(10000)&_pragma=trusted_schema(0)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open state %s: %w", path, err)
@@ -252,7 +253,7 @@ func inspect(ctx context.Context, path string) (found, error) {
 	// it open, none died with it open), also immutable, so that not even a -shm is made for
 	// reading a file that may not be a state; with one, the log is read too (it may hold the
 	// commit of an init that was killed before it closed the file).
-	uri := fileURI(path) + "?mode=ro"
+	uri := fileURI(path) + "?mode=ro&_pragma=trusted_schema(0)"
 	if _, err := os.Lstat(path + "-wal"); err != nil {
 		uri += "&immutable=1"
 	}

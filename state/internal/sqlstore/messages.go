@@ -54,11 +54,13 @@ func (q *Queries) Snapshot(ctx context.Context, rounds []state.Round) (*state.Sn
 			recs := b.Round(r)
 			variants, unsent := false, false
 			err := q.each(ctx, tx, []string{"destination", packedSQL, "text_hash", "sending_at"},
-				// In no order: state.Recorded keeps its own (the numbers as text), which
-				// SQLite reads them in, by its key; PostgreSQL would sort a million rows on
-				// disk for it unless the database's collation is "C", and reads the table
-				// faster in the order it is stored, which apply writes by number.
-				`messages WHERE campaign = ? AND round = ?`,
+				// In the order of the key, without COLLATE "C": for numbers in E.164 (a
+				// '+' and digits) every collation orders them as their bytes, the order
+				// state.Recorded keeps, and the key's index gives it without a sort, where
+				// COLLATE "C" made PostgreSQL sort a million rows on disk unless the
+				// database's collation is "C". Rows out of that order (a state edited by
+				// hand) are sorted once by state.Recorded. SQLite's each reads by the key.
+				`messages WHERE campaign = ? AND round = ? ORDER BY destination`,
 				[]any{r.Campaign, r.Round}, dest, func() error {
 					recs.PutCodedRow(to, packed&7, hash, int32(packed>>4), nil, sendingAt)
 					variants = variants || packed&8 != 0

@@ -170,7 +170,11 @@ func (q *Queries) each(ctx context.Context, db Querier, cols []string, from stri
 		db = q.b.Query
 	}
 	if q.b.Each != nil {
-		return q.b.Each(ctx, db, cols, q.d.SQL(from), args, dest, row)
+		in := make([]string, len(cols))
+		for i, c := range cols {
+			in[i] = q.d.SQL(c)
+		}
+		return q.b.Each(ctx, db, in, q.d.SQL(from), args, dest, row)
 	}
 	rows, err := q.query(ctx, db, "SELECT "+strings.Join(cols, ", ")+" FROM "+from, args...)
 	if err != nil {
