@@ -184,18 +184,24 @@ func TestOpenCreatesPrivateFile(t *testing.T) {
 func TestOpenSetsWAL(t *testing.T) {
 	_, path := open(t)
 	// journal_mode=WAL is persistent: a plain connection sees it too.
+	if mode := pragma(t, path, "journal_mode"); mode != "wal" {
+		t.Errorf("journal_mode = %q, want wal", mode)
+	}
+}
+
+// pragma is the value of a pragma of the database at path, as a plain connection sees it.
+func pragma(t *testing.T, path, name string) string {
+	t.Helper()
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	var mode string
-	if err := db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil {
+	var v string
+	if err := db.QueryRow("PRAGMA " + name).Scan(&v); err != nil {
 		t.Fatal(err)
 	}
-	if mode != "wal" {
-		t.Errorf("journal_mode = %q, want wal", mode)
-	}
+	return v
 }
 
 func TestReopenKeepsLineageAndData(t *testing.T) {
@@ -465,22 +471,9 @@ func TestOpenExistingTightensMode(t *testing.T) {
 // TestPageSize: a new state is made with 16 KiB pages; a database made before, with
 // SQLite's 4 KiB, is opened and kept as it is.
 func TestPageSize(t *testing.T) {
-	pageSize := func(path string) int {
-		t.Helper()
-		db, err := sql.Open("sqlite", path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		var n int
-		if err := db.QueryRow("PRAGMA page_size").Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
 	_, path := open(t)
-	if got := pageSize(path); got != 16384 {
-		t.Errorf("a new state's page size = %d, want 16384", got)
+	if got := pragma(t, path, "page_size"); got != "16384" {
+		t.Errorf("a new state's page size = %s, want 16384", got)
 	}
 
 	old := filepath.Join(t.TempDir(), "old.db")
@@ -503,8 +496,8 @@ func TestPageSize(t *testing.T) {
 	if _, err := s.MarkSending(context.Background(), []state.Outgoing{out("c", 1, "+41790000001", 0, 1)}); err != nil {
 		t.Fatal(err)
 	}
-	if got := pageSize(old); got != 4096 {
-		t.Errorf("a 4 KiB database's page size = %d after init and a write, want it kept", got)
+	if got := pragma(t, old, "page_size"); got != "4096" {
+		t.Errorf("a 4 KiB database's page size = %s after init and a write, want it kept", got)
 	}
 }
 
