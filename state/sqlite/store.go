@@ -18,6 +18,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
@@ -98,10 +99,22 @@ func makePages(ctx context.Context, path string) error {
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
-	if _, err := db.ExecContext(ctx, "PRAGMA journal_mode = WAL"); err != nil {
-		return fmt.Errorf("create state %s: %w", path, err)
+	// SQLite refuses the change without waiting while another process makes the file a
+	// database: it is tried again until the file is one (its pages are then the size that
+	// process set), for up to 10 s, as busy_timeout waits.
+	for tries := 0; ; tries++ {
+		_, err := db.ExecContext(ctx, "PRAGMA journal_mode = WAL")
+		if err == nil {
+			return db.Close()
+		}
+		if what, ierr := inspect(ctx, path); ierr == nil && what != foundNothing && what != foundEmpty {
+			return nil
+		}
+		if tries == 1000 || ctx.Err() != nil {
+			return fmt.Errorf("create state %s: %w", path, err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	return db.Close()
 }
 
 // pageCache is SQLite's page cache, in KiB (negative): 64 MB (see openDB).
@@ -253,7 +266,7 @@ func inspect(ctx context.Context, path string) (found, error) {
 	// it open, none died with it open), also immutable, so that not even a -shm is made for
 	// reading a file that may not be a state; with one, the log is read too (it may hold the
 	// commit of an init that was killed before it closed the file).
-	uri := fileURI(path) + "?mode=ro&_pragma=trusted_schema(0)"
+	uri := fileURI(path) + "?mode=ro&_pragma=busy_timeout(10000)&_pragma=trusted_schema(0)"
 	if _, err := os.Lstat(path + "-wal"); err != nil {
 		uri += "&immutable=1"
 	}
@@ -262,13 +275,19 @@ func inspect(ctx context.Context, path string) (found, error) {
 		return 0, fmt.Errorf("open state %s: %w", path, err)
 	}
 	defer db.Close()
+	// One read transaction: another process making this state at once commits either
+	// before all three reads or after them, never between (its tables without its version).
 	var version, objects, lineage int
-	err = db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version)
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err == nil {
-		err = db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&objects)
+		defer tx.Rollback()
+		err = tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version)
+	}
+	if err == nil {
+		err = tx.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&objects)
 	}
 	if err == nil && version > 0 {
-		err = db.QueryRowContext(ctx, "SELECT count(*) FROM meta WHERE key = 'lineage'").Scan(&lineage)
+		err = tx.QueryRowContext(ctx, "SELECT count(*) FROM meta WHERE key = 'lineage'").Scan(&lineage)
 	}
 	switch {
 	case err != nil && version > 0:

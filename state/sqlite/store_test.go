@@ -611,3 +611,32 @@ func slicesIndex(msgs []state.Outgoing, to string) int {
 	}
 	return -1
 }
+
+// TestInitConcurrently: processes that make the same new state at once (two CI jobs
+// running init) all succeed, and leave one state.
+func TestInitConcurrently(t *testing.T) {
+	dir := t.TempDir()
+	for round := range 20 {
+		path := filepath.Join(dir, fmt.Sprintf("state-%d.db", round))
+		var wg sync.WaitGroup
+		errs := make([]error, 3)
+		for i := range errs {
+			wg.Go(func() {
+				s, err := sqlite.Open(context.Background(), path)
+				if err == nil {
+					err = s.Close()
+				}
+				errs[i] = err
+			})
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("round %d, opener %d: %v", round, i, err)
+			}
+		}
+		if got := pragma(t, path, "page_size"); got != "16384" {
+			t.Errorf("round %d: page size %s", round, got)
+		}
+	}
+}
