@@ -106,12 +106,10 @@ func Apply(ctx context.Context, p *Plan, sender Sender, store state.Store, opts 
 	if w, ok := store.(state.ConcurrentWriter); ok {
 		settlers = max(1, w.Writers())
 	}
-	settled := make(chan struct{})
 	var settling sync.WaitGroup
 	for range settlers {
 		settling.Go(func() { a.settler(ctx, stopFeeding) })
 	}
-	go func() { settling.Wait(); close(settled) }()
 
 	var wg sync.WaitGroup
 	for range opts.Parallelism {
@@ -131,7 +129,7 @@ func Apply(ctx context.Context, p *Plan, sender Sender, store state.Store, opts 
 	}
 	wg.Wait()
 	close(a.settle)
-	<-settled
+	settling.Wait()
 	a.res.NotSent = a.total - a.done
 	return a.res, a.err
 }
