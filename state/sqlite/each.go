@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"sync"
 	"unsafe"
@@ -47,12 +48,7 @@ func each(ctx context.Context, tx sqlstore.Querier, cols []string, from string, 
 	if err != nil { // SQLite steps a read once when it starts it: the whole aggregate
 		return r.error(err)
 	}
-	var n sql.NullInt64
-	for rows.Next() {
-		if err := rows.Scan(&n); err != nil {
-			rows.Close()
-			return err
-		}
+	for rows.Next() { // the function's one row, which says nothing
 	}
 	return r.error(errors.Join(rows.Err(), rows.Close()))
 }
@@ -93,29 +89,27 @@ func init() {
 }
 
 // An eachCall is one evaluation of eachFunction: the rows of one read.
-type eachCall struct {
-	r *eachRead
-	n int64
-}
+type eachCall struct{ r *eachRead }
 
 func (c *eachCall) Step(_ *sqlite.FunctionContext, args []driver.Value) error {
-	if c.r == nil {
+	if c.r == nil { // the first row: which read, and whether its columns fit (they do not change)
 		if len(args) == 0 {
 			return errors.New(eachFunction + ": no read")
 		}
 		id, _ := args[0].(int64)
-		r, ok := reads.Load(id)
+		v, ok := reads.Load(id)
 		if !ok {
 			return fmt.Errorf("%s: no read %v under way", eachFunction, args[0])
 		}
-		c.r = r.(*eachRead)
+		r := v.(*eachRead)
+		if len(args)-1 != len(r.dest) {
+			r.err = fmt.Errorf("%s: %d columns for %d destinations", eachFunction, len(args)-1, len(r.dest))
+			return r.err
+		}
+		c.r = r
 	}
 	r := c.r
 	if r.err != nil {
-		return r.err
-	}
-	if len(args)-1 != len(r.dest) {
-		r.err = fmt.Errorf("%s: %d columns for %d destinations", eachFunction, len(args)-1, len(r.dest))
 		return r.err
 	}
 	for i, v := range args[1:] {
@@ -124,7 +118,6 @@ func (c *eachCall) Step(_ *sqlite.FunctionContext, args []driver.Value) error {
 			return r.err
 		}
 	}
-	c.n++
 	if err := r.row(); err != nil {
 		r.err = err
 		return err
@@ -136,7 +129,7 @@ func (c *eachCall) WindowInverse(*sqlite.FunctionContext, []driver.Value) error 
 	return errors.New(eachFunction + " is no window function")
 }
 
-func (c *eachCall) WindowValue(*sqlite.FunctionContext) (driver.Value, error) { return c.n, nil }
+func (c *eachCall) WindowValue(*sqlite.FunctionContext) (driver.Value, error) { return nil, nil }
 
 func (c *eachCall) Final(*sqlite.FunctionContext) {}
 
@@ -160,7 +153,7 @@ func scanValue(dest any, v driver.Value) error {
 		case []byte:
 			*d = v
 		case int64:
-			*d = fmt.Appendf(nil, "%d", v)
+			*d = strconv.AppendInt(nil, v, 10)
 		default:
 			return fmt.Errorf("cannot scan %T into %T", v, dest)
 		}
