@@ -74,7 +74,7 @@ func open(ctx context.Context, path string, mayCreate bool, warn func(string)) (
 	if err := tighten(path, warn); err != nil {
 		return nil, false, err
 	}
-	if what == foundNothing || what == foundEmpty {
+	if what.noDatabase() {
 		if err := makePages(ctx, path); err != nil {
 			return nil, false, err
 		}
@@ -107,11 +107,11 @@ func makePages(ctx context.Context, path string) error {
 		if err == nil {
 			return db.Close()
 		}
-		if what, ierr := inspect(ctx, path); ierr == nil && what != foundNothing && what != foundEmpty {
+		if what, ierr := inspect(ctx, path); ierr == nil && !what.noDatabase() {
 			return nil
 		}
 		if tries == 1000 || ctx.Err() != nil {
-			return fmt.Errorf("create state %s: %w", path, err)
+			return fmt.Errorf("create state %s: %w (if another smsform is making it at this moment, run again once it is done; otherwise check that its directory is writable)", path, err)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -191,6 +191,9 @@ const (
 	foundBlank                // a SQLite database without a table
 	foundState                // smsform's schema and lineage
 )
+
+// noDatabase says the path holds no SQLite database yet: no file, or an empty one.
+func (f found) noDatabase() bool { return f == foundNothing || f == foundEmpty }
 
 // ErrNotState means the file at a state's path is not a state smsform made: an empty file,
 // another file, or a database without smsform's schema.
