@@ -192,13 +192,8 @@ func TestOpenSetsWAL(t *testing.T) {
 // pragma is the value of a pragma of the database at path, as a plain connection sees it.
 func pragma(t *testing.T, path, name string) string {
 	t.Helper()
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	var v string
-	if err := db.QueryRow("PRAGMA " + name).Scan(&v); err != nil {
+	if err := rawDB(t, path).QueryRow("PRAGMA " + name).Scan(&v); err != nil {
 		t.Fatal(err)
 	}
 	return v
@@ -477,14 +472,9 @@ func TestPageSize(t *testing.T) {
 	}
 
 	old := filepath.Join(t.TempDir(), "old.db")
-	db, err := sql.Open("sqlite", old)
-	if err != nil {
+	if _, err := rawDB(t, old).Exec("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE x (a); DROP TABLE x"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE x (a); DROP TABLE x"); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
 	if _, err := sqlite.Init(context.Background(), old); err != nil {
 		t.Fatal(err)
 	}
