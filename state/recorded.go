@@ -1,6 +1,7 @@
 package state
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"strconv"
@@ -281,30 +282,20 @@ func (r *Recorded) sortEntries() {
 
 // search finds the slot of order key order among sorted entries, or where it would go.
 func (r *Recorded) search(order uint64) (int, bool) {
-	firsts := r.firsts
-	if !r.sorted.Load() { // while appending in order (set): the chunks' first keys, fresh
-		firsts = make([]uint64, len(r.chunks))
-		for i, c := range r.chunks {
-			firsts[i] = c[0].km >> metaBits
-		}
+	var c int
+	var found bool
+	if r.sorted.Load() {
+		c, found = slices.BinarySearch(r.firsts, order)
+	} else { // while appending in order (set): the chunks' own first keys
+		c, found = slices.BinarySearchFunc(r.chunks, order, func(ch []entry, o uint64) int { return cmp.Compare(ch[0].km>>metaBits, o) })
 	}
-	c, found := slices.BinarySearch(firsts, order)
 	if found {
 		return c * chunkLen, true
 	}
 	if c == 0 {
 		return 0, false
 	}
-	chunk := r.chunks[c-1]
-	i, found := slices.BinarySearchFunc(chunk, order, func(e entry, o uint64) int {
-		switch k := e.km >> metaBits; {
-		case k < o:
-			return -1
-		case k > o:
-			return 1
-		}
-		return 0
-	})
+	i, found := slices.BinarySearchFunc(r.chunks[c-1], order, func(e entry, o uint64) int { return cmp.Compare(e.km>>metaBits, o) })
 	return (c-1)*chunkLen + i, found
 }
 
