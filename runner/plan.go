@@ -323,7 +323,7 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string
 			m.Action = Held
 		}
 		cp.Messages[i] = m
-		cp.count(m, cp.planned(m, r), opts)
+		cp.count(m, r, opts) // r is planned already: a held recipient's variant is set above
 	}
 	if matched < recs.Len() {
 		for slot := range recs.Slots() {
