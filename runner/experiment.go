@@ -251,14 +251,16 @@ func (e *Experiment) ExperimentLine() string {
 	return fmt.Sprintf("experiment: %s in the test (%s), %s held; %s", Thousands(e.Test), strings.Join(sizes, ", "), Thousands(e.Held), e.Reason)
 }
 
-// rolled is what a held recipient's text weighs once a winner applies to it.
+// rolled is what a held recipient's text weighs once a winner applies to it, and that
+// variant, plus one: 0 for a recipient not weighed (no winner yet).
 type rolled struct {
-	hash  uint64
-	parts int32
+	hash    uint64
+	parts   int32
+	variant int8
 }
 
 // weighHeld renders, for each held recipient, the text of the variant it is planned with
-// (variantOf returns it, or -1), and keeps its weight for Recipient.
+// (variantOf returns it, or -1), and keeps its weight and that variant (heldVariant).
 func (cp *CampaignPlan) weighHeld(variantOf func(to string) int) error {
 	c := cp.Campaign
 	renderers := map[int]*campaign.Renderer{}
@@ -282,7 +284,7 @@ func (cp *CampaignPlan) weighHeld(variantOf func(to string) int) error {
 		if cp.rolled == nil {
 			cp.rolled = make([]rolled, c.Recipients.Len())
 		}
-		cp.rolled[i] = rolled{hash: hash, parts: int32(parts)}
+		cp.rolled[i] = rolled{hash: hash, parts: int32(parts), variant: int8(v + 1)}
 	}
 	return nil
 }
@@ -324,8 +326,14 @@ func (cp *CampaignPlan) sendsHeld() bool {
 // heldOut reports whether message m is of a recipient the file holds out of the test,
 // planned with the winner: weighHeld weighed its text (a text weighs a part at least).
 // What Recipient gives has the winner's variant in place of the file's held one.
-func (cp *CampaignPlan) heldOut(m Message) bool {
-	return cp.rolled != nil && cp.rolled[m.Recipient].parts > 0
+func (cp *CampaignPlan) heldOut(m Message) bool { return cp.heldVariant(int(m.Recipient)) >= 0 }
+
+// heldVariant is the variant planHeld planned held recipient i with, or -1.
+func (cp *CampaignPlan) heldVariant(i int) int8 {
+	if cp.rolled == nil {
+		return -1
+	}
+	return cp.rolled[i].variant - 1
 }
 
 // VariantName is the name of the variant a planned message is sent with, or "".
@@ -336,14 +344,14 @@ func (cp *CampaignPlan) VariantName(m Message) string {
 	return cp.Campaign.Variants[m.Variant].Name
 }
 
-// planHeld returns, for a recipient held out of the test, the variant it is planned with:
-// the winner, unless it was sent already, when it is compared with the text the file asks
-// for now (the variant it names, or else the recorded winner; without either, the variant
-// it was sent in the test); -1 without winner. It weighs their texts.
-func (cp *CampaignPlan) planHeld(recs *state.Recorded) (func(to string) int, error) {
+// planHeld plans each recipient held out of the test with a variant (heldVariant): the
+// winner, unless it was sent already, when it is compared with the text the file asks for
+// now (the variant it names, or else the recorded winner; without either, the variant it
+// was sent in the test); none without winner. It weighs their texts.
+func (cp *CampaignPlan) planHeld(recs *state.Recorded) error {
 	e, c := cp.Experiment, cp.Campaign
 	if e == nil {
-		return func(string) int { return -1 }, nil
+		return nil
 	}
 	compare := e.Winner
 	if named := c.VariantIndex(c.ExperimentSettings().Winner); named >= 0 {
@@ -367,7 +375,7 @@ func (cp *CampaignPlan) planHeld(recs *state.Recorded) (func(to string) int, err
 		}
 		return e.Winner
 	}
-	return variantOf, cp.weighHeld(variantOf)
+	return cp.weighHeld(variantOf)
 }
 
 // jsonExperiment is an experiment in the plan's JSON view.

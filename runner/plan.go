@@ -251,8 +251,7 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string
 	if opts.Prices != nil {
 		cp.Cost = newCost()
 	}
-	heldVariant, err := cp.planHeld(recs)
-	if err != nil {
+	if err := cp.planHeld(recs); err != nil {
 		return nil, err
 	}
 	// planned marks the recorded messages the files still list, by slot: the rest are
@@ -265,7 +264,7 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string
 	for i, r := range c.Recipients.All() {
 		m := Message{Recipient: int32(i), Action: Send, Variant: r.Variant}
 		if r.Held() {
-			m.Variant = int8(heldVariant(r.To))
+			m.Variant = cp.heldVariant(i)
 			r = cp.planned(m, r)
 		}
 		k, known := state.NumberKey(r.To)
