@@ -62,9 +62,9 @@ func (q *Queries) Snapshot(ctx context.Context, rounds []state.Round) (*state.Sn
 				// hand) are sorted once by state.Recorded. SQLite's each reads by the key.
 				`messages WHERE campaign = ? AND round = ? ORDER BY destination`,
 				[]any{r.Campaign, r.Round}, dest, func() error {
-					recs.PutCodedRow(to, packed&7, hash, int32(packed>>4), nil, sendingAt)
-					variants = variants || packed&8 != 0
-					unsent = unsent || packed&7 != sentCode
+					recs.PutCodedRow(to, packed&packedState, hash, int32(packed>>packedAttempt), nil, sendingAt)
+					variants = variants || packed&packedVariant != 0
+					unsent = unsent || packed&packedState != sentCode
 					return nil
 				})
 			if err != nil {
@@ -131,10 +131,17 @@ const UpsertMessage = `ON CONFLICT (campaign, round, destination) DO UPDATE SET
 	held = excluded.held, purpose = excluded.purpose, send_at = excluded.send_at, consent_at = excluded.consent_at,
 	consent_source = excluded.consent_source, sending_at = excluded.sending_at, updated_at = excluded.updated_at`
 
-// packedSQL reads a message's state as its code (state.StateCodes, in the low 3 bits: a
-// number is read without the two allocations a text column costs, a million times over),
-// whether it has a variant (8) and its attempt (the rest, from bit 4).
-var packedSQL = "(" + stateCodeSQL + ") + CASE WHEN variant IS NULL THEN 0 ELSE 8 END + 16 * attempt"
+// packedSQL reads a message's state as its code (state.StateCodes, in packedState's bits:
+// a number is read without the two allocations a text column costs, a million times over),
+// whether it has a variant (packedVariant) and its attempt (from bit packedAttempt on).
+var packedSQL = fmt.Sprintf("(%s) + CASE WHEN variant IS NULL THEN 0 ELSE %d END + %d * attempt", stateCodeSQL, packedVariant, 1<<packedAttempt)
+
+// The parts of packedSQL's number.
+const (
+	packedState   = 7 // the state's code
+	packedVariant = 8 // set when the message has a variant
+	packedAttempt = 4 // the attempt, from this bit on
+)
 
 // sentCode is the code of state.Sent.
 var sentCode = int64(slices.Index(state.StateCodes(), state.Sent))
