@@ -172,16 +172,28 @@ func sendWindows(cp *CampaignPlan) iter.Seq[sendWindow] {
 			window = window[:0]
 			return yield(w)
 		}
+		sends := func(i int, at time.Time) bool {
+			t, _ := cp.SendAt(i)
+			return cp.Messages[i].Action == Send && (cp.groupOf == nil || t.Equal(at))
+		}
 		for _, at := range times {
-			for i, r := range cp.All() {
+			// Only the span from the first message sent at this time to the last is read:
+			// with quiet hours, not the whole list once for every time.
+			lo, hi := len(cp.Messages), -1
+			for i := range cp.Messages {
+				if sends(i, at) {
+					lo, hi = min(lo, i), i
+				}
+			}
+			for i, r := range cp.Campaign.Recipients.From(lo) {
+				if i > hi {
+					break
+				}
+				if !sends(i, at) {
+					continue
+				}
 				m := cp.Messages[i]
-				if m.Action != Send {
-					continue
-				}
-				if t, _ := cp.SendAt(i); cp.groupOf != nil && !t.Equal(at) {
-					continue
-				}
-				if window = append(window, keyed{m, r}); len(window) == sortWindow && !flush(at) {
+				if window = append(window, keyed{m, cp.planned(m, r)}); len(window) == sortWindow && !flush(at) {
 					return
 				}
 			}
