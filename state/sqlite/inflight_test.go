@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/smsform/smsform/state"
+	"github.com/smsform/smsform/state/sqlite"
 )
 
 // inflightRows counts the rows of the inflight table, read beside the store.
@@ -405,5 +406,92 @@ func TestMarkSendingAfter(t *testing.T) {
 	}
 	if recs := snapshot(t, s, state.Round{Campaign: "c", Round: 1}).Records(state.Round{Campaign: "c", Round: 1}); recs["+41790000003"].State != state.Sending {
 		t.Errorf("the second batch's message is %+v; want sending", recs["+41790000003"])
+	}
+}
+
+// TestSettleFreshThenRecorded: answers are inserted while every message settled is new; a
+// settlement that meets a message recorded before, in its second statement, is written
+// again whole with upserts, in the one transaction MarkSendingAfter commits: nothing of the
+// failed insert stays, the retried message keeps its row, the next batch is in flight once.
+func TestSettleFreshThenRecorded(t *testing.T) {
+	ctx := context.Background()
+	s, path := open(t)
+	db := rawDB(t, path)
+	round := state.Round{Campaign: "c", Round: 1}
+	var first []state.Outgoing
+	for i := range 70 {
+		first = append(first, out("c", 1, fmt.Sprintf("+4179%07d", i), 0, 1))
+	}
+	b1 := mark(t, s, first...)
+	outs := make([]state.Outcome, len(b1.Messages))
+	for i, m := range b1.Messages {
+		outs[i] = state.Outcome{Key: m.Key, MessageID: m.MessageID, State: state.Failed, Error: "REJECTED"}
+	}
+	if err := s.Settle(ctx, b1, outs); err != nil {
+		t.Fatal(err)
+	}
+	if sqlite.Rewrites(s) {
+		t.Fatal("a settlement of new messages was written with upserts")
+	}
+	was := list(t, s, state.Filter{})
+
+	// 100 new messages sort before the retried one: the insert fails in its second statement.
+	var second []state.Outgoing
+	for i := range 100 {
+		second = append(second, out("c", 1, fmt.Sprintf("+4178%07d", i), 0, 2))
+	}
+	retried := out("c", 1, "+41790000005", 1, 3)
+	b2 := mark(t, s, append(second, retried)...)
+	outs = make([]state.Outcome, len(b2.Messages))
+	for i, m := range b2.Messages {
+		outs[i] = state.Outcome{Key: m.Key, MessageID: m.MessageID, State: state.Sent, StatusGroup: 1, StatusID: 26, StatusName: "PENDING_ACCEPTED", SmsCount: 2}
+	}
+	before := version(t, s)
+	third, err := s.MarkSendingAfter(ctx, []state.Settlement{{Batch: b2, Outcomes: outs}}, []state.Outgoing{out("c", 1, "+41770000001", 0, 4)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sqlite.Rewrites(s) {
+		t.Error("a settlement meeting a recorded message did not turn the store to upserts")
+	}
+	if after := version(t, s); after.Serial != before.Serial+1 {
+		t.Errorf("serial %d -> %d; want one transaction", before.Serial, after.Serial)
+	}
+	got := list(t, s, state.Filter{})
+	if len(got) != 170 {
+		t.Fatalf("%d rows; want 170", len(got))
+	}
+	for _, m := range got {
+		switch {
+		case m.To == retried.To:
+			var old state.Message
+			for _, w := range was {
+				if w.To == m.To {
+					old = w
+				}
+			}
+			if m.Attempt != 1 || m.MessageID != retried.MessageID || m.State != state.Sent || m.Error != "" || m.SmsCount != 2 || m.CreatedAt != old.CreatedAt {
+				t.Errorf("the retried message is %+v; want attempt 1, sent in 2 parts, its row's created_at %s", m, old.CreatedAt)
+			}
+		case strings.HasPrefix(m.To, "+4178"):
+			if m.State != state.Sent || m.SmsCount != 2 || m.StatusName != "PENDING_ACCEPTED" {
+				t.Errorf("%s is %+v; want sent in 2 parts", m.To, m)
+			}
+		default:
+			if m.State != state.Failed || m.Attempt != 0 {
+				t.Errorf("%s is %+v; want failed, as first settled", m.To, m)
+			}
+		}
+	}
+	batches, err := s.InFlight(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(batches) != 1 || batches[0].ID != third.ID || inflightRows(t, db) != 1 {
+		t.Fatalf("in flight %+v; want only the third batch (%d), once", batches, third.ID)
+	}
+	settle(t, s, third, state.Sent)
+	if r := snapshot(t, s, round).Records(round)["+41770000001"]; r.State != state.Sent {
+		t.Errorf("the third batch's message is %+v once settled by upsert; want sent", r)
 	}
 }

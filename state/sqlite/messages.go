@@ -3,12 +3,15 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/smsform/smsform/state"
 	"github.com/smsform/smsform/state/internal/sqlstore"
+	sqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // MarkSending durably records a request's messages as in flight ("sending") before the
@@ -29,16 +32,18 @@ func (s *Store) MarkSendingAfter(ctx context.Context, items []state.Settlement, 
 		return nil, err
 	}
 	ts := state.FormatTime(time.Now())
-	err = s.withTx(ctx, func(tx *sql.Tx) error {
-		if err := s.settleTx(ctx, tx, items, ts); err != nil {
+	err = s.settling(func(fresh bool) error {
+		return s.withTx(ctx, func(tx *sql.Tx) error {
+			if err := s.settleTx(ctx, tx, items, ts, fresh); err != nil {
+				return err
+			}
+			res, err := tx.ExecContext(ctx, "INSERT INTO inflight (created_at, messages) VALUES (?, ?)", state.FormatTime(b.CreatedAt), data)
+			if err != nil {
+				return fmt.Errorf("record %d messages as sending: %w", len(msgs), err)
+			}
+			b.ID, err = res.LastInsertId()
 			return err
-		}
-		res, err := tx.ExecContext(ctx, "INSERT INTO inflight (created_at, messages) VALUES (?, ?)", state.FormatTime(b.CreatedAt), data)
-		if err != nil {
-			return fmt.Errorf("record %d messages as sending: %w", len(msgs), err)
-		}
-		b.ID, err = res.LastInsertId()
-		return err
+		})
 	})
 	if err != nil {
 		return nil, err
@@ -61,7 +66,35 @@ func (s *Store) SettleMany(ctx context.Context, items []state.Settlement) error 
 		return err
 	}
 	ts := state.FormatTime(time.Now())
-	return s.withLazyTx(ctx, func(tx *sql.Tx) error { return s.settleTx(ctx, tx, items, ts) })
+	return s.settling(func(fresh bool) error {
+		return s.withLazyTx(ctx, func(tx *sql.Tx) error { return s.settleTx(ctx, tx, items, ts, fresh) })
+	})
+}
+
+// settling runs write, a transaction that settles batches, with fresh set while no
+// settlement of this Store has met a message recorded before: its rows are then inserted,
+// not upserted. An upsert may abort halfway through its rows, so SQLite writes every page
+// it touches to a statement journal first, in case; an INSERT OR FAIL cannot (a failure
+// leaves the transaction to its rollback, which withTx does anyway), and that journal was
+// a fifth of what apply spent on its state. A message recorded before (a failed one
+// retried, an unknown one resent) makes the insert fail on its key: the transaction is
+// rolled back whole, nothing of it written, and written again with upserts, as is every
+// settlement after it.
+func (s *Store) settling(write func(fresh bool) error) error {
+	if !s.rewrites.Load() {
+		err := write(true)
+		if !isKeyConflict(err) {
+			return err
+		}
+		s.rewrites.Store(true)
+	}
+	return write(false)
+}
+
+// isKeyConflict says err is a row inserted with the key of one already there.
+func isKeyConflict(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 }
 
 // prepareSettle checks settlements and, when there are any, prepares the statements that
@@ -73,14 +106,22 @@ func (s *Store) prepareSettle(ctx context.Context, items []state.Settlement) err
 	if err := state.CheckSettlements(items); err != nil {
 		return err
 	}
+	if err := s.inserts.prepare(ctx, s.db); err != nil {
+		return err
+	}
 	return s.upserts.prepare(ctx, s.db)
 }
 
 // settleTx writes the settlements' messages with their outcomes in tx and removes their
-// batches from those in flight.
-func (s *Store) settleTx(ctx context.Context, tx *sql.Tx, items []state.Settlement, ts string) error {
+// batches from those in flight. fresh inserts the messages (see settling) instead of
+// upserting them.
+func (s *Store) settleTx(ctx context.Context, tx *sql.Tx, items []state.Settlement, ts string, fresh bool) error {
+	write := s.upsertMessages
+	if fresh {
+		write = s.insertMessages
+	}
 	for _, it := range items {
-		if _, err := s.upsertMessages(ctx, tx, it.Batch.Messages, it.Outcomes, state.FormatTime(it.Batch.CreatedAt), ts); err != nil {
+		if _, err := write(ctx, tx, it.Batch.Messages, it.Outcomes, state.FormatTime(it.Batch.CreatedAt), ts); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, "DELETE FROM inflight WHERE id = ?", it.Batch.ID); err != nil {
@@ -96,8 +137,13 @@ const upsertColumns = 10
 // (campaign, round, times, and the bulk, outcome, tracking and purpose, which one answer's
 // messages share) are bound once, the rest for each row.
 func upsertSQL(n int) string {
+	return insertSQL(n, "INSERT") + sqlstore.UpsertMessage
+}
+
+// insertSQL is upsertSQL's statement, begun by verb, without its ON CONFLICT clause.
+func insertSQL(n int, verb string) string {
 	row := "(" + strings.TrimSuffix(strings.Repeat("?,", upsertColumns), ",") + ")"
-	return `INSERT INTO messages
+	return verb + ` INTO messages
 		(campaign, round, destination, attempt, message_id, text_hash, sms_count, variant, held, send_at, consent_at,
 		 consent_source, bulk_id, state, status_group, status_id, status_name, tracking_type, error, purpose,
 		 created_at, sending_at, updated_at)
@@ -106,14 +152,30 @@ func upsertSQL(n int) string {
 		FROM (SELECT ? AS c, ? AS r, ? AS ts, ? AS sat, ? AS bid, ? AS st, ? AS sg, ? AS si, ? AS sn, ? AS tt, ? AS e,
 			? AS pu) AS k, (VALUES ` + strings.TrimSuffix(strings.Repeat(row+",", n), ",") + `) AS v
 		WHERE true
-		` + sqlstore.UpsertMessage
+		`
 }
+
+// insertFreshSQL builds insertMessages' statement: upsertSQL's that fails on a key recorded
+// before, instead of overwriting its row.
+func insertFreshSQL(n int) string { return insertSQL(n, "INSERT OR FAIL") }
 
 // upsertMessages writes messages with their outcomes, in key order, a message recorded
 // before being overwritten in place (sqlstore.Backend.Upsert). Its statements are prepared
 // for this transaction unless s.upserts was prepared before it.
 func (s *Store) upsertMessages(ctx context.Context, tx *sql.Tx, msgs []state.Outgoing, outs []state.Outcome, sendingAt, ts string) (int64, error) {
-	return s.upserts.exec(ctx, tx, len(msgs),
+	return writeMessages(ctx, tx, &s.upserts, msgs, outs, sendingAt, ts)
+}
+
+// insertMessages is upsertMessages for messages not recorded before: a key recorded before
+// fails the statement (isKeyConflict), leaving tx to be rolled back.
+func (s *Store) insertMessages(ctx context.Context, tx *sql.Tx, msgs []state.Outgoing, outs []state.Outcome, sendingAt, ts string) (int64, error) {
+	return writeMessages(ctx, tx, &s.inserts, msgs, outs, sendingAt, ts)
+}
+
+// writeMessages writes messages with their outcomes through stmts, upsertSQL's or
+// insertFreshSQL's.
+func writeMessages(ctx context.Context, tx *sql.Tx, stmts *rowStmts, msgs []state.Outgoing, outs []state.Outcome, sendingAt, ts string) (int64, error) {
+	return stmts.exec(ctx, tx, len(msgs),
 		func(start, i int) bool { // a statement writes messages that share what it binds once
 			a, b, oa, ob := &msgs[start], &msgs[i], &outs[start], &outs[i]
 			return a.Campaign == b.Campaign && a.Round == b.Round && a.BulkID == b.BulkID && oa.State == ob.State &&

@@ -18,6 +18,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -41,9 +42,13 @@ type Store struct {
 	path string
 
 	// Multi-row statements, prepared when first needed.
+	inserts         rowStmts // upserts without their ON CONFLICT (see settling)
 	upserts         rowStmts
 	markSubmitting  rowStmts
 	settleConverted rowStmts
+
+	// rewrites is set once a settlement met a message recorded before (see settling).
+	rewrites atomic.Bool
 }
 
 // Open opens the state file at path and brings its schema up to date, creating it (mode
@@ -150,6 +155,7 @@ func openDB(ctx context.Context, path string) (*Store, error) {
 		Each:   each,
 	})
 	s.upserts.build = upsertSQL
+	s.inserts.build = insertFreshSQL
 	s.markSubmitting.build = markSubmittingSQL
 	s.settleConverted.build = settleConvertedSQL
 	if err := s.check(ctx); err != nil {
@@ -351,6 +357,7 @@ func (s *Store) check(ctx context.Context) error {
 // Close closes the file.
 func (s *Store) Close() error {
 	s.upserts.close()
+	s.inserts.close()
 	s.markSubmitting.close()
 	s.settleConverted.close()
 	return s.db.Close()
