@@ -495,3 +495,87 @@ func TestSettleFreshThenRecorded(t *testing.T) {
 		t.Errorf("the third batch's message is %+v once settled by upsert; want sent", r)
 	}
 }
+
+// TestMarkSendingGrouped: calls made while a transaction waits for the state share the
+// next transaction. The first call's transaction waits for another process's write lock;
+// the seven made meanwhile, each settling the batch of an earlier call and recording one
+// of its own, are all written by the second: the serial moves by two, every batch is in
+// flight once under an id of its own, and every answer is recorded.
+func TestMarkSendingGrouped(t *testing.T) {
+	ctx := context.Background()
+	s, path := open(t)
+	const calls = 8
+	var earlier []*state.Batch
+	for i := range calls {
+		earlier = append(earlier, mark(t, s, out("c", 1, fmt.Sprintf("+4178%07d", i), 0, 1)))
+	}
+	before := version(t, s)
+
+	other, err := rawDB(t, path).Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		b   *state.Batch
+		err error
+	}
+	results := make(chan result, calls)
+	call := func(i int) {
+		b := earlier[i]
+		outs := []state.Outcome{{Key: b.Messages[0].Key, MessageID: b.Messages[0].MessageID, State: state.Sent}}
+		nb, err := s.MarkSendingAfter(ctx, []state.Settlement{{Batch: b, Outcomes: outs}}, []state.Outgoing{out("c", 1, fmt.Sprintf("+4179%07d", i), 0, 2)})
+		results <- result{nb, err}
+	}
+	go call(0)
+	for !sqlite.Writing(s) { // the first call leads at once: its transaction waits for the lock
+		time.Sleep(time.Millisecond)
+	}
+	for i := 1; i < calls; i++ {
+		go call(i)
+	}
+	for deadline := time.Now().Add(10 * time.Second); sqlite.Waiting(s) != calls-1; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d calls waiting, want %d", sqlite.Waiting(s), calls-1)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := other.ExecContext(ctx, "COMMIT"); err != nil {
+		t.Fatal(err)
+	}
+	ids := map[int64]bool{}
+	for range calls {
+		r := <-results
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		ids[r.b.ID] = true
+	}
+	if after := version(t, s); after.Serial != before.Serial+2 {
+		t.Errorf("serial %d -> %d; want two transactions for %d calls", before.Serial, after.Serial, calls)
+	}
+	batches, err := s.InFlight(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(batches) != calls || len(ids) != calls {
+		t.Fatalf("%d batches in flight, %d ids; want %d of each", len(batches), len(ids), calls)
+	}
+	for _, b := range batches {
+		if !ids[b.ID] || !strings.HasPrefix(b.Messages[0].To, "+4179") {
+			t.Errorf("in flight: batch %d of %s, not one the calls recorded", b.ID, b.Messages[0].To)
+		}
+	}
+	got := list(t, s, state.Filter{})
+	if len(got) != calls {
+		t.Fatalf("%d messages recorded, want the %d answers", len(got), calls)
+	}
+	for _, m := range got {
+		if m.State != state.Sent {
+			t.Errorf("%s is %s, want sent", m.To, m.State)
+		}
+	}
+}

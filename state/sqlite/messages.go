@@ -22,7 +22,8 @@ func (s *Store) MarkSending(ctx context.Context, msgs []state.Outgoing) (*state.
 
 // MarkSendingAfter settles items and records msgs as in flight in one transaction,
 // committed with an fsync (state.SettlingWriter): apply records the answers it holds with
-// its next batch instead of in a commit of their own.
+// its next batch instead of in a commit of their own. Calls made while another's
+// transaction runs share the next one (see grouped).
 func (s *Store) MarkSendingAfter(ctx context.Context, items []state.Settlement, msgs []state.Outgoing) (*state.Batch, error) {
 	b, data, err := sqlstore.NewBatch(msgs)
 	if err != nil {
@@ -31,21 +32,7 @@ func (s *Store) MarkSendingAfter(ctx context.Context, items []state.Settlement, 
 	if err := s.prepareSettle(ctx, items); err != nil {
 		return nil, err
 	}
-	ts := state.FormatTime(time.Now())
-	err = s.settling(func(fresh bool) error {
-		return s.withTx(ctx, func(tx *sql.Tx) error {
-			if err := s.settleTx(ctx, tx, items, ts, fresh); err != nil {
-				return err
-			}
-			res, err := tx.ExecContext(ctx, "INSERT INTO inflight (created_at, messages) VALUES (?, ?)", state.FormatTime(b.CreatedAt), data)
-			if err != nil {
-				return fmt.Errorf("record %d messages as sending: %w", len(msgs), err)
-			}
-			b.ID, err = res.LastInsertId()
-			return err
-		})
-	})
-	if err != nil {
+	if err := s.grouped(ctx, &groupWrite{items: items, batch: b, data: data}); err != nil {
 		return nil, err
 	}
 	return b, nil
@@ -60,15 +47,14 @@ func (s *Store) Settle(ctx context.Context, b *state.Batch, outs []state.Outcome
 }
 
 // SettleMany settles several batches in one transaction: the pages they share (their keys
-// are neighbours when apply sends in key order) are written once instead of once each.
+// are neighbours when apply sends in key order) are written once instead of once each. A
+// call made while another's transaction runs shares the next one (see grouped), which is
+// committed with an fsync if any of its calls records a batch in flight.
 func (s *Store) SettleMany(ctx context.Context, items []state.Settlement) error {
 	if err := s.prepareSettle(ctx, items); err != nil {
 		return err
 	}
-	ts := state.FormatTime(time.Now())
-	return s.settling(func(fresh bool) error {
-		return s.withLazyTx(ctx, func(tx *sql.Tx) error { return s.settleTx(ctx, tx, items, ts, fresh) })
-	})
+	return s.grouped(ctx, &groupWrite{items: items})
 }
 
 // settling runs write, a transaction that settles batches, with fresh set while no

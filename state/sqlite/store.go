@@ -49,6 +49,7 @@ type Store struct {
 
 	// rewrites is set once a settlement met a message recorded before (see settling).
 	rewrites atomic.Bool
+	group    writeGroup
 }
 
 // Open opens the state file at path and brings its schema up to date, creating it (mode

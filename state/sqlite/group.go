@@ -1,0 +1,111 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/smsform/smsform/state"
+)
+
+// writeGroup commits apply's writes in groups. SQLite has one writer: while one
+// transaction records a batch in flight or settles answers, the calls that come in wait,
+// and the next transaction writes all of them together, one commit instead of one each,
+// the pages they share (the serial, the batches in flight, the messages' last leaves)
+// written once. Each call returns once its write is committed, as it would alone.
+type writeGroup struct {
+	mu      sync.Mutex
+	queue   []*groupWrite // waiting for the next transaction
+	leading bool          // a call is writing a group, and will hand over to queue[0]
+}
+
+// groupWrite is one call's share of a group: answers to settle and, for MarkSendingAfter,
+// a batch to record in flight (data, its messages as the inflight table keeps them).
+type groupWrite struct {
+	items []state.Settlement
+	batch *state.Batch
+	data  string
+
+	wake    chan struct{} // written, or handed the lead
+	written bool
+	err     error
+}
+
+// grouped writes w, in a group with the calls waiting when its transaction begins. The
+// first caller leads: it writes the queue, itself included, then wakes every call written
+// and hands the lead to the first call that came in meanwhile, which writes the next
+// group. The group's transaction runs with the leader's ctx; an error is every call's.
+func (s *Store) grouped(ctx context.Context, w *groupWrite) error {
+	g := &s.group
+	w.wake = make(chan struct{}, 1)
+	g.mu.Lock()
+	g.queue = append(g.queue, w)
+	lead := !g.leading
+	g.leading = true
+	g.mu.Unlock()
+	if !lead {
+		if <-w.wake; w.written {
+			return w.err
+		}
+	}
+	g.mu.Lock()
+	ws := g.queue // w among them
+	g.queue = nil
+	g.mu.Unlock()
+
+	err := s.writeGroup(ctx, ws)
+
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, o := range ws {
+		o.written, o.err = true, err
+		if o != w {
+			o.wake <- struct{}{}
+		}
+	}
+	if len(g.queue) > 0 {
+		g.queue[0].wake <- struct{}{}
+	} else {
+		g.leading = false
+	}
+	return err
+}
+
+// writeGroup writes ws in one transaction: their answers, then their batches in flight.
+// It is committed with an fsync when it records a batch in flight (the batch must be
+// durable before its request leaves), lazily when it only settles (see withLazyTx).
+func (s *Store) writeGroup(ctx context.Context, ws []*groupWrite) error {
+	var items []state.Settlement
+	durable := false
+	for _, w := range ws {
+		items = append(items, w.items...)
+		durable = durable || w.batch != nil
+	}
+	ts := state.FormatTime(time.Now())
+	return s.settling(func(fresh bool) error {
+		write := func(tx *sql.Tx) error {
+			if err := s.settleTx(ctx, tx, items, ts, fresh); err != nil {
+				return err
+			}
+			for _, w := range ws {
+				if w.batch == nil {
+					continue
+				}
+				res, err := tx.ExecContext(ctx, "INSERT INTO inflight (created_at, messages) VALUES (?, ?)", state.FormatTime(w.batch.CreatedAt), w.data)
+				if err != nil {
+					return fmt.Errorf("record %d messages as sending: %w", len(w.batch.Messages), err)
+				}
+				if w.batch.ID, err = res.LastInsertId(); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		if durable {
+			return s.withTx(ctx, write)
+		}
+		return s.withLazyTx(ctx, write)
+	})
+}
