@@ -24,6 +24,7 @@ type writeGroup struct {
 // groupWrite is one call's share of a group: answers to settle and, for MarkSendingAfter,
 // a batch to record in flight (data, its messages as the inflight table keeps them).
 type groupWrite struct {
+	ctx   context.Context
 	items []state.Settlement
 	batch *state.Batch
 	data  string
@@ -33,13 +34,21 @@ type groupWrite struct {
 	err     error
 }
 
+// maxGroupSettlements caps the answers one group's transaction writes: a worker waits for
+// it before its request leaves, and apply hands over up to settleGroup (8) batches' answers
+// a call.
+const maxGroupSettlements = 16
+
 // grouped writes w, in a group with the calls waiting when its transaction begins. The
-// first caller leads: it writes the queue, itself included, then wakes every call written
-// and hands the lead to the first call that came in meanwhile, which writes the next
-// group. The group's transaction runs with the leader's ctx; an error is every call's.
-func (s *Store) grouped(ctx context.Context, w *groupWrite) error {
+// first caller leads: it writes the queue (up to maxGroupSettlements answers), itself
+// included, then wakes every call written and hands the lead to the first call left
+// waiting, which writes the next group. The transaction is not cancelled with the leader's
+// ctx, which would fail the others' writes; a call whose own ctx is done before its group
+// is taken is not written. A group that fails is written again call by call, so that each
+// call gets its own error.
+func (s *Store) grouped(ctx context.Context, w *groupWrite) (err error) {
 	g := &s.group
-	w.wake = make(chan struct{}, 1)
+	w.ctx, w.wake = ctx, make(chan struct{}, 1)
 	g.mu.Lock()
 	g.queue = append(g.queue, w)
 	lead := !g.leading
@@ -51,26 +60,61 @@ func (s *Store) grouped(ctx context.Context, w *groupWrite) error {
 		}
 	}
 	g.mu.Lock()
-	ws := g.queue // w among them
-	g.queue = nil
+	ws := takeGroup(&g.queue) // w first among them
 	g.mu.Unlock()
 
-	err := s.writeGroup(ctx, ws)
-
-	g.mu.Lock()
-	defer g.mu.Unlock()
+	defer func() {
+		p := recover()
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		for _, o := range ws {
+			if p != nil {
+				o.err = fmt.Errorf("record in the state: %v", p)
+			}
+			o.written = true
+			if o != w {
+				o.wake <- struct{}{}
+			}
+		}
+		if len(g.queue) > 0 {
+			g.queue[0].wake <- struct{}{}
+		} else {
+			g.leading = false
+		}
+		if p != nil {
+			panic(p)
+		}
+		err = w.err
+	}()
+	var live []*groupWrite
 	for _, o := range ws {
-		o.written, o.err = true, err
-		if o != w {
-			o.wake <- struct{}{}
+		if o.err = o.ctx.Err(); o.err == nil {
+			live = append(live, o)
 		}
 	}
-	if len(g.queue) > 0 {
-		g.queue[0].wake <- struct{}{}
-	} else {
-		g.leading = false
+	write := context.WithoutCancel(ctx)
+	if err := s.writeGroup(write, live); err != nil {
+		for _, o := range live {
+			o.err = err
+			if len(live) > 1 {
+				o.err = s.writeGroup(write, []*groupWrite{o})
+			}
+		}
 	}
-	return err
+	return nil // w.err, set by the deferred hand-over
+}
+
+// takeGroup removes from queue the calls the next group writes: the first, and those after
+// it while the group's answers stay within maxGroupSettlements.
+func takeGroup(queue *[]*groupWrite) []*groupWrite {
+	q := *queue
+	n, items := 1, len(q[0].items)
+	for n < len(q) && items+len(q[n].items) <= maxGroupSettlements {
+		items += len(q[n].items)
+		n++
+	}
+	*queue = q[n:]
+	return q[:n:n]
 }
 
 // writeGroup writes ws in one transaction: their answers, then their batches in flight.

@@ -410,7 +410,7 @@ func TestMarkSendingAfter(t *testing.T) {
 }
 
 // TestSettleFreshThenRecorded: answers are inserted while every message settled is new; a
-// settlement that meets a message recorded before, in its second statement, is written
+// settlement that meets a message recorded before, in its last (fourth) statement, is written
 // again whole with upserts, in the one transaction MarkSendingAfter commits: nothing of the
 // failed insert stays, the retried message keeps its row, the next batch is in flight once.
 func TestSettleFreshThenRecorded(t *testing.T) {
@@ -435,7 +435,21 @@ func TestSettleFreshThenRecorded(t *testing.T) {
 	}
 	was := list(t, s, state.Filter{})
 
-	// 100 new messages sort before the retried one: the insert fails in its second statement.
+	// A failure that is not a key recorded before (here the table's CHECK on the state)
+	// is the settlement's error, and leaves the store inserting.
+	bad := mark(t, s, out("c", 1, "+41760000001", 0, 1))
+	if err := s.Settle(ctx, bad, []state.Outcome{{Key: bad.Messages[0].Key, MessageID: bad.Messages[0].MessageID, State: "bogus"}}); err == nil {
+		t.Fatal("an outcome the table refuses was recorded")
+	}
+	if sqlite.Rewrites(s) {
+		t.Error("a refused outcome turned the store to upserts")
+	}
+	if err := s.Forget(ctx, bad); err != nil {
+		t.Fatal(err)
+	}
+
+	// 100 new messages sort before the retried one: the insert fails in its fourth statement
+	// (64, 32, 4 and 1 rows), after three have written theirs.
 	var second []state.Outgoing
 	for i := range 100 {
 		second = append(second, out("c", 1, fmt.Sprintf("+4178%07d", i), 0, 2))
@@ -496,20 +510,25 @@ func TestSettleFreshThenRecorded(t *testing.T) {
 	}
 }
 
-// TestMarkSendingGrouped: calls made while a transaction waits for the state share the
-// next transaction. The first call's transaction waits for another process's write lock;
-// the seven made meanwhile, each settling the batch of an earlier call and recording one
-// of its own, are all written by the second: the serial moves by two, every batch is in
-// flight once under an id of its own, and every answer is recorded.
-func TestMarkSendingGrouped(t *testing.T) {
+// groupResult is what one MarkSendingAfter call of groupCalls returned.
+type groupResult struct {
+	b   *state.Batch
+	err error
+}
+
+// groupCalls makes calls MarkSendingAfter calls, call i settling a batch recorded before
+// with one message of state st(i) and recording a batch of +4179000000i in flight. The
+// first call's transaction waits for another connection's write lock while the others
+// queue behind it; then the lock is let go. It returns each call's result, in the calls'
+// order, and the serial before them.
+func groupCalls(t *testing.T, s *sqlite.Store, path string, calls int, st func(i int) state.State) ([]groupResult, int64) {
+	t.Helper()
 	ctx := context.Background()
-	s, path := open(t)
-	const calls = 8
 	var earlier []*state.Batch
 	for i := range calls {
 		earlier = append(earlier, mark(t, s, out("c", 1, fmt.Sprintf("+4178%07d", i), 0, 1)))
 	}
-	before := version(t, s)
+	before := version(t, s).Serial
 
 	other, err := rawDB(t, path).Conn(ctx)
 	if err != nil {
@@ -519,19 +538,20 @@ func TestMarkSendingGrouped(t *testing.T) {
 	if _, err := other.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		t.Fatal(err)
 	}
-	type result struct {
-		b   *state.Batch
-		err error
-	}
-	results := make(chan result, calls)
+	results := make([]groupResult, calls)
+	done := make(chan int, calls)
 	call := func(i int) {
 		b := earlier[i]
-		outs := []state.Outcome{{Key: b.Messages[0].Key, MessageID: b.Messages[0].MessageID, State: state.Sent}}
+		outs := []state.Outcome{{Key: b.Messages[0].Key, MessageID: b.Messages[0].MessageID, State: st(i)}}
 		nb, err := s.MarkSendingAfter(ctx, []state.Settlement{{Batch: b, Outcomes: outs}}, []state.Outgoing{out("c", 1, fmt.Sprintf("+4179%07d", i), 0, 2)})
-		results <- result{nb, err}
+		results[i] = groupResult{nb, err}
+		done <- i
 	}
 	go call(0)
-	for !sqlite.Writing(s) { // the first call leads at once: its transaction waits for the lock
+	for deadline := time.Now().Add(10 * time.Second); !sqlite.Writing(s); { // the first call leads at once: its transaction waits for the lock
+		if time.Now().After(deadline) {
+			t.Fatal("the first call is not writing")
+		}
 		time.Sleep(time.Millisecond)
 	}
 	for i := 1; i < calls; i++ {
@@ -546,16 +566,35 @@ func TestMarkSendingGrouped(t *testing.T) {
 	if _, err := other.ExecContext(ctx, "COMMIT"); err != nil {
 		t.Fatal(err)
 	}
-	ids := map[int64]bool{}
 	for range calls {
-		r := <-results
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("a call did not return")
+		}
+	}
+	return results, before
+}
+
+// TestMarkSendingGrouped: calls made while a transaction waits for the state share the
+// next transaction. The seven made while the first one's waits, each settling the batch
+// of an earlier call and recording one of its own, are all written by the second: the
+// serial moves by two, every batch is in flight once under the id its call was given, and
+// every answer is recorded.
+func TestMarkSendingGrouped(t *testing.T) {
+	ctx := context.Background()
+	s, path := open(t)
+	const calls = 8
+	results, before := groupCalls(t, s, path, calls, func(int) state.State { return state.Sent })
+	ids := map[int64]string{} // each call's batch: its id, and its message's number
+	for _, r := range results {
 		if r.err != nil {
 			t.Fatal(r.err)
 		}
-		ids[r.b.ID] = true
+		ids[r.b.ID] = r.b.Messages[0].To
 	}
-	if after := version(t, s); after.Serial != before.Serial+2 {
-		t.Errorf("serial %d -> %d; want two transactions for %d calls", before.Serial, after.Serial, calls)
+	if after := version(t, s); after.Serial != before+2 {
+		t.Errorf("serial %d -> %d; want two transactions for %d calls", before, after.Serial, calls)
 	}
 	batches, err := s.InFlight(ctx)
 	if err != nil {
@@ -565,8 +604,8 @@ func TestMarkSendingGrouped(t *testing.T) {
 		t.Fatalf("%d batches in flight, %d ids; want %d of each", len(batches), len(ids), calls)
 	}
 	for _, b := range batches {
-		if !ids[b.ID] || !strings.HasPrefix(b.Messages[0].To, "+4179") {
-			t.Errorf("in flight: batch %d of %s, not one the calls recorded", b.ID, b.Messages[0].To)
+		if to, ok := ids[b.ID]; !ok || to != b.Messages[0].To {
+			t.Errorf("in flight: batch %d of %s; the call given that id recorded %q", b.ID, b.Messages[0].To, to)
 		}
 	}
 	got := list(t, s, state.Filter{})
@@ -577,5 +616,41 @@ func TestMarkSendingGrouped(t *testing.T) {
 		if m.State != state.Sent {
 			t.Errorf("%s is %s, want sent", m.To, m.State)
 		}
+	}
+}
+
+// TestMarkSendingGroupFailsAlone: a call the state refuses (an answer the table's CHECK
+// refuses) fails alone: the other calls of its group are written call by call and succeed.
+func TestMarkSendingGroupFailsAlone(t *testing.T) {
+	ctx := context.Background()
+	s, path := open(t)
+	const calls, bad = 5, 3
+	results, _ := groupCalls(t, s, path, calls, func(i int) state.State {
+		if i == bad {
+			return "bogus"
+		}
+		return state.Sent
+	})
+	for i, r := range results {
+		if (r.err != nil) != (i == bad) {
+			t.Errorf("call %d: %v", i, r.err)
+		}
+	}
+	batches, err := s.InFlight(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inFlight := map[string]bool{}
+	for _, b := range batches {
+		inFlight[b.Messages[0].To] = true
+	}
+	for i := range calls {
+		// The refused call's answer and batch are not recorded; its earlier batch stays in flight.
+		if recorded, settled := inFlight[fmt.Sprintf("+4179%07d", i)], !inFlight[fmt.Sprintf("+4178%07d", i)]; recorded != (i != bad) || settled != (i != bad) {
+			t.Errorf("call %d: its batch in flight %v, its answer recorded %v", i, recorded, settled)
+		}
+	}
+	if got := list(t, s, state.Filter{}); len(got) != calls-1 {
+		t.Errorf("%d answers recorded, want %d", len(got), calls-1)
 	}
 }

@@ -41,7 +41,8 @@ func (s *Store) MarkSendingAfter(ctx context.Context, items []state.Settlement, 
 // Settle records the outcome of every message of a batch, outs[i] being that of
 // b.Messages[i], and removes the batch from the in-flight ones. A message recorded before
 // (failed, or unknown and now resent) is overwritten in place. The commit is not fsynced
-// (see withLazyTx): if it is lost, the batch is still in flight and the next run reconciles it.
+// (see withLazyTx) unless it shares a group that records a batch in flight (SettleMany): if
+// it is lost, the batch is still in flight and the next run reconciles it.
 func (s *Store) Settle(ctx context.Context, b *state.Batch, outs []state.Outcome) error {
 	return s.SettleMany(ctx, []state.Settlement{{Batch: b, Outcomes: outs}})
 }
@@ -77,7 +78,8 @@ func (s *Store) settling(write func(fresh bool) error) error {
 	return write(false)
 }
 
-// isKeyConflict says err is a row inserted with the key of one already there.
+// isKeyConflict says err is a row inserted with a key already in the table, or earlier in
+// the same write.
 func isKeyConflict(err error) bool {
 	var e *sqlite.Error
 	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
