@@ -66,7 +66,7 @@ func main() {
 		var growth []growthRow
 		for _, gn := range append([]int{*n}, parseNs(*growthNs)...) {
 			reset(url)
-			growth = append(growth, measureGrowth(abs, url, work, gn))
+			growth = append(growth, measureGrowth(abs, url, work, gn, *keep))
 		}
 		printGrowth(growth)
 		return
@@ -176,7 +176,7 @@ func main() {
 	growth := []growthRow{growthOf(*n, rows)}
 	for _, gn := range parseNs(*growthNs) {
 		reset(url)
-		growth = append(growth, measureGrowth(abs, url, work, gn))
+		growth = append(growth, measureGrowth(abs, url, work, gn, *keep))
 	}
 
 	fmt.Printf("\nsmsform, %d recipients from a CSV, against the local sandbox (%d CPUs)\n", *n, runtime.NumCPU())
@@ -227,8 +227,8 @@ func growthOf(n int, rows []row) growthRow {
 }
 
 // measureGrowth runs the growth table's steps on a campaign of n recipients, in a work
-// directory and a state of its own.
-func measureGrowth(bin, url, work string, n int) growthRow {
+// directory and a state of its own, removed afterwards unless keep.
+func measureGrowth(bin, url, work string, n int, keep bool) growthRow {
 	dir := filepath.Join(work, fmt.Sprintf("growth-%d", n))
 	campaigns := filepath.Join(dir, "campaigns")
 	check(os.MkdirAll(campaigns, 0o755))
@@ -242,7 +242,9 @@ func measureGrowth(bin, url, work string, n int) growthRow {
 		log.Printf("%-32s %8s %6d MB", fmt.Sprintf("%s (%d)", r.name, n), r.wall.Round(time.Millisecond), r.rssKB/1024)
 		g.steps = append(g.steps, r)
 	}
-	check(os.RemoveAll(dir))
+	if !keep {
+		check(os.RemoveAll(dir))
+	}
 	return g
 }
 
