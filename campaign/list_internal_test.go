@@ -106,6 +106,11 @@ func TestSeenTable(t *testing.T) {
 	if tab.n != n {
 		t.Fatalf("%d numbers, want %d", tab.n, n)
 	}
+	ahead := []uint64{key(0), key(n / 2), key(n - 1), 12345} // touching adds nothing, even a number not there
+	tab.touch(ahead)
+	if tab.n != n {
+		t.Fatalf("touch: %d numbers, want %d", tab.n, n)
+	}
 	for i := range n {
 		v, dup := tab.add(key(i), 0, func(v uint32) bool { return key(int(v-1)) == key(i) })
 		if !dup || v != uint32(i+1) {
@@ -122,5 +127,40 @@ func TestSeenTable(t *testing.T) {
 	}
 	if load := float64(tab.n) / float64(slots); load > maxLoad || load < maxLoad/4 {
 		t.Errorf("load %.2f over %d slots", load, slots)
+	}
+}
+
+// BenchmarkSeenTableAdd adds ten million numbers, in order as a sorted file has them, to a
+// table sized for them, one chunk of a file's rows after another, as loading does: with
+// and without touching the chunk's slots first. ns/op is per number.
+func BenchmarkSeenTableAdd(b *testing.B) {
+	const n = 10_000_000
+	for _, touch := range []bool{false, true} {
+		b.Run(fmt.Sprintf("touch=%v", touch), func(b *testing.B) {
+			var tab *seenTable
+			keys := make([]uint64, chunkRows)
+			i := n
+			for b.Loop() {
+				if i == n {
+					b.StopTimer()
+					tab, i = newSeenTable(n+n/8), 0
+					b.StartTimer()
+				}
+				for j := range keys {
+					keys[j] = 41_750_000_000 + uint64(i+j)*3
+				}
+				if touch {
+					tab.touch(keys)
+				}
+				for j, k := range keys {
+					tab.add(k, uint32(i+j+1), func(uint32) bool { return false })
+				}
+				i += chunkRows
+				if i > n-chunkRows {
+					i = n
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*chunkRows), "ns/number")
+		})
 	}
 }
