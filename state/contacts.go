@@ -3,6 +3,7 @@ package state
 import (
 	"cmp"
 	"slices"
+	"sync/atomic"
 	"time"
 )
 
@@ -25,6 +26,7 @@ type Contacts struct {
 	// repeats: batches in flight were added, whose messages may be rows too (a resend).
 	repeats bool
 	lastAt  timeMemo // the time AddRow read last
+	next    atomic.Int64 // where the last lookup ended (search)
 }
 
 // contactEntry is one message: its number's digits, and its time (Unix milliseconds, in
@@ -185,10 +187,23 @@ func (c *Contacts) Each(to string, fn func(Contact)) {
 	if !ok {
 		return
 	}
-	i, _ := slices.BinarySearchFunc(c.entries, k, func(e contactEntry, k uint64) int { return cmp.Compare(e.to, k) })
+	i := c.search(k)
 	for ; i < len(c.entries) && c.entries[i].to == k; i++ {
 		e := c.entries[i]
 		r := c.rounds[e.round()]
 		fn(Contact{Campaign: r.Campaign, Round: r.Round, At: time.UnixMilli(int64(e.when >> roundBits)).UTC()})
 	}
+	c.next.Store(int64(i))
+}
+
+// search returns where the entries of number k begin (or would). A plan looks numbers up
+// in the order of its recipients, usually the order of the numbers (a file sorted by
+// number): where the last lookup ended is tried first, before a binary search.
+func (c *Contacts) search(k uint64) int {
+	e := c.entries
+	if i := int(c.next.Load()); i <= len(e) && (i == 0 || e[i-1].to < k) && (i == len(e) || e[i].to >= k) {
+		return i
+	}
+	i, _ := slices.BinarySearchFunc(e, k, func(e contactEntry, k uint64) int { return cmp.Compare(e.to, k) })
+	return i
 }

@@ -1,6 +1,9 @@
 package state
 
 import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 )
@@ -74,6 +77,44 @@ func TestTimeMemo(t *testing.T) {
 		"garbage", "2026-12-07T10:24:54.890Z", "2026-04-31T10:00:00.000Z", "2026-04-31T10:00:00.000Z", "", "2026-12-07T10:24:54.889Z"} {
 		if got, want := m.unixMilli([]byte(s)), unixMilli([]byte(s)); got != want {
 			t.Errorf("timeMemo.unixMilli(%q) = %d, want %d", s, got, want)
+		}
+	}
+}
+
+// TestContactsLookupOrder: a number's messages are the same whatever order numbers are
+// looked up in, where the last lookup ended being tried first: in order, numbers without
+// messages included (before the first, between, after the last), backwards, and shuffled.
+func TestContactsLookupOrder(t *testing.T) {
+	at := func(h int) time.Time { return time.Date(2026, 12, 1, h, 0, 0, 0, time.UTC) }
+	num := func(i int) string { return fmt.Sprintf("+4179%07d", i) }
+	c := NewContacts(0)
+	want := map[string]int{}
+	for i := 10; i <= 1000; i += 10 {
+		for h := range i % 4 { // 0 to 3 messages
+			c.AddRow([]byte("a"), 1, []byte(num(i)), []byte(FormatTime(at(h))))
+			want[num(i)]++
+		}
+	}
+	c.Sort()
+	var queries []int
+	for i := range 1011 {
+		queries = append(queries, i)
+	}
+	backwards := slices.Clone(queries)
+	slices.Reverse(backwards)
+	shuffled := slices.Clone(queries)
+	rand.New(rand.NewPCG(1, 2)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	for name, order := range map[string][]int{"in order": queries, "backwards": backwards, "shuffled": shuffled} {
+		for _, i := range order {
+			got := c.Of(num(i))
+			if len(got) != want[num(i)] {
+				t.Fatalf("%s: %s has %d messages, want %d", name, num(i), len(got), want[num(i)])
+			}
+			for h, x := range got {
+				if !x.At.Equal(at(h)) {
+					t.Fatalf("%s: %s's message %d at %v, want %v", name, num(i), h, x.At, at(h))
+				}
+			}
 		}
 	}
 }
