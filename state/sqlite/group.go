@@ -92,6 +92,9 @@ func (s *Store) grouped(ctx context.Context, w *groupWrite) (err error) {
 			live = append(live, o)
 		}
 	}
+	if len(live) == 0 {
+		return nil
+	}
 	write := context.WithoutCancel(ctx)
 	if err := s.writeGroup(write, live); err != nil {
 		for _, o := range live {
