@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -521,7 +522,7 @@ type groupResult struct {
 // first call's transaction waits for another connection's write lock while the others
 // queue behind it; then the lock is let go. It returns each call's result, in the calls'
 // order, and the serial before them.
-func groupCalls(t *testing.T, s *sqlite.Store, path string, calls int, st func(i int) state.State) ([]groupResult, int64) {
+func groupCalls(t *testing.T, s *sqlite.Store, path string, calls int, st func(i int) state.State, ctxOf func(i int) context.Context) ([]groupResult, int64) {
 	t.Helper()
 	ctx := context.Background()
 	var earlier []*state.Batch
@@ -543,7 +544,11 @@ func groupCalls(t *testing.T, s *sqlite.Store, path string, calls int, st func(i
 	call := func(i int) {
 		b := earlier[i]
 		outs := []state.Outcome{{Key: b.Messages[0].Key, MessageID: b.Messages[0].MessageID, State: st(i)}}
-		nb, err := s.MarkSendingAfter(ctx, []state.Settlement{{Batch: b, Outcomes: outs}}, []state.Outgoing{out("c", 1, fmt.Sprintf("+4179%07d", i), 0, 2)})
+		callCtx := ctx
+		if ctxOf != nil {
+			callCtx = ctxOf(i)
+		}
+		nb, err := s.MarkSendingAfter(callCtx, []state.Settlement{{Batch: b, Outcomes: outs}}, []state.Outgoing{out("c", 1, fmt.Sprintf("+4179%07d", i), 0, 2)})
 		results[i] = groupResult{nb, err}
 		done <- i
 	}
@@ -585,7 +590,7 @@ func TestMarkSendingGrouped(t *testing.T) {
 	ctx := context.Background()
 	s, path := open(t)
 	const calls = 8
-	results, before := groupCalls(t, s, path, calls, func(int) state.State { return state.Sent })
+	results, before := groupCalls(t, s, path, calls, func(int) state.State { return state.Sent }, nil)
 	ids := map[int64]string{} // each call's batch: its id, and its message's number
 	for _, r := range results {
 		if r.err != nil {
@@ -630,7 +635,7 @@ func TestMarkSendingGroupFailsAlone(t *testing.T) {
 			return "bogus"
 		}
 		return state.Sent
-	})
+	}, nil)
 	for i, r := range results {
 		if (r.err != nil) != (i == bad) {
 			t.Errorf("call %d: %v", i, r.err)
@@ -652,5 +657,42 @@ func TestMarkSendingGroupFailsAlone(t *testing.T) {
 	}
 	if got := list(t, s, state.Filter{}); len(got) != calls-1 {
 		t.Errorf("%d answers recorded, want %d", len(got), calls-1)
+	}
+}
+
+// TestMarkSendingGroupCancelled: a call whose context is done by the time its group is
+// written is not written, and says so; the rest of its group is written.
+func TestMarkSendingGroupCancelled(t *testing.T) {
+	ctx := context.Background()
+	s, path := open(t)
+	const calls, gone = 4, 2
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	results, _ := groupCalls(t, s, path, calls, func(int) state.State { return state.Sent }, func(i int) context.Context {
+		if i == gone {
+			return cancelled
+		}
+		return ctx
+	})
+	for i, r := range results {
+		if i == gone {
+			if !errors.Is(r.err, context.Canceled) {
+				t.Errorf("the cancelled call returned %v", r.err)
+			}
+		} else if r.err != nil {
+			t.Errorf("call %d: %v", i, r.err)
+		}
+	}
+	batches, err := s.InFlight(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range batches {
+		if b.Messages[0].To == fmt.Sprintf("+4179%07d", gone) {
+			t.Error("the cancelled call's batch is in flight")
+		}
+	}
+	if got := list(t, s, state.Filter{}); len(got) != calls-1 {
+		t.Errorf("%d answers recorded, want %d (not the cancelled call's)", len(got), calls-1)
 	}
 }
