@@ -25,7 +25,7 @@ type Contacts struct {
 	last    uint64 // the round of the row added last: rows come by round
 	// repeats: batches in flight were added, whose messages may be rows too (a resend).
 	repeats bool
-	lastAt  timeMemo // the time AddRow read last
+	lastAt  timeMemo     // the time AddRow read last
 	next    atomic.Int64 // where the last lookup ended (search)
 }
 
