@@ -62,6 +62,22 @@ func TestRecipientsRoundTrip(t *testing.T) {
 		if seen != n {
 			t.Fatalf("All yielded %d, want %d", seen, n)
 		}
+		seen = 0
+		for i, key := range l.Keys() {
+			if to := "+" + strconv.FormatUint(key, 10); i != seen || to != want[i].To {
+				t.Fatalf("Keys: %d: %s, want %d: %s", i, to, seen, want[i].To)
+			}
+			seen++
+		}
+		if seen != n {
+			t.Fatalf("Keys yielded %d, want %d", seen, n)
+		}
+		for i := range l.Keys() {
+			if i > 0 {
+				t.Fatal("Keys went on after its loop stopped")
+			}
+			break
+		}
 		for _, i := range rand.Perm(n)[:5000] {
 			if r := l.At(i); !same(r, want[i]) {
 				t.Fatalf("At(%d) = %+v, want %+v", i, r, want[i])

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -55,7 +56,7 @@ type counted struct {
 type capper struct {
 	contacts *state.Contacts
 	from     time.Time
-	planned  map[string][]counted
+	planned  map[uint64][]counted // by the number's E.164 digits
 	near     []counted // reused by check
 }
 
@@ -89,7 +90,7 @@ func applyCaps(cps []*CampaignPlan, contacts *state.Contacts, from time.Time, re
 	if !capping {
 		return nil
 	}
-	k := &capper{contacts: contacts, from: from, planned: map[string][]counted{}}
+	k := &capper{contacts: contacts, from: from, planned: map[uint64][]counted{}}
 	var capped []*CampaignPlan
 	for i, cp := range order {
 		c := cp.Campaign
@@ -99,14 +100,15 @@ func applyCaps(cps []*CampaignPlan, contacts *state.Contacts, from time.Time, re
 		limit := c.Settings.MarketingCap()
 		remember := i < last
 		n := 0
-		for j, rec := range cp.All() {
+		// Only the numbers are needed: the recipients' records are not decoded whole.
+		for j, to := range c.Recipients.Keys() {
 			m := cp.Messages[j]
 			if m.Action != Send {
 				continue
 			}
 			t := cp.sendTime(j, from)
-			if limit != nil && (len(resend) == 0 || !resend[state.Key{Campaign: c.ID, Round: c.Round, To: rec.To}]) {
-				if why, over := k.check(c, rec.To, t, limit); over {
+			if limit != nil && (len(resend) == 0 || !resend[state.Key{Campaign: c.ID, Round: c.Round, To: "+" + strconv.FormatUint(to, 10)}]) {
+				if why, over := k.check(c, to, t, limit); over {
 					cp.Messages[j].Action = Capped
 					if cp.Capped == nil {
 						cp.Capped = map[int32]string{}
@@ -117,7 +119,7 @@ func applyCaps(cps []*CampaignPlan, contacts *state.Contacts, from time.Time, re
 				}
 			}
 			if remember {
-				k.planned[rec.To] = append(k.planned[rec.To], counted{at: t.UnixMilli(), campaign: c.ID, planned: true})
+				k.planned[to] = append(k.planned[to], counted{at: t.UnixMilli(), campaign: c.ID, planned: true})
 			}
 		}
 		if n > 0 {
@@ -145,12 +147,13 @@ func goesOut(c *campaign.Campaign, from time.Time) time.Time {
 	return from
 }
 
-// check reports whether a message of c to a number at t goes over the cap, and why.
-func (k *capper) check(c *campaign.Campaign, to string, t time.Time, limit *campaign.Cap) (string, bool) {
+// check reports whether a message of c to a number (its E.164 digits) at t goes over the
+// cap, and why.
+func (k *capper) check(c *campaign.Campaign, to uint64, t time.Time, limit *campaign.Cap) (string, bool) {
 	per := limit.Window().Milliseconds()
 	tm := t.UnixMilli()
 	near := k.near[:0]
-	k.contacts.Each(to, func(x state.Contact) {
+	k.contacts.EachKey(to, func(x state.Contact) {
 		if x.Campaign == c.ID && x.Round == c.Round {
 			return // this very message, recorded before (a failed one retried)
 		}

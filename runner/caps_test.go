@@ -325,3 +325,35 @@ func TestPrefetchState(t *testing.T) {
 		})
 	}
 }
+
+// TestCapsResendNotCapped: a message of unknown outcome that reconciliation cleared for
+// sending again completes a send already made: it is not capped, though its number has had
+// its share; the same message not cleared, and a new one to another number over the cap,
+// are held as before.
+func TestCapsResendNotCapped(t *testing.T) {
+	set := load(t, map[string]string{
+		"smsform.yaml": capFile(1),
+		"c.yaml":       "id: promo\nfrom: Shop\ntext: Hi\ndestinations: [{to: \"+41790000001\"}, {to: \"+41790000002\"}]\n",
+	})
+	for _, cleared := range []bool{false, true} {
+		snap := state.NewSnapshot(state.Version{Lineage: "l", Serial: 2}, map[state.Key]state.Record{
+			{Campaign: "promo", Round: 1, To: "+41790000001"}: {State: state.Unknown, Hash: 1},
+		})
+		snap.Contacts = contacts(contactRow{"old", "+41790000001", now.Add(-time.Hour)}, contactRow{"old", "+41790000002", now.Add(-time.Hour)})
+		var resend map[state.Key]bool
+		if cleared {
+			resend = map[state.Key]bool{{Campaign: "promo", Round: 1, To: "+41790000001"}: true}
+		}
+		p, err := runner.MakePlan(set, snap, now, runner.PlanOptions{Resend: resend})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "unknown capped"
+		if cleared {
+			want = "send capped"
+		}
+		if got := actions(p)["promo"]; got != want {
+			t.Errorf("cleared %v: actions %q, want %q", cleared, got, want)
+		}
+	}
+}

@@ -180,11 +180,14 @@ func (c *Contacts) Of(to string) []Contact {
 // Each calls fn with every message indexed for an E.164 number, earliest first, without
 // allocating: what a plan of a million recipients calls once per recipient.
 func (c *Contacts) Each(to string, fn func(Contact)) {
-	if c == nil || len(c.entries) == 0 {
-		return
+	if k, ok := NumberKey(to); ok {
+		c.EachKey(k, fn)
 	}
-	k, ok := NumberKey(to)
-	if !ok {
+}
+
+// EachKey is Each for a number given as its E.164 digits (NumberKey).
+func (c *Contacts) EachKey(k uint64, fn func(Contact)) {
+	if c == nil || len(c.entries) == 0 {
 		return
 	}
 	i := c.search(k)
