@@ -57,7 +57,7 @@ type capper struct {
 	contacts *state.Contacts
 	from     time.Time
 	planned  map[uint64][]counted // by the number's E.164 digits
-	near     []counted // reused by check
+	near     []counted            // reused by check
 }
 
 // capOrder is the order in which campaigns claim a number's place under a cap: priority
