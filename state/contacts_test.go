@@ -90,7 +90,7 @@ func TestContactsLookupOrder(t *testing.T) {
 	c := NewContacts(0)
 	want := map[string]int{}
 	for i := 10; i <= 1000; i += 10 {
-		for h := range i % 4 { // 0 to 3 messages
+		for h := range (i / 10) % 4 { // 0 to 3 messages
 			c.AddRow([]byte("a"), 1, []byte(num(i)), []byte(FormatTime(at(h))))
 			want[num(i)]++
 		}

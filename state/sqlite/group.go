@@ -3,11 +3,14 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/smsform/smsform/state"
+	sqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // writeGroup commits apply's writes in groups. SQLite has one writer: while one
@@ -31,6 +34,7 @@ type groupWrite struct {
 
 	wake    chan struct{} // written, or handed the lead
 	written bool
+	tried   bool // its write was tried on its own (see grouped)
 	err     error
 }
 
@@ -43,9 +47,11 @@ const maxGroupSettlements = 16
 // first caller leads: it writes the queue (up to maxGroupSettlements answers), itself
 // included, then wakes every call written and hands the lead to the first call left
 // waiting, which writes the next group. The transaction is not cancelled with the leader's
-// ctx, which would fail the others' writes; a call whose own ctx is done before its group
-// is taken is not written. A group that fails is written again call by call, so that each
-// call gets its own error.
+// ctx, which would fail the others' writes; a call whose own ctx is done when its group is
+// taken is not written (it still waits for its group). A group refused by a constraint (one
+// call's answer the table refuses) is written again call by call, so that each call gets
+// its own error; any other failure (a full disk, a busy or failing database) is every
+// call's, as it would be alone.
 func (s *Store) grouped(ctx context.Context, w *groupWrite) (err error) {
 	g := &s.group
 	w.ctx, w.wake = ctx, make(chan struct{}, 1)
@@ -68,7 +74,7 @@ func (s *Store) grouped(ctx context.Context, w *groupWrite) (err error) {
 		g.mu.Lock()
 		defer g.mu.Unlock()
 		for _, o := range ws {
-			if p != nil {
+			if p != nil && !o.tried {
 				o.err = fmt.Errorf("record in the state: %v", p)
 			}
 			o.written = true
@@ -81,10 +87,11 @@ func (s *Store) grouped(ctx context.Context, w *groupWrite) (err error) {
 		} else {
 			g.leading = false
 		}
+		err = w.err
+		clear(ws) // the queue's array may hold them a while yet
 		if p != nil {
 			panic(p)
 		}
-		err = w.err
 	}()
 	var live []*groupWrite
 	for _, o := range ws {
@@ -96,15 +103,24 @@ func (s *Store) grouped(ctx context.Context, w *groupWrite) (err error) {
 		return nil
 	}
 	write := context.WithoutCancel(ctx)
-	if err := s.writeGroup(write, live); err != nil {
+	if gerr := s.writeGroup(write, live); gerr != nil {
+		alone := len(live) > 1 && isConstraint(gerr)
 		for _, o := range live {
-			o.err = err
-			if len(live) > 1 {
+			o.err = gerr
+			if alone {
 				o.err = s.writeGroup(write, []*groupWrite{o})
+				o.tried = true
 			}
 		}
 	}
 	return nil // w.err, set by the deferred hand-over
+}
+
+// isConstraint says err is a constraint SQLite enforced (a CHECK, NOT NULL, a key): about
+// what a write holds, not about the database.
+func isConstraint(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_CONSTRAINT
 }
 
 // takeGroup removes from queue the calls the next group writes: the first, and those after
@@ -140,13 +156,18 @@ func (s *Store) writeGroup(ctx context.Context, ws []*groupWrite) error {
 				if w.batch == nil {
 					continue
 				}
-				res, err := tx.ExecContext(ctx, "INSERT INTO inflight (created_at, messages) VALUES (?, ?)", state.FormatTime(w.batch.CreatedAt), w.data)
+				// An id above any this Store gave before: SQLite would give the id of a
+				// batch just settled (the table's largest, deleted) to the next one, and a
+				// stale Batch settled twice would then take another's record with it.
+				res, err := tx.ExecContext(ctx, `INSERT INTO inflight (id, created_at, messages)
+					VALUES ((SELECT max(COALESCE(max(id), 0), ?) + 1 FROM inflight), ?, ?)`, s.lastInflight.Load(), state.FormatTime(w.batch.CreatedAt), w.data)
 				if err != nil {
 					return fmt.Errorf("record %d messages as sending: %w", len(w.batch.Messages), err)
 				}
 				if w.batch.ID, err = res.LastInsertId(); err != nil {
 					return err
 				}
+				s.lastInflight.Store(w.batch.ID)
 			}
 			return nil
 		}

@@ -531,14 +531,7 @@ func groupCalls(t *testing.T, s *sqlite.Store, path string, calls int, st func(i
 	}
 	before := version(t, s).Serial
 
-	other, err := rawDB(t, path).Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	if _, err := other.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
+	release := holdWriteLock(t, path)
 	results := make([]groupResult, calls)
 	done := make(chan int, calls)
 	call := func(i int) {
@@ -553,24 +546,12 @@ func groupCalls(t *testing.T, s *sqlite.Store, path string, calls int, st func(i
 		done <- i
 	}
 	go call(0)
-	for deadline := time.Now().Add(10 * time.Second); !sqlite.Writing(s); { // the first call leads at once: its transaction waits for the lock
-		if time.Now().After(deadline) {
-			t.Fatal("the first call is not writing")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, func() bool { return sqlite.Writing(s) }, "the first call writing") // it leads at once: its transaction waits for the lock
 	for i := 1; i < calls; i++ {
 		go call(i)
 	}
-	for deadline := time.Now().Add(10 * time.Second); sqlite.Waiting(s) != calls-1; {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d calls waiting, want %d", sqlite.Waiting(s), calls-1)
-		}
-		time.Sleep(time.Millisecond)
-	}
-	if _, err := other.ExecContext(ctx, "COMMIT"); err != nil {
-		t.Fatal(err)
-	}
+	waitFor(t, func() bool { return sqlite.Waiting(s) == calls-1 }, fmt.Sprintf("%d calls waiting", calls-1))
+	release()
 	for range calls {
 		select {
 		case <-done:
@@ -579,6 +560,37 @@ func groupCalls(t *testing.T, s *sqlite.Store, path string, calls int, st func(i
 		}
 	}
 	return results, before
+}
+
+// holdWriteLock takes the state's write lock on a connection of its own, as another
+// process would; release lets it go.
+func holdWriteLock(t *testing.T, path string) (release func()) {
+	t.Helper()
+	ctx := context.Background()
+	other, err := rawDB(t, path).Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		t.Helper()
+		if _, err := other.ExecContext(ctx, "COMMIT"); err != nil {
+			t.Fatal(err)
+		}
+		other.Close()
+	}
+}
+
+// waitFor waits until cond holds, failing after 10 seconds.
+func waitFor(t *testing.T, cond func() bool, what string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 10 s for %s", what)
+		}
+	}
 }
 
 // TestMarkSendingGrouped: calls made while a transaction waits for the state share the
@@ -660,27 +672,51 @@ func TestMarkSendingGroupFailsAlone(t *testing.T) {
 	}
 }
 
-// TestMarkSendingGroupCancelled: a call whose context is done by the time its group is
-// written is not written, and says so; the rest of its group is written.
+// TestMarkSendingGroupCancelled: a call whose context is cancelled while it waits is not
+// written, and says so, though it leads its group; the rest of the group is written.
 func TestMarkSendingGroupCancelled(t *testing.T) {
 	ctx := context.Background()
 	s, path := open(t)
-	const calls, gone = 4, 2
+	const calls, gone = 4, 1
+	var earlier []*state.Batch
+	for i := range calls {
+		earlier = append(earlier, mark(t, s, out("c", 1, fmt.Sprintf("+4178%07d", i), 0, 1)))
+	}
 	cancelled, cancel := context.WithCancel(ctx)
+	defer cancel()
+	release := holdWriteLock(t, path)
+	errs := make([]error, calls)
+	done := make(chan struct{}, calls)
+	call := func(i int, ctx context.Context) {
+		b := earlier[i]
+		outs := []state.Outcome{{Key: b.Messages[0].Key, MessageID: b.Messages[0].MessageID, State: state.Sent}}
+		_, errs[i] = s.MarkSendingAfter(ctx, []state.Settlement{{Batch: b, Outcomes: outs}}, []state.Outgoing{out("c", 1, fmt.Sprintf("+4179%07d", i), 0, 2)})
+		done <- struct{}{}
+	}
+	go call(0, ctx)
+	waitFor(t, func() bool { return sqlite.Writing(s) }, "the first call writing")
+	go call(gone, cancelled) // first in the queue: it will lead the next group
+	waitFor(t, func() bool { return sqlite.Waiting(s) == 1 }, "the second call waiting")
+	for i := 2; i < calls; i++ {
+		go call(i, ctx)
+	}
+	waitFor(t, func() bool { return sqlite.Waiting(s) == calls-1 }, "the calls waiting")
 	cancel()
-	results, _ := groupCalls(t, s, path, calls, func(int) state.State { return state.Sent }, func(i int) context.Context {
-		if i == gone {
-			return cancelled
+	release()
+	for range calls {
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("a call did not return")
 		}
-		return ctx
-	})
-	for i, r := range results {
+	}
+	for i, err := range errs {
 		if i == gone {
-			if !errors.Is(r.err, context.Canceled) {
-				t.Errorf("the cancelled call returned %v", r.err)
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("the cancelled call returned %v", err)
 			}
-		} else if r.err != nil {
-			t.Errorf("call %d: %v", i, r.err)
+		} else if err != nil {
+			t.Errorf("call %d: %v", i, err)
 		}
 	}
 	batches, err := s.InFlight(ctx)
@@ -694,5 +730,77 @@ func TestMarkSendingGroupCancelled(t *testing.T) {
 	}
 	if got := list(t, s, state.Filter{}); len(got) != calls-1 {
 		t.Errorf("%d answers recorded, want %d (not the cancelled call's)", len(got), calls-1)
+	}
+}
+
+// TestMarkSendingGroupCapped: a group takes at most 16 batches' answers; the calls past
+// them wait for the next group.
+func TestMarkSendingGroupCapped(t *testing.T) {
+	ctx := context.Background()
+	s, path := open(t)
+	const calls, each = 4, 8 // the first call alone, then 8+8, then 8
+	items := make([][]state.Settlement, calls)
+	for i := range calls {
+		for j := range each {
+			b := mark(t, s, out("c", 1, fmt.Sprintf("+4178%03d%04d", i, j), 0, 1))
+			items[i] = append(items[i], state.Settlement{Batch: b, Outcomes: []state.Outcome{{Key: b.Messages[0].Key, MessageID: b.Messages[0].MessageID, State: state.Sent}}})
+		}
+	}
+	before := version(t, s).Serial
+	release := holdWriteLock(t, path)
+	done := make(chan error, calls)
+	call := func(i int) {
+		_, err := s.MarkSendingAfter(ctx, items[i], []state.Outgoing{out("c", 1, fmt.Sprintf("+4179%07d", i), 0, 2)})
+		done <- err
+	}
+	go call(0)
+	waitFor(t, func() bool { return sqlite.Writing(s) }, "the first call writing")
+	for i := 1; i < calls; i++ {
+		go call(i)
+	}
+	waitFor(t, func() bool { return sqlite.Waiting(s) == calls-1 }, "the calls waiting")
+	release()
+	for range calls {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("a call did not return")
+		}
+	}
+	if after := version(t, s).Serial; after != before+3 {
+		t.Errorf("serial %d -> %d; want three transactions (1 call, then 2, then 1)", before, after)
+	}
+	if got := list(t, s, state.Filter{}); len(got) != calls*each {
+		t.Errorf("%d answers recorded, want %d", len(got), calls*each)
+	}
+}
+
+// TestInFlightIDsNotReused: a batch recorded after the last one was settled gets an id of
+// its own, not the settled one's (SQLite's default for the table's largest id, deleted):
+// settling a stale Batch again could otherwise remove a live batch's record.
+func TestInFlightIDsNotReused(t *testing.T) {
+	ctx := context.Background()
+	s, _ := open(t)
+	seen := map[int64]bool{}
+	for i := range 5 {
+		b := mark(t, s, out("c", 1, fmt.Sprintf("+4179%07d", i), 0, 1))
+		if seen[b.ID] {
+			t.Fatalf("batch %d got id %d again", i, b.ID)
+		}
+		seen[b.ID] = true
+		settle(t, s, b, state.Sent)
+		// The stale batch settled a second time removes nothing live.
+		next := mark(t, s, out("c", 1, fmt.Sprintf("+4178%07d", i), 0, 1))
+		seen[next.ID] = true
+		if err := s.Forget(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.InFlight(ctx); err != nil || len(got) != 1 || got[0].ID != next.ID {
+			t.Fatalf("after forgetting a settled batch again: in flight %+v, %v; want batch %d", got, err, next.ID)
+		}
+		settle(t, s, next, state.Sent)
 	}
 }

@@ -50,6 +50,8 @@ type Store struct {
 	// rewrites is set once a settlement met a message recorded before (see settling).
 	rewrites atomic.Bool
 	group    writeGroup
+	// lastInflight is the largest id this Store gave a batch in flight (see writeGroup).
+	lastInflight atomic.Int64
 }
 
 // Open opens the state file at path and brings its schema up to date, creating it (mode
