@@ -552,14 +552,23 @@ func groupCalls(t *testing.T, s *sqlite.Store, path string, calls int, st func(i
 	}
 	waitFor(t, func() bool { return sqlite.Waiting(s) == calls-1 }, fmt.Sprintf("%d calls waiting", calls-1))
 	release()
-	for range calls {
+	receive(t, done, calls)
+	return results, before
+}
+
+// receive takes n values from ch, failing when one takes over 10 seconds.
+func receive[T any](t *testing.T, ch <-chan T, n int) []T {
+	t.Helper()
+	var got []T
+	for range n {
 		select {
-		case <-done:
+		case v := <-ch:
+			got = append(got, v)
 		case <-time.After(10 * time.Second):
-			t.Fatal("a call did not return")
+			t.Fatalf("%d of %d calls returned", len(got), n)
 		}
 	}
-	return results, before
+	return got
 }
 
 // holdWriteLock takes the state's write lock on a connection of its own, as another
@@ -703,13 +712,7 @@ func TestMarkSendingGroupCancelled(t *testing.T) {
 	waitFor(t, func() bool { return sqlite.Waiting(s) == calls-1 }, "the calls waiting")
 	cancel()
 	release()
-	for range calls {
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Fatal("a call did not return")
-		}
-	}
+	receive(t, done, calls)
 	for i, err := range errs {
 		if i == gone {
 			if !errors.Is(err, context.Canceled) {
@@ -760,14 +763,9 @@ func TestMarkSendingGroupCapped(t *testing.T) {
 	}
 	waitFor(t, func() bool { return sqlite.Waiting(s) == calls-1 }, "the calls waiting")
 	release()
-	for range calls {
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatal(err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatal("a call did not return")
+	for _, err := range receive(t, done, calls) {
+		if err != nil {
+			t.Fatal(err)
 		}
 	}
 	if after := version(t, s).Serial; after != before+3 {
