@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -107,7 +106,7 @@ func applyCaps(cps []*CampaignPlan, contacts *state.Contacts, from time.Time, re
 				continue
 			}
 			t := cp.sendTime(j, from)
-			if limit != nil && (len(resend) == 0 || !resend[state.Key{Campaign: c.ID, Round: c.Round, To: "+" + strconv.FormatUint(to, 10)}]) {
+			if limit != nil && (len(resend) == 0 || !resend[state.Key{Campaign: c.ID, Round: c.Round, To: state.NumberText(to)}]) {
 				if why, over := k.check(c, to, t, limit); over {
 					cp.Messages[j].Action = Capped
 					if cp.Capped == nil {

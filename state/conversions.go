@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/hex"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -78,7 +77,7 @@ func (x *MessageIndex) Get(i int32) Trackable {
 		id = "sf-" + hex.EncodeToString(m.id[:])
 	}
 	return Trackable{
-		Campaign: x.campaigns[m.campaign], Round: int(m.round), To: "+" + strconv.FormatUint(m.to, 10),
+		Campaign: x.campaigns[m.campaign], Round: int(m.round), To: NumberText(m.to),
 		MessageID: id, State: stateCodes[m.state], Tracked: m.tracked, Conversion: convCodes[m.conv],
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"math"
 	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -385,7 +384,7 @@ func (r *Recorded) At(slot int) (to string, rec Record, ok bool) {
 		return "", Record{}, false
 	}
 	k, rec := r.record(slot)
-	return "+" + strconv.FormatUint(k, 10), rec, true
+	return NumberText(k), rec, true
 }
 
 // Len is the number of recorded messages.
@@ -410,6 +409,6 @@ func (r *Recorded) EachSlot(fn func(slot int, to string, rec Record)) {
 	r.ready()
 	for i := range r.n {
 		k, rec := r.record(i)
-		fn(i, "+"+strconv.FormatUint(k, 10), rec)
+		fn(i, NumberText(k), rec)
 	}
 }

@@ -93,6 +93,9 @@ func NumberKey(to string) (uint64, bool) {
 	return k, err == nil
 }
 
+// NumberText is the E.164 number whose digits NumberKey gives as k.
+func NumberText(k uint64) string { return "+" + strconv.FormatUint(k, 10) }
+
 // numberKeyOf is numberKey of a number read as bytes, digit by digit, without making a
 // string of them: a backend reads a million of them for a snapshot.
 func numberKeyOf(to []byte) (uint64, bool) {
