@@ -3,14 +3,11 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/smsform/smsform/state"
-	sqlite "modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // writeGroup commits apply's writes in groups. SQLite has one writer: while one
@@ -116,12 +113,6 @@ func (s *Store) grouped(ctx context.Context, w *groupWrite) (err error) {
 	return nil // w.err, set by the deferred hand-over
 }
 
-// isConstraint says err is a constraint SQLite enforced (a CHECK, NOT NULL, a key): about
-// what a write holds, not about the database.
-func isConstraint(err error) bool {
-	var e *sqlite.Error
-	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_CONSTRAINT
-}
 
 // takeGroup removes from queue the calls the next group writes: the first, and those after
 // it while the group's answers stay within maxGroupSettlements.

@@ -80,9 +80,20 @@ func (s *Store) settling(write func(fresh bool) error) error {
 
 // isKeyConflict says err is a row inserted with a key already in the table, or earlier in
 // the same write.
-func isKeyConflict(err error) bool {
+func isKeyConflict(err error) bool { return errorCode(err) == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY }
+
+// isConstraint says err is a constraint SQLite enforced (a CHECK, NOT NULL, a key): about
+// what a write holds, not about the database.
+func isConstraint(err error) bool { return errorCode(err)&0xff == sqlite3.SQLITE_CONSTRAINT }
+
+// errorCode is the extended result code of a SQLite error (the driver turns extended codes
+// on), 0 for any other error.
+func errorCode(err error) int {
 	var e *sqlite.Error
-	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	if errors.As(err, &e) {
+		return e.Code()
+	}
+	return 0
 }
 
 // prepareSettle checks settlements and, when there are any, prepares the statements that
