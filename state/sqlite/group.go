@@ -113,7 +113,6 @@ func (s *Store) grouped(ctx context.Context, w *groupWrite) (err error) {
 	return nil // w.err, set by the deferred hand-over
 }
 
-
 // takeGroup removes from queue the calls the next group writes: the first, and those after
 // it while the group's answers stay within maxGroupSettlements.
 func takeGroup(queue *[]*groupWrite) []*groupWrite {
