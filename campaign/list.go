@@ -117,17 +117,9 @@ var errCorrupt = errors.New("a record does not decode")
 // and over the vars), returning it and the offset of the next.
 func (rs *Recipients) decode(recs, vars *cursor, off int64) (Recipient, int64, error) {
 	var r Recipient
-	head, err := recs.bytes(off, 1)
+	e, next, err := record(recs, off)
 	if err != nil {
 		return r, 0, err
-	}
-	n := int64(head[0])
-	e, err := recs.bytes(off+1, n)
-	if err != nil {
-		return r, 0, err
-	}
-	if len(e) < 8 {
-		return r, 0, errCorrupt
 	}
 	hash := binary.LittleEndian.Uint64(e)
 	e = e[8:]
@@ -166,7 +158,25 @@ func (rs *Recipients) decode(recs, vars *cursor, off int64) (Recipient, int64, e
 	if id > 0 {
 		r.Vars = Vars{names: rs.names[id-1], values: s[to:]}
 	}
-	return r, off + 1 + n, nil
+	return r, next, nil
+}
+
+// record returns the bytes of the record at byte off of the records, its hash first, and
+// the offset of the next.
+func record(recs *cursor, off int64) ([]byte, int64, error) {
+	head, err := recs.bytes(off, 1)
+	if err != nil {
+		return nil, 0, err
+	}
+	n := int64(head[0])
+	e, err := recs.bytes(off+1, n)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(e) < 8 {
+		return nil, 0, errCorrupt
+	}
+	return e, off + 1 + n, nil
 }
 
 // At returns recipient i (0 <= i < Len). It panics on an index out of range, as a slice
@@ -238,26 +248,20 @@ func (rs *Recipients) Keys() iter.Seq2[int, uint64] {
 		recs.over(rs.recs)
 		var off int64
 		for i := range rs.Len() {
-			head, err := recs.bytes(off, 1)
-			if err != nil {
-				panic(fmt.Sprintf("campaign: read recipient %d back: %v", i, err))
-			}
-			n := int64(head[0])
-			e, err := recs.bytes(off+1, n)
-			if err != nil {
-				panic(fmt.Sprintf("campaign: read recipient %d back: %v", i, err))
-			}
+			e, next, err := record(&recs, off)
 			key, k := uint64(0), 0
-			if len(e) > 8 {
-				key, k = binary.Uvarint(e[8:])
+			if err == nil {
+				if key, k = binary.Uvarint(e[8:]); k <= 0 {
+					err = errCorrupt
+				}
 			}
-			if k <= 0 {
-				panic(fmt.Sprintf("campaign: read recipient %d back: %v", i, errCorrupt))
+			if err != nil {
+				panic(fmt.Sprintf("campaign: read recipient %d back: %v", i, err))
 			}
 			if !yield(i, key) {
 				return
 			}
-			off += 1 + n
+			off = next
 		}
 	}
 }
