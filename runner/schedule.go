@@ -172,24 +172,41 @@ func sendWindows(cp *CampaignPlan) iter.Seq[sendWindow] {
 			window = window[:0]
 			return yield(w)
 		}
-		sends := func(i int, at time.Time) bool {
-			t, _ := cp.SendAt(i)
-			return cp.Messages[i].Action == Send && (cp.groupOf == nil || t.Equal(at))
+		// timeOf is the index in times of when message i is sent, -1 for one not sent.
+		var groupTime []int // a group's index in times
+		for _, g := range cp.Schedule {
+			t, _ := slices.BinarySearchFunc(times, g.At, time.Time.Compare)
+			groupTime = append(groupTime, t)
 		}
-		for _, at := range times {
-			// Only the span from the first message sent at this time to the last is read:
-			// with quiet hours, not the whole list once for every time.
-			lo, hi := len(cp.Messages), -1
-			for i := range cp.Messages {
-				if sends(i, at) {
-					lo, hi = min(lo, i), i
-				}
+		timeOf := func(i int) int {
+			switch {
+			case cp.Messages[i].Action != Send:
+				return -1
+			case cp.groupOf == nil:
+				return 0
+			case cp.groupOf[i] < 0:
+				return -1
 			}
-			for i, r := range cp.Campaign.Recipients.From(lo) {
-				if i > hi {
+			return groupTime[cp.groupOf[i]]
+		}
+		// Each time reads only the span from its first message to its last: with quiet
+		// hours, not the whole list once for every time. The spans take one pass.
+		type span struct{ lo, hi int }
+		spans := make([]span, len(times))
+		for t := range spans {
+			spans[t] = span{len(cp.Messages), -1}
+		}
+		for i := range cp.Messages {
+			if t := timeOf(i); t >= 0 {
+				spans[t].lo, spans[t].hi = min(spans[t].lo, i), i
+			}
+		}
+		for t, at := range times {
+			for i, r := range cp.Campaign.Recipients.From(spans[t].lo) {
+				if i > spans[t].hi {
 					break
 				}
-				if !sends(i, at) {
+				if timeOf(i) != t {
 					continue
 				}
 				m := cp.Messages[i]
