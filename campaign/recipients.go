@@ -125,7 +125,6 @@ type dedup struct {
 	// or 0 for a number first read on a row that failed, whose sighting is in failed.
 	seen   *seenTable
 	failed map[uint64]firstSeen
-	keys   []uint64 // touch's
 }
 
 // firstSeen is where a number was first written, and a hash of its vars.
@@ -143,16 +142,16 @@ func (d *dedup) reserve(n int) {
 }
 
 // touch reads ahead the slots of seen that adding rows, a chunk of a file's, will read
-// (seenTable.touch): at ten million numbers, adding them one read of memory after another
+// first (seenTable.firstSlot): at ten million numbers, adding them one read of memory after another
 // was a fifth of loading's CPU, on the one goroutine that adds rows in the file's order.
 func (d *dedup) touch(rows []prepared) {
-	d.keys = d.keys[:0]
+	var sum uint64
 	for _, row := range rows {
 		if row.key != 0 {
-			d.keys = append(d.keys, row.key)
+			sum += d.seen.firstSlot(row.key)
 		}
 	}
-	d.seen.touch(d.keys)
+	d.seen.touched += sum
 }
 
 // same tells whether the number of seen value v is key (seenTable.get).

@@ -11,7 +11,7 @@ package campaign
 type seenTable struct {
 	shards  [seenShards]seenShard
 	n       int
-	touched uint64 // see touch
+	touched uint64 // what dedup.touch read, kept only so that the reads happen
 }
 
 const (
@@ -91,15 +91,11 @@ func (s *seenShard) insert(e uint64) {
 	}
 }
 
-// touch reads the slot where the probe of each of keys starts, so that adding them in turn
-// finds those slots in the cache: a table of ten million numbers is far larger than the
-// cache, and these reads, independent of each other, go to memory together where add's go
-// one after another. It changes nothing; the sum it keeps only makes the reads happen.
-func (t *seenTable) touch(keys []uint64) {
-	var sum uint64
-	for _, k := range keys {
-		s, fp := t.locate(k)
-		sum += s.slots[s.start(fp)]
-	}
-	t.touched += sum
+// firstSlot is the slot where the probe of number k starts. Reading it for a chunk of
+// numbers before adding them (dedup.touch) brings those slots into the cache: a table of
+// ten million numbers is far larger than the cache, and such reads, independent of each
+// other, go to memory together where add's go one after another.
+func (t *seenTable) firstSlot(k uint64) uint64 {
+	s, fp := t.locate(k)
+	return s.slots[s.start(fp)]
 }
