@@ -11,3 +11,10 @@ func LatestMigration() int {
 	}
 	return ms[len(ms)-1].Version
 }
+
+// UseUpserts makes s settle with upserts, as after a settlement met a message recorded
+// before.
+func UseUpserts(s *Store) { s.rewrites.Store(true) }
+
+// Rewrites says s settles with upserts.
+func Rewrites(s *Store) bool { return s.rewrites.Load() }

@@ -66,6 +66,9 @@ type Store struct {
 	// lockPID is the server process of the session holding the writer's lock, once this
 	// store took it (Lock): writes that guard a request check that it still holds it.
 	lockPID atomic.Uint32
+	// rewrites is set once a settlement met a message recorded before: settlements upsert
+	// from then on, instead of copying (see SettleMany).
+	rewrites atomic.Bool
 }
 
 // ErrLockLost means the session holding the writer's lock is gone (its connection broke):

@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(testing.TB) state.Store) {
 	t.Run("SettleManySizes", func(t *testing.T) { testSettleManySizes(t, open) })
 	t.Run("MarkSendingRefusesUnsettleable", func(t *testing.T) { testMarkSendingRefusesUnsettleable(t, open) })
 	t.Run("SettleAtomic", func(t *testing.T) { testSettleAtomic(t, open) })
+	t.Run("SettleManyMeetsRecorded", func(t *testing.T) { testSettleManyMeetsRecorded(t, open) })
 	t.Run("Conversions", func(t *testing.T) { testConversions(t, open) })
 	t.Run("ReportAndDeliveries", func(t *testing.T) { testReportAndDeliveries(t, open) })
 	t.Run("Unresolved", func(t *testing.T) { testUnresolved(t, open) })
@@ -720,5 +721,83 @@ func testSettleAtomic(t *testing.T, open func(testing.TB) state.Store) {
 	}
 	if n := unresolved(t, s); n != 3 {
 		t.Errorf("CountUnresolved = %d, want the batch's 3", n)
+	}
+}
+
+// testSettleManyMeetsRecorded: settlements of new messages, then one whose second batch
+// resends a message recorded before among new ones (a backend that inserts new messages
+// fails there and must write the whole settlement again), then new messages again. Every
+// row is written once, with its outcome; the retried one is overwritten in place.
+func testSettleManyMeetsRecorded(t *testing.T, open func(testing.TB) state.Store) {
+	ctx := context.Background()
+	s := open(t)
+	round := state.Round{Campaign: "c", Round: 1}
+	var first []state.Outgoing
+	for i := range 70 {
+		first = append(first, out("c", 1, fmt.Sprintf("+4179%07d", i), 0, 1))
+	}
+	b1 := mark(t, s, first...)
+	settle(t, s, b1, state.Failed)
+	was := list(t, s, state.Filter{})
+
+	var second, third []state.Outgoing
+	for i := range 100 {
+		second = append(second, out("c", 1, fmt.Sprintf("+4178%07d", i), 0, 2))
+		third = append(third, out("c", 1, fmt.Sprintf("+4177%07d", i), 0, 3))
+	}
+	retried := out("c", 1, "+41790000005", 1, 4)
+	b2, b3 := mark(t, s, second...), mark(t, s, append(third, retried)...)
+	var items []state.Settlement
+	for _, b := range []*state.Batch{b2, b3} {
+		outs := make([]state.Outcome, len(b.Messages))
+		for i, m := range b.Messages {
+			outs[i] = state.Outcome{Key: m.Key, MessageID: m.MessageID, State: state.Sent, StatusGroup: 1, StatusID: 26, StatusName: "PENDING_ACCEPTED", SmsCount: 2}
+		}
+		items = append(items, state.Settlement{Batch: b, Outcomes: outs})
+	}
+	before := version(t, s)
+	if err := s.SettleMany(ctx, items); err != nil {
+		t.Fatal(err)
+	}
+	if after := version(t, s); after.Serial != before.Serial+1 {
+		t.Errorf("serial %d -> %d; want one write", before.Serial, after.Serial)
+	}
+	got := list(t, s, state.Filter{})
+	if len(got) != 270 {
+		t.Fatalf("%d rows; want 270", len(got))
+	}
+	for _, m := range got {
+		switch {
+		case m.To == retried.To:
+			var old state.Message
+			for _, w := range was {
+				if w.To == m.To {
+					old = w
+				}
+			}
+			if m.Attempt != 1 || m.MessageID != retried.MessageID || m.State != state.Sent || m.SmsCount != 2 || m.CreatedAt != old.CreatedAt {
+				t.Errorf("the retried message is %+v; want attempt 1, sent in 2 parts, its row's created_at %s", m, old.CreatedAt)
+			}
+		case strings.HasPrefix(m.To, "+4178"), strings.HasPrefix(m.To, "+4177"):
+			if m.State != state.Sent || m.SmsCount != 2 || m.StatusName != "PENDING_ACCEPTED" {
+				t.Errorf("%s is %+v; want sent in 2 parts", m.To, m)
+			}
+		default:
+			if m.State != state.Failed || m.Attempt != 0 {
+				t.Errorf("%s is %+v; want failed, as first settled", m.To, m)
+			}
+		}
+	}
+	if n := unresolved(t, s); n != 0 {
+		t.Errorf("%d messages unresolved after their batches settled", n)
+	}
+
+	fourth := mark(t, s, out("c", 1, "+41760000001", 0, 5))
+	settle(t, s, fourth, state.Sent)
+	if r := snapshot(t, s, round).Records(round)["+41760000001"]; r.State != state.Sent {
+		t.Errorf("a new message settled after the rewrite is %+v; want sent", r)
+	}
+	if batches, err := s.InFlight(ctx); err != nil || len(batches) != 0 {
+		t.Errorf("in flight %+v (%v); want none", batches, err)
 	}
 }
