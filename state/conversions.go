@@ -2,9 +2,11 @@ package state
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/hex"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // ConversionState is where a conversion stands. Like a send, it is recorded "submitting"
@@ -32,13 +34,18 @@ type Trackable struct {
 	Conversion ConversionState
 }
 
-// MessageIndex holds every recorded message compactly (40 bytes each), to match event rows
-// against in memory instead of one query per row.
+// MessageIndex holds every recorded message compactly (32 bytes each, and 8 more for its
+// two orders), to match event rows against in memory instead of one query per row.
 type MessageIndex struct {
 	msgs      []indexed
-	campaigns []string                    // interned campaign ids
-	byID      []int32                     // message indexes sorted by messageId
-	byTo      map[string]map[uint64]int32 // campaign -> number -> its latest round's message
+	campaigns []string          // interned campaign ids
+	campIndex map[string]uint16 // campaign id -> its index in campaigns
+	// byID is message indexes sorted by messageId, and byTo by campaign, number and latest
+	// round first: sorted slices, not maps, which at ten million messages held as much
+	// again as the messages themselves. Each is sorted when first used: an export names
+	// its messages by messageId or by number, seldom both.
+	byID, byTo         []int32
+	sortByID, sortByTo sync.Once
 	// others holds the messageIds not in smsform's own form (none, unless written by hand).
 	others   map[string]int32
 	otherIDs map[int32]string
@@ -50,9 +57,11 @@ type indexed struct {
 	round    int32
 	campaign uint16
 	state    uint8
-	conv     uint8
-	tracked  bool
+	conv     uint8 // the conversion's code (convCodes), with indexedTracked
 }
+
+// indexedTracked is the bit of indexed.conv set when the message was sent with tracking.
+const indexedTracked = 0x80
 
 var convCodes = []ConversionState{"", Submitting, Converted, ConvFailed, ConvUnknown}
 
@@ -78,7 +87,7 @@ func (x *MessageIndex) Get(i int32) Trackable {
 	}
 	return Trackable{
 		Campaign: x.campaigns[m.campaign], Round: int(m.round), To: NumberText(m.to),
-		MessageID: id, State: stateCodes[m.state], Tracked: m.tracked, Conversion: convCodes[m.conv],
+		MessageID: id, State: stateCodes[m.state], Tracked: m.conv&indexedTracked != 0, Conversion: convCodes[m.conv&^indexedTracked],
 	}
 }
 
@@ -89,6 +98,7 @@ func (x *MessageIndex) ByMessageID(id string) (int32, bool) {
 		i, ok := x.others[id]
 		return i, ok
 	}
+	x.sortByID.Do(x.sortIDs)
 	j, found := slices.BinarySearchFunc(x.byID, k, func(i int32, k [16]byte) int { return bytes.Compare(x.msgs[i].id[:], k[:]) })
 	if !found {
 		return 0, false
@@ -99,15 +109,38 @@ func (x *MessageIndex) ByMessageID(id string) (int32, bool) {
 // ByNumber finds the message a campaign's latest round sent to an E.164 number.
 func (x *MessageIndex) ByNumber(campaign, to string) (int32, bool) {
 	k, ok := NumberKey(to)
-	if !ok {
+	c, known := x.campIndex[campaign]
+	if !ok || !known {
 		return 0, false
 	}
-	i, ok := x.byTo[campaign][k]
-	return i, ok
+	x.sortByTo.Do(x.sortNumbers)
+	j, found := slices.BinarySearchFunc(x.byTo, toKey{c, k}, func(i int32, k toKey) int { return x.msgs[i].toKey().compare(k) })
+	if !found {
+		return 0, false
+	}
+	return x.byTo[j], true // the first of the number's messages: its latest round
+}
+
+// toKey is what byTo is sorted by, before the round.
+type toKey struct {
+	campaign uint16
+	to       uint64
+}
+
+func (m *indexed) toKey() toKey { return toKey{m.campaign, m.to} }
+
+func (k toKey) compare(o toKey) int {
+	if c := cmp.Compare(k.campaign, o.campaign); c != 0 {
+		return c
+	}
+	return cmp.Compare(k.to, o.to)
 }
 
 // HasCampaign reports whether anything of the campaign is recorded.
-func (x *MessageIndex) HasCampaign(campaign string) bool { return x.byTo[campaign] != nil }
+func (x *MessageIndex) HasCampaign(campaign string) bool {
+	_, ok := x.campIndex[campaign]
+	return ok
+}
 
 func idKey(id string) ([16]byte, bool) {
 	var k [16]byte
@@ -129,23 +162,26 @@ type Conversion struct {
 	Source     string
 }
 
-// IndexBuilder assembles a MessageIndex from rows that come ordered by campaign and round.
+// IndexBuilder assembles a MessageIndex from rows that come ordered by campaign.
 type IndexBuilder struct {
-	x     *MessageIndex
-	sizes map[string]int
+	x    *MessageIndex
+	last uint16 // the campaign of the row added last
 }
 
-// NewIndexBuilder starts an index; sizes (messages per campaign, may be nil) lets it size
-// its maps up front, as a million-entry map grown by doubling briefly holds two copies.
-func NewIndexBuilder(total int, sizes map[string]int) *IndexBuilder {
-	return &IndexBuilder{x: &MessageIndex{msgs: make([]indexed, 0, total), byTo: map[string]map[uint64]int32{}}, sizes: sizes}
+// NewIndexBuilder starts an index of total messages (sized up front: growing a slice of
+// millions by doubling would briefly hold two copies).
+func NewIndexBuilder(total int) *IndexBuilder {
+	return &IndexBuilder{x: &MessageIndex{msgs: make([]indexed, 0, total), campIndex: map[string]uint16{}}}
 }
 
 // Add indexes one message with the state of its conversion ("" when none). The bytes are
 // not kept: a backend may pass buffers it reuses.
 func (b *IndexBuilder) Add(campaign []byte, round int32, to, id, st []byte, tracked bool, conv []byte) {
 	x := b.x
-	m := indexed{round: round, state: stateCodeOf(st), conv: convCodeOf(conv), tracked: tracked}
+	m := indexed{round: round, state: stateCodeOf(st), conv: convCodeOf(conv)}
+	if tracked {
+		m.conv |= indexedTracked
+	}
 	n, ok := NumberKey(string(to))
 	if !ok {
 		return // not a number: no event can match it
@@ -160,24 +196,42 @@ func (b *IndexBuilder) Add(campaign []byte, round int32, to, id, st []byte, trac
 		}
 		x.others[string(id)], x.otherIDs[i] = i, string(id)
 	}
-	if len(x.campaigns) == 0 || x.campaigns[len(x.campaigns)-1] != string(campaign) {
-		x.campaigns = append(x.campaigns, string(campaign))
-		x.byTo[string(campaign)] = make(map[uint64]int32, b.sizes[string(campaign)])
+	if len(x.campaigns) == 0 || x.campaigns[b.last] != string(campaign) {
+		c, ok := x.campIndex[string(campaign)]
+		if !ok {
+			c = uint16(len(x.campaigns))
+			x.campaigns = append(x.campaigns, string(campaign))
+			x.campIndex[string(campaign)] = c
+		}
+		b.last = c
 	}
-	m.campaign = uint16(len(x.campaigns) - 1)
+	m.campaign = b.last
 	x.msgs = append(x.msgs, m)
-	x.byTo[x.campaigns[m.campaign]][n] = i // rows come in round order: the latest round wins
 }
 
 // Index is the finished index.
-func (b *IndexBuilder) Index() *MessageIndex {
-	x := b.x
-	x.byID = make([]int32, 0, len(x.msgs))
+func (b *IndexBuilder) Index() *MessageIndex { return b.x }
+
+func (x *MessageIndex) sortIDs() {
+	x.byID = make([]int32, 0, len(x.msgs)-len(x.otherIDs))
 	for i := range x.msgs {
 		if _, other := x.otherIDs[int32(i)]; !other {
 			x.byID = append(x.byID, int32(i))
 		}
 	}
 	slices.SortFunc(x.byID, func(a, b int32) int { return bytes.Compare(x.msgs[a].id[:], x.msgs[b].id[:]) })
-	return x
+}
+
+func (x *MessageIndex) sortNumbers() {
+	x.byTo = make([]int32, len(x.msgs))
+	for i := range x.byTo {
+		x.byTo[i] = int32(i)
+	}
+	slices.SortFunc(x.byTo, func(a, b int32) int {
+		ma, mb := &x.msgs[a], &x.msgs[b]
+		if c := ma.toKey().compare(mb.toKey()); c != 0 {
+			return c
+		}
+		return cmp.Compare(mb.round, ma.round) // the latest round first
+	})
 }

@@ -11,21 +11,10 @@ import (
 
 // Index reads every recorded message with its conversion state.
 func (q *Queries) Index(ctx context.Context) (*state.MessageIndex, error) {
-	// Sized up front: growing a million-entry slice and map by doubling would briefly hold
-	// both the old and the new copy.
-	type size struct {
-		campaign string
-		n        int
-	}
-	rows, err := q.query(ctx, nil, "SELECT campaign, COUNT(*) FROM messages GROUP BY campaign")
-	counts, err := scanAll(rows, err, func(c *size) []any { return []any{&c.campaign, &c.n} }, nil)
-	if err != nil {
+	var total int
+	rows, err := q.query(ctx, nil, "SELECT COUNT(*) FROM messages")
+	if err := scanOne(rows, err, &total); err != nil {
 		return nil, err
-	}
-	sizes := map[string]int{}
-	total := 0
-	for _, c := range counts {
-		sizes[c.campaign], total = c.n, total+c.n
 	}
 	rows, err = q.query(ctx, nil, `SELECT m.campaign, m.round, m.destination, m.message_id, m.state,
 		m.tracking_type IS NOT NULL, COALESCE(c.state, '')
@@ -36,7 +25,7 @@ func (q *Queries) Index(ctx context.Context) (*state.MessageIndex, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	b := state.NewIndexBuilder(total, sizes)
+	b := state.NewIndexBuilder(total)
 	// RawBytes: a million rows are read without a million strings.
 	var camp, to, id, st, conv sql.RawBytes
 	var round int32

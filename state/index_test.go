@@ -1,0 +1,64 @@
+package state_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/smsform/smsform/state"
+)
+
+// TestIndexByNumber: the index finds each campaign's latest message to a number, whatever
+// the order the rows come in (rounds out of order, campaigns interleaved) and the lengths of
+// the numbers (whose text order is not their numeric order).
+func TestIndexByNumber(t *testing.T) {
+	type row struct {
+		campaign string
+		round    int32
+		to, id   string
+	}
+	var rows []row
+	latest := map[[2]string]string{}
+	for i := range 300 {
+		to := fmt.Sprintf("+41%d", 7_000_000+i*37) // 10 digits
+		if i%3 == 0 {
+			to = fmt.Sprintf("+1%d", 2_000_000_000+i) // 11 digits
+		}
+		campaign := []string{"a", "b", "c"}[i%3]
+		rounds := 1 + i%4
+		for r := range rounds {
+			id := fmt.Sprintf("sf-%032x", i<<8|r)
+			rows = append(rows, row{campaign, int32(r + 1), to, id})
+		}
+		latest[[2]string{campaign, to}] = fmt.Sprintf("sf-%032x", i<<8|(rounds-1))
+	}
+	rand.New(rand.NewPCG(1, 2)).Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })
+	b := state.NewIndexBuilder(len(rows))
+	for _, r := range rows {
+		b.Add([]byte(r.campaign), r.round, []byte(r.to), []byte(r.id), []byte(state.Sent), true, nil)
+	}
+	x := b.Index()
+	for k, want := range latest {
+		i, ok := x.ByNumber(k[0], k[1])
+		if !ok || x.Get(i).MessageID != want {
+			t.Errorf("ByNumber(%s, %s) = %v, %v; want %s", k[0], k[1], x.Get(i), ok, want)
+		}
+		if _, ok := x.ByNumber(k[0]+"x", k[1]); ok {
+			t.Errorf("ByNumber found %s in a campaign never sent", k[1])
+		}
+	}
+	for _, r := range rows {
+		i, ok := x.ByMessageID(r.id)
+		if got := x.Get(i); !ok || got.Campaign != r.campaign || got.To != r.to || got.Round != int(r.round) || !got.Tracked {
+			t.Errorf("ByMessageID(%s) = %+v, %v; want %+v", r.id, got, ok, r)
+		}
+	}
+	for _, to := range []string{"+41700000001", "+12000000001", "+1"} {
+		if i, ok := x.ByNumber("a", to); ok {
+			t.Errorf("ByNumber(a, %s) = %+v; want none", to, x.Get(i))
+		}
+	}
+	if !x.HasCampaign("b") || x.HasCampaign("d") {
+		t.Error("HasCampaign is wrong")
+	}
+}
