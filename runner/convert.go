@@ -112,8 +112,9 @@ func Convert(ctx context.Context, files []string, store state.Store, api Convert
 	var todo []pendingConv
 	// skip lists the first few rows of each kind that is not submitted.
 	seenKinds := map[string]int{}
+	listed := func(kind string) bool { return seenKinds[kind] < maxExamples }
 	skip := func(kind, file string, line int, format string, args ...any) {
-		if seenKinds[kind] < maxExamples {
+		if listed(kind) {
 			seenKinds[kind]++
 			res.Examples = append(res.Examples, fmt.Sprintf("%s:%d: ", file, line)+fmt.Sprintf(format, args...))
 		}
@@ -127,7 +128,6 @@ func Convert(ctx context.Context, files []string, store state.Store, api Convert
 				skip("unmatched", f, line, "%s", why)
 				return nil
 			}
-			m := idx.Get(i)
 			// A repeated row is one, whatever became of its message: a rerun counts it as
 			// the first run did.
 			if taken[i] {
@@ -135,21 +135,35 @@ func Convert(ctx context.Context, files []string, store state.Store, api Convert
 				return nil
 			}
 			taken[i] = true
+			// The message in full (its messageId, its number) only for the rows listed:
+			// making strings of them for ten million rows was most of what matching
+			// left to collect.
+			st, tracked, conv := idx.Status(i)
 			switch {
-			case m.Conversion == state.Converted:
+			case conv == state.Converted:
 				res.AlreadyConverted++ // the usual case of a rerun: counted, not listed
-			case m.Conversion == state.ConvFailed:
+			case conv == state.ConvFailed:
 				res.PreviouslyFailed++
-				skip("previously", f, line, "%s: its conversion failed before; not submitted again", m.MessageID)
-			case m.Conversion != "":
+				if listed("previously") {
+					skip("previously", f, line, "%s: its conversion failed before; not submitted again", idx.Get(i).MessageID)
+				}
+			case conv != "":
 				res.PreviouslyUnknown++
-				skip("previously", f, line, "%s: its conversion's answer was lost before (it may have counted); not submitted again", m.MessageID)
-			case m.State != state.Sent:
+				if listed("previously") {
+					skip("previously", f, line, "%s: its conversion's answer was lost before (it may have counted); not submitted again", idx.Get(i).MessageID)
+				}
+			case st != state.Sent:
 				res.NotSentMessages++
-				skip("notsent", f, line, "%s (campaign %s) is %s, not sent", m.MessageID, m.Campaign, m.State)
-			case !m.Tracked:
+				if listed("notsent") {
+					m := idx.Get(i)
+					skip("notsent", f, line, "%s (campaign %s) is %s, not sent", m.MessageID, m.Campaign, m.State)
+				}
+			case !tracked:
 				res.Untracked++
-				skip("untracked", f, line, "%s (campaign %s) was sent without tracking", m.MessageID, m.Campaign)
+				if listed("untracked") {
+					m := idx.Get(i)
+					skip("untracked", f, line, "%s (campaign %s) was sent without tracking", m.MessageID, m.Campaign)
+				}
 			default:
 				todo = append(todo, pendingConv{msg: i, file: int32(fi), line: int32(line)})
 			}

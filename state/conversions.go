@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"encoding/hex"
 	"slices"
-	"strings"
 	"sync"
 )
 
@@ -91,6 +90,13 @@ func (x *MessageIndex) Get(i int32) Trackable {
 	}
 }
 
+// Status is what convert decides on of message i: its state, whether it was sent with
+// tracking, and its conversion's state; Get without making strings.
+func (x *MessageIndex) Status(i int32) (State, bool, ConversionState) {
+	m := &x.msgs[i]
+	return stateCodes[m.state], m.conv&indexedTracked != 0, convCodes[m.conv&^indexedTracked]
+}
+
 // ByMessageID finds a message by its messageId.
 func (x *MessageIndex) ByMessageID(id string) (int32, bool) {
 	k, ok := idKey(id)
@@ -142,14 +148,32 @@ func (x *MessageIndex) HasCampaign(campaign string) bool {
 	return ok
 }
 
-func idKey(id string) ([16]byte, bool) {
-	var k [16]byte
-	hexPart, ok := strings.CutPrefix(id, "sf-")
-	if !ok || len(hexPart) != 32 {
+// idKey is the 16 bytes an smsform messageId ("sf-" and 32 lower-case hex digits) is
+// made of; any other messageId is kept as it is (MessageIndex.others).
+func idKey[T ~string | ~[]byte](id T) (k [16]byte, ok bool) {
+	if len(id) != 3+2*len(k) || string(id[:3]) != "sf-" {
 		return k, false
 	}
-	_, err := hex.Decode(k[:], []byte(hexPart))
-	return k, err == nil
+	for i := range k {
+		hi, lo := unhex(id[3+2*i]), unhex(id[4+2*i])
+		if hi > 0xf || lo > 0xf {
+			return k, false
+		}
+		k[i] = hi<<4 | lo
+	}
+	return k, true
+}
+
+// unhex is a lower-case hex digit's value, 0xff for any other byte: Get writes the id back
+// in lower case, so an upper-case one must stay as it was written.
+func unhex(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	}
+	return 0xff
 }
 
 // Conversion is one conversion to record: of the message with the key and messageId.
@@ -182,13 +206,13 @@ func (b *IndexBuilder) Add(campaign []byte, round int32, to, id, st []byte, trac
 	if tracked {
 		m.conv |= indexedTracked
 	}
-	n, ok := NumberKey(string(to))
+	n, ok := numberKeyOf(to)
 	if !ok {
 		return // not a number: no event can match it
 	}
 	m.to = n
 	i := int32(len(x.msgs))
-	if k, ok := idKey(string(id)); ok {
+	if k, ok := idKey(id); ok {
 		m.id = k
 	} else {
 		if x.others == nil {

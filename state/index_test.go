@@ -3,6 +3,7 @@ package state_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/smsform/smsform/state"
@@ -32,6 +33,10 @@ func TestIndexByNumber(t *testing.T) {
 		}
 		latest[[2]string{campaign, to}] = fmt.Sprintf("sf-%032x", i<<8|(rounds-1))
 	}
+	// Upper-case hex is no smsform messageId: it is kept as written.
+	upper := "sf-" + strings.Repeat("AB", 16)
+	rows = append(rows, row{"d", 1, "+41799999999", upper})
+	latest[[2]string{"d", "+41799999999"}] = upper
 	rand.New(rand.NewPCG(1, 2)).Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })
 	b := state.NewIndexBuilder(len(rows))
 	for _, r := range rows {
@@ -49,7 +54,7 @@ func TestIndexByNumber(t *testing.T) {
 	}
 	for _, r := range rows {
 		i, ok := x.ByMessageID(r.id)
-		if got := x.Get(i); !ok || got.Campaign != r.campaign || got.To != r.to || got.Round != int(r.round) || !got.Tracked {
+		if got := x.Get(i); !ok || got.MessageID != r.id || got.Campaign != r.campaign || got.To != r.to || got.Round != int(r.round) || !got.Tracked {
 			t.Errorf("ByMessageID(%s) = %+v, %v; want %+v", r.id, got, ok, r)
 		}
 	}
@@ -58,7 +63,7 @@ func TestIndexByNumber(t *testing.T) {
 			t.Errorf("ByNumber(a, %s) = %+v; want none", to, x.Get(i))
 		}
 	}
-	if !x.HasCampaign("b") || x.HasCampaign("d") {
+	if !x.HasCampaign("b") || x.HasCampaign("e") {
 		t.Error("HasCampaign is wrong")
 	}
 }
