@@ -9,10 +9,16 @@ import (
 	"runtime/debug"
 
 	"github.com/smsform/smsform/internal/cli"
+	"github.com/smsform/smsform/internal/memlimit"
 )
 
-// softMemoryLimit is the heap size past which the collector runs whatever GOGC says.
-const softMemoryLimit = 384 << 20
+// softMemoryLimit is the heap size past which the collector runs whatever GOGC says, while
+// what is live stays limitHeadroom under it; a run that holds more (convert's index of ten
+// million messages) has the limit raised to what is live plus limitHeadroom.
+const (
+	softMemoryLimit = 384 << 20
+	limitHeadroom   = 64 << 20
+)
 
 func main() {
 	// A plan keeps a few bytes per recipient in memory (ten million: a few hundred MB);
@@ -23,7 +29,7 @@ func main() {
 		debug.SetGCPercent(50)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(softMemoryLimit)
+		memlimit.Floor(softMemoryLimit, limitHeadroom)
 	}
 	os.Exit(cli.Main(context.Background(), os.Args, cli.OSIO()))
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"math"
 	"os/signal"
 	"runtime/debug"
 	"syscall"
@@ -10,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/smsform/smsform/internal/infobip"
+	"github.com/smsform/smsform/internal/memlimit"
 	"github.com/smsform/smsform/internal/sandbox"
 )
 
@@ -57,7 +57,7 @@ func sandboxCommand(sys IO) *cli.Command {
 				debug.SetGCPercent(200)
 			}
 			if sys.Getenv("GOMEMLIMIT") == "" {
-				debug.SetMemoryLimit(math.MaxInt64)
+				memlimit.Off()
 			}
 			ctx, stop := signal.NotifyContext(c.Context, syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
