@@ -62,8 +62,8 @@ func (s *Store) SettleMany(ctx context.Context, items []state.Settlement) error 
 			if err != nil {
 				return 0, err
 			}
-			_, err = tx.Exec(ctx, "DELETE FROM inflight WHERE id = ANY($1)", ids)
-			return n, err
+			tag, err := tx.Exec(ctx, "DELETE FROM inflight WHERE id = ANY($1)", ids)
+			return n + tag.RowsAffected(), err
 		})
 		if !isKeyConflict(err) {
 			return err
@@ -95,10 +95,11 @@ func (s *Store) SettleMany(ctx context.Context, items []state.Settlement) error 
 	})
 }
 
-// isKeyConflict says err is a message inserted with a key already recorded.
+// isKeyConflict says err is a message inserted with a key already recorded: a unique
+// violation on messages, whose only unique key is the message's (whatever its name).
 func isKeyConflict(err error) bool {
 	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "messages_pkey"
+	return errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.TableName == "messages"
 }
 
 // copyColumns are the columns copyMessages writes: upsertSQL's.
@@ -128,17 +129,14 @@ func copyMessages(ctx context.Context, tx pgx.Tx, items []state.Settlement, ts s
 		if o.SmsCount > 0 {
 			parts = o.SmsCount
 		}
-		var tracking, held any = nil, int32(0)
-		if m.Tracked {
-			tracking = m.TrackingType
-		}
+		var held any = int32(0)
 		if m.Held {
 			held = int32(1)
 		}
 		row = append(row[:0], m.Campaign, int32(m.Round), m.To, int32(m.Attempt), m.MessageID, m.BulkID, int64(m.Hash),
-			string(o.State), nullInt(o.StatusGroup), nullInt(o.StatusID), nullStr(o.StatusName), int32(parts), tracking,
-			nullStr(o.Error), ts, sendingAt, ts, nullStr(m.Variant), held, nullStr(m.Purpose), nullStr(m.SendAt),
-			nullStr(m.ConsentAt), nullStr(m.ConsentSource))
+			string(o.State), sqlstore.Null(o.StatusGroup), sqlstore.Null(o.StatusID), sqlstore.Null(o.StatusName), int32(parts), sqlstore.TrackingOf(m),
+			sqlstore.Null(o.Error), ts, sendingAt, ts, sqlstore.Null(m.Variant), held, sqlstore.Null(m.Purpose), sqlstore.Null(m.SendAt),
+			sqlstore.Null(m.ConsentAt), sqlstore.Null(m.ConsentSource))
 		return row, nil
 	}))
 	if err != nil && !isKeyConflict(err) {
@@ -151,20 +149,6 @@ func copyMessages(ctx context.Context, tx pgx.Tx, items []state.Settlement, ts s
 		err = fmt.Errorf("record messages %s to %s: %w", first, last, err)
 	}
 	return n, err
-}
-
-func nullInt(v int) any {
-	if v == 0 {
-		return nil
-	}
-	return int32(v)
-}
-
-func nullStr(v string) any {
-	if v == "" {
-		return nil
-	}
-	return v
 }
 
 const upsertSQL = `INSERT INTO messages (campaign, round, destination, attempt, message_id, bulk_id, text_hash, state,

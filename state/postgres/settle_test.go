@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -29,9 +30,15 @@ func TestCopyWritesWhatUpsertWrites(t *testing.T) {
 		if i%4 == 1 {
 			m.Purpose, m.SendAt, m.ConsentAt, m.ConsentSource = "transactional", "2026-12-07T10:00:00.000Z", "2026-01-02T03:04:05.000Z", "web form"
 		}
+		if i == 7 {
+			m.Tracked, m.TrackingType = true, "" // tracked, of no type: not NULL
+		}
 		o := state.Outcome{Key: m.Key, MessageID: m.MessageID, State: state.Sent, StatusGroup: 1, StatusID: 26, StatusName: "PENDING_ACCEPTED", SmsCount: i % 2 * 4}
-		if i%5 == 4 {
+		switch i % 5 {
+		case 4:
 			o = state.Outcome{Key: m.Key, MessageID: m.MessageID, State: state.Failed, StatusGroup: 5, StatusID: 51, Error: "refused"}
+		case 3:
+			o = state.Outcome{Key: m.Key, MessageID: m.MessageID, State: state.Unknown} // no status: NULLs
 		}
 		msgs, outs = append(msgs, m), append(outs, o)
 	}
@@ -63,9 +70,10 @@ func TestCopyWritesWhatUpsertWrites(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer conn.Close(ctx)
-		// The times are the run's: each must be set, created_at and updated_at the same.
+		// The times are the run's: created_at and updated_at the same, sending_at the batch's.
 		r, err := conn.Query(ctx, `SELECT (to_jsonb(m) - 'created_at' - 'updated_at' - 'sending_at')::text,
-			created_at = updated_at AND sending_at IS NOT NULL FROM messages m ORDER BY campaign, round, destination`)
+			created_at = updated_at AND sending_at = $1 FROM messages m ORDER BY campaign, round, destination`,
+			state.FormatTime(b.CreatedAt))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,5 +102,43 @@ func TestCopyWritesWhatUpsertWrites(t *testing.T) {
 		if copied[i] != upserted[i] {
 			t.Errorf("row %d copied:\n  %s\nupserted:\n  %s", i, copied[i], upserted[i])
 		}
+	}
+}
+
+// TestCopyColumnsAreUpsertColumns: the copy and the upserts write the same columns, in the
+// same order, so that the row TestCopyWritesWhatUpsertWrites compares is all of them.
+func TestCopyColumnsAreUpsertColumns(t *testing.T) {
+	upserted, copied := postgres.Columns()
+	if !slices.Equal(upserted, copied) {
+		t.Errorf("upsertSQL inserts %v;\nthe copy writes %v", upserted, copied)
+	}
+}
+
+// TestCopyThenUpserts: a store copies new messages in until a settlement meets a message
+// recorded before, and upserts from then on.
+func TestCopyThenUpserts(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newState(t)
+	settle := func(m state.Outgoing) {
+		t.Helper()
+		b, err := s.MarkSending(ctx, []state.Outgoing{m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := state.Outcome{Key: m.Key, MessageID: m.MessageID, State: state.Sent}
+		if err := s.SettleMany(ctx, []state.Settlement{{Batch: b, Outcomes: []state.Outcome{o}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := state.Outgoing{Key: state.Key{Campaign: "c", Round: 1, To: "+41790000001"}, MessageID: "m1", BulkID: "b"}
+	settle(first)
+	if postgres.Rewrites(s) {
+		t.Fatal("a settlement of a new message turned the store to upserts")
+	}
+	retry := first
+	retry.Attempt, retry.MessageID = 1, "m1-1"
+	settle(retry)
+	if !postgres.Rewrites(s) {
+		t.Error("a settlement meeting a recorded message left the store copying")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/smsform/smsform/state"
+	"github.com/smsform/smsform/state/internal/sqlstore"
 )
 
 // markSubmittingSQL builds the statement recording n conversions as submitting; the time is
@@ -65,7 +66,7 @@ func (s *Store) RecordConversions(ctx context.Context, cs []state.Conversion) er
 			func(args []any, start, end int) []any {
 				args = append(args, ts)
 				for _, c := range cs[start:end] {
-					args = append(args, c.Campaign, c.Round, c.To, c.MessageID, string(c.State), nullStr(c.ProcessKey), nullStr(c.Error))
+					args = append(args, c.Campaign, c.Round, c.To, c.MessageID, string(c.State), sqlstore.Null(c.ProcessKey), sqlstore.Null(c.Error))
 				}
 				return args
 			}, func(start, end int) string { return conversionsWhat(cs, start, end) })

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/smsform/smsform/state"
+	"github.com/smsform/smsform/state/internal/sqlstore"
 )
 
 // RecordDeliveries stores delivery statuses of sent messages; the messages stay sent.
@@ -19,7 +20,7 @@ func (s *Store) RecordDeliveries(ctx context.Context, ds []state.Delivery) error
 		}
 		defer stmt.Close()
 		for _, d := range ds {
-			if _, err := stmt.ExecContext(ctx, d.StatusGroup, d.StatusID, nullStr(d.StatusName), nullStr(d.DoneAt), ts, d.Campaign, d.Round, d.To, d.MessageID); err != nil {
+			if _, err := stmt.ExecContext(ctx, d.StatusGroup, d.StatusID, sqlstore.Null(d.StatusName), sqlstore.Null(d.DoneAt), ts, d.Campaign, d.Round, d.To, d.MessageID); err != nil {
 				return err
 			}
 		}

@@ -179,12 +179,12 @@ func writeMessages(ctx context.Context, tx *sql.Tx, stmts *rowStmts, msgs []stat
 			a, b, oa, ob := &msgs[start], &msgs[i], &outs[start], &outs[i]
 			return a.Campaign == b.Campaign && a.Round == b.Round && a.BulkID == b.BulkID && oa.State == ob.State &&
 				oa.StatusGroup == ob.StatusGroup && oa.StatusID == ob.StatusID && oa.StatusName == ob.StatusName &&
-				oa.Error == ob.Error && trackingOf(a) == trackingOf(b) && a.Purpose == b.Purpose
+				oa.Error == ob.Error && sqlstore.TrackingOf(a) == sqlstore.TrackingOf(b) && a.Purpose == b.Purpose
 		},
 		func(args []any, start, end int) []any {
 			m, o := &msgs[start], &outs[start]
-			args = append(args, m.Campaign, m.Round, ts, sendingAt, m.BulkID, string(o.State), nullInt(o.StatusGroup),
-				nullInt(o.StatusID), nullStr(o.StatusName), trackingOf(m), nullStr(o.Error), nullStr(m.Purpose))
+			args = append(args, m.Campaign, m.Round, ts, sendingAt, m.BulkID, string(o.State), sqlstore.Null(o.StatusGroup),
+				sqlstore.Null(o.StatusID), sqlstore.Null(o.StatusName), sqlstore.TrackingOf(m), sqlstore.Null(o.Error), sqlstore.Null(m.Purpose))
 			for i := start; i < end; i++ {
 				m, o := &msgs[i], &outs[i]
 				parts := m.Parts
@@ -195,23 +195,14 @@ func writeMessages(ctx context.Context, tx *sql.Tx, stmts *rowStmts, msgs []stat
 				if m.Held {
 					held = 1
 				}
-				args = append(args, m.To, m.Attempt, m.MessageID, int64(m.Hash), parts, nullStr(m.Variant), held,
-					nullStr(m.SendAt), nullStr(m.ConsentAt), nullStr(m.ConsentSource))
+				args = append(args, m.To, m.Attempt, m.MessageID, int64(m.Hash), parts, sqlstore.Null(m.Variant), held,
+					sqlstore.Null(m.SendAt), sqlstore.Null(m.ConsentAt), sqlstore.Null(m.ConsentSource))
 			}
 			return args
 		},
 		func(start, end int) string {
 			return fmt.Sprintf("record messages %s to %s", msgs[start].MessageID, msgs[end-1].MessageID)
 		})
-}
-
-// trackingOf is the tracking type a message is recorded with: none (NULL) when it was sent
-// without tracking.
-func trackingOf(m *state.Outgoing) any {
-	if m.Tracked {
-		return m.TrackingType
-	}
-	return nil
 }
 
 // RecordOutcomes settles recorded messages of unknown outcome (reconciliation). The commit
@@ -228,26 +219,12 @@ func (s *Store) RecordOutcomes(ctx context.Context, outs []state.Outcome) error 
 		}
 		defer stmt.Close()
 		for _, o := range outs {
-			if _, err := stmt.ExecContext(ctx, o.State, nullInt(o.StatusGroup), nullInt(o.StatusID), nullStr(o.StatusName), o.SmsCount, o.SmsCount, nullStr(o.Error), ts, o.Campaign, o.Round, o.To, o.MessageID); err != nil {
+			if _, err := stmt.ExecContext(ctx, o.State, sqlstore.Null(o.StatusGroup), sqlstore.Null(o.StatusID), sqlstore.Null(o.StatusName), o.SmsCount, o.SmsCount, sqlstore.Null(o.Error), ts, o.Campaign, o.Round, o.To, o.MessageID); err != nil {
 				return fmt.Errorf("record outcome of %s: %w", o.MessageID, err)
 			}
 		}
 		return nil
 	})
-}
-
-func nullInt(v int) any {
-	if v == 0 {
-		return nil
-	}
-	return v
-}
-
-func nullStr(v string) any {
-	if v == "" {
-		return nil
-	}
-	return v
 }
 
 // NoteFirstAttempts remembers, before messages of unknown outcome are sent again with the

@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(testing.TB) state.Store) {
 	t.Run("MarkSendingRefusesUnsettleable", func(t *testing.T) { testMarkSendingRefusesUnsettleable(t, open) })
 	t.Run("SettleAtomic", func(t *testing.T) { testSettleAtomic(t, open) })
 	t.Run("SettleManyMeetsRecorded", func(t *testing.T) { testSettleManyMeetsRecorded(t, open) })
+	t.Run("SettleEmptyBatch", func(t *testing.T) { testSettleEmptyBatch(t, open) })
 	t.Run("Conversions", func(t *testing.T) { testConversions(t, open) })
 	t.Run("ReportAndDeliveries", func(t *testing.T) { testReportAndDeliveries(t, open) })
 	t.Run("Unresolved", func(t *testing.T) { testUnresolved(t, open) })
@@ -796,6 +797,24 @@ func testSettleManyMeetsRecorded(t *testing.T, open func(testing.TB) state.Store
 	settle(t, s, fourth, state.Sent)
 	if r := snapshot(t, s, round).Records(round)["+41760000001"]; r.State != state.Sent {
 		t.Errorf("a new message settled after the rewrite is %+v; want sent", r)
+	}
+	if batches, err := s.InFlight(ctx); err != nil || len(batches) != 0 {
+		t.Errorf("in flight %+v (%v); want none", batches, err)
+	}
+}
+
+// testSettleEmptyBatch: settling a batch of no messages removes it from those in flight, a
+// change a saved plan must see.
+func testSettleEmptyBatch(t *testing.T, open func(testing.TB) state.Store) {
+	ctx := context.Background()
+	s := open(t)
+	b := mark(t, s)
+	before := version(t, s)
+	if err := s.SettleMany(ctx, []state.Settlement{{Batch: b}}); err != nil {
+		t.Fatal(err)
+	}
+	if after := version(t, s); after.Serial != before.Serial+1 {
+		t.Errorf("serial %d -> %d; want one write", before.Serial, after.Serial)
 	}
 	if batches, err := s.InFlight(ctx); err != nil || len(batches) != 0 {
 		t.Errorf("in flight %+v (%v); want none", batches, err)

@@ -105,7 +105,7 @@ func (q *Queries) RecordReplies(ctx context.Context, replies []state.Reply) (sta
 
 func (q *Queries) insertOptOut(ctx context.Context, tx *sql.Tx, o state.OptOut, at string) (bool, error) {
 	k, err := affected(tx.ExecContext(ctx, q.d.SQL(`INSERT INTO opt_outs (number, source, reply_id, added_by, reason, received_at, recorded_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`), o.Number, o.Source, null(o.ReplyID), null(o.AddedBy), null(o.Reason), state.FormatTime(o.ReceivedAt), at))
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`), o.Number, o.Source, Null(o.ReplyID), Null(o.AddedBy), Null(o.Reason), state.FormatTime(o.ReceivedAt), at))
 	if err != nil {
 		return false, fmt.Errorf("record opt-out of %s: %w", o.Number, err)
 	}
@@ -133,7 +133,7 @@ func (q *Queries) RemoveOptOut(ctx context.Context, number, by, reason string, a
 	err := q.write(ctx, func(tx *sql.Tx) (int64, error) {
 		var err error
 		n, err = affected(tx.ExecContext(ctx, q.d.SQL(`UPDATE opt_outs SET removed_by = ?, removed_at = ?, removed_reason = ?
-			WHERE number = ? AND removed_at IS NULL`), by, state.FormatTime(at), null(reason), number))
+			WHERE number = ? AND removed_at IS NULL`), by, state.FormatTime(at), Null(reason), number))
 		return n, err
 	})
 	return n > 0, err
@@ -156,9 +156,9 @@ func (q *Queries) ImportSideTables(ctx context.Context, tx *sql.Tx, st state.Sid
 			removedAt = state.FormatTime(o.RemovedAt)
 		}
 		if _, err := tx.ExecContext(ctx, q.d.SQL(`INSERT INTO opt_outs (number, source, reply_id, added_by, reason, received_at, recorded_at,
-			removed_by, removed_at, removed_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), o.Number, o.Source, null(o.ReplyID),
-			null(o.AddedBy), null(o.Reason), state.FormatTime(o.ReceivedAt), state.FormatTime(o.RecordedAt), null(o.RemovedBy),
-			removedAt, null(o.RemovedReason)); err != nil {
+			removed_by, removed_at, removed_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), o.Number, o.Source, Null(o.ReplyID),
+			Null(o.AddedBy), Null(o.Reason), state.FormatTime(o.ReceivedAt), state.FormatTime(o.RecordedAt), Null(o.RemovedBy),
+			removedAt, Null(o.RemovedReason)); err != nil {
 			return fmt.Errorf("copy opt-out of %s: %w", o.Number, err)
 		}
 	}

@@ -252,11 +252,20 @@ func affected(res sql.Result, err error) (int64, error) {
 // placeholders is n placeholders, for an IN list.
 func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }
 
-// null is v, or NULL when it is the zero value.
-func null[T comparable](v T) any {
+// Null is v, or NULL when it is the zero value.
+func Null[T comparable](v T) any {
 	var zero T
 	if v == zero {
 		return nil
 	}
 	return v
+}
+
+// TrackingOf is the tracking type a message is recorded with: none (NULL) when it was sent
+// without tracking; sent with tracking of no type, the empty type.
+func TrackingOf(m *state.Outgoing) any {
+	if m.Tracked {
+		return m.TrackingType
+	}
+	return nil
 }
