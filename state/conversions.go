@@ -2,9 +2,11 @@ package state
 
 import (
 	"bytes"
+	"fmt"
 	"cmp"
 	"encoding/hex"
 	"slices"
+	"strings"
 	"sync"
 )
 
@@ -97,12 +99,17 @@ func (x *MessageIndex) Status(i int32) (State, bool, ConversionState) {
 	return stateCodes[m.state], m.conv&indexedTracked != 0, convCodes[m.conv&^indexedTracked]
 }
 
-// ByMessageID finds a message by its messageId.
+// ByMessageID finds a message by its messageId: as written, or, for one of smsform's, in
+// lower case, as smsform writes them (an export may not).
 func (x *MessageIndex) ByMessageID(id string) (int32, bool) {
+	if i, ok := x.others[id]; ok {
+		return i, true
+	}
 	k, ok := idKey(id)
 	if !ok {
-		i, ok := x.others[id]
-		return i, ok
+		if k, ok = idKey(strings.ToLower(id)); !ok {
+			return 0, false
+		}
 	}
 	x.sortByID.Do(x.sortIDs)
 	j, found := slices.BinarySearchFunc(x.byID, k, func(i int32, k [16]byte) int { return bytes.Compare(x.msgs[i].id[:], k[:]) })
@@ -186,11 +193,16 @@ type Conversion struct {
 	Source     string
 }
 
-// IndexBuilder assembles a MessageIndex from rows that come ordered by campaign.
+// IndexBuilder assembles a MessageIndex from rows in any order (rows grouped by campaign
+// spare a lookup of the campaign per row).
 type IndexBuilder struct {
 	x    *MessageIndex
 	last uint16 // the campaign of the row added last
+	err  error
 }
+
+// maxIndexedCampaigns is how many campaigns an index tells apart (indexed.campaign).
+const maxIndexedCampaigns = 1 << 16
 
 // NewIndexBuilder starts an index of total messages (sized up front: growing a slice of
 // millions by doubling would briefly hold two copies).
@@ -223,6 +235,11 @@ func (b *IndexBuilder) Add(campaign []byte, round int32, to, id, st []byte, trac
 	if len(x.campaigns) == 0 || x.campaigns[b.last] != string(campaign) {
 		c, ok := x.campIndex[string(campaign)]
 		if !ok {
+			if len(x.campaigns) == maxIndexedCampaigns {
+				// A campaign sharing another's number would match its events.
+				b.err = fmt.Errorf("the state records more than %d campaigns: convert cannot tell them apart", maxIndexedCampaigns)
+				return
+			}
 			c = uint16(len(x.campaigns))
 			x.campaigns = append(x.campaigns, string(campaign))
 			x.campIndex[string(campaign)] = c
@@ -234,7 +251,12 @@ func (b *IndexBuilder) Add(campaign []byte, round int32, to, id, st []byte, trac
 }
 
 // Index is the finished index.
-func (b *IndexBuilder) Index() *MessageIndex { return b.x }
+func (b *IndexBuilder) Index() (*MessageIndex, error) {
+	if b.err != nil {
+		return nil, b.err
+	}
+	return b.x, nil
+}
 
 func (x *MessageIndex) sortIDs() {
 	x.byID = make([]int32, 0, len(x.msgs)-len(x.otherIDs))

@@ -42,7 +42,10 @@ func TestIndexByNumber(t *testing.T) {
 	for _, r := range rows {
 		b.Add([]byte(r.campaign), r.round, []byte(r.to), []byte(r.id), []byte(state.Sent), true, nil)
 	}
-	x := b.Index()
+	x, err := b.Index()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for k, want := range latest {
 		i, ok := x.ByNumber(k[0], k[1])
 		if !ok || x.Get(i).MessageID != want {
@@ -58,6 +61,18 @@ func TestIndexByNumber(t *testing.T) {
 			t.Errorf("ByMessageID(%s) = %+v, %v; want %+v", r.id, got, ok, r)
 		}
 	}
+	// An export may write smsform's ids in upper case.
+	if i, ok := x.ByMessageID(strings.ToUpper(rows[0].id[3:])); ok {
+		t.Errorf("an id without its sf- found %+v", x.Get(i))
+	}
+	for _, r := range rows[:20] {
+		if r.id == upper {
+			continue
+		}
+		if i, ok := x.ByMessageID("sf-" + strings.ToUpper(r.id[3:])); !ok || x.Get(i).MessageID != r.id {
+			t.Errorf("ByMessageID of %s in upper case = %v, %v", r.id, x.Get(i), ok)
+		}
+	}
 	for _, to := range []string{"+41700000001", "+12000000001", "+1"} {
 		if i, ok := x.ByNumber("a", to); ok {
 			t.Errorf("ByNumber(a, %s) = %+v; want none", to, x.Get(i))
@@ -65,5 +80,28 @@ func TestIndexByNumber(t *testing.T) {
 	}
 	if !x.HasCampaign("b") || x.HasCampaign("e") {
 		t.Error("HasCampaign is wrong")
+	}
+}
+
+// TestIndexCampaignLimit: an index refuses more campaigns than it tells apart, rather than
+// match one campaign's events to another's messages.
+func TestIndexCampaignLimit(t *testing.T) {
+	b := state.NewIndexBuilder(0)
+	for i := range 1<<16 + 1 {
+		b.Add([]byte(fmt.Sprintf("c%d", i)), 1, []byte("+41790000001"), []byte(fmt.Sprintf("sf-%032x", i)), []byte(state.Sent), true, nil)
+	}
+	if x, err := b.Index(); err == nil {
+		t.Fatalf("an index of %d campaigns was built: %d messages", 1<<16+1, x.Len())
+	}
+	b = state.NewIndexBuilder(0)
+	for i := range 1 << 16 {
+		b.Add([]byte(fmt.Sprintf("c%d", i)), 1, []byte("+41790000001"), []byte(fmt.Sprintf("sf-%032x", i)), []byte(state.Sent), true, nil)
+	}
+	x, err := b.Index()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i, ok := x.ByNumber("c65535", "+41790000001"); !ok || x.Get(i).Campaign != "c65535" {
+		t.Errorf("the last campaign's message is %+v, %v", x.Get(i), ok)
 	}
 }

@@ -19,8 +19,7 @@ func (q *Queries) Index(ctx context.Context) (*state.MessageIndex, error) {
 	rows, err = q.query(ctx, nil, `SELECT m.campaign, m.round, m.destination, m.message_id, m.state,
 		m.tracking_type IS NOT NULL, COALESCE(c.state, '')
 		FROM messages m LEFT JOIN conversions c
-			ON c.campaign = m.campaign AND c.round = m.round AND c.destination = m.destination AND c.message_id = m.message_id
-		ORDER BY m.campaign COLLATE "C", m.round`)
+			ON c.campaign = m.campaign AND c.round = m.round AND c.destination = m.destination AND c.message_id = m.message_id`)
 	if err != nil {
 		return nil, err
 	}
@@ -40,7 +39,7 @@ func (q *Queries) Index(ctx context.Context) (*state.MessageIndex, error) {
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return nil, err
 	}
-	return b.Index(), nil
+	return b.Index()
 }
 
 // ForgetConversions removes "submitting" records whose requests provably did nothing.
