@@ -2,9 +2,9 @@ package state
 
 import (
 	"bytes"
-	"fmt"
 	"cmp"
 	"encoding/hex"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
