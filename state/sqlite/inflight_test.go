@@ -11,6 +11,7 @@ import (
 
 	"github.com/smsform/smsform/state"
 	"github.com/smsform/smsform/state/sqlite"
+	"github.com/smsform/smsform/state/statetest"
 )
 
 // inflightRows counts the rows of the inflight table, read beside the store.
@@ -476,28 +477,7 @@ func TestSettleFreshThenRecorded(t *testing.T) {
 	if len(got) != 170 {
 		t.Fatalf("%d rows; want 170", len(got))
 	}
-	for _, m := range got {
-		switch {
-		case m.To == retried.To:
-			var old state.Message
-			for _, w := range was {
-				if w.To == m.To {
-					old = w
-				}
-			}
-			if m.Attempt != 1 || m.MessageID != retried.MessageID || m.State != state.Sent || m.Error != "" || m.SmsCount != 2 || m.CreatedAt != old.CreatedAt {
-				t.Errorf("the retried message is %+v; want attempt 1, sent in 2 parts, its row's created_at %s", m, old.CreatedAt)
-			}
-		case strings.HasPrefix(m.To, "+4178"):
-			if m.State != state.Sent || m.SmsCount != 2 || m.StatusName != "PENDING_ACCEPTED" {
-				t.Errorf("%s is %+v; want sent in 2 parts", m.To, m)
-			}
-		default:
-			if m.State != state.Failed || m.Attempt != 0 {
-				t.Errorf("%s is %+v; want failed, as first settled", m.To, m)
-			}
-		}
-	}
+	statetest.CheckRetriedAmongNew(t, got, was, retried, "+4178")
 	batches, err := s.InFlight(ctx)
 	if err != nil {
 		t.Fatal(err)

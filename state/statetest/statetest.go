@@ -767,28 +767,7 @@ func testSettleManyMeetsRecorded(t *testing.T, open func(testing.TB) state.Store
 	if len(got) != 270 {
 		t.Fatalf("%d rows; want 270", len(got))
 	}
-	for _, m := range got {
-		switch {
-		case m.To == retried.To:
-			var old state.Message
-			for _, w := range was {
-				if w.To == m.To {
-					old = w
-				}
-			}
-			if m.Attempt != 1 || m.MessageID != retried.MessageID || m.State != state.Sent || m.SmsCount != 2 || m.CreatedAt != old.CreatedAt {
-				t.Errorf("the retried message is %+v; want attempt 1, sent in 2 parts, its row's created_at %s", m, old.CreatedAt)
-			}
-		case strings.HasPrefix(m.To, "+4178"), strings.HasPrefix(m.To, "+4177"):
-			if m.State != state.Sent || m.SmsCount != 2 || m.StatusName != "PENDING_ACCEPTED" {
-				t.Errorf("%s is %+v; want sent in 2 parts", m.To, m)
-			}
-		default:
-			if m.State != state.Failed || m.Attempt != 0 {
-				t.Errorf("%s is %+v; want failed, as first settled", m.To, m)
-			}
-		}
-	}
+	CheckRetriedAmongNew(t, got, was, retried, "+4178", "+4177")
 	if n := unresolved(t, s); n != 0 {
 		t.Errorf("%d messages unresolved after their batches settled", n)
 	}
@@ -818,5 +797,35 @@ func testSettleEmptyBatch(t *testing.T, open func(testing.TB) state.Store) {
 	}
 	if batches, err := s.InFlight(ctx); err != nil || len(batches) != 0 {
 		t.Errorf("in flight %+v (%v); want none", batches, err)
+	}
+}
+
+// CheckRetriedAmongNew checks the rows after a settlement that recorded new messages (their
+// numbers begin with one of fresh) sent in 2 parts and still PENDING_ACCEPTED, and resent
+// retried over its row in was, which keeps its created_at: every other row is still failed,
+// as first settled.
+func CheckRetriedAmongNew(t testing.TB, got, was []state.Message, retried state.Outgoing, fresh ...string) {
+	t.Helper()
+	for _, m := range got {
+		switch {
+		case m.To == retried.To:
+			var old state.Message
+			for _, w := range was {
+				if w.To == m.To {
+					old = w
+				}
+			}
+			if m.Attempt != retried.Attempt || m.MessageID != retried.MessageID || m.State != state.Sent || m.Error != "" || m.SmsCount != 2 || m.CreatedAt != old.CreatedAt {
+				t.Errorf("the retried message is %+v; want attempt %d, sent in 2 parts, its row's created_at %s", m, retried.Attempt, old.CreatedAt)
+			}
+		case slices.ContainsFunc(fresh, func(p string) bool { return strings.HasPrefix(m.To, p) }):
+			if m.State != state.Sent || m.SmsCount != 2 || m.StatusName != "PENDING_ACCEPTED" {
+				t.Errorf("%s is %+v; want sent in 2 parts", m.To, m)
+			}
+		default:
+			if m.State != state.Failed || m.Attempt != 0 {
+				t.Errorf("%s is %+v; want failed, as first settled", m.To, m)
+			}
+		}
 	}
 }
