@@ -69,6 +69,23 @@ type pendingConv struct {
 	line int32
 }
 
+// pending is the conversions to submit in chunks of convChunk, one state transaction each:
+// millions of them grow a chunk at a time, never copied whole as a slice grown by doubling
+// is, and each chunk is let go once it is recorded as submitting.
+type pending struct {
+	chunks [][]pendingConv
+	n      int
+}
+
+func (p *pending) add(c pendingConv) {
+	if len(p.chunks) == 0 || len(p.chunks[len(p.chunks)-1]) == convChunk {
+		p.chunks = append(p.chunks, make([]pendingConv, 0, convChunk))
+	}
+	last := &p.chunks[len(p.chunks)-1]
+	*last = append(*last, c)
+	p.n++
+}
+
 // CheckEvents reads every events file through once and reports every file that is malformed
 // or has no usable column, so that nothing is submitted while one is.
 func CheckEvents(files []string, campaignFlag string) error {
@@ -109,7 +126,7 @@ func Convert(ctx context.Context, files []string, store state.Store, api Convert
 		return res, fmt.Errorf("-campaign %s: no message of that campaign is recorded in %s; check the campaign id, or point --state (SMSFORM_STATE) at the state apply used", opts.Campaign, store.Name())
 	}
 	taken := make([]bool, idx.Len())
-	var todo []pendingConv
+	var todo pending
 	// skip lists the first few rows of each kind that is not submitted.
 	seenKinds := map[string]int{}
 	listed := func(kind string) bool { return seenKinds[kind] < maxExamples }
@@ -165,7 +182,7 @@ func Convert(ctx context.Context, files []string, store state.Store, api Convert
 					skip("untracked", f, line, "%s (campaign %s) was sent without tracking", m.MessageID, m.Campaign)
 				}
 			default:
-				todo = append(todo, pendingConv{msg: i, file: int32(fi), line: int32(line)})
+				todo.add(pendingConv{msg: i, file: int32(fi), line: int32(line)})
 			}
 			return nil
 		})
@@ -173,12 +190,12 @@ func Convert(ctx context.Context, files []string, store state.Store, api Convert
 			return res, err
 		}
 	}
-	res.ToSubmit = len(todo)
-	if opts.DryRun || len(todo) == 0 {
-		res.NotSent = len(todo)
+	res.ToSubmit = todo.n
+	if opts.DryRun || todo.n == 0 {
+		res.NotSent = todo.n
 		return res, nil
 	}
-	err = submit(ctx, files, idx, todo, store, api, opts, &res)
+	err = submit(ctx, files, idx, &todo, store, api, opts, &res)
 	res.NotSent = res.ToSubmit - res.Submitted - res.Failed - res.Unknown
 	return res, err
 }
@@ -255,7 +272,7 @@ const convChunk = 1000
 // the state nor for the slowest request of a chunk: a marker records chunks as
 // "submitting" (durably) and hands their conversions to the workers, and the answers are
 // settled in batches as they come.
-func submit(ctx context.Context, files []string, idx *state.MessageIndex, todo []pendingConv, store state.Store, api Converter, opts ConvertOptions, res *ConvertResult) error {
+func submit(ctx context.Context, files []string, idx *state.MessageIndex, todo *pending, store state.Store, api Converter, opts ConvertOptions, res *ConvertResult) error {
 	par := opts.Parallelism
 	if par <= 0 {
 		par = 16
@@ -282,7 +299,7 @@ func submit(ctx context.Context, files []string, idx *state.MessageIndex, todo [
 	go func() { // the marker
 		defer producers.Done()
 		defer close(jobs)
-		for start := 0; start < len(todo); start += convChunk {
+		for ci, chunk := range todo.chunks {
 			select {
 			case <-opts.Stop:
 				mu.Lock()
@@ -293,13 +310,13 @@ func submit(ctx context.Context, files []string, idx *state.MessageIndex, todo [
 				return
 			default:
 			}
-			chunk := todo[start:min(start+convChunk, len(todo))]
 			cs := make([]state.Conversion, len(chunk))
 			for i, p := range chunk {
 				m := idx.Get(p.msg)
 				cs[i] = state.Conversion{Key: state.Key{Campaign: m.Campaign, Round: m.Round, To: m.To}, MessageID: m.MessageID,
 					Source: files[p.file] + ":" + strconv.Itoa(int(p.line))}
 			}
+			todo.chunks[ci] = nil
 			if err := store.MarkSubmitting(write, cs); err != nil {
 				fail(err)
 				return
@@ -353,7 +370,7 @@ func submit(ctx context.Context, files []string, idx *state.MessageIndex, todo [
 	go func() { producers.Wait(); close(results) }()
 
 	var done, undone []state.Conversion
-	total, settled, notSent := len(todo), 0, 0
+	total, settled, notSent := todo.n, 0, 0
 	flush := func() error {
 		err := errors.Join(store.RecordConversions(write, done), store.ForgetConversions(write, undone))
 		done, undone = done[:0], undone[:0]

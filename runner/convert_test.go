@@ -904,6 +904,14 @@ func TestConvertManyRows(t *testing.T) {
 	if got := conversionsOf(t, s); len(got) != n {
 		t.Errorf("%d conversions recorded", len(got))
 	}
+	// Each chunk's conversions name their own rows.
+	rows := conversionRows(t, s)
+	for i := range n {
+		id := runner.MessageID("promo", 1, fmt.Sprintf("+4179%07d", i), 0)
+		if r := rows[id]; r.Source != fmt.Sprintf("%s:%d", path, i+2) || r.State != string(state.Converted) {
+			t.Fatalf("%s recorded %+v; want converted, from %s:%d", id, r, path, i+2)
+		}
+	}
 	res, err = runner.Convert(ctx, []string{path}, s, conv, runner.ConvertOptions{})
 	if err != nil || res.AlreadyConverted != n || res.Submitted != 0 || conv.total() != n {
 		t.Errorf("rerun: %+v, %v", res, err)
