@@ -41,12 +41,10 @@ func (s *Store) MarkSending(ctx context.Context, msgs []state.Outgoing) (*state.
 // in one transaction. The commit is not waited for (synchronous_commit off): if it is lost,
 // the batches are still in flight and the next run reconciles them.
 //
-// While this Store has met no message recorded before, the messages are copied in (COPY,
-// binary): an upsert over arrays checks each key in the index before inserting it, and
-// reads its arrays into a tuple store first, which together cost PostgreSQL a fifth of what
-// it spent on apply's answers. A message recorded before (a failed one retried, an unknown
-// one resent) fails the copy on its key: the transaction is rolled back whole and written
-// again with upserts, as is every settlement after it.
+// While this Store has met no message recorded before (sqlstore.Settling), the messages
+// are copied in (COPY, binary): an upsert over arrays checks each key in the index before
+// inserting it, and reads its arrays into a tuple store first, which together cost
+// PostgreSQL a fifth of what it spent on apply's answers.
 func (s *Store) SettleMany(ctx context.Context, items []state.Settlement) error {
 	if err := state.CheckSettlements(items); err != nil {
 		return err
@@ -56,43 +54,49 @@ func (s *Store) SettleMany(ctx context.Context, items []state.Settlement) error 
 		ids = append(ids, it.Batch.ID)
 	}
 	ts := state.FormatTime(time.Now())
-	if !s.rewrites.Load() {
-		err := s.write(ctx, false, func(tx pgx.Tx) (int64, error) {
-			n, err := copyMessages(ctx, tx, items, ts)
-			if err != nil {
-				return 0, err
-			}
-			tag, err := tx.Exec(ctx, "DELETE FROM inflight WHERE id = ANY($1)", ids)
-			return n + tag.RowsAffected(), err
-		})
-		if !isKeyConflict(err) {
-			return err
-		}
-		s.rewrites.Store(true)
-	}
-	// Every statement goes out in one pipeline (one round trip, then the commit).
-	return s.write(ctx, false, func(tx pgx.Tx) (int64, error) {
-		var batch pgx.Batch
-		for _, it := range items {
-			batch.Queue(upsertSQL, upsertArgs(it.Batch.Messages, it.Outcomes, state.FormatTime(it.Batch.CreatedAt), ts)...)
-		}
-		batch.Queue("DELETE FROM inflight WHERE id = ANY($1)", ids)
-		res := tx.SendBatch(ctx, &batch)
-		var n int64
-		for i := range len(items) + 1 {
-			tag, err := res.Exec()
-			if err != nil {
-				res.Close()
-				if i < len(items) {
-					m := items[i].Batch.Messages
-					return 0, fmt.Errorf("record messages %s to %s: %w", m[0].MessageID, m[len(m)-1].MessageID, err)
+	return sqlstore.Settling(&s.rewrites, isKeyConflict, func(fresh bool) error {
+		return s.write(ctx, false, func(tx pgx.Tx) (int64, error) {
+			if fresh {
+				n, err := copyMessages(ctx, tx, items, ts)
+				if err != nil {
+					return 0, err
 				}
-				return 0, err
+				tag, err := tx.Exec(ctx, "DELETE FROM inflight WHERE id = ANY($1)", ids)
+				return n + tag.RowsAffected(), err
 			}
-			n += tag.RowsAffected()
-		}
-		return n, res.Close()
+			// Every statement goes out in one pipeline (one round trip, then the commit).
+			var batch pgx.Batch
+			for _, it := range items {
+				batch.Queue(upsertSQL, upsertArgs(it.Batch.Messages, it.Outcomes, state.FormatTime(it.Batch.CreatedAt), ts)...)
+			}
+			batch.Queue("DELETE FROM inflight WHERE id = ANY($1)", ids)
+			res := tx.SendBatch(ctx, &batch)
+			var n int64
+			for i := range len(items) + 1 {
+				tag, err := res.Exec()
+				if err != nil {
+					res.Close()
+					if i < len(items) {
+						return 0, recordError(items[i:i+1], err)
+					}
+					return 0, err
+				}
+				n += tag.RowsAffected()
+			}
+			return n, res.Close()
+		})
 	})
+}
+
+// recordError names the messages of the settlements a write of them failed on.
+func recordError(items []state.Settlement, err error) error {
+	var first, last string
+	for _, it := range items {
+		if m := it.Batch.Messages; len(m) > 0 {
+			first, last = cmp.Or(first, m[0].MessageID), m[len(m)-1].MessageID
+		}
+	}
+	return fmt.Errorf("record messages %s to %s: %w", first, last, err)
 }
 
 // isKeyConflict says err is a message inserted with a key already recorded: a unique
@@ -125,28 +129,18 @@ func copyMessages(ctx context.Context, tx pgx.Tx, items []state.Settlement, ts s
 		}
 		m, o := &items[item].Batch.Messages[i], &items[item].Outcomes[i]
 		i++
-		parts := m.Parts
-		if o.SmsCount > 0 {
-			parts = o.SmsCount
-		}
 		var held any = int32(0)
 		if m.Held {
 			held = int32(1)
 		}
 		row = append(row[:0], m.Campaign, int32(m.Round), m.To, int32(m.Attempt), m.MessageID, m.BulkID, int64(m.Hash),
-			string(o.State), sqlstore.Null(o.StatusGroup), sqlstore.Null(o.StatusID), sqlstore.Null(o.StatusName), int32(parts), sqlstore.TrackingOf(m),
+			string(o.State), sqlstore.Null(o.StatusGroup), sqlstore.Null(o.StatusID), sqlstore.Null(o.StatusName), int32(sqlstore.Parts(m, o)), sqlstore.TrackingOf(m),
 			sqlstore.Null(o.Error), ts, sendingAt, ts, sqlstore.Null(m.Variant), held, sqlstore.Null(m.Purpose), sqlstore.Null(m.SendAt),
 			sqlstore.Null(m.ConsentAt), sqlstore.Null(m.ConsentSource))
 		return row, nil
 	}))
 	if err != nil && !isKeyConflict(err) {
-		var first, last string
-		for _, it := range items {
-			if m := it.Batch.Messages; len(m) > 0 {
-				first, last = cmp.Or(first, m[0].MessageID), m[len(m)-1].MessageID
-			}
-		}
-		err = fmt.Errorf("record messages %s to %s: %w", first, last, err)
+		err = recordError(items, err)
 	}
 	return n, err
 }
@@ -193,10 +187,7 @@ func upsertArgs(msgs []state.Outgoing, outs []state.Outcome, sendingAt, ts strin
 		o := outs[i]
 		c[i], r[i], d[i], a[i], mid[i], bid[i], h[i] = m.Campaign, int32(m.Round), m.To, int32(m.Attempt), m.MessageID, m.BulkID, int64(m.Hash)
 		st[i], sg[i], si[i], sn[i], e[i] = string(o.State), int32(o.StatusGroup), int32(o.StatusID), o.StatusName, o.Error
-		sc[i] = int32(m.Parts)
-		if o.SmsCount > 0 {
-			sc[i] = int32(o.SmsCount)
-		}
+		sc[i] = int32(sqlstore.Parts(&m, &o))
 		tt[i], tr[i], v[i] = m.TrackingType, m.Tracked, m.Variant
 		if m.Held {
 			hd[i] = 1

@@ -58,24 +58,14 @@ func (s *Store) SettleMany(ctx context.Context, items []state.Settlement) error 
 	return s.grouped(ctx, &groupWrite{items: items})
 }
 
-// settling runs write, a transaction that settles batches, with fresh set while no
-// settlement of this Store has met a message recorded before: its rows are then inserted,
-// not upserted. An upsert may abort halfway through its rows, so SQLite writes every page
-// it touches to a statement journal first, in case; an INSERT OR FAIL cannot (a failure
-// leaves the transaction to its rollback, which withTx does anyway), and that journal was
-// a fifth of what apply spent on its state. A message recorded before (a failed one
-// retried, an unknown one resent) makes the insert fail on its key: the transaction is
-// rolled back whole, nothing of it written, and written again with upserts, as is every
-// settlement after it.
+// settling runs write, a transaction that settles batches, through sqlstore.Settling: its
+// rows are inserted, not upserted, while no settlement of this Store has met a message
+// recorded before. An upsert may abort halfway through its rows, so SQLite writes every
+// page it touches to a statement journal first, in case; an INSERT OR FAIL cannot (a
+// failure leaves the transaction to its rollback, which withTx does anyway), and that
+// journal was a fifth of what apply spent on its state.
 func (s *Store) settling(write func(fresh bool) error) error {
-	if !s.rewrites.Load() {
-		err := write(true)
-		if !isKeyConflict(err) {
-			return err
-		}
-		s.rewrites.Store(true)
-	}
-	return write(false)
+	return sqlstore.Settling(&s.rewrites, isKeyConflict, write)
 }
 
 // isKeyConflict says err is a row inserted with a key already in the table, or earlier in
@@ -187,15 +177,11 @@ func writeMessages(ctx context.Context, tx *sql.Tx, stmts *rowStmts, msgs []stat
 				sqlstore.Null(o.StatusID), sqlstore.Null(o.StatusName), sqlstore.TrackingOf(m), sqlstore.Null(o.Error), sqlstore.Null(m.Purpose))
 			for i := start; i < end; i++ {
 				m, o := &msgs[i], &outs[i]
-				parts := m.Parts
-				if o.SmsCount > 0 {
-					parts = o.SmsCount
-				}
 				held := 0
 				if m.Held {
 					held = 1
 				}
-				args = append(args, m.To, m.Attempt, m.MessageID, int64(m.Hash), parts, sqlstore.Null(m.Variant), held,
+				args = append(args, m.To, m.Attempt, m.MessageID, int64(m.Hash), sqlstore.Parts(m, o), sqlstore.Null(m.Variant), held,
 					sqlstore.Null(m.SendAt), sqlstore.Null(m.ConsentAt), sqlstore.Null(m.ConsentSource))
 			}
 			return args

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/smsform/smsform/state"
 )
@@ -268,4 +269,29 @@ func TrackingOf(m *state.Outgoing) any {
 		return m.TrackingType
 	}
 	return nil
+}
+
+// Parts is the SMS parts a message is recorded with: Infobip's count when its answer gave
+// one, else the planned count.
+func Parts(m *state.Outgoing, o *state.Outcome) int {
+	if o.SmsCount > 0 {
+		return o.SmsCount
+	}
+	return m.Parts
+}
+
+// Settling writes settlements through write, a transaction, with fresh set while rewrites
+// is not: new messages are then inserted, which each backend does faster than it upserts.
+// A message recorded before (a failed one retried, an unknown one resent) fails the insert
+// on its key (conflict says which error that is): the transaction is rolled back whole and
+// written again with upserts, as is every settlement after it (rewrites is set).
+func Settling(rewrites *atomic.Bool, conflict func(error) bool, write func(fresh bool) error) error {
+	if !rewrites.Load() {
+		err := write(true)
+		if !conflict(err) {
+			return err
+		}
+		rewrites.Store(true)
+	}
+	return write(false)
 }
