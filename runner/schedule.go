@@ -172,12 +172,12 @@ func sendWindows(cp *CampaignPlan) iter.Seq[sendWindow] {
 			window = window[:0]
 			return yield(w)
 		}
-		// timeOf is the index in times of when message i is sent, -1 for one not sent.
 		var groupTime []int // a group's index in times
 		for _, g := range cp.Schedule {
 			t, _ := slices.BinarySearchFunc(times, g.At, time.Time.Compare)
 			groupTime = append(groupTime, t)
 		}
+		// timeOf is the index in times of when message i is sent, -1 for one not sent.
 		timeOf := func(i int) int {
 			switch {
 			case cp.Messages[i].Action != Send:

@@ -237,7 +237,7 @@ func (b *IndexBuilder) Add(campaign []byte, round int32, to, id, st []byte, trac
 		if !ok {
 			if len(x.campaigns) == maxIndexedCampaigns {
 				// A campaign sharing another's number would match its events.
-				b.err = fmt.Errorf("the state records more than %d campaigns: convert cannot tell them apart", maxIndexedCampaigns)
+				b.err = fmt.Errorf("the state records more than %d campaigns, more than convert can tell apart: nothing was submitted; please report this limit", maxIndexedCampaigns)
 				return
 			}
 			c = uint16(len(x.campaigns))
