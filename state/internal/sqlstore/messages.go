@@ -293,11 +293,34 @@ func (q *Queries) Counts(ctx context.Context) (map[state.Round]map[state.State]i
 	return out, nil
 }
 
+// Unresolved is the condition of the partial index messages_unresolved (migration 0007),
+// repeated by every read of messages of unknown outcome: SQLite uses a partial index only
+// for a query whose WHERE has its condition as written.
+const UnresolvedWhere = "state IN ('sending', 'unknown')"
+
+// The reads of messages of unknown outcome; UnresolvedReads lists them for the backends'
+// tests that they use the index.
+const (
+	countUnresolvedSQL = "SELECT COUNT(*) FROM messages WHERE " + UnresolvedWhere
+	unresolvedSQL      = `SELECT campaign, round, destination, attempt, message_id, bulk_id, sending_at
+		FROM messages WHERE ` + UnresolvedWhere + ` AND state = 'unknown' ORDER BY sending_at COLLATE "C", message_id COLLATE "C"`
+	undecidedSQL = `SELECT campaign, round, destination, attempt, message_id, bulk_id, sending_at,
+			CASE WHEN first_message_id = message_id THEN first_sending_at
+				WHEN created_at COLLATE "C" < sending_at COLLATE "C" THEN created_at ELSE sending_at END,
+			COALESCE(resolution, ''), COALESCE(resolved_by, '')
+		FROM messages WHERE ` + UnresolvedWhere + ` AND state = 'unknown' ORDER BY sending_at COLLATE "C", message_id COLLATE "C"`
+)
+
+// UnresolvedReads are the reads of messages of unknown outcome, as the backends run them.
+func UnresolvedReads(d Dialect) []string {
+	return []string{d.SQL(countUnresolvedSQL), d.SQL(unresolvedSQL), d.SQL(undecidedSQL)}
+}
+
 // CountUnresolved counts the messages whose outcome is unknown (or still sending), those of
 // batches in flight included.
 func (q *Queries) CountUnresolved(ctx context.Context) (int, error) {
 	var n int
-	rows, err := q.query(ctx, nil, "SELECT COUNT(*) FROM messages WHERE state IN ('sending', 'unknown')")
+	rows, err := q.query(ctx, nil, countUnresolvedSQL)
 	if err := scanOne(rows, err, &n); err != nil {
 		return 0, err
 	}
@@ -324,8 +347,7 @@ func (q *Queries) CountUnresolved(ctx context.Context) (int, error) {
 // Unresolved lists the messages in state "unknown", oldest attempt first.
 func (q *Queries) Unresolved(ctx context.Context) ([]state.Pending, error) {
 	var at string
-	rows, err := q.query(ctx, nil, `SELECT campaign, round, destination, attempt, message_id, bulk_id, sending_at
-		FROM messages WHERE state = 'unknown' ORDER BY sending_at COLLATE "C", message_id COLLATE "C"`)
+	rows, err := q.query(ctx, nil, unresolvedSQL)
 	return scanAll(rows, err, func(p *state.Pending) []any {
 		return []any{&p.Campaign, &p.Round, &p.To, &p.Attempt, &p.MessageID, &p.BulkID, &at}
 	}, func(p *state.Pending) error { p.SendingAt = state.ParseTime(at); return nil })
@@ -336,11 +358,7 @@ func (q *Queries) Unresolved(ctx context.Context) ([]state.Pending, error) {
 // in one sortable layout, so the earlier of two is the smaller.
 func (q *Queries) Undecided(ctx context.Context) ([]state.Undecided, error) {
 	var at, first, resolution string
-	rows, err := q.query(ctx, nil, `SELECT campaign, round, destination, attempt, message_id, bulk_id, sending_at,
-			CASE WHEN first_message_id = message_id THEN first_sending_at
-				WHEN created_at COLLATE "C" < sending_at COLLATE "C" THEN created_at ELSE sending_at END,
-			COALESCE(resolution, ''), COALESCE(resolved_by, '')
-		FROM messages WHERE state = 'unknown' ORDER BY sending_at COLLATE "C", message_id COLLATE "C"`)
+	rows, err := q.query(ctx, nil, undecidedSQL)
 	return scanAll(rows, err, func(u *state.Undecided) []any {
 		return []any{&u.Campaign, &u.Round, &u.To, &u.Attempt, &u.MessageID, &u.BulkID, &at, &first, &resolution, &u.ResolvedBy}
 	}, func(u *state.Undecided) error {

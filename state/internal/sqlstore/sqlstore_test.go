@@ -20,13 +20,14 @@ func TestDialect(t *testing.T) {
 // TestMigrations: a backend's migrations are the shared ones and its own in one sequence,
 // in its dialect; a number missing or given twice is refused.
 func TestMigrations(t *testing.T) {
-	own := fstest.MapFS{"migrations/0001_init.sql": {Data: []byte("CREATE TABLE meta (key TEXT)")}, "migrations/0002_x.sql": {Data: []byte("SELECT 1")}}
+	own := fstest.MapFS{"migrations/0001_init.sql": {Data: []byte("CREATE TABLE meta (key TEXT)")}, "migrations/0002_x.sql": {Data: []byte("SELECT 1")},
+		"migrations/0006_y.sql": {Data: []byte("SELECT 1")}}
 	for _, d := range []Dialect{SQLite, Postgres} {
 		ms, err := Migrations(own, d)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(ms) != 5 || ms[0].Name != "0001_init.sql" || ms[3].Version != 4 || ms[4].Name != "0005_experiments.sql" {
+		if len(ms) != 7 || ms[0].Name != "0001_init.sql" || ms[3].Version != 4 || ms[4].Name != "0005_experiments.sql" || ms[6].Name != "0007_unresolved.sql" {
 			t.Fatalf("Migrations = %+v", ms)
 		}
 		if opt := ms[3].SQL; strings.Contains(opt, "{{") || !strings.Contains(opt, d.identity) {
