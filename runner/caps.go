@@ -342,6 +342,21 @@ func PrefetchState(ctx context.Context, open func() (state.Reader, error), campa
 	return r
 }
 
+// current waits for the read and says whether store is still as it was read: nothing
+// written since (the same serial), so that a plan may use what it read. A read that failed
+// is current too: the plan reads again and reports the error (ReadState).
+func (r *StateRead) current(ctx context.Context, store state.Reader) (bool, error) {
+	r.Wait()
+	if r.snapErr != nil {
+		return true, nil
+	}
+	v, err := store.Version(ctx)
+	if err != nil {
+		return false, fmt.Errorf("read state %s: %w", store.Name(), err)
+	}
+	return v == r.snap.Version, nil
+}
+
 // Wait waits for the read to end (a nil read has none).
 func (r *StateRead) Wait() {
 	if r != nil {

@@ -39,6 +39,10 @@ type ApplyRun struct {
 	// AllowOverLimit approves an apply over a settings file's limits sending at most this
 	// many messages (-allow-over-limit N); 0 approves none.
 	AllowOverLimit int
+	// Early, if set, is a read of Store begun while the campaigns loaded (PrefetchState),
+	// under the lock. The first plan uses it when the state is still as it was read: a
+	// rerun with most messages recorded then reads them beside the recipients, not after.
+	Early *StateRead
 
 	// Reconciled, if set, is told what reconciling found.
 	Reconciled func(Reconciliation)
@@ -197,7 +201,18 @@ func runApply(ctx context.Context, r ApplyRun) (ApplyOutcome, error) {
 }
 
 func (r *ApplyRun) plan(ctx context.Context) (*Plan, error) {
-	return PlanFrom(ctx, r.Store, r.Set, r.Now(), r.Plan, nil)
+	early := r.Early
+	r.Early = nil // a later plan (after a saved plan's check) reads afresh
+	if early != nil {
+		current, err := early.current(ctx, r.Store)
+		if err != nil {
+			return nil, err
+		}
+		if !current {
+			early = nil
+		}
+	}
+	return PlanFrom(ctx, r.Store, r.Set, r.Now(), r.Plan, early)
 }
 
 // recordCapped records the messages the plan caps, under the lock the run holds, before

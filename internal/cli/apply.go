@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -62,57 +63,84 @@ func runApply(c *cli.Context, sys IO) error {
 	if c.Int("allow-over-limit") < 0 {
 		return fmt.Errorf("-allow-over-limit %d is negative; give the number of messages plan says this apply sends, such as -allow-over-limit 120000", c.Int("allow-over-limit"))
 	}
-	in, err := runner.LoadInputs(c.Args().Slice(), statePath(c), stateNames, true, nil)
+	// The state is locked once the campaigns are parsed, and what the plan needs of it read
+	// while their recipients load (runner.ApplyRun.Early); a file that cannot be parsed is
+	// reported without touching the state, and a recipients file's error comes before the
+	// state's.
+	var store state.Store
+	unlock, lockErr := func() {}, error(nil)
+	ctx, cancel := context.WithCancel(c.Context)
+	var early *runner.StateRead
+	defer func() {
+		cancel()
+		early.Wait()
+		unlock()
+	}()
+	in, err := runner.LoadInputs(c.Args().Slice(), statePath(c), stateNames, true, func(cs []*campaign.Campaign) {
+		if store, unlock, lockErr = lockStore(c, sys, "apply"); lockErr != nil {
+			unlock = func() {}
+			return
+		}
+		early = runner.PrefetchState(ctx, func() (state.Reader, error) { return store, nil }, cs, time.Now())
+	})
 	if err != nil {
 		return err
+	}
+	if lockErr != nil {
+		return lockErr
 	}
 	if in.Saved != nil && c.IsSet("retry-failed") {
 		return errors.New("-retry-failed cannot be combined with a saved plan: it was decided when the plan was made (`smsform plan -retry-failed -out FILE`)")
 	}
-	return withLockedStore(c, sys, "apply", func(store state.Store) error {
-		client := lazyClient(sys)
-		release := func() {}
-		defer func() { release() }()
-		run := runner.ApplyRun{
-			Store: store, Set: in.Set, Saved: in.Saved, Plan: runner.PlanOptions{RetryFailed: c.Bool("retry-failed")}, Reconcile: ropts,
-			AllowOverLimit: c.Int("allow-over-limit"),
-			Apply:          runner.ApplyOptions{Parallelism: c.Int("parallelism"), BatchSize: c.Int("batch-size")},
-			BeforeSend: func(o *runner.ApplyOptions) {
-				// Signals are taken over only now: until sending starts, Ctrl-C simply ends the run.
-				o.Stop, release = interrupts(sys)
-				if sys.ErrTerminal && !asJSON {
-					o.Progress = progress(sys, "Sending")
-				}
-				// While sending, the heap holds the plan and short-lived batches: collecting
-				// less often saves rescanning the plan for every few batches (see main's GOGC).
-				// The soft limit still bounds the heap of a large plan (main's memlimit.Floor).
-				if sys.Getenv("GOGC") == "" {
-					old := debug.SetGCPercent(sendingGOGC)
-					prev := release
-					release = func() { prev(); debug.SetGCPercent(old) }
-				}
-			},
-			Connect: func() (runner.API, error) { return client() },
-			Reconciled: func(rec runner.Reconciliation) {
-				printReconciliation(human, rec)
-				warnLogsStopped(sys, rec)
-			},
-			Planned: func(p *runner.Plan, abandoned int) error {
-				if abandoned > 0 {
-					fmt.Fprintf(human, "%d %s of unknown outcome, cleared for sending again, %s no longer in the files: recorded as abandoned, never sent again (see `smsform state list -only abandoned`).\n\n", abandoned, words.Plural(abandoned, "message", "messages"), words.Plural(abandoned, "is", "are"))
-				}
-				return showPlan(human, p, false, c.Bool("verbose"), mask)
-			},
+	if store == nil { // no campaign parsed
+		if store, unlock, err = lockStore(c, sys, "apply"); err != nil {
+			unlock = func() {}
+			return err
 		}
-		if in.Saved == nil && !c.Bool("auto-approve") {
-			run.Confirm = func(p *runner.Plan) error { return confirm(sys, p, asJSON) }
-		}
-		out, err := runner.RunApply(c.Context, run)
-		if err != nil && !out.Applied {
-			return err // stopped before sending anything: nothing to summarise
-		}
-		return finishApply(c, sys, out, ropts.Window, mask, err)
-	})
+	}
+	early.Wait() // the store serves one thing at a time from here on
+	client := lazyClient(sys)
+	release := func() {}
+	defer func() { release() }()
+	run := runner.ApplyRun{
+		Store: store, Early: early, Set: in.Set, Saved: in.Saved, Plan: runner.PlanOptions{RetryFailed: c.Bool("retry-failed")}, Reconcile: ropts,
+		AllowOverLimit: c.Int("allow-over-limit"),
+		Apply:          runner.ApplyOptions{Parallelism: c.Int("parallelism"), BatchSize: c.Int("batch-size")},
+		BeforeSend: func(o *runner.ApplyOptions) {
+			// Signals are taken over only now: until sending starts, Ctrl-C simply ends the run.
+			o.Stop, release = interrupts(sys)
+			if sys.ErrTerminal && !asJSON {
+				o.Progress = progress(sys, "Sending")
+			}
+			// While sending, the heap holds the plan and short-lived batches: collecting
+			// less often saves rescanning the plan for every few batches (see main's GOGC).
+			// The soft limit still bounds the heap of a large plan (main's memlimit.Floor).
+			if sys.Getenv("GOGC") == "" {
+				old := debug.SetGCPercent(sendingGOGC)
+				prev := release
+				release = func() { prev(); debug.SetGCPercent(old) }
+			}
+		},
+		Connect: func() (runner.API, error) { return client() },
+		Reconciled: func(rec runner.Reconciliation) {
+			printReconciliation(human, rec)
+			warnLogsStopped(sys, rec)
+		},
+		Planned: func(p *runner.Plan, abandoned int) error {
+			if abandoned > 0 {
+				fmt.Fprintf(human, "%d %s of unknown outcome, cleared for sending again, %s no longer in the files: recorded as abandoned, never sent again (see `smsform state list -only abandoned`).\n\n", abandoned, words.Plural(abandoned, "message", "messages"), words.Plural(abandoned, "is", "are"))
+			}
+			return showPlan(human, p, false, c.Bool("verbose"), mask)
+		},
+	}
+	if in.Saved == nil && !c.Bool("auto-approve") {
+		run.Confirm = func(p *runner.Plan) error { return confirm(sys, p, asJSON) }
+	}
+	out, err := runner.RunApply(c.Context, run)
+	if err != nil && !out.Applied {
+		return err // stopped before sending anything: nothing to summarise
+	}
+	return finishApply(c, sys, out, ropts.Window, mask, err)
 }
 
 // sendingGOGC is GOGC while apply sends: 200 took a tenth off the CPU of an apply of a

@@ -33,26 +33,36 @@ func withStore(c *cli.Context, sys IO, fn func(state.Store) error) error {
 // hands it to fn; then it closes the state and releases the lock. Taking the lock records
 // what a run that died left in flight as unknown (runner.Lock), which is said on stderr.
 func withLockedStore(c *cli.Context, sys IO, command string, fn func(state.Store) error) error {
-	timeout, err := lockTimeout(c)
+	store, unlock, err := lockStore(c, sys, command)
 	if err != nil {
 		return err
+	}
+	defer unlock()
+	return fn(store)
+}
+
+// lockStore is withLockedStore's first half: the state, opened and locked, and what closes
+// it and releases the lock.
+func lockStore(c *cli.Context, sys IO, command string) (state.Store, func(), error) {
+	timeout, err := lockTimeout(c)
+	if err != nil {
+		return nil, nil, err
 	}
 	// Opened before locking: a missing state says to run init, rather than leaving a lock
 	// file beside nothing.
 	store, err := openExisting(c, sys)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	release, n, err := runner.Lock(c.Context, store, command, timeout)
 	if err != nil {
 		store.Close()
-		return err
+		return nil, nil, err
 	}
-	defer func() { store.Close(); release() }()
 	if n > 0 {
 		fmt.Fprintf(sys.Stderr, "%d %s left 'sending' by a run that stopped: their outcome is unknown until checked.\n", n, words.Plural(n, "message was", "messages were"))
 	}
-	return fn(store)
+	return store, func() { store.Close(); release() }, nil
 }
 
 // lazyClient builds the API client on first use: runs that need no network need no

@@ -1,0 +1,87 @@
+package runner_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/smsform/smsform/internal/sandbox"
+	"github.com/smsform/smsform/runner"
+	"github.com/smsform/smsform/state"
+)
+
+// countingStore is a state whose Snapshot reads a snapshotCounter counts.
+type countingStore struct {
+	state.Store
+	reads *snapshotCounter
+}
+
+func (s countingStore) Snapshot(ctx context.Context, rounds []state.Round) (*state.Snapshot, error) {
+	return s.reads.Snapshot(ctx, rounds)
+}
+
+// applyEarly is applyRun with a read of the state begun beforehand (ApplyRun.Early).
+func applyEarly(t *testing.T, s state.Store, api runner.API, clk *fakeClock, early *runner.StateRead) runner.ApplyOutcome {
+	t.Helper()
+	release, _, err := runner.Lock(context.Background(), s, "apply", 0)
+	if err != nil {
+		t.Fatalf("Lock: %v", err)
+	}
+	defer release()
+	out, err := runner.RunApply(context.Background(), runner.ApplyRun{
+		Store: s, Early: early, Set: load(t, map[string]string{"otp.yaml": otpYAML}),
+		Connect:   func() (runner.API, error) { return api, nil },
+		Reconcile: runner.ReconcileOptions{Grace: 10 * time.Minute, Limiter: rate.NewLimiter(rate.Inf, 1)},
+		Now:       clk.Now,
+	})
+	if err != nil {
+		t.Fatalf("RunApply: %v", err)
+	}
+	return out
+}
+
+// prefetch reads the state as apply does while the campaigns load.
+func prefetch(t *testing.T, s state.Store, clk *fakeClock) *runner.StateRead {
+	t.Helper()
+	early := runner.PrefetchState(context.Background(), func() (state.Reader, error) { return s, nil },
+		load(t, map[string]string{"otp.yaml": otpYAML}).Campaigns, clk.Now())
+	early.Wait()
+	return early
+}
+
+// TestApplyPlansFromItsEarlyRead: apply plans from the read begun while the campaigns
+// loaded, instead of reading the state a second time.
+func TestApplyPlansFromItsEarlyRead(t *testing.T) {
+	clk := &fakeClock{}
+	sb, client := startSandbox(t, sandbox.Options{Now: clk.Now}, nil)
+	store := openStore(t)
+	s := countingStore{Store: store, reads: &snapshotCounter{Reader: store}}
+	out := applyEarly(t, s, client, clk, prefetch(t, s, clk))
+	if out.Result.Sent != 3 || sb.Stats().Accepted != 3 {
+		t.Errorf("apply: %+v, sandbox %+v; want the three messages sent", out.Result, sb.Stats())
+	}
+	if n := s.reads.count(); n != 1 {
+		t.Errorf("the state's messages were read %d times, want once (the early read)", n)
+	}
+}
+
+// TestApplyDropsAStaleEarlyRead: a read made before the state changed is not planned from:
+// planned from, it would send again what was sent in between.
+func TestApplyDropsAStaleEarlyRead(t *testing.T) {
+	clk := &fakeClock{}
+	sb, client := startSandbox(t, sandbox.Options{Now: clk.Now}, nil)
+	s := openStore(t)
+	early := prefetch(t, s, clk) // of the empty state
+	if out := applyEarly(t, s, client, clk, nil); out.Result.Sent != 3 {
+		t.Fatalf("first apply: %+v", out.Result)
+	}
+	out := applyEarly(t, s, client, clk, early)
+	if out.Plan.Summary.Send != 0 || out.Plan.Summary.Noop != 3 {
+		t.Errorf("planned from a read older than the first apply: %+v", out.Plan.Summary)
+	}
+	if st := sb.Stats(); st.Accepted != 3 || st.DoubleSends != 0 {
+		t.Errorf("sandbox %+v: want each phone to have received one message", st)
+	}
+}
