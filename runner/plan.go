@@ -10,7 +10,6 @@ import (
 	"iter"
 	"math"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/smsform/smsform/campaign"
@@ -374,22 +373,9 @@ func (cp *CampaignPlan) recount(opts PlanOptions) {
 	}
 }
 
-// MessageID is the deterministic messageId of a message: the same campaign, round, number
-// and attempt always give the same id, so a message whose answer was lost can be found in
-// Infobip's logs, and an account with idempotent sending recognises a resend as a duplicate.
+// MessageID is the deterministic messageId of a message (state.MessageID).
 func MessageID(campaignID string, round int, to string, attempt int) string {
-	h := sha256.New()
-	h.Write([]byte(campaignID))
-	h.Write([]byte{0})
-	h.Write(strconv.AppendInt(nil, int64(round), 10))
-	h.Write([]byte{0})
-	h.Write([]byte(to))
-	if attempt > 0 {
-		h.Write([]byte{0})
-		h.Write(strconv.AppendInt(nil, int64(attempt), 10))
-	}
-	var sum [sha256.Size]byte
-	return "sf-" + hex.EncodeToString(h.Sum(sum[:0])[:16])
+	return state.MessageID(campaignID, round, to, attempt)
 }
 
 // BulkID is the deterministic bulkId of one request: the campaign, round and a hash of the

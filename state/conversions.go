@@ -1,11 +1,12 @@
 package state
 
 import (
-	"bytes"
 	"cmp"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -35,34 +36,53 @@ type Trackable struct {
 	Conversion ConversionState
 }
 
-// MessageIndex holds every recorded message compactly (32 bytes each, and 8 more for its
-// two orders), to match event rows against in memory instead of one query per row.
+// MessageIndex holds every recorded message compactly (16 bytes each, and 4 more for each
+// order it is searched in, 8 more for its messageId's), to match event rows against in
+// memory instead of one query per row. A messageId derived from the message's key
+// (MessageID, at attempt 0: nearly every one) is not kept but derived again when needed.
 type MessageIndex struct {
 	msgs      []indexed
 	campaigns []string          // interned campaign ids
 	campIndex map[string]uint16 // campaign id -> its index in campaigns
-	// byID is message indexes sorted by messageId, and byTo by campaign, number and latest
-	// round first: sorted slices, not maps, which at ten million messages held as much
-	// again as the messages themselves. Each is sorted when first used: an export names
-	// its messages by messageId or by number, seldom both.
+	// byID is message indexes sorted by the first 8 bytes of their messageId (idPrefix,
+	// by message), and byTo by campaign, number and latest round first: sorted slices, not
+	// maps, which at ten million messages held as much again as the messages themselves.
+	// Each is sorted when first used: an export names its messages by messageId or by
+	// number, seldom both.
 	byID, byTo         []int32
+	idPrefix           []uint64
 	sortByID, sortByTo sync.Once
+	// kept holds the messageIds in smsform's form that are not derived from the key at
+	// attempt 0 (a retry's, a resend's), by message index, ascending.
+	kept []keptID
 	// others holds the messageIds not in smsform's own form (none, unless written by hand).
 	others   map[string]int32
 	otherIDs map[int32]string
 }
 
 type indexed struct {
-	id       [16]byte // an smsform messageId is "sf-" and these 16 bytes in hex
-	to       uint64   // E.164 digits
+	to       uint64 // E.164 digits
 	round    int32
 	campaign uint16
 	state    uint8
-	conv     uint8 // the conversion's code (convCodes), with indexedTracked
+	conv     uint8 // the conversion's code (convCodes), with indexedTracked and indexedKept
 }
+
+// keptID is a messageId MessageIndex keeps: its 16 bytes, of message i.
+type keptID struct {
+	i  int32
+	id [16]byte
+}
+
+// indexedKept is the bit of indexed.conv set when the messageId is in kept or others, not
+// derived from the key.
+const indexedKept = 0x40
 
 // indexedTracked is the bit of indexed.conv set when the message was sent with tracking.
 const indexedTracked = 0x80
+
+// convMask keeps the conversion's code of indexed.conv.
+const convMask = 0x3f
 
 var convCodes = []ConversionState{"", Submitting, Converted, ConvFailed, ConvUnknown}
 
@@ -82,21 +102,35 @@ func (x *MessageIndex) Len() int { return len(x.msgs) }
 // Get returns message i.
 func (x *MessageIndex) Get(i int32) Trackable {
 	m := &x.msgs[i]
+	to := NumberText(m.to)
 	id, other := x.otherIDs[i]
 	if !other {
-		id = "sf-" + hex.EncodeToString(m.id[:])
+		k := x.idOf(i, to)
+		id = "sf-" + hex.EncodeToString(k[:])
 	}
 	return Trackable{
-		Campaign: x.campaigns[m.campaign], Round: int(m.round), To: NumberText(m.to),
-		MessageID: id, State: stateCodes[m.state], Tracked: m.conv&indexedTracked != 0, Conversion: convCodes[m.conv&^indexedTracked],
+		Campaign: x.campaigns[m.campaign], Round: int(m.round), To: to,
+		MessageID: id, State: stateCodes[m.state], Tracked: m.conv&indexedTracked != 0, Conversion: convCodes[m.conv&convMask],
 	}
+}
+
+// idOf is the 16 bytes of message i's messageId, one in smsform's form (not in others),
+// whose number is to: kept, or derived from its key.
+func (x *MessageIndex) idOf(i int32, to string) [16]byte {
+	m := &x.msgs[i]
+	if m.conv&indexedKept != 0 {
+		if j, ok := slices.BinarySearchFunc(x.kept, i, func(k keptID, i int32) int { return cmp.Compare(k.i, i) }); ok {
+			return x.kept[j].id
+		}
+	}
+	return messageIDSum(x.campaigns[m.campaign], int(m.round), to, 0)
 }
 
 // Status is what convert decides on of message i: its state, whether it was sent with
 // tracking, and its conversion's state; Get without making strings.
 func (x *MessageIndex) Status(i int32) (State, bool, ConversionState) {
 	m := &x.msgs[i]
-	return stateCodes[m.state], m.conv&indexedTracked != 0, convCodes[m.conv&^indexedTracked]
+	return stateCodes[m.state], m.conv&indexedTracked != 0, convCodes[m.conv&convMask]
 }
 
 // ByMessageID finds a message by its messageId: as written, or, for one of smsform's, in
@@ -112,11 +146,15 @@ func (x *MessageIndex) ByMessageID(id string) (int32, bool) {
 		}
 	}
 	x.sortByID.Do(x.sortIDs)
-	j, found := slices.BinarySearchFunc(x.byID, k, func(i int32, k [16]byte) int { return bytes.Compare(x.msgs[i].id[:], k[:]) })
-	if !found {
-		return 0, false
+	// Messages whose ids share the first 8 bytes are told apart by all 16.
+	p := binary.BigEndian.Uint64(k[:8])
+	j, _ := slices.BinarySearchFunc(x.byID, p, func(i int32, p uint64) int { return cmp.Compare(x.idPrefix[i], p) })
+	for ; j < len(x.byID) && x.idPrefix[x.byID[j]] == p; j++ {
+		if i := x.byID[j]; x.idOf(i, NumberText(x.msgs[i].to)) == k {
+			return i, true
+		}
 	}
-	return x.byID[j], true
+	return 0, false
 }
 
 // ByNumber finds the message a campaign's latest round sent to an E.164 number.
@@ -196,9 +234,10 @@ type Conversion struct {
 // IndexBuilder assembles a MessageIndex from rows in any order (rows grouped by campaign
 // spare a lookup of the campaign per row).
 type IndexBuilder struct {
-	x    *MessageIndex
-	last uint16 // the campaign of the row added last
-	err  error
+	x      *MessageIndex
+	last   uint16 // the campaign of the row added last
+	err    error
+	digits [24]byte
 }
 
 // maxIndexedCampaigns is how many campaigns an index tells apart (indexed.campaign).
@@ -224,14 +263,6 @@ func (b *IndexBuilder) Add(campaign []byte, round int32, to, id, st []byte, trac
 	}
 	m.to = n
 	i := int32(len(x.msgs))
-	if k, ok := idKey(id); ok {
-		m.id = k
-	} else {
-		if x.others == nil {
-			x.others, x.otherIDs = map[string]int32{}, map[int32]string{}
-		}
-		x.others[string(id)], x.otherIDs[i] = i, string(id)
-	}
 	if len(x.campaigns) == 0 || x.campaigns[b.last] != string(campaign) {
 		c, ok := x.campIndex[string(campaign)]
 		if !ok {
@@ -247,6 +278,18 @@ func (b *IndexBuilder) Add(campaign []byte, round int32, to, id, st []byte, trac
 		b.last = c
 	}
 	m.campaign = b.last
+	// The id is kept only when it cannot be derived again from what is indexed: the
+	// number as NumberText writes it, the campaign, the round, attempt 0.
+	if k, ok := idKey(id); !ok {
+		if x.others == nil {
+			x.others, x.otherIDs = map[string]int32{}, map[int32]string{}
+		}
+		x.others[string(id)], x.otherIDs[i] = i, string(id)
+		m.conv |= indexedKept
+	} else if k != messageIDSum(x.campaigns[m.campaign], int(round), strconv.AppendUint(append(b.digits[:0], '+'), n, 10), 0) {
+		x.kept = append(x.kept, keptID{i, k})
+		m.conv |= indexedKept
+	}
 	x.msgs = append(x.msgs, m)
 }
 
@@ -260,12 +303,23 @@ func (b *IndexBuilder) Index() (*MessageIndex, error) {
 
 func (x *MessageIndex) sortIDs() {
 	x.byID = make([]int32, 0, len(x.msgs)-len(x.otherIDs))
+	x.idPrefix = make([]uint64, len(x.msgs))
+	var digits [24]byte
 	for i := range x.msgs {
-		if _, other := x.otherIDs[int32(i)]; !other {
-			x.byID = append(x.byID, int32(i))
+		if _, other := x.otherIDs[int32(i)]; other {
+			continue
 		}
+		m := &x.msgs[i]
+		var k [16]byte
+		if m.conv&indexedKept != 0 {
+			k = x.idOf(int32(i), "")
+		} else {
+			k = messageIDSum(x.campaigns[m.campaign], int(m.round), strconv.AppendUint(append(digits[:0], '+'), m.to, 10), 0)
+		}
+		x.idPrefix[i] = binary.BigEndian.Uint64(k[:8])
+		x.byID = append(x.byID, int32(i))
 	}
-	slices.SortFunc(x.byID, func(a, b int32) int { return bytes.Compare(x.msgs[a].id[:], x.msgs[b].id[:]) })
+	slices.SortFunc(x.byID, func(a, b int32) int { return cmp.Compare(x.idPrefix[a], x.idPrefix[b]) })
 }
 
 func (x *MessageIndex) sortNumbers() {

@@ -105,3 +105,51 @@ func TestIndexCampaignLimit(t *testing.T) {
 		t.Errorf("the last campaign's message is %+v, %v", x.Get(i), ok)
 	}
 }
+
+// TestIndexDerivedIDs: a messageId derived from the message's key at attempt 0 (what
+// smsform writes for nearly every message) is found and given back without being kept; one
+// that is not (a retry's, a number written otherwise, ids sharing their first 8 bytes) is
+// kept and found as written.
+func TestIndexDerivedIDs(t *testing.T) {
+	type row struct {
+		campaign string
+		round    int32
+		to, id   string
+	}
+	rows := []row{
+		{"a", 1, "+41790000001", state.MessageID("a", 1, "+41790000001", 0)},
+		{"a", 2, "+41790000001", state.MessageID("a", 2, "+41790000001", 0)},
+		{"a", 1, "+41790000002", state.MessageID("a", 1, "+41790000002", 3)}, // retried
+		{"b", 1, "+41790000001", state.MessageID("b", 1, "+41790000001", 0)},
+		{"b", 1, "+041790000003", state.MessageID("b", 1, "+041790000003", 0)}, // not as NumberText writes it
+		{"c", 1, "+41790000004", "sf-0123456789abcdef" + strings.Repeat("0", 16)},
+		{"c", 1, "+41790000005", "sf-0123456789abcdef" + strings.Repeat("1", 16)}, // the same first 8 bytes
+		{"c", 1, "+41790000006", "not-smsforms"},
+	}
+	b := state.NewIndexBuilder(len(rows))
+	for _, r := range rows {
+		b.Add([]byte(r.campaign), r.round, []byte(r.to), []byte(r.id), []byte(state.Sent), false, nil)
+	}
+	x, err := b.Index()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		i, ok := x.ByMessageID(r.id)
+		if got := x.Get(i); !ok || got.MessageID != r.id || got.Campaign != r.campaign || got.Round != int(r.round) {
+			t.Errorf("ByMessageID(%s) = %+v, %v; want %+v", r.id, got, ok, r)
+		}
+	}
+	if i, ok := x.ByNumber("a", "+41790000001"); !ok || x.Get(i).MessageID != rows[1].id {
+		t.Errorf("ByNumber(a, +41790000001) = %+v, %v; want round 2's %s", x.Get(i), ok, rows[1].id)
+	}
+	for _, id := range []string{
+		state.MessageID("a", 1, "+41790000002", 0), // the retried message's first id
+		state.MessageID("a", 3, "+41790000001", 0), // a round never sent
+		"sf-0123456789abcdef" + strings.Repeat("2", 16),
+	} {
+		if i, ok := x.ByMessageID(id); ok {
+			t.Errorf("ByMessageID(%s) found %+v", id, x.Get(i))
+		}
+	}
+}
