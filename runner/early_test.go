@@ -2,11 +2,13 @@ package runner_test
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"golang.org/x/time/rate"
 
+	"github.com/smsform/smsform/campaign"
 	"github.com/smsform/smsform/internal/sandbox"
 	"github.com/smsform/smsform/runner"
 	"github.com/smsform/smsform/state"
@@ -83,5 +85,44 @@ func TestApplyDropsAStaleEarlyRead(t *testing.T) {
 	}
 	if st := sb.Stats(); st.Accepted != 3 || st.DoubleSends != 0 {
 		t.Errorf("sandbox %+v: want each phone to have received one message", st)
+	}
+}
+
+// TestApplySavedPlanReadsOnce: applying a saved plan plans twice, to check the saved plan
+// and to send; with nothing written in between, both plan from the one early read.
+func TestApplySavedPlanReadsOnce(t *testing.T) {
+	ctx := context.Background()
+	clk := &fakeClock{}
+	sb, client := startSandbox(t, sandbox.Options{Now: clk.Now}, nil)
+	store := openStore(t)
+	s := countingStore{Store: store, reads: &snapshotCounter{Reader: store}}
+	dir := writeFiles(t, map[string]string{"otp.yaml": otpYAML})
+	in, err := runner.LoadInputs([]string{dir}, store.Path(), sameNames, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := runner.PlanFrom(ctx, store, in.Set, clk.Now(), runner.PlanOptions{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "p.plan")
+	if err := p.Save(file, []string{dir}, store.Path(), runner.PlanOptions{}, clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	var early *runner.StateRead
+	saved, err := runner.LoadInputs([]string{file}, store.Path(), sameNames, true, func(cs []*campaign.Campaign) {
+		early = runner.PrefetchState(ctx, func() (state.Reader, error) { return s, nil }, cs, clk.Now())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	early.Wait()
+	out, err := runner.RunApply(ctx, runner.ApplyRun{Store: s, Early: early, Set: saved.Set, Saved: saved.Saved, Now: clk.Now,
+		Connect: func() (runner.API, error) { return client, nil }})
+	if err != nil || out.Result.Sent != 3 || sb.Stats().Accepted != 3 {
+		t.Fatalf("apply of the saved plan: %+v, %v", out.Result, err)
+	}
+	if n := s.reads.count(); n != 1 {
+		t.Errorf("the state's messages were read %d times, want once (the early read)", n)
 	}
 }

@@ -40,8 +40,8 @@ type ApplyRun struct {
 	// many messages (-allow-over-limit N); 0 approves none.
 	AllowOverLimit int
 	// Early, if set, is a read of Store begun while the campaigns loaded (PrefetchState),
-	// under the lock. The first plan uses it when the state is still as it was read: a
-	// rerun with most messages recorded then reads them beside the recipients, not after.
+	// under the lock. A plan uses it while the state is still as it was read: a rerun with
+	// most messages recorded then reads them once, beside the recipients, not after.
 	Early *StateRead
 
 	// Reconciled, if set, is told what reconciling found.
@@ -201,8 +201,9 @@ func runApply(ctx context.Context, r ApplyRun) (ApplyOutcome, error) {
 }
 
 func (r *ApplyRun) plan(ctx context.Context) (*Plan, error) {
+	// Each plan (a saved plan's check, then the plan sent) uses the early read while the
+	// state is as it was read.
 	early := r.Early
-	r.Early = nil // a later plan (after a saved plan's check) reads afresh
 	if early != nil {
 		current, err := early.current(ctx, r.Store)
 		if err != nil {
