@@ -27,21 +27,12 @@ func (s countingStore) Snapshot(ctx context.Context, rounds []state.Round) (*sta
 // applyEarly is applyRun with a read of the state begun beforehand (ApplyRun.Early).
 func applyEarly(t *testing.T, s state.Store, api runner.API, clk *fakeClock, early *runner.StateRead) runner.ApplyOutcome {
 	t.Helper()
-	release, _, err := runner.Lock(context.Background(), s, "apply", 0)
-	if err != nil {
-		t.Fatalf("Lock: %v", err)
-	}
-	defer release()
-	out, err := runner.RunApply(context.Background(), runner.ApplyRun{
+	return lockedApply(t, runner.ApplyRun{
 		Store: s, Early: early, Set: load(t, map[string]string{"otp.yaml": otpYAML}),
 		Connect:   func() (runner.API, error) { return api, nil },
 		Reconcile: runner.ReconcileOptions{Grace: 10 * time.Minute, Limiter: rate.NewLimiter(rate.Inf, 1)},
 		Now:       clk.Now,
 	})
-	if err != nil {
-		t.Fatalf("RunApply: %v", err)
-	}
-	return out
 }
 
 // prefetch reads the state as apply does while the campaigns load.

@@ -35,18 +35,24 @@ func (c *fakeClock) Advance(d time.Duration) {
 
 func applyRun(t *testing.T, s *sqlite.Store, api runner.API, clk *fakeClock, window time.Duration, yaml string) runner.ApplyOutcome {
 	t.Helper()
-	// As every run that writes: the lock first, which recovers what a dead run left in flight.
-	release, _, err := runner.Lock(context.Background(), s, "apply", 0)
-	if err != nil {
-		t.Fatalf("Lock: %v", err)
-	}
-	defer release()
-	out, err := runner.RunApply(context.Background(), runner.ApplyRun{
+	return lockedApply(t, runner.ApplyRun{
 		Store: s, Set: load(t, map[string]string{"otp.yaml": yaml}),
 		Connect:   func() (runner.API, error) { return api, nil },
 		Reconcile: runner.ReconcileOptions{Grace: 10 * time.Minute, Window: window, Limiter: rate.NewLimiter(rate.Inf, 1)},
 		Now:       clk.Now,
 	})
+}
+
+// lockedApply runs run as every run that writes does: the lock first, which recovers what
+// a dead run left in flight.
+func lockedApply(t *testing.T, run runner.ApplyRun) runner.ApplyOutcome {
+	t.Helper()
+	release, _, err := runner.Lock(context.Background(), run.Store, "apply", 0)
+	if err != nil {
+		t.Fatalf("Lock: %v", err)
+	}
+	defer release()
+	out, err := runner.RunApply(context.Background(), run)
 	if err != nil {
 		t.Fatalf("RunApply: %v", err)
 	}
