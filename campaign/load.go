@@ -45,10 +45,11 @@ type Options struct {
 	// must not be after, without the send_at rule of Now (plan and apply check send_at
 	// themselves, for what is still to send). Now implies it.
 	SendNow time.Time
-	// Parsed, when set, is called once every campaign file is parsed, with the campaigns
-	// and the settings that govern them, before their recipients are read (the long part
-	// of a load): a caller may start then what depends only on those, such as reading the
-	// state a plan will need. The campaigns are not checked yet; the load may still fail.
+	// Parsed, when set, is called once every campaign file is parsed without a problem,
+	// with the campaigns and the settings that govern them, before their recipients are
+	// read (the long part of a load): a caller may start then what depends only on those,
+	// such as reading the state a plan will need. The campaigns are not checked yet; the
+	// load may still fail. Files with a problem already found skip it.
 	Parsed func(campaigns []*Campaign)
 }
 
@@ -104,7 +105,7 @@ func LoadWith(opts Options, paths ...string) (*Set, error) {
 		}
 	}
 	all := append(set.Campaigns[:len(set.Campaigns):len(set.Campaigns)], dups...)
-	if opts.Parsed != nil {
+	if opts.Parsed != nil && len(ps.list) == 0 && ps.dropped == 0 {
 		opts.Parsed(set.Campaigns)
 	}
 	loadRecipients(all, &ps, digest)

@@ -507,3 +507,21 @@ func TestLoadParsedHook(t *testing.T) {
 		t.Fatalf("Parsed saw %v", seen)
 	}
 }
+
+// TestParsedNotWithProblems: files that do not parse are reported without Parsed being
+// called: a caller that starts work on the state there (apply locks it) leaves it alone.
+func TestParsedNotWithProblems(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"a.yaml": "id: a\nfrom: Shop\ntext: Hi\ndestinations:\n  - to: \"+41793026731\"\n",
+		"b.yaml": "id: b\nfrom: [Shop\n",
+	})
+	called := false
+	_, err := campaign.LoadWith(campaign.Options{Parsed: func([]*campaign.Campaign) { called = true }}, dir)
+	if err == nil || !strings.Contains(err.Error(), "b.yaml") {
+		t.Fatalf("load = %v; want b.yaml's problem", err)
+	}
+	if called {
+		t.Error("Parsed was called for files with a problem")
+	}
+}

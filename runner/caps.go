@@ -276,7 +276,7 @@ func ReadState(ctx context.Context, store state.Reader, set *campaign.Set, now t
 		// The early read saw the campaigns before they were checked: what it read is used
 		// only for exactly the rounds planned, and a failed read is done again here, where
 		// its error is reported as it always was.
-		if early.snapErr == nil && slices.Equal(early.rounds, rounds) {
+		if early.snapErr == nil && sameRounds(early.rounds, rounds) {
 			snap = early.snap
 		}
 	}
@@ -340,6 +340,15 @@ func PrefetchState(ctx context.Context, open func() (state.Reader, error), campa
 		}
 	}()
 	return r
+}
+
+// sameRounds says whether a and b hold the same rounds, in any order: the campaigns come
+// to Parsed in the order of their files, and to the plan in the order of their ids.
+func sameRounds(a, b []state.Round) bool {
+	by := func(x, y state.Round) int {
+		return cmp.Or(strings.Compare(x.Campaign, y.Campaign), cmp.Compare(x.Round, y.Round))
+	}
+	return slices.Equal(slices.SortedFunc(slices.Values(a), by), slices.SortedFunc(slices.Values(b), by))
 }
 
 // current waits for the read and says whether store is still as it was read: nothing

@@ -3,6 +3,7 @@ package runner_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -114,6 +115,35 @@ func TestApplySavedPlanReadsOnce(t *testing.T) {
 		t.Fatalf("apply of the saved plan: %+v, %v", out.Result, err)
 	}
 	if n := s.reads.count(); n != 1 {
+		t.Errorf("the state's messages were read %d times, want once (the early read)", n)
+	}
+}
+
+// TestEarlyReadOfCampaignsInFileOrder: the early read is of the rounds in the order of
+// their files, the plan's in the order of their ids; the plan uses it all the same.
+func TestEarlyReadOfCampaignsInFileOrder(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t)
+	reads := &snapshotCounter{Reader: store}
+	dir := writeFiles(t, map[string]string{
+		"a.yaml": strings.Replace(otpYAML, "id: otp", "id: zeta", 1),
+		"b.yaml": strings.Replace(otpYAML, "id: otp", "id: alpha", 1),
+	})
+	var early *runner.StateRead
+	in, err := runner.LoadInputs([]string{dir}, store.Path(), sameNames, false, func(cs []*campaign.Campaign) {
+		early = runner.PrefetchState(ctx, func() (state.Reader, error) { return reads, nil }, cs, time.Now())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Set.Campaigns[0].ID != "alpha" {
+		t.Fatalf("campaigns in the order %s, %s; the test wants them sorted apart from their files", in.Set.Campaigns[0].ID, in.Set.Campaigns[1].ID)
+	}
+	p, err := runner.PlanFrom(ctx, reads, in.Set, time.Now(), runner.PlanOptions{}, early)
+	if err != nil || p.Summary.Send != 6 {
+		t.Fatalf("plan: %+v, %v", p, err)
+	}
+	if n := reads.count(); n != 1 {
 		t.Errorf("the state's messages were read %d times, want once (the early read)", n)
 	}
 }

@@ -312,7 +312,7 @@ func (x *MessageIndex) sortIDs() {
 		m := &x.msgs[i]
 		var k [16]byte
 		if m.conv&indexedKept != 0 {
-			k = x.idOf(int32(i), "")
+			k = x.idOf(int32(i), NumberText(m.to))
 		} else {
 			k = messageIDSum(x.campaigns[m.campaign], int(m.round), strconv.AppendUint(append(digits[:0], '+'), m.to, 10), 0)
 		}

@@ -63,12 +63,12 @@ func runApply(c *cli.Context, sys IO) error {
 	if c.Int("allow-over-limit") < 0 {
 		return fmt.Errorf("-allow-over-limit %d is negative; give the number of messages plan says this apply sends, such as -allow-over-limit 120000", c.Int("allow-over-limit"))
 	}
-	// The state is locked once the campaigns are parsed, and what the plan needs of it read
-	// while their recipients load (runner.ApplyRun.Early); a file that cannot be parsed is
-	// reported without touching the state, and a recipients file's error comes before the
-	// state's.
+	// Once the campaign files are parsed without a problem, the state is locked, if no
+	// other run holds it, and what the plan needs of it read while the recipients load
+	// (runner.ApplyRun.Early). Otherwise it is locked after the load, waiting -lock-timeout:
+	// a file's problems are reported first, and a run holding the lock never delays them.
 	var store state.Store
-	unlock, lockErr := func() {}, error(nil)
+	unlock := func() {}
 	ctx, cancel := context.WithCancel(c.Context)
 	var early *runner.StateRead
 	defer func() {
@@ -77,26 +77,29 @@ func runApply(c *cli.Context, sys IO) error {
 		unlock()
 	}()
 	in, err := runner.LoadInputs(c.Args().Slice(), statePath(c), stateNames, true, func(cs []*campaign.Campaign) {
-		if store, unlock, lockErr = lockStore(c, sys, "apply"); lockErr != nil {
-			unlock = func() {}
-			return
+		s, u, err := lockStore(c, sys, "apply", 0)
+		if err != nil {
+			return // said when the state is locked after the load
 		}
-		early = runner.PrefetchState(ctx, func() (state.Reader, error) { return store, nil }, cs, time.Now())
+		store, unlock = s, u
+		early = runner.PrefetchState(ctx, func() (state.Reader, error) { return s, nil }, cs, time.Now())
 	})
 	if err != nil {
 		return err
 	}
-	if lockErr != nil {
-		return lockErr
-	}
 	if in.Saved != nil && c.IsSet("retry-failed") {
 		return errors.New("-retry-failed cannot be combined with a saved plan: it was decided when the plan was made (`smsform plan -retry-failed -out FILE`)")
 	}
-	if store == nil { // no campaign parsed
-		if store, unlock, err = lockStore(c, sys, "apply"); err != nil {
-			unlock = func() {}
+	if store == nil {
+		timeout, err := lockTimeout(c)
+		if err != nil {
 			return err
 		}
+		s, u, err := lockStore(c, sys, "apply", timeout)
+		if err != nil {
+			return err
+		}
+		store, unlock = s, u
 	}
 	early.Wait() // the store serves one thing at a time from here on
 	client := lazyClient(sys)

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -33,7 +34,11 @@ func withStore(c *cli.Context, sys IO, fn func(state.Store) error) error {
 // hands it to fn; then it closes the state and releases the lock. Taking the lock records
 // what a run that died left in flight as unknown (runner.Lock), which is said on stderr.
 func withLockedStore(c *cli.Context, sys IO, command string, fn func(state.Store) error) error {
-	store, unlock, err := lockStore(c, sys, command)
+	timeout, err := lockTimeout(c)
+	if err != nil {
+		return err
+	}
+	store, unlock, err := lockStore(c, sys, command, timeout)
 	if err != nil {
 		return err
 	}
@@ -41,13 +46,9 @@ func withLockedStore(c *cli.Context, sys IO, command string, fn func(state.Store
 	return fn(store)
 }
 
-// lockStore is withLockedStore's first half: the state, opened and locked, and what closes
-// it and releases the lock.
-func lockStore(c *cli.Context, sys IO, command string) (state.Store, func(), error) {
-	timeout, err := lockTimeout(c)
-	if err != nil {
-		return nil, nil, err
-	}
+// lockStore is withLockedStore's first half: the state, opened and locked (waiting up to
+// timeout for another run), and what closes it and releases the lock.
+func lockStore(c *cli.Context, sys IO, command string, timeout time.Duration) (state.Store, func(), error) {
 	// Opened before locking: a missing state says to run init, rather than leaving a lock
 	// file beside nothing.
 	store, err := openExisting(c, sys)

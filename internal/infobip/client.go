@@ -222,8 +222,9 @@ func (c *Client) Send(ctx context.Context, req *MessagesRequest) (*MessagesRespo
 	if err != nil {
 		return nil, err
 	}
-	// One answer per message: room for them up front, instead of the decoder growing the
-	// slice (and copying it) a dozen times per request.
+	// An answer has an entry per destination, and smsform sends one destination a message:
+	// room for them up front, instead of the decoder growing the slice (and copying it) a
+	// dozen times per request.
 	out := MessagesResponse{Messages: make([]MessageStatus3, 0, len(req.Messages))}
 	if err := c.do(ctx, http.MethodPost, PathMessages, nil, body, &out); err != nil {
 		return nil, err

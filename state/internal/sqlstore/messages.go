@@ -293,9 +293,10 @@ func (q *Queries) Counts(ctx context.Context) (map[state.Round]map[state.State]i
 	return out, nil
 }
 
-// Unresolved is the condition of the partial index messages_unresolved (migration 0007),
-// repeated by every read of messages of unknown outcome: SQLite uses a partial index only
-// for a query whose WHERE has its condition as written.
+// UnresolvedWhere is the condition of the partial index messages_unresolved (migration
+// 0007), repeated by the reads that look for every message of unknown outcome (count,
+// list, decide): SQLite uses a partial index only for a query whose WHERE has its
+// condition as written. Reads by key, or of other states too, have no use for it.
 const UnresolvedWhere = "state IN ('sending', 'unknown')"
 
 // The reads of messages of unknown outcome; UnresolvedReads lists them for the backends'
