@@ -116,34 +116,55 @@ var errCorrupt = errors.New("a record does not decode")
 // decode reads the record at byte off of the records (through cursors over the records
 // and over the vars), returning it and the offset of the next.
 func (rs *Recipients) decode(recs, vars *cursor, off int64) (Recipient, int64, error) {
-	var r Recipient
+	h, next, err := rs.head(recs, off)
+	if err != nil {
+		return Recipient{}, 0, err
+	}
+	r, err := rs.full(h, vars)
+	return r, next, err
+}
+
+// recordHead is a record's hash and fields (recordFields: key, parts, line, variant,
+// flags, names id, vars offset, vars length), checked.
+type recordHead struct {
+	hash uint64
+	vals [recordFields]uint64
+}
+
+// head reads the record at byte off of the records as far as its fields, returning them
+// and the offset of the next.
+func (rs *Recipients) head(recs *cursor, off int64) (recordHead, int64, error) {
+	var h recordHead
 	e, next, err := record(recs, off)
 	if err != nil {
-		return r, 0, err
+		return h, 0, err
 	}
-	hash := binary.LittleEndian.Uint64(e)
+	h.hash = binary.LittleEndian.Uint64(e)
 	e = e[8:]
-	var vals [recordFields]uint64 // key, parts, line, variant, flags, names id, vars offset, vars length
-	for i := range vals {
+	for i := range h.vals {
 		var k int
-		if vals[i], k = binary.Uvarint(e); k <= 0 {
-			return r, 0, errCorrupt
+		if h.vals[i], k = binary.Uvarint(e); k <= 0 {
+			return h, 0, errCorrupt
 		}
 		e = e[k:]
 	}
-	key := vals[0]
-	flags, id := vals[4], vals[5]
-	if id > uint64(len(rs.names)) || vals[7] > MaxCSVBytes {
-		return r, 0, errCorrupt
+	if h.vals[5] > uint64(len(rs.names)) || h.vals[7] > MaxCSVBytes {
+		return h, 0, errCorrupt
 	}
+	return h, next, nil
+}
+
+// full is the recipient of a record's head, its vars read through vars.
+func (rs *Recipients) full(h recordHead, vars *cursor) (Recipient, error) {
+	key, flags, id := h.vals[0], h.vals[4], h.vals[5]
 	from := rs.own
 	if flags&2 != 0 {
 		from = rs.csv
 	}
 	vars.over(from)
-	values, err := vars.bytes(int64(vals[6]), int64(vals[7]))
+	values, err := vars.bytes(int64(h.vals[6]), int64(h.vals[7]))
 	if err != nil {
-		return r, 0, err
+		return Recipient{}, err
 	}
 	// One string holds the number and the values: one allocation per recipient.
 	var sb strings.Builder
@@ -154,11 +175,11 @@ func (rs *Recipients) decode(recs, vars *cursor, off int64) (Recipient, int64, e
 	to := sb.Len()
 	sb.Write(values)
 	s := sb.String()
-	r = Recipient{To: s[:to], Hash: hash, Parts: int32(vals[1]), Line: int32(vals[2]), Variant: int8(vals[3]), FromCSV: flags&1 != 0}
+	r := Recipient{To: s[:to], Hash: h.hash, Parts: int32(h.vals[1]), Line: int32(h.vals[2]), Variant: int8(h.vals[3]), FromCSV: flags&1 != 0}
 	if id > 0 {
 		r.Vars = Vars{names: rs.names[id-1], values: s[to:]}
 	}
-	return r, next, nil
+	return r, nil
 }
 
 // record returns the bytes of the record at byte off of the records, its hash first, and
@@ -235,6 +256,55 @@ func (rs *Recipients) From(lo int) iter.Seq2[int, Recipient] {
 			if !yield(i, r) {
 				return
 			}
+		}
+	}
+}
+
+// A Peek is a recipient of a pass in order (Peeks), decoded only as far as comparing it
+// with the state needs: its number's digits, hash and variant. Recipient reads the rest, its
+// number as text and its vars, once: a re-plan of messages recorded unchanged never does.
+// A Peek is valid until the pass moves on.
+type Peek struct {
+	Key     uint64 // E.164 digits (+41790000001 is 41790000001)
+	Hash    uint64
+	Variant int8
+	rs      *Recipients
+	h       recordHead
+	vars    *cursor
+	r       Recipient
+	read    bool
+}
+
+// Recipient is the whole recipient, as All yields it. It panics when a temporary file
+// cannot be read back, as All does.
+func (p *Peek) Recipient() Recipient {
+	if !p.read {
+		r, err := p.rs.full(p.h, p.vars)
+		if err != nil {
+			panic(fmt.Sprintf("campaign: read recipient %d back: %v", p.Key, err))
+		}
+		p.r, p.read = r, true
+	}
+	return p.r
+}
+
+// Peeks yields the recipients in order with their index, as All does, each as a Peek.
+func (rs *Recipients) Peeks() iter.Seq2[int, *Peek] {
+	return func(yield func(int, *Peek) bool) {
+		var recs, vars cursor
+		recs.over(rs.recs)
+		p := new(Peek)
+		var off int64
+		for i := range rs.Len() {
+			h, next, err := rs.head(&recs, off)
+			if err != nil {
+				panic(fmt.Sprintf("campaign: read recipient %d back: %v", i, err))
+			}
+			*p = Peek{Key: h.vals[0], Hash: h.hash, Variant: int8(h.vals[3]), rs: rs, h: h, vars: &vars}
+			if !yield(i, p) {
+				return
+			}
+			off = next
 		}
 	}
 }

@@ -78,6 +78,21 @@ func TestRecipientsRoundTrip(t *testing.T) {
 			}
 			break
 		}
+		// Peeks: the number, hash and variant at once; the whole recipient of every third
+		// only, its vars read skipping the others', as a plan reads those it sends.
+		seen = 0
+		for i, p := range l.Peeks() {
+			if to := "+" + strconv.FormatUint(p.Key, 10); i != seen || to != want[i].To || p.Hash != want[i].Hash || p.Variant != want[i].Variant {
+				t.Fatalf("Peeks: %d: %+v, want %d: %+v", i, p, seen, want[i])
+			}
+			if i%3 == 0 && (!same(p.Recipient(), want[i]) || !same(p.Recipient(), want[i])) {
+				t.Fatalf("Peeks: %d: Recipient() = %+v, want %+v", i, p.Recipient(), want[i])
+			}
+			seen++
+		}
+		if seen != n {
+			t.Fatalf("Peeks yielded %d, want %d", seen, n)
+		}
 		for _, i := range rand.Perm(n)[:5000] {
 			if r := l.At(i); !same(r, want[i]) {
 				t.Fatalf("At(%d) = %+v, want %+v", i, r, want[i])

@@ -260,24 +260,28 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string
 		planned = make([]uint64, (recs.Slots()+63)/64)
 	}
 	matched := 0
-	for i, r := range c.Recipients.All() {
-		m := Message{Recipient: int32(i), Action: Send, Variant: r.Variant}
-		if r.Held() {
+	for i, pk := range c.Recipients.Peeks() {
+		m := Message{Recipient: int32(i), Action: Send, Variant: pk.Variant}
+		// r is the whole recipient, as planned, read only for a message that needs it (held,
+		// or to send): one recorded sent unchanged needs its number's digits and hash alone.
+		var r campaign.Recipient
+		hash := pk.Hash
+		if pk.Variant == campaign.HeldVariant {
 			m.Variant = cp.heldVariant(i)
-			r = cp.planned(m, r)
+			r = cp.planned(m, pk.Recipient())
+			hash = r.Hash
 		}
-		k, known := state.NumberKey(r.To)
-		if slot, rec, ok := recs.Find(k); known && ok {
+		if slot, rec, ok := recs.Find(pk.Key); ok {
 			matched++
 			planned[slot/64] |= 1 << (slot % 64)
 			if rec.Attempt < 0 || rec.Attempt >= math.MaxUint16 {
-				return nil, fmt.Errorf("the state records attempt %d for %s in campaign %s round %d, which smsform never writes (attempts run from 0 to %d): the state was changed by something else; restore it from a copy you trust", rec.Attempt, r.To, c.ID, c.Round, math.MaxUint16-1)
+				return nil, fmt.Errorf("the state records attempt %d for %s in campaign %s round %d, which smsform never writes (attempts run from 0 to %d): the state was changed by something else; restore it from a copy you trust", rec.Attempt, state.NumberText(pk.Key), c.ID, c.Round, math.MaxUint16-1)
 			}
 			m.Attempt = uint16(rec.Attempt)
 			switch rec.State {
 			case state.Sent:
 				m.Action = Noop
-				if rec.Hash != r.Hash {
+				if rec.Hash != hash {
 					m.Action = Changed
 				}
 			case state.Capped:
@@ -299,12 +303,15 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string
 				}
 			default: // sending, unknown or abandoned: the previous send may have gone through
 				m.Action = Unknown
-				if opts.Resend[state.Key{Campaign: c.ID, Round: c.Round, To: r.To}] {
+				if opts.Resend[state.Key{Campaign: c.ID, Round: c.Round, To: state.NumberText(pk.Key)}] {
 					m.Action = Send // same attempt, so the same messageId
 				}
 			}
 		}
 		if m.Action == Send {
+			if pk.Variant != campaign.HeldVariant {
+				r = pk.Recipient()
+			}
 			s, ok := c.Suppressed(r.To)
 			if o, out := optOuts[r.To]; out && !ok && c.IsMarketing() {
 				s, ok = optOutSuppression(o), true
@@ -321,7 +328,7 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string
 			m.Action = Held
 		}
 		cp.Messages[i] = m
-		cp.count(m, r, opts) // r is planned already: a held recipient's variant is set above
+		cp.count(m, r, opts) // r is read (and planned) for every message count reads it of: those to send
 	}
 	if matched < recs.Len() {
 		for slot := range recs.Slots() {
