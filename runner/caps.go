@@ -267,18 +267,32 @@ func capText(cp *CampaignPlan, m Message) string {
 
 // ReadState reads what a plan of set at now needs of the state: the records of its rounds
 // and, when a campaign is capped, the marketing messages the caps count (from early, when
-// given and read for the same rounds and a window that covers now's: see PrefetchState).
+// given, read without a failure while the state is still as it is now, for the same
+// rounds and a window that covers now's: see PrefetchState).
 func ReadState(ctx context.Context, store state.Reader, set *campaign.Set, now time.Time, early *StateRead) (*state.Snapshot, error) {
 	rounds := Rounds(set)
-	var snap *state.Snapshot
 	if early != nil {
-		<-early.done
-		// The early read saw the campaigns before they were checked: what it read is used
-		// only for exactly the rounds planned, and a failed read is done again here, where
-		// its error is reported as it always was.
-		if early.snapErr == nil && sameRounds(early.rounds, rounds) {
-			snap = early.snap
+		early.Wait()
+		// A failed read is done again here, where its error is reported as it always was;
+		// a read of a state written since (a reconciliation's outcomes, another apply's
+		// sends) would plan what is sent already as still to send.
+		current := early.snapErr == nil
+		if current {
+			v, err := store.Version(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("read state %s: %w", store.Name(), err)
+			}
+			current = v == early.snap.Version
 		}
+		if !current {
+			early = nil
+		}
+	}
+	var snap *state.Snapshot
+	// The early read saw the campaigns before they were checked: what it read is used only
+	// for exactly the rounds planned.
+	if early != nil && slices.Equal(early.rounds, rounds) {
+		snap = early.snap
 	}
 	if snap == nil {
 		var err error
@@ -340,30 +354,6 @@ func PrefetchState(ctx context.Context, open func() (state.Reader, error), campa
 		}
 	}()
 	return r
-}
-
-// sameRounds says whether a and b hold the same rounds, in any order: the campaigns come
-// to Parsed in the order of their files, and to the plan in the order of their ids.
-func sameRounds(a, b []state.Round) bool {
-	by := func(x, y state.Round) int {
-		return cmp.Or(strings.Compare(x.Campaign, y.Campaign), cmp.Compare(x.Round, y.Round))
-	}
-	return slices.Equal(slices.SortedFunc(slices.Values(a), by), slices.SortedFunc(slices.Values(b), by))
-}
-
-// current waits for the read and says whether store is still as it was read: nothing
-// written since (the same serial), so that a plan may use what it read. A read that failed
-// is current too: the plan reads again and reports the error (ReadState).
-func (r *StateRead) current(ctx context.Context, store state.Reader) (bool, error) {
-	r.Wait()
-	if r.snapErr != nil {
-		return true, nil
-	}
-	v, err := store.Version(ctx)
-	if err != nil {
-		return false, fmt.Errorf("read state %s: %w", store.Name(), err)
-	}
-	return v == r.snap.Version, nil
 }
 
 // Wait waits for the read to end (a nil read has none).

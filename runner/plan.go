@@ -3,6 +3,7 @@
 package runner
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -10,6 +11,7 @@ import (
 	"iter"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/smsform/smsform/campaign"
@@ -181,12 +183,17 @@ type PlanOptions struct {
 	ScheduleFrom time.Time
 }
 
-// Rounds lists the campaign rounds a plan of set needs from state.
+// Rounds lists the campaign rounds a plan of set needs from state, by campaign id: the
+// same list for the same campaigns, whether they come in the order of their files (to
+// PrefetchState) or of their ids (a loaded Set).
 func Rounds(set *campaign.Set) []state.Round {
 	rounds := make([]state.Round, 0, len(set.Campaigns))
 	for _, c := range set.Campaigns {
 		rounds = append(rounds, state.Round{Campaign: c.ID, Round: c.Round})
 	}
+	slices.SortFunc(rounds, func(a, b state.Round) int {
+		return cmp.Or(strings.Compare(a.Campaign, b.Campaign), cmp.Compare(a.Round, b.Round))
+	})
 	return rounds
 }
 
@@ -266,7 +273,8 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string
 		// or to send): one recorded sent unchanged needs its number's digits and hash alone.
 		var r campaign.Recipient
 		hash := pk.Hash
-		if pk.Variant == campaign.HeldVariant {
+		held := pk.Variant == campaign.HeldVariant
+		if held {
 			m.Variant = cp.heldVariant(i)
 			r = cp.planned(m, pk.Recipient())
 			hash = r.Hash
@@ -309,7 +317,7 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string
 			}
 		}
 		if m.Action == Send {
-			if pk.Variant != campaign.HeldVariant {
+			if !held {
 				r = pk.Recipient()
 			}
 			s, ok := c.Suppressed(r.To)

@@ -200,20 +200,10 @@ func runApply(ctx context.Context, r ApplyRun) (ApplyOutcome, error) {
 	return out, err
 }
 
+// plan plans the run's campaigns; each plan (a saved plan's check, then the plan sent) uses
+// the early read while the state is as it was read (ReadState).
 func (r *ApplyRun) plan(ctx context.Context) (*Plan, error) {
-	// Each plan (a saved plan's check, then the plan sent) uses the early read while the
-	// state is as it was read.
-	early := r.Early
-	if early != nil {
-		current, err := early.current(ctx, r.Store)
-		if err != nil {
-			return nil, err
-		}
-		if !current {
-			early = nil
-		}
-	}
-	return PlanFrom(ctx, r.Store, r.Set, r.Now(), r.Plan, early)
+	return PlanFrom(ctx, r.Store, r.Set, r.Now(), r.Plan, r.Early)
 }
 
 // recordCapped records the messages the plan caps, under the lock the run holds, before
