@@ -102,28 +102,34 @@ func (x *MessageIndex) Len() int { return len(x.msgs) }
 // Get returns message i.
 func (x *MessageIndex) Get(i int32) Trackable {
 	m := &x.msgs[i]
-	to := NumberText(m.to)
 	id, other := x.otherIDs[i]
 	if !other {
-		k := x.idOf(i, to)
+		k := x.idOf(i)
 		id = "sf-" + hex.EncodeToString(k[:])
 	}
 	return Trackable{
-		Campaign: x.campaigns[m.campaign], Round: int(m.round), To: to,
+		Campaign: x.campaigns[m.campaign], Round: int(m.round), To: NumberText(m.to),
 		MessageID: id, State: stateCodes[m.state], Tracked: m.conv&indexedTracked != 0, Conversion: convCodes[m.conv&convMask],
 	}
 }
 
-// idOf is the 16 bytes of message i's messageId, one in smsform's form (not in others),
-// whose number is to: kept, or derived from its key.
-func (x *MessageIndex) idOf(i int32, to string) [16]byte {
+// idOf is the 16 bytes of message i's messageId, one in smsform's form (not in others):
+// kept, or derived from its key.
+func (x *MessageIndex) idOf(i int32) [16]byte {
 	m := &x.msgs[i]
 	if m.conv&indexedKept != 0 {
 		if j, ok := slices.BinarySearchFunc(x.kept, i, func(k keptID, i int32) int { return cmp.Compare(k.i, i) }); ok {
 			return x.kept[j].id
 		}
 	}
-	return messageIDSum(x.campaigns[m.campaign], int(m.round), to, 0)
+	return derivedID(x.campaigns[m.campaign], m.round, m.to)
+}
+
+// derivedID is the 16 bytes of the messageId smsform gives the first attempt of the
+// message to the E.164 number whose digits are to (MessageID), with no string made.
+func derivedID(campaign string, round int32, to uint64) [16]byte {
+	var digits [24]byte
+	return messageIDSum(campaign, int(round), strconv.AppendUint(append(digits[:0], '+'), to, 10), 0)
 }
 
 // Status is what convert decides on of message i: its state, whether it was sent with
@@ -150,7 +156,7 @@ func (x *MessageIndex) ByMessageID(id string) (int32, bool) {
 	p := binary.BigEndian.Uint64(k[:8])
 	j, _ := slices.BinarySearchFunc(x.byID, p, func(i int32, p uint64) int { return cmp.Compare(x.idPrefix[i], p) })
 	for ; j < len(x.byID) && x.idPrefix[x.byID[j]] == p; j++ {
-		if i := x.byID[j]; x.idOf(i, NumberText(x.msgs[i].to)) == k {
+		if i := x.byID[j]; x.idOf(i) == k {
 			return i, true
 		}
 	}
@@ -234,10 +240,9 @@ type Conversion struct {
 // IndexBuilder assembles a MessageIndex from rows in any order (rows grouped by campaign
 // spare a lookup of the campaign per row).
 type IndexBuilder struct {
-	x      *MessageIndex
-	last   uint16 // the campaign of the row added last
-	err    error
-	digits [24]byte
+	x    *MessageIndex
+	last uint16 // the campaign of the row added last
+	err  error
 }
 
 // maxIndexedCampaigns is how many campaigns an index tells apart (indexed.campaign).
@@ -286,7 +291,7 @@ func (b *IndexBuilder) Add(campaign []byte, round int32, to, id, st []byte, trac
 		}
 		x.others[string(id)], x.otherIDs[i] = i, string(id)
 		m.conv |= indexedKept
-	} else if k != messageIDSum(x.campaigns[m.campaign], int(round), strconv.AppendUint(append(b.digits[:0], '+'), n, 10), 0) {
+	} else if k != derivedID(x.campaigns[m.campaign], round, n) {
 		x.kept = append(x.kept, keptID{i, k})
 		m.conv |= indexedKept
 	}
@@ -304,18 +309,11 @@ func (b *IndexBuilder) Index() (*MessageIndex, error) {
 func (x *MessageIndex) sortIDs() {
 	x.byID = make([]int32, 0, len(x.msgs)-len(x.otherIDs))
 	x.idPrefix = make([]uint64, len(x.msgs))
-	var digits [24]byte
 	for i := range x.msgs {
 		if _, other := x.otherIDs[int32(i)]; other {
 			continue
 		}
-		m := &x.msgs[i]
-		var k [16]byte
-		if m.conv&indexedKept != 0 {
-			k = x.idOf(int32(i), NumberText(m.to))
-		} else {
-			k = messageIDSum(x.campaigns[m.campaign], int(m.round), strconv.AppendUint(append(digits[:0], '+'), m.to, 10), 0)
-		}
+		k := x.idOf(int32(i))
 		x.idPrefix[i] = binary.BigEndian.Uint64(k[:8])
 		x.byID = append(x.byID, int32(i))
 	}
