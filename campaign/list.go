@@ -268,6 +268,7 @@ type Peek struct {
 	Key     uint64 // E.164 digits (+41790000001 is 41790000001)
 	Hash    uint64
 	Variant int8
+	i       int // its index
 	rs      *Recipients
 	h       recordHead
 	vars    *cursor
@@ -281,7 +282,7 @@ func (p *Peek) Recipient() Recipient {
 	if !p.read {
 		r, err := p.rs.full(p.h, p.vars)
 		if err != nil {
-			panic(fmt.Sprintf("campaign: read recipient %d back: %v", p.Key, err))
+			panic(fmt.Sprintf("campaign: read recipient %d back: %v", p.i, err))
 		}
 		p.r, p.read = r, true
 	}
@@ -300,7 +301,7 @@ func (rs *Recipients) Peeks() iter.Seq2[int, *Peek] {
 			if err != nil {
 				panic(fmt.Sprintf("campaign: read recipient %d back: %v", i, err))
 			}
-			*p = Peek{Key: h.vals[0], Hash: h.hash, Variant: int8(h.vals[3]), rs: rs, h: h, vars: &vars}
+			*p = Peek{Key: h.vals[0], Hash: h.hash, Variant: int8(h.vals[3]), i: i, rs: rs, h: h, vars: &vars}
 			if !yield(i, p) {
 				return
 			}

@@ -57,35 +57,46 @@ func (s *Store) SettleMany(ctx context.Context, items []state.Settlement) error 
 	return sqlstore.Settling(&s.rewrites, isKeyConflict, func(fresh bool) error {
 		return s.write(ctx, false, func(tx pgx.Tx) (int64, error) {
 			if fresh {
-				n, err := copyMessages(ctx, tx, items, ts)
-				if err != nil {
-					return 0, err
-				}
-				tag, err := tx.Exec(ctx, "DELETE FROM inflight WHERE id = ANY($1)", ids)
-				return n + tag.RowsAffected(), err
+				return copySettlements(ctx, tx, items, ids, ts)
 			}
-			// Every statement goes out in one pipeline (one round trip, then the commit).
-			var batch pgx.Batch
-			for _, it := range items {
-				batch.Queue(upsertSQL, upsertArgs(it.Batch.Messages, it.Outcomes, state.FormatTime(it.Batch.CreatedAt), ts)...)
-			}
-			batch.Queue("DELETE FROM inflight WHERE id = ANY($1)", ids)
-			res := tx.SendBatch(ctx, &batch)
-			var n int64
-			for i := range len(items) + 1 {
-				tag, err := res.Exec()
-				if err != nil {
-					res.Close()
-					if i < len(items) {
-						return 0, recordError(items[i:i+1], err)
-					}
-					return 0, err
-				}
-				n += tag.RowsAffected()
-			}
-			return n, res.Close()
+			return upsertSettlements(ctx, tx, items, ids, ts)
 		})
 	})
+}
+
+// copySettlements copies the settlements' messages in and removes their batches (ids)
+// from those in flight, in tx.
+func copySettlements(ctx context.Context, tx pgx.Tx, items []state.Settlement, ids []int64, ts string) (int64, error) {
+	n, err := copyMessages(ctx, tx, items, ts)
+	if err != nil {
+		return 0, err
+	}
+	tag, err := tx.Exec(ctx, "DELETE FROM inflight WHERE id = ANY($1)", ids)
+	return n + tag.RowsAffected(), err
+}
+
+// upsertSettlements is copySettlements with upserts, every statement in one pipeline (one
+// round trip, then the commit).
+func upsertSettlements(ctx context.Context, tx pgx.Tx, items []state.Settlement, ids []int64, ts string) (int64, error) {
+	var batch pgx.Batch
+	for _, it := range items {
+		batch.Queue(upsertSQL, upsertArgs(it.Batch.Messages, it.Outcomes, state.FormatTime(it.Batch.CreatedAt), ts)...)
+	}
+	batch.Queue("DELETE FROM inflight WHERE id = ANY($1)", ids)
+	res := tx.SendBatch(ctx, &batch)
+	var n int64
+	for i := range len(items) + 1 {
+		tag, err := res.Exec()
+		if err != nil {
+			res.Close()
+			if i < len(items) {
+				return 0, recordError(items[i:i+1], err)
+			}
+			return 0, err
+		}
+		n += tag.RowsAffected()
+	}
+	return n, res.Close()
 }
 
 // recordError names the messages of the settlements a write of them failed on.

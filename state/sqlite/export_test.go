@@ -1,6 +1,6 @@
 package sqlite
 
-// Rewrites says s settles with upserts, having met a message recorded before (settling).
+// Rewrites says s settles with upserts, having met a message recorded before (see writeGroup).
 func Rewrites(s *Store) bool { return s.rewrites.Load() }
 
 // Waiting is how many calls wait for the next group's transaction (grouped).

@@ -58,16 +58,6 @@ func (s *Store) SettleMany(ctx context.Context, items []state.Settlement) error 
 	return s.grouped(ctx, &groupWrite{items: items})
 }
 
-// settling runs write, a transaction that settles batches, through sqlstore.Settling: its
-// rows are inserted, not upserted, while no settlement of this Store has met a message
-// recorded before. An upsert may abort halfway through its rows, so SQLite writes every
-// page it touches to a statement journal first, in case; an INSERT OR FAIL cannot (a
-// failure leaves the transaction to its rollback, which withTx does anyway), and that
-// journal was a fifth of what apply spent on its state.
-func (s *Store) settling(write func(fresh bool) error) error {
-	return sqlstore.Settling(&s.rewrites, isKeyConflict, write)
-}
-
 // isKeyConflict says err is a row inserted with a key already in the table, or earlier in
 // the same write.
 func isKeyConflict(err error) bool { return errorCode(err) == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY }
@@ -102,7 +92,7 @@ func (s *Store) prepareSettle(ctx context.Context, items []state.Settlement) err
 }
 
 // settleTx writes the settlements' messages with their outcomes in tx and removes their
-// batches from those in flight. fresh inserts the messages (see settling) instead of
+// batches from those in flight. fresh inserts the messages (see writeGroup) instead of
 // upserting them.
 func (s *Store) settleTx(ctx context.Context, tx *sql.Tx, items []state.Settlement, ts string, fresh bool) error {
 	write := s.upsertMessages

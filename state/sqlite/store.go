@@ -42,12 +42,12 @@ type Store struct {
 	path string
 
 	// Multi-row statements, prepared when first needed.
-	inserts         rowStmts // upserts without their ON CONFLICT (see settling)
+	inserts         rowStmts // upserts without their ON CONFLICT (see writeGroup)
 	upserts         rowStmts
 	markSubmitting  rowStmts
 	settleConverted rowStmts
 
-	// rewrites is set once a settlement met a message recorded before (see settling).
+	// rewrites is set once a settlement met a message recorded before (see writeGroup).
 	rewrites atomic.Bool
 	group    writeGroup
 	// lastInflight is the largest id this Store gave a batch in flight (see writeGroup).
