@@ -336,7 +336,7 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string
 			m.Action = Held
 		}
 		cp.Messages[i] = m
-		cp.count(m, r, opts) // r is read (and planned) for every message count reads it of: those to send
+		cp.count(m, r, opts) // count reads r only of a message to send, whose r is read (and planned) above
 	}
 	if matched < recs.Len() {
 		for slot := range recs.Slots() {

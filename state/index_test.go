@@ -13,11 +13,7 @@ import (
 // the order the rows come in (rounds out of order, campaigns interleaved) and the lengths of
 // the numbers (whose text order is not their numeric order).
 func TestIndexByNumber(t *testing.T) {
-	type row struct {
-		campaign string
-		round    int32
-		to, id   string
-	}
+	type row = indexRow
 	var rows []row
 	latest := map[[2]string]string{}
 	for i := range 300 {
@@ -38,14 +34,7 @@ func TestIndexByNumber(t *testing.T) {
 	rows = append(rows, row{"d", 1, "+41799999999", upper})
 	latest[[2]string{"d", "+41799999999"}] = upper
 	rand.New(rand.NewPCG(1, 2)).Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })
-	b := state.NewIndexBuilder(len(rows))
-	for _, r := range rows {
-		b.Add([]byte(r.campaign), r.round, []byte(r.to), []byte(r.id), []byte(state.Sent), true, nil)
-	}
-	x, err := b.Index()
-	if err != nil {
-		t.Fatal(err)
-	}
+	x := buildIndex(t, rows, true)
 	for k, want := range latest {
 		i, ok := x.ByNumber(k[0], k[1])
 		if !ok || x.Get(i).MessageID != want {
@@ -111,12 +100,7 @@ func TestIndexCampaignLimit(t *testing.T) {
 // that is not (a retry's, a number written otherwise, ids sharing their first 8 bytes) is
 // kept and found as written.
 func TestIndexDerivedIDs(t *testing.T) {
-	type row struct {
-		campaign string
-		round    int32
-		to, id   string
-	}
-	rows := []row{
+	rows := []indexRow{
 		{"a", 1, "+41790000001", state.MessageID("a", 1, "+41790000001", 0)},
 		{"a", 2, "+41790000001", state.MessageID("a", 2, "+41790000001", 0)},
 		{"a", 1, "+41790000002", state.MessageID("a", 1, "+41790000002", 3)}, // retried
@@ -126,14 +110,7 @@ func TestIndexDerivedIDs(t *testing.T) {
 		{"c", 1, "+41790000005", "sf-0123456789abcdef" + strings.Repeat("1", 16)}, // the same first 8 bytes
 		{"c", 1, "+41790000006", "not-smsforms"},
 	}
-	b := state.NewIndexBuilder(len(rows))
-	for _, r := range rows {
-		b.Add([]byte(r.campaign), r.round, []byte(r.to), []byte(r.id), []byte(state.Sent), false, nil)
-	}
-	x, err := b.Index()
-	if err != nil {
-		t.Fatal(err)
-	}
+	x := buildIndex(t, rows, false)
 	for _, r := range rows {
 		i, ok := x.ByMessageID(r.id)
 		if got := x.Get(i); !ok || got.MessageID != r.id || got.Campaign != r.campaign || got.Round != int(r.round) {
@@ -152,4 +129,25 @@ func TestIndexDerivedIDs(t *testing.T) {
 			t.Errorf("ByMessageID(%s) found %+v", id, x.Get(i))
 		}
 	}
+}
+
+// indexRow is a recorded message as an index is built from it.
+type indexRow struct {
+	campaign string
+	round    int32
+	to, id   string
+}
+
+// buildIndex indexes rows, sent, with tracking or without.
+func buildIndex(t *testing.T, rows []indexRow, tracked bool) *state.MessageIndex {
+	t.Helper()
+	b := state.NewIndexBuilder(len(rows))
+	for _, r := range rows {
+		b.Add([]byte(r.campaign), r.round, []byte(r.to), []byte(r.id), []byte(state.Sent), tracked, nil)
+	}
+	x, err := b.Index()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
 }
