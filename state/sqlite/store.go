@@ -402,7 +402,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			return err
 		})
 		if done {
-			return nil
+			return s.rewriteChecks(ctx)
 		}
 		if err != nil {
 			return err
