@@ -1,6 +1,9 @@
 package campaign
 
-import "unicode/utf16"
+import (
+	"unicode/utf16"
+	"unicode/utf8"
+)
 
 // MaxParts is the most SMS parts Infobip accepts for one message.
 const MaxParts = 25
@@ -33,14 +36,25 @@ func runeSet(s string) map[rune]bool {
 // (160 septets in one part, 153 per part when split; an escaped character takes two
 // septets), else UCS-2 (70 UTF-16 units in one part, 67 per part; a character outside the
 // BMP takes two). A character is never split across two parts.
+//
+// It runs once per recipient: the usual text, GSM-7 in one part, is counted in one pass.
 func Parts(text string) (int, Encoding) {
-	enc := GSM7
+	septets := 0
 	for _, r := range text {
-		if gsmCost(r) == 0 {
-			enc = UCS2
-			break
+		n := gsmCost(r)
+		if n == 0 {
+			return split(text, UCS2)
 		}
+		septets += n
 	}
+	if septets <= 160 {
+		return 1, GSM7
+	}
+	return split(text, GSM7)
+}
+
+// split counts the parts of text in enc, whose alphabet it is in.
+func split(text string, enc Encoding) (int, Encoding) {
 	cost, single, multi := gsmCost, 160, 153
 	if enc == UCS2 {
 		cost, single, multi = utf16.RuneLen, 70, 67
@@ -65,8 +79,11 @@ func Parts(text string) (int, Encoding) {
 
 // gsmCost is the septets a character takes in GSM-7, 0 if it is not in the alphabet.
 func gsmCost(r rune) int {
+	if r < utf8.RuneSelf {
+		return int(gsmASCII[r])
+	}
 	switch {
-	case r < 128 && gsmASCII[r], gsmBasic[r]:
+	case gsmBasic[r]:
 		return 1
 	case gsmExt[r]:
 		return 2
@@ -74,12 +91,17 @@ func gsmCost(r rune) int {
 	return 0
 }
 
-// gsmASCII is the ASCII subset of the GSM alphabet, looked up without hashing because
-// most texts are ASCII and Parts runs once per recipient.
-var gsmASCII = func() (t [128]bool) {
+// gsmASCII is gsmCost of each ASCII character, looked up without hashing because most
+// texts are ASCII.
+var gsmASCII = func() (t [utf8.RuneSelf]uint8) {
 	for r := range gsmBasic {
-		if r < 128 {
-			t[r] = true
+		if r < utf8.RuneSelf {
+			t[r] = 1
+		}
+	}
+	for r := range gsmExt {
+		if r < utf8.RuneSelf {
+			t[r] = 2
 		}
 	}
 	return t
