@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"text/template"
+	"unicode/utf8"
 
 	"github.com/smsform/smsform/internal/words"
 )
@@ -262,7 +263,25 @@ func (c *Campaign) lintVars(texts []string, pick func(int) int) []Problem {
 		ch, l.name, printable(ch), describeReplacement(l.with), total.count, words.Plural(total.count, "recipient's vars", "recipients' vars"), total.saved, words.Plural(total.saved, "part", "parts"))}}
 }
 
-func isLookalike(r rune) bool { _, ok := lookalikes[r]; return ok }
+// isLookalike says r is one of lookalikes. Validation asks it of every character of every
+// recipient's text: the ASCII ones are answered from a table, without hashing.
+func isLookalike(r rune) bool {
+	if r < utf8.RuneSelf {
+		return asciiLookalikes[r]
+	}
+	_, ok := lookalikes[r]
+	return ok
+}
+
+// asciiLookalikes marks the ASCII characters among lookalikes.
+var asciiLookalikes = func() (t [utf8.RuneSelf]bool) {
+	for r := range lookalikes {
+		if r < utf8.RuneSelf {
+			t[r] = true
+		}
+	}
+	return t
+}()
 
 // replaceLookalikes writes every look-alike character as its GSM-7 equivalent.
 func replaceLookalikes(s string) string {
