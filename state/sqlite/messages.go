@@ -88,6 +88,9 @@ func (s *Store) prepareSettle(ctx context.Context, items []state.Settlement) err
 	if err := s.inserts.prepare(ctx, s.db); err != nil {
 		return err
 	}
+	if err := s.leanInserts.prepare(ctx, s.db); err != nil {
+		return err
+	}
 	return s.upserts.prepare(ctx, s.db)
 }
 
@@ -138,6 +141,31 @@ func insertSQL(n int, verb string) string {
 // before, instead of overwriting its row.
 func insertFreshSQL(n int) string { return insertSQL(n, "INSERT OR FAIL") }
 
+const leanColumns = 5
+
+// insertLeanSQL is insertFreshSQL's statement for messages that have none of the values
+// most messages lack (a variant, held, a send time, consent evidence): it binds five values
+// a row instead of ten, and those columns take their defaults (NULL, held 0). Binding a
+// value and copying it through SQLite's program is a good part of what a row costs.
+func insertLeanSQL(n int) string {
+	row := "(" + strings.TrimSuffix(strings.Repeat("?,", leanColumns), ",") + ")"
+	return `INSERT OR FAIL INTO messages
+		(campaign, round, destination, attempt, message_id, text_hash, sms_count,
+		 bulk_id, state, status_group, status_id, status_name, tracking_type, error, purpose,
+		 created_at, sending_at, updated_at)
+		SELECT k.c, k.r, v.column1, v.column2, v.column3, v.column4, v.column5,
+			k.bid, k.st, k.sg, k.si, k.sn, k.tt, k.e, k.pu, k.ts, k.sat, k.ts
+		FROM (SELECT ? AS c, ? AS r, ? AS ts, ? AS sat, ? AS bid, ? AS st, ? AS sg, ? AS si, ? AS sn, ? AS tt, ? AS e,
+			? AS pu) AS k, (VALUES ` + strings.TrimSuffix(strings.Repeat(row+",", n), ",") + `) AS v
+		WHERE true
+		`
+}
+
+// lean says m has none of the values insertLeanSQL leaves to their defaults.
+func lean(m *state.Outgoing) bool {
+	return m.Variant == "" && !m.Held && m.SendAt == "" && m.ConsentAt == "" && m.ConsentSource == ""
+}
+
 // upsertMessages writes messages with their outcomes, in key order, a message recorded
 // before being overwritten in place (sqlstore.Backend.Upsert). Its statements are prepared
 // for this transaction unless s.upserts was prepared before it.
@@ -146,14 +174,54 @@ func (s *Store) upsertMessages(ctx context.Context, tx *sql.Tx, msgs []state.Out
 }
 
 // insertMessages is upsertMessages for messages not recorded before: a key recorded before
-// fails the statement (isKeyConflict), leaving tx to be rolled back.
+// fails the statement (isKeyConflict), leaving tx to be rolled back. A run of messages
+// that are all lean is written by insertLeanSQL's statements.
 func (s *Store) insertMessages(ctx context.Context, tx *sql.Tx, msgs []state.Outgoing, outs []state.Outcome, sendingAt, ts string) (int64, error) {
-	return writeMessages(ctx, tx, &s.inserts, msgs, outs, sendingAt, ts)
+	var changed int64
+	for start := 0; start < len(msgs); {
+		end, thin := start+1, lean(&msgs[start])
+		for end < len(msgs) && lean(&msgs[end]) == thin {
+			end++
+		}
+		write := writeMessages
+		stmts := &s.inserts
+		if thin {
+			write, stmts = writeLean, &s.leanInserts
+		}
+		c, err := write(ctx, tx, stmts, msgs[start:end], outs[start:end], sendingAt, ts)
+		changed += c
+		if err != nil {
+			return changed, err
+		}
+		start = end
+	}
+	return changed, nil
 }
 
 // writeMessages writes messages with their outcomes through stmts, upsertSQL's or
 // insertFreshSQL's.
 func writeMessages(ctx context.Context, tx *sql.Tx, stmts *rowStmts, msgs []state.Outgoing, outs []state.Outcome, sendingAt, ts string) (int64, error) {
+	return writeRows(ctx, tx, stmts, msgs, outs, sendingAt, ts, func(args []any, m *state.Outgoing, o *state.Outcome) []any {
+		held := 0
+		if m.Held {
+			held = 1
+		}
+		return append(args, m.To, m.Attempt, m.MessageID, int64(m.Hash), sqlstore.Parts(m, o), sqlstore.Null(m.Variant), held,
+			sqlstore.Null(m.SendAt), sqlstore.Null(m.ConsentAt), sqlstore.Null(m.ConsentSource))
+	})
+}
+
+// writeLean writes lean messages with their outcomes through stmts, insertLeanSQL's.
+func writeLean(ctx context.Context, tx *sql.Tx, stmts *rowStmts, msgs []state.Outgoing, outs []state.Outcome, sendingAt, ts string) (int64, error) {
+	return writeRows(ctx, tx, stmts, msgs, outs, sendingAt, ts, func(args []any, m *state.Outgoing, o *state.Outcome) []any {
+		return append(args, m.To, m.Attempt, m.MessageID, int64(m.Hash), sqlstore.Parts(m, o))
+	})
+}
+
+// writeRows writes messages through stmts, whose statements bind first the values a
+// chunk's messages share and then, for each message, what row appends.
+func writeRows(ctx context.Context, tx *sql.Tx, stmts *rowStmts, msgs []state.Outgoing, outs []state.Outcome, sendingAt, ts string,
+	row func(args []any, m *state.Outgoing, o *state.Outcome) []any) (int64, error) {
 	return stmts.exec(ctx, tx, len(msgs),
 		func(start, i int) bool { // a statement writes messages that share what it binds once
 			a, b, oa, ob := &msgs[start], &msgs[i], &outs[start], &outs[i]
@@ -166,13 +234,7 @@ func writeMessages(ctx context.Context, tx *sql.Tx, stmts *rowStmts, msgs []stat
 			args = append(args, m.Campaign, m.Round, ts, sendingAt, m.BulkID, string(o.State), sqlstore.Null(o.StatusGroup),
 				sqlstore.Null(o.StatusID), sqlstore.Null(o.StatusName), sqlstore.TrackingOf(m), sqlstore.Null(o.Error), sqlstore.Null(m.Purpose))
 			for i := start; i < end; i++ {
-				m, o := &msgs[i], &outs[i]
-				held := 0
-				if m.Held {
-					held = 1
-				}
-				args = append(args, m.To, m.Attempt, m.MessageID, int64(m.Hash), sqlstore.Parts(m, o), sqlstore.Null(m.Variant), held,
-					sqlstore.Null(m.SendAt), sqlstore.Null(m.ConsentAt), sqlstore.Null(m.ConsentSource))
+				args = row(args, &msgs[i], &outs[i])
 			}
 			return args
 		},

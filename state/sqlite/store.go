@@ -43,6 +43,7 @@ type Store struct {
 
 	// Multi-row statements, prepared when first needed.
 	inserts         rowStmts // upserts without their ON CONFLICT (see writeGroup)
+	leanInserts     rowStmts // inserts of lean messages (insertLeanSQL)
 	upserts         rowStmts
 	markSubmitting  rowStmts
 	settleConverted rowStmts
@@ -159,6 +160,7 @@ func openDB(ctx context.Context, path string) (*Store, error) {
 	})
 	s.upserts.build = upsertSQL
 	s.inserts.build = insertFreshSQL
+	s.leanInserts.build = insertLeanSQL
 	s.markSubmitting.build = markSubmittingSQL
 	s.settleConverted.build = settleConvertedSQL
 	if err := s.check(ctx); err != nil {
@@ -361,6 +363,7 @@ func (s *Store) check(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.upserts.close()
 	s.inserts.close()
+	s.leanInserts.close()
 	s.markSubmitting.close()
 	s.settleConverted.close()
 	return s.db.Close()

@@ -630,3 +630,39 @@ func TestInitConcurrently(t *testing.T) {
 		}
 	}
 }
+
+// TestLeanAndFullMessagesInOneBatch: a batch whose messages alternate between those with
+// none of the rarer values (written by the lean statement, which leaves them to their
+// defaults) and those with one of them records each message with exactly its values.
+func TestLeanAndFullMessagesInOneBatch(t *testing.T) {
+	s, _ := open(t)
+	var msgs []state.Outgoing
+	for i, set := range []func(*state.Outgoing){
+		func(*state.Outgoing) {},
+		func(m *state.Outgoing) { m.Variant = "a" },
+		func(*state.Outgoing) {},
+		func(m *state.Outgoing) { m.Variant, m.Held = "b", true },
+		func(m *state.Outgoing) { m.SendAt = "2026-12-08T10:00:00.000Z" },
+		func(*state.Outgoing) {},
+		func(m *state.Outgoing) { m.ConsentAt, m.ConsentSource = "2026-01-01T00:00:00.000Z", "crm" },
+		func(m *state.Outgoing) { m.ConsentSource = "shop" },
+		func(*state.Outgoing) {},
+	} {
+		m := out("c", 1, fmt.Sprintf("+4179000000%d", i+1), 0, uint64(i+1))
+		m.Purpose, m.Tracked, m.TrackingType, m.Parts = state.Marketing, true, "Sale", i%3+1
+		set(&m)
+		msgs = append(msgs, m)
+	}
+	settle(t, s, mark(t, s, msgs...), state.Sent)
+	got := list(t, s, state.Filter{})
+	if len(got) != len(msgs) {
+		t.Fatalf("%d messages recorded, want %d", len(got), len(msgs))
+	}
+	for i, m := range msgs {
+		g := got[i]
+		if g.To != m.To || g.MessageID != m.MessageID || g.State != state.Sent || g.SmsCount != m.Parts || g.Purpose != m.Purpose ||
+			g.Variant != m.Variant || g.Held != m.Held || g.SendAt != m.SendAt || g.ConsentAt != m.ConsentAt || g.ConsentSource != m.ConsentSource {
+			t.Errorf("message %d recorded as %+v\nwant the values of %+v", i, g, m)
+		}
+	}
+}
