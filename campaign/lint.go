@@ -266,7 +266,7 @@ func (c *Campaign) lintVars(texts []string, pick func(int) int) []Problem {
 // isLookalike says r is one of lookalikes. Validation asks it of every character of every
 // recipient's text: the ASCII ones are answered from a table, without hashing.
 func isLookalike(r rune) bool {
-	if r < utf8.RuneSelf {
+	if uint32(r) < utf8.RuneSelf {
 		return asciiLookalikes[r]
 	}
 	_, ok := lookalikes[r]

@@ -79,7 +79,7 @@ func split(text string, enc Encoding) (int, Encoding) {
 
 // gsmCost is the septets a character takes in GSM-7, 0 if it is not in the alphabet.
 func gsmCost(r rune) int {
-	if r < utf8.RuneSelf {
+	if uint32(r) < utf8.RuneSelf {
 		return int(gsmASCII[r])
 	}
 	switch {

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"strings"
 )
@@ -39,22 +40,40 @@ var checkRewrites = []checkRewrite{
 // state's serial, and since both forms accept the same values no row can break the new one.
 // It is no numbered migration because it changes nothing a migration describes; PostgreSQL,
 // which evaluates such lists cheaply, has nothing to do.
-func (s *Store) rewriteChecks(ctx context.Context) error {
-	todo, err := s.checksToRewrite(ctx, s.db)
+//
+// It is only faster writes: a state it cannot rewrite (SQLite refusing writable_schema,
+// say, or a lock held past the busy timeout) is used as it is, with the lists, and the
+// next open tries again. The edit runs on a connection of its own, which is thrown away
+// unless the edit committed, so that none goes back to the pool with writable_schema on.
+func (s *Store) rewriteChecks(ctx context.Context) {
+	todo, err := checksToRewrite(ctx, s.db)
 	if err != nil || len(todo) == 0 {
-		return err
+		return
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	if err := rewriteOn(ctx, conn); err != nil {
+		conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
+}
+
+// rewriteOn rewrites the lists still in the schema, on conn, in one transaction.
+func rewriteOn(ctx context.Context, conn *sql.Conn) error {
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
 	// Read again in the write transaction: another process may have done it meanwhile.
-	if todo, err = s.checksToRewrite(ctx, tx); err != nil || len(todo) == 0 {
+	todo, err := checksToRewrite(ctx, tx)
+	if err != nil || len(todo) == 0 {
 		return err
 	}
 	if err := editSchema(ctx, tx, todo); err != nil {
-		return fmt.Errorf("rewrite the CHECK constraints: %w", err)
+		return err
 	}
 	return tx.Commit()
 }
@@ -65,7 +84,7 @@ type querier interface {
 }
 
 // checksToRewrite lists the rewrites whose list is still in their table's definition.
-func (s *Store) checksToRewrite(ctx context.Context, q querier) ([]checkRewrite, error) {
+func checksToRewrite(ctx context.Context, q querier) ([]checkRewrite, error) {
 	var todo []checkRewrite
 	for _, c := range checkRewrites {
 		var def sql.NullString
@@ -85,7 +104,7 @@ func (s *Store) checksToRewrite(ctx context.Context, q querier) ([]checkRewrite,
 
 // editSchema replaces, in tx, each rewrite's list by its chain in its table's definition,
 // and has SQLite read the schema again: an error says SQLite could not, and tx must be
-// rolled back.
+// rolled back and its connection thrown away (writable_schema may still be on).
 func editSchema(ctx context.Context, tx *sql.Tx, todo []checkRewrite) error {
 	var version int
 	if err := tx.QueryRowContext(ctx, "PRAGMA schema_version").Scan(&version); err != nil {
@@ -94,8 +113,6 @@ func editSchema(ctx context.Context, tx *sql.Tx, todo []checkRewrite) error {
 	if _, err := tx.ExecContext(ctx, "PRAGMA writable_schema = ON"); err != nil {
 		return err
 	}
-	// OFF before anything else can run on this connection, whatever happens below.
-	defer tx.ExecContext(context.WithoutCancel(ctx), "PRAGMA writable_schema = OFF")
 	for _, c := range todo {
 		if _, err := tx.ExecContext(ctx, "UPDATE sqlite_schema SET sql = replace(sql, ?, ?) WHERE type = 'table' AND name = ?", c.in, c.chain, c.table); err != nil {
 			return err
@@ -104,8 +121,8 @@ func editSchema(ctx context.Context, tx *sql.Tx, todo []checkRewrite) error {
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA schema_version = %d", version+1)); err != nil {
 		return err
 	}
-	// RESET turns writable_schema off and reads the schema again, as the next statement
-	// would: a definition that does not parse fails here, inside the transaction.
+	// RESET turns writable_schema off and has the schema read again at the next statement:
+	// the reads below fail on a definition that does not parse, inside the transaction.
 	if _, err := tx.ExecContext(ctx, "PRAGMA writable_schema = RESET"); err != nil {
 		return err
 	}

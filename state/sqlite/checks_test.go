@@ -2,25 +2,32 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
 // plainInserts write one row into each table checkRewrites covers, with the state bound
-// as ?1; the other columns are what their NOT NULLs need.
+// as ?1 and the number as ?2; the other columns are what their NOT NULLs need.
 var plainInserts = map[string]string{
 	"messages": `INSERT INTO messages (campaign, round, destination, message_id, bulk_id, text_hash, state, created_at, sending_at, updated_at)
-		VALUES ('c', 1, '+41790000001', 'm1', 'b1', 1, ?1, 't', 't', 't')`,
+		VALUES ('c', 1, ?2, 'm1', 'b1', 1, ?1, 't', 't', 't')`,
 	"conversions": `INSERT INTO conversions (campaign, round, destination, message_id, state, source, submitted_at, updated_at)
-		VALUES ('c', 1, '+41790000001', 'm1', ?1, 'events.csv:2', 't', 't')`,
+		VALUES ('c', 1, ?2, 'm1', ?1, 'events.csv:2', 't', 't')`,
+}
+
+// accepted are the states each table's CHECK accepts.
+var accepted = map[string][]string{
+	"messages":    {"sending", "sent", "failed", "unknown", "abandoned", "capped"},
+	"conversions": {"submitting", "converted", "failed", "unknown"},
 }
 
 // ephemeralTables counts the temporary B-trees SQLite's program for q opens: a plain
 // one-row INSERT opens one only for a CHECK's list.
 func ephemeralTables(t *testing.T, s *Store, q string) int {
 	t.Helper()
-	rows, err := s.db.QueryContext(context.Background(), "EXPLAIN "+q, "sent")
+	rows, err := s.db.QueryContext(context.Background(), "EXPLAIN "+q, "sent", "+41790000001")
 	if err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
@@ -68,8 +75,8 @@ func checkChains(t *testing.T, s *Store) {
 }
 
 // TestChecksAreChains: a new state's CHECKs on a message's and a conversion's state are
-// chains of comparisons, which cost no temporary B-tree a row, and they still refuse any
-// other state.
+// chains of comparisons, which cost no temporary B-tree a row, and they accept exactly the
+// states the lists did.
 func TestChecksAreChains(t *testing.T) {
 	ctx := context.Background()
 	s, err := Open(ctx, filepath.Join(t.TempDir(), "smsform.db"))
@@ -79,12 +86,60 @@ func TestChecksAreChains(t *testing.T) {
 	defer s.Close()
 	checkChains(t, s)
 	for table, q := range plainInserts {
-		if _, err := s.db.ExecContext(ctx, q, "delivered"); !isConstraint(err) {
-			t.Errorf("a row of %s in state 'delivered': %v, want a CHECK constraint failure", table, err)
+		for i, st := range accepted[table] {
+			if _, err := s.db.ExecContext(ctx, q, st, fmt.Sprintf("+4179000000%d", i)); err != nil {
+				t.Errorf("a row of %s in state %q: %v", table, st, err)
+			}
 		}
-		if _, err := s.db.ExecContext(ctx, q, "sent"); table == "messages" && err != nil {
-			t.Errorf("a message in state 'sent': %v", err)
+		for i, st := range []any{"delivered", "Sent", "sent ", "", "converted" + "x", nil, 1} {
+			if _, err := s.db.ExecContext(ctx, q, st, fmt.Sprintf("+4178000000%d", i)); !isConstraint(err) {
+				t.Errorf("a row of %s in state %#v: %v, want a constraint failure", table, st, err)
+			}
 		}
+	}
+}
+
+// TestOtherConnectionsSeeTheChains: a process that had the state open with the lists
+// writes with the chains once another process rewrote them (the schema version tells it
+// to read the schema again).
+func TestOtherConnectionsSeeTheChains(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "smsform.db")
+	first, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	setBackToLists(t, first)
+	if n := ephemeralTables(t, first, plainInserts["messages"]); n != 1 {
+		t.Fatalf("with the lists, a row builds %d temporary B-trees, want 1", n)
+	}
+	second, err := OpenExisting(ctx, path, func(string) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	checkChains(t, second)
+	checkChains(t, first)
+}
+
+// setBackToLists writes s's CHECKs back as the lists, as an older smsform left them.
+func setBackToLists(t *testing.T, s *Store) {
+	t.Helper()
+	var back []checkRewrite
+	for _, c := range checkRewrites {
+		back = append(back, checkRewrite{table: c.table, in: c.chain, chain: c.in})
+	}
+	tx, err := s.db.BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if err := editSchema(context.Background(), tx, back); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -98,24 +153,10 @@ func TestOlderStatesGetTheChains(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.db.ExecContext(ctx, plainInserts["messages"], "sent"); err != nil {
+	if _, err := s.db.ExecContext(ctx, plainInserts["messages"], "sent", "+41790000001"); err != nil {
 		t.Fatal(err)
 	}
-	// Back to the lists, as an older smsform left them.
-	var back []checkRewrite
-	for _, c := range checkRewrites {
-		back = append(back, checkRewrite{table: c.table, in: c.chain, chain: c.in})
-	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := editSchema(ctx, tx, back); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	setBackToLists(t, s)
 	for _, c := range checkRewrites {
 		if n := ephemeralTables(t, s, plainInserts[c.table]); n != 1 {
 			t.Fatalf("with the list, a row written into %s builds %d temporary B-trees, want 1", c.table, n)

@@ -174,29 +174,48 @@ func (s *Store) upsertMessages(ctx context.Context, tx *sql.Tx, msgs []state.Out
 }
 
 // insertMessages is upsertMessages for messages not recorded before: a key recorded before
-// fails the statement (isKeyConflict), leaving tx to be rolled back. A run of messages
-// that are all lean is written by insertLeanSQL's statements.
+// fails the statement (isKeyConflict), leaving tx to be rolled back. Runs of at least
+// minLeanRun lean messages are written by insertLeanSQL's statements, the rest by the full
+// ones: a shorter run would cost more in statements of a few rows (where lean and other
+// messages alternate, as consent evidence may) than its lean rows save.
 func (s *Store) insertMessages(ctx context.Context, tx *sql.Tx, msgs []state.Outgoing, outs []state.Outcome, sendingAt, ts string) (int64, error) {
 	var changed int64
-	for start := 0; start < len(msgs); {
-		end, thin := start+1, lean(&msgs[start])
-		for end < len(msgs) && lean(&msgs[end]) == thin {
+	write := func(w func(context.Context, *sql.Tx, *rowStmts, []state.Outgoing, []state.Outcome, string, string) (int64, error),
+		stmts *rowStmts, start, end int) error {
+		if start == end {
+			return nil
+		}
+		c, err := w(ctx, tx, stmts, msgs[start:end], outs[start:end], sendingAt, ts)
+		changed += c
+		return err
+	}
+	full := 0 // the first message not written yet, which goes to the full statements
+	for i := 0; i < len(msgs); {
+		if !lean(&msgs[i]) {
+			i++
+			continue
+		}
+		end := i + 1
+		for end < len(msgs) && lean(&msgs[end]) {
 			end++
 		}
-		write := writeMessages
-		stmts := &s.inserts
-		if thin {
-			write, stmts = writeLean, &s.leanInserts
+		if end-i >= minLeanRun {
+			if err := write(writeMessages, &s.inserts, full, i); err != nil {
+				return changed, err
+			}
+			if err := write(writeLean, &s.leanInserts, i, end); err != nil {
+				return changed, err
+			}
+			full = end
 		}
-		c, err := write(ctx, tx, stmts, msgs[start:end], outs[start:end], sendingAt, ts)
-		changed += c
-		if err != nil {
-			return changed, err
-		}
-		start = end
+		i = end
 	}
-	return changed, nil
+	return changed, write(writeMessages, &s.inserts, full, len(msgs))
 }
+
+// minLeanRun is the fewest lean messages in a row that insertMessages writes with the lean
+// statements.
+const minLeanRun = 16
 
 // writeMessages writes messages with their outcomes through stmts, upsertSQL's or
 // insertFreshSQL's.

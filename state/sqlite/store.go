@@ -405,7 +405,8 @@ func (s *Store) migrate(ctx context.Context) error {
 			return err
 		})
 		if done {
-			return s.rewriteChecks(ctx)
+			s.rewriteChecks(ctx)
+			return nil
 		}
 		if err != nil {
 			return err

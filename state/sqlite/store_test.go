@@ -631,26 +631,34 @@ func TestInitConcurrently(t *testing.T) {
 	}
 }
 
-// TestLeanAndFullMessagesInOneBatch: a batch whose messages alternate between those with
-// none of the rarer values (written by the lean statement, which leaves them to their
-// defaults) and those with one of them records each message with exactly its values.
+// TestLeanAndFullMessagesInOneBatch: a batch of messages with none of the rarer values
+// (runs of at least 16 are written by the lean statement, which leaves those to their
+// defaults) and messages with one of them, between lean runs or alternating with lean
+// messages, records each message with exactly its values.
 func TestLeanAndFullMessagesInOneBatch(t *testing.T) {
 	s, _ := open(t)
-	var msgs []state.Outgoing
-	for i, set := range []func(*state.Outgoing){
-		func(*state.Outgoing) {},
+	rare := []func(*state.Outgoing){
 		func(m *state.Outgoing) { m.Variant = "a" },
-		func(*state.Outgoing) {},
 		func(m *state.Outgoing) { m.Variant, m.Held = "b", true },
 		func(m *state.Outgoing) { m.SendAt = "2026-12-08T10:00:00.000Z" },
-		func(*state.Outgoing) {},
 		func(m *state.Outgoing) { m.ConsentAt, m.ConsentSource = "2026-01-01T00:00:00.000Z", "crm" },
 		func(m *state.Outgoing) { m.ConsentSource = "shop" },
-		func(*state.Outgoing) {},
-	} {
-		m := out("c", 1, fmt.Sprintf("+4179000000%d", i+1), 0, uint64(i+1))
-		m.Purpose, m.Tracked, m.TrackingType, m.Parts = state.Marketing, true, "Sale", i%3+1
-		set(&m)
+	}
+	// For each rare value, a stretch of 33 messages with that value in the middle of 32
+	// lean ones (two lean runs of 16, so that a lean test that missed the value would
+	// write the whole stretch lean), then 20 lean and rare messages alternating.
+	var msgs []state.Outgoing
+	for i := range len(rare)*33 + 20 {
+		m := out("c", 1, fmt.Sprintf("+417900%05d", i), i%3, uint64(i+1)*0x9E3779B97F4A7C15)
+		m.Purpose, m.Tracked, m.TrackingType, m.Parts = state.Marketing, true, "Sale", i%4+1
+		switch {
+		case i < len(rare)*33:
+			if i%33 == 16 {
+				rare[i/33](&m)
+			}
+		case i%2 == 1:
+			rare[i%len(rare)](&m)
+		}
 		msgs = append(msgs, m)
 	}
 	settle(t, s, mark(t, s, msgs...), state.Sent)
@@ -658,11 +666,17 @@ func TestLeanAndFullMessagesInOneBatch(t *testing.T) {
 	if len(got) != len(msgs) {
 		t.Fatalf("%d messages recorded, want %d", len(got), len(msgs))
 	}
+	round := state.Round{Campaign: "c", Round: 1}
+	recs := snapshot(t, s, round).Records(round)
 	for i, m := range msgs {
-		g := got[i]
-		if g.To != m.To || g.MessageID != m.MessageID || g.State != state.Sent || g.SmsCount != m.Parts || g.Purpose != m.Purpose ||
+		g, r := got[i], recs[m.To]
+		if g.To != m.To || g.MessageID != m.MessageID || g.Attempt != m.Attempt || g.State != state.Sent || g.SmsCount != m.Parts ||
+			g.Purpose != m.Purpose || g.TrackingType != m.TrackingType ||
 			g.Variant != m.Variant || g.Held != m.Held || g.SendAt != m.SendAt || g.ConsentAt != m.ConsentAt || g.ConsentSource != m.ConsentSource {
 			t.Errorf("message %d recorded as %+v\nwant the values of %+v", i, g, m)
+		}
+		if r.Hash != m.Hash || r.Attempt != m.Attempt {
+			t.Errorf("message %d: hash %x, attempt %d; want %x, %d", i, r.Hash, r.Attempt, m.Hash, m.Attempt)
 		}
 	}
 }
