@@ -3,39 +3,17 @@ package campaign
 import (
 	"math/rand/v2"
 	"testing"
-	"unicode/utf16"
 )
 
-// partsReference is Parts as the definition reads: find the encoding, then count every
-// character's cost, then split.
+// partsReference is Parts as it was: find the encoding, then count every character's
+// cost and split (split, unchanged).
 func partsReference(text string) (int, Encoding) {
-	enc := GSM7
 	for _, r := range text {
 		if gsmCost(r) == 0 {
-			enc = UCS2
-			break
+			return split(text, UCS2)
 		}
 	}
-	cost, single, multi := gsmCost, 160, 153
-	if enc == UCS2 {
-		cost, single, multi = utf16.RuneLen, 70, 67
-	}
-	total := 0
-	for _, r := range text {
-		total += cost(r)
-	}
-	if total <= single {
-		return 1, enc
-	}
-	parts, used := 1, 0
-	for _, r := range text {
-		n := cost(r)
-		if used+n > multi {
-			parts, used = parts+1, 0
-		}
-		used += n
-	}
-	return parts, enc
+	return split(text, GSM7)
 }
 
 // TestPartsOnePass: the one-pass count agrees with the definition on random texts near
