@@ -113,48 +113,41 @@ func (s *Store) settleTx(ctx context.Context, tx *sql.Tx, items []state.Settleme
 	return nil
 }
 
-const upsertColumns = 10
-
-// upsertSQL builds the statement writing n messages: the values a chunk's rows share
-// (campaign, round, times, and the bulk, outcome, tracking and purpose, which one answer's
-// messages share) are bound once, the rest for each row.
-func upsertSQL(n int) string {
-	return insertSQL(n, "INSERT") + sqlstore.UpsertMessage
-}
-
-// insertSQL is upsertSQL's statement, begun by verb, without its ON CONFLICT clause.
-func insertSQL(n int, verb string) string {
-	row := "(" + strings.TrimSuffix(strings.Repeat("?,", upsertColumns), ",") + ")"
-	return verb + ` INTO messages
-		(campaign, round, destination, attempt, message_id, text_hash, sms_count, variant, held, send_at, consent_at,
-		 consent_source, bulk_id, state, status_group, status_id, status_name, tracking_type, error, purpose,
-		 created_at, sending_at, updated_at)
-		SELECT k.c, k.r, v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8,
-			v.column9, v.column10, k.bid, k.st, k.sg, k.si, k.sn, k.tt, k.e, k.pu, k.ts, k.sat, k.ts
-		FROM (SELECT ? AS c, ? AS r, ? AS ts, ? AS sat, ? AS bid, ? AS st, ? AS sg, ? AS si, ? AS sn, ? AS tt, ? AS e,
-			? AS pu) AS k, (VALUES ` + strings.TrimSuffix(strings.Repeat(row+",", n), ",") + `) AS v
-		WHERE true
-		`
-}
-
-// insertFreshSQL builds insertMessages' statement: upsertSQL's that fails on a key recorded
-// before, instead of overwriting its row.
-func insertFreshSQL(n int) string { return insertSQL(n, "INSERT OR FAIL") }
+// rowColumns are the columns a multi-row write binds for each message, in the order
+// rowArgs gives them; the other columns take the values a chunk's messages share (see
+// insertSQL). The lean statements bind the first leanColumns only.
+var rowColumns = []string{"destination", "attempt", "message_id", "text_hash", "sms_count",
+	"variant", "held", "send_at", "consent_at", "consent_source"}
 
 const leanColumns = 5
 
-// insertLeanSQL is insertFreshSQL's statement for messages that have none of the values
-// most messages lack (a variant, held, a send time, consent evidence): it binds five values
-// a row instead of ten, and those columns take their defaults (NULL, held 0). Binding a
-// value and copying it through SQLite's program is a good part of what a row costs.
-func insertLeanSQL(n int) string {
-	row := "(" + strings.TrimSuffix(strings.Repeat("?,", leanColumns), ",") + ")"
-	return `INSERT OR FAIL INTO messages
-		(campaign, round, destination, attempt, message_id, text_hash, sms_count,
-		 bulk_id, state, status_group, status_id, status_name, tracking_type, error, purpose,
-		 created_at, sending_at, updated_at)
-		SELECT k.c, k.r, v.column1, v.column2, v.column3, v.column4, v.column5,
-			k.bid, k.st, k.sg, k.si, k.sn, k.tt, k.e, k.pu, k.ts, k.sat, k.ts
+// upsertSQL builds the statement writing n messages, a message recorded before overwritten.
+func upsertSQL(n int) string { return insertSQL(n, "INSERT", rowColumns) + sqlstore.UpsertMessage }
+
+// insertFreshSQL builds insertMessages' statement: upsertSQL's that fails on a key recorded
+// before, instead of overwriting its row.
+func insertFreshSQL(n int) string { return insertSQL(n, "INSERT OR FAIL", rowColumns) }
+
+// insertLeanSQL is insertFreshSQL's statement for lean messages, which have none of the
+// values most messages lack (a variant, held, a send time, consent evidence): it binds five
+// values a row instead of ten, and those columns take their defaults (NULL, held 0).
+// Binding a value and copying it through SQLite's program is a good part of what a row
+// costs.
+func insertLeanSQL(n int) string { return insertSQL(n, "INSERT OR FAIL", rowColumns[:leanColumns]) }
+
+// insertSQL builds a statement, begun by verb, writing n messages: the values a chunk's
+// rows share (campaign, round, times, and the bulk, outcome, tracking and purpose, which
+// one answer's messages share) are bound once, cols for each row.
+func insertSQL(n int, verb string, cols []string) string {
+	picks := make([]string, len(cols))
+	for i := range cols {
+		picks[i] = fmt.Sprintf("v.column%d", i+1)
+	}
+	row := "(" + strings.TrimSuffix(strings.Repeat("?,", len(cols)), ",") + ")"
+	return verb + ` INTO messages
+		(campaign, round, ` + strings.Join(cols, ", ") + `, bulk_id, state, status_group, status_id, status_name,
+		 tracking_type, error, purpose, created_at, sending_at, updated_at)
+		SELECT k.c, k.r, ` + strings.Join(picks, ", ") + `, k.bid, k.st, k.sg, k.si, k.sn, k.tt, k.e, k.pu, k.ts, k.sat, k.ts
 		FROM (SELECT ? AS c, ? AS r, ? AS ts, ? AS sat, ? AS bid, ? AS st, ? AS sg, ? AS si, ? AS sn, ? AS tt, ? AS e,
 			? AS pu) AS k, (VALUES ` + strings.TrimSuffix(strings.Repeat(row+",", n), ",") + `) AS v
 		WHERE true
@@ -166,11 +159,27 @@ func lean(m *state.Outgoing) bool {
 	return m.Variant == "" && !m.Held && m.SendAt == "" && m.ConsentAt == "" && m.ConsentSource == ""
 }
 
+// leanArgs appends the values of m's row that the lean statements bind (rowColumns'
+// first leanColumns).
+func leanArgs(args []any, m *state.Outgoing, o *state.Outcome) []any {
+	return append(args, m.To, m.Attempt, m.MessageID, int64(m.Hash), sqlstore.Parts(m, o))
+}
+
+// rowArgs appends the values of m's row (rowColumns).
+func rowArgs(args []any, m *state.Outgoing, o *state.Outcome) []any {
+	held := 0
+	if m.Held {
+		held = 1
+	}
+	return append(leanArgs(args, m, o), sqlstore.Null(m.Variant), held, sqlstore.Null(m.SendAt), sqlstore.Null(m.ConsentAt),
+		sqlstore.Null(m.ConsentSource))
+}
+
 // upsertMessages writes messages with their outcomes, in key order, a message recorded
 // before being overwritten in place (sqlstore.Backend.Upsert). Its statements are prepared
 // for this transaction unless s.upserts was prepared before it.
 func (s *Store) upsertMessages(ctx context.Context, tx *sql.Tx, msgs []state.Outgoing, outs []state.Outcome, sendingAt, ts string) (int64, error) {
-	return writeMessages(ctx, tx, &s.upserts, msgs, outs, sendingAt, ts)
+	return writeMessages(ctx, tx, &s.upserts, msgs, outs, sendingAt, ts, rowArgs)
 }
 
 // insertMessages is upsertMessages for messages not recorded before: a key recorded before
@@ -180,12 +189,11 @@ func (s *Store) upsertMessages(ctx context.Context, tx *sql.Tx, msgs []state.Out
 // messages alternate, as consent evidence may) than its lean rows save.
 func (s *Store) insertMessages(ctx context.Context, tx *sql.Tx, msgs []state.Outgoing, outs []state.Outcome, sendingAt, ts string) (int64, error) {
 	var changed int64
-	write := func(w func(context.Context, *sql.Tx, *rowStmts, []state.Outgoing, []state.Outcome, string, string) (int64, error),
-		stmts *rowStmts, start, end int) error {
+	write := func(stmts *rowStmts, row rowFunc, start, end int) error {
 		if start == end {
 			return nil
 		}
-		c, err := w(ctx, tx, stmts, msgs[start:end], outs[start:end], sendingAt, ts)
+		c, err := writeMessages(ctx, tx, stmts, msgs[start:end], outs[start:end], sendingAt, ts, row)
 		changed += c
 		return err
 	}
@@ -200,47 +208,29 @@ func (s *Store) insertMessages(ctx context.Context, tx *sql.Tx, msgs []state.Out
 			end++
 		}
 		if end-i >= minLeanRun {
-			if err := write(writeMessages, &s.inserts, full, i); err != nil {
+			if err := write(&s.inserts, rowArgs, full, i); err != nil {
 				return changed, err
 			}
-			if err := write(writeLean, &s.leanInserts, i, end); err != nil {
+			if err := write(&s.leanInserts, leanArgs, i, end); err != nil {
 				return changed, err
 			}
 			full = end
 		}
 		i = end
 	}
-	return changed, write(writeMessages, &s.inserts, full, len(msgs))
+	return changed, write(&s.inserts, rowArgs, full, len(msgs))
 }
 
 // minLeanRun is the fewest lean messages in a row that insertMessages writes with the lean
 // statements.
 const minLeanRun = 16
 
-// writeMessages writes messages with their outcomes through stmts, upsertSQL's or
-// insertFreshSQL's.
-func writeMessages(ctx context.Context, tx *sql.Tx, stmts *rowStmts, msgs []state.Outgoing, outs []state.Outcome, sendingAt, ts string) (int64, error) {
-	return writeRows(ctx, tx, stmts, msgs, outs, sendingAt, ts, func(args []any, m *state.Outgoing, o *state.Outcome) []any {
-		held := 0
-		if m.Held {
-			held = 1
-		}
-		return append(args, m.To, m.Attempt, m.MessageID, int64(m.Hash), sqlstore.Parts(m, o), sqlstore.Null(m.Variant), held,
-			sqlstore.Null(m.SendAt), sqlstore.Null(m.ConsentAt), sqlstore.Null(m.ConsentSource))
-	})
-}
+// rowFunc appends the values of a message's row, rowArgs or leanArgs.
+type rowFunc func(args []any, m *state.Outgoing, o *state.Outcome) []any
 
-// writeLean writes lean messages with their outcomes through stmts, insertLeanSQL's.
-func writeLean(ctx context.Context, tx *sql.Tx, stmts *rowStmts, msgs []state.Outgoing, outs []state.Outcome, sendingAt, ts string) (int64, error) {
-	return writeRows(ctx, tx, stmts, msgs, outs, sendingAt, ts, func(args []any, m *state.Outgoing, o *state.Outcome) []any {
-		return append(args, m.To, m.Attempt, m.MessageID, int64(m.Hash), sqlstore.Parts(m, o))
-	})
-}
-
-// writeRows writes messages through stmts, whose statements bind first the values a
-// chunk's messages share and then, for each message, what row appends.
-func writeRows(ctx context.Context, tx *sql.Tx, stmts *rowStmts, msgs []state.Outgoing, outs []state.Outcome, sendingAt, ts string,
-	row func(args []any, m *state.Outgoing, o *state.Outcome) []any) (int64, error) {
+// writeMessages writes messages with their outcomes through stmts, whose statements bind
+// first the values a chunk's messages share and then, for each message, what row appends.
+func writeMessages(ctx context.Context, tx *sql.Tx, stmts *rowStmts, msgs []state.Outgoing, outs []state.Outcome, sendingAt, ts string, row rowFunc) (int64, error) {
 	return stmts.exec(ctx, tx, len(msgs),
 		func(start, i int) bool { // a statement writes messages that share what it binds once
 			a, b, oa, ob := &msgs[start], &msgs[i], &outs[start], &outs[i]
