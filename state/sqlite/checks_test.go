@@ -23,6 +23,24 @@ var accepted = map[string][]string{
 	"conversions": {"submitting", "converted", "failed", "unknown"},
 }
 
+// tempState is a new state in a temporary directory, and its path.
+func tempState(t *testing.T) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "smsform.db")
+	return openState(t, path), path
+}
+
+// openState opens the state at path, creating it if there is none, until the test ends.
+func openState(t *testing.T, path string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 // ephemeralTables counts the temporary B-trees SQLite's program for q opens: a plain
 // one-row INSERT opens one only for a CHECK's list.
 func ephemeralTables(t *testing.T, s *Store, q string) int {
@@ -79,11 +97,7 @@ func checkChains(t *testing.T, s *Store) {
 // states the lists did.
 func TestChecksAreChains(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "smsform.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, _ := tempState(t)
 	checkChains(t, s)
 	for table, q := range plainInserts {
 		for i, st := range accepted[table] {
@@ -103,22 +117,12 @@ func TestChecksAreChains(t *testing.T) {
 // writes with the chains once another process rewrote them (the schema version tells it
 // to read the schema again).
 func TestOtherConnectionsSeeTheChains(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "smsform.db")
-	first, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer first.Close()
+	first, path := tempState(t)
 	setBackToLists(t, first)
 	if n := ephemeralTables(t, first, plainInserts["messages"]); n != 1 {
 		t.Fatalf("with the lists, a row builds %d temporary B-trees, want 1", n)
 	}
-	second, err := OpenExisting(ctx, path, func(string) {})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer second.Close()
+	second := openState(t, path)
 	checkChains(t, second)
 	checkChains(t, first)
 }
@@ -148,11 +152,7 @@ func setBackToLists(t *testing.T, s *Store) {
 // is still current).
 func TestOlderStatesGetTheChains(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "smsform.db")
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, path := tempState(t)
 	if _, err := s.db.ExecContext(ctx, plainInserts["messages"], "sent", "+41790000001"); err != nil {
 		t.Fatal(err)
 	}
@@ -168,11 +168,7 @@ func TestOlderStatesGetTheChains(t *testing.T) {
 	}
 	s.Close()
 
-	s, err = OpenExisting(ctx, path, func(string) {})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s = openState(t, path)
 	checkChains(t, s)
 	if after, err := s.Version(ctx); err != nil || after != before {
 		t.Errorf("version %+v, %v after the rewrite; want %+v", after, err, before)
@@ -191,11 +187,7 @@ func TestOlderStatesGetTheChains(t *testing.T) {
 // and the state opens afterwards with its definition as it was.
 func TestUnparsableEditRollsBack(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "smsform.db")
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, path := tempState(t)
 	c := checkRewrites[0]
 	def := definition(t, s, c.table)
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -208,11 +200,7 @@ func TestUnparsableEditRollsBack(t *testing.T) {
 	tx.Rollback()
 	s.Close()
 
-	s, err = OpenExisting(ctx, path, func(string) {})
-	if err != nil {
-		t.Fatalf("after the failed edit: %v", err)
-	}
-	defer s.Close()
+	s = openState(t, path) // fails the test if the state no longer opens
 	if got := definition(t, s, c.table); got != def {
 		t.Errorf("after the failed edit, %s is defined as\n%s\nwant\n%s", c.table, got, def)
 	}

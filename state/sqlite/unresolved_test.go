@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,11 +12,7 @@ import (
 // makes twice a run, find them through the partial index instead of reading every message.
 func TestUnresolvedReadsUseTheIndex(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "smsform.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, _ := tempState(t)
 	for _, q := range sqlstore.UnresolvedReads(sqlstore.SQLite) {
 		rows, err := s.db.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q)
 		if err != nil {
