@@ -265,16 +265,22 @@ func (rs *Recipients) From(lo int) iter.Seq2[int, Recipient] {
 // number as text and its vars, once: a re-plan of messages recorded unchanged never does.
 // A Peek is valid until the pass moves on.
 type Peek struct {
-	Key     uint64 // E.164 digits (+41790000001 is 41790000001)
-	Hash    uint64
-	Variant int8
-	i       int // its index
-	rs      *Recipients
-	h       recordHead
-	vars    *cursor
-	r       Recipient
-	read    bool
+	i    int // its index
+	rs   *Recipients
+	h    recordHead
+	vars *cursor
+	r    Recipient
+	read bool
 }
+
+// Key is the recipient's number as its E.164 digits (+41790000001 is 41790000001).
+func (p *Peek) Key() uint64 { return p.h.vals[0] }
+
+// Hash is the recipient's text hash (Recipient.Hash).
+func (p *Peek) Hash() uint64 { return p.h.hash }
+
+// Variant is the recipient's variant (Recipient.Variant).
+func (p *Peek) Variant() int8 { return int8(p.h.vals[3]) }
 
 // Recipient is the whole recipient, as All yields it. It panics when a temporary file
 // cannot be read back, as All does.
@@ -301,7 +307,7 @@ func (rs *Recipients) Peeks() iter.Seq2[int, *Peek] {
 			if err != nil {
 				panic(fmt.Sprintf("campaign: read recipient %d back: %v", i, err))
 			}
-			*p = Peek{Key: h.vals[0], Hash: h.hash, Variant: int8(h.vals[3]), i: i, rs: rs, h: h, vars: &vars}
+			*p = Peek{i: i, rs: rs, h: h, vars: &vars}
 			if !yield(i, p) {
 				return
 			}

@@ -82,7 +82,7 @@ func TestRecipientsRoundTrip(t *testing.T) {
 		// only, its vars read skipping the others', as a plan reads those it sends.
 		seen = 0
 		for i, p := range l.Peeks() {
-			if to := "+" + strconv.FormatUint(p.Key, 10); i != seen || to != want[i].To || p.Hash != want[i].Hash || p.Variant != want[i].Variant {
+			if to := "+" + strconv.FormatUint(p.Key(), 10); i != seen || to != want[i].To || p.Hash() != want[i].Hash || p.Variant() != want[i].Variant {
 				t.Fatalf("Peeks: %d: %+v, want %d: %+v", i, p, seen, want[i])
 			}
 			if i%3 == 0 {

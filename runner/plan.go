@@ -268,22 +268,22 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string
 	}
 	matched := 0
 	for i, pk := range c.Recipients.Peeks() {
-		m := Message{Recipient: int32(i), Action: Send, Variant: pk.Variant}
+		m := Message{Recipient: int32(i), Action: Send, Variant: pk.Variant()}
 		// r is the whole recipient, as planned, read only for a message that needs it (held,
 		// or to send): one recorded sent unchanged needs its number's digits and hash alone.
 		var r campaign.Recipient
-		hash := pk.Hash
-		held := pk.Variant == campaign.HeldVariant
+		hash := pk.Hash()
+		held := pk.Variant() == campaign.HeldVariant
 		if held {
 			m.Variant = cp.heldVariant(i)
 			r = cp.planned(m, pk.Recipient())
 			hash = r.Hash
 		}
-		if slot, rec, ok := recs.Find(pk.Key); ok {
+		if slot, rec, ok := recs.Find(pk.Key()); ok {
 			matched++
 			planned[slot/64] |= 1 << (slot % 64)
 			if rec.Attempt < 0 || rec.Attempt >= math.MaxUint16 {
-				return nil, fmt.Errorf("the state records attempt %d for %s in campaign %s round %d, which smsform never writes (attempts run from 0 to %d): the state was changed by something else; restore it from a copy you trust", rec.Attempt, state.NumberText(pk.Key), c.ID, c.Round, math.MaxUint16-1)
+				return nil, fmt.Errorf("the state records attempt %d for %s in campaign %s round %d, which smsform never writes (attempts run from 0 to %d): the state was changed by something else; restore it from a copy you trust", rec.Attempt, state.NumberText(pk.Key()), c.ID, c.Round, math.MaxUint16-1)
 			}
 			m.Attempt = uint16(rec.Attempt)
 			switch rec.State {
@@ -311,7 +311,7 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string
 				}
 			default: // sending, unknown or abandoned: the previous send may have gone through
 				m.Action = Unknown
-				if opts.Resend[state.Key{Campaign: c.ID, Round: c.Round, To: state.NumberText(pk.Key)}] {
+				if opts.Resend[state.Key{Campaign: c.ID, Round: c.Round, To: state.NumberText(pk.Key())}] {
 					m.Action = Send // same attempt, so the same messageId
 				}
 			}
