@@ -273,16 +273,9 @@ func ReadState(ctx context.Context, store state.Reader, set *campaign.Set, now t
 	rounds := Rounds(set)
 	if early != nil {
 		early.Wait()
-		// A failed read is done again here, where its error is reported as it always was;
-		// a read of a state written since (a reconciliation's outcomes, another apply's
-		// sends) would plan what is sent already as still to send.
-		current := early.snapErr == nil
-		if current {
-			v, err := store.Version(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("read state %s: %w", store.Name(), err)
-			}
-			current = v == early.snap.Version
+		current, err := early.current(ctx, store)
+		if err != nil {
+			return nil, err
 		}
 		if !current {
 			early = nil
@@ -329,6 +322,21 @@ type StateRead struct {
 	since    time.Time
 	contacts *state.Contacts
 	err      error
+}
+
+// current says the read succeeded and store is still as it read it. A failed read is done
+// again by ReadState, where its error is reported as it always was; a read of a state
+// written since (a reconciliation's outcomes, another apply's sends) would plan what is
+// sent already as still to send.
+func (r *StateRead) current(ctx context.Context, store state.Reader) (bool, error) {
+	if r.snapErr != nil {
+		return false, nil
+	}
+	v, err := store.Version(ctx)
+	if err != nil {
+		return false, fmt.Errorf("read state %s: %w", store.Name(), err)
+	}
+	return v == r.snap.Version, nil
 }
 
 // PrefetchState starts reading, in the background, what a plan at now of campaigns (parsed,

@@ -376,7 +376,8 @@ func (s *Store) Path() string { return s.path }
 func (s *Store) Name() string { return s.path }
 
 // migrate brings the schema up to date: the migrations this file has not run yet (its
-// user_version counts those it has), each in a transaction of its own.
+// user_version counts those it has), each in a transaction of its own, then the CHECKs
+// SQLite evaluates slowly rewritten (rewriteChecks).
 func (s *Store) migrate(ctx context.Context) error {
 	ms, err := sqlstore.Migrations(migrations, sqlstore.SQLite)
 	if err != nil {
