@@ -223,7 +223,7 @@ func (rs *Recipients) At(i int) Recipient {
 	for k := first; k < min(first+blockRecs, rs.n); k++ {
 		r, next, err := rs.decode(&rs.cur[0], &rs.cur[1], off)
 		if err != nil {
-			panic(fmt.Sprintf("campaign: read recipient %d back: %v", k, err))
+			readBackFailed(k, err)
 		}
 		b.recs, off = append(b.recs, r), next
 	}
@@ -247,7 +247,7 @@ func (rs *Recipients) From(lo int) iter.Seq2[int, Recipient] {
 		for i := first; i < rs.n; i++ {
 			r, next, err := rs.decode(&recs, &vars, off)
 			if err != nil {
-				panic(fmt.Sprintf("campaign: read recipient %d back: %v", i, err))
+				readBackFailed(i, err)
 			}
 			off = next
 			if i < lo {
@@ -258,6 +258,13 @@ func (rs *Recipients) From(lo int) iter.Seq2[int, Recipient] {
 			}
 		}
 	}
+}
+
+// readBackFailed stops the run when recipient i cannot be read back from the temporary
+// file the recipients are kept in: what was written there is gone, and nothing can go on.
+func readBackFailed(i int, err error) {
+	panic(fmt.Sprintf("campaign: read recipient %d back from the temporary file of recipients: %v; "+
+		"is the disk of the temporary directory full or failing? Free space there, or set TMPDIR to another disk, and run again", i, err))
 }
 
 // A Peek is a recipient of a pass in order (Peeks), decoded only as far as comparing it
@@ -288,7 +295,7 @@ func (p *Peek) Recipient() Recipient {
 	if !p.read {
 		r, err := p.rs.full(p.h, p.vars)
 		if err != nil {
-			panic(fmt.Sprintf("campaign: read recipient %d back: %v", p.i, err))
+			readBackFailed(p.i, err)
 		}
 		p.r, p.read = r, true
 	}
@@ -305,7 +312,7 @@ func (rs *Recipients) Peeks() iter.Seq2[int, *Peek] {
 		for i := range rs.Len() {
 			h, next, err := rs.head(&recs, off)
 			if err != nil {
-				panic(fmt.Sprintf("campaign: read recipient %d back: %v", i, err))
+				readBackFailed(i, err)
 			}
 			*p = Peek{i: i, rs: rs, h: h, vars: &vars}
 			if !yield(i, p) {
@@ -333,7 +340,7 @@ func (rs *Recipients) Keys() iter.Seq2[int, uint64] {
 				}
 			}
 			if err != nil {
-				panic(fmt.Sprintf("campaign: read recipient %d back: %v", i, err))
+				readBackFailed(i, err)
 			}
 			if !yield(i, key) {
 				return
