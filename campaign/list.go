@@ -303,22 +303,34 @@ func (p *Peek) Recipient() Recipient {
 }
 
 // Peeks yields the recipients in order with their index, as All does, each as a Peek.
-func (rs *Recipients) Peeks() iter.Seq2[int, *Peek] {
+func (rs *Recipients) Peeks() iter.Seq2[int, *Peek] { return rs.PeeksOf(0, rs.Len()) }
+
+// PeeksOf is Peeks of the recipients [lo, hi): passes over parts of a list, one goroutine
+// each, read it at once.
+func (rs *Recipients) PeeksOf(lo, hi int) iter.Seq2[int, *Peek] {
 	return func(yield func(int, *Peek) bool) {
+		hi = min(hi, rs.Len())
+		if lo >= hi {
+			return
+		}
 		var recs, vars cursor
 		recs.over(rs.recs)
 		p := new(Peek)
-		var off int64
-		for i := range rs.Len() {
+		first := lo - lo%blockRecs
+		off := rs.index[first/blockRecs]
+		for i := first; i < hi; i++ {
 			h, next, err := rs.head(&recs, off)
 			if err != nil {
 				readBackFailed(i, err)
+			}
+			off = next
+			if i < lo {
+				continue
 			}
 			*p = Peek{i: i, rs: rs, h: h, vars: &vars}
 			if !yield(i, p) {
 				return
 			}
-			off = next
 		}
 	}
 }

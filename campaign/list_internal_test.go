@@ -96,6 +96,32 @@ func TestRecipientsRoundTrip(t *testing.T) {
 		if seen != n {
 			t.Fatalf("Peeks yielded %d, want %d", seen, n)
 		}
+		// PeeksOf: parts of the list, bounds on and off its index's blocks, read at once by
+		// goroutines of their own (as a plan's parts are); each part yields exactly its own.
+		bounds := [][2]int{{0, 0}, {0, 1}, {1, 31}, {31, 33}, {32, 64}, {33, 200}, {n - 1, n}, {n - 40, n + 5}, {n, n}, {5, 4}}
+		errs := make(chan error, len(bounds))
+		for _, b := range bounds {
+			go func() {
+				k := b[0]
+				for i, p := range l.PeeksOf(b[0], b[1]) {
+					if i != k || p.Key() != 4179_0000000+uint64(i) || p.Hash() != want[i].Hash || !same(p.Recipient(), want[i]) {
+						errs <- fmt.Errorf("PeeksOf(%d, %d): %d: %+v, want %d: %+v", b[0], b[1], i, p.Recipient(), k, want[i])
+						return
+					}
+					k++
+				}
+				if wantEnd := max(b[0], min(b[1], n)); k != wantEnd {
+					errs <- fmt.Errorf("PeeksOf(%d, %d) ended at %d, want %d", b[0], b[1], k, wantEnd)
+					return
+				}
+				errs <- nil
+			}()
+		}
+		for range bounds {
+			if err := <-errs; err != nil {
+				t.Error(err)
+			}
+		}
 		for _, i := range rand.Perm(n)[:5000] {
 			if r := l.At(i); !same(r, want[i]) {
 				t.Fatalf("At(%d) = %+v, want %+v", i, r, want[i])

@@ -9,9 +9,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"iter"
+	"maps"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/smsform/smsform/campaign"
@@ -200,6 +203,11 @@ func Rounds(set *campaign.Set) []state.Round {
 // MakePlan compares the campaigns with the recorded state at time now. It is a pure
 // function: the same inputs give the same plan.
 func MakePlan(set *campaign.Set, snap *state.Snapshot, now time.Time, opts PlanOptions) (*Plan, error) {
+	return makePlan(set, snap, now, opts, planParts)
+}
+
+// makePlan is MakePlan planning each campaign in parts(recipients) parts.
+func makePlan(set *campaign.Set, snap *state.Snapshot, now time.Time, opts PlanOptions, parts func(int) int) (*Plan, error) {
 	p := &Plan{State: snap.Version, Inputs: set.Digest, ScheduledFrom: now, Settings: set.Settings}
 	if !opts.ScheduleFrom.IsZero() {
 		p.ScheduledFrom = opts.ScheduleFrom
@@ -218,7 +226,7 @@ func MakePlan(set *campaign.Set, snap *state.Snapshot, now time.Time, opts PlanO
 				continue
 			}
 		}
-		cp, err := planCampaign(c, snap.Round(round), snap.OptOuts, opts, e)
+		cp, err := planCampaign(c, snap.Round(round), snap.OptOuts, opts, e, parts)
 		if err != nil {
 			return nil, err
 		}
@@ -252,22 +260,113 @@ func MakePlan(set *campaign.Set, snap *state.Snapshot, now time.Time, opts PlanO
 	return p, nil
 }
 
-func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string]state.OptOut, opts PlanOptions, e *Experiment) (*CampaignPlan, error) {
-	cp := &CampaignPlan{Campaign: c, Messages: make([]Message, c.Recipients.Len()), Experiment: e}
+// planParts is how many parts a campaign of n recipients is planned in, one goroutine
+// each: one below planSplit recipients, where goroutines would cost more than they save;
+// one per core above, so that a plan of millions does not leave a core idle after the
+// load has used both. The parts are put together in order: the plan is the same.
+func planParts(n int) int {
+	if n < planSplit {
+		return 1
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+const planSplit = 1 << 16
+
+func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string]state.OptOut, opts PlanOptions, e *Experiment, parts func(int) int) (*CampaignPlan, error) {
+	n := c.Recipients.Len()
+	cp := &CampaignPlan{Campaign: c, Messages: make([]Message, n), Experiment: e}
 	if opts.Prices != nil {
 		cp.Cost = newCost()
 	}
 	if err := cp.planHeld(recs); err != nil {
 		return nil, err
 	}
+	k := max(1, min(parts(n), n))
+	pts := make([]planPart, k)
+	var wg sync.WaitGroup
+	for j := range pts {
+		pt := &pts[j]
+		pt.lo, pt.hi = n*j/k, n*(j+1)/k
+		if opts.Prices != nil {
+			pt.cost = newCost()
+		}
+		wg.Go(func() { pt.err = cp.planPart(pt, recs, optOuts, opts) })
+	}
+	wg.Wait()
 	// planned marks the recorded messages the files still list, by slot: the rest are
 	// orphaned.
 	var planned []uint64
-	if recs.Len() > 0 {
-		planned = make([]uint64, (recs.Slots()+63)/64)
-	}
 	matched := 0
-	for i, pk := range c.Recipients.Peeks() {
+	for j := range pts {
+		pt := &pts[j]
+		if pt.err != nil {
+			return nil, pt.err // the first part's: the first recipient's, as one pass would
+		}
+		cp.Counts.add(pt.counts)
+		if cp.Cost != nil {
+			cp.Cost.merge(pt.cost)
+		}
+		cp.Errors = mergeByIndex(cp.Errors, pt.errors)
+		cp.Suppressions = mergeByIndex(cp.Suppressions, pt.suppressions)
+		if planned == nil {
+			planned = pt.planned
+		} else {
+			for i, w := range pt.planned {
+				planned[i] |= w
+			}
+		}
+		matched += pt.matched
+	}
+	if matched < recs.Len() {
+		for slot := range recs.Slots() {
+			if planned[slot/64]&(1<<(slot%64)) == 0 {
+				to, _, _ := recs.At(slot)
+				cp.Orphaned = append(cp.Orphaned, to)
+			}
+		}
+		slices.Sort(cp.Orphaned)
+		cp.Counts.Orphaned = len(cp.Orphaned)
+	}
+	return cp, nil
+}
+
+// A planPart is what planning the recipients [lo, hi) of a campaign found, besides the
+// messages, which it writes into the campaign's plan: what the campaign's plan holds of
+// them, to be put together in order.
+type planPart struct {
+	lo, hi       int
+	counts       Counts
+	cost         *Cost
+	errors       map[int32]string
+	suppressions map[int32]campaign.Suppression
+	// planned marks the recorded messages of the part's recipients, by slot.
+	planned []uint64
+	matched int
+	err     error
+}
+
+// mergeByIndex adds part's entries to m, made when part has the first; nil while none has.
+func mergeByIndex[V any](m, part map[int32]V) map[int32]V {
+	if len(part) == 0 {
+		return m
+	}
+	if m == nil {
+		m = make(map[int32]V, len(part))
+	}
+	maps.Copy(m, part)
+	return m
+}
+
+// planPart plans the recipients [pt.lo, pt.hi) of the campaign, comparing each with its
+// record.
+func (cp *CampaignPlan) planPart(pt *planPart, recs *state.Recorded, optOuts map[string]state.OptOut, opts PlanOptions) error {
+	c := cp.Campaign
+	if recs.Len() > 0 {
+		pt.planned = make([]uint64, (recs.Slots()+63)/64)
+	}
+	find := recs.Finder()
+	for i, pk := range c.Recipients.PeeksOf(pt.lo, pt.hi) {
 		m := Message{Recipient: int32(i), Action: Send, Variant: pk.Variant()}
 		// r is the whole recipient, as planned, read only for a message that needs it (held,
 		// or to send): one recorded sent unchanged needs its number's digits and hash alone.
@@ -279,11 +378,11 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string
 			r = cp.planned(m, pk.Recipient())
 			hash = r.Hash
 		}
-		if slot, rec, ok := recs.Find(pk.Key()); ok {
-			matched++
-			planned[slot/64] |= 1 << (slot % 64)
+		if slot, rec, ok := find.Find(pk.Key()); ok {
+			pt.matched++
+			pt.planned[slot/64] |= 1 << (slot % 64)
 			if rec.Attempt < 0 || rec.Attempt >= math.MaxUint16 {
-				return nil, fmt.Errorf("the state records attempt %d for %s in campaign %s round %d, which smsform never writes (attempts run from 0 to %d): the state was changed by something else; restore it from a copy you trust", rec.Attempt, state.NumberText(pk.Key()), c.ID, c.Round, math.MaxUint16-1)
+				return fmt.Errorf("the state records attempt %d for %s in campaign %s round %d, which smsform never writes (attempts run from 0 to %d): the state was changed by something else; restore it from a copy you trust", rec.Attempt, state.NumberText(pk.Key()), c.ID, c.Round, math.MaxUint16-1)
 			}
 			m.Attempt = uint16(rec.Attempt)
 			switch rec.State {
@@ -295,19 +394,13 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string
 			case state.Capped:
 				// Held back by a cap when it was due: never sent later for this round.
 				m.Action = Capped
-				if cp.Errors == nil {
-					cp.Errors = map[int32]string{}
-				}
-				cp.Errors[int32(i)] = rec.Error
+				pt.errors = setByIndex(pt.errors, int32(i), rec.Error)
 			case state.Failed:
 				if opts.RetryFailed {
 					m.Attempt++
 				} else {
 					m.Action = Failed
-					if cp.Errors == nil {
-						cp.Errors = map[int32]string{}
-					}
-					cp.Errors[int32(i)] = rec.Error
+					pt.errors = setByIndex(pt.errors, int32(i), rec.Error)
 				}
 			default: // sending, unknown or abandoned: the previous send may have gone through
 				m.Action = Unknown
@@ -326,54 +419,50 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string
 			}
 			if ok {
 				m.Action = Suppressed
-				if cp.Suppressions == nil {
-					cp.Suppressions = map[int32]campaign.Suppression{}
-				}
-				cp.Suppressions[int32(i)] = s
+				pt.suppressions = setByIndex(pt.suppressions, int32(i), s)
 			}
 		}
 		if m.Action == Send && m.Variant < 0 {
 			m.Action = Held
 		}
 		cp.Messages[i] = m
-		cp.count(m, r, opts) // count reads r only of a message to send, whose r is read (and planned) above
+		count(&pt.counts, pt.cost, m, r, opts) // count reads r only of a message to send, whose r is read (and planned) above
 	}
-	if matched < recs.Len() {
-		for slot := range recs.Slots() {
-			if planned[slot/64]&(1<<(slot%64)) == 0 {
-				to, _, _ := recs.At(slot)
-				cp.Orphaned = append(cp.Orphaned, to)
-			}
-		}
-		slices.Sort(cp.Orphaned)
-		cp.Counts.Orphaned = len(cp.Orphaned)
-	}
-	return cp, nil
+	return nil
 }
 
-// count adds a message to the campaign's counts (and cost); r is its recipient, as planned.
-func (cp *CampaignPlan) count(m Message, r campaign.Recipient, opts PlanOptions) {
+// setByIndex sets m[i] = v, making m when it is nil.
+func setByIndex[V any](m map[int32]V, i int32, v V) map[int32]V {
+	if m == nil {
+		m = map[int32]V{}
+	}
+	m[i] = v
+	return m
+}
+
+// count adds a message to counts (and cost, unless nil); r is its recipient, as planned.
+func count(counts *Counts, cost *Cost, m Message, r campaign.Recipient, opts PlanOptions) {
 	switch m.Action {
 	case Send:
-		cp.Counts.Send++
-		cp.Counts.SmsParts += int(r.Parts)
-		if cp.Cost != nil {
-			cp.Cost.add(opts.Prices, r.To, int(r.Parts))
+		counts.Send++
+		counts.SmsParts += int(r.Parts)
+		if cost != nil {
+			cost.add(opts.Prices, r.To, int(r.Parts))
 		}
 	case Noop:
-		cp.Counts.Noop++
+		counts.Noop++
 	case Changed:
-		cp.Counts.Changed++
+		counts.Changed++
 	case Unknown:
-		cp.Counts.Unknown++
+		counts.Unknown++
 	case Failed:
-		cp.Counts.Failed++
+		counts.Failed++
 	case Suppressed:
-		cp.Counts.Suppressed++
+		counts.Suppressed++
 	case Held:
-		cp.Counts.Held++
+		counts.Held++
 	case Capped:
-		cp.Counts.Capped++
+		counts.Capped++
 	}
 }
 
@@ -384,7 +473,7 @@ func (cp *CampaignPlan) recount(opts PlanOptions) {
 		cp.Cost = newCost()
 	}
 	for i, r := range cp.All() {
-		cp.count(cp.Messages[i], r, opts)
+		count(&cp.Counts, cp.Cost, cp.Messages[i], r, opts)
 	}
 }
 

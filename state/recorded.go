@@ -300,6 +300,23 @@ func (r *Recorded) search(order uint64) (int, bool) {
 
 // find returns the slot of the number with digits k.
 func (r *Recorded) find(k uint64) (int, bool) {
+	next := int(r.nextHint())
+	i, found := r.findAfter(k, &next)
+	if found {
+		r.next.Store(int64(next))
+	}
+	return i, found
+}
+
+func (r *Recorded) nextHint() int64 {
+	if r == nil {
+		return 0
+	}
+	return r.next.Load()
+}
+
+// findAfter is find with the hint next: the slot after the one found last, which it moves.
+func (r *Recorded) findAfter(k uint64, next *int) (int, bool) {
 	if r == nil {
 		return 0, false
 	}
@@ -313,15 +330,36 @@ func (r *Recorded) find(k uint64) (int, bool) {
 	}
 	// Numbers looked up in the state's order, as a campaign file sorted by number is,
 	// find theirs next to the last one found.
-	if h := int(r.next.Load()); h < r.n && r.entryAt(h).km>>metaBits == order {
-		r.next.Store(int64(h + 1))
+	if h := *next; h < r.n && r.entryAt(h).km>>metaBits == order {
+		*next = h + 1
 		return h, true
 	}
 	i, found := r.search(order)
 	if found {
-		r.next.Store(int64(i + 1))
+		*next = i + 1
 	}
 	return i, found
+}
+
+// A Finder looks numbers up as Recorded.Find does, next to the last one it found: the
+// goroutines planning parts of one campaign each hold one, where the hint the Recorded
+// keeps would be moved back and forth between their parts. A Finder is for one goroutine.
+type Finder struct {
+	r    *Recorded
+	next int
+}
+
+// Finder returns a Finder of r's messages.
+func (r *Recorded) Finder() *Finder { return &Finder{r: r} }
+
+// Find is Recorded.Find.
+func (f *Finder) Find(k uint64) (slot int, rec Record, ok bool) {
+	i, ok := f.r.findAfter(k, &f.next)
+	if !ok {
+		return 0, Record{}, false
+	}
+	_, rec = f.r.record(i)
+	return i, rec, true
 }
 
 // record is the message in slot i.

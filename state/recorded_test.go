@@ -329,6 +329,9 @@ func TestRecordedNil(t *testing.T) {
 	if _, _, ok := r.At(0); ok {
 		t.Error("nil: At(0) found a message")
 	}
+	if _, _, ok := r.Finder().Find(41790000001); ok {
+		t.Error("nil: a Finder found a message")
+	}
 	r.Each(func(to string, _ state.Record) { t.Errorf("nil: Each gave %s", to) })
 	r.EachSlot(func(_ int, to string, _ state.Record) { t.Errorf("nil: EachSlot gave %s", to) })
 }
@@ -405,26 +408,40 @@ func TestRecordedLookupOrder(t *testing.T) {
 	for i := range n {
 		r.Put(number(i), state.Record{State: state.Sent, Hash: uint64(i)})
 	}
+	// A Finder, with a hint of its own, finds the same while Get moves the table's hint.
+	var f *state.Finder
 	check := func(order string, i int) {
 		t.Helper()
 		got, ok := r.Get(number(i))
 		if !ok || got.Hash != uint64(i) {
 			t.Fatalf("%s: Get(%s) = %+v, %v; want hash %d", order, number(i), got, ok, i)
 		}
+		k, _ := state.NumberKey(number(n - 1 - i))
+		if _, got, ok := f.Find(k); !ok || got.Hash != uint64(n-1-i) {
+			t.Fatalf("%s: Finder.Find(%s) = %+v, %v; want hash %d", order, number(n-1-i), got, ok, n-1-i)
+		}
 		missing := "+4179" + strconv.Itoa(1_000_000+2*i+1)
 		if got, ok := r.Get(missing); ok {
 			t.Fatalf("%s: Get(%s) = %+v; never put", order, missing, got)
 		}
+		mk, _ := state.NumberKey(missing)
+		if _, got, ok := f.Find(mk); ok {
+			t.Fatalf("%s: Finder.Find(%s) = %+v; never put", order, missing, got)
+		}
 	}
+	f = r.Finder()
 	for i := range n {
 		check("ascending", i)
 	}
+	f = r.Finder()
 	for i := n - 1; i >= 0; i-- {
 		check("descending", i)
 	}
+	f = r.Finder()
 	for _, i := range rand.Perm(n) {
 		check("random", i)
 	}
+	f = r.Finder()
 	for i := 0; i < n; i += 3 {
 		check("ascending with gaps", i)
 	}
