@@ -142,6 +142,27 @@ func TestRefreshDeliveryByBulk(t *testing.T) {
 	}
 }
 
+// TestRefreshDeliveryPacksBulks: the logs' rate limit counts requests and a page holds
+// 1,000 entries, so the requests of 500 that apply sends are looked up two to a query: five
+// requests (four of 500, one of 100) in three lookups, every status read.
+func TestRefreshDeliveryPacksBulks(t *testing.T) {
+	s := openStore(t)
+	_, client := startSandbox(t, sandbox.Options{}, nil)
+	applyFiles(t, s, client, map[string]string{"promo.yaml": promoYAML, "promo.csv": numbersCSV(2100)})
+	logs := &countingLogs{LogReader: client}
+	if res := refresh(t, s, logs, fastDelivery("")); res != (runner.DeliveryResult{Checked: 2100, Updated: 2100}) {
+		t.Errorf("refresh %+v", res)
+	}
+	if logs.calls != 3 {
+		t.Errorf("%d logs requests, want 3 (two requests of 500 a page)", logs.calls)
+	}
+	for _, m := range listAll(t, s) {
+		if m.StatusGroup != infobip.GroupDelivered {
+			t.Fatalf("after refresh: %+v", m)
+		}
+	}
+}
+
 func TestRefreshDeliveryCutAnswer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("1,200 messages")
@@ -197,19 +218,21 @@ func TestRefreshDeliveryLogsError(t *testing.T) {
 func TestRefreshDeliveryKeepsWhatItReadBeforeAnError(t *testing.T) {
 	s := openStore(t)
 	_, client := startSandbox(t, sandbox.Options{}, nil)
-	// Two requests of 25: two lookups by bulkId; the second one fails.
-	applyFiles(t, s, client, map[string]string{"promo.yaml": promoYAML, "promo.csv": numbersCSV(25)})
-	applyFiles(t, s, client, map[string]string{"other.yaml": strings.Replace(promoYAML, "id: promo", "id: other", 1), "promo.csv": numbersCSV(25)})
-	calls := 0
+	// Requests of 500, 500 and 100: two lookups by bulkId (a page holds two requests of 500);
+	// the second one fails.
+	applyFiles(t, s, client, map[string]string{"promo.yaml": promoYAML, "promo.csv": numbersCSV(1100)})
+	calls, first := 0, 0
 	res, err := runner.RefreshDelivery(context.Background(), s, logsFunc(func(ctx context.Context, q runner.LogQuery) (runner.LogPage, error) {
 		calls++
 		if calls > 1 {
 			return runner.LogPage{}, errors.New("429 past the retries")
 		}
-		return client.Logs(ctx, q)
+		page, err := client.Logs(ctx, q)
+		first = len(page.Entries)
+		return page, err
 	}), fastDelivery(""))
-	if err == nil || res.Updated != 25 {
-		t.Fatalf("refresh: %+v, %v; want 25 updated by the first lookup, then the error", res, err)
+	if err == nil || first == 0 || first >= 1100 || res.Updated != first {
+		t.Fatalf("refresh: %+v, %v; want the %d the first lookup read updated, then the error", res, err, first)
 	}
 	delivered := 0
 	for _, m := range listAll(t, s) {
