@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -22,7 +23,15 @@ type DeliveryOptions struct {
 	// Progress, if set, is called as statuses are read, and once at the end, with the
 	// messages read and the total.
 	Progress func(done, total int)
+	// PageSize is how many pending messages are read from the state at once; 0:
+	// deliveryPage.
+	PageSize int
 }
+
+// deliveryPage is how many pending messages a refresh holds at once: a state of ten
+// million is read a page at a time (the whole list took about 900 MB a million), while the
+// logs' rate limit lets a page of 50,000 be looked up in about 25 seconds.
+const deliveryPage = 50_000
 
 // DeliveryResult counts what RefreshDelivery learned.
 type DeliveryResult struct {
@@ -33,18 +42,20 @@ type DeliveryResult struct {
 }
 
 // RefreshDelivery reads the delivery status of sent messages that are still pending from
-// Infobip's logs (re-readable, unlike delivery reports), a request's messages at a time by
-// bulkId, and stores what changed.
+// Infobip's logs (re-readable, unlike delivery reports), by bulkId, and stores what changed.
+// The pending messages are read from the state a page at a time, each request's messages
+// in one page.
 func RefreshDelivery(ctx context.Context, store state.Store, logs LogReader, opts DeliveryOptions) (DeliveryResult, error) {
 	var res DeliveryResult
-	pending, err := store.AwaitingDelivery(ctx, opts.Campaign, opts.Now.Add(-logsWindow))
-	if err != nil || len(pending) == 0 {
+	since := opts.Now.Add(-logsWindow)
+	total, err := store.CountAwaitingDelivery(ctx, opts.Campaign, since)
+	if err != nil || total == 0 {
 		return res, err
 	}
-	res.Checked = len(pending)
-	want := make(map[string]state.Key, len(pending))
-	for _, p := range pending {
-		want[p.MessageID] = p.Key
+	res.Checked = total
+	size := opts.PageSize
+	if size <= 0 {
+		size = deliveryPage
 	}
 	var batch []state.Delivery
 	read := 0
@@ -56,25 +67,56 @@ func RefreshDelivery(ctx context.Context, store state.Store, logs LogReader, opt
 		batch = batch[:0]
 		return err
 	}
-	res.Stopped, err = lookupLogs(ctx, logs, opts.Limiter, pending, true, func(e LogEntry) error {
-		key, ok := want[e.MessageID]
-		if ok && opts.Progress != nil {
-			read++
-			opts.Progress(min(read, len(pending)), len(pending))
+	var after *state.Pending
+	var carry []state.Pending
+	for last := false; !last && err == nil && res.Stopped == ""; {
+		var page []state.Pending
+		if page, err = store.AwaitingDeliveryPage(ctx, opts.Campaign, since, after, size); err != nil {
+			break
 		}
-		if !ok || e.Status.Group == GroupPending || e.Status.Group == 0 {
+		last = len(page) < size
+		if len(page) > 0 {
+			after = &page[len(page)-1]
+		}
+		pending := append(carry, page...)
+		carry = nil
+		if !last {
+			// The page may end within a request: its last request's messages wait for the
+			// next page, so that each request is looked up once (unless one request has more
+			// messages than a page).
+			cut := len(pending)
+			for cut > 0 && pending[cut-1].BulkID == pending[len(pending)-1].BulkID {
+				cut--
+			}
+			if cut > 0 {
+				carry = slices.Clone(pending[cut:])
+				pending = pending[:cut]
+			}
+		}
+		want := make(map[string]state.Key, len(pending))
+		for _, p := range pending {
+			want[p.MessageID] = p.Key
+		}
+		res.Stopped, err = lookupLogs(ctx, logs, opts.Limiter, pending, true, func(e LogEntry) error {
+			key, ok := want[e.MessageID]
+			if ok && opts.Progress != nil {
+				read++
+				opts.Progress(min(read, total), total)
+			}
+			if !ok || e.Status.Group == GroupPending || e.Status.Group == 0 {
+				return nil
+			}
+			res.Updated++
+			batch = append(batch, state.Delivery{Key: key, MessageID: e.MessageID, StatusGroup: e.Status.Group,
+				StatusID: e.Status.ID, StatusName: safetext.Clip(e.Status.Name, maxStatusName), DoneAt: safetext.Clip(e.DoneAt, maxTimeText)})
+			if len(batch) >= 1000 {
+				return flush()
+			}
 			return nil
-		}
-		res.Updated++
-		batch = append(batch, state.Delivery{Key: key, MessageID: e.MessageID, StatusGroup: e.Status.Group,
-			StatusID: e.Status.ID, StatusName: safetext.Clip(e.Status.Name, maxStatusName), DoneAt: safetext.Clip(e.DoneAt, maxTimeText)})
-		if len(batch) >= 1000 {
-			return flush()
-		}
-		return nil
-	})
+		})
+	}
 	if opts.Progress != nil && err == nil {
-		opts.Progress(len(pending), len(pending))
+		opts.Progress(total, total)
 	}
 	// What was read before a failure is kept: statuses are stored as they come.
 	return res, errors.Join(err, flush())

@@ -163,6 +163,84 @@ func TestRefreshDeliveryPacksBulks(t *testing.T) {
 	}
 }
 
+// pagedStore records the pages a refresh reads, and fails a read of the whole list.
+type pagedStore struct {
+	*sqlite.Store
+	t       *testing.T
+	pages   int
+	longest int
+}
+
+func (s *pagedStore) AwaitingDelivery(context.Context, string, time.Time) ([]state.Pending, error) {
+	s.t.Error("refresh read every pending message at once")
+	return nil, errors.New("not in one piece")
+}
+
+func (s *pagedStore) AwaitingDeliveryPage(ctx context.Context, campaign string, since time.Time, after *state.Pending, limit int) ([]state.Pending, error) {
+	page, err := s.Store.AwaitingDeliveryPage(ctx, campaign, since, after, limit)
+	s.pages++
+	s.longest = max(s.longest, len(page))
+	return page, err
+}
+
+// bulkLogs records the bulkIds each logs query names.
+type bulkLogs struct {
+	runner.LogReader
+	queries [][]string
+}
+
+func (b *bulkLogs) Logs(ctx context.Context, q runner.LogQuery) (runner.LogPage, error) {
+	b.queries = append(b.queries, q.BulkIDs)
+	return b.LogReader.Logs(ctx, q)
+}
+
+// TestRefreshDeliveryInPages: a refresh holds a page of the pending messages at a time,
+// never the whole list, and looks each request up once though the pages end within
+// requests: every status is read, the progress counts to the total.
+func TestRefreshDeliveryInPages(t *testing.T) {
+	s := openStore(t)
+	_, client := startSandbox(t, sandbox.Options{}, nil)
+	applyFiles(t, s, client, map[string]string{"promo.yaml": promoYAML, "promo.csv": numbersCSV(2100)})
+	ps := &pagedStore{Store: s, t: t}
+	logs := &bulkLogs{LogReader: client}
+	opts := fastDelivery("")
+	opts.PageSize = 700
+	var done []int
+	opts.Progress = func(d, total int) {
+		if total != 2100 || (len(done) > 0 && d < done[len(done)-1]) {
+			t.Errorf("progress %d of %d after %v", d, total, done)
+		}
+		done = append(done, d)
+	}
+	res, err := runner.RefreshDelivery(context.Background(), ps, logs, opts)
+	if err != nil || res != (runner.DeliveryResult{Checked: 2100, Updated: 2100}) {
+		t.Fatalf("refresh %+v, %v", res, err)
+	}
+	if ps.longest > 700 || ps.pages != 4 {
+		t.Errorf("%d pages, the longest of %d messages; want 4 of at most 700", ps.pages, ps.longest)
+	}
+	seen := map[string]bool{}
+	for _, q := range logs.queries {
+		for _, b := range q {
+			if seen[b] {
+				t.Errorf("request %s looked up twice: %v", b, logs.queries)
+			}
+			seen[b] = true
+		}
+	}
+	if len(seen) != 5 {
+		t.Errorf("%d requests looked up, want 5: %v", len(seen), logs.queries)
+	}
+	if len(done) == 0 || done[len(done)-1] != 2100 {
+		t.Errorf("progress ended at %v", done)
+	}
+	for _, m := range listAll(t, s) {
+		if m.StatusGroup != infobip.GroupDelivered {
+			t.Fatalf("after refresh: %+v", m)
+		}
+	}
+}
+
 func TestRefreshDeliveryCutAnswer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("1,200 messages")

@@ -38,6 +38,13 @@ type Reader interface {
 	// AwaitingDelivery lists sent messages whose delivery is still to be read from the
 	// logs, sent since the given time, optionally of one campaign.
 	AwaitingDelivery(ctx context.Context, campaign string, since time.Time) ([]Pending, error)
+	// AwaitingDeliveryPage is AwaitingDelivery a page at a time, for states of millions: at
+	// most limit messages (limit > 0), in the order of their bulkId, then messageId (as
+	// bytes), those after the message after (nil: from the first). A page shorter than
+	// limit is the last.
+	AwaitingDeliveryPage(ctx context.Context, campaign string, since time.Time, after *Pending, limit int) ([]Pending, error)
+	// CountAwaitingDelivery counts the messages AwaitingDelivery lists.
+	CountAwaitingDelivery(ctx context.Context, campaign string, since time.Time) (int, error)
 	// OptOuts lists the active opt-outs, or (all) every one ever recorded, removed ones too.
 	OptOuts(ctx context.Context, all bool) ([]OptOut, error)
 	// TestSends lists the test sends, oldest first.

@@ -1,8 +1,11 @@
 package statetest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -281,5 +284,74 @@ func testUndecidedAndResolve(t *testing.T, open func(testing.TB) state.Store) {
 	// Nothing matches: nothing changes.
 	if keys, err := s.Resolve(ctx, state.Resolution{Sent: true, Targets: []string{"+41799999999"}, By: "x"}); err != nil || len(keys) != 0 {
 		t.Errorf("Resolve of an unknown number = %v, %v", keys, err)
+	}
+}
+
+// testAwaitingDeliveryPages: the messages awaiting delivery read a page at a time are those
+// AwaitingDelivery lists, in the order of bulkId then messageId as bytes, each once, however
+// the pages fall (within a request and across requests), and counted alike; a page of a
+// campaign, or since a later time, holds only those.
+func testAwaitingDeliveryPages(t *testing.T, open func(testing.TB) state.Store) {
+	ctx := context.Background()
+	s := open(t)
+	// Requests whose bulkIds sort differently as bytes and in a language's collation
+	// ("B" before "a"), and messageIds likewise.
+	for r, bulk := range []string{"a-bulk", "B-bulk", "b_bulk", "Z"} {
+		var msgs []state.Outgoing
+		for i := range 3 + r {
+			id := fmt.Sprintf("%s-%c%d", bulk, "aZb"[i%3], i)
+			msgs = append(msgs, state.Outgoing{Key: state.Key{Campaign: "p" + strconv.Itoa(r%2), Round: 1, To: fmt.Sprintf("+4179%07d", r*100+i)},
+				MessageID: id, BulkID: bulk, Hash: 1, Parts: 1})
+		}
+		b := mark(t, s, msgs...)
+		outs := make([]state.Outcome, len(b.Messages))
+		for i, m := range b.Messages {
+			outs[i] = state.Outcome{Key: m.Key, MessageID: m.MessageID, State: state.Sent, StatusGroup: 1, StatusID: 26, StatusName: "PENDING_ACCEPTED"}
+		}
+		if err := s.SettleMany(ctx, []state.Settlement{{Batch: b, Outcomes: outs}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	since := time.Now().Add(-time.Hour)
+	for _, campaign := range []string{"", "p1"} {
+		all, err := s.AwaitingDelivery(ctx, campaign, since)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := s.CountAwaitingDelivery(ctx, campaign, since); err != nil || n != len(all) {
+			t.Errorf("%q: CountAwaitingDelivery = %d, %v; AwaitingDelivery lists %d", campaign, n, err, len(all))
+		}
+		if (campaign == "" && len(all) != 18) || (campaign == "p1" && len(all) != 10) {
+			t.Fatalf("%q: AwaitingDelivery lists %d", campaign, len(all))
+		}
+		if !slices.IsSortedFunc(all, func(a, b state.Pending) int {
+			return cmp.Or(strings.Compare(a.BulkID, b.BulkID), strings.Compare(a.MessageID, b.MessageID))
+		}) {
+			t.Errorf("%q: AwaitingDelivery not in the order of bulkId and messageId: %v", campaign, all)
+		}
+		for _, size := range []int{1, 2, 4, 5, 17, 18, 100} {
+			var got []state.Pending
+			var after *state.Pending
+			for pages := 0; ; pages++ {
+				page, err := s.AwaitingDeliveryPage(ctx, campaign, since, after, size)
+				if err != nil || len(page) > size || pages > len(all) {
+					t.Fatalf("%q, pages of %d: page %d of %d messages, %v", campaign, size, pages, len(page), err)
+				}
+				got = append(got, page...)
+				if len(page) < size {
+					break
+				}
+				after = &page[len(page)-1]
+			}
+			if !slices.Equal(got, all) {
+				t.Errorf("%q, pages of %d: %v\nwant %v", campaign, size, got, all)
+			}
+		}
+	}
+	if page, err := s.AwaitingDeliveryPage(ctx, "", time.Now().Add(time.Hour), nil, 5); err != nil || len(page) != 0 {
+		t.Errorf("a page since a later time: %v, %v", page, err)
+	}
+	if _, err := s.AwaitingDeliveryPage(ctx, "", since, nil, 0); err == nil {
+		t.Error("a page of 0 messages was read")
 	}
 }

@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(testing.TB) state.Store) {
 	t.Run("SettleEmptyBatch", func(t *testing.T) { testSettleEmptyBatch(t, open) })
 	t.Run("Conversions", func(t *testing.T) { testConversions(t, open) })
 	t.Run("ReportAndDeliveries", func(t *testing.T) { testReportAndDeliveries(t, open) })
+	t.Run("AwaitingDeliveryPages", func(t *testing.T) { testAwaitingDeliveryPages(t, open) })
 	t.Run("Unresolved", func(t *testing.T) { testUnresolved(t, open) })
 	t.Run("InFlightListed", func(t *testing.T) { testInFlightListed(t, open) })
 	t.Run("UndecidedAndResolve", func(t *testing.T) { testUndecidedAndResolve(t, open) })

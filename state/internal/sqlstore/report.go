@@ -105,13 +105,51 @@ func orderBy(g string) string {
 // state.Awaiting), sent since the given time (Infobip's logs keep 48 hours), optionally of
 // one campaign.
 func (q *Queries) AwaitingDelivery(ctx context.Context, campaign string, since time.Time) ([]state.Pending, error) {
+	return q.awaiting(ctx, campaign, since, nil, 0)
+}
+
+// AwaitingDeliveryPage lists a page of what AwaitingDelivery lists (state.Reader).
+func (q *Queries) AwaitingDeliveryPage(ctx context.Context, campaign string, since time.Time, after *state.Pending, limit int) ([]state.Pending, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("a page of %d messages", limit)
+	}
+	return q.awaiting(ctx, campaign, since, after, limit)
+}
+
+// CountAwaitingDelivery counts what AwaitingDelivery lists.
+func (q *Queries) CountAwaitingDelivery(ctx context.Context, campaign string, since time.Time) (int, error) {
+	where, args := awaitingWhere(campaign, since)
+	var n int
+	rows, err := q.query(ctx, nil, `SELECT COUNT(*) FROM messages WHERE `+where, args...)
+	err = scanOne(rows, err, &n)
+	return n, err
+}
+
+// awaiting lists the messages awaiting delivery after the message after (nil: from the
+// first), at most limit of them (0: all).
+func (q *Queries) awaiting(ctx context.Context, campaign string, since time.Time, after *state.Pending, limit int) ([]state.Pending, error) {
+	where, args := awaitingWhere(campaign, since)
+	if after != nil {
+		where += ` AND (bulk_id COLLATE "C" > ? OR (bulk_id = ? AND message_id COLLATE "C" > ?))`
+		args = append(args, after.BulkID, after.BulkID, after.MessageID)
+	}
+	page := ""
+	if limit > 0 {
+		page = " LIMIT " + strconv.Itoa(limit)
+	}
 	rows, err := q.query(ctx, nil, `SELECT campaign, round, destination, message_id, bulk_id FROM messages
-		WHERE state = 'sent' AND `+classSQL(state.Awaiting, "status_group", "status_id")+`
-		AND sending_at COLLATE "C" >= ? AND (? = '' OR campaign = ?) ORDER BY bulk_id COLLATE "C"`,
-		state.FormatTime(since), campaign, campaign)
+		WHERE `+where+` ORDER BY bulk_id COLLATE "C", message_id COLLATE "C"`+page, args...)
 	return scanAll(rows, err, func(p *state.Pending) []any {
 		return []any{&p.Campaign, &p.Round, &p.To, &p.MessageID, &p.BulkID}
 	}, nil)
+}
+
+// awaitingWhere is the condition, with its arguments, of the sent messages whose delivery
+// is still to be read, sent since since, of campaign unless "".
+func awaitingWhere(campaign string, since time.Time) (string, []any) {
+	return `state = 'sent' AND ` + classSQL(state.Awaiting, "status_group", "status_id") +
+			` AND sending_at COLLATE "C" >= ? AND (? = '' OR campaign = ?)`,
+		[]any{state.FormatTime(since), campaign, campaign}
 }
 
 // classSQL is the condition that a recorded status (its group and id columns, NULL when
