@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -28,10 +29,12 @@ type DeliveryOptions struct {
 	PageSize int
 }
 
-// deliveryPage is how many pending messages a refresh holds at once: a state of ten
-// million is read a page at a time (the whole list took about 900 MB a million), while the
-// logs' rate limit lets a page of 50,000 be looked up in about 25 seconds.
-const deliveryPage = 50_000
+// deliveryPage is how many pending messages a refresh holds at once, two pages at most:
+// a state of ten million is read a page at a time (the whole list took about 900 MB a
+// million). Each page's read scans the messages (about 0.7 s a million here), and is made
+// while the page before is looked up, which the logs' rate limit makes last about 50
+// seconds a page.
+const deliveryPage = 100_000
 
 // DeliveryResult counts what RefreshDelivery learned.
 type DeliveryResult struct {
@@ -67,17 +70,15 @@ func RefreshDelivery(ctx context.Context, store state.Store, logs LogReader, opt
 		batch = batch[:0]
 		return err
 	}
-	var after *state.Pending
+	pages := readPages(ctx, store, opts.Campaign, since, size)
+	defer pages.stop()
 	var carry []state.Pending
 	for last := false; !last && err == nil && res.Stopped == ""; {
 		var page []state.Pending
-		if page, err = store.AwaitingDeliveryPage(ctx, opts.Campaign, since, after, size); err != nil {
+		if page, err = pages.next(); err != nil {
 			break
 		}
 		last = len(page) < size
-		if len(page) > 0 {
-			after = &page[len(page)-1]
-		}
 		pending := append(carry, page...)
 		carry = nil
 		if !last {
@@ -120,4 +121,58 @@ func RefreshDelivery(ctx context.Context, store state.Store, logs LogReader, opt
 	}
 	// What was read before a failure is kept: statuses are stored as they come.
 	return res, errors.Join(err, flush())
+}
+
+// pageReader reads the pages of the messages awaiting delivery one ahead of their use.
+type pageReader struct {
+	pages  chan pageRead
+	done   chan struct{}
+	cancel context.CancelFunc
+	ended  sync.WaitGroup
+}
+
+type pageRead struct {
+	page []state.Pending
+	err  error
+}
+
+// readPages starts reading the pages of size messages awaiting delivery, each after the
+// last one of the page before, one page ahead of next.
+func readPages(ctx context.Context, store state.Reader, campaign string, since time.Time, size int) *pageReader {
+	ctx, cancel := context.WithCancel(ctx)
+	r := &pageReader{pages: make(chan pageRead, 1), done: make(chan struct{}), cancel: cancel}
+	r.ended.Go(func() {
+		defer close(r.pages)
+		var after *state.Pending
+		for {
+			page, err := store.AwaitingDeliveryPage(ctx, campaign, since, after, size)
+			select {
+			case r.pages <- pageRead{page, err}:
+			case <-r.done:
+				return
+			}
+			if err != nil || len(page) < size {
+				return
+			}
+			after = &page[len(page)-1]
+		}
+	})
+	return r
+}
+
+// next is the next page; after the last, an error.
+func (r *pageReader) next() ([]state.Pending, error) {
+	p, ok := <-r.pages
+	if !ok {
+		return nil, errors.New("read past the last page of messages awaiting delivery")
+	}
+	return p.page, p.err
+}
+
+// stop ends the reading, whether or not every page was taken, and returns once nothing
+// reads the state any more.
+func (r *pageReader) stop() {
+	r.cancel()
+	close(r.done)
+	r.ended.Wait()
 }

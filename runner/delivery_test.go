@@ -239,6 +239,25 @@ func TestRefreshDeliveryInPages(t *testing.T) {
 			t.Fatalf("after refresh: %+v", m)
 		}
 	}
+
+	// Stopped by an error, it reads no further page once it has returned.
+	applyFiles(t, s, client, map[string]string{"other.yaml": strings.Replace(promoYAML, "id: promo", "id: other", 1), "promo.csv": numbersCSV(2100)})
+	ps = &pagedStore{Store: s, t: t}
+	calls := 0
+	opts.Progress, opts.PageSize = nil, 100 // 22 pages
+	if _, err := runner.RefreshDelivery(context.Background(), ps, logsFunc(func(ctx context.Context, q runner.LogQuery) (runner.LogPage, error) {
+		if calls++; calls > 1 {
+			return runner.LogPage{}, errors.New("429 past the retries")
+		}
+		return client.Logs(ctx, q)
+	}), opts); err == nil {
+		t.Fatal("refresh went on past the error")
+	}
+	read := ps.pages // read while a page reader still running would write it: a race
+	time.Sleep(20 * time.Millisecond)
+	if ps.pages != read || read > 4 {
+		t.Errorf("%d pages of 22 read (want at most the two taken and two ahead), then %d after the refresh returned", read, ps.pages)
+	}
 }
 
 func TestRefreshDeliveryCutAnswer(t *testing.T) {
