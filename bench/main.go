@@ -209,8 +209,9 @@ func batchedBaseline(bin string, env []string, url, recipients string, n int) ro
 
 // pairedRatio measures apply's ratio to the batched client in rounds of the two back to
 // back, each apply into a new state of its own: the table's apply and client run minutes
-// apart, over which this machine's speed drifts by more than the difference sought. The
-// median of the rounds is the figure to hold against the target.
+// apart, over which this machine's speed drifts by more than the difference sought. Odd
+// rounds run apply first, even ones the client, so that a drift within a round favours
+// neither. The median of the rounds is the figure to hold against the target.
 func pairedRatio(bin, baseline, url, work, campaigns, recipients string, n, rounds int) string {
 	var rs []float64
 	var each []string
@@ -218,11 +219,20 @@ func pairedRatio(bin, baseline, url, work, campaigns, recipients string, n, roun
 		dir := filepath.Join(work, fmt.Sprintf("pair-%d", i))
 		check(os.MkdirAll(dir, 0o755))
 		env := append(os.Environ(), "INFOBIP_BASE_URL="+url, "INFOBIP_API_KEY=bench", "SMSFORM_STATE="+filepath.Join(dir, "smsform.db"))
-		b := batchedBaseline(baseline, env, url, recipients, n)
 		run(bin, env, "init")
-		a := run(bin, env, "apply", "-auto-approve", campaigns)
-		a.items = n
-		reset(url)
+		var a, b row
+		applyRun := func() {
+			a = run(bin, env, "apply", "-auto-approve", campaigns)
+			a.items = n
+			reset(url)
+		}
+		if i%2 == 0 {
+			applyRun()
+			b = batchedBaseline(baseline, env, url, recipients, n)
+		} else {
+			b = batchedBaseline(baseline, env, url, recipients, n)
+			applyRun()
+		}
 		check(os.RemoveAll(dir))
 		r := rate(a) / rate(b)
 		log.Printf("pair %d: apply %s, batched client %s: %.2fx", i+1, a.wall.Round(time.Millisecond), b.wall.Round(time.Millisecond), r)

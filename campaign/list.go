@@ -305,11 +305,11 @@ func (p *Peek) Recipient() Recipient {
 // Peeks yields the recipients in order with their index, as All does, each as a Peek.
 func (rs *Recipients) Peeks() iter.Seq2[int, *Peek] { return rs.PeeksOf(0, rs.Len()) }
 
-// PeeksOf is Peeks of the recipients [lo, hi): passes over parts of a list, one goroutine
-// each, read it at once.
+// PeeksOf is Peeks of the recipients [lo, hi), bounds outside the list cut to it: passes
+// over parts of a list, one goroutine each, read it at once.
 func (rs *Recipients) PeeksOf(lo, hi int) iter.Seq2[int, *Peek] {
 	return func(yield func(int, *Peek) bool) {
-		hi = min(hi, rs.Len())
+		lo, hi := max(lo, 0), min(hi, rs.Len())
 		if lo >= hi {
 			return
 		}

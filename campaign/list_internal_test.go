@@ -98,26 +98,29 @@ func TestRecipientsRoundTrip(t *testing.T) {
 		}
 		// PeeksOf: parts of the list, bounds on and off its index's blocks, read at once by
 		// goroutines of their own (as a plan's parts are); each part yields exactly its own.
-		bounds := [][2]int{{0, 0}, {0, 1}, {1, 31}, {31, 33}, {32, 64}, {33, 200}, {n - 1, n}, {n - 40, n + 5}, {n, n}, {5, 4}}
-		errs := make(chan error, len(bounds))
+		bounds := [][2]int{{0, 0}, {0, 1}, {1, 31}, {31, 33}, {32, 64}, {33, 200}, {n - 1, n}, {n - 40, n + 5}, {n, n}, {5, 4}, {-40, 3}}
+		errs := make(chan error, 2*len(bounds))
 		for _, b := range bounds {
-			go func() {
-				k := b[0]
-				for i, p := range l.PeeksOf(b[0], b[1]) {
+			seq := l.PeeksOf(b[0], b[1])
+			check := func() {
+				k := max(b[0], 0)
+				for i, p := range seq {
 					if i != k || p.Key() != 4179_0000000+uint64(i) || p.Hash() != want[i].Hash || !same(p.Recipient(), want[i]) {
 						errs <- fmt.Errorf("PeeksOf(%d, %d): %d: %+v, want %d: %+v", b[0], b[1], i, p.Recipient(), k, want[i])
 						return
 					}
 					k++
 				}
-				if wantEnd := max(b[0], min(b[1], n)); k != wantEnd {
+				if wantEnd := max(b[0], 0, min(b[1], n)); k != wantEnd {
 					errs <- fmt.Errorf("PeeksOf(%d, %d) ended at %d, want %d", b[0], b[1], k, wantEnd)
 					return
 				}
 				errs <- nil
-			}()
+			}
+			go check() // one sequence ranged by two goroutines at once
+			go check()
 		}
-		for range bounds {
+		for range 2 * len(bounds) {
 			if err := <-errs; err != nil {
 				t.Error(err)
 			}

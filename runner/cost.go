@@ -41,7 +41,7 @@ func (c *Cost) add(prices *campaign.Prices, to string, parts int) {
 }
 
 // addAmount adds to the total in currency; writing it out is left to merge, once per
-// campaign rather than once per message.
+// campaign (and part of one) rather than once per message.
 func (c *Cost) addAmount(currency string, m campaign.MicroUnits) {
 	i, found := slices.BinarySearchFunc(c.Totals, currency, func(a Amount, cur string) int { return cmp.Compare(a.Currency, cur) })
 	if !found {
@@ -50,7 +50,8 @@ func (c *Cost) addAmount(currency string, m campaign.MicroUnits) {
 	c.Totals[i].Amount += m
 }
 
-// merge adds a campaign's cost, complete, into c, and writes out the totals of both.
+// merge adds a campaign's cost, complete (or a part's into its campaign's), into c, and
+// writes out the totals of both.
 func (c *Cost) merge(o *Cost) {
 	c.Priced += o.Priced
 	c.Unpriced += o.Unpriced

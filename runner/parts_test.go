@@ -27,16 +27,28 @@ func TestPlanInPartsIsThePlan(t *testing.T) {
 		}
 		fmt.Fprintf(&people, "+4179%07d,N%d\n", n, i)
 	}
-	files := experimentFiles("{sample: 50%, winner: personal}")
+	for _, experiment := range []string{"{sample: 50%, winner: personal}", "{sample: 50%}"} {
+		planInParts(t, people.String(), experiment)
+	}
+}
+
+// planInParts is TestPlanInPartsIsThePlan with an experiment block (a winner named, or
+// none: held recipients wait), and a campaign the state has no record of.
+func planInParts(t *testing.T, people, experiment string) {
+	files := experimentFiles(experiment)
 	files["c.yaml"] += "suppression_lists: [stop.csv]\n"
-	files["people.csv"] = people.String()
+	files["people.csv"] = people
 	files["plain.yaml"] = "id: plain\nfrom: Shop\ntext: Hi {{.name}}\nsuppression_lists: [stop.csv]\ndestinations_file: people.csv\n"
+	files["fresh.yaml"] = "id: fresh\nfrom: Shop\ntext: Hi {{.name}}\ndestinations_file: people.csv\n"
 	files["stop.csv"] = "number,reason,date\n+41790000011,STOP,2026-11-30\n+41790000250,,\n+41790000499,,\n"
 	files["prices.csv"] = "prefix,price,currency\nCH,0.10,CHF\n+417900001,0.07,EUR\n"
 	set := load(t, files)
 	recs := map[state.Key]state.Record{}
 	resend := map[state.Key]bool{}
 	for _, c := range set.Campaigns {
+		if c.ID == "fresh" {
+			continue // no record of it: planned against none
+		}
 		for i, r := range c.Recipients.All() {
 			k := state.Key{Campaign: c.ID, Round: c.Round, To: r.To}
 			switch i % 7 {
@@ -65,7 +77,8 @@ func TestPlanInPartsIsThePlan(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want.Summary.Orphaned != 40 || want.Summary.Suppressed == 0 || want.Summary.Failed+want.Summary.Send == 0 {
+		if want.Summary.Orphaned != 40 || want.Summary.Suppressed == 0 || want.Summary.Failed+want.Summary.Send == 0 ||
+			(want.Summary.Held == 0) != strings.Contains(experiment, "winner") {
 			t.Fatalf("the scenario lacks what it tests: %+v", want.Summary)
 		}
 		for _, parts := range []int{2, 3, 7, 64, 499, 500, 501, 4096} {

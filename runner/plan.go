@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/smsform/smsform/campaign"
@@ -262,8 +263,8 @@ func makePlan(set *campaign.Set, snap *state.Snapshot, now time.Time, opts PlanO
 
 // planParts is how many parts a campaign of n recipients is planned in, one goroutine
 // each: one below planSplit recipients, where goroutines would cost more than they save;
-// one per core above, so that a plan of millions does not leave a core idle after the
-// load has used both. The parts are put together in order: the plan is the same.
+// GOMAXPROCS at or above, so that the pass over millions uses every processor. The parts
+// are put together in order: the plan is the same.
 func planParts(n int) int {
 	if n < planSplit {
 		return 1
@@ -282,8 +283,14 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string
 	if err := cp.planHeld(recs); err != nil {
 		return nil, err
 	}
+	// planned marks the recorded messages the files still list, by slot: the rest are
+	// orphaned. The parts mark it at once (atomically: their slots may share a word).
+	var planned []uint64
+	if recs.Len() > 0 {
+		planned = make([]uint64, (recs.Slots()+63)/64)
+	}
 	k := max(1, min(parts(n), n))
-	pts := make([]planPart, k)
+	pts := make([]partResult, k)
 	var wg sync.WaitGroup
 	for j := range pts {
 		pt := &pts[j]
@@ -291,12 +298,14 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string
 		if opts.Prices != nil {
 			pt.cost = newCost()
 		}
-		wg.Go(func() { pt.err = cp.planPart(pt, recs, optOuts, opts) })
+		plan := func() { pt.err = cp.planRange(pt, recs, planned, optOuts, opts) }
+		if j == k-1 {
+			plan() // the last part on this goroutine
+		} else {
+			wg.Go(plan)
+		}
 	}
 	wg.Wait()
-	// planned marks the recorded messages the files still list, by slot: the rest are
-	// orphaned.
-	var planned []uint64
 	matched := 0
 	for j := range pts {
 		pt := &pts[j]
@@ -309,13 +318,6 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string
 		}
 		cp.Errors = mergeByIndex(cp.Errors, pt.errors)
 		cp.Suppressions = mergeByIndex(cp.Suppressions, pt.suppressions)
-		if planned == nil {
-			planned = pt.planned
-		} else {
-			for i, w := range pt.planned {
-				planned[i] |= w
-			}
-		}
 		matched += pt.matched
 	}
 	if matched < recs.Len() {
@@ -331,40 +333,34 @@ func planCampaign(c *campaign.Campaign, recs *state.Recorded, optOuts map[string
 	return cp, nil
 }
 
-// A planPart is what planning the recipients [lo, hi) of a campaign found, besides the
-// messages, which it writes into the campaign's plan: what the campaign's plan holds of
-// them, to be put together in order.
-type planPart struct {
+// A partResult is the counts, cost, reasons, suppressions and matched records of the
+// recipients [lo, hi) of a campaign; their messages go straight into the campaign's plan.
+type partResult struct {
 	lo, hi       int
 	counts       Counts
 	cost         *Cost
 	errors       map[int32]string
 	suppressions map[int32]campaign.Suppression
-	// planned marks the recorded messages of the part's recipients, by slot.
-	planned []uint64
-	matched int
-	err     error
+	matched      int
+	err          error
 }
 
-// mergeByIndex adds part's entries to m, made when part has the first; nil while none has.
+// mergeByIndex adds part's entries to m; the first part with any gives its map.
 func mergeByIndex[V any](m, part map[int32]V) map[int32]V {
-	if len(part) == 0 {
+	switch {
+	case len(part) == 0:
 		return m
-	}
-	if m == nil {
-		m = make(map[int32]V, len(part))
+	case m == nil:
+		return part
 	}
 	maps.Copy(m, part)
 	return m
 }
 
-// planPart plans the recipients [pt.lo, pt.hi) of the campaign, comparing each with its
-// record.
-func (cp *CampaignPlan) planPart(pt *planPart, recs *state.Recorded, optOuts map[string]state.OptOut, opts PlanOptions) error {
+// planRange plans the recipients [pt.lo, pt.hi) of the campaign, comparing each with its
+// record, and marks the slots of the records it matched in planned.
+func (cp *CampaignPlan) planRange(pt *partResult, recs *state.Recorded, planned []uint64, optOuts map[string]state.OptOut, opts PlanOptions) error {
 	c := cp.Campaign
-	if recs.Len() > 0 {
-		pt.planned = make([]uint64, (recs.Slots()+63)/64)
-	}
 	find := recs.Finder()
 	for i, pk := range c.Recipients.PeeksOf(pt.lo, pt.hi) {
 		m := Message{Recipient: int32(i), Action: Send, Variant: pk.Variant()}
@@ -380,7 +376,7 @@ func (cp *CampaignPlan) planPart(pt *planPart, recs *state.Recorded, optOuts map
 		}
 		if slot, rec, ok := find.Find(pk.Key()); ok {
 			pt.matched++
-			pt.planned[slot/64] |= 1 << (slot % 64)
+			atomic.OrUint64(&planned[slot/64], 1<<(slot%64))
 			if rec.Attempt < 0 || rec.Attempt >= math.MaxUint16 {
 				return fmt.Errorf("the state records attempt %d for %s in campaign %s round %d, which smsform never writes (attempts run from 0 to %d): the state was changed by something else; restore it from a copy you trust", rec.Attempt, state.NumberText(pk.Key()), c.ID, c.Round, math.MaxUint16-1)
 			}

@@ -308,6 +308,7 @@ func (r *Recorded) find(k uint64) (int, bool) {
 	return i, found
 }
 
+// nextHint is the slot after the one a lookup found last (0 for a nil Recorded).
 func (r *Recorded) nextHint() int64 {
 	if r == nil {
 		return 0
@@ -354,12 +355,7 @@ func (r *Recorded) Finder() *Finder { return &Finder{r: r} }
 
 // Find is Recorded.Find.
 func (f *Finder) Find(k uint64) (slot int, rec Record, ok bool) {
-	i, ok := f.r.findAfter(k, &f.next)
-	if !ok {
-		return 0, Record{}, false
-	}
-	_, rec = f.r.record(i)
-	return i, rec, true
+	return f.r.lookup(f.r.findAfter(k, &f.next))
 }
 
 // record is the message in slot i.
@@ -397,9 +393,11 @@ func (r *Recorded) GetKey(k uint64) (Record, bool) {
 }
 
 // Find is GetKey with the number's slot.
-func (r *Recorded) Find(k uint64) (slot int, rec Record, ok bool) {
-	i, ok := r.find(k)
-	if !ok {
+func (r *Recorded) Find(k uint64) (slot int, rec Record, ok bool) { return r.lookup(r.find(k)) }
+
+// lookup is the slot a search found, with its record, if it found one.
+func (r *Recorded) lookup(i int, found bool) (slot int, rec Record, ok bool) {
+	if !found {
 		return 0, Record{}, false
 	}
 	_, rec = r.record(i)
