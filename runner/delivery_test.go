@@ -129,36 +129,26 @@ func TestRefreshDeliveryOneCampaign(t *testing.T) {
 	}
 }
 
+// TestRefreshDeliveryByBulk: a request's messages are looked up by its bulkId, and since
+// the logs' rate limit counts requests and a page holds 1,000 entries, the requests of 500
+// that apply sends are looked up two to a query: five requests (four of 500, one of 100) in
+// three lookups. Every status is read.
 func TestRefreshDeliveryByBulk(t *testing.T) {
-	s := openStore(t)
-	_, client := startSandbox(t, sandbox.Options{}, nil)
-	applyFiles(t, s, client, map[string]string{"promo.yaml": promoYAML, "promo.csv": numbersCSV(30)})
-	logs := &countingLogs{LogReader: client}
-	if res := refresh(t, s, logs, fastDelivery("")); res != (runner.DeliveryResult{Checked: 30, Updated: 30}) {
-		t.Errorf("refresh %+v", res)
-	}
-	if logs.calls != 1 {
-		t.Errorf("%d logs requests, want one by bulkId", logs.calls)
-	}
-}
-
-// TestRefreshDeliveryPacksBulks: the logs' rate limit counts requests and a page holds
-// 1,000 entries, so the requests of 500 that apply sends are looked up two to a query: five
-// requests (four of 500, one of 100) in three lookups, every status read.
-func TestRefreshDeliveryPacksBulks(t *testing.T) {
-	s := openStore(t)
-	_, client := startSandbox(t, sandbox.Options{}, nil)
-	applyFiles(t, s, client, map[string]string{"promo.yaml": promoYAML, "promo.csv": numbersCSV(2100)})
-	logs := &countingLogs{LogReader: client}
-	if res := refresh(t, s, logs, fastDelivery("")); res != (runner.DeliveryResult{Checked: 2100, Updated: 2100}) {
-		t.Errorf("refresh %+v", res)
-	}
-	if logs.calls != 3 {
-		t.Errorf("%d logs requests, want 3 (two requests of 500 a page)", logs.calls)
-	}
-	for _, m := range listAll(t, s) {
-		if m.StatusGroup != infobip.GroupDelivered {
-			t.Fatalf("after refresh: %+v", m)
+	for _, tc := range []struct{ messages, lookups int }{{30, 1}, {2100, 3}} {
+		s := openStore(t)
+		_, client := startSandbox(t, sandbox.Options{}, nil)
+		applyFiles(t, s, client, map[string]string{"promo.yaml": promoYAML, "promo.csv": numbersCSV(tc.messages)})
+		logs := &countingLogs{LogReader: client}
+		if res := refresh(t, s, logs, fastDelivery("")); res != (runner.DeliveryResult{Checked: tc.messages, Updated: tc.messages}) {
+			t.Errorf("%d messages: refresh %+v", tc.messages, res)
+		}
+		if logs.calls != tc.lookups {
+			t.Errorf("%d messages: %d logs requests, want %d", tc.messages, logs.calls, tc.lookups)
+		}
+		for _, m := range listAll(t, s) {
+			if m.StatusGroup != infobip.GroupDelivered {
+				t.Fatalf("%d messages: after refresh: %+v", tc.messages, m)
+			}
 		}
 	}
 }
