@@ -62,7 +62,7 @@ func main() {
 
 	url, stop := startSandbox(abs, work)
 	defer stop()
-	env := append(os.Environ(), "INFOBIP_BASE_URL="+url, "INFOBIP_API_KEY=bench", "SMSFORM_STATE="+filepath.Join(work, "smsform.db"))
+	env := stepEnv(url, filepath.Join(work, "smsform.db"))
 
 	if *growthOnly {
 		var growth []growthRow
@@ -100,7 +100,7 @@ func main() {
 		// measured here; then the sandbox forgets it.
 		cmpAbs, err := filepath.Abs(*compare)
 		check(err)
-		cmpEnv := append(os.Environ(), "INFOBIP_BASE_URL="+url, "INFOBIP_API_KEY=bench", "SMSFORM_STATE="+filepath.Join(work, "compare.db"))
+		cmpEnv := stepEnv(url, filepath.Join(work, "compare.db"))
 		r := run(cmpAbs, cmpEnv, "apply", "-auto-approve", campaigns)
 		r.name, r.items = "apply -auto-approve (older, v2)", *n
 		rows = append(rows, r)
@@ -141,7 +141,7 @@ func main() {
 			log.Printf("PostgreSQL: a private cluster with %s", strings.Join(pgSettings, ", "))
 		}
 		pgState := newDatabase(admin)
-		pgEnv := append(os.Environ(), "INFOBIP_BASE_URL="+url, "INFOBIP_API_KEY=bench", "SMSFORM_STATE="+pgState)
+		pgEnv := stepEnv(url, pgState)
 		measurePG := func(name string, items int, args ...string) row {
 			r := run(abs, pgEnv, args...)
 			r.name, r.items = name, items
@@ -207,6 +207,11 @@ func batchedBaseline(bin string, env []string, url, recipients string, n int) ro
 	return r
 }
 
+// stepEnv is the environment of a step of smsform's: the sandbox at url, and the state.
+func stepEnv(url, state string) []string {
+	return append(os.Environ(), "INFOBIP_BASE_URL="+url, "INFOBIP_API_KEY=bench", "SMSFORM_STATE="+state)
+}
+
 // pairedRatio measures apply's ratio to the batched client in rounds of the two back to
 // back, each apply into a new state of its own: the table's apply and client run minutes
 // apart, over which this machine's speed drifts by more than the difference sought. Odd
@@ -218,7 +223,7 @@ func pairedRatio(bin, baseline, url, work, campaigns, recipients string, n, roun
 	for i := range rounds {
 		dir := filepath.Join(work, fmt.Sprintf("pair-%d", i))
 		check(os.MkdirAll(dir, 0o755))
-		env := append(os.Environ(), "INFOBIP_BASE_URL="+url, "INFOBIP_API_KEY=bench", "SMSFORM_STATE="+filepath.Join(dir, "smsform.db"))
+		env := stepEnv(url, filepath.Join(dir, "smsform.db"))
 		run(bin, env, "init")
 		var a, b row
 		applyRun := func() {
@@ -278,7 +283,7 @@ func measureGrowth(bin, url, work string, n int, keep bool) growthRow {
 	campaigns := filepath.Join(dir, "campaigns")
 	check(os.MkdirAll(campaigns, 0o755))
 	check(writeCampaign(campaigns, n))
-	env := append(os.Environ(), "INFOBIP_BASE_URL="+url, "INFOBIP_API_KEY=bench", "SMSFORM_STATE="+filepath.Join(dir, "smsform.db"))
+	env := stepEnv(url, filepath.Join(dir, "smsform.db"))
 	run(bin, env, "init")
 	g := growthRow{n: n}
 	for i, args := range [][]string{{"validate", campaigns}, {"plan", campaigns}, {"apply", "-auto-approve", campaigns}, {"plan", "-detailed-exitcode", campaigns}} {

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -60,6 +61,10 @@ func RefreshDelivery(ctx context.Context, store state.Store, logs LogReader, opt
 	if size <= 0 {
 		size = deliveryPage
 	}
+	if opts.Limiter == nil {
+		// One pace for every page's lookups: lookupLogs' own would start afresh each page.
+		opts.Limiter = rate.NewLimiter(LogsRate, 1)
+	}
 	var batch []state.Delivery
 	read := 0
 	flush := func() error {
@@ -83,16 +88,8 @@ func RefreshDelivery(ctx context.Context, store state.Store, logs LogReader, opt
 		carry = nil
 		if !last {
 			// The page may end within a request: its last request's messages wait for the
-			// next page, so that each request is looked up once (unless one request has more
-			// messages than a page).
-			cut := len(pending)
-			for cut > 0 && pending[cut-1].BulkID == pending[len(pending)-1].BulkID {
-				cut--
-			}
-			if cut > 0 {
-				carry = slices.Clone(pending[cut:])
-				pending = pending[:cut]
-			}
+			// next page, so that each request is looked up once.
+			pending, carry = cutLastRequest(pending)
 		}
 		want := make(map[string]state.Key, len(pending))
 		for _, p := range pending {
@@ -123,10 +120,23 @@ func RefreshDelivery(ctx context.Context, store state.Store, logs LogReader, opt
 	return res, errors.Join(err, flush())
 }
 
+// cutLastRequest splits off the messages of the last request of pending, unless they are
+// all of it (a request of more messages than a page is looked up in parts).
+func cutLastRequest(pending []state.Pending) (rest, last []state.Pending) {
+	cut := len(pending)
+	for cut > 0 && pending[cut-1].BulkID == pending[len(pending)-1].BulkID {
+		cut--
+	}
+	if cut == 0 {
+		return pending, nil
+	}
+	return pending[:cut], slices.Clone(pending[cut:])
+}
+
 // pageReader reads the pages of the messages awaiting delivery one ahead of their use.
 type pageReader struct {
+	ctx    context.Context
 	pages  chan pageRead
-	done   chan struct{}
 	cancel context.CancelFunc
 	ended  sync.WaitGroup
 }
@@ -140,7 +150,7 @@ type pageRead struct {
 // last one of the page before, one page ahead of next.
 func readPages(ctx context.Context, store state.Reader, campaign string, since time.Time, size int) *pageReader {
 	ctx, cancel := context.WithCancel(ctx)
-	r := &pageReader{pages: make(chan pageRead, 1), done: make(chan struct{}), cancel: cancel}
+	r := &pageReader{ctx: ctx, pages: make(chan pageRead, 1), cancel: cancel}
 	r.ended.Go(func() {
 		defer close(r.pages)
 		var after *state.Pending
@@ -148,7 +158,7 @@ func readPages(ctx context.Context, store state.Reader, campaign string, since t
 			page, err := store.AwaitingDeliveryPage(ctx, campaign, since, after, size)
 			select {
 			case r.pages <- pageRead{page, err}:
-			case <-r.done:
+			case <-ctx.Done():
 				return
 			}
 			if err != nil || len(page) < size {
@@ -160,11 +170,11 @@ func readPages(ctx context.Context, store state.Reader, campaign string, since t
 	return r
 }
 
-// next is the next page; after the last, an error.
+// next is the next page; an error once the refresh is cancelled, or after the last page.
 func (r *pageReader) next() ([]state.Pending, error) {
 	p, ok := <-r.pages
 	if !ok {
-		return nil, errors.New("read past the last page of messages awaiting delivery")
+		return nil, cmp.Or(r.ctx.Err(), errors.New("read past the last page of messages awaiting delivery"))
 	}
 	return p.page, p.err
 }
@@ -173,6 +183,5 @@ func (r *pageReader) next() ([]state.Pending, error) {
 // reads the state any more.
 func (r *pageReader) stop() {
 	r.cancel()
-	close(r.done)
 	r.ended.Wait()
 }

@@ -300,20 +300,15 @@ func (r *Recorded) search(order uint64) (int, bool) {
 
 // find returns the slot of the number with digits k.
 func (r *Recorded) find(k uint64) (int, bool) {
-	next := int(r.nextHint())
+	if r == nil {
+		return 0, false
+	}
+	next := int(r.next.Load())
 	i, found := r.findAfter(k, &next)
 	if found {
 		r.next.Store(int64(next))
 	}
 	return i, found
-}
-
-// nextHint is the slot after the one a lookup found last (0 for a nil Recorded).
-func (r *Recorded) nextHint() int64 {
-	if r == nil {
-		return 0
-	}
-	return r.next.Load()
 }
 
 // findAfter is find with the hint next: the slot after the one found last, which it moves.

@@ -111,7 +111,7 @@ func (q *Queries) AwaitingDelivery(ctx context.Context, campaign string, since t
 // AwaitingDeliveryPage lists a page of what AwaitingDelivery lists (state.Reader).
 func (q *Queries) AwaitingDeliveryPage(ctx context.Context, campaign string, since time.Time, after *state.Pending, limit int) ([]state.Pending, error) {
 	if limit <= 0 {
-		return nil, fmt.Errorf("a page of %d messages", limit)
+		return nil, fmt.Errorf("AwaitingDeliveryPage: a page needs a limit above 0, not %d", limit)
 	}
 	return q.awaiting(ctx, campaign, since, after, limit)
 }
